@@ -1,0 +1,8 @@
+//! One module per subcommand: an `Args` struct (clap) and a `run` function.
+
+pub mod analyze;
+pub mod bench;
+pub mod decode;
+pub mod demo;
+pub mod ingest;
+pub mod score_dark;

@@ -1,0 +1,60 @@
+//! `lookout`: the thin binary. Each subcommand lives in `commands/` and only wires
+//! library crates together; no detection or storage logic lives here.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "lookout", version, about = "Maritime risk detection engine")]
+struct Cli {
+    /// Log filter (e.g. `info`, `lookout=debug`); also from RUST_LOG.
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ingest the shipped real AIS sample, analyse it and print a summary.
+    Demo(commands::demo::DemoArgs),
+    /// Read AIS files (NMEA, CSV, JSON lines) into the store.
+    Ingest(commands::ingest::IngestArgs),
+    /// Decode NMEA 0183 AIS sentences and print one JSON object per message.
+    Decode(commands::decode::DecodeArgs),
+    /// Run gap detection and dark-vessel scoring over a stored time window.
+    Analyze(commands::analyze::AnalyzeArgs),
+    /// Score a positions CSV with the dark-vessel model, output as the reference oracle.
+    ScoreDark(commands::score_dark::ScoreDarkArgs),
+    /// Measure throughput (decode, csv, gaps) side by side with other tools.
+    Bench(commands::bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log);
+    let result = match cli.command {
+        Command::Demo(a) => commands::demo::run(a),
+        Command::Ingest(a) => commands::ingest::run(a),
+        Command::Decode(a) => commands::decode::run(a),
+        Command::Analyze(a) => commands::analyze::run(a),
+        Command::ScoreDark(a) => commands::score_dark::run(a),
+        Command::Bench(a) => commands::bench::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("lookout: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,1 @@
+//! NMEA 0183 AIS decoding (being written).

@@ -1,0 +1,1 @@
+//! Position readers (being written).

@@ -1,0 +1,1 @@
+//! Tracks (being written).

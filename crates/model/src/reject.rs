@@ -1,0 +1,129 @@
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why an input record was not accepted. Every rejected record has exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// NMEA checksum missing or not matching.
+    BadChecksum,
+    /// NMEA sentence structurally broken (field count, armoring, length).
+    MalformedSentence,
+    /// A multi-sentence message whose fragments never all arrived (or came out of order).
+    IncompleteMultipart,
+    /// An AIS message type Lookout does not decode.
+    UnsupportedType,
+    /// A CSV/JSON row whose fields cannot be parsed.
+    MalformedRow,
+    /// Latitude or longitude outside the valid range.
+    CoordinatesOutOfRange,
+    /// Latitude 91 / longitude 181: the transmitter had no position.
+    PositionNotAvailable,
+    /// No usable timestamp (NMEA without tag block or stamp, empty CSV cell).
+    MissingTimestamp,
+    /// A timestamp further in the future than the tolerance allows.
+    FutureTimestamp,
+    /// The exact same report was already seen.
+    Duplicate,
+    /// An MMSI-shaped id that is not a valid MMSI (e.g. zero).
+    InvalidMmsi,
+}
+
+impl RejectReason {
+    pub const ALL: [RejectReason; 11] = [
+        RejectReason::BadChecksum,
+        RejectReason::MalformedSentence,
+        RejectReason::IncompleteMultipart,
+        RejectReason::UnsupportedType,
+        RejectReason::MalformedRow,
+        RejectReason::CoordinatesOutOfRange,
+        RejectReason::PositionNotAvailable,
+        RejectReason::MissingTimestamp,
+        RejectReason::FutureTimestamp,
+        RejectReason::Duplicate,
+        RejectReason::InvalidMmsi,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::BadChecksum => "bad_checksum",
+            RejectReason::MalformedSentence => "malformed_sentence",
+            RejectReason::IncompleteMultipart => "incomplete_multipart",
+            RejectReason::UnsupportedType => "unsupported_type",
+            RejectReason::MalformedRow => "malformed_row",
+            RejectReason::CoordinatesOutOfRange => "coordinates_out_of_range",
+            RejectReason::PositionNotAvailable => "position_not_available",
+            RejectReason::MissingTimestamp => "missing_timestamp",
+            RejectReason::FutureTimestamp => "future_timestamp",
+            RejectReason::Duplicate => "duplicate",
+            RejectReason::InvalidMmsi => "invalid_mmsi",
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One rejected record: why, and where it was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reject {
+    pub reason: RejectReason,
+    /// 1-based line number in the source (for NMEA: the line of the last fragment).
+    pub line: u64,
+    /// Human-readable detail, e.g. "expected checksum 4A, found 4B".
+    pub detail: String,
+}
+
+impl Reject {
+    pub fn new(reason: RejectReason, line: u64, detail: impl Into<String>) -> Self {
+        Reject { reason, line, detail: detail.into() }
+    }
+}
+
+impl fmt::Display for Reject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.reason, self.detail)
+    }
+}
+
+/// Counts of rejects per reason, plus the first few examples of each for the report.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectCounts {
+    pub counts: BTreeMap<RejectReason, u64>,
+    pub examples: BTreeMap<RejectReason, Vec<String>>,
+}
+
+impl RejectCounts {
+    const EXAMPLES_PER_REASON: usize = 3;
+
+    pub fn add(&mut self, source: &str, reject: &Reject) {
+        *self.counts.entry(reject.reason).or_default() += 1;
+        let ex = self.examples.entry(reject.reason).or_default();
+        if ex.len() < Self::EXAMPLES_PER_REASON {
+            ex.push(format!("{source}:{reject}"));
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    pub fn merge(&mut self, other: &RejectCounts) {
+        for (r, n) in &other.counts {
+            *self.counts.entry(*r).or_default() += n;
+        }
+        for (r, ex) in &other.examples {
+            let mine = self.examples.entry(*r).or_default();
+            for e in ex {
+                if mine.len() < Self::EXAMPLES_PER_REASON {
+                    mine.push(e.clone());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! lookout-store
