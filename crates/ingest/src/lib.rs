@@ -1,11 +1,9 @@
 //! AIS input: everything between a file on disk and validated, per-vessel tracks.
 //!
-//! - [`nmea`]: NMEA 0183 `!AIVDM`/`!AIVDO` decoding with multi-sentence reassembly.
 //! - [`readers`]: format detection and readers for NMEA and position CSV/JSON layouts.
 //! - [`validate`]: the single place where records are accepted or rejected with a reason.
 //! - [`tracks`]: grouping accepted positions into sorted, de-duplicated tracks.
 
-pub mod nmea;
 pub mod readers;
 pub mod tracks;
 pub mod validate;
