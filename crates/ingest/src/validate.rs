@@ -1,1 +1,233 @@
-//! Validation (being written).
+//! The single place where a parsed record is accepted or rejected with a reason.
+//!
+//! Readers only parse; this module decides. It also normalises the AIS "not
+//! available" sentinels (SOG 102.3, COG 360, heading 511) to missing values, so
+//! detectors never see them as real numbers.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Duration;
+use lookout_model::{Position, Record, Reject, RejectReason, Timestamp, VesselId};
+
+/// What the validator checks against.
+#[derive(Clone, Debug)]
+pub struct ValidateOptions {
+    /// The current time: injected so tests and replays can fix it.
+    pub now: Timestamp,
+    /// How far in the future a timestamp may be (receiver clocks drift).
+    pub future_tolerance: Duration,
+    /// Whether vessel ids are MMSIs (false for anonymised extracts).
+    pub check_mmsi: bool,
+}
+
+impl ValidateOptions {
+    pub fn new(now: Timestamp) -> Self {
+        ValidateOptions { now, future_tolerance: Duration::minutes(5), check_mmsi: true }
+    }
+}
+
+/// Stateful validator: remembers what it saw to reject exact duplicates.
+pub struct Validator {
+    opts: ValidateOptions,
+    seen: HashMap<VesselId, HashSet<PositionKey>>,
+}
+
+/// Identity of a report for duplicate detection: every field, floats by bit pattern.
+#[derive(Hash, PartialEq, Eq)]
+struct PositionKey {
+    ts_ms: i64,
+    lat: u64,
+    lon: u64,
+    sog: Option<u64>,
+    cog: Option<u64>,
+    heading: Option<u64>,
+    nav: Option<u8>,
+}
+
+impl Validator {
+    pub fn new(opts: ValidateOptions) -> Self {
+        Validator { opts, seen: HashMap::new() }
+    }
+
+    pub fn set_check_mmsi(&mut self, check: bool) {
+        self.opts.check_mmsi = check;
+    }
+
+    /// Accepts (possibly normalised) or rejects one record read at `line`.
+    pub fn check(&mut self, record: Record, line: u64) -> Result<Record, Reject> {
+        match record {
+            Record::Position(p) => self.check_position(p, line).map(Record::Position),
+            Record::Static { vessel, timestamp, data } => {
+                self.check_vessel(&vessel, line)?;
+                Ok(Record::Static { vessel, timestamp, data })
+            }
+        }
+    }
+
+    fn check_position(&mut self, mut p: Position, line: u64) -> Result<Position, Reject> {
+        self.check_vessel(&p.vessel, line)?;
+        check_coordinates(p.lat, p.lon, line)?;
+        if p.timestamp > self.opts.now + self.opts.future_tolerance {
+            return Err(Reject::new(
+                RejectReason::FutureTimestamp,
+                line,
+                format!("{} is after now ({}) plus tolerance", p.timestamp.to_rfc3339(), self.opts.now.to_rfc3339()),
+            ));
+        }
+        normalise_not_available(&mut p);
+        let key = PositionKey {
+            ts_ms: p.timestamp.timestamp_millis(),
+            lat: p.lat.to_bits(),
+            lon: p.lon.to_bits(),
+            sog: p.sog.map(f64::to_bits),
+            cog: p.cog.map(f64::to_bits),
+            heading: p.heading.map(f64::to_bits),
+            nav: p.nav_status.map(|n| n.0),
+        };
+        if !self.seen.entry(p.vessel.clone()).or_default().insert(key) {
+            return Err(Reject::new(
+                RejectReason::Duplicate,
+                line,
+                format!("vessel {} at {} already seen", p.vessel, p.timestamp.to_rfc3339()),
+            ));
+        }
+        Ok(p)
+    }
+
+    fn check_vessel(&self, vessel: &VesselId, line: u64) -> Result<(), Reject> {
+        if vessel.as_str().is_empty() {
+            return Err(Reject::new(RejectReason::InvalidMmsi, line, "empty vessel id"));
+        }
+        if self.opts.check_mmsi {
+            if let Some(why) = mmsi_problem(vessel.as_str()) {
+                return Err(Reject::new(RejectReason::InvalidMmsi, line, format!("{vessel}: {why}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_coordinates(lat: f64, lon: f64, line: u64) -> Result<(), Reject> {
+    // 91/181 are the AIS "not available" codes: the transmitter had no fix.
+    if lat == 91.0 || lon == 181.0 {
+        return Err(Reject::new(
+            RejectReason::PositionNotAvailable,
+            line,
+            format!("lat {lat} lon {lon} is the AIS 'not available' value"),
+        ));
+    }
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        return Err(Reject::new(
+            RejectReason::CoordinatesOutOfRange,
+            line,
+            format!("lat {lat} lon {lon} outside [-90, 90] x [-180, 180]"),
+        ));
+    }
+    Ok(())
+}
+
+fn normalise_not_available(p: &mut Position) {
+    p.sog = p.sog.filter(|v| v.is_finite() && (0.0..102.25).contains(v));
+    p.cog = p.cog.filter(|v| v.is_finite() && (0.0..360.0).contains(v));
+    p.heading = p.heading.filter(|v| v.is_finite() && (0.0..360.0).contains(v));
+}
+
+/// Why a 9-character id is not a valid MMSI, if it is not.
+///
+/// Covers the structural rules of ITU-R M.585 (leading digits by station kind);
+/// checking the MID against the allocation table belongs to the spoofing detector.
+pub fn mmsi_problem(id: &str) -> Option<String> {
+    if id.len() != 9 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Some("not 9 digits".into());
+    }
+    let b = id.as_bytes();
+    if b.iter().all(|&c| c == b[0]) {
+        return Some("all digits equal".into());
+    }
+    let ok = match b[0] {
+        b'2'..=b'7' => true,               // ship station, MID first
+        b'0' => true,                      // group (0MID) or coast station (00MID)
+        b'1' => id.starts_with("111"),     // SAR aircraft
+        b'8' => true,                      // handheld VHF
+        b'9' => ["970", "972", "974", "98", "99"].iter().any(|p| id.starts_with(p)),
+        _ => false,
+    };
+    (!ok).then(|| "leading digits match no MMSI format".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use lookout_model::{NavStatus, StaticData};
+
+    fn at(h: u32) -> Timestamp {
+        chrono::Utc.with_ymd_and_hms(2024, 5, 1, h, 0, 0).single().expect("valid time")
+    }
+
+    fn pos(id: &str, lat: f64, lon: f64) -> Position {
+        Position {
+            vessel: VesselId::new(id),
+            timestamp: at(1),
+            lat,
+            lon,
+            sog: Some(102.3),
+            cog: Some(360.0),
+            heading: Some(511.0),
+            nav_status: Some(NavStatus(0)),
+        }
+    }
+
+    fn validator() -> Validator {
+        Validator::new(ValidateOptions::new(at(12)))
+    }
+
+    fn reason(r: Result<Record, Reject>) -> Option<RejectReason> {
+        r.err().map(|e| e.reason)
+    }
+
+    #[test]
+    fn not_available_values_become_missing_not_rejects() {
+        let mut v = validator();
+        let Ok(Record::Position(p)) = v.check(Record::Position(pos("440000001", 35.0, 128.0)), 1) else {
+            panic!("position with n/a speed must be accepted");
+        };
+        assert_eq!((p.sog, p.cog, p.heading), (None, None, None));
+    }
+
+    #[test]
+    fn rejects_each_reason() {
+        let mut v = validator();
+        assert_eq!(reason(v.check(Record::Position(pos("440000001", 91.0, 128.0)), 1)), Some(RejectReason::PositionNotAvailable));
+        assert_eq!(reason(v.check(Record::Position(pos("440000001", 35.0, 181.0)), 2)), Some(RejectReason::PositionNotAvailable));
+        assert_eq!(reason(v.check(Record::Position(pos("440000001", -95.0, 1.0)), 3)), Some(RejectReason::CoordinatesOutOfRange));
+        assert_eq!(reason(v.check(Record::Position(pos("440000001", f64::NAN, 1.0)), 4)), Some(RejectReason::CoordinatesOutOfRange));
+        assert_eq!(reason(v.check(Record::Position(pos("000000000", 1.0, 1.0)), 5)), Some(RejectReason::InvalidMmsi));
+        assert_eq!(reason(v.check(Record::Position(pos("1303", 1.0, 1.0)), 6)), Some(RejectReason::InvalidMmsi));
+        let mut future = pos("440000001", 1.0, 1.0);
+        future.timestamp = at(13);
+        assert_eq!(reason(v.check(Record::Position(future), 7)), Some(RejectReason::FutureTimestamp));
+        assert!(v.check(Record::Position(pos("440000001", 1.0, 1.0)), 8).is_ok());
+        assert_eq!(reason(v.check(Record::Position(pos("440000001", 1.0, 1.0)), 9)), Some(RejectReason::Duplicate));
+    }
+
+    #[test]
+    fn opaque_ids_skip_mmsi_checks() {
+        let mut v = validator();
+        v.set_check_mmsi(false);
+        assert!(v.check(Record::Position(pos("1303", 1.0, 1.0)), 1).is_ok());
+        let st = Record::Static { vessel: VesselId::new("7"), timestamp: None, data: StaticData::default() };
+        assert!(v.check(st, 2).is_ok());
+    }
+
+    #[test]
+    fn mmsi_formats() {
+        assert_eq!(mmsi_problem("440123456"), None);
+        assert_eq!(mmsi_problem("002191000"), None);
+        assert_eq!(mmsi_problem("970123456"), None);
+        assert!(mmsi_problem("123456789").is_some());
+        assert!(mmsi_problem("960000000").is_some());
+        assert!(mmsi_problem("999999999").is_some());
+        assert!(mmsi_problem("12345").is_some());
+    }
+}
