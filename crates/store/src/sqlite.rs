@@ -1,0 +1,355 @@
+//! SQLite backend: one file, WAL journal, schema migrations embedded.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use lookout_model::{Finding, NavStatus, Position, ShipType, StaticData, Timestamp, Track, VesselId};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::{CycleKey, CycleOutput, IngestRun, Result, Store, StoreCounts, StoreError, VesselRow};
+
+/// Ordered migrations; `PRAGMA user_version` records how many were applied.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+
+/// The embedded default store.
+pub struct SqliteStore {
+    conn: Connection,
+    location: String,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Self> {
+        let location = path.display().to_string();
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite { location: location.clone(), source })?;
+        Self::init(conn, location)
+    }
+
+    /// An in-memory database, for tests and dry runs.
+    pub fn open_in_memory() -> Result<Self> {
+        let location = ":memory:".to_string();
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite { location: location.clone(), source })?;
+        Self::init(conn, location)
+    }
+
+    fn init(conn: Connection, location: String) -> Result<Self> {
+        let mut store = SqliteStore { conn, location };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite { location: self.location.clone(), source }
+    }
+
+    fn configure(&self) -> Result<()> {
+        // WAL lets readers (the console) run while a cycle writes.
+        self.conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|_| self.conn.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|_| self.conn.pragma_update(None, "foreign_keys", "ON"))
+            .and_then(|_| self.conn.busy_timeout(std::time::Duration::from_secs(10)))
+            .map_err(self.err())
+    }
+
+    /// Schema version applied to this database.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(self.err())
+    }
+
+    /// Number of migrations this build knows.
+    pub fn supported_version() -> i64 {
+        MIGRATIONS.len() as i64
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let found = self.schema_version()?;
+        let supported = Self::supported_version();
+        if found > supported {
+            return Err(StoreError::TooNew { location: self.location.clone(), found, supported });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite { location: self.location.clone(), source })?;
+            tx.execute_batch(sql)
+                .and_then(|_| tx.pragma_update(None, "user_version", (i + 1) as i64))
+                .and_then(|_| tx.commit())
+                .map_err(|source| StoreError::Sqlite { location: self.location.clone(), source })?;
+        }
+        Ok(())
+    }
+
+    fn location(&self) -> &str {
+        &self.location
+    }
+}
+
+fn ms(t: Timestamp) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(location: &str, v: i64) -> Result<Timestamp> {
+    DateTime::<Utc>::from_timestamp_millis(v)
+        .ok_or_else(|| StoreError::Corrupt { location: location.to_string(), message: format!("timestamp {v} ms out of range") })
+}
+
+fn to_json<T: serde::Serialize>(location: &str, v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|source| StoreError::Json { location: location.to_string(), source })
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(location: &str, s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|source| StoreError::Json { location: location.to_string(), source })
+}
+
+impl Store for SqliteStore {
+    fn upsert_vessels(&mut self, vessels: &[VesselRow]) -> Result<()> {
+        let location = self.location.clone();
+        let e = |source| StoreError::Sqlite { location: location.clone(), source };
+        let tx = self.conn.transaction().map_err(e)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO vessels (vessel_id, id_is_mmsi, name, call_sign, imo, ship_type, length_m, width_m)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (vessel_id) DO UPDATE SET
+                       name = COALESCE(excluded.name, vessels.name),
+                       call_sign = COALESCE(excluded.call_sign, vessels.call_sign),
+                       imo = COALESCE(excluded.imo, vessels.imo),
+                       ship_type = COALESCE(excluded.ship_type, vessels.ship_type),
+                       length_m = COALESCE(excluded.length_m, vessels.length_m),
+                       width_m = COALESCE(excluded.width_m, vessels.width_m)",
+                )
+                .map_err(e)?;
+            for v in vessels {
+                let d = &v.data;
+                stmt.execute(params![
+                    v.vessel.as_str(),
+                    v.id_is_mmsi,
+                    d.name,
+                    d.call_sign,
+                    d.imo,
+                    d.ship_type.map(|s| s.0),
+                    d.length_m,
+                    d.width_m
+                ])
+                .map_err(e)?;
+            }
+        }
+        tx.commit().map_err(e)
+    }
+
+    fn insert_positions(&mut self, positions: &[Position]) -> Result<u64> {
+        let location = self.location.clone();
+        let e = |source| StoreError::Sqlite { location: location.clone(), source };
+        let tx = self.conn.transaction().map_err(e)?;
+        let mut inserted = 0u64;
+        {
+            // A position may arrive before its vessel's static data: create the vessel row.
+            let mut vessel = tx
+                .prepare_cached("INSERT INTO vessels (vessel_id, id_is_mmsi) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
+                .map_err(e)?;
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO positions (vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                )
+                .map_err(e)?;
+            let mut last_vessel: Option<&VesselId> = None;
+            for p in positions {
+                if last_vessel != Some(&p.vessel) {
+                    vessel.execute(params![p.vessel.as_str(), p.vessel.is_mmsi()]).map_err(e)?;
+                    last_vessel = Some(&p.vessel);
+                }
+                inserted += stmt
+                    .execute(params![
+                        p.vessel.as_str(),
+                        ms(p.timestamp),
+                        p.lat,
+                        p.lon,
+                        p.sog,
+                        p.cog,
+                        p.heading,
+                        p.nav_status.map(|n| n.0)
+                    ])
+                    .map_err(e)? as u64;
+            }
+        }
+        tx.commit().map_err(e)?;
+        Ok(inserted)
+    }
+
+    fn record_ingest(&mut self, run: &IngestRun) -> Result<()> {
+        let rejects = to_json(self.location(), &run.rejects)?;
+        self.conn
+            .execute(
+                "INSERT INTO ingest_runs (source, format, started_at_ms, records_read, positions_inserted, rejects)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![run.source, run.format, ms(run.started_at), run.records_read, run.positions_inserted, rejects],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    fn load_tracks(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Track>> {
+        let loc = self.location.clone();
+        let e = self.err();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT p.vessel_id, p.ts_ms, p.lat, p.lon, p.sog, p.cog, p.heading, p.nav_status,
+                        v.name, v.call_sign, v.imo, v.ship_type, v.length_m, v.width_m
+                 FROM positions p JOIN vessels v ON v.vessel_id = p.vessel_id
+                 WHERE p.ts_ms BETWEEN ?1 AND ?2
+                 ORDER BY p.vessel_id, p.ts_ms, p.lat, p.lon",
+            )
+            .map_err(&e)?;
+        let mut rows = stmt.query(params![ms(from), ms(to)]).map_err(&e)?;
+        let mut tracks: Vec<Track> = Vec::new();
+        while let Some(row) = rows.next().map_err(&e)? {
+            let id: String = row.get(0).map_err(&e)?;
+            if tracks.last().map(|t| t.vessel.as_str()) != Some(id.as_str()) {
+                let data = StaticData {
+                    name: row.get(8).map_err(&e)?,
+                    call_sign: row.get(9).map_err(&e)?,
+                    imo: row.get(10).map_err(&e)?,
+                    ship_type: row.get::<_, Option<u16>>(11).map_err(&e)?.map(ShipType),
+                    length_m: row.get(12).map_err(&e)?,
+                    width_m: row.get(13).map_err(&e)?,
+                };
+                tracks.push(Track { vessel: VesselId::new(id.clone()), static_data: data, positions: Vec::new() });
+            }
+            let position = Position {
+                vessel: VesselId::new(id),
+                timestamp: from_ms(&loc, row.get(1).map_err(&e)?)?,
+                lat: row.get(2).map_err(&e)?,
+                lon: row.get(3).map_err(&e)?,
+                sog: row.get(4).map_err(&e)?,
+                cog: row.get(5).map_err(&e)?,
+                heading: row.get(6).map_err(&e)?,
+                nav_status: row.get::<_, Option<u8>>(7).map_err(&e)?.map(NavStatus),
+            };
+            if let Some(t) = tracks.last_mut() {
+                t.positions.push(position);
+            }
+        }
+        Ok(tracks)
+    }
+
+    fn position_span(&self) -> Result<Option<(Timestamp, Timestamp)>> {
+        let span: Option<(Option<i64>, Option<i64>)> = self
+            .conn
+            .query_row("SELECT MIN(ts_ms), MAX(ts_ms) FROM positions", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(self.err())?;
+        match span {
+            Some((Some(a), Some(b))) => Ok(Some((from_ms(self.location(), a)?, from_ms(self.location(), b)?))),
+            _ => Ok(None),
+        }
+    }
+
+    fn finding_starts(&self, detector: &str, vessel: &VesselId, from: Timestamp, to: Timestamp) -> Result<Vec<Timestamp>> {
+        let e = self.err();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT start_ms FROM findings
+                 WHERE detector = ?1 AND vessel_id = ?2 AND start_ms >= ?3 AND start_ms < ?4 ORDER BY start_ms",
+            )
+            .map_err(&e)?;
+        let starts = stmt
+            .query_map(params![detector, vessel.as_str(), ms(from), ms(to)], |r| r.get::<_, i64>(0))
+            .map_err(&e)?
+            .collect::<std::result::Result<Vec<i64>, _>>()
+            .map_err(&e)?;
+        starts.into_iter().map(|v| from_ms(self.location(), v)).collect()
+    }
+
+    fn write_cycle(&mut self, output: &CycleOutput) -> Result<()> {
+        let loc = self.location.clone();
+        let params_json = to_json(&loc, &output.params)?;
+        let stats_json = to_json(&loc, &output.stats)?;
+        let encoded: Vec<(String, String)> = output
+            .findings
+            .iter()
+            .map(|f| Ok((to_json(&loc, &f.breakdown)?, to_json(&loc, &f.evidence)?)))
+            .collect::<Result<_>>()?;
+        let e = |source| StoreError::Sqlite { location: loc.clone(), source };
+        let (ws, we) = (ms(output.key.window_start), ms(output.key.window_end));
+        let tx = self.conn.transaction().map_err(e)?;
+        tx.execute("DELETE FROM findings WHERE window_start_ms = ?1 AND window_end_ms = ?2", params![ws, we]).map_err(e)?;
+        tx.execute(
+            "INSERT INTO cycles (window_start_ms, window_end_ms, params, stats) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (window_start_ms, window_end_ms) DO UPDATE SET params = excluded.params, stats = excluded.stats",
+            params![ws, we, params_json, stats_json],
+        )
+        .map_err(e)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO findings (window_start_ms, window_end_ms, seq, detector, vessel_id, start_ms, end_ms,
+                                           score, level, severity, breakdown, evidence)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )
+                .map_err(e)?;
+            for (seq, (f, (breakdown, evidence))) in output.findings.iter().zip(&encoded).enumerate() {
+                stmt.execute(params![
+                    ws,
+                    we,
+                    seq as i64,
+                    f.detector,
+                    f.vessel.as_str(),
+                    ms(f.start),
+                    ms(f.end),
+                    f.score,
+                    f.level,
+                    f.severity.as_str(),
+                    breakdown,
+                    evidence
+                ])
+                .map_err(e)?;
+            }
+        }
+        tx.commit().map_err(e)
+    }
+
+    fn cycle_findings(&self, key: &CycleKey) -> Result<Vec<Finding>> {
+        let loc = self.location.clone();
+        let e = self.err();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT detector, vessel_id, start_ms, end_ms, score, level, severity, breakdown, evidence
+                 FROM findings WHERE window_start_ms = ?1 AND window_end_ms = ?2 ORDER BY seq",
+            )
+            .map_err(&e)?;
+        let mut rows = stmt.query(params![ms(key.window_start), ms(key.window_end)]).map_err(&e)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(&e)? {
+            let severity: String = r.get(6).map_err(&e)?;
+            let breakdown: String = r.get(7).map_err(&e)?;
+            let evidence: String = r.get(8).map_err(&e)?;
+            out.push(Finding {
+                detector: r.get(0).map_err(&e)?,
+                vessel: VesselId::new(r.get::<_, String>(1).map_err(&e)?),
+                start: from_ms(&loc, r.get(2).map_err(&e)?)?,
+                end: from_ms(&loc, r.get(3).map_err(&e)?)?,
+                score: r.get(4).map_err(&e)?,
+                level: r.get(5).map_err(&e)?,
+                severity: from_json(&loc, &format!("\"{severity}\""))?,
+                breakdown: from_json(&loc, &breakdown)?,
+                evidence: from_json(&loc, &evidence)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn counts(&self) -> Result<StoreCounts> {
+        let count = |table: &str| -> Result<u64> {
+            self.conn
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(self.err())
+        };
+        Ok(StoreCounts { vessels: count("vessels")?, positions: count("positions")?, findings: count("findings")? })
+    }
+}
