@@ -1,1 +1,37 @@
-//! lookout-detect
+//! lookout-detect: detectors as pure functions from positions to findings.
+//!
+//! * `gaps`: every reporting gap of at least 100 minutes, with severity.
+//! * `dark_suspicion`: analysis of a vessel's longest gap and the P1-P11 suspicion
+//!   score of the reference dark-vessel model, reproduced bit for bit (including its
+//!   quirks; see `shared/oracle/NOTES.md`).
+//!
+//! Nothing here does IO. The [`oracle`] module reads and writes the reference oracle's
+//! text formats (as pure functions over strings) for `lookout score-dark` and the
+//! differential test.
+
+mod csvtext;
+pub mod dark;
+pub mod error;
+pub mod findings;
+pub mod gaps;
+pub mod geo;
+pub mod oracle;
+pub mod params;
+pub mod pattern;
+pub mod pyfloat;
+pub mod registry;
+pub mod sample;
+
+pub use dark::{
+    analyze_dark_pattern, analyze_sorted, compute_dark_suspicion, has_teleport, heading_mismatch, ActivityState,
+    DarkHistory, DarkScore, GapInfo, ScoreInputs, ShipClass, Tier, ZoneClass, ZoneClassifier,
+};
+pub use error::{InputError, ParamsError};
+pub use findings::{dark_finding, detect_track, gap_findings, local_hour, score_track, DarkContext};
+pub use gaps::{classify_gap, detect_gaps, for_each_gap, Gap, GapSeverity};
+pub use geo::haversine_nm;
+pub use params::{defaults_json, DarkParams, GapThresholds};
+pub use pattern::{Pattern, PatternMeta};
+pub use pyfloat::{py_repr, py_round, round2};
+pub use registry::{parse_permitted_list, parse_registry, Registry, RegistryEntry};
+pub use sample::{DarkSample, OraclePoint};
