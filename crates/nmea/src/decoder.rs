@@ -197,8 +197,12 @@ impl Decoder {
                 format!("expected checksum {sum:02X}, found {given:02X}"),
             ));
         }
+        let tail = &s[star + 3..];
+        if !xor_printable(tail).1 {
+            return Err(reject(RejectReason::MalformedSentence, line, "non-printable byte after the checksum"));
+        }
         let Some(vdm) = parse_vdm(body, line)? else { return Ok(()) };
-        let received = ctx.stamp.or_else(|| trailing_stamp(&s[star + 3..])).or(pending_stamp);
+        let received = ctx.stamp.or_else(|| trailing_stamp(tail)).or(pending_stamp);
         if vdm.total == 1 {
             let mut bits = Bits::default();
             armor_into(&mut bits, vdm.payload, vdm.fill, line)?;

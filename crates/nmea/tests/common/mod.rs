@@ -1,0 +1,31 @@
+//! Shared helpers for the corpus tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use lookout_nmea::{Decoder, DecoderOptions, Outcome};
+
+/// The project's read-only reference data (`/work/shared/data/ais` next to the checkout),
+/// overridable with `LOOKOUT_AIS_DATA`.
+pub fn data_dir() -> PathBuf {
+    match std::env::var_os("LOOKOUT_AIS_DATA") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/ais")),
+    }
+}
+
+pub fn read(rel: &str) -> Vec<u8> {
+    let p = data_dir().join(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("reference file {} unreadable: {e}", p.display()))
+}
+
+/// Decodes a whole file, one outcome per message or reject.
+pub fn decode_all(bytes: &[u8]) -> Vec<Outcome> {
+    let mut d = Decoder::new(DecoderOptions::default());
+    let mut out = Vec::new();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        d.feed(i as u64 + 1, line, &mut out);
+    }
+    d.finish(&mut out);
+    out
+}
