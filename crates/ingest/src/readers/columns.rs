@@ -47,6 +47,17 @@ impl Role {
         self.aliases()[0]
     }
 
+    /// Short label for notes ("vessel=ID, time=Local.Time").
+    fn label(self) -> &'static str {
+        match self {
+            Role::Id => "vessel",
+            Role::Time => "time",
+            Role::NavStatus => "status",
+            Role::ShipType => "type",
+            other => other.name(),
+        }
+    }
+
     /// Accepted normalised names, best first: when two columns match (`Local.Time` and
     /// `time`, or DMA's `# Timestamp` and `DateTime`), the earlier alias wins.
     ///
@@ -133,7 +144,7 @@ impl Columns {
     pub fn describe(&self, header: &[String]) -> String {
         Role::ALL
             .iter()
-            .filter_map(|r| self.get(*r).map(|i| format!("{}={}", r.name(), header[i])))
+            .filter_map(|r| self.get(*r).map(|i| format!("{}={}", r.label(), header[i])))
             .collect::<Vec<_>>()
             .join(", ")
     }

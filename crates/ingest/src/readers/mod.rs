@@ -396,10 +396,15 @@ fn open_gfw(
 ) -> Result<(Inner, IdSample), IngestError> {
     let (line, first) = content_lines(text).next().unwrap_or((1, ""));
     let expected = "expected one JSON object per line with keys ssvid, lat, lon, timestamp (format gfw)";
-    let row: gfw::JsonRow = serde_json::from_str(first)
-        .map_err(|e| structure(path, line, format!("{expected}; found {:?}: {e}", csv_rows::clip(first))))?;
-    if row.ssvid.is_none() || !first.contains("\"lat") || !first.contains("\"lon") {
-        return Err(structure(path, line, format!("{expected}; found {:?}", csv_rows::clip(first))));
+    let found = || format!("{expected}; found {:?}", csv_rows::clip(first));
+    let keys = match serde_json::from_str::<serde_json::Value>(first) {
+        Ok(serde_json::Value::Object(map)) => map,
+        Ok(_) => return Err(structure(path, line, found())),
+        Err(e) => return Err(structure(path, line, format!("{}: {e}", found()))),
+    };
+    let has = |names: &[&str]| names.iter().any(|n| keys.contains_key(*n));
+    if !(has(&["ssvid", "mmsi", "vessel_id"]) && has(&["lat", "latitude"]) && has(&["lon", "longitude", "lng"])) {
+        return Err(structure(path, line, found()));
     }
     let mut ids = IdSample::default();
     for (_, t) in content_lines(text) {
