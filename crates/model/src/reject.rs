@@ -105,7 +105,7 @@ impl RejectCounts {
         *self.counts.entry(reject.reason).or_default() += 1;
         let ex = self.examples.entry(reject.reason).or_default();
         if ex.len() < Self::EXAMPLES_PER_REASON {
-            ex.push(format!("{source}:{reject}"));
+            ex.push(format!("{source}:{}: {}", reject.line, reject.detail));
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod common;
 pub mod decode;
 pub mod demo;
 pub mod ingest;

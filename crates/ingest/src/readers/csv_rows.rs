@@ -44,6 +44,11 @@ pub(super) struct CsvSetup {
 }
 
 impl CsvRows {
+    /// 1-based line of the last row produced.
+    pub(crate) fn line(&self) -> u64 {
+        self.last_line
+    }
+
     pub fn new(stream: Box<dyn Read + Send>, setup: CsvSetup) -> Self {
         let rdr = csv::ReaderBuilder::new()
             .delimiter(setup.delimiter)

@@ -57,6 +57,11 @@ pub(super) struct GfwRows {
 }
 
 impl GfwRows {
+    /// 1-based line of the last row produced.
+    pub(crate) fn line(&self) -> u64 {
+        self.line
+    }
+
     pub fn new(stream: Box<dyn Read + Send>, tz: Tz, path: PathBuf) -> Self {
         GfwRows {
             rdr: BufReader::with_capacity(64 * 1024, stream),

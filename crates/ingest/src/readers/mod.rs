@@ -249,6 +249,16 @@ impl RecordReader {
     pub fn take_error(&mut self) -> Option<IngestError> {
         self.error.take()
     }
+
+    /// 1-based line number of the record last returned, so a later stage (the
+    /// validator) can point at the same line as the reader would.
+    pub fn line(&self) -> u64 {
+        match &self.inner {
+            Inner::Csv(c) => c.line(),
+            Inner::Json(g) => g.line(),
+            Inner::Nmea(n) => n.line(),
+        }
+    }
 }
 
 impl Iterator for RecordReader {

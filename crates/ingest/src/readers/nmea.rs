@@ -16,6 +16,11 @@ pub(super) struct NmeaRows {
 }
 
 impl NmeaRows {
+    /// Lines consumed so far: the line of the last record's final fragment.
+    pub(crate) fn line(&self) -> u64 {
+        self.inner.lines_read()
+    }
+
     pub fn new(stream: Box<dyn Read + Send>, path: PathBuf) -> Self {
         let reader = BufReader::with_capacity(64 * 1024, stream);
         NmeaRows { inner: NmeaRecords::new(reader, DecoderOptions::default()), path, failed: false }

@@ -1,0 +1,1 @@
+//! Analysis cycle (being written).

@@ -1,0 +1,105 @@
+//! One file through reader → validator → store, in batches.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use lookout_ingest::readers::{self, ReadOptions};
+use lookout_ingest::validate::{ValidateOptions, Validator};
+use lookout_model::{Position, Record, RejectCounts, StaticData, Timestamp, VesselId};
+use lookout_store::{IngestRun, Store, VesselRow};
+
+use crate::EngineError;
+
+/// Positions buffered before one store transaction.
+const BATCH: usize = 20_000;
+
+/// What happened to one file.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FileSummary {
+    pub path: PathBuf,
+    pub format: String,
+    pub notes: Vec<String>,
+    pub ids_are_opaque: bool,
+    pub records_read: u64,
+    pub positions_accepted: u64,
+    pub positions_inserted: u64,
+    pub static_records: u64,
+    pub vessels: u64,
+    pub rejects: RejectCounts,
+    /// Set when the file ended in a structural error after some records were read.
+    pub error: Option<String>,
+}
+
+/// Progress callback: bytes read so far, total bytes if known.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, Option<u64>);
+
+/// Reads, validates and stores one file. Bad records are counted, never fatal;
+/// only a structural problem with the file (or the store) is an error.
+pub fn ingest_file(
+    store: &mut dyn Store,
+    path: &Path,
+    read: &ReadOptions,
+    now: Timestamp,
+    progress: Progress<'_>,
+) -> Result<FileSummary, EngineError> {
+    let mut reader = readers::open(path, read)?;
+    let mut validator = Validator::new(ValidateOptions { check_mmsi: !reader.ids_are_opaque(), ..ValidateOptions::new(now) });
+    let source = path.display().to_string();
+    let mut summary = FileSummary {
+        path: path.to_path_buf(),
+        format: reader.format().name().to_string(),
+        notes: Vec::new(),
+        ids_are_opaque: reader.ids_are_opaque(),
+        records_read: 0,
+        positions_accepted: 0,
+        positions_inserted: 0,
+        static_records: 0,
+        vessels: 0,
+        rejects: RejectCounts::default(),
+        error: None,
+    };
+    let mut batch: Vec<Position> = Vec::with_capacity(BATCH);
+    let mut statics: BTreeMap<VesselId, StaticData> = BTreeMap::new();
+    while let Some(item) = reader.next() {
+        summary.records_read += 1;
+        let checked = item.and_then(|rec| validator.check(rec, reader.line()));
+        match checked {
+            Ok(Record::Position(p)) => {
+                summary.positions_accepted += 1;
+                statics.entry(p.vessel.clone()).or_default();
+                batch.push(p);
+                if batch.len() >= BATCH {
+                    summary.positions_inserted += store.insert_positions(&batch)?;
+                    batch.clear();
+                    progress(reader.bytes_read(), reader.total_bytes());
+                }
+            }
+            Ok(Record::Static { vessel, data, .. }) => {
+                summary.static_records += 1;
+                statics.entry(vessel).or_default().merge_from(&data);
+            }
+            Err(reject) => summary.rejects.add(&source, &reject),
+        }
+    }
+    // A file that breaks part-way (a truncated gzip) keeps what was read before the
+    // break; the summary carries the error so the user sees where it stopped.
+    summary.error = reader.take_error().map(|e| e.to_string());
+    summary.positions_inserted += store.insert_positions(&batch)?;
+    let rows: Vec<VesselRow> = statics
+        .into_iter()
+        .map(|(vessel, data)| VesselRow { id_is_mmsi: vessel.is_mmsi() && !summary.ids_are_opaque, vessel, data })
+        .collect();
+    summary.vessels = rows.len() as u64;
+    store.upsert_vessels(&rows)?;
+    summary.notes = reader.notes();
+    progress(reader.bytes_read(), reader.total_bytes());
+    store.record_ingest(&IngestRun {
+        source,
+        format: summary.format.clone(),
+        started_at: now,
+        records_read: summary.records_read,
+        positions_inserted: summary.positions_inserted,
+        rejects: summary.rejects.counts.iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect(),
+    })?;
+    Ok(summary)
+}
