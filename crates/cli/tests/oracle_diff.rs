@@ -607,3 +607,111 @@ fn zones_flag_is_refused_like_the_oracle() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
+
+// ---------------------------------------------------------------- real data
+
+fn ais_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            ais_files(&p, out);
+        } else if !p.extension().is_some_and(|e| e == "md" || e == "chk") {
+            out.push(p);
+        }
+    }
+}
+
+/// Ship type as the oracle's `ship_kind_code`: the Korean aliases for fishing and
+/// cargo (so P9 is exercised), the ITU number otherwise.
+fn kind_code(t: Option<lookout_model::ShipType>) -> String {
+    match t.map(|t| (t, t.kind())) {
+        Some((_, lookout_model::ShipKind::Fishing)) => "000020".into(),
+        Some((_, lookout_model::ShipKind::Cargo)) => "000023".into(),
+        Some((t, _)) => t.0.to_string(),
+        None => String::new(),
+    }
+}
+
+fn opt_cell(x: Option<f64>) -> String {
+    x.map(|v| format!("{v}")).unwrap_or_default()
+}
+
+/// Converts one reader's positions into the oracle CSV. Duplicate (mmsi, timestamp)
+/// rows are dropped: pandas' sort is not stable, so tie order is unspecified.
+/// Returns the number of vessels, or `None` when the file yields no positions.
+fn convert_real(path: &Path, csv: &Path) -> Option<usize> {
+    use lookout_model::Record;
+    let reader = lookout_ingest::readers::open(path, &lookout_ingest::readers::ReadOptions::default()).ok()?;
+    let mut positions = Vec::new();
+    let mut kinds: BTreeMap<String, lookout_model::ShipType> = BTreeMap::new();
+    for rec in reader.flatten() {
+        match rec {
+            Record::Position(p) => positions.push(p),
+            Record::Static { vessel, data, .. } => {
+                if let Some(t) = data.ship_type {
+                    kinds.insert(vessel.0, t);
+                }
+            }
+        }
+    }
+    if positions.is_empty() {
+        return None;
+    }
+    let subsec = positions.iter().any(|p| p.timestamp.timestamp_subsec_nanos() != 0);
+    let fmt = if subsec { "%Y-%m-%dT%H:%M:%S%.6fZ" } else { "%Y-%m-%dT%H:%M:%SZ" };
+    let mut seen = BTreeSet::new();
+    let mut vessels = BTreeSet::new();
+    let mut out = String::from("mmsi,timestamp,lat,lon,sog,cog,heading,nav_status,ship_kind_code\n");
+    for p in &positions {
+        let ts = p.timestamp.format(fmt).to_string();
+        let id = p.vessel.0.trim().to_string();
+        if id.is_empty() || !seen.insert((id.clone(), ts.clone())) {
+            continue;
+        }
+        vessels.insert(id.clone());
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{}\n",
+            csv_cell(&id),
+            ts,
+            p.lat,
+            p.lon,
+            opt_cell(p.sog),
+            opt_cell(p.cog),
+            opt_cell(p.heading),
+            csv_cell(p.nav_status.map(|s| s.text()).unwrap_or("")),
+            kind_code(kinds.get(&p.vessel.0).copied()),
+        ));
+    }
+    std::fs::write(csv, out).expect("write csv");
+    Some(vessels.len())
+}
+
+#[test]
+fn real_tracks_match_the_oracle() {
+    if !python_ready() {
+        return;
+    }
+    let mut files = Vec::new();
+    ais_files(&shared_dir().join("data/ais"), &mut files);
+    assert!(!files.is_empty(), "no real AIS files under {}", shared_dir().display());
+    let dir = work_dir("real");
+    let (mut tracks, mut used) = (0, 0);
+    for (i, f) in files.iter().enumerate() {
+        let csv = dir.join(format!("real_{i}.csv"));
+        let Some(n) = convert_real(f, &csv) else {
+            eprintln!("oracle_diff: {} yields no timed positions; skipped", f.display());
+            continue;
+        };
+        compare(&csv, &[]);
+        if i % 3 == 0 {
+            compare(&csv, &["--now-kst-hour".into(), "6".into(), "--params".into(), RUNS[4].1.unwrap_or("{}").into()]);
+        }
+        tracks += n;
+        used += 1;
+    }
+    eprintln!("oracle_diff: {tracks} real tracks from {used} files identical");
+    assert!(used >= 5, "too few real files converted ({used})");
+    let _ = std::fs::remove_dir_all(&dir);
+}
