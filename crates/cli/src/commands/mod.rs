@@ -6,4 +6,5 @@ pub mod common;
 pub mod decode;
 pub mod demo;
 pub mod ingest;
+pub mod report;
 pub mod score_dark;

@@ -1,0 +1,116 @@
+//! Human-readable rendering of findings, shared by `analyze` and `demo`.
+
+use lookout_model::Finding;
+use serde_json::Value;
+
+/// Parses durations such as `90m`, `24h`, `7d`, `3600s`, `2w`.
+pub fn parse_duration(raw: &str) -> Result<chrono::Duration, String> {
+    let t = raw.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: i64 = num.parse().map_err(|_| format!("'{raw}': expected a number followed by s, m, h, d or w"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(format!("'{raw}': unknown unit '{unit}' (use s, m, h, d or w)")),
+    };
+    Ok(chrono::Duration::seconds(n * secs))
+}
+
+/// Parses a JSON argument given inline (`{...}`) or as a file path.
+pub fn json_arg(raw: &str, what: &str) -> anyhow::Result<Value> {
+    use anyhow::Context;
+    let text = if raw.trim_start().starts_with('{') {
+        raw.to_string()
+    } else {
+        std::fs::read_to_string(raw).with_context(|| format!("--{what}: reading {raw}"))?
+    };
+    serde_json::from_str(&text).with_context(|| format!("--{what}: invalid JSON"))
+}
+
+fn num(v: &Value, path: &[&str]) -> Option<f64> {
+    path.iter().try_fold(v, |v, k| v.get(k)).and_then(Value::as_f64)
+}
+
+fn latlon(v: &Value, which: &str) -> String {
+    match (num(v, &[which, "lat"]), num(v, &[which, "lon"])) {
+        (Some(lat), Some(lon)) => format!("{lat:.4},{lon:.4}"),
+        _ => "?".into(),
+    }
+}
+
+/// One line describing a dark finding: vessel, tier, score, the gap.
+pub fn dark_headline(f: &Finding) -> String {
+    let gap = f.evidence.get("gap_info").cloned().unwrap_or(Value::Null);
+    let minutes = num(&gap, &["gap_min"]).unwrap_or(0.0) as i64;
+    format!(
+        "vessel {} — {} score {} — silent {}h{:02}m from {} ({}) to {} ({}), {:.2} nm apart",
+        f.vessel,
+        f.level,
+        f.score.unwrap_or(0),
+        minutes / 60,
+        minutes % 60,
+        f.start.format("%Y-%m-%d %H:%MZ"),
+        latlon(&f.evidence, "gap_start"),
+        f.end.format("%Y-%m-%d %H:%MZ"),
+        latlon(&f.evidence, "gap_end"),
+        num(&gap, &["gap_distance_nm"]).unwrap_or(0.0),
+    )
+}
+
+/// The breakdown, added points first, then subtracted, each with ko/en labels.
+pub fn breakdown_lines(f: &Finding) -> Vec<String> {
+    let mut items: Vec<_> = f.breakdown.iter().collect();
+    items.sort_by_key(|b| (b.points < 0, -b.points.abs()));
+    let mut lines: Vec<String> = items
+        .iter()
+        .map(|b| format!("{:+4}  {:<4} {:<24} {} / {} — {}", b.points, b.code, b.pattern, b.label_ko, b.label_en, b.description_en))
+        .collect();
+    let raw: i64 = f.breakdown.iter().map(|b| b.points).sum();
+    let clamp = if Some(raw) != f.score { format!(" (sum {raw}, clamped to 0..100)") } else { String::new() };
+    lines.push(format!("= {}{clamp} → {}", f.score.unwrap_or(0), f.level));
+    lines
+}
+
+/// Dark findings as GeoJSON: one line from the gap's start to its end per finding.
+pub fn geojson(findings: &[Finding]) -> Value {
+    let features: Vec<Value> = findings
+        .iter()
+        .filter_map(|f| {
+            let coords = ["gap_start", "gap_end", "from", "to"]
+                .chunks(2)
+                .find_map(|k| {
+                    let a = (num(&f.evidence, &[k[0], "lon"])?, num(&f.evidence, &[k[0], "lat"])?);
+                    let b = (num(&f.evidence, &[k[1], "lon"])?, num(&f.evidence, &[k[1], "lat"])?);
+                    Some(serde_json::json!([[a.0, a.1], [b.0, b.1]]))
+                })?;
+            Some(serde_json::json!({
+                "type": "Feature",
+                "geometry": { "type": "LineString", "coordinates": coords },
+                "properties": {
+                    "detector": f.detector, "vessel": f.vessel, "level": f.level, "score": f.score,
+                    "start": f.start, "end": f.end,
+                    "patterns": f.breakdown.iter().map(|b| &b.pattern).collect::<Vec<_>>(),
+                },
+            }))
+        })
+        .collect();
+    serde_json::json!({ "type": "FeatureCollection", "features": features })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("24h"), Ok(chrono::Duration::hours(24)));
+        assert_eq!(parse_duration("90m"), Ok(chrono::Duration::minutes(90)));
+        assert_eq!(parse_duration("7d"), Ok(chrono::Duration::days(7)));
+        assert!(parse_duration("7y").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+}
