@@ -275,7 +275,7 @@ fn gen_vessel(rng: &mut Rng, case: usize, mmsi: &str, has_raw: bool) -> Vessel {
         rows.truncate(1);
         return Vessel { rows };
     }
-    shape_gap_start(rng, case, &mut rows, has_raw, dt_pre);
+    shape_gap_start(rng, case, &mut rows, has_raw);
     add_after_gap(rng, case, &mut rows, gap, n_post, dt_pre);
     if case % 17 == 3 && rows.len() >= 3 {
         // A second gap of the same length after the first: the first one must win.
@@ -289,7 +289,7 @@ fn gen_vessel(rng: &mut Rng, case: usize, mmsi: &str, has_raw: bool) -> Vessel {
 }
 
 /// Sets the gap-start row's sog, raw_sog, heading/cog, position edges and teleports.
-fn shape_gap_start(rng: &mut Rng, case: usize, rows: &mut [Row], has_raw: bool, dt_pre: i64) {
+fn shape_gap_start(rng: &mut Rng, case: usize, rows: &mut [Row], has_raw: bool) {
     let n = rows.len();
     let last = n - 1;
     if case % 13 != 5 {
@@ -335,7 +335,6 @@ fn shape_gap_start(rng: &mut Rng, case: usize, rows: &mut [Row], has_raw: bool, 
             r.lat = snap(r.lat + shift);
         }
         rows[j].lon = lon;
-        let _ = dt_pre;
     }
 }
 

@@ -104,11 +104,13 @@ fn score_at(info: &GapInfo, start: &Position, track: &Track, ctx: &DarkContext<'
 pub fn dark_finding(track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) -> Option<Finding> {
     let (info, score) = score_track(track, ctx, params)?;
     let start_idx = info.start_index?;
-    let mut order: Vec<&Position> = track.positions.iter().collect();
-    if !is_time_sorted(&track.positions) {
+    let (a, b) = if is_time_sorted(&track.positions) {
+        (track.positions.get(start_idx)?, track.positions.get(start_idx + 1)?)
+    } else {
+        let mut order: Vec<&Position> = track.positions.iter().collect();
         order.sort_by_key(|p| p.timestamp);
-    }
-    let (a, b) = (order[start_idx], order[start_idx + 1]);
+        (*order.get(start_idx)?, *order.get(start_idx + 1)?)
+    };
     Some(Finding {
         detector: "dark_suspicion".into(),
         vessel: track.vessel.clone(),
@@ -132,4 +134,67 @@ pub fn detect_track(track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) -
     let mut out = gap_findings(track, params);
     out.extend(dark_finding(track, ctx, params));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dark::ZoneClass;
+    use chrono::TimeZone;
+    use lookout_model::{NavStatus, ShipType, StaticData, VesselId};
+
+    fn pos(min: i64, lat: f64, lon: f64, sog: f64) -> Position {
+        Position {
+            vessel: VesselId::new("440000001"),
+            timestamp: chrono::Utc.timestamp_opt(1_700_000_000 + min * 60, 0).single().expect("time"),
+            lat,
+            lon,
+            sog: Some(sog),
+            cog: Some(90.0),
+            heading: Some(90.0),
+            nav_status: Some(NavStatus(0)),
+        }
+    }
+
+    struct Territorial;
+    impl ZoneClassifier for Territorial {
+        fn classify(&self, _lat: f64, _lon: f64) -> Option<ZoneClass> {
+            Some(ZoneClass::TerritorialSea)
+        }
+    }
+
+    #[test]
+    fn track_gives_gap_and_dark_findings_with_breakdown() {
+        let track = Track {
+            vessel: VesselId::new("440000001"),
+            static_data: StaticData { ship_type: Some(ShipType(30)), ..Default::default() },
+            positions: vec![pos(0, 35.0, 128.0, 8.0), pos(10, 35.0, 128.02, 8.0), pos(250, 35.0, 128.6, 8.0)],
+        };
+        let params = DarkParams::default();
+        let zones = Territorial;
+        let ctx = DarkContext { permitted: false, history: DarkHistory::default(), local_hour: 12, zones: Some(&zones) };
+        let found = detect_track(&track, &ctx, &params);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].detector, "gaps");
+        assert_eq!(found[0].level, "HIGH_SUSPICIOUS");
+        let dark = &found[1];
+        assert_eq!(dark.detector, "dark_suspicion");
+        let codes: Vec<&str> = dark.breakdown.iter().map(|b| b.pattern.as_str()).collect();
+        assert_eq!(
+            codes,
+            ["moving_at_off", "sensitive_zone", "unpermitted", "long_gap", "fishing_vessel_dark", "underway_deliberate_off"]
+        );
+        // 25 + 25 + 10 + 10 + 10 + 20 = 100
+        assert_eq!(dark.score, Some(100));
+        assert_eq!(dark.level, "CRITICAL");
+        assert_eq!(dark.breakdown[1].code, "P2");
+        assert!(!dark.breakdown[0].label_ko.is_empty());
+        assert_eq!(dark.evidence["gap_info"]["gap_min"], 240);
+    }
+
+    #[test]
+    fn local_hour_uses_the_params_time_zone() {
+        let now = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 30, 0).single().expect("time");
+        assert_eq!(local_hour(now, &DarkParams::default()).ok(), Some(9));
+    }
 }
