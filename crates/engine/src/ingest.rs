@@ -26,6 +26,8 @@ pub struct FileSummary {
     pub static_records: u64,
     pub vessels: u64,
     pub rejects: RejectCounts,
+    /// First and last accepted position time.
+    pub span: Option<(Timestamp, Timestamp)>,
     /// Set when the file ended in a structural error after some records were read.
     pub error: Option<String>,
 }
@@ -57,6 +59,7 @@ pub fn ingest_file(
         vessels: 0,
         rejects: RejectCounts::default(),
         error: None,
+        span: None,
     };
     let mut batch: Vec<Position> = Vec::with_capacity(BATCH);
     let mut statics: BTreeMap<VesselId, StaticData> = BTreeMap::new();
@@ -66,6 +69,10 @@ pub fn ingest_file(
         match checked {
             Ok(Record::Position(p)) => {
                 summary.positions_accepted += 1;
+                summary.span = Some(match summary.span {
+                    None => (p.timestamp, p.timestamp),
+                    Some((a, b)) => (a.min(p.timestamp), b.max(p.timestamp)),
+                });
                 statics.entry(p.vessel.clone()).or_default();
                 batch.push(p);
                 if batch.len() >= BATCH {

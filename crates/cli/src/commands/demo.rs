@@ -1,8 +1,181 @@
+//! `lookout demo`: the main job end to end on the real AIS slice shipped in `data/demo`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct DemoArgs {}
+use anyhow::Context;
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use lookout_engine::cycle::{run_cycle, CycleRequest, DARK, GAPS};
+use lookout_engine::ingest::{ingest_file, FileSummary};
+use lookout_ingest::readers::ReadOptions;
+use lookout_model::{Finding, RejectCounts};
+use lookout_store::Store;
 
-pub fn run(_args: DemoArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+use super::analyze::load_params;
+use super::common::{file_progress, open_store, print_file_summary, print_rejects};
+use super::report::{breakdown_lines, dark_headline};
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Folder with the demo data (default: the repository's data/demo).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// SQLite file to (re)create for the demo.
+    #[arg(long, default_value = "lookout-demo.db")]
+    pub db: PathBuf,
+    /// How many dark vessels to explain.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+}
+
+/// Data and parameter files are read relative to the repository when run from a clone.
+fn default_data_dir() -> PathBuf {
+    let here = PathBuf::from("data/demo");
+    if here.is_dir() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/demo")
+}
+
+pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let data = args.data.clone().unwrap_or_else(default_data_dir);
+    let files = data_files(&data)?;
+    remove_db(&args.db)?;
+    let mut store = open_store(&args.db)?;
+    println!("Lookout demo: real AIS from {} (origins and licences in its SOURCES.md)", data.display());
+    println!("store: {} (SQLite, recreated on every demo run)\n", args.db.display());
+
+    println!("== 1. Ingest: decode, validate, store");
+    let summaries = ingest_all(&mut store, &files)?;
+    print_ingest_totals(&store, &summaries)?;
+
+    let params_path = data.join("params.json");
+    let params = load_params(Some(&params_path.display().to_string()))?;
+    println!("\n== 2. Analysis: one cycle per day (window 24h, look-back 24h) over each file's time span");
+    println!("model dark_suspicion: reference defaults + {} (receiver coverage box and local time zone of the Kitimat data)", params_path.display());
+    let findings = run_daily_cycles(&mut store, &summaries, &params)?;
+
+    println!("\n== 3. Top dark vessels, explained pattern by pattern");
+    print_top_dark(&findings, args.top);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn data_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("demo data folder {} (pass --data DIR)", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && !matches!(p.extension().and_then(|e| e.to_str()), Some("md" | "json")))
+        .collect();
+    files.sort();
+    anyhow::ensure!(!files.is_empty(), "no data files in {}", dir.display());
+    Ok(files)
+}
+
+fn remove_db(db: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", db.display()));
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("removing old demo store {}", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn ingest_all(store: &mut dyn Store, files: &[PathBuf]) -> anyhow::Result<Vec<FileSummary>> {
+    let now = Utc::now();
+    let mut out = Vec::new();
+    for path in files {
+        let bar = file_progress(path);
+        let result = ingest_file(store, path, &ReadOptions::default(), now, &mut |done, total| {
+            bar.set_length(total.unwrap_or(done));
+            bar.set_position(done);
+        });
+        bar.finish_and_clear();
+        let summary = result.with_context(|| format!("ingesting {}", path.display()))?;
+        print_file_summary(&summary);
+        out.push(summary);
+    }
+    Ok(out)
+}
+
+fn print_ingest_totals(store: &dyn Store, summaries: &[FileSummary]) -> anyhow::Result<()> {
+    let mut rejects = RejectCounts::default();
+    summaries.iter().for_each(|s| rejects.merge(&s.rejects));
+    let records: u64 = summaries.iter().map(|s| s.records_read).sum();
+    let counts = store.counts()?;
+    println!(
+        "\ntotal: {} files, {records} records → {} vessels, {} positions stored; {} rejected:",
+        summaries.len(),
+        counts.vessels,
+        counts.positions,
+        rejects.total()
+    );
+    print_rejects(&rejects, "  ");
+    Ok(())
+}
+
+fn days(summaries: &[FileSummary]) -> Vec<DateTime<Utc>> {
+    let mut ends = std::collections::BTreeSet::new();
+    for (first, last) in summaries.iter().filter_map(|s| s.span) {
+        let Ok(mut day) = first.duration_trunc(Duration::days(1)) else { continue };
+        while day <= last {
+            day += Duration::days(1);
+            ends.insert(day);
+        }
+    }
+    ends.into_iter().collect()
+}
+
+fn run_daily_cycles(
+    store: &mut dyn Store,
+    summaries: &[FileSummary],
+    params: &lookout_detect::DarkParams,
+) -> anyhow::Result<Vec<Finding>> {
+    let mut by_level: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut all = Vec::new();
+    let ends = days(summaries);
+    for at in &ends {
+        let req = CycleRequest {
+            at: *at,
+            window: Duration::days(1),
+            lookback: Duration::days(1),
+            params,
+            registry: None,
+            zones: None,
+        };
+        let report = run_cycle(store, &req)?;
+        for f in &report.findings {
+            *by_level.entry((f.detector.clone(), f.level.clone())).or_default() += 1;
+        }
+        all.extend(report.findings.into_iter().filter(|f| f.detector == DARK));
+    }
+    println!("{} daily cycles", ends.len());
+    for detector in [GAPS, DARK] {
+        let levels: Vec<String> =
+            by_level.iter().filter(|((d, _), _)| d == detector).map(|((_, l), n)| format!("{l} {n}")).collect();
+        println!("  {detector}: {}", if levels.is_empty() { "none".into() } else { levels.join(", ") });
+    }
+    Ok(all)
+}
+
+fn print_top_dark(findings: &[Finding], top: usize) {
+    let mut best: BTreeMap<&str, &Finding> = BTreeMap::new();
+    for f in findings {
+        let slot = best.entry(f.vessel.as_str()).or_insert(f);
+        if f.score > slot.score {
+            *slot = f;
+        }
+    }
+    let mut ranked: Vec<&Finding> = best.into_values().collect();
+    ranked.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.vessel.cmp(&b.vessel)));
+    if ranked.is_empty() {
+        println!("no dark vessels found");
+    }
+    for (i, f) in ranked.iter().take(top).enumerate() {
+        println!("{:>2}. {}", i + 1, dark_headline(f));
+        for line in breakdown_lines(f) {
+            println!("      {line}");
+        }
+    }
 }
