@@ -97,7 +97,12 @@ pub fn analyse(store: &dyn Store, req: &CycleRequest<'_>) -> Result<CycleReport,
     })
 }
 
-/// The dark finding of a track whose longest gap ends inside the window.
+/// The dark finding of a track, judged on its longest gap that ends inside the window.
+///
+/// The reference model scores the longest gap of whatever positions it is given, so the
+/// track is cut to start shortly before the window: first with the five points the
+/// pre-gap statistics need; if the longest gap then still ends before the window (an
+/// earlier, longer gap in that context), again from the last point before the window.
 ///
 /// P5 ("daytime") is judged at the local hour the AIS went silent, not the hour the
 /// cycle happens to run: a batch re-run must score a gap the same way as a live one.
@@ -107,6 +112,7 @@ fn dark_for_track(
     req: &CycleRequest<'_>,
     tz: chrono_tz::Tz,
 ) -> Result<Option<Finding>, EngineError> {
+    let window_start = req.key().window_start;
     let entry = req.registry.and_then(|r| r.entries.get(track.vessel.as_str()));
     let mut ctx = DarkContext {
         permitted: entry.is_some_and(|e| e.permitted),
@@ -114,22 +120,37 @@ fn dark_for_track(
         local_hour: local_hour(req.at, req.params).map_err(|e| EngineError::Params(e.to_string()))?,
         zones: req.zones,
     };
-    let mut track_view;
-    let track = match entry.and_then(|e| e.ship_type) {
-        Some(t) if track.static_data.ship_type != Some(t) => {
-            track_view = track.clone();
-            track_view.static_data.ship_type = Some(t);
-            &track_view
+    let ship_type = entry.and_then(|e| e.ship_type).or(track.static_data.ship_type);
+    // Index of the last position at or before the window start.
+    let last_before = track.positions.partition_point(|p| p.timestamp <= window_start).saturating_sub(1);
+    let mut found = None;
+    for from in [last_before.saturating_sub(PRE_GAP_POINTS), last_before] {
+        let view = track_from(track, from, ship_type);
+        match dark_finding(&view, &ctx, req.params) {
+            Some(f) if f.end > window_start => {
+                found = Some((view, f));
+                break;
+            }
+            _ => {}
         }
-        _ => track,
-    };
-    let Some(first) = dark_finding(track, &ctx, req.params) else { return Ok(None) };
-    if first.end <= req.key().window_start {
-        return Ok(None);
     }
+    let Some((view, first)) = found else { return Ok(None) };
     ctx.local_hour = local_hour(first.start, req.params).map_err(|e| EngineError::Params(e.to_string()))?;
-    ctx.history = history(store, track, first.start, tz)?;
-    Ok(dark_finding(track, &ctx, req.params))
+    ctx.history = history(store, &view, first.start, tz)?;
+    Ok(dark_finding(&view, &ctx, req.params))
+}
+
+/// Points before a gap that the reference uses for average speed and teleports.
+const PRE_GAP_POINTS: usize = 5;
+
+fn track_from(track: &Track, from: usize, ship_type: Option<lookout_model::ShipType>) -> Track {
+    let mut view = Track {
+        vessel: track.vessel.clone(),
+        static_data: track.static_data.clone(),
+        positions: track.positions.get(from..).map(<[_]>::to_vec).unwrap_or_default(),
+    };
+    view.static_data.ship_type = ship_type;
+    view
 }
 
 /// Dark history before `gap_start`: distinct local days with a dark episode in the

@@ -1,0 +1,122 @@
+//! End-to-end CLI tests for `ingest`, `analyze` and `demo` on real data.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use lookout_store::{CycleKey, SqliteStore, Store};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn demo_file(name: &str) -> PathBuf {
+    repo().join("data/demo").join(name)
+}
+
+fn lookout(args: &[&str]) -> Output {
+    Command::cargo_bin("lookout").expect("binary").args(args).output().expect("run lookout")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn ingesting_the_same_files_twice_adds_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("t.db");
+    let db = db.to_str().expect("utf8 path");
+    let csv = demo_file("dma_collision_2021-12-13_219021240_232018267.csv");
+    let gfw = demo_file("gfw_segment_338013000.jsonl.gz");
+    let args = ["ingest", "--db", db, csv.to_str().expect("p"), gfw.to_str().expect("p")];
+    let first = lookout(&args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = stdout(&first);
+    assert!(out.contains("total: 2/2 files, 1332 records, 1100 new positions"), "{out}");
+    assert!(out.contains("rejected duplicate: 170"), "{out}");
+    assert!(out.contains("rejected malformed_row: 60"), "{out}");
+    let second = lookout(&args);
+    assert!(second.status.success());
+    assert!(stdout(&second).contains("1332 records, 0 new positions"), "{}", stdout(&second));
+    let store = SqliteStore::open(Path::new(db)).expect("open");
+    let counts = store.counts().expect("counts");
+    assert_eq!((counts.vessels, counts.positions), (3, 1100));
+}
+
+#[test]
+fn a_bad_file_is_named_and_the_others_still_load() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("t.db");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "mmsi,timestamp,lon\n440000001,2024-01-01T00:00:00Z,128.0\n").expect("write");
+    let good = demo_file("dma_collision_2021-12-13_219021240_232018267.csv");
+    let out = lookout(&["ingest", "--db", db.to_str().expect("p"), bad.to_str().expect("p"), good.to_str().expect("p")]);
+    assert!(out.status.success(), "one good file is enough to succeed");
+    let err = stderr(&out);
+    assert!(err.contains("bad.csv") && err.contains("line 1") && err.contains("\"lat\""), "{err}");
+    assert!(stdout(&out).contains("total: 1/2 files"), "{}", stdout(&out));
+
+    let only_bad = lookout(&["ingest", "--db", db.to_str().expect("p"), bad.to_str().expect("p")]);
+    assert!(!only_bad.status.success(), "nothing readable must fail");
+}
+
+#[test]
+fn analyze_twice_on_the_same_window_gives_identical_rows() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("t.db");
+    let db_s = db.to_str().expect("p");
+    let data = demo_file("shipstrike_kitimat_2019-07-01_14.csv.gz");
+    assert!(lookout(&["ingest", "--db", db_s, data.to_str().expect("p")]).status.success());
+    let args = ["analyze", "--db", db_s, "--at", "2019-07-08T00:00:00Z", "--window", "24h", "--format", "json"];
+    let a = lookout(&args);
+    assert!(a.status.success(), "{}", stderr(&a));
+    let key = CycleKey {
+        window_start: "2019-07-07T00:00:00Z".parse().expect("t"),
+        window_end: "2019-07-08T00:00:00Z".parse().expect("t"),
+    };
+    let rows_a = SqliteStore::open(&db).expect("open").cycle_findings(&key).expect("rows");
+    let b = lookout(&args);
+    let rows_b = SqliteStore::open(&db).expect("open").cycle_findings(&key).expect("rows");
+    assert_eq!(stdout(&a), stdout(&b), "same window, same output");
+    assert_eq!(rows_a, rows_b, "same window, same rows");
+    assert!(rows_a.iter().any(|f| f.detector == "dark_suspicion"), "the window has dark vessels");
+    assert!(rows_a.iter().any(|f| f.detector == "gaps" && f.level == "VIOLATION"), "and a 24 h+ gap");
+
+    let geo = lookout(&["analyze", "--db", db_s, "--at", "2019-07-08T00:00:00Z", "--format", "geojson"]);
+    let v: serde_json::Value = serde_json::from_slice(&geo.stdout).expect("geojson is JSON");
+    assert_eq!(v["type"], "FeatureCollection");
+    assert_eq!(v["features"].as_array().map(Vec::len), Some(rows_a.len()));
+}
+
+#[test]
+fn analyze_rejects_a_misspelt_parameter_by_name() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("t.db");
+    let data = demo_file("dma_collision_2021-12-13_219021240_232018267.csv");
+    assert!(lookout(&["ingest", "--db", db.to_str().expect("p"), data.to_str().expect("p")]).status.success());
+    let out = lookout(&["analyze", "--db", db.to_str().expect("p"), "--params", r#"{"weights": {"P1_moving_of": 30}}"#]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("P1_moving_of"), "{}", stderr(&out));
+}
+
+#[test]
+fn demo_runs_on_the_shipped_data_and_is_deterministic() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("demo.db");
+    let run = || lookout(&["demo", "--db", db.to_str().expect("p")]);
+    let first = run();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = stdout(&first);
+    for section in ["== 1. Ingest", "== 2. Analysis", "== 3. Top dark vessels", "rejected duplicate", "vessel ids are opaque"] {
+        assert!(out.contains(section), "missing {section:?} in:\n{out}");
+    }
+    assert!(out.contains("23317 positions stored"), "{out}");
+    // Each explained vessel ends with its total and tier.
+    assert_eq!(out.matches("      = ").count(), 5, "{out}");
+    assert_eq!(stdout(&run()), out, "the demo is reproducible");
+}
