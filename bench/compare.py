@@ -215,7 +215,34 @@ def w_duckdb_gaps(path, threads, repeat, gap_s=6000):
                     'load = read_csv into a table'}
 
 
-WORKERS = {'pyais': w_pyais, 'libais': w_libais, 'duckdb-csv': w_duckdb_csv, 'duckdb-gaps': w_duckdb_gaps}
+def w_oracle(path, repeat):
+    """The reference oracle's own functions, timed in-process: reading (pandas) and
+    scoring (groupby + analyze_dark_pattern + compute_dark_suspicion per vessel)."""
+    sys.path.insert(0, os.path.dirname(ORACLE))
+    import oracle  # noqa: E402  (shared/oracle/oracle.py)
+    import pandas as pd
+    import io
+    import contextlib
+    read_runs, score_runs = [], []
+    out = None
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        df = oracle._read_positions(path)
+        t1 = time.perf_counter()
+        with contextlib.redirect_stderr(io.StringIO()):
+            out = oracle.score_vessels(df, set(), {}, 12, None)
+        t2 = time.perf_counter()
+        read_runs.append(t1 - t0)
+        score_runs.append(t2 - t1)
+    dark = sum(1 for r in out if r['gap_info'].get('is_dark'))
+    return {'tool': 'oracle', 'version': f'pandas {pd.__version__}', 'unit': 'positions', 'items': len(df),
+            'runs': score_runs, 'seconds': min(score_runs), 'load_seconds': min(read_runs),
+            'end_to_end_seconds': min(a + b for a, b in zip(read_runs, score_runs)),
+            'counts': {'vessels': len(out), 'dark_vessels': dark},
+            'note': 'oracle.score_vessels timed in-process; load = oracle._read_positions (pandas)'}
+
+
+WORKERS = {'oracle': w_oracle, 'pyais': w_pyais, 'libais': w_libais, 'duckdb-csv': w_duckdb_csv, 'duckdb-gaps': w_duckdb_gaps}
 
 
 def worker_main(argv):
@@ -365,6 +392,7 @@ def bench_dark(args, R):
     measure(f'duckdb LAG gaps, {args.threads} threads', py_cmd('duckdb-gaps', f, args.threads, args.repeat), R, 'dark_duckdb_n')
     # Subset: whole processes, output compared line by line.
     measure('lookout gaps+dark on the subset', [lo, 'bench', 'dark', sub, '--threads', '1', '--repeat', str(args.repeat), '--json'], R, 'dark_lookout_sub')
+    measure('oracle functions in-process on the subset', py_cmd('oracle', sub, 1), R, 'dark_oracle_inproc')
     rows_sub = R.get('dark_lookout_sub', {}).get('items')
     outs = {}
     for key, cmd in (('oracle', [sys.executable, ORACLE, sub]), ('score_dark', [lo, 'score-dark', sub])):
@@ -394,6 +422,10 @@ def bench_dark(args, R):
                       f'({"equal" if lv == dv else "DIFFER"})')
     if 'counts' in l1 and 'counts' in ln:
         checks.append(f'Lookout 1 vs {args.threads} threads: counts {"identical" if l1["counts"] == ln["counts"] else "DIFFER"}')
+    ls, oi = R.get('dark_lookout_sub', {}), R.get('dark_oracle_inproc', {})
+    if 'counts' in ls and 'counts' in oi:
+        a, b = ls['counts'].get('dark_vessels'), oi['counts'].get('dark_vessels')
+        checks.append(f'subset dark vessels: Lookout bench {a:,}, oracle {b:,} ({"equal" if a == b else "DIFFER"})')
     if 'oracle' in outs and 'score_dark' in outs:
         a, b = outs['oracle'].splitlines(), outs['score_dark'].splitlines()
         diff = sum(1 for x, y in zip(a, b) if x != y) + abs(len(a) - len(b))
@@ -477,7 +509,8 @@ def report(args, R, manifest):
     if rn and rate_of(R.get('decode_libais')):
         lines.append(f'\nAll cores: Lookout {n} threads / libais = {rn / rate_of(R["decode_libais"]):.1f}x; '
                      f'/ pyais = {rn / (rate_of(R.get("decode_pyais")) or float("nan")):.1f}x.')
-    lines.append('\nChecks: ' + ' '.join(f'- {c}\n' for c in R.get('decode_checks', [])) + '\n')
+    lines.append('\nChecks:\n')
+    lines.extend(f'- {c}' for c in R.get('decode_checks', []))
     for k in ('decode_pyais', 'decode_libais'):
         if R.get(k, {}).get('note'):
             lines.append(f'- {R[k]["tool"]}: {R[k]["note"]}.')
@@ -499,7 +532,8 @@ def report(args, R, manifest):
     cn, dn_ = rate_of(R.get('csv_lookout_n')), rate_of(R.get('csv_duckdb_n'))
     if cn and dn_:
         lines.append(f'\nAll cores: Lookout / DuckDB = {cn / dn_:.2f}x.')
-    lines.append('\nChecks: ' + ' '.join(f'- {c}\n' for c in R.get('csv_checks', [])) + '\n')
+    lines.append('\nChecks:\n')
+    lines.extend(f'- {c}' for c in R.get('csv_checks', []))
     for k in ('csv_lookout_1', 'csv_duckdb_1'):
         if R.get(k, {}).get('note'):
             lines.append(f'- {R[k]["tool"]}: {R[k]["note"]}.')
@@ -528,19 +562,23 @@ def report(args, R, manifest):
     lines.append(row('DuckDB, 1 thread', R.get('dark_duckdb_1'), b2, 'end_to_end_seconds'))
     lines.append(row(f'DuckDB, {n} threads', R.get('dark_duckdb_n'), b2, 'end_to_end_seconds'))
     sub = R.get('dark_lookout_sub')
-    lines.append(f'\nSubset `tracks_50k.csv` ({tr.get("subset_rows", 0):,} positions) against the Python oracle '
-                 '(whole processes, start-up included, as a user runs them):\n')
-    lines.append('| tool | positions | s | rate | peak RSS | lookout score-dark / this |')
+    oi = R.get('dark_oracle_inproc')
+    lines.append(f'\nSubset `tracks_50k.csv` (the first {tr.get("subset_rows", 0):,} positions of `tracks.csv`) '
+                 'against the Python reference oracle (`shared/oracle/oracle.py`, pandas):\n')
+    lines.append('| what | positions | s | rate | peak RSS | Lookout / oracle |')
     lines.append('|---|---|---|---|---|---|')
+    bl = rate_of(sub)
+    lines.append(row('Lookout detection only (in process, 1 thread)', sub, None))
+    lines.append(row('oracle `score_vessels` only (in process)', oi, bl))
+    bl2 = rate_of(sub, 'end_to_end_seconds')
+    lines.append(row('Lookout read + validate + tracks + detect', sub, None, 'end_to_end_seconds'))
+    lines.append(row('oracle `_read_positions` + `score_vessels`', oi, bl2, 'end_to_end_seconds'))
     sd = R.get('dark_score_dark_sub')
     bsd = rate_of(sd)
-    lines.append(row('`lookout score-dark` (process)', sd, bsd))
-    lines.append(row('`python3 oracle.py` (process)', R.get('dark_oracle_sub'), bsd))
-    lines.append(row('Lookout in-process detection only (bench dark)', sub, bsd))
-    o = rate_of(R.get('dark_oracle_sub'))
-    if o and rate_of(sub):
-        lines.append(f'\nIn-process Lookout detection / oracle process = {rate_of(sub) / o:.0f}x.')
-    lines.append('\nChecks: ' + ' '.join(f'- {c}\n' for c in R.get('dark_checks', [])) + '\n')
+    lines.append(row('`lookout score-dark` whole process', sd, None))
+    lines.append(row('`python3 oracle.py` whole process', R.get('dark_oracle_sub'), bsd))
+    lines.append('\nChecks:\n')
+    lines.extend(f'- {c}' for c in R.get('dark_checks', []))
     if R.get('dark_duckdb_1', {}).get('note'):
         lines.append(f'- DuckDB: {R["dark_duckdb_1"]["note"]}.')
     if R.get('dark_lookout_1', {}).get('note'):

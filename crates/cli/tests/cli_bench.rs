@@ -94,3 +94,48 @@ fn missing_file_is_an_error_not_a_panic() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("reading /nonexistent/file.nmea"));
 }
+
+#[test]
+fn csv_counts_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Real MarineCadastre rows (shared/data/ais/marinecadastre_2022-01-03_first99999.csv.gz).
+    let file = write(
+        dir.path(),
+        "mc.csv",
+        "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass\n\
+         338148873,2022-01-03T00:00:00,33.60716,-117.91483,0.0,280.0,511,CAZADOR,,,37,,14,,,,B\n\
+         367379190,2022-01-03T00:00:00,30.3706,-88.56408,0.0,336.2,511,EAGLE,IMO8207721,WTD4583,31,0,28,11,3.3,52,A\n\
+         366899260,2022-01-03T00:00:03,34.12723,-119.44421,17.9,51.5,511,ISLAND ADVENTURE,,WDG9106,60,0,19,7,,60,A\n",
+    );
+    for threads in ["1", "2"] {
+        let v = bench_json(&["bench", "csv", &file, "--threads", threads, "--json"]);
+        check_shape(&v, "csv", "rows", threads.parse().expect("number"));
+        assert_eq!(v["items"], 3, "{v}");
+        assert_eq!(v["counts"]["rows"], 3);
+        assert_eq!(v["counts"]["positions"], 3);
+    }
+}
+
+#[test]
+fn dark_counts_gaps_and_dark_vessels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Vessel 1 reports every 10 min with one 2 h gap (dark); vessel 2 has no long gap.
+    let mut text = String::from("mmsi,timestamp,lat,lon,sog,cog,heading,nav_status,ship_kind_code\n");
+    for (mmsi, minutes) in [(316000001, [0, 10, 20, 140, 150]), (316000002, [0, 10, 20, 30, 40])] {
+        for m in minutes {
+            text.push_str(&format!("{mmsi},2024-05-01T{:02}:{:02}:00Z,53.0,-129.0,8.0,90.0,90.0,,\n", m / 60, m % 60));
+        }
+    }
+    let file = write(dir.path(), "tracks.csv", &text);
+    for threads in ["1", "2"] {
+        let v = bench_json(&["bench", "dark", &file, "--threads", threads, "--json"]);
+        check_shape(&v, "dark", "positions", threads.parse().expect("number"));
+        assert_eq!(v["items"], 10, "{v}");
+        let c = &v["counts"];
+        assert_eq!(c["vessels"], 2, "{c}");
+        assert_eq!(c["gaps"], 1, "{c}");
+        assert_eq!(c["dark_vessels"], 1, "{c}");
+        assert!(v["load_seconds"].as_f64().is_some_and(|x| x >= 0.0));
+        assert!(v["end_to_end_seconds"].as_f64().is_some_and(|x| x >= 0.0));
+    }
+}

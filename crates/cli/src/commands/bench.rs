@@ -4,6 +4,13 @@
 //!   (one decoder over the whole file) or on N threads (the file is cut into chunks at
 //!   line boundaries that start a new message, one decoder per chunk, rayon).
 //!
+//! * `csv FILE`: rows/s through [`lookout_ingest::readers`] (format detected). With N
+//!   threads the file is first split (untimed) into N part files with the header
+//!   repeated, and N readers run at once, as when ingesting N daily files.
+//! * `dark FILE`: positions/s of gap detection and P1-P11 dark scoring over tracks
+//!   already in memory (`load` = reader → validator → track builder is timed apart),
+//!   tracks spread over N threads.
+//!
 //! Every run prints the counts it found (messages by type, rejects by reason) next to
 //! the time, so a comparison with another tool can check both processed the same input.
 //! The input is read into memory before the clock starts. `--json` prints one JSON line.
@@ -14,7 +21,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use lookout_model::RejectReason;
+use lookout_detect::{for_each_gap, score_track, DarkContext, DarkHistory, DarkParams};
+use lookout_ingest::readers::{self, ReadOptions};
+use lookout_ingest::tracks::TrackBuilder;
+use lookout_ingest::validate::{ValidateOptions, Validator};
+use lookout_model::{Record, RejectReason, Track};
 use lookout_nmea::{Decoder, DecoderOptions, Outcome};
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -29,6 +40,10 @@ pub struct BenchArgs {
 pub enum BenchWhat {
     /// NMEA decode throughput (sentences/s) of a file of AIS sentences.
     Decode(RunArgs),
+    /// Position CSV reading throughput (rows/s), any layout `lookout ingest` reads.
+    Csv(RunArgs),
+    /// Gap detection + dark scoring throughput (positions/s) over a positions file.
+    Dark(RunArgs),
 }
 
 /// Options every measurement takes.
@@ -59,6 +74,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             let r = bench_decode(&a)?;
             (a, r)
         }
+        BenchWhat::Csv(a) => {
+            let r = bench_csv(&a)?;
+            (a, r)
+        }
+        BenchWhat::Dark(a) => {
+            let r = bench_dark(&a)?;
+            (a, r)
+        }
     };
     report.print(run.json);
     Ok(ExitCode::SUCCESS)
@@ -76,6 +99,8 @@ struct Report {
     runs: Vec<f64>,
     /// Counts that let another tool's result be checked against this one.
     counts: Value,
+    /// Extra top-level fields (e.g. load time of the dark bench).
+    extra: Vec<(&'static str, Value)>,
 }
 
 impl Report {
@@ -88,7 +113,7 @@ impl Report {
         let rate = if secs > 0.0 { self.items as f64 / secs } else { 0.0 };
         let rss = peak_rss_kib();
         if as_json {
-            let v = json!({
+            let mut v = json!({
                 "bench": self.bench,
                 "tool": "lookout",
                 "version": env!("CARGO_PKG_VERSION"),
@@ -102,6 +127,11 @@ impl Report {
                 "peak_rss_kib": rss,
                 "counts": self.counts,
             });
+            if let Some(obj) = v.as_object_mut() {
+                for (k, x) in &self.extra {
+                    obj.insert((*k).to_string(), x.clone());
+                }
+            }
             println!("{v}");
         } else {
             println!(
@@ -118,6 +148,9 @@ impl Report {
                 self.runs.len(),
                 rss.map_or("n/a".to_string(), |k| format!("{:.1} MiB", k as f64 / 1024.0)),
             );
+            for (k, x) in &self.extra {
+                println!("  {k}: {x}");
+            }
             println!("  counts: {}", self.counts);
         }
     }
@@ -289,6 +322,259 @@ fn bench_decode(a: &RunArgs) -> anyhow::Result<Report> {
         items: counts.lines,
         runs,
         counts: counts.to_json(),
+        extra: Vec::new(),
+    })
+}
+
+// ---------------------------------------------------------------------------------
+// csv
+
+#[derive(Default, Clone, Debug)]
+struct ReadCounts {
+    positions: u64,
+    statics: u64,
+    rejects: BTreeMap<RejectReason, u64>,
+}
+
+impl ReadCounts {
+    fn rows(&self) -> u64 {
+        self.positions + self.rejects.values().sum::<u64>()
+    }
+
+    fn merge(mut self, other: ReadCounts) -> ReadCounts {
+        self.positions += other.positions;
+        self.statics += other.statics;
+        for (k, v) in other.rejects {
+            *self.rejects.entry(k).or_default() += v;
+        }
+        self
+    }
+
+    fn to_json(&self) -> Value {
+        let rejects: serde_json::Map<String, Value> =
+            self.rejects.iter().map(|(r, n)| (r.as_str().to_string(), json!(n))).collect();
+        json!({ "rows": self.rows(), "positions": self.positions, "static_records": self.statics, "rejects": rejects })
+    }
+}
+
+/// Reads a whole file through the format reader and counts what came out.
+fn read_counts(path: &Path) -> anyhow::Result<(ReadCounts, String)> {
+    let mut reader = readers::open(path, &ReadOptions::default()).with_context(|| format!("opening {}", path.display()))?;
+    let format = reader.format().to_string();
+    let mut c = ReadCounts::default();
+    for item in reader.by_ref() {
+        match item {
+            Ok(Record::Position(_)) => c.positions += 1,
+            Ok(Record::Static { .. }) => c.statics += 1,
+            Err(r) => *c.rejects.entry(r.reason).or_default() += 1,
+        }
+    }
+    if let Some(e) = reader.take_error() {
+        return Err(e).with_context(|| format!("reading {}", path.display()));
+    }
+    Ok((c, format))
+}
+
+/// Splits a CSV into `n` part files (header repeated) in `dir`, at line boundaries.
+/// Quoted fields with line breaks would be cut; the layouts benchmarked have none, and
+/// the row count check against the 1-thread run would show it.
+fn split_csv(path: &Path, n: usize, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let data = read_input(path)?;
+    let header_end = data.iter().position(|&b| b == b'\n').map_or(data.len(), |p| p + 1);
+    let (header, body) = data.split_at(header_end);
+    let target = body.len() / n + 1;
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < body.len() {
+        let mut cut = (start + target).min(body.len());
+        while cut < body.len() && body[cut - 1] != b'\n' {
+            cut += 1;
+        }
+        let p = dir.join(format!("part{}.csv", parts.len()));
+        let mut bytes = Vec::with_capacity(header.len() + cut - start);
+        bytes.extend_from_slice(header);
+        bytes.extend_from_slice(&body[start..cut]);
+        std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))?;
+        parts.push(p);
+        start = cut;
+    }
+    Ok(parts)
+}
+
+fn bench_csv(a: &RunArgs) -> anyhow::Result<Report> {
+    let threads = a.threads();
+    let mut extra = Vec::new();
+    let (runs, counts) = if threads == 1 {
+        step(&format!("csv: reading {} on 1 thread", a.file.display()));
+        let (runs, (counts, format)) = timed_runs(a.repeat, || read_counts(&a.file))?;
+        extra.push(("format", json!(format)));
+        (runs, counts)
+    } else {
+        let dir = tempdir_near(&a.file)?;
+        step(&format!("csv: splitting {} into {threads} part files in {} (not timed)", a.file.display(), dir.display()));
+        let parts = split_csv(&a.file, threads, &dir)?;
+        for p in &parts {
+            warm_cache(p)?;
+        }
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+        step(&format!("csv: reading {} parts on {threads} threads", parts.len()));
+        let result = timed_runs(a.repeat, || {
+            pool.install(|| {
+                parts
+                    .par_iter()
+                    .map(|p| read_counts(p).map(|(c, _)| c))
+                    .try_reduce(ReadCounts::default, |x, y| Ok(x.merge(y)))
+            })
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        extra.push(("parts", json!(parts.len())));
+        result?
+    };
+    Ok(Report {
+        bench: "csv",
+        file: a.file.clone(),
+        threads,
+        unit: "rows",
+        items: counts.rows(),
+        runs,
+        counts: counts.to_json(),
+        extra,
+    })
+}
+
+/// A fresh directory next to `file` (same disk), removed by the caller.
+fn tempdir_near(file: &Path) -> anyhow::Result<PathBuf> {
+    let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = parent.join(format!(".lookout-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+fn warm_cache(path: &Path) -> anyhow::Result<()> {
+    let mut f = std::fs::File::open(path)?;
+    std::io::copy(&mut f, &mut std::io::sink())?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------
+// dark
+
+/// What gap detection and dark scoring found.
+#[derive(Default, Clone, PartialEq, Debug)]
+struct DarkCounts {
+    positions: u64,
+    vessels: u64,
+    gaps: u64,
+    gaps_by_severity: BTreeMap<&'static str, u64>,
+    dark_vessels: u64,
+    tiers: BTreeMap<&'static str, u64>,
+}
+
+impl DarkCounts {
+    fn merge(mut self, o: DarkCounts) -> DarkCounts {
+        self.positions += o.positions;
+        self.vessels += o.vessels;
+        self.gaps += o.gaps;
+        self.dark_vessels += o.dark_vessels;
+        for (k, v) in o.gaps_by_severity {
+            *self.gaps_by_severity.entry(k).or_default() += v;
+        }
+        for (k, v) in o.tiers {
+            *self.tiers.entry(k).or_default() += v;
+        }
+        self
+    }
+}
+
+/// Scores one track with the oracle's defaults: not permitted, no history, hour 12, no
+/// zones. (The context is built here because `DarkContext` holds a non-`Sync` zone
+/// classifier reference and cannot be shared across threads.)
+fn detect_one(track: &Track, params: &DarkParams) -> DarkCounts {
+    let ctx = DarkContext { permitted: false, history: DarkHistory::default(), local_hour: 12, zones: None };
+    let mut c = DarkCounts { positions: track.positions.len() as u64, vessels: 1, ..DarkCounts::default() };
+    for_each_gap(&track.positions, &params.gap_thresholds, |g| {
+        c.gaps += 1;
+        *c.gaps_by_severity.entry(g.severity.as_str()).or_default() += 1;
+    });
+    if let Some((_info, score)) = score_track(track, &ctx, params) {
+        c.dark_vessels += 1;
+        *c.tiers.entry(score.tier.as_str()).or_default() += 1;
+    }
+    c
+}
+
+/// Reader → validator → track builder, as `lookout ingest` + an analysis cycle see them.
+fn load_tracks(path: &Path) -> anyhow::Result<(Vec<Track>, ReadCounts)> {
+    let mut reader = readers::open(path, &ReadOptions::default()).with_context(|| format!("opening {}", path.display()))?;
+    let mut validator =
+        Validator::new(ValidateOptions { check_mmsi: !reader.ids_are_opaque(), ..ValidateOptions::new(chrono::Utc::now()) });
+    let mut builder = TrackBuilder::new();
+    let mut c = ReadCounts::default();
+    for (i, item) in reader.by_ref().enumerate() {
+        match item.and_then(|rec| validator.check(rec, i as u64 + 1)) {
+            Ok(rec) => {
+                match rec {
+                    Record::Position(_) => c.positions += 1,
+                    Record::Static { .. } => c.statics += 1,
+                }
+                builder.push(rec);
+            }
+            Err(r) => *c.rejects.entry(r.reason).or_default() += 1,
+        }
+    }
+    if let Some(e) = reader.take_error() {
+        return Err(e).with_context(|| format!("reading {}", path.display()));
+    }
+    Ok((builder.finish(), c))
+}
+
+fn bench_dark(a: &RunArgs) -> anyhow::Result<Report> {
+    let threads = a.threads();
+    step(&format!("dark: loading {} (reader → validator → tracks)", a.file.display()));
+    let t0 = Instant::now();
+    let (tracks, read) = load_tracks(&a.file)?;
+    let load_s = t0.elapsed().as_secs_f64();
+    step(&format!("dark: {} tracks, {} positions loaded in {load_s:.2} s; detecting on {threads} thread(s)", tracks.len(), read.positions));
+    let params = DarkParams::default();
+    let (runs, counts) = if threads == 1 {
+        timed_runs(a.repeat, || {
+            Ok(tracks.iter().map(|t| detect_one(t, &params)).fold(DarkCounts::default(), DarkCounts::merge))
+        })?
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+        timed_runs(a.repeat, || {
+            Ok(pool.install(|| {
+                tracks.par_iter().map(|t| detect_one(t, &params)).reduce(DarkCounts::default, DarkCounts::merge)
+            }))
+        })?
+    };
+    let best = runs.iter().copied().fold(f64::INFINITY, f64::min);
+    let counts_json = json!({
+        "rows_read": read.rows(),
+        "rejects": read.to_json()["rejects"],
+        "positions": counts.positions,
+        "vessels": counts.vessels,
+        "gaps": counts.gaps,
+        "gaps_by_severity": counts.gaps_by_severity,
+        "dark_vessels": counts.dark_vessels,
+        "tiers": counts.tiers,
+    });
+    Ok(Report {
+        bench: "dark",
+        file: a.file.clone(),
+        threads,
+        unit: "positions",
+        items: counts.positions,
+        runs,
+        counts: counts_json,
+        extra: vec![
+            ("load_seconds", json!(load_s)),
+            ("end_to_end_seconds", json!(load_s + best)),
+            (
+                "note",
+                json!("gaps (every gap >= 6000 s) + longest-gap analysis and P1-P11 score per vessel over in-memory tracks; load = reader + validator + track builder, 1 thread"),
+            ),
+        ],
     })
 }
 
