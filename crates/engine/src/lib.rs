@@ -11,10 +11,17 @@ pub mod ingest;
 /// Errors that stop an ingest job or a cycle (record-level problems never do).
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    // Boxed: the structural error carries paths and header text, and is rare.
     #[error(transparent)]
-    Ingest(#[from] lookout_ingest::IngestError),
+    Ingest(Box<lookout_ingest::IngestError>),
     #[error(transparent)]
     Store(#[from] lookout_store::StoreError),
     #[error("{0}")]
     Params(String),
+}
+
+impl From<lookout_ingest::IngestError> for EngineError {
+    fn from(e: lookout_ingest::IngestError) -> Self {
+        EngineError::Ingest(Box::new(e))
+    }
 }
