@@ -291,8 +291,13 @@ def run_child(cmd):
     return result, wall, ru.ru_maxrss, err, p.returncode, out
 
 
+LOADS = []
+
+
 def measure(label, cmd, results, key):
     log(f'{label}: {" ".join(cmd)}')
+    load = os.getloadavg()[0]
+    LOADS.append(load)
     res, wall, rss, err, rc, _ = run_child(cmd)
     if res is None or 'error' in (res or {}):
         why = (res or {}).get('error') or err.strip().splitlines()[-1:] or [f'exit {rc}']
@@ -302,6 +307,7 @@ def measure(label, cmd, results, key):
         return None
     res['peak_rss_kib_wait4'] = rss
     res['process_wall_s'] = wall
+    res['loadavg_1min_before'] = load
     rate = res['items'] / res['seconds'] if res['seconds'] else 0
     res['items_per_s'] = rate
     log(f'  {res["items"]:,} {res.get("unit", "items")} in {res["seconds"]:.3f} s = {rate:,.0f}/s, '
@@ -492,6 +498,10 @@ def report(args, R, manifest):
                  f'work (best of {args.repeat} for Lookout and DuckDB, one run for pyais and the oracle), '
                  'peak RSS is the process maximum (wait4 ru_maxrss). Ratio = Lookout rate / other rate. '
                  'Wall-clock numbers on a shared machine: expect ±10–20 % between runs.\n')
+    if LOADS:
+        lines.append(f'1-minute load average before each measurement: {min(LOADS):.2f} to {max(LOADS):.2f} '
+                     f'on {os.cpu_count()} cores (a load near or above the core count means other work shared '
+                     'the CPUs, and the all-core rows then understate what the tools can do).\n')
 
     # decode
     d1, dn = R.get('decode_lookout_1'), R.get('decode_lookout_n')
