@@ -236,13 +236,8 @@ impl DecodeCounts {
     }
 
     fn to_json(&self) -> Value {
-        let by_type: serde_json::Map<String, Value> = self
-            .by_type
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n > 0)
-            .map(|(t, n)| (t.to_string(), json!(n)))
-            .collect();
+        let by_type: serde_json::Map<String, Value> =
+            self.by_type.iter().enumerate().filter(|(_, n)| **n > 0).map(|(t, n)| (t.to_string(), json!(n))).collect();
         let rejects: serde_json::Map<String, Value> = RejectReason::ALL
             .iter()
             .zip(self.rejects)
@@ -380,7 +375,8 @@ impl ReadCounts {
 
 /// Reads a whole file through the format reader and counts what came out.
 fn read_counts(path: &Path) -> anyhow::Result<(ReadCounts, String)> {
-    let mut reader = readers::open(path, &ReadOptions::default()).with_context(|| format!("opening {}", path.display()))?;
+    let mut reader =
+        readers::open(path, &ReadOptions::default()).with_context(|| format!("opening {}", path.display()))?;
     let format = reader.format().to_string();
     let mut c = ReadCounts::default();
     for item in reader.by_ref() {
@@ -432,7 +428,11 @@ fn bench_csv(a: &RunArgs) -> anyhow::Result<Report> {
         (runs, counts)
     } else {
         let dir = tempdir_near(&a.file)?;
-        step(&format!("csv: splitting {} into {threads} part files in {} (not timed)", a.file.display(), dir.display()));
+        step(&format!(
+            "csv: splitting {} into {threads} part files in {} (not timed)",
+            a.file.display(),
+            dir.display()
+        ));
         let parts = split_csv(&a.file, threads, &dir)?;
         for p in &parts {
             warm_cache(p)?;
@@ -526,9 +526,12 @@ fn detect_one(track: &Track, params: &DarkParams) -> DarkCounts {
 
 /// Reader → validator → track builder, as `lookout ingest` + an analysis cycle see them.
 fn load_tracks(path: &Path) -> anyhow::Result<(Vec<Track>, ReadCounts)> {
-    let mut reader = readers::open(path, &ReadOptions::default()).with_context(|| format!("opening {}", path.display()))?;
-    let mut validator =
-        Validator::new(ValidateOptions { check_mmsi: !reader.ids_are_opaque(), ..ValidateOptions::new(chrono::Utc::now()) });
+    let mut reader =
+        readers::open(path, &ReadOptions::default()).with_context(|| format!("opening {}", path.display()))?;
+    let mut validator = Validator::new(ValidateOptions {
+        check_mmsi: !reader.ids_are_opaque(),
+        ..ValidateOptions::new(chrono::Utc::now())
+    });
     let mut builder = TrackBuilder::new();
     let mut c = ReadCounts::default();
     for (i, item) in reader.by_ref().enumerate() {
@@ -555,7 +558,11 @@ fn bench_dark(a: &RunArgs) -> anyhow::Result<Report> {
     let t0 = Instant::now();
     let (tracks, read) = load_tracks(&a.file)?;
     let load_s = t0.elapsed().as_secs_f64();
-    step(&format!("dark: {} tracks, {} positions loaded in {load_s:.2} s; detecting on {threads} thread(s)", tracks.len(), read.positions));
+    step(&format!(
+        "dark: {} tracks, {} positions loaded in {load_s:.2} s; detecting on {threads} thread(s)",
+        tracks.len(),
+        read.positions
+    ));
     let params = DarkParams::default();
     let (runs, counts) = if threads == 1 {
         timed_runs(a.repeat, || {
@@ -609,7 +616,8 @@ mod tests {
 
     #[test]
     fn chunks_keep_multipart_groups_together() {
-        let text = b"!AIVDM,1,1,,A,x,0*00\n!AIVDM,2,1,3,B,y,0*00\n!AIVDM,2,2,3,B,z,2*00\n$PGHP,1,2010\n!AIVDM,1,1,,A,w,0*00\n";
+        let text =
+            b"!AIVDM,1,1,,A,x,0*00\n!AIVDM,2,1,3,B,y,0*00\n!AIVDM,2,2,3,B,z,2*00\n$PGHP,1,2010\n!AIVDM,1,1,,A,w,0*00\n";
         for n in 1..12 {
             let parts = chunks(text, n);
             assert_eq!(parts.concat(), text.to_vec());
