@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Ingest the shipped real AIS sample, analyse it and print a summary.
     Demo(commands::demo::DemoArgs),
+    /// The store: `migrate`, `status` (versions, row counts), `prune --keep 30d`.
+    Db(commands::db::DbCommandArgs),
     /// Read AIS files (NMEA, CSV, JSON lines) into the store.
     Ingest(commands::ingest::IngestArgs),
     /// Decode NMEA 0183 AIS sentences and print one JSON object per message.
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
     init_logging(&cli.log);
     let result = match cli.command {
         Command::Demo(a) => commands::demo::run(a),
+        Command::Db(a) => commands::db::run(a),
         Command::Ingest(a) => commands::ingest::run(a),
         Command::Decode(a) => commands::decode::run(a),
         Command::Analyze(a) => commands::analyze::run(a),

@@ -1,14 +1,28 @@
 //! Storage of vessels, positions, findings and analysis cycles.
 //!
 //! [`Store`] is the one extension point; [`SqliteStore`] is the embedded default
-//! (a single file, no server). Every cycle's output is written in one transaction,
-//! so a crash leaves either all of it or none.
+//! (a single file, no server) and [`PostgresStore`] the production backend. Both hold
+//! one logical schema (migrations embedded per backend in `migrations/`) and pass the
+//! same compliance suite (`tests/compliance.rs`). [`open`] picks the backend from a
+//! `--db` value. Every cycle's output is written in one transaction, so a crash leaves
+//! either all of it or none.
+//!
+//! Adding a method: declare it on [`Store`], implement it in `sqlite.rs` and
+//! `postgres.rs` (a new table needs a migration in both `migrations/` folders), and
+//! add a check to the compliance suite, which runs it against both backends.
 
+mod admin;
+mod location;
+mod pg;
 mod sqlite;
+pub mod testing;
 
 use lookout_model::{Finding, Position, StaticData, Timestamp, Track, VesselId};
 use serde::{Deserialize, Serialize};
 
+pub use admin::{canonical_json, open, open_with, recreate, OpenMode, PruneReport, Retention, StoreInfo};
+pub use location::{redact, Location, PgLocation};
+pub use pg::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Errors from any store backend.
@@ -16,6 +30,13 @@ pub use sqlite::SqliteStore;
 pub enum StoreError {
     #[error("database {location}: {source}")]
     Sqlite { location: String, source: rusqlite::Error },
+    /// `message` carries the server's own words and the driver's causes (its `Display`
+    /// hides both), so `cause` is not exposed as a source to be printed again.
+    #[error("database {location}: {message}")]
+    Postgres { location: String, message: String, cause: ::postgres::Error },
+    /// A `--db` value that names no usable database.
+    #[error("database {location}: {message}")]
+    Location { location: String, message: String },
     #[error("database {location} has schema version {found}, newer than this lookout ({supported}); upgrade lookout")]
     TooNew { location: String, found: i64, supported: i64 },
     #[error("database {location}: stored JSON is invalid: {source}")]
@@ -92,4 +113,15 @@ pub trait Store {
     /// Findings of one cycle, in the order they were written.
     fn cycle_findings(&self, key: &CycleKey) -> Result<Vec<Finding>>;
     fn counts(&self) -> Result<StoreCounts>;
+
+    // ----- Administration: `lookout db` (issue 4) -----
+
+    /// Backend, location (password redacted), schema versions and row counts of every
+    /// table, for `lookout db status`. Works on a database that is not migrated.
+    fn info(&self) -> Result<StoreInfo>;
+    /// Applies pending migrations; returns the schema version before and after.
+    /// A database from a newer lookout is [`StoreError::TooNew`].
+    fn migrate(&mut self) -> Result<(i64, i64)>;
+    /// Deletes what the retention policy says is too old, in one transaction.
+    fn prune(&mut self, retention: &Retention) -> Result<PruneReport>;
 }

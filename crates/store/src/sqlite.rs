@@ -4,7 +4,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use lookout_model::{Finding, NavStatus, Position, ShipType, StaticData, Timestamp, Track, VesselId};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+use crate::admin::{canonical_json, OpenMode, PruneReport, Retention, StoreInfo};
 
 use crate::{CycleKey, CycleOutput, IngestRun, Result, Store, StoreCounts, StoreError, VesselRow};
 
@@ -20,8 +22,28 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, OpenMode::Migrate)
+    }
+
+    /// Opens the database file in the given mode (see [`OpenMode`]).
+    pub fn open_with(path: &Path, mode: OpenMode) -> Result<Self> {
         let location = path.display().to_string();
+        if mode == OpenMode::Inspect {
+            if !path.is_file() {
+                return Err(StoreError::Location { location, message: "no SQLite database file here".into() });
+            }
+            let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+                .map_err(|source| StoreError::Sqlite { location: location.clone(), source })?;
+            let store = SqliteStore { conn, location };
+            store.configure()?;
+            return Ok(store);
+        }
         let conn = Connection::open(path).map_err(|source| StoreError::Sqlite { location: location.clone(), source })?;
+        if mode == OpenMode::Create {
+            let store = SqliteStore { conn, location };
+            store.configure()?;
+            return Ok(store);
+        }
         Self::init(conn, location)
     }
 
@@ -35,7 +57,7 @@ impl SqliteStore {
     fn init(conn: Connection, location: String) -> Result<Self> {
         let mut store = SqliteStore { conn, location };
         store.configure()?;
-        store.migrate()?;
+        store.apply_migrations()?;
         Ok(store)
     }
 
@@ -63,7 +85,7 @@ impl SqliteStore {
         MIGRATIONS.len() as i64
     }
 
-    fn migrate(&mut self) -> Result<()> {
+    fn apply_migrations(&mut self) -> Result<(i64, i64)> {
         let found = self.schema_version()?;
         let supported = Self::supported_version();
         if found > supported {
@@ -76,7 +98,7 @@ impl SqliteStore {
                 .and_then(|_| tx.commit())
                 .map_err(|source| StoreError::Sqlite { location: self.location.clone(), source })?;
         }
-        Ok(())
+        Ok((found, supported))
     }
 
     fn location(&self) -> &str {
@@ -97,9 +119,12 @@ fn to_json<T: serde::Serialize>(location: &str, v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|source| StoreError::Json { location: location.to_string(), source })
 }
 
+/// Stored JSON read back with keys in canonical order, as PostgreSQL's JSONB returns it.
 fn from_json<T: serde::de::DeserializeOwned>(location: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|source| StoreError::Json { location: location.to_string(), source })
+    let e = |source| StoreError::Json { location: location.to_string(), source };
+    serde_json::from_value(canonical_json(serde_json::from_str(s).map_err(e)?)).map_err(e)
 }
+
 
 impl Store for SqliteStore {
     fn upsert_vessels(&mut self, vessels: &[VesselRow]) -> Result<()> {
@@ -351,5 +376,48 @@ impl Store for SqliteStore {
                 .map_err(self.err())
         };
         Ok(StoreCounts { vessels: count("vessels")?, positions: count("positions")?, findings: count("findings")? })
+    }
+
+    fn info(&self) -> Result<StoreInfo> {
+        let e = self.err();
+        let names = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+                .map_err(&e)?;
+            let names = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(&e)?;
+            names.collect::<std::result::Result<Vec<String>, _>>().map_err(&e)?
+        };
+        let mut tables = Vec::with_capacity(names.len());
+        for name in names {
+            let n: i64 = self
+                .conn
+                .query_row(&format!("SELECT COUNT(*) FROM \"{}\"", name.replace('"', "\"\"")), [], |r| r.get(0))
+                .map_err(&e)?;
+            tables.push((name, n as u64));
+        }
+        Ok(StoreInfo {
+            backend: "sqlite".into(),
+            location: self.location.clone(),
+            schema_version: self.schema_version()?,
+            supported_version: Self::supported_version(),
+            tables,
+        })
+    }
+
+    fn migrate(&mut self) -> Result<(i64, i64)> {
+        self.apply_migrations()
+    }
+
+    fn prune(&mut self, retention: &Retention) -> Result<PruneReport> {
+        let location = self.location.clone();
+        let e = |source| StoreError::Sqlite { location: location.clone(), source };
+        let tx = self.conn.transaction().map_err(e)?;
+        let mut report = PruneReport::default();
+        if let Some(before) = retention.positions_before {
+            report.positions = tx.execute("DELETE FROM positions WHERE ts_ms < ?1", params![ms(before)]).map_err(e)? as u64;
+        }
+        tx.commit().map_err(e)?;
+        Ok(report)
     }
 }

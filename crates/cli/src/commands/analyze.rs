@@ -48,9 +48,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let registry = load_registry(args.registry.as_ref())?;
     let at = match args.at {
         Some(at) => at,
-        None => match lookout_store::Store::position_span(&store)? {
+        None => match store.position_span()? {
             Some((_, last)) => last,
-            None => anyhow::bail!("the store at {} has no positions; run `lookout ingest` first", args.db.db.display()),
+            None => anyhow::bail!("the store at {} has no positions; run `lookout ingest` first", args.db.location()),
         },
     };
     let req = CycleRequest {
@@ -61,7 +61,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         registry: registry.as_ref(),
         zones: None,
     };
-    let report = run_cycle(&mut store, &req)?;
+    let report = run_cycle(&mut *store, &req)?;
     match args.format {
         OutputFormat::Table => print_table(&report, args.top),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),

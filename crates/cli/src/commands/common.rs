@@ -1,6 +1,6 @@
 //! Options and helpers shared by several subcommands.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -8,24 +8,60 @@ use indicatif::{ProgressBar, ProgressStyle};
 use lookout_engine::ingest::FileSummary;
 use lookout_ingest::readers::{Format, ReadOptions};
 use lookout_model::RejectCounts;
-use lookout_store::SqliteStore;
+use lookout_store::{Location, OpenMode, Store};
 
 /// `--db`: where the store lives.
 #[derive(clap::Args, Clone, Debug)]
 pub struct DbArgs {
-    /// SQLite database file.
+    /// SQLite database file, or a PostgreSQL URL (`postgres://user:pass@host:5432/db`,
+    /// optionally `?schema=NAME`); created and migrated on first use.
     #[arg(long, env = "LOOKOUT_DB", default_value = "lookout.db")]
-    pub db: PathBuf,
+    pub db: String,
 }
 
 impl DbArgs {
-    pub fn open(&self) -> anyhow::Result<SqliteStore> {
+    /// Opens (creating and migrating) the store.
+    pub fn open(&self) -> anyhow::Result<Box<dyn Store>> {
         open_store(&self.db)
+    }
+
+    /// Opens the store in the given mode (`lookout db status` inspects without migrating).
+    pub fn open_with(&self, mode: OpenMode) -> anyhow::Result<Box<dyn Store>> {
+        // The store's errors name the location (password redacted) themselves.
+        lookout_store::open_with(&self.db, mode).context("opening the store")
+    }
+
+    /// The location for messages, password redacted.
+    pub fn location(&self) -> String {
+        display_location(&self.db)
     }
 }
 
-pub fn open_store(path: &Path) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(path).with_context(|| format!("opening the store at {}", path.display()))
+/// A `--db` value for messages: the password of a URL replaced by `***`.
+pub fn display_location(db: &str) -> String {
+    Location::parse(db)
+        .map(|l| l.redacted())
+        .unwrap_or_else(|_| lookout_store::redact(db))
+}
+
+pub fn open_store(db: &str) -> anyhow::Result<Box<dyn Store>> {
+    lookout_store::open(db).context("opening the store")
+}
+
+/// Deletes and recreates a store for the demo: the SQLite file, or on PostgreSQL only the
+/// schema named by `?schema=` (default `lookout_demo`). Returns the store and a line
+/// saying what was recreated.
+pub fn recreate_store(db: &str) -> anyhow::Result<(Box<dyn Store>, String)> {
+    let store = lookout_store::recreate(db, "lookout_demo").context("recreating the demo store")?;
+    let what = match Location::parse(db)? {
+        Location::Sqlite(p) => format!("{} (SQLite, recreated on every demo run)", p.display()),
+        Location::Postgres(pg) => format!(
+            "{} (PostgreSQL, schema {} dropped and recreated on every demo run; other schemas untouched)",
+            pg.redacted(),
+            pg.schema.as_deref().unwrap_or("lookout_demo")
+        ),
+    };
+    Ok((store, what))
 }
 
 /// How to read input files.
@@ -48,7 +84,11 @@ pub struct ReadArgs {
 
 impl ReadArgs {
     pub fn read_options(&self) -> ReadOptions {
-        ReadOptions { format: self.format, timezone: self.timezone, encoding: self.encoding.clone() }
+        ReadOptions {
+            format: self.format,
+            timezone: self.timezone,
+            encoding: self.encoding.clone(),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -63,7 +103,11 @@ pub fn file_progress(path: &Path) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
     bar.set_style(style);
-    bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    bar.set_message(
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    );
     bar
 }
 
@@ -91,7 +135,12 @@ pub fn print_file_summary(s: &FileSummary) {
 
 pub fn print_rejects(rejects: &RejectCounts, indent: &str) {
     for (reason, n) in &rejects.counts {
-        let example = rejects.examples.get(reason).and_then(|e| e.first()).map(String::as_str).unwrap_or("");
+        let example = rejects
+            .examples
+            .get(reason)
+            .and_then(|e| e.first())
+            .map(String::as_str)
+            .unwrap_or("");
         println!("{indent}rejected {reason}: {n}  (e.g. {example})");
     }
 }

@@ -13,7 +13,7 @@ use lookout_model::{Finding, RejectCounts};
 use lookout_store::Store;
 
 use super::analyze::load_params;
-use super::common::{file_progress, open_store, print_file_summary, print_rejects};
+use super::common::{file_progress, print_file_summary, print_rejects, recreate_store};
 use super::report::{breakdown_lines, dark_headline};
 
 #[derive(clap::Args)]
@@ -21,9 +21,10 @@ pub struct DemoArgs {
     /// Folder with the demo data (default: the repository's data/demo).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// SQLite file to (re)create for the demo.
+    /// SQLite file to (re)create for the demo, or a PostgreSQL URL: there only the schema
+    /// `lookout_demo` (or the URL's `?schema=`) is dropped and recreated.
     #[arg(long, default_value = "lookout-demo.db")]
-    pub db: PathBuf,
+    pub db: String,
     /// How many dark vessels to explain.
     #[arg(long, default_value_t = 5)]
     pub top: usize,
@@ -41,20 +42,19 @@ fn default_data_dir() -> PathBuf {
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let data = args.data.clone().unwrap_or_else(default_data_dir);
     let files = data_files(&data)?;
-    remove_db(&args.db)?;
-    let mut store = open_store(&args.db)?;
+    let (mut store, store_line) = recreate_store(&args.db)?;
     println!("Lookout demo: real AIS from {} (origins and licences in its SOURCES.md)", data.display());
-    println!("store: {} (SQLite, recreated on every demo run)\n", args.db.display());
+    println!("store: {store_line}\n");
 
     println!("== 1. Ingest: decode, validate, store");
-    let summaries = ingest_all(&mut store, &files)?;
-    print_ingest_totals(&store, &summaries)?;
+    let summaries = ingest_all(&mut *store, &files)?;
+    print_ingest_totals(&*store, &summaries)?;
 
     let params_path = data.join("params.json");
     let params = load_params(Some(&params_path.display().to_string()))?;
     println!("\n== 2. Analysis: one cycle per day (window 24h, look-back 24h) over each file's time span");
     println!("model dark_suspicion: reference defaults + {} (receiver coverage box and local time zone of the Kitimat data)", params_path.display());
-    let findings = run_daily_cycles(&mut store, &summaries, &params)?;
+    let findings = run_daily_cycles(&mut *store, &summaries, &params)?;
 
     println!("\n== 3. Top dark vessels, explained pattern by pattern");
     print_top_dark(&findings, args.top);
@@ -70,16 +70,6 @@ fn data_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     files.sort();
     anyhow::ensure!(!files.is_empty(), "no data files in {}", dir.display());
     Ok(files)
-}
-
-fn remove_db(db: &Path) -> anyhow::Result<()> {
-    for suffix in ["", "-wal", "-shm"] {
-        let p = PathBuf::from(format!("{}{suffix}", db.display()));
-        if p.exists() {
-            std::fs::remove_file(&p).with_context(|| format!("removing old demo store {}", p.display()))?;
-        }
-    }
-    Ok(())
 }
 
 fn ingest_all(store: &mut dyn Store, files: &[PathBuf]) -> anyhow::Result<Vec<FileSummary>> {

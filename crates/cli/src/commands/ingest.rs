@@ -27,7 +27,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let mut rejects = RejectCounts::default();
     for path in &args.files {
         let bar = file_progress(path);
-        let result = ingest_file(&mut store, path, &opts, now, &mut |done, total| {
+        let result = ingest_file(&mut *store, path, &opts, now, &mut |done, total| {
             if let Some(t) = total {
                 bar.set_length(t);
             }

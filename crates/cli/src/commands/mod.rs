@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod bench;
 pub mod common;
+pub mod db;
 pub mod decode;
 pub mod demo;
 pub mod ingest;

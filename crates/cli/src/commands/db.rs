@@ -1,0 +1,120 @@
+//! `lookout db`: schema migrations, status and retention of the store (SQLite or PostgreSQL).
+
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use lookout_store::{OpenMode, Retention};
+
+use super::common::DbArgs;
+use super::report::parse_duration;
+
+#[derive(clap::Args)]
+pub struct DbCommandArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+#[derive(clap::Subcommand)]
+pub enum DbCommand {
+    /// Create the database if needed and apply pending schema migrations.
+    Migrate(MigrateArgs),
+    /// Backend, location, schema version applied vs supported, and row counts per table.
+    Status(StatusArgs),
+    /// Delete positions older than a retention window.
+    Prune(PruneArgs),
+}
+
+#[derive(clap::Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(clap::Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Keep positions this recent (e.g. 30d, 48h); older ones are deleted.
+    #[arg(long, value_parser = parse_duration)]
+    pub keep: chrono::Duration,
+    /// The time the window ends at (RFC 3339); default: the clock.
+    #[arg(long)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+pub fn run(args: DbCommandArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        DbCommand::Migrate(a) => migrate(a),
+        DbCommand::Status(a) => status(a),
+        DbCommand::Prune(a) => prune(a),
+    }
+}
+
+fn migrate(args: MigrateArgs) -> anyhow::Result<ExitCode> {
+    let mut store = args.db.open_with(OpenMode::Create)?;
+    let (before, after) = store.migrate()?;
+    if before == after {
+        println!("{}: schema version {after}, up to date", args.db.location());
+    } else {
+        println!(
+            "{}: schema migrated from version {before} to {after}",
+            args.db.location()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let info = args.db.open_with(OpenMode::Inspect)?.info()?;
+    let state = match info.schema_version.cmp(&info.supported_version) {
+        std::cmp::Ordering::Equal => "up to date".to_string(),
+        std::cmp::Ordering::Less => {
+            format!(
+                "{} migration(s) pending: run `lookout db migrate`",
+                info.supported_version - info.schema_version
+            )
+        }
+        std::cmp::Ordering::Greater => "newer than this lookout: upgrade lookout".to_string(),
+    };
+    println!("backend:  {}", info.backend);
+    println!("location: {}", info.location);
+    println!(
+        "schema:   version {} applied, {} supported ({state})",
+        info.schema_version, info.supported_version
+    );
+    println!("tables:");
+    let width = info.tables.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, rows) in &info.tables {
+        println!("  {name:<width$}  {rows:>12} rows");
+    }
+    if info.tables.is_empty() {
+        println!("  (none)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn prune(args: PruneArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.keep > chrono::Duration::zero(),
+        "--keep must be positive"
+    );
+    let now = args.now.unwrap_or_else(Utc::now);
+    let before = now - args.keep;
+    let mut store = args.db.open()?;
+    let report = store.prune(&Retention {
+        positions_before: Some(before),
+    })?;
+    println!(
+        "{}: deleted {} positions older than {}",
+        args.db.location(),
+        report.positions,
+        before.to_rfc3339()
+    );
+    Ok(ExitCode::SUCCESS)
+}
