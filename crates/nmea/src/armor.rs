@@ -66,28 +66,37 @@ impl Bits {
             return Err(ArmorError::TooLong);
         }
         let mut pos = self.len;
-        for &c in chars {
-            let v = DEARMOR[c as usize];
-            if v == INVALID {
-                return Err(ArmorError::BadChar(c));
+        // Ten characters fill 60 bits of one register: de-armor them branch-free, check
+        // them together, then store the run with at most two word writes.
+        for chunk in chars.chunks(10) {
+            let mut acc = 0u64;
+            let mut seen = 0u8;
+            for &c in chunk {
+                let v = DEARMOR[c as usize];
+                seen |= v;
+                acc = (acc << 6) | u64::from(v & 0x3F);
             }
-            self.put6(pos, v as u64);
-            pos += 6;
+            if seen & 0xC0 != 0 {
+                let bad = chunk.iter().copied().find(|&c| DEARMOR[c as usize] == INVALID).unwrap_or(0);
+                return Err(ArmorError::BadChar(bad));
+            }
+            let n = chunk.len() * 6;
+            self.put_run(pos, acc, n);
+            pos += n;
         }
         self.len = pos;
         Ok(())
     }
 
+    /// ORs the low `n` (1..=60) bits of `value` into the buffer at bit `pos`.
     #[inline(always)]
-    fn put6(&mut self, pos: usize, v: u64) {
+    fn put_run(&mut self, pos: usize, value: u64, n: usize) {
+        let aligned = value << (64 - n);
         let w = pos >> 6;
         let off = pos & 63;
-        if off <= 58 {
-            self.words[w] |= v << (58 - off);
-        } else {
-            // The 6 bits straddle two words.
-            self.words[w] |= v >> (off - 58);
-            self.words[w + 1] |= v << (122 - off);
+        self.words[w] |= aligned >> off;
+        if off + n > 64 {
+            self.words[w + 1] |= aligned << (64 - off);
         }
     }
 

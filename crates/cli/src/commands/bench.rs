@@ -2,8 +2,8 @@
 //!
 //! * `decode FILE`: NMEA sentences/s through [`lookout_nmea::Decoder`], on one thread
 //!   (one decoder over the whole file) or on N threads (the file is cut into chunks at
-//!   line boundaries that start a new message, one decoder per chunk, rayon).
-//!
+//!   line boundaries that start a new message, one decoder per chunk, rayon). The file
+//!   is read into memory before the clock starts.
 //! * `csv FILE`: rows/s through [`lookout_ingest::readers`] (format detected). With N
 //!   threads the file is first split (untimed) into N part files with the header
 //!   repeated, and N readers run at once, as when ingesting N daily files.
@@ -11,9 +11,9 @@
 //!   already in memory (`load` = reader → validator → track builder is timed apart),
 //!   tracks spread over N threads.
 //!
-//! Every run prints the counts it found (messages by type, rejects by reason) next to
-//! the time, so a comparison with another tool can check both processed the same input.
-//! The input is read into memory before the clock starts. `--json` prints one JSON line.
+//! Every run prints the counts it found (messages by type, rows, gaps, dark vessels,
+//! rejects by reason) next to the time, so a comparison with another tool can check that
+//! both processed the same input. `--json` prints one JSON line; peak RSS is `VmHWM`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

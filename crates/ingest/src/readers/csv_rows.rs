@@ -106,7 +106,9 @@ impl CsvRows {
             let detail = format!("row has {} fields, the header has {}", rec.len(), header.len());
             return Err(Reject::new(RejectReason::MalformedRow, line, detail));
         }
-        let f = Cells { rec, header, cols, line };
+        // One UTF-8 check for the whole row is far cheaper than one per cell.
+        let utf8 = std::str::from_utf8(rec.as_slice()).ok();
+        let f = Cells { rec, utf8, header, cols, line };
         let id = normalise_id(f.required(Role::Id)?);
         if id.is_empty() {
             return Err(f.bad(Role::Id, "empty vessel id".into()));
@@ -148,6 +150,8 @@ impl CsvRows {
 /// Typed access to one record's cells, with rejects that name the column and value.
 struct Cells<'a> {
     rec: &'a ByteRecord,
+    /// The row's bytes when they are all valid UTF-8.
+    utf8: Option<&'a str>,
     header: &'a [String],
     cols: &'a Columns,
     line: u64,
@@ -169,7 +173,13 @@ impl<'a> Cells<'a> {
     }
 
     fn text(&self, role: Role) -> Result<Option<&'a str>, Reject> {
-        let Some(bytes) = self.cols.get(role).and_then(|i| self.rec.get(i)) else {
+        let Some(i) = self.cols.get(role) else {
+            return Ok(None);
+        };
+        if let (Some(row), Some(range)) = (self.utf8, self.rec.range(i)) {
+            return Ok(row.get(range));
+        }
+        let Some(bytes) = self.rec.get(i) else {
             return Ok(None);
         };
         std::str::from_utf8(bytes)

@@ -31,6 +31,12 @@ pub(super) fn is_placeholder(t: &str) -> bool {
 
 /// A number cell: `Ok(None)` when empty or a placeholder, `Err` when it is text.
 pub(super) fn opt_number(raw: &str) -> Result<Option<f64>, ()> {
+    // Most cells are plain numbers: parse first, look for blanks and placeholders after.
+    if let Ok(v) = raw.parse::<f64>() {
+        if v.is_finite() {
+            return Ok(Some(v));
+        }
+    }
     let t = raw.trim();
     if is_placeholder(t) {
         return Ok(None);
