@@ -1,13 +1,18 @@
 //! Grouping accepted records into per-vessel tracks.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use lookout_model::{Position, Record, Track, VesselId};
+
+use crate::hash::FastBuild;
 
 /// Collects accepted records and yields tracks sorted by vessel id, positions by time.
 #[derive(Default)]
 pub struct TrackBuilder {
-    tracks: BTreeMap<VesselId, Track>,
+    tracks: Vec<Track>,
+    index: HashMap<VesselId, usize, FastBuild>,
+    /// Slot of the vessel pushed last: most inputs list a vessel's reports together.
+    last: Option<usize>,
 }
 
 impl TrackBuilder {
@@ -17,26 +22,47 @@ impl TrackBuilder {
 
     pub fn push(&mut self, record: Record) {
         match record {
-            Record::Position(p) => self.entry(&p.vessel).positions.push(p),
-            Record::Static { vessel, data, .. } => self.entry(&vessel).static_data.merge_from(&data),
+            Record::Position(p) => {
+                let slot = self.slot(&p.vessel);
+                self.tracks[slot].positions.push(p);
+            }
+            Record::Static { vessel, data, .. } => {
+                let slot = self.slot(&vessel);
+                self.tracks[slot].static_data.merge_from(&data);
+            }
         }
     }
 
-    fn entry(&mut self, vessel: &VesselId) -> &mut Track {
-        self.tracks.entry(vessel.clone()).or_insert_with(|| Track { vessel: vessel.clone(), ..Track::default() })
+    fn slot(&mut self, vessel: &VesselId) -> usize {
+        if let Some(i) = self.last.filter(|&i| self.tracks[i].vessel == *vessel) {
+            return i;
+        }
+        let i = match self.index.get(vessel) {
+            Some(&i) => i,
+            None => {
+                self.tracks.push(Track { vessel: vessel.clone(), ..Track::default() });
+                self.index.insert(vessel.clone(), self.tracks.len() - 1);
+                self.tracks.len() - 1
+            }
+        };
+        self.last = Some(i);
+        i
     }
 
-    /// Tracks with at least one position, each sorted by time (stable: input order
-    /// breaks ties, so the same input always gives the same track).
+    /// Tracks with at least one position, ordered by vessel id, each sorted by time
+    /// (stable: input order breaks ties, so the same input always gives the same track).
     pub fn finish(self) -> Vec<Track> {
-        self.tracks
-            .into_values()
+        let mut tracks: Vec<Track> = self
+            .tracks
+            .into_iter()
             .filter(|t| !t.positions.is_empty())
             .map(|mut t| {
                 sort_positions(&mut t.positions);
                 t
             })
-            .collect()
+            .collect();
+        tracks.sort_by(|a, b| a.vessel.cmp(&b.vessel));
+        tracks
     }
 }
 

@@ -9,6 +9,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::Duration;
 use lookout_model::{Position, Record, Reject, RejectReason, Timestamp, VesselId};
 
+use crate::hash::FastBuild;
+
 /// What the validator checks against.
 #[derive(Clone, Debug)]
 pub struct ValidateOptions {
@@ -29,7 +31,7 @@ impl ValidateOptions {
 /// Stateful validator: remembers what it saw to reject exact duplicates.
 pub struct Validator {
     opts: ValidateOptions,
-    seen: HashMap<VesselId, HashSet<PositionKey>>,
+    seen: HashMap<VesselId, HashSet<PositionKey, FastBuild>, FastBuild>,
 }
 
 /// Identity of a report for duplicate detection: every field, floats by bit pattern.
@@ -46,7 +48,7 @@ struct PositionKey {
 
 impl Validator {
     pub fn new(opts: ValidateOptions) -> Self {
-        Validator { opts, seen: HashMap::new() }
+        Validator { opts, seen: HashMap::default() }
     }
 
     pub fn set_check_mmsi(&mut self, check: bool) {
@@ -84,7 +86,12 @@ impl Validator {
             heading: p.heading.map(f64::to_bits),
             nav: p.nav_status.map(|n| n.0),
         };
-        if !self.seen.entry(p.vessel.clone()).or_default().insert(key) {
+        // Look up by reference first: cloning the id for every row would allocate.
+        let fresh = match self.seen.get_mut(&p.vessel) {
+            Some(keys) => keys.insert(key),
+            None => self.seen.entry(p.vessel.clone()).or_default().insert(key),
+        };
+        if !fresh {
             return Err(Reject::new(
                 RejectReason::Duplicate,
                 line,

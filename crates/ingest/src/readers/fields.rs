@@ -2,7 +2,7 @@
 //! data and its de-duplication.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 use lookout_model::{ShipType, StaticData, VesselId};
 
@@ -65,7 +65,7 @@ pub(super) struct StaticCells<'a> {
 
 impl StaticCells<'_> {
     fn fingerprint(&self) -> u64 {
-        let mut h = FastHasher::default();
+        let mut h = crate::hash::FastHasher::default();
         for cell in [self.name, self.call_sign, self.imo, self.ship_type, self.length, self.width] {
             cell.map(str::trim).hash(&mut h);
         }
@@ -99,7 +99,7 @@ fn parse_imo(raw: &str) -> Option<u32> {
 /// repeats the name on every row yields one static record per vessel.
 #[derive(Default)]
 pub(super) struct StaticDedup {
-    seen: HashMap<String, Vec<u64>, BuildHasherDefault<FastHasher>>,
+    seen: HashMap<String, Vec<u64>, crate::hash::FastBuild>,
 }
 
 impl StaticDedup {
@@ -118,30 +118,6 @@ impl StaticDedup {
     }
 }
 
-/// A multiply-rotate hasher: the dedup runs on every row, and SipHash's DoS resistance
-/// buys nothing against a file the user chose to read (a collision only drops one
-/// static record).
-#[derive(Default)]
-pub(super) struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        for b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
 
 /// Decides whether a file's ids are MMSIs from a sample of them: opaque when most
 /// distinct ids are not nine digits (a few bad MMSIs must still reach the validator as
