@@ -10,12 +10,14 @@
 //! 6. [`alert`]: the alert dispatcher with Alertmanager semantics.
 //!
 //! [`zone`] holds the one place local days, hours and months become UTC instants, and
-//! [`stage`] the isolation that keeps a failing stage from stopping the others. This
-//! crate does no IO: the store persists its outputs and the sinks deliver them.
+//! [`stage`] the isolation that keeps a failing stage from stopping the others. All of
+//! this is pure; the one module with IO is [`delivery`] (webhook, NATS, log sinks and
+//! the outbox round with backoff). The store persists the outputs.
 
 pub mod alert;
 pub mod classify;
 pub mod clock;
+pub mod delivery;
 pub mod event;
 pub mod kpi;
 pub mod lifecycle;
