@@ -33,6 +33,10 @@ enum Command {
     ScoreDark(commands::score_dark::ScoreDarkArgs),
     /// Measure throughput (decode, csv, gaps) side by side with other tools.
     Bench(commands::bench::BenchArgs),
+    /// The rule engine: print the plan of a rules file, or dry-run a cycle.
+    Rules(commands::rules::RulesArgs),
+    /// The model registry: versions, drafts, promotion, rollback, audit, shadow runs.
+    Models(commands::models::ModelsArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +50,8 @@ fn main() -> ExitCode {
         Command::Analyze(a) => commands::analyze::run(a),
         Command::ScoreDark(a) => commands::score_dark::run(a),
         Command::Bench(a) => commands::bench::run(a),
+        Command::Rules(a) => commands::rules::run(a),
+        Command::Models(a) => commands::models::run(a),
     };
     match result {
         Ok(code) => code,

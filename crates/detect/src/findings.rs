@@ -63,6 +63,9 @@ fn gap_finding(track: &Track, g: &Gap) -> Finding {
             "from": position_evidence(a),
             "to": position_evidence(b),
         }),
+        rule: None,
+        model_version: None,
+        params_hash: None,
     }
 }
 
@@ -126,6 +129,9 @@ pub fn dark_finding(track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) -
             "gap_end": position_evidence(b),
             "raw_score": score.patterns.iter().map(|p| p.weight(&params.weights)).sum::<i64>(),
         }),
+        rule: None,
+        model_version: None,
+        params_hash: None,
     })
 }
 

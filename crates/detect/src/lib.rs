@@ -5,10 +5,16 @@
 //!   score of the reference dark-vessel model, reproduced bit for bit (including its
 //!   quirks; see `shared/oracle/NOTES.md`).
 //!
+//! [`algorithm`] is the registry the rule engine runs them through (one trait,
+//! one registration line per detector).
+//!
 //! Nothing here does IO. The [`oracle`] module reads and writes the reference oracle's
 //! text formats (as pure functions over strings) for `lookout score-dark` and the
 //! differential test.
 
+pub mod algorithm;
+pub mod algorithm_dark;
+pub mod algorithm_gaps;
 mod csvtext;
 pub mod dark;
 pub mod error;
@@ -22,6 +28,10 @@ pub mod pyfloat;
 pub mod registry;
 pub mod sample;
 
+pub use algorithm::{
+    algorithm, canonical_json, params_hash, CycleInput, DarkHistoryIndex, DetectError, Detector, EntityType, Upstream,
+    ALGORITHMS,
+};
 pub use dark::{
     analyze_dark_pattern, analyze_sorted, compute_dark_suspicion, has_teleport, heading_mismatch, ActivityState,
     DarkHistory, DarkScore, GapInfo, ScoreInputs, ShipClass, Tier, ZoneClass, ZoneClassifier,

@@ -1,14 +1,26 @@
 //! Orchestration between the library crates.
 //!
 //! - [`ingest`]: a file through its reader and the validator into the store.
-//! - [`cycle`]: a stored time window through the detectors into findings.
+//! - [`rules`], [`plan`], [`exec`], [`composite`]: the rule engine (rules file →
+//!   validated DAG → stages → isolated execution → weighted composite per vessel).
+//! - [`models`]: the model registry (versioned params, DRAFT → ACTIVE → ARCHIVED).
+//! - [`cycle`]: a stored time window through the rule engine into findings;
+//!   [`dryrun`] and [`shadow`] do the same without writing.
 //!
 //! The engine owns no format, no detector logic and no SQL: it wires them.
 
+pub mod composite;
 pub mod cycle;
+pub mod dryrun;
+pub mod exec;
 pub mod ingest;
+pub mod models;
+pub mod plan;
+pub mod rules;
+pub mod shadow;
 
-/// Errors that stop an ingest job or a cycle (record-level problems never do).
+/// Errors that stop an ingest job or a cycle (record-level problems and failing rules
+/// never do).
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     // Boxed: the structural error carries paths and header text, and is rare.
@@ -18,6 +30,10 @@ pub enum EngineError {
     Store(#[from] lookout_store::StoreError),
     #[error("{0}")]
     Params(String),
+    #[error(transparent)]
+    Rules(#[from] rules::RulesError),
+    #[error("{0}")]
+    Model(String),
 }
 
 impl From<lookout_ingest::IngestError> for EngineError {

@@ -3,6 +3,10 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use lookout_detect::DarkParams;
 use lookout_engine::cycle::{run_cycle, CycleRequest, DARK, GAPS};
+use lookout_engine::exec::ResolvedRule;
+use lookout_engine::models::resolve;
+use lookout_engine::plan::ExecOptions;
+use lookout_engine::rules::RuleSet;
 use lookout_model::{NavStatus, Position, VesselId};
 use lookout_store::{SqliteStore, Store};
 
@@ -33,15 +37,30 @@ fn daily_dark_track(days: i64) -> Vec<Position> {
     out
 }
 
-fn request(at: DateTime<Utc>, params: &DarkParams) -> CycleRequest<'_> {
-    CycleRequest { at, window: Duration::days(1), lookback: Duration::days(1), params, registry: None, zones: None }
+/// The shipped rules with `params` as the dark model (the engine now takes resolved
+/// rules instead of one params struct).
+fn rules(store: &dyn Store, params: &DarkParams) -> Vec<ResolvedRule> {
+    let over = std::collections::BTreeMap::from([(DARK.to_string(), serde_json::to_value(params).expect("json"))]);
+    resolve(&RuleSet::builtin().expect("rules"), store, &over, None).expect("resolve")
+}
+
+fn request(at: DateTime<Utc>, rules: &[ResolvedRule]) -> CycleRequest<'_> {
+    CycleRequest {
+        at,
+        window: Duration::days(1),
+        lookback: Duration::days(1),
+        rules,
+        exec: ExecOptions::default(),
+        registry: None,
+        zones: None,
+    }
 }
 
 #[test]
 fn daily_cycles_build_history_and_reruns_are_identical() {
     let mut store = SqliteStore::open_in_memory().expect("store");
     store.insert_positions(&daily_dark_track(5)).expect("insert");
-    let params = DarkParams::default();
+    let params = rules(&store, &DarkParams::default());
     let mut scores = Vec::new();
     for day in 1..=5 {
         let report = run_cycle(&mut store, &request(t0() + Duration::days(day), &params)).expect("cycle");
@@ -58,8 +77,14 @@ fn daily_cycles_build_history_and_reruns_are_identical() {
     let base = "moving_at_off,unpermitted,underway_deliberate_off";
     assert_eq!(scores[0], (Some(55), base.to_string()));
     assert_eq!(scores[1], (Some(65), "moving_at_off,recent_dark,unpermitted,underway_deliberate_off".to_string()));
-    assert_eq!(scores[2], (Some(80), "moving_at_off,repeat_low,recent_dark,unpermitted,underway_deliberate_off".to_string()));
-    assert_eq!(scores[3], (Some(95), "moving_at_off,repeat_high,recent_dark,unpermitted,underway_deliberate_off".to_string()));
+    assert_eq!(
+        scores[2],
+        (Some(80), "moving_at_off,repeat_low,recent_dark,unpermitted,underway_deliberate_off".to_string())
+    );
+    assert_eq!(
+        scores[3],
+        (Some(95), "moving_at_off,repeat_high,recent_dark,unpermitted,underway_deliberate_off".to_string())
+    );
     assert_eq!(scores[4], scores[3]);
 
     // Re-running an old window gives the same findings: later cycles do not leak into it.
@@ -73,7 +98,7 @@ fn daily_cycles_build_history_and_reruns_are_identical() {
 fn a_gap_is_reported_by_the_window_holding_its_end_only() {
     let mut store = SqliteStore::open_in_memory().expect("store");
     store.insert_positions(&daily_dark_track(2)).expect("insert");
-    let params = DarkParams::default();
+    let params = rules(&store, &DarkParams::default());
     // Window (03:00, 04:00] on day 0 holds the end of the 01:00–03:00 gap: 03:00 is excluded.
     let mut req = request(t0() + Duration::hours(4), &params);
     req.window = Duration::hours(1);
@@ -88,8 +113,9 @@ fn a_gap_is_reported_by_the_window_holding_its_end_only() {
 fn registry_permits_and_ship_kinds_change_the_score() {
     let mut store = SqliteStore::open_in_memory().expect("store");
     store.insert_positions(&daily_dark_track(1)).expect("insert");
-    let params = DarkParams::default();
-    let registry = lookout_detect::parse_registry("mmsi,permitted,ship_kind\n440000001,true,000023\n").expect("registry");
+    let params = rules(&store, &DarkParams::default());
+    let registry =
+        lookout_detect::parse_registry("mmsi,permitted,ship_kind\n440000001,true,000023\n").expect("registry");
     let mut req = request(t0() + Duration::days(1), &params);
     req.registry = Some(&registry);
     let report = run_cycle(&mut store, &req).expect("cycle");

@@ -60,4 +60,15 @@ pub struct Finding {
     pub breakdown: Vec<BreakdownItem>,
     /// Detector-specific evidence (positions, distances, the gap's two ends).
     pub evidence: serde_json::Value,
+    /// Id of the rule that produced it; absent outside the rule engine (e.g. `score-dark`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Version of the model whose params were used (the base version when an inline
+    /// override was merged over it; `params_hash` then tells them apart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<i64>,
+    /// Hash of the effective params: FNV-1a 64 over their canonical JSON (keys sorted,
+    /// no whitespace), as 16 lowercase hex digits. See `lookout_detect::algorithm::params_hash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params_hash: Option<String>,
 }

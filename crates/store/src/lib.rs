@@ -43,6 +43,9 @@ pub enum StoreError {
     Json { location: String, source: serde_json::Error },
     #[error("database {location}: stored value is invalid: {message}")]
     Corrupt { location: String, message: String },
+    /// A change the data does not allow (e.g. promoting a version that is not a DRAFT).
+    #[error("database {location}: {message}")]
+    Conflict { location: String, message: String },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -124,4 +127,110 @@ pub trait Store {
     fn migrate(&mut self) -> Result<(i64, i64)>;
     /// Deletes what the retention policy says is too old, in one transaction.
     fn prune(&mut self, retention: &Retention) -> Result<PruneReport>;
+
+    // ----- Model registry and cycle statistics (rule engine, issue 5) -----
+    // Kept as one block so other backends can implement it in one place. Lifecycle
+    // rules that must hold atomically (one ACTIVE per model, status transitions, the
+    // audit row) are enforced inside these methods, not by their callers.
+
+    /// All versions of a model, oldest first; empty when the model was never seeded.
+    fn model_versions(&self, model: &str) -> Result<Vec<ModelVersion>>;
+    /// Adds the next version (1 for a new model) with an audit row, in one transaction.
+    /// `status` is DRAFT, or ACTIVE only for the first version of a model (seeding the
+    /// defaults); anything else is a [`StoreError::Conflict`].
+    fn insert_model_version(
+        &mut self,
+        model: &str,
+        status: ModelStatus,
+        params: &serde_json::Value,
+        change: &ModelChange,
+    ) -> Result<ModelVersion>;
+    /// Makes `version` the ACTIVE one in one transaction: it must currently have status
+    /// `from` (DRAFT to promote, ARCHIVED to roll back), the previous ACTIVE version
+    /// becomes ARCHIVED, and an audit row with `action` records before and after.
+    fn activate_model_version(
+        &mut self,
+        model: &str,
+        version: i64,
+        from: ModelStatus,
+        action: &str,
+        change: &ModelChange,
+    ) -> Result<ModelVersion>;
+    /// Audit rows of a model, oldest first.
+    fn model_audit(&self, model: &str) -> Result<Vec<ModelAudit>>;
+    /// Statistics of the most recent cycles, newest window end first, at most `limit`.
+    fn recent_cycle_stats(&self, limit: usize) -> Result<Vec<CycleStats>>;
+}
+
+/// Lifecycle of a model version: DRAFT → ACTIVE → ARCHIVED (and back to ACTIVE on rollback).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ModelStatus {
+    Draft,
+    Active,
+    Archived,
+}
+
+impl ModelStatus {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelStatus::Draft => "DRAFT",
+            ModelStatus::Active => "ACTIVE",
+            ModelStatus::Archived => "ARCHIVED",
+        }
+    }
+
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<ModelStatus> {
+        match s {
+            "DRAFT" => Some(ModelStatus::Draft),
+            "ACTIVE" => Some(ModelStatus::Active),
+            "ARCHIVED" => Some(ModelStatus::Archived),
+            _ => None,
+        }
+    }
+}
+
+/// One stored version of a model's params (the full effective JSON, never a diff).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelVersion {
+    pub model: String,
+    pub version: i64,
+    pub status: ModelStatus,
+    pub params: serde_json::Value,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub reason: String,
+}
+
+/// Who makes a change, when (the caller's clock, so tests and replays are exact) and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelChange {
+    pub actor: String,
+    pub at: Timestamp,
+    pub reason: String,
+}
+
+/// One audit row: the state of the model before and after a change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelAudit {
+    pub model: String,
+    /// The version the change was about.
+    pub version: i64,
+    /// `seed`, `create`, `promote` or `rollback`.
+    pub action: String,
+    /// `{"active": N|null, "version": {...}|null}` before the change.
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+    pub actor: String,
+    pub at: Timestamp,
+    pub reason: String,
+}
+
+/// The statistics JSON a cycle stored with its output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CycleStats {
+    pub key: CycleKey,
+    pub stats: serde_json::Value,
 }

@@ -15,13 +15,15 @@ use lookout_model::{
 use crate::admin::{canonical_json, OpenMode, PruneReport, Retention, StoreInfo};
 use crate::location::{Location, PgLocation};
 use crate::{
-    CycleKey, CycleOutput, IngestRun, Result, Store, StoreCounts, StoreError, VesselRow,
+    CycleKey, CycleOutput, CycleStats, IngestRun, ModelAudit, ModelChange, ModelStatus,
+    ModelVersion, Result, Store, StoreCounts, StoreError, VesselRow,
 };
 
 /// Ordered migrations; row `version` N of `lookout_schema_migrations` records that the
 /// N-th was applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_init.sql"),
+    include_str!("../migrations/postgres/0002_models.sql"),
 ];
 
 /// Key of the advisory lock that serialises lookouts migrating the same database.
@@ -509,8 +511,8 @@ impl Store for PostgresStore {
         let stmt = tx
             .prepare(
                 "INSERT INTO findings (window_start_ms, window_end_ms, seq, detector, vessel_id, start_ms, end_ms,
-                                       score, level, severity, breakdown, evidence)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                       score, level, severity, breakdown, evidence, rule_id, model_version, params_hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             )
             .map_err(e)?;
         for (seq, f) in output.findings.iter().enumerate() {
@@ -529,6 +531,9 @@ impl Store for PostgresStore {
                     &f.severity.as_str(),
                     &Json(&f.breakdown),
                     &Json(&f.evidence),
+                    &f.rule,
+                    &f.model_version,
+                    &f.params_hash,
                 ],
             )
             .map_err(e)?;
@@ -542,7 +547,8 @@ impl Store for PostgresStore {
             .client
             .borrow_mut()
             .query(
-                "SELECT detector, vessel_id, start_ms, end_ms, score, level, severity, breakdown, evidence
+                "SELECT detector, vessel_id, start_ms, end_ms, score, level, severity, breakdown, evidence,
+                        rule_id, model_version, params_hash
                  FROM findings WHERE window_start_ms = $1 AND window_end_ms = $2 ORDER BY seq",
                 &[&ms(key.window_start), &ms(key.window_end)],
             )
@@ -565,6 +571,9 @@ impl Store for PostgresStore {
                     )?,
                     breakdown: get_json(loc, r, 7)?,
                     evidence: get_json(loc, r, 8)?,
+                    rule: get(loc, r, 9)?,
+                    model_version: get(loc, r, 10)?,
+                    params_hash: get(loc, r, 11)?,
                 })
             })
             .collect()
@@ -668,4 +677,245 @@ impl Store for PostgresStore {
         tx.commit().map_err(e)?;
         Ok(report)
     }
+
+    // ----- Model registry and cycle statistics (rule engine, issue 5) -----
+
+    fn model_versions(&self, model: &str) -> Result<Vec<ModelVersion>> {
+        model_versions_in(&mut *self.client.borrow_mut(), &self.location, model)
+    }
+
+    fn insert_model_version(
+        &mut self,
+        model: &str,
+        status: ModelStatus,
+        params: &serde_json::Value,
+        change: &ModelChange,
+    ) -> Result<ModelVersion> {
+        let loc = self.location.clone();
+        let e = |err| pg_error(&loc, err);
+        let mut tx = self.client.get_mut().transaction().map_err(e)?;
+        // Serialises concurrent writers of one model, as SQLite's single writer does.
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&model])
+            .map_err(e)?;
+        let existing = model_versions_in(&mut tx, &loc, model)?;
+        let action = match status {
+            ModelStatus::Active if existing.is_empty() => "seed",
+            ModelStatus::Draft => "create",
+            _ => {
+                return Err(StoreError::Conflict {
+                    location: loc.clone(),
+                    message: format!(
+                        "model {model}: a new version can only be a DRAFT (or ACTIVE as the first version), not {}",
+                        status.as_str()
+                    ),
+                })
+            }
+        };
+        let version = existing.iter().map(|v| v.version).max().unwrap_or(0) + 1;
+        tx.execute(
+            "INSERT INTO model_versions (model, version, status, params, created_at_ms, created_by, reason)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&model, &version, &status.as_str(), &Json(params), &ms(change.at), &change.actor, &change.reason],
+        )
+        .map_err(e)?;
+        let row = ModelVersion {
+            model: model.to_string(),
+            version,
+            status,
+            params: params.clone(),
+            created_at: change.at,
+            created_by: change.actor.clone(),
+            reason: change.reason.clone(),
+        };
+        let active_before = existing
+            .iter()
+            .find(|v| v.status == ModelStatus::Active)
+            .map(|v| v.version);
+        let active_after = if status == ModelStatus::Active {
+            Some(version)
+        } else {
+            active_before
+        };
+        let before = serde_json::json!({ "active": active_before, "version": null });
+        let after = serde_json::json!({ "active": active_after, "version": version_summary(&row) });
+        insert_audit(
+            &mut tx, &loc, model, version, action, &before, &after, change,
+        )?;
+        tx.commit().map_err(e)?;
+        Ok(row)
+    }
+
+    fn activate_model_version(
+        &mut self,
+        model: &str,
+        version: i64,
+        from: ModelStatus,
+        action: &str,
+        change: &ModelChange,
+    ) -> Result<ModelVersion> {
+        let loc = self.location.clone();
+        let e = |err| pg_error(&loc, err);
+        let conflict = |message: String| StoreError::Conflict {
+            location: loc.clone(),
+            message,
+        };
+        let mut tx = self.client.get_mut().transaction().map_err(e)?;
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&model])
+            .map_err(e)?;
+        let existing = model_versions_in(&mut tx, &loc, model)?;
+        let Some(target) = existing.iter().find(|v| v.version == version) else {
+            return Err(conflict(format!("model {model} has no version {version}")));
+        };
+        if target.status != from {
+            return Err(conflict(format!(
+                "model {model} version {version} is {}, expected {} for {action}",
+                target.status.as_str(),
+                from.as_str()
+            )));
+        }
+        let previous = existing.iter().find(|v| v.status == ModelStatus::Active);
+        // Archive first: the partial unique index allows one ACTIVE row at any moment.
+        tx.execute(
+            "UPDATE model_versions SET status = 'ARCHIVED' WHERE model = $1 AND status = 'ACTIVE'",
+            &[&model],
+        )
+        .map_err(e)?;
+        tx.execute(
+            "UPDATE model_versions SET status = 'ACTIVE' WHERE model = $1 AND version = $2",
+            &[&model, &version],
+        )
+        .map_err(e)?;
+        let mut after_row = target.clone();
+        after_row.status = ModelStatus::Active;
+        let before = serde_json::json!({
+            "active": previous.map(|v| v.version),
+            "version": version_summary(target),
+        });
+        let after =
+            serde_json::json!({ "active": version, "version": version_summary(&after_row) });
+        insert_audit(
+            &mut tx, &loc, model, version, action, &before, &after, change,
+        )?;
+        tx.commit().map_err(e)?;
+        Ok(after_row)
+    }
+
+    fn model_audit(&self, model: &str) -> Result<Vec<ModelAudit>> {
+        let loc = &self.location;
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT model, version, action, before, after, actor, at_ms, reason
+                 FROM model_audit WHERE model = $1 ORDER BY id",
+                &[&model],
+            )
+            .map_err(self.err())?;
+        rows.iter()
+            .map(|r| {
+                Ok(ModelAudit {
+                    model: get(loc, r, 0)?,
+                    version: get(loc, r, 1)?,
+                    action: get(loc, r, 2)?,
+                    before: get_json(loc, r, 3)?,
+                    after: get_json(loc, r, 4)?,
+                    actor: get(loc, r, 5)?,
+                    at: from_ms(loc, get(loc, r, 6)?)?,
+                    reason: get(loc, r, 7)?,
+                })
+            })
+            .collect()
+    }
+
+    fn recent_cycle_stats(&self, limit: usize) -> Result<Vec<CycleStats>> {
+        let loc = &self.location;
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT window_start_ms, window_end_ms, stats FROM cycles
+                 ORDER BY window_end_ms DESC, window_start_ms DESC LIMIT $1",
+                &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+            )
+            .map_err(self.err())?;
+        rows.iter()
+            .map(|r| {
+                Ok(CycleStats {
+                    key: CycleKey {
+                        window_start: from_ms(loc, get(loc, r, 0)?)?,
+                        window_end: from_ms(loc, get(loc, r, 1)?)?,
+                    },
+                    stats: get_json(loc, r, 2)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn model_versions_in(
+    client: &mut impl GenericClient,
+    location: &str,
+    model: &str,
+) -> Result<Vec<ModelVersion>> {
+    let rows = client
+        .query(
+            "SELECT version, status, params, created_at_ms, created_by, reason
+             FROM model_versions WHERE model = $1 ORDER BY version",
+            &[&model],
+        )
+        .map_err(|e| pg_error(location, e))?;
+    rows.iter()
+        .map(|r| {
+            let status: String = get(location, r, 1)?;
+            Ok(ModelVersion {
+                model: model.to_string(),
+                version: get(location, r, 0)?,
+                status: ModelStatus::parse(&status).ok_or_else(|| {
+                    corrupt(
+                        location,
+                        format!("model {model}: unknown status '{status}'"),
+                    )
+                })?,
+                params: get_json(location, r, 2)?,
+                created_at: from_ms(location, get(location, r, 3)?)?,
+                created_by: get(location, r, 4)?,
+                reason: get(location, r, 5)?,
+            })
+        })
+        .collect()
+}
+
+/// A version as the audit trail shows it (params included, so before/after are complete).
+fn version_summary(v: &ModelVersion) -> serde_json::Value {
+    serde_json::json!({ "version": v.version, "status": v.status, "params": v.params })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_audit(
+    client: &mut impl GenericClient,
+    location: &str,
+    model: &str,
+    version: i64,
+    action: &str,
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+    change: &ModelChange,
+) -> Result<()> {
+    client
+        .execute(
+            "INSERT INTO model_audit (model, version, action, before, after, actor, at_ms, reason)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &model,
+                &version,
+                &action,
+                &Json(before),
+                &Json(after),
+                &change.actor,
+                &ms(change.at),
+                &change.reason,
+            ],
+        )
+        .map_err(|e| pg_error(location, e))?;
+    Ok(())
 }

@@ -8,10 +8,16 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::admin::{canonical_json, OpenMode, PruneReport, Retention, StoreInfo};
 
-use crate::{CycleKey, CycleOutput, IngestRun, Result, Store, StoreCounts, StoreError, VesselRow};
+use crate::{
+    CycleKey, CycleOutput, CycleStats, IngestRun, ModelAudit, ModelChange, ModelStatus, ModelVersion, Result, Store,
+    StoreCounts, StoreError, VesselRow,
+};
 
 /// Ordered migrations; `PRAGMA user_version` records how many were applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_models.sql"),
+];
 
 /// The embedded default store.
 pub struct SqliteStore {
@@ -124,7 +130,6 @@ fn from_json<T: serde::de::DeserializeOwned>(location: &str, s: &str) -> Result<
     let e = |source| StoreError::Json { location: location.to_string(), source };
     serde_json::from_value(canonical_json(serde_json::from_str(s).map_err(e)?)).map_err(e)
 }
-
 
 impl Store for SqliteStore {
     fn upsert_vessels(&mut self, vessels: &[VesselRow]) -> Result<()> {
@@ -312,8 +317,8 @@ impl Store for SqliteStore {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT INTO findings (window_start_ms, window_end_ms, seq, detector, vessel_id, start_ms, end_ms,
-                                           score, level, severity, breakdown, evidence)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                           score, level, severity, breakdown, evidence, rule_id, model_version, params_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 )
                 .map_err(e)?;
             for (seq, (f, (breakdown, evidence))) in output.findings.iter().zip(&encoded).enumerate() {
@@ -329,7 +334,10 @@ impl Store for SqliteStore {
                     f.level,
                     f.severity.as_str(),
                     breakdown,
-                    evidence
+                    evidence,
+                    f.rule,
+                    f.model_version,
+                    f.params_hash
                 ])
                 .map_err(e)?;
             }
@@ -343,7 +351,8 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT detector, vessel_id, start_ms, end_ms, score, level, severity, breakdown, evidence
+                "SELECT detector, vessel_id, start_ms, end_ms, score, level, severity, breakdown, evidence,
+                        rule_id, model_version, params_hash
                  FROM findings WHERE window_start_ms = ?1 AND window_end_ms = ?2 ORDER BY seq",
             )
             .map_err(&e)?;
@@ -363,6 +372,9 @@ impl Store for SqliteStore {
                 severity: from_json(&loc, &format!("\"{severity}\""))?,
                 breakdown: from_json(&loc, &breakdown)?,
                 evidence: from_json(&loc, &evidence)?,
+                rule: r.get(9).map_err(&e)?,
+                model_version: r.get(10).map_err(&e)?,
+                params_hash: r.get(11).map_err(&e)?,
             });
         }
         Ok(out)
@@ -420,4 +432,217 @@ impl Store for SqliteStore {
         tx.commit().map_err(e)?;
         Ok(report)
     }
+
+    // ----- Model registry and cycle statistics (rule engine, issue 5) -----
+
+    fn model_versions(&self, model: &str) -> Result<Vec<ModelVersion>> {
+        model_versions_in(&self.conn, &self.location, model)
+    }
+
+    fn insert_model_version(
+        &mut self,
+        model: &str,
+        status: ModelStatus,
+        params: &serde_json::Value,
+        change: &ModelChange,
+    ) -> Result<ModelVersion> {
+        let loc = self.location.clone();
+        let e = |source| StoreError::Sqlite { location: loc.clone(), source };
+        let params_json = to_json(&loc, params)?;
+        let tx = self.conn.transaction().map_err(e)?;
+        let existing = model_versions_in(&tx, &loc, model)?;
+        let action = match status {
+            ModelStatus::Active if existing.is_empty() => "seed",
+            ModelStatus::Draft => "create",
+            _ => {
+                return Err(StoreError::Conflict {
+                    location: loc.clone(),
+                    message: format!(
+                        "model {model}: a new version can only be a DRAFT (or ACTIVE as the first version), not {}",
+                        status.as_str()
+                    ),
+                })
+            }
+        };
+        let version = existing.iter().map(|v| v.version).max().unwrap_or(0) + 1;
+        tx.execute(
+            "INSERT INTO model_versions (model, version, status, params, created_at_ms, created_by, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![model, version, status.as_str(), params_json, ms(change.at), change.actor, change.reason],
+        )
+        .map_err(e)?;
+        let row = ModelVersion {
+            model: model.to_string(),
+            version,
+            status,
+            params: params.clone(),
+            created_at: change.at,
+            created_by: change.actor.clone(),
+            reason: change.reason.clone(),
+        };
+        let active_before = existing.iter().find(|v| v.status == ModelStatus::Active).map(|v| v.version);
+        let active_after = if status == ModelStatus::Active { Some(version) } else { active_before };
+        let before = serde_json::json!({ "active": active_before, "version": null });
+        let after = serde_json::json!({ "active": active_after, "version": version_summary(&row) });
+        insert_audit(&tx, &loc, model, version, action, &before, &after, change)?;
+        tx.commit().map_err(e)?;
+        Ok(row)
+    }
+
+    fn activate_model_version(
+        &mut self,
+        model: &str,
+        version: i64,
+        from: ModelStatus,
+        action: &str,
+        change: &ModelChange,
+    ) -> Result<ModelVersion> {
+        let loc = self.location.clone();
+        let e = |source| StoreError::Sqlite { location: loc.clone(), source };
+        let conflict = |message: String| StoreError::Conflict { location: loc.clone(), message };
+        let tx = self.conn.transaction().map_err(e)?;
+        let existing = model_versions_in(&tx, &loc, model)?;
+        let Some(target) = existing.iter().find(|v| v.version == version) else {
+            return Err(conflict(format!("model {model} has no version {version}")));
+        };
+        if target.status != from {
+            return Err(conflict(format!(
+                "model {model} version {version} is {}, expected {} for {action}",
+                target.status.as_str(),
+                from.as_str()
+            )));
+        }
+        let previous = existing.iter().find(|v| v.status == ModelStatus::Active);
+        // Archive first: the partial unique index allows one ACTIVE row at any moment.
+        tx.execute(
+            "UPDATE model_versions SET status = 'ARCHIVED' WHERE model = ?1 AND status = 'ACTIVE'",
+            params![model],
+        )
+        .map_err(e)?;
+        tx.execute(
+            "UPDATE model_versions SET status = 'ACTIVE' WHERE model = ?1 AND version = ?2",
+            params![model, version],
+        )
+        .map_err(e)?;
+        let mut after_row = target.clone();
+        after_row.status = ModelStatus::Active;
+        let before = serde_json::json!({
+            "active": previous.map(|v| v.version),
+            "version": version_summary(target),
+        });
+        let after = serde_json::json!({ "active": version, "version": version_summary(&after_row) });
+        insert_audit(&tx, &loc, model, version, action, &before, &after, change)?;
+        tx.commit().map_err(e)?;
+        Ok(after_row)
+    }
+
+    fn model_audit(&self, model: &str) -> Result<Vec<ModelAudit>> {
+        let loc = self.location.clone();
+        let e = self.err();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT model, version, action, before, after, actor, at_ms, reason
+                 FROM model_audit WHERE model = ?1 ORDER BY id",
+            )
+            .map_err(&e)?;
+        let mut rows = stmt.query(params![model]).map_err(&e)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(&e)? {
+            let before: String = r.get(3).map_err(&e)?;
+            let after: String = r.get(4).map_err(&e)?;
+            out.push(ModelAudit {
+                model: r.get(0).map_err(&e)?,
+                version: r.get(1).map_err(&e)?,
+                action: r.get(2).map_err(&e)?,
+                before: from_json(&loc, &before)?,
+                after: from_json(&loc, &after)?,
+                actor: r.get(5).map_err(&e)?,
+                at: from_ms(&loc, r.get(6).map_err(&e)?)?,
+                reason: r.get(7).map_err(&e)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn recent_cycle_stats(&self, limit: usize) -> Result<Vec<CycleStats>> {
+        let loc = self.location.clone();
+        let e = self.err();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT window_start_ms, window_end_ms, stats FROM cycles
+                 ORDER BY window_end_ms DESC, window_start_ms DESC LIMIT ?1",
+            )
+            .map_err(&e)?;
+        let mut rows = stmt.query(params![i64::try_from(limit).unwrap_or(i64::MAX)]).map_err(&e)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(&e)? {
+            let stats: String = r.get(2).map_err(&e)?;
+            out.push(CycleStats {
+                key: CycleKey {
+                    window_start: from_ms(&loc, r.get(0).map_err(&e)?)?,
+                    window_end: from_ms(&loc, r.get(1).map_err(&e)?)?,
+                },
+                stats: from_json(&loc, &stats)?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Versions of a model on a connection or inside a transaction.
+fn model_versions_in(conn: &Connection, location: &str, model: &str) -> Result<Vec<ModelVersion>> {
+    let e = |source| StoreError::Sqlite { location: location.to_string(), source };
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT version, status, params, created_at_ms, created_by, reason
+             FROM model_versions WHERE model = ?1 ORDER BY version",
+        )
+        .map_err(e)?;
+    let mut rows = stmt.query(params![model]).map_err(e)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(e)? {
+        let status: String = r.get(1).map_err(e)?;
+        let params_json: String = r.get(2).map_err(e)?;
+        out.push(ModelVersion {
+            model: model.to_string(),
+            version: r.get(0).map_err(e)?,
+            status: ModelStatus::parse(&status).ok_or_else(|| StoreError::Corrupt {
+                location: location.to_string(),
+                message: format!("model {model}: unknown status '{status}'"),
+            })?,
+            params: from_json(location, &params_json)?,
+            created_at: from_ms(location, r.get(3).map_err(e)?)?,
+            created_by: r.get(4).map_err(e)?,
+            reason: r.get(5).map_err(e)?,
+        });
+    }
+    Ok(out)
+}
+
+/// A version as the audit trail shows it (params included, so before/after are complete).
+fn version_summary(v: &ModelVersion) -> serde_json::Value {
+    serde_json::json!({ "version": v.version, "status": v.status, "params": v.params })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_audit(
+    conn: &Connection,
+    location: &str,
+    model: &str,
+    version: i64,
+    action: &str,
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+    change: &ModelChange,
+) -> Result<()> {
+    let (before, after) = (to_json(location, before)?, to_json(location, after)?);
+    conn.execute(
+        "INSERT INTO model_audit (model, version, action, before, after, actor, at_ms, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![model, version, action, before, after, change.actor, ms(change.at), change.reason],
+    )
+    .map_err(|source| StoreError::Sqlite { location: location.to_string(), source })?;
+    Ok(())
 }

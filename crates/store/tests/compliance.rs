@@ -4,7 +4,6 @@
 //! schema of its own that is dropped afterwards. In CI (`CI` set) an unreachable
 //! PostgreSQL fails the suite; elsewhere its half is skipped with a loud message.
 
-
 use chrono::{Duration, TimeZone, Utc};
 use lookout_model::{BreakdownItem, Finding, NavStatus, Position, Severity, ShipType, StaticData, Timestamp, VesselId};
 use lookout_store::testing::{pg_test_url, TestSchema};
@@ -46,6 +45,9 @@ fn finding(id: &str, start: i64) -> Finding {
             description_en: "description".into(),
         }],
         evidence: serde_json::json!({"gap_min": 120}),
+        rule: Some("dark_suspicion".into()),
+        model_version: Some(2),
+        params_hash: Some("0123456789abcdef".into()),
     }
 }
 
@@ -312,4 +314,96 @@ fn a_wrong_url_is_a_clear_error() {
     let missing = format!("{}_does_not_exist", url.split('?').next().expect("url"));
     let err = lookout_store::open(&missing).err().expect("missing database").to_string();
     assert!(err.contains("database \"test_does_not_exist\" does not exist") || err.contains("does not exist"), "{err}");
+}
+
+// ----- Model registry and cycle statistics (rule engine, issue 5) -----
+
+fn change(actor: &str, min: i64, reason: &str) -> lookout_store::ModelChange {
+    lookout_store::ModelChange { actor: actor.into(), at: t(min), reason: reason.into() }
+}
+
+#[test]
+fn model_registry_keeps_one_active_version_and_audits_every_change() {
+    use lookout_store::{ModelStatus, StoreError};
+    with_each_backend(|store| {
+        assert!(store.model_versions("dark_suspicion").expect("versions").is_empty());
+        // A first version may not be a DRAFT-less ARCHIVED row, and only the first may be ACTIVE.
+        let v1 = store
+            .insert_model_version("dark_suspicion", ModelStatus::Active, &serde_json::json!({"w": 1}), &change("sys", 0, "defaults"))
+            .expect("seed");
+        assert_eq!((v1.version, v1.status), (1, ModelStatus::Active));
+        let again = store.insert_model_version("dark_suspicion", ModelStatus::Active, &serde_json::json!({}), &change("x", 1, ""));
+        assert!(matches!(again, Err(StoreError::Conflict { .. })), "{again:?}");
+        let archived = store.insert_model_version("gaps", ModelStatus::Archived, &serde_json::json!({}), &change("x", 1, ""));
+        assert!(matches!(archived, Err(StoreError::Conflict { .. })), "{archived:?}");
+
+        let v2 = store
+            .insert_model_version("dark_suspicion", ModelStatus::Draft, &serde_json::json!({"w": 2}), &change("kim", 2, "tune"))
+            .expect("draft");
+        assert_eq!((v2.version, v2.status), (2, ModelStatus::Draft));
+        // Only a DRAFT can be promoted; an unknown version is refused.
+        assert!(matches!(
+            store.activate_model_version("dark_suspicion", 1, ModelStatus::Draft, "promote", &change("kim", 3, "")),
+            Err(StoreError::Conflict { .. })
+        ));
+        assert!(store.activate_model_version("dark_suspicion", 9, ModelStatus::Draft, "promote", &change("kim", 3, "")).is_err());
+        let promoted = store
+            .activate_model_version("dark_suspicion", 2, ModelStatus::Draft, "promote", &change("lee", 4, "reviewed"))
+            .expect("promote");
+        assert_eq!(promoted.status, ModelStatus::Active);
+        let statuses = |s: &dyn Store| -> Vec<(i64, ModelStatus)> {
+            s.model_versions("dark_suspicion").expect("versions").iter().map(|v| (v.version, v.status)).collect()
+        };
+        assert_eq!(statuses(&*store), vec![(1, ModelStatus::Archived), (2, ModelStatus::Active)]);
+        store
+            .activate_model_version("dark_suspicion", 1, ModelStatus::Archived, "rollback", &change("lee", 5, "alerts"))
+            .expect("rollback");
+        assert_eq!(statuses(&*store), vec![(1, ModelStatus::Active), (2, ModelStatus::Archived)]);
+        let versions = store.model_versions("dark_suspicion").expect("versions");
+        assert_eq!(versions[1].params, serde_json::json!({"w": 2}));
+        assert_eq!((versions[1].created_by.as_str(), versions[1].created_at), ("kim", t(2)));
+
+        let audit = store.model_audit("dark_suspicion").expect("audit");
+        let summary: Vec<(&str, i64, &str, Timestamp)> =
+            audit.iter().map(|a| (a.action.as_str(), a.version, a.actor.as_str(), a.at)).collect();
+        assert_eq!(
+            summary,
+            vec![("seed", 1, "sys", t(0)), ("create", 2, "kim", t(2)), ("promote", 2, "lee", t(4)), ("rollback", 1, "lee", t(5))]
+        );
+        assert_eq!(audit[2].before["active"], 1);
+        assert_eq!(audit[2].after["active"], 2);
+        assert_eq!(audit[2].before["version"]["status"], "DRAFT");
+        assert_eq!(audit[3].after["version"]["params"], serde_json::json!({"w": 1}));
+        assert_eq!(audit[3].reason, "alerts");
+        assert!(store.model_audit("gaps").expect("audit").is_empty(), "refused changes leave no audit row");
+    });
+}
+
+#[test]
+fn recent_cycle_stats_are_newest_first() {
+    with_each_backend(|store| {
+        for (day, n) in [(0, 1), (2, 3), (1, 2)] {
+            let key = CycleKey { window_start: t(day * 1440), window_end: t((day + 1) * 1440) };
+            store
+                .write_cycle(&CycleOutput {
+                    key,
+                    params: serde_json::json!({}),
+                    findings: vec![finding("440000001", day * 1440)],
+                    stats: serde_json::json!({"rules": {"gaps": {"duration_us": n, "entities_in": 1, "status": "ok"}}}),
+                })
+                .expect("write");
+        }
+        let stats = store.recent_cycle_stats(2).expect("stats");
+        assert_eq!(stats.len(), 2);
+        assert_eq!(stats[0].key.window_end, t(3 * 1440));
+        assert_eq!(stats[0].stats["rules"]["gaps"]["duration_us"], 3);
+        assert_eq!(stats[1].key.window_end, t(2 * 1440));
+        assert_eq!(store.recent_cycle_stats(10).expect("stats").len(), 3);
+        // Finding provenance round-trips.
+        let key = CycleKey { window_start: t(0), window_end: t(1440) };
+        let rows = store.cycle_findings(&key).expect("rows");
+        assert_eq!(rows[0].model_version, Some(2));
+        assert_eq!(rows[0].params_hash.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(rows[0].rule.as_deref(), Some("dark_suspicion"));
+    });
 }

@@ -29,6 +29,9 @@ fn finding(i: usize, tag: &str) -> Finding {
         severity: Severity::Low,
         breakdown: Vec::new(),
         evidence: serde_json::json!({"gap_min": 200, "tag": tag}),
+        rule: None,
+        model_version: None,
+        params_hash: None,
     }
 }
 

@@ -3,11 +3,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use lookout_detect::{parse_registry, DarkParams, Registry};
+use lookout_detect::{parse_registry, Registry};
 use lookout_engine::cycle::{run_cycle, CycleReport, CycleRequest, DARK};
+use lookout_engine::models::{ensure_seeded, resolve};
 
 use super::common::DbArgs;
-use super::report::{breakdown_lines, dark_headline, geojson, json_arg, parse_duration};
+use super::report::{breakdown_lines, dark_headline, geojson, parse_duration};
+use super::rules::{overrides, window_end, AsStore, EngineArgs};
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -29,9 +31,12 @@ pub struct AnalyzeArgs {
     /// Positions loaded before the window so gaps ending inside it are seen whole.
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub lookback: chrono::Duration,
-    /// Dark-model parameter override (inline JSON or a file), deep-merged over the defaults.
+    /// Dark-model parameter override (inline JSON or a file), deep-merged over the
+    /// version the rules use (default: the ACTIVE one).
     #[arg(long)]
     pub params: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Vessel registry CSV (mmsi, permitted, ship_kind, flag, name).
     #[arg(long)]
     pub registry: Option<PathBuf>,
@@ -44,43 +49,51 @@ pub struct AnalyzeArgs {
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let mut store = args.db.open()?;
-    let params = load_params(args.params.as_deref())?;
+    let set = args.engine.rule_set()?;
+    let over = overrides(args.params.as_deref())?;
     let registry = load_registry(args.registry.as_ref())?;
-    let at = match args.at {
-        Some(at) => at,
-        None => match store.position_span()? {
-            Some((_, last)) => last,
-            None => anyhow::bail!("the store at {} has no positions; run `lookout ingest` first", args.db.location()),
-        },
-    };
+    let at = window_end(store.store(), args.at)?;
+    // Validate the rules and overrides before writing anything.
+    resolve(&set, store.store(), &over, None).context("--params")?;
+    // First start: the DEFAULT params in code become version 1, ACTIVE, of each model.
+    ensure_seeded(store.store_mut(), &actor(), Utc::now())?;
+    let rules = resolve(&set, store.store(), &over, None).context("--params")?;
     let req = CycleRequest {
         at,
         window: args.window,
         lookback: args.lookback,
-        params: &params,
+        rules: &rules,
+        exec: args.engine.exec(),
         registry: registry.as_ref(),
         zones: None,
     };
-    let report = run_cycle(&mut *store, &req)?;
+    let report = run_cycle(store.store_mut(), &req)?;
     match args.format {
         OutputFormat::Table => print_table(&report, args.top),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        OutputFormat::Geojson => println!("{}", serde_json::to_string_pretty(&geojson(&report.findings))?),
+        OutputFormat::Geojson => println!(
+            "{}",
+            serde_json::to_string_pretty(&geojson(&report.findings))?
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn load_params(raw: Option<&str>) -> anyhow::Result<DarkParams> {
-    match raw {
-        None => Ok(DarkParams::default()),
-        Some(r) => DarkParams::from_override(&json_arg(r, "params")?).context("--params"),
-    }
+/// Who changes things: `$USER`, or `lookout` when unset.
+pub fn actor() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "lookout".into())
 }
 
 pub fn load_registry(path: Option<&PathBuf>) -> anyhow::Result<Option<Registry>> {
     let Some(path) = path else { return Ok(None) };
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading registry {}", path.display()))?;
-    Ok(Some(parse_registry(&text).with_context(|| format!("registry {}", path.display()))?))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading registry {}", path.display()))?;
+    Ok(Some(
+        parse_registry(&text).with_context(|| format!("registry {}", path.display()))?,
+    ))
 }
 
 fn print_table(report: &CycleReport, top: usize) {
@@ -93,7 +106,23 @@ fn print_table(report: &CycleReport, top: usize) {
     );
     println!("gaps by level: {:?}", report.gaps);
     println!("dark vessels by tier: {:?}", report.dark);
-    let mut dark: Vec<_> = report.findings.iter().filter(|f| f.detector == DARK).collect();
+    println!("composite risk by level: {:?}", report.composite);
+    for r in &report.rules {
+        let status = match &r.status {
+            lookout_engine::exec::RuleStatus::Ok => "ok".to_string(),
+            lookout_engine::exec::RuleStatus::Failed(e) => format!("FAILED: {e}"),
+            lookout_engine::exec::RuleStatus::Skipped(e) => format!("skipped: {e}"),
+        };
+        println!(
+            "rule {:<16} {} — {} in, {} findings (model {}@{}, params {})",
+            r.rule, status, r.entities_in, r.findings_out, r.model, r.model_version, r.params_hash
+        );
+    }
+    let mut dark: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.detector == DARK)
+        .collect();
     dark.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.vessel.cmp(&b.vessel)));
     for (i, f) in dark.iter().take(top).enumerate() {
         println!("{:>2}. {}", i + 1, dark_headline(f));

@@ -12,9 +12,18 @@ use lookout_ingest::readers::ReadOptions;
 use lookout_model::{Finding, RejectCounts};
 use lookout_store::Store;
 
-use super::analyze::load_params;
+use lookout_engine::composite::COMPOSITE;
+use lookout_engine::exec::ResolvedRule;
+use lookout_engine::models::{self, ensure_seeded, resolve};
+use lookout_engine::plan::{ExecOptions, Plan};
+use lookout_engine::rules::RuleSet;
+use lookout_engine::shadow::shadow;
+use lookout_store::ModelChange;
+
 use super::common::{file_progress, print_file_summary, print_rejects, recreate_store};
+use super::models::print_shadow;
 use super::report::{breakdown_lines, dark_headline};
+use super::rules::{overrides, AsStore};
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -43,29 +52,74 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let data = args.data.clone().unwrap_or_else(default_data_dir);
     let files = data_files(&data)?;
     let (mut store, store_line) = recreate_store(&args.db)?;
-    println!("Lookout demo: real AIS from {} (origins and licences in its SOURCES.md)", data.display());
+    println!(
+        "Lookout demo: real AIS from {} (origins and licences in its SOURCES.md)",
+        data.display()
+    );
     println!("store: {store_line}\n");
 
     println!("== 1. Ingest: decode, validate, store");
-    let summaries = ingest_all(&mut *store, &files)?;
-    print_ingest_totals(&*store, &summaries)?;
+    let summaries = ingest_all(store.store_mut(), &files)?;
+    print_ingest_totals(store.store(), &summaries)?;
 
     let params_path = data.join("params.json");
-    let params = load_params(Some(&params_path.display().to_string()))?;
+    let over = overrides(Some(&params_path.display().to_string()))?;
+    let set = RuleSet::builtin()?;
+    // The demo's changes are recorded as made by "demo"; the clock only stamps the audit
+    // rows, which the demo does not print, so its output stays reproducible.
+    let now = Utc::now();
+    ensure_seeded(store.store_mut(), DEMO_ACTOR, now)?;
+    let rules = resolve(&set, store.store(), &over, None)?;
+    let exec = ExecOptions::default();
     println!("\n== 2. Analysis: one cycle per day (window 24h, look-back 24h) over each file's time span");
-    println!("model dark_suspicion: reference defaults + {} (receiver coverage box and local time zone of the Kitimat data)", params_path.display());
-    let findings = run_daily_cycles(&mut *store, &summaries, &params)?;
+    println!("rule engine, shipped rules/default.toml:");
+    for line in Plan::new(&set, exec).render(&set) {
+        println!("  {line}");
+    }
+    println!("model dark_suspicion: version 1 (reference defaults) + {} (receiver coverage box and local time zone of the Kitimat data)", params_path.display());
+    let (findings, busiest) = run_daily_cycles(store.store_mut(), &summaries, &rules, exec)?;
 
     println!("\n== 3. Top dark vessels, explained pattern by pattern");
     print_top_dark(&findings, args.top);
+
+    println!("\n== 4. Model registry: a DRAFT run in shadow beside the ACTIVE version");
+    let draft_over = serde_json::json!({ "weights": { "P7_unpermitted": 20 } });
+    let change = ModelChange {
+        actor: DEMO_ACTOR.into(),
+        at: now,
+        reason: "demo: weigh unpermitted vessels double".into(),
+    };
+    let draft = models::create_draft(store.store_mut(), DARK, &draft_over, None, &change)?;
+    println!(
+        "created {}@{} (DRAFT) from {}",
+        draft.model, draft.version, draft_over
+    );
+    // The cycle with the most dark vessels shows the most; `lookout models shadow`
+    // defaults to the latest cycle.
+    let report = shadow(
+        store.store(),
+        &set,
+        DARK,
+        draft.version,
+        &over,
+        exec,
+        None,
+        busiest,
+    )?;
+    print_shadow(&report);
+    println!("(promote with `lookout models promote {DARK} {}`; nothing above was written but the DRAFT)", draft.version);
     Ok(ExitCode::SUCCESS)
 }
+
+const DEMO_ACTOR: &str = "demo";
 
 fn data_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("demo data folder {} (pass --data DIR)", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && !matches!(p.extension().and_then(|e| e.to_str()), Some("md" | "json")))
+        .filter(|p| {
+            p.is_file() && !matches!(p.extension().and_then(|e| e.to_str()), Some("md" | "json"))
+        })
         .collect();
     files.sort();
     anyhow::ensure!(!files.is_empty(), "no data files in {}", dir.display());
@@ -77,10 +131,16 @@ fn ingest_all(store: &mut dyn Store, files: &[PathBuf]) -> anyhow::Result<Vec<Fi
     let mut out = Vec::new();
     for path in files {
         let bar = file_progress(path);
-        let result = ingest_file(store, path, &ReadOptions::default(), now, &mut |done, total| {
-            bar.set_length(total.unwrap_or(done));
-            bar.set_position(done);
-        });
+        let result = ingest_file(
+            store,
+            path,
+            &ReadOptions::default(),
+            now,
+            &mut |done, total| {
+                bar.set_length(total.unwrap_or(done));
+                bar.set_position(done);
+            },
+        );
         bar.finish_and_clear();
         let summary = result.with_context(|| format!("ingesting {}", path.display()))?;
         print_file_summary(&summary);
@@ -108,7 +168,9 @@ fn print_ingest_totals(store: &dyn Store, summaries: &[FileSummary]) -> anyhow::
 fn days(summaries: &[FileSummary]) -> Vec<DateTime<Utc>> {
     let mut ends = std::collections::BTreeSet::new();
     for (first, last) in summaries.iter().filter_map(|s| s.span) {
-        let Ok(mut day) = first.duration_trunc(Duration::days(1)) else { continue };
+        let Ok(mut day) = first.duration_trunc(Duration::days(1)) else {
+            continue;
+        };
         while day <= last {
             day += Duration::days(1);
             ends.insert(day);
@@ -120,33 +182,58 @@ fn days(summaries: &[FileSummary]) -> Vec<DateTime<Utc>> {
 fn run_daily_cycles(
     store: &mut dyn Store,
     summaries: &[FileSummary],
-    params: &lookout_detect::DarkParams,
-) -> anyhow::Result<Vec<Finding>> {
+    rules: &[ResolvedRule],
+    exec: ExecOptions,
+) -> anyhow::Result<(Vec<Finding>, Option<DateTime<Utc>>)> {
     let mut by_level: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut all = Vec::new();
+    let mut busiest: Option<(usize, DateTime<Utc>)> = None;
     let ends = days(summaries);
     for at in &ends {
         let req = CycleRequest {
             at: *at,
             window: Duration::days(1),
             lookback: Duration::days(1),
-            params,
+            rules,
+            exec,
             registry: None,
             zones: None,
         };
         let report = run_cycle(store, &req)?;
+        let dark = report
+            .findings
+            .iter()
+            .filter(|f| f.detector == DARK)
+            .count();
+        // Strictly more, so the earliest of equally busy days wins (deterministic).
+        match busiest {
+            Some((n, _)) if n >= dark => {}
+            _ => busiest = Some((dark, *at)),
+        }
         for f in &report.findings {
-            *by_level.entry((f.detector.clone(), f.level.clone())).or_default() += 1;
+            *by_level
+                .entry((f.detector.clone(), f.level.clone()))
+                .or_default() += 1;
         }
         all.extend(report.findings.into_iter().filter(|f| f.detector == DARK));
     }
     println!("{} daily cycles", ends.len());
-    for detector in [GAPS, DARK] {
-        let levels: Vec<String> =
-            by_level.iter().filter(|((d, _), _)| d == detector).map(|((_, l), n)| format!("{l} {n}")).collect();
-        println!("  {detector}: {}", if levels.is_empty() { "none".into() } else { levels.join(", ") });
+    for detector in [GAPS, DARK, COMPOSITE] {
+        let levels: Vec<String> = by_level
+            .iter()
+            .filter(|((d, _), _)| d == detector)
+            .map(|((_, l), n)| format!("{l} {n}"))
+            .collect();
+        println!(
+            "  {detector}: {}",
+            if levels.is_empty() {
+                "none".into()
+            } else {
+                levels.join(", ")
+            }
+        );
     }
-    Ok(all)
+    Ok((all, busiest.map(|(_, at)| at)))
 }
 
 fn print_top_dark(findings: &[Finding], top: usize) {

@@ -7,5 +7,7 @@ pub mod db;
 pub mod decode;
 pub mod demo;
 pub mod ingest;
+pub mod models;
 pub mod report;
+pub mod rules;
 pub mod score_dark;

@@ -1,0 +1,199 @@
+//! `lookout rules plan|dry-run`: the rule engine's plan, and a dry run of a cycle.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use lookout_detect::ALGORITHMS;
+use lookout_engine::cycle::{CycleRequest, DARK};
+use lookout_engine::dryrun::dry_run;
+use lookout_engine::models::resolve;
+use lookout_engine::plan::{ExecOptions, Mode, Plan};
+use lookout_engine::rules::RuleSet;
+use lookout_store::Store;
+use serde_json::Value;
+
+use super::common::DbArgs;
+use super::report::{json_arg, parse_duration};
+
+/// The store behind whatever `DbArgs::open` returns (a concrete backend or a boxed
+/// `dyn Store`), so these commands do not depend on which one it is.
+pub trait AsStore {
+    fn store(&self) -> &dyn Store;
+    fn store_mut(&mut self) -> &mut dyn Store;
+}
+
+impl AsStore for Box<dyn Store> {
+    fn store(&self) -> &dyn Store {
+        &**self
+    }
+    fn store_mut(&mut self) -> &mut dyn Store {
+        &mut **self
+    }
+}
+
+impl AsStore for lookout_store::SqliteStore {
+    fn store(&self) -> &dyn Store {
+        self
+    }
+    fn store_mut(&mut self) -> &mut dyn Store {
+        self
+    }
+}
+
+/// Which rules to run and how (shared by `analyze`, `rules`, `models shadow`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct EngineArgs {
+    /// Rules file (TOML); default: the shipped rules/default.toml.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// How stages run: sequential, parallel or hybrid.
+    #[arg(long, default_value = "hybrid")]
+    pub mode: Mode,
+    /// Most rules running at once.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+}
+
+impl EngineArgs {
+    /// The rules file, validated.
+    pub fn rule_set(&self) -> anyhow::Result<RuleSet> {
+        match &self.rules {
+            None => Ok(RuleSet::builtin()?),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| format!("reading rules file {}", p.display()))?;
+                RuleSet::parse(&text).with_context(|| format!("rules file {}", p.display()))
+            }
+        }
+    }
+
+    pub fn exec(&self) -> ExecOptions {
+        ExecOptions { mode: self.mode, concurrency: self.concurrency.max(1) }
+    }
+}
+
+/// `--params` as an override of the `dark_suspicion` model, by algorithm code.
+pub fn overrides(raw: Option<&str>) -> anyhow::Result<BTreeMap<String, Value>> {
+    let mut out = BTreeMap::new();
+    if let Some(r) = raw {
+        out.insert(DARK.to_string(), json_arg(r, "params")?);
+    }
+    Ok(out)
+}
+
+/// The end of the window: `--at`, or the latest stored position.
+pub fn window_end(store: &dyn Store, at: Option<DateTime<Utc>>) -> anyhow::Result<DateTime<Utc>> {
+    match at {
+        Some(at) => Ok(at),
+        None => match store.position_span()? {
+            Some((_, last)) => Ok(last),
+            None => anyhow::bail!("the store has no positions; run `lookout ingest` first"),
+        },
+    }
+}
+
+#[derive(clap::Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub command: RulesCommand,
+}
+
+#[derive(clap::Subcommand)]
+pub enum RulesCommand {
+    /// Print the execution plan of a rules file (stages, modes, dependencies).
+    Plan {
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Print the plan, the input sizes and an estimated duration; runs and writes nothing.
+    DryRun(DryRunArgs),
+}
+
+#[derive(clap::Args)]
+pub struct DryRunArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub window: chrono::Duration,
+    /// End of the window (RFC 3339); default: the latest stored position.
+    #[arg(long)]
+    pub at: Option<DateTime<Utc>>,
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub lookback: chrono::Duration,
+    /// Dark-model parameter override (inline JSON or a file).
+    #[arg(long)]
+    pub params: Option<String>,
+}
+
+pub fn run(args: RulesArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        RulesCommand::Plan { engine } => {
+            let set = engine.rule_set()?;
+            for line in Plan::new(&set, engine.exec()).render(&set) {
+                println!("{line}");
+            }
+            println!("\nregistered algorithms:");
+            for d in ALGORITHMS {
+                println!("  {:<15} {:<7} {} / {}", d.code(), d.entity().as_str(), d.name().ko, d.name().en);
+            }
+        }
+        RulesCommand::DryRun(a) => dry(a)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn dry(a: DryRunArgs) -> anyhow::Result<()> {
+    let store = a.db.open()?;
+    let set = a.engine.rule_set()?;
+    // Unseeded models resolve to their defaults in memory: a dry run writes nothing.
+    let rules = resolve(&set, store.store(), &overrides(a.params.as_deref())?, None)?;
+    let at = window_end(store.store(), a.at)?;
+    let req = CycleRequest {
+        at,
+        window: a.window,
+        lookback: a.lookback,
+        rules: &rules,
+        exec: a.engine.exec(),
+        registry: None,
+        zones: None,
+    };
+    let key = req.key();
+    let d = dry_run(store.store(), &req)?;
+    println!("dry run (nothing is executed or written)");
+    for line in d.plan.render(&set) {
+        println!("{line}");
+    }
+    println!(
+        "\ninput: window {} .. {}: {} vessels, {} positions in the window ({} with look-back)",
+        key.window_start.to_rfc3339(),
+        key.window_end.to_rfc3339(),
+        d.tracks,
+        d.positions_in_window,
+        d.positions
+    );
+    println!("estimate (from the statistics of up to {} earlier cycles):", lookout_engine::dryrun::HISTORY_CYCLES);
+    for (r, e) in rules.iter().zip(&d.rules) {
+        match (e.estimate_us, e.mean_us_per_entity, e.expected_entities) {
+            (Some(us), Some(per), Some(n)) => println!(
+                "  {:<16} {:>10.1} ms  ({:.1} µs per entity × {:.0} entities, {} cycles)",
+                r.id,
+                us / 1000.0,
+                per,
+                n,
+                e.samples
+            ),
+            _ => println!("  {:<16} no history", r.id),
+        }
+    }
+    match d.total_us {
+        Some(us) => println!("  total ({}): {:.1} ms", d.plan.exec.mode.as_str(), us / 1000.0),
+        None => {
+            println!("  total: unknown (some rules have no history; run `lookout analyze` once)")
+        }
+    }
+    Ok(())
+}

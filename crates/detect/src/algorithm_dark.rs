@@ -1,0 +1,158 @@
+//! The `dark_suspicion` detector behind the [`Detector`] trait: the P1-P11 score of the
+//! longest gap that ends inside the cycle window.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, TimeZone};
+use lookout_model::{Finding, ShipType, Timestamp, Track};
+use serde_json::Value;
+
+use crate::algorithm::{CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::dark::DarkHistory;
+use crate::error::ParamsError;
+use crate::findings::{dark_finding, local_hour, DarkContext};
+use crate::params::DarkParams;
+
+/// Dark-vessel suspicion; params are the [`DarkParams`]. When a rule it depends on runs
+/// `gaps`, only vessels with a gap finding in the window are scored (a vessel without
+/// one cannot have a dark gap ending there with the same thresholds); without such a
+/// dependency every track is scored.
+pub struct DarkDetector;
+
+/// Points before a gap that the reference uses for average speed and teleports.
+const PRE_GAP_POINTS: usize = 5;
+
+fn parse(params: &Value) -> Result<DarkParams, ParamsError> {
+    let p: DarkParams = serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
+    p.validate()?;
+    Ok(p)
+}
+
+impl DarkDetector {
+    fn candidates<'a>(input: &CycleInput<'a>, upstream: &Upstream<'_>) -> Vec<&'a Track> {
+        match upstream.of("gaps") {
+            None => input.tracks.iter().collect(),
+            Some(gaps) => {
+                let flagged: BTreeSet<&str> = gaps.iter().map(|f| f.vessel.as_str()).collect();
+                input.tracks.iter().filter(|t| flagged.contains(t.vessel.as_str())).collect()
+            }
+        }
+    }
+}
+
+impl Detector for DarkDetector {
+    fn code(&self) -> &'static str {
+        "dark_suspicion"
+    }
+
+    fn name(&self) -> Text {
+        Text { ko: "다크 선박 의심도", en: "Dark vessel suspicion" }
+    }
+
+    fn description(&self) -> Text {
+        Text {
+            ko: "가장 긴 AIS 공백을 P1-P11 패턴으로 평가한 0-100 의심 점수와 등급",
+            en: "0-100 suspicion score and tier of the longest AIS gap, from patterns P1-P11",
+        }
+    }
+
+    fn entity(&self) -> EntityType {
+        EntityType::Vessel
+    }
+
+    fn default_params(&self) -> Value {
+        serde_json::to_value(DarkParams::default()).unwrap_or(Value::Null)
+    }
+
+    fn merge_params(&self, base: &Value, over: &Value) -> Result<Value, ParamsError> {
+        let merged = parse(base)?.merged(over)?;
+        serde_json::to_value(merged).map_err(|e| ParamsError::at("(root)", e.to_string()))
+    }
+
+    fn entities_in(&self, input: &CycleInput<'_>, upstream: &Upstream<'_>) -> usize {
+        Self::candidates(input, upstream).len()
+    }
+
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        params: &Value,
+        upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
+        let params = parse(params)?;
+        let tz: chrono_tz::Tz = params
+            .timezone
+            .parse()
+            .map_err(|_| ParamsError::at("timezone", format!("unknown time zone '{}'", params.timezone)))?;
+        let mut out = Vec::new();
+        for track in Self::candidates(input, upstream) {
+            out.extend(dark_for_track(track, input, &params, tz)?);
+        }
+        Ok(out)
+    }
+}
+
+/// The dark finding of a track, judged on its longest gap that ends inside the window.
+///
+/// The reference model scores the longest gap of whatever positions it is given, so the
+/// track is cut to start shortly before the window: first with the five points the
+/// pre-gap statistics need; if the longest gap then still ends before the window (an
+/// earlier, longer gap in that context), again from the last point before the window.
+///
+/// P5 ("daytime") is judged at the local hour the AIS went silent, not the hour the
+/// cycle happens to run: a batch re-run must score a gap the same way as a live one.
+fn dark_for_track(
+    track: &Track,
+    input: &CycleInput<'_>,
+    params: &DarkParams,
+    tz: chrono_tz::Tz,
+) -> Result<Option<Finding>, DetectError> {
+    let window_start = input.window_start;
+    let entry = input.registry.and_then(|r| r.entries.get(track.vessel.as_str()));
+    let mut ctx = DarkContext {
+        permitted: entry.is_some_and(|e| e.permitted),
+        history: DarkHistory::default(),
+        local_hour: local_hour(input.window_end, params)?,
+        zones: input.zones.map(|z| z as &dyn crate::dark::ZoneClassifier),
+    };
+    let ship_type = entry.and_then(|e| e.ship_type).or(track.static_data.ship_type);
+    // Index of the last position at or before the window start.
+    let last_before = track.positions.partition_point(|p| p.timestamp <= window_start).saturating_sub(1);
+    let mut found = None;
+    for from in [last_before.saturating_sub(PRE_GAP_POINTS), last_before] {
+        let view = track_from(track, from, ship_type);
+        match dark_finding(&view, &ctx, params) {
+            Some(f) if f.end > window_start => {
+                found = Some((view, f));
+                break;
+            }
+            _ => {}
+        }
+    }
+    let Some((view, first)) = found else {
+        return Ok(None);
+    };
+    ctx.local_hour = local_hour(first.start, params)?;
+    ctx.history = history(input, &view, first.start, tz);
+    Ok(dark_finding(&view, &ctx, params))
+}
+
+fn track_from(track: &Track, from: usize, ship_type: Option<ShipType>) -> Track {
+    let mut view = Track {
+        vessel: track.vessel.clone(),
+        static_data: track.static_data.clone(),
+        positions: track.positions.get(from..).map(<[_]>::to_vec).unwrap_or_default(),
+    };
+    view.static_data.ship_type = ship_type;
+    view
+}
+
+/// Dark history before `gap_start`: distinct local days with a dark episode in the
+/// previous 7 days, and dark episodes in the previous 24 hours.
+fn history(input: &CycleInput<'_>, track: &Track, gap_start: Timestamp, tz: chrono_tz::Tz) -> DarkHistory {
+    let starts = input.dark_history.between(track.vessel.as_str(), gap_start - Duration::days(7), gap_start);
+    let days: BTreeSet<chrono::NaiveDate> =
+        starts.iter().map(|t| tz.from_utc_datetime(&t.naive_utc()).date_naive()).collect();
+    let day_ago = gap_start - Duration::hours(24);
+    DarkHistory { count_7d: days.len() as i64, count_24h: starts.iter().filter(|t| **t >= day_ago).count() as i64 }
+}

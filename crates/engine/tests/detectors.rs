@@ -1,0 +1,77 @@
+//! Compliance suite for every registered detector: the same fixtures through each,
+//! deterministic output, no panic on empty input, params that round-trip.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, TimeZone, Utc};
+use lookout_detect::{CycleInput, DarkHistoryIndex, Upstream, ALGORITHMS};
+use lookout_model::{NavStatus, Position, ShipType, StaticData, Track, VesselId};
+
+fn track(id: &str, gap_min: i64) -> Track {
+    let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time");
+    let mut positions = Vec::new();
+    for m in (0..600).step_by(10).filter(|m| *m <= 60 || *m >= 60 + gap_min) {
+        positions.push(Position {
+            vessel: VesselId::new(id),
+            timestamp: t0 + Duration::minutes(m),
+            lat: 35.0,
+            lon: 125.0 + m as f64 * 0.001,
+            sog: Some(8.0),
+            cog: Some(90.0),
+            heading: Some(90.0),
+            nav_status: Some(NavStatus(0)),
+        });
+    }
+    Track {
+        vessel: VesselId::new(id),
+        static_data: StaticData { ship_type: Some(ShipType(30)), ..Default::default() },
+        positions,
+    }
+}
+
+#[test]
+fn every_detector_is_deterministic_total_and_round_trips_its_params() {
+    let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time");
+    let tracks = vec![track("440000001", 130), track("440000002", 300), track("440000003", 0)];
+    let history = DarkHistoryIndex {
+        starts: BTreeMap::from([("440000001".to_string(), vec![t0 - Duration::days(1), t0 - Duration::hours(30)])]),
+    };
+    let input = CycleInput {
+        window_start: t0,
+        window_end: t0 + Duration::hours(10),
+        tracks: &tracks,
+        registry: None,
+        dark_history: &history,
+        zones: None,
+    };
+    let empty = CycleInput { tracks: &[], ..input };
+    assert!(ALGORITHMS.len() >= 2);
+    let mut codes = Vec::new();
+    for d in ALGORITHMS {
+        codes.push(d.code());
+        let defaults = d.default_params();
+        // Params: defaults → merge of nothing → the same JSON; merging the defaults over
+        // themselves changes nothing; the schema names every default key.
+        assert_eq!(d.merge_params(&defaults, &serde_json::Value::Null).ok().as_ref(), Some(&defaults), "{}", d.code());
+        assert_eq!(d.merge_params(&defaults, &defaults).ok().as_ref(), Some(&defaults), "{}", d.code());
+        let schema = d.params_schema();
+        for key in defaults.as_object().expect("params are an object").keys() {
+            assert!(schema["properties"].get(key).is_some(), "{}: schema lacks {key}", d.code());
+        }
+        assert!(d.merge_params(&defaults, &serde_json::json!({"no_such_key": 1})).is_err(), "{}", d.code());
+        assert!(!d.name().ko.is_empty() && !d.name().en.is_empty() && !d.description().en.is_empty());
+
+        let up = Upstream::default();
+        let a = d.run(&input, &defaults, &up).expect("runs");
+        let b = d.run(&input, &defaults, &up).expect("runs");
+        assert_eq!(serde_json::to_string(&a).ok(), serde_json::to_string(&b).ok(), "{} is deterministic", d.code());
+        assert!(!a.is_empty(), "{} finds something in the fixtures", d.code());
+        assert!(a.iter().all(|f| f.detector == d.code()));
+        assert_eq!(d.run(&empty, &defaults, &up).expect("empty input").len(), 0, "{}", d.code());
+        assert_eq!(d.entities_in(&empty, &up), 0);
+    }
+    let mut unique = codes.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), codes.len(), "codes are unique");
+}
