@@ -210,6 +210,36 @@ fn duplicates_inside_one_batch_keep_the_first_row() {
     });
 }
 
+#[test]
+fn repeats_of_a_vessel_in_one_batch_fold_like_sequential_upserts() {
+    with_each_backend(|store| {
+        let row = |id: &str, data: StaticData| VesselRow { vessel: VesselId::new(id), id_is_mmsi: true, data };
+        store
+            .upsert_vessels(&[row("440000001", StaticData { imo: Some(1), ..StaticData::default() })])
+            .expect("existing");
+        store
+            .upsert_vessels(&[
+                row("440000001", StaticData { name: Some("FIRST".into()), ..StaticData::default() }),
+                row("440000002", StaticData { length_m: Some(20.0), ..StaticData::default() }),
+                row("440000001", StaticData { call_sign: Some("DSAB1".into()), ..StaticData::default() }),
+                row("440000001", StaticData { name: Some("SECOND".into()), ..StaticData::default() }),
+                row("440000001", StaticData::default()),
+            ])
+            .expect("batch");
+        store.insert_positions(&[pos("440000001", 0, 35.0), pos("440000002", 0, 35.0)]).expect("positions");
+        let tracks = store.load_tracks(t(0), t(0)).expect("load");
+        let expected = StaticData {
+            name: Some("SECOND".into()),
+            call_sign: Some("DSAB1".into()),
+            imo: Some(1),
+            ..StaticData::default()
+        };
+        assert_eq!(tracks[0].static_data, expected);
+        assert_eq!(tracks[1].static_data, StaticData { length_m: Some(20.0), ..StaticData::default() });
+        store.upsert_vessels(&[]).expect("empty batch");
+    });
+}
+
 /// The same writes to both backends read back as the same values, byte for byte once
 /// serialised: ids that collations order differently, missing values, extreme numbers,
 /// and JSON whose keys were written out of order (read back sorted, -0.0 as 0.0:
