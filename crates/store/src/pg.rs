@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ::postgres::binary_copy::BinaryCopyInWriter;
 use ::postgres::types::{Json, ToSql, Type};
-use ::postgres::{Client, Config, GenericClient, NoTls, Row};
+use ::postgres::{Client, Config, GenericClient, NoTls, Row, Statement};
 use chrono::{DateTime, Utc};
 use lookout_model::{
     Finding, NavStatus, Position, ShipType, StaticData, Timestamp, Track, VesselId,
@@ -41,6 +41,9 @@ pub struct PostgresStore {
     /// Whether this session's temporary COPY target exists (it survives commits, not
     /// a rolled-back creation).
     copy_table_ready: bool,
+    /// Prepared once per connection: the engine asks for history once per track and
+    /// cycle, and an unprepared query costs a second round trip each time.
+    finding_starts_stmt: RefCell<Option<Statement>>,
 }
 
 /// Builds a [`StoreError::Postgres`] with the server's message, which the driver's own
@@ -168,6 +171,7 @@ impl PostgresStore {
             client: RefCell::new(client),
             location,
             copy_table_ready: false,
+            finding_starts_stmt: RefCell::new(None),
         };
         if mode == OpenMode::Migrate {
             store.migrate()?;
@@ -498,14 +502,24 @@ impl Store for PostgresStore {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<Timestamp>> {
-        let rows = self
-            .client
-            .borrow_mut()
-            .query(
-                "SELECT DISTINCT start_ms FROM findings
-                 WHERE detector = $1 AND vessel_id = $2 AND start_ms >= $3 AND start_ms < $4 ORDER BY start_ms",
-                &[&detector, &vessel.as_str(), &ms(from), &ms(to)],
-            )
+        let mut client = self.client.borrow_mut();
+        let cached = self.finding_starts_stmt.borrow().clone();
+        let stmt = match cached {
+            Some(stmt) => stmt,
+            None => {
+                let stmt = client
+                    .prepare(
+                        "SELECT DISTINCT start_ms FROM findings
+                         WHERE detector = $1 AND vessel_id = $2 AND start_ms >= $3 AND start_ms < $4
+                         ORDER BY start_ms",
+                    )
+                    .map_err(self.err())?;
+                *self.finding_starts_stmt.borrow_mut() = Some(stmt.clone());
+                stmt
+            }
+        };
+        let rows = client
+            .query(&stmt, &[&detector, &vessel.as_str(), &ms(from), &ms(to)])
             .map_err(self.err())?;
         rows.iter()
             .map(|r| from_ms(&self.location, get(&self.location, r, 0)?))
