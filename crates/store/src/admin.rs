@@ -44,12 +44,16 @@ pub struct StoreInfo {
 pub struct Retention {
     /// Positions with a timestamp strictly before this are deleted.
     pub positions_before: Option<Timestamp>,
+    /// Hourly statistics rows starting strictly before this are deleted (the pipeline
+    /// passes now − 48 h).
+    pub hourly_stats_before: Option<Timestamp>,
 }
 
 /// Rows deleted by [`Store::prune`], per rule.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PruneReport {
     pub positions: u64,
+    pub hourly_stats: u64,
 }
 
 /// Opens the store named by a `--db` value (a SQLite file path or a `postgres://` /

@@ -14,10 +14,17 @@
 mod admin;
 mod location;
 mod pg;
+mod pg_pipeline;
 mod sqlite;
+mod sqlite_pipeline;
 pub mod testing;
 
 use lookout_model::{Finding, Position, StaticData, Timestamp, Track, VesselId};
+use lookout_pipeline::delivery::OutboxItem;
+use lookout_pipeline::{
+    Category, CycleWindow, DailyStats, DispatchState, Enforcement, Event, EventStatus, HourlyStats, Kpis,
+    MonthlyStats, Silence,
+};
 use serde::{Deserialize, Serialize};
 
 pub use admin::{canonical_json, open, open_with, recreate, OpenMode, PruneReport, Retention, StoreInfo};
@@ -160,6 +167,72 @@ pub trait Store {
     fn model_audit(&self, model: &str) -> Result<Vec<ModelAudit>>;
     /// Statistics of the most recent cycles, newest window end first, at most `limit`.
     fn recent_cycle_stats(&self, limit: usize) -> Result<Vec<CycleStats>>;
+
+    // ----- Output pipeline (issue 6) -----
+    // Events with their history, enforcement records, the alert dispatcher's state,
+    // silences, the delivery outbox, KPIs and statistics. Every writing method is one
+    // transaction, so each pipeline stage commits all of its output or none of it.
+    // Lists come back in a documented, bytewise order on both backends.
+
+    /// Stored events with these ids (missing ones are left out), in id order.
+    fn events_by_ids(&self, ids: &[String]) -> Result<Vec<Event>>;
+    /// Events whose currently reporting windows include `window`, in id order.
+    fn events_in_window(&self, window: &CycleWindow) -> Result<Vec<Event>>;
+    /// Events matching `filter`, in id order.
+    fn list_events(&self, filter: &EventFilter) -> Result<Vec<Event>>;
+    /// Inserts or replaces events, their windows and their history, in one transaction.
+    fn save_events(&mut self, events: &[Event]) -> Result<()>;
+    /// One lifecycle step: the changed event and, when enforcing, its enforcement
+    /// record, in one transaction.
+    fn save_event_step(&mut self, event: &Event, enforcement: Option<&Enforcement>) -> Result<()>;
+    /// Enforcement records with a time in `[from, to)`, by time then event id.
+    fn enforcements_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Enforcement>>;
+    /// Enforcement records of one event, oldest first.
+    fn event_enforcements(&self, event_id: &str) -> Result<Vec<Enforcement>>;
+
+    /// The alert dispatcher's state (every alert, live groups).
+    fn dispatch_state(&self) -> Result<DispatchState>;
+    /// Replaces the dispatcher's state and enqueues `outbox` rows, in one transaction.
+    /// Each row gets the next `seq` in the given order; a row whose (notification id,
+    /// sink) is already queued is skipped, so a re-run enqueues nothing twice.
+    fn save_dispatch(&mut self, state: &DispatchState, outbox: &[OutboxItem]) -> Result<()>;
+    /// Every silence, by start time then id.
+    fn silences(&self) -> Result<Vec<Silence>>;
+    /// Inserts or replaces a silence (by id).
+    fn put_silence(&mut self, silence: &Silence) -> Result<()>;
+    /// Outbox rows in `seq` order; only undelivered ones when `pending_only`.
+    fn outbox(&self, pending_only: bool) -> Result<Vec<OutboxItem>>;
+    /// Writes back attempts, next attempt time, delivery time and last error of rows
+    /// (by `seq`), in one transaction.
+    fn update_outbox(&mut self, items: &[OutboxItem]) -> Result<()>;
+
+    /// Replaces the latest KPI snapshot.
+    fn save_kpis(&mut self, kpis: &Kpis) -> Result<()>;
+    /// The latest KPI snapshot, if any.
+    fn kpis(&self) -> Result<Option<Kpis>>;
+    /// Each vessel's latest position time within `(since, until]`, by vessel id.
+    fn last_reports(&self, since: Timestamp, until: Timestamp) -> Result<Vec<(VesselId, Timestamp)>>;
+    /// Keys of stored cycles whose window ends in `[from, to)`, by window end then start.
+    fn cycles_ending_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CycleKey>>;
+    /// Replaces the given statistics rows (by bucket start), in one transaction.
+    fn save_stats(&mut self, hourly: &[HourlyStats], daily: &[DailyStats], monthly: &[MonthlyStats])
+        -> Result<()>;
+    /// Hourly rows starting in `[from, to)`, by start.
+    fn hourly_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<HourlyStats>>;
+    /// Daily rows starting in `[from, to)`, by start.
+    fn daily_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<DailyStats>>;
+    /// Monthly rows starting in `[from, to)`, by start.
+    fn monthly_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<MonthlyStats>>;
+}
+
+/// Which events [`Store::list_events`] returns; `None` fields do not filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub status: Option<EventStatus>,
+    pub category: Option<Category>,
+    /// `occurred_at` in `[from, to)`.
+    pub occurred_from: Option<Timestamp>,
+    pub occurred_to: Option<Timestamp>,
 }
 
 /// Lifecycle of a model version: DRAFT → ACTIVE → ARCHIVED (and back to ACTIVE on rollback).
@@ -234,3 +307,111 @@ pub struct CycleStats {
     pub key: CycleKey,
     pub stats: serde_json::Value,
 }
+
+/// The trait methods of the output-pipeline block, forwarded to each backend's
+/// `pl_*` methods (`sqlite_pipeline.rs`, `pg_pipeline.rs`).
+macro_rules! forward_pipeline_methods {
+    () => {
+        fn events_by_ids(&self, ids: &[String]) -> crate::Result<Vec<::lookout_pipeline::Event>> {
+            self.pl_events_by_ids(ids)
+        }
+        fn events_in_window(&self, window: &::lookout_pipeline::CycleWindow) -> crate::Result<Vec<::lookout_pipeline::Event>> {
+            self.pl_events_in_window(window)
+        }
+        fn list_events(&self, filter: &crate::EventFilter) -> crate::Result<Vec<::lookout_pipeline::Event>> {
+            self.pl_list_events(filter)
+        }
+        fn save_events(&mut self, events: &[::lookout_pipeline::Event]) -> crate::Result<()> {
+            self.pl_save_events(events)
+        }
+        fn save_event_step(
+            &mut self,
+            event: &::lookout_pipeline::Event,
+            enforcement: Option<&::lookout_pipeline::Enforcement>,
+        ) -> crate::Result<()> {
+            self.pl_save_event_step(event, enforcement)
+        }
+        fn enforcements_between(
+            &self,
+            from: ::lookout_model::Timestamp,
+            to: ::lookout_model::Timestamp,
+        ) -> crate::Result<Vec<::lookout_pipeline::Enforcement>> {
+            self.pl_enforcements_between(from, to)
+        }
+        fn event_enforcements(&self, event_id: &str) -> crate::Result<Vec<::lookout_pipeline::Enforcement>> {
+            self.pl_event_enforcements(event_id)
+        }
+        fn dispatch_state(&self) -> crate::Result<::lookout_pipeline::DispatchState> {
+            self.pl_dispatch_state()
+        }
+        fn save_dispatch(
+            &mut self,
+            state: &::lookout_pipeline::DispatchState,
+            outbox: &[::lookout_pipeline::delivery::OutboxItem],
+        ) -> crate::Result<()> {
+            self.pl_save_dispatch(state, outbox)
+        }
+        fn silences(&self) -> crate::Result<Vec<::lookout_pipeline::Silence>> {
+            self.pl_silences()
+        }
+        fn put_silence(&mut self, silence: &::lookout_pipeline::Silence) -> crate::Result<()> {
+            self.pl_put_silence(silence)
+        }
+        fn outbox(&self, pending_only: bool) -> crate::Result<Vec<::lookout_pipeline::delivery::OutboxItem>> {
+            self.pl_outbox(pending_only)
+        }
+        fn update_outbox(&mut self, items: &[::lookout_pipeline::delivery::OutboxItem]) -> crate::Result<()> {
+            self.pl_update_outbox(items)
+        }
+        fn save_kpis(&mut self, kpis: &::lookout_pipeline::Kpis) -> crate::Result<()> {
+            self.pl_save_kpis(kpis)
+        }
+        fn kpis(&self) -> crate::Result<Option<::lookout_pipeline::Kpis>> {
+            self.pl_kpis()
+        }
+        fn last_reports(
+            &self,
+            since: ::lookout_model::Timestamp,
+            until: ::lookout_model::Timestamp,
+        ) -> crate::Result<Vec<(::lookout_model::VesselId, ::lookout_model::Timestamp)>> {
+            self.pl_last_reports(since, until)
+        }
+        fn cycles_ending_between(
+            &self,
+            from: ::lookout_model::Timestamp,
+            to: ::lookout_model::Timestamp,
+        ) -> crate::Result<Vec<crate::CycleKey>> {
+            self.pl_cycles_ending_between(from, to)
+        }
+        fn save_stats(
+            &mut self,
+            hourly: &[::lookout_pipeline::HourlyStats],
+            daily: &[::lookout_pipeline::DailyStats],
+            monthly: &[::lookout_pipeline::MonthlyStats],
+        ) -> crate::Result<()> {
+            self.pl_save_stats(hourly, daily, monthly)
+        }
+        fn hourly_stats(
+            &self,
+            from: ::lookout_model::Timestamp,
+            to: ::lookout_model::Timestamp,
+        ) -> crate::Result<Vec<::lookout_pipeline::HourlyStats>> {
+            self.pl_stats("stats_hourly", from, to)
+        }
+        fn daily_stats(
+            &self,
+            from: ::lookout_model::Timestamp,
+            to: ::lookout_model::Timestamp,
+        ) -> crate::Result<Vec<::lookout_pipeline::DailyStats>> {
+            self.pl_stats("stats_daily", from, to)
+        }
+        fn monthly_stats(
+            &self,
+            from: ::lookout_model::Timestamp,
+            to: ::lookout_model::Timestamp,
+        ) -> crate::Result<Vec<::lookout_pipeline::MonthlyStats>> {
+            self.pl_stats("stats_monthly", from, to)
+        }
+    };
+}
+pub(crate) use forward_pipeline_methods;

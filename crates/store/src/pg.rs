@@ -25,6 +25,7 @@ use crate::{
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_init.sql"),
     include_str!("../migrations/postgres/0002_models.sql"),
+    include_str!("../migrations/postgres/0003_pipeline.sql"),
 ];
 
 /// Key of the advisory lock that serialises lookouts migrating the same database.
@@ -36,8 +37,8 @@ const VERSION_TABLE: &str = "lookout_schema_migrations";
 /// URL's `?schema=` (else the server's `search_path`).
 pub struct PostgresStore {
     // The trait reads through `&self`; the driver needs `&mut` for every query.
-    client: RefCell<Client>,
-    location: String,
+    pub(crate) client: RefCell<Client>,
+    pub(crate) location: String,
     /// Whether this session's temporary COPY target exists (it survives commits, not
     /// a rolled-back creation).
     copy_table_ready: bool,
@@ -86,23 +87,23 @@ pub(crate) fn pg_error(location: &str, source: ::postgres::Error) -> StoreError 
     }
 }
 
-fn ms(t: Timestamp) -> i64 {
+pub(crate) fn ms(t: Timestamp) -> i64 {
     t.timestamp_millis()
 }
 
-fn corrupt(location: &str, message: String) -> StoreError {
+pub(crate) fn corrupt(location: &str, message: String) -> StoreError {
     StoreError::Corrupt {
         location: location.to_string(),
         message,
     }
 }
 
-fn from_ms(location: &str, v: i64) -> Result<Timestamp> {
+pub(crate) fn from_ms(location: &str, v: i64) -> Result<Timestamp> {
     DateTime::<Utc>::from_timestamp_millis(v)
         .ok_or_else(|| corrupt(location, format!("timestamp {v} ms out of range")))
 }
 
-fn get<'a, T: ::postgres::types::FromSql<'a>>(
+pub(crate) fn get<'a, T: ::postgres::types::FromSql<'a>>(
     location: &str,
     row: &'a Row,
     idx: usize,
@@ -111,7 +112,7 @@ fn get<'a, T: ::postgres::types::FromSql<'a>>(
 }
 
 /// A JSONB column read back as `T`, keys in canonical order (as SQLite returns them).
-fn get_json<T: serde::de::DeserializeOwned>(location: &str, row: &Row, idx: usize) -> Result<T> {
+pub(crate) fn get_json<T: serde::de::DeserializeOwned>(location: &str, row: &Row, idx: usize) -> Result<T> {
     let value: serde_json::Value = get(location, row, idx)?;
     serde_json::from_value(canonical_json(value)).map_err(|source| StoreError::Json {
         location: location.to_string(),
@@ -708,6 +709,11 @@ impl Store for PostgresStore {
                 .execute("DELETE FROM positions WHERE ts_ms < $1", &[&ms(before)])
                 .map_err(e)?;
         }
+        if let Some(before) = retention.hourly_stats_before {
+            report.hourly_stats = tx
+                .execute("DELETE FROM stats_hourly WHERE start_ms < $1", &[&ms(before)])
+                .map_err(e)?;
+        }
         tx.commit().map_err(e)?;
         Ok(report)
     }
@@ -884,6 +890,10 @@ impl Store for PostgresStore {
             })
             .collect()
     }
+
+    // ----- Output pipeline (issue 6) -----
+
+    crate::forward_pipeline_methods!();
 }
 
 fn model_versions_in(

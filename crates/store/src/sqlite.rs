@@ -17,12 +17,13 @@ use crate::{
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_models.sql"),
+    include_str!("../migrations/sqlite/0003_pipeline.sql"),
 ];
 
 /// The embedded default store.
 pub struct SqliteStore {
-    conn: Connection,
-    location: String,
+    pub(crate) conn: Connection,
+    pub(crate) location: String,
 }
 
 impl SqliteStore {
@@ -112,21 +113,21 @@ impl SqliteStore {
     }
 }
 
-fn ms(t: Timestamp) -> i64 {
+pub(crate) fn ms(t: Timestamp) -> i64 {
     t.timestamp_millis()
 }
 
-fn from_ms(location: &str, v: i64) -> Result<Timestamp> {
+pub(crate) fn from_ms(location: &str, v: i64) -> Result<Timestamp> {
     DateTime::<Utc>::from_timestamp_millis(v)
         .ok_or_else(|| StoreError::Corrupt { location: location.to_string(), message: format!("timestamp {v} ms out of range") })
 }
 
-fn to_json<T: serde::Serialize>(location: &str, v: &T) -> Result<String> {
+pub(crate) fn to_json<T: serde::Serialize>(location: &str, v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|source| StoreError::Json { location: location.to_string(), source })
 }
 
 /// Stored JSON read back with keys in canonical order, as PostgreSQL's JSONB returns it.
-fn from_json<T: serde::de::DeserializeOwned>(location: &str, s: &str) -> Result<T> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(location: &str, s: &str) -> Result<T> {
     let e = |source| StoreError::Json { location: location.to_string(), source };
     serde_json::from_value(canonical_json(serde_json::from_str(s).map_err(e)?)).map_err(e)
 }
@@ -429,6 +430,10 @@ impl Store for SqliteStore {
         if let Some(before) = retention.positions_before {
             report.positions = tx.execute("DELETE FROM positions WHERE ts_ms < ?1", params![ms(before)]).map_err(e)? as u64;
         }
+        if let Some(before) = retention.hourly_stats_before {
+            report.hourly_stats =
+                tx.execute("DELETE FROM stats_hourly WHERE start_ms < ?1", params![ms(before)]).map_err(e)? as u64;
+        }
         tx.commit().map_err(e)?;
         Ok(report)
     }
@@ -589,6 +594,10 @@ impl Store for SqliteStore {
         }
         Ok(out)
     }
+
+    // ----- Output pipeline (issue 6) -----
+
+    crate::forward_pipeline_methods!();
 }
 
 /// Versions of a model on a connection or inside a transaction.

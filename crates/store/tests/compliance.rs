@@ -170,7 +170,7 @@ fn positions_older_than_the_retention_window_are_pruned() {
         let none = store.prune(&lookout_store::Retention::default()).expect("prune nothing");
         assert_eq!(none.positions, 0, "no rule, nothing deleted");
         // Strictly before: the position at exactly the cut-off stays.
-        let report = store.prune(&lookout_store::Retention { positions_before: Some(t(60)) }).expect("prune");
+        let report = store.prune(&lookout_store::Retention { positions_before: Some(t(60)), ..Default::default() }).expect("prune");
         assert_eq!(report.positions, 1);
         assert_eq!(store.position_span().expect("span"), Some((t(60), t(120))));
         let c = store.counts().expect("counts");
@@ -436,4 +436,199 @@ fn recent_cycle_stats_are_newest_first() {
         assert_eq!(rows[0].params_hash.as_deref(), Some("0123456789abcdef"));
         assert_eq!(rows[0].rule.as_deref(), Some("dark_suspicion"));
     });
+}
+
+// ----- Output pipeline (issue 6) -----
+
+mod pipeline {
+    use super::*;
+    use lookout_pipeline::delivery::OutboxItem;
+    use lookout_pipeline::lifecycle::{self, Action};
+    use lookout_pipeline::{alert, event, kpi, stats, zone, AlertConfig, Category, CycleWindow, EventRules, EventStatus, Matcher, Silence};
+    use lookout_store::{EventFilter, Retention};
+
+    fn seoul() -> chrono_tz::Tz {
+        zone::parse_tz("Asia/Seoul").expect("tz")
+    }
+
+    fn dark(id: &str, start: i64, score: i64) -> Finding {
+        let mut f = finding(id, start);
+        f.score = Some(score);
+        f.severity = if score >= 70 { Severity::Critical } else { Severity::High };
+        f.evidence = serde_json::json!({"gap_min": 120, "gap_start": {"lat": 35.5, "lon": 128.5}});
+        f
+    }
+
+    fn window(a: i64, b: i64) -> CycleWindow {
+        CycleWindow { start: t(a), end: t(b) }
+    }
+
+    fn generated(findings: &[Finding], w: CycleWindow, now: Timestamp) -> Vec<lookout_pipeline::Event> {
+        event::generate(&[], w, findings, &EventRules::default(), &seoul(), now).events
+    }
+
+    #[test]
+    fn events_round_trip_with_history_windows_and_filters() {
+        with_each_backend(|store| {
+            let w = window(0, 1440);
+            let mut events = generated(&[dark("440000001", 60, 75), dark("440000002", 30, 55)], w, t(1440));
+            assert_eq!(events.len(), 2);
+            lifecycle::apply(&mut events[0], Action::Ack, "kim", t(1500), "looking", None).expect("ack");
+            store.save_events(&events).expect("save");
+            store.save_events(&events).expect("save twice changes nothing");
+            let ids: Vec<String> = events.iter().map(|e| e.id.clone()).rev().chain(["missing".to_string()]).collect();
+            assert_eq!(store.events_by_ids(&ids).expect("by ids"), events, "id order, history included");
+            assert_eq!(store.events_in_window(&w).expect("window"), events);
+            assert!(store.events_in_window(&window(0, 60)).expect("other window").is_empty());
+            let acked = store
+                .list_events(&EventFilter { status: Some(EventStatus::Ack), ..EventFilter::default() })
+                .expect("filter");
+            assert_eq!(acked.len(), 1);
+            assert_eq!(acked[0].history.len(), 2);
+            assert_eq!((acked[0].history[1].actor.as_str(), acked[0].history[1].note.as_str()), ("kim", "looking"));
+            let dark_today = store
+                .list_events(&EventFilter {
+                    category: Some(Category::DarkVessel),
+                    occurred_from: Some(t(1440)),
+                    occurred_to: Some(t(1441)),
+                    ..EventFilter::default()
+                })
+                .expect("filter");
+            assert_eq!(dark_today.len(), 2);
+            assert!(store
+                .list_events(&EventFilter { occurred_from: Some(t(1441)), ..EventFilter::default() })
+                .expect("filter")
+                .is_empty());
+            // A withdrawal drops the window: the event is no longer found by it.
+            let out = event::generate(&events, w, &[], &EventRules::default(), &seoul(), t(1500));
+            assert_eq!(out.withdrawn, 2);
+            store.save_events(&out.events).expect("save withdrawn");
+            assert!(store.events_in_window(&w).expect("window").is_empty());
+            let all = store.list_events(&EventFilter::default()).expect("all");
+            assert!(all.iter().all(|e| e.status == EventStatus::Withdrawn));
+        });
+    }
+
+    #[test]
+    fn enforcement_steps_are_stored_with_their_event_in_one_step() {
+        with_each_backend(|store| {
+            let mut events = generated(&[dark("440000001", 60, 75)], window(0, 1440), t(1440));
+            store.save_events(&events).expect("save");
+            let ev = &mut events[0];
+            lifecycle::apply(ev, Action::Ack, "kim", t(1500), "", None).expect("ack");
+            store.save_event_step(ev, None).expect("ack step");
+            let x = lifecycle::apply(ev, Action::Enforce, "lee", t(1600), "boarded at 35N", Some("boarding"))
+                .expect("enforce")
+                .expect("record");
+            store.save_event_step(ev, Some(&x)).expect("enforce step");
+            let stored = store.events_by_ids(&[ev.id.clone()]).expect("read");
+            assert_eq!(stored[0].status, EventStatus::Enforced);
+            assert_eq!(stored[0].history.len(), 3);
+            assert_eq!(store.event_enforcements(&ev.id).expect("enf"), vec![x.clone()]);
+            assert_eq!(store.enforcements_between(t(1600), t(1601)).expect("range"), vec![x]);
+            assert!(store.enforcements_between(t(0), t(1600)).expect("range").is_empty());
+        });
+    }
+
+    #[test]
+    fn dispatch_state_silences_and_outbox_round_trip_and_enqueue_once() {
+        with_each_backend(|store| {
+            let events = generated(&[dark("440000001", 60, 75), dark("440000002", 30, 55)], window(0, 1440), t(1440));
+            let silence = Silence::new(
+                vec![Matcher::parse("vessel=440000002").expect("matcher")],
+                t(1400),
+                t(2000),
+                "kim",
+                "known fishing vessel",
+            )
+            .expect("silence");
+            store.put_silence(&silence).expect("silence");
+            assert_eq!(store.silences().expect("silences"), vec![silence.clone()]);
+            let cfg = AlertConfig::default();
+            let (s1, n1) = alert::tick(store.dispatch_state().expect("state"), &events, &[silence.clone()], t(1440), &cfg);
+            assert!(n1.is_empty(), "group_wait holds the first notification");
+            store.save_dispatch(&s1, &[]).expect("save");
+            assert_eq!(store.dispatch_state().expect("state"), s1);
+            let later = t(1440) + chrono::Duration::seconds(30);
+            let (s2, n2) = alert::tick(s1, &events, &[silence.clone()], later, &cfg);
+            assert_eq!(n2.len(), 1);
+            let rows: Vec<OutboxItem> = ["webhook", "log"]
+                .iter()
+                .map(|sink| OutboxItem::new(0, &n2[0].id, sink, n2[0].payload("lookout").to_string(), later))
+                .collect();
+            store.save_dispatch(&s2, &rows).expect("save");
+            store.save_dispatch(&s2, &rows).expect("save again enqueues nothing");
+            let state = store.dispatch_state().expect("state");
+            assert_eq!(state, s2);
+            let held: Vec<&lookout_pipeline::Alert> = state.alerts.values().filter(|a| !a.held_by.is_empty()).collect();
+            assert_eq!(held.len(), 1);
+            assert_eq!(held[0].held_by, vec![silence.id.clone()]);
+            let outbox = store.outbox(true).expect("outbox");
+            assert_eq!(outbox.iter().map(|i| (i.seq, i.sink.as_str())).collect::<Vec<_>>(), [(1, "webhook"), (2, "log")]);
+            assert_eq!(outbox[0].body, rows[0].body);
+            let mut done = outbox.clone();
+            done[1].attempts = 1;
+            done[1].delivered_at = Some(later);
+            done[0].attempts = 2;
+            done[0].next_attempt_at = later + chrono::Duration::seconds(10);
+            done[0].last_error = Some("webhook: refused".into());
+            store.update_outbox(&done).expect("update");
+            assert_eq!(store.outbox(false).expect("all"), done);
+            assert_eq!(store.outbox(true).expect("pending"), vec![done[0].clone()]);
+            // Expiring a silence replaces it by id.
+            let mut expired = silence.clone();
+            expired.expire(t(1500));
+            store.put_silence(&expired).expect("expire");
+            assert_eq!(store.silences().expect("silences"), vec![expired]);
+        });
+    }
+
+    #[test]
+    fn kpis_stats_and_their_sources_round_trip_and_hourly_rows_are_pruned() {
+        with_each_backend(|store| {
+            let tz = seoul();
+            store.insert_positions(&[pos("440000001", 1430, 35.0), pos("440000002", 1380, 35.0)]).expect("positions");
+            assert_eq!(
+                store.last_reports(t(1410), t(1440)).expect("reports"),
+                vec![(VesselId::new("440000001"), t(1430))]
+            );
+            let key = CycleKey { window_start: t(0), window_end: t(1440) };
+            store
+                .write_cycle(&CycleOutput {
+                    key: key.clone(),
+                    params: serde_json::json!({}),
+                    findings: vec![],
+                    stats: serde_json::json!({}),
+                })
+                .expect("cycle");
+            assert_eq!(store.cycles_ending_between(t(1440), t(1441)).expect("cycles"), vec![key]);
+            assert!(store.cycles_ending_between(t(0), t(1440)).expect("cycles").is_empty());
+
+            let events = generated(&[dark("440000001", 60, 75)], window(0, 1440), t(1440));
+            let k = kpi::compute(t(1440), &tz, &store.last_reports(t(1410), t(1440)).expect("r"), &events, &[]);
+            store.save_kpis(&k).expect("kpis");
+            assert_eq!(store.kpis().expect("kpis"), Some(k.clone()));
+            assert_eq!((k.tracking_active, k.dark_vessels_today, k.critical_events_today), (1, 1, 1));
+
+            let dets = stats::detections(window(0, 1440), &[dark("440000001", 60, 75)]);
+            let touched = stats::touched([t(1440)], &tz);
+            let hourly: Vec<_> = touched.hours.iter().map(|b| stats::hourly(b, &dets, &events)).collect();
+            let daily: Vec<_> = touched.days.iter().map(|b| stats::daily(b, &dets, &events, &[])).collect();
+            let monthly: Vec<_> = touched.months.iter().map(|b| stats::monthly(b, &daily)).collect();
+            store.save_stats(&hourly, &daily, &monthly).expect("stats");
+            store.save_stats(&hourly, &daily, &monthly).expect("stats again replaces");
+            let all = (t(-100_000), t(100_000));
+            assert_eq!(store.hourly_stats(all.0, all.1).expect("h"), hourly);
+            assert_eq!(store.daily_stats(all.0, all.1).expect("d"), daily);
+            assert_eq!(store.monthly_stats(all.0, all.1).expect("m"), monthly);
+            assert_eq!((daily[0].detections, daily[0].events, daily[0].accuracy_pct), (1, 1, Some(100.0)));
+            assert_eq!(daily[0].bucket.label, "2024-05-02");
+            let report = store
+                .prune(&Retention { hourly_stats_before: Some(t(1440 + 48 * 60)), ..Retention::default() })
+                .expect("prune");
+            assert_eq!((report.positions, report.hourly_stats), (0, 1));
+            assert!(store.hourly_stats(all.0, all.1).expect("h").is_empty());
+            assert_eq!(store.daily_stats(all.0, all.1).expect("d"), daily, "only hourly rows are pruned");
+        });
+    }
 }

@@ -109,6 +109,7 @@ fn prune(args: PruneArgs) -> anyhow::Result<ExitCode> {
     let mut store = args.db.open()?;
     let report = store.prune(&Retention {
         positions_before: Some(before),
+        ..Default::default()
     })?;
     println!(
         "{}: deleted {} positions older than {}",
