@@ -66,8 +66,10 @@ pub(super) struct StaticCells<'a> {
 impl StaticCells<'_> {
     fn fingerprint(&self) -> u64 {
         let mut h = crate::hash::FastHasher::default();
+        // Raw cells, untrimmed: trimming every cell of every row cost more than the rare
+        // extra static record that differently padded but equal cells produce.
         for cell in [self.name, self.call_sign, self.imo, self.ship_type, self.length, self.width] {
-            cell.map(str::trim).hash(&mut h);
+            cell.hash(&mut h);
         }
         h.finish()
     }
