@@ -6,6 +6,8 @@
 //! - [`models`]: the model registry (versioned params, DRAFT → ACTIVE → ARCHIVED).
 //! - [`cycle`]: a stored time window through the rule engine into findings;
 //!   [`dryrun`] and [`shadow`] do the same without writing.
+//! - [`outputs`]: the output pipeline after a cycle (events, labels, KPIs, statistics,
+//!   alerts) over the store, and delivery of the outbox.
 //!
 //! The engine owns no format, no detector logic and no SQL: it wires them.
 
@@ -15,6 +17,7 @@ pub mod dryrun;
 pub mod exec;
 pub mod ingest;
 pub mod models;
+pub mod outputs;
 pub mod plan;
 pub mod rules;
 pub mod shadow;

@@ -521,7 +521,7 @@ mod pipeline {
                 .expect("enforce")
                 .expect("record");
             store.save_event_step(ev, Some(&x)).expect("enforce step");
-            let stored = store.events_by_ids(&[ev.id.clone()]).expect("read");
+            let stored = store.events_by_ids(std::slice::from_ref(&ev.id)).expect("read");
             assert_eq!(stored[0].status, EventStatus::Enforced);
             assert_eq!(stored[0].history.len(), 3);
             assert_eq!(store.event_enforcements(&ev.id).expect("enf"), vec![x.clone()]);
@@ -545,12 +545,12 @@ mod pipeline {
             store.put_silence(&silence).expect("silence");
             assert_eq!(store.silences().expect("silences"), vec![silence.clone()]);
             let cfg = AlertConfig::default();
-            let (s1, n1) = alert::tick(store.dispatch_state().expect("state"), &events, &[silence.clone()], t(1440), &cfg);
+            let (s1, n1) = alert::tick(store.dispatch_state().expect("state"), &events, std::slice::from_ref(&silence), t(1440), &cfg);
             assert!(n1.is_empty(), "group_wait holds the first notification");
             store.save_dispatch(&s1, &[]).expect("save");
             assert_eq!(store.dispatch_state().expect("state"), s1);
             let later = t(1440) + chrono::Duration::seconds(30);
-            let (s2, n2) = alert::tick(s1, &events, &[silence.clone()], later, &cfg);
+            let (s2, n2) = alert::tick(s1, &events, std::slice::from_ref(&silence), later, &cfg);
             assert_eq!(n2.len(), 1);
             let rows: Vec<OutboxItem> = ["webhook", "log"]
                 .iter()
