@@ -29,6 +29,18 @@ enum Command {
     Decode(commands::decode::DecodeArgs),
     /// Run gap detection and dark-vessel scoring over a stored time window.
     Analyze(commands::analyze::AnalyzeArgs),
+    /// Events: list, show, and the analyst's lifecycle steps (ack, confirm, enforce, ...).
+    Events(commands::events::EventsArgs),
+    /// Alerts (firing, silenced) and a dispatcher tick.
+    Alerts(commands::alerts::AlertsArgs),
+    /// Silences: add (matchers, author, comment, end), list, expire.
+    Silences(commands::alerts::SilencesArgs),
+    /// The notification outbox: list, deliver.
+    Outbox(commands::alerts::OutboxArgs),
+    /// The six real-time KPIs.
+    Kpis(commands::kpis::KpisArgs),
+    /// Hourly, daily and monthly statistics.
+    Stats(commands::kpis::StatsArgs),
     /// Score a positions CSV with the dark-vessel model, output as the reference oracle.
     ScoreDark(commands::score_dark::ScoreDarkArgs),
     /// Measure throughput (decode, csv, gaps) side by side with other tools.
@@ -48,6 +60,12 @@ fn main() -> ExitCode {
         Command::Ingest(a) => commands::ingest::run(a),
         Command::Decode(a) => commands::decode::run(a),
         Command::Analyze(a) => commands::analyze::run(a),
+        Command::Events(a) => commands::events::run(a),
+        Command::Alerts(a) => commands::alerts::run(a),
+        Command::Silences(a) => commands::alerts::run_silences(a),
+        Command::Outbox(a) => commands::alerts::run_outbox(a),
+        Command::Kpis(a) => commands::kpis::run(a),
+        Command::Stats(a) => commands::kpis::run_stats(a),
         Command::ScoreDark(a) => commands::score_dark::run(a),
         Command::Bench(a) => commands::bench::run(a),
         Command::Rules(a) => commands::rules::run(a),

@@ -218,7 +218,7 @@ fn lifecycle_actions_are_stored_and_counted_in_daily_statistics() {
         assert_eq!(daily[0].accuracy_pct, Some(66.67));
         let monthly = a.monthly_stats(t(-100_000), t(100_000)).expect("monthly");
         assert_eq!((monthly[0].false_positives, monthly[0].enforcements), (1, 1));
-        let stored = a.events_by_ids(&[id2.clone()]).expect("event");
+        let stored = a.events_by_ids(std::slice::from_ref(&id2)).expect("event");
         assert_eq!(stored[0].history.iter().map(|h| h.to.as_str()).collect::<Vec<_>>(), ["NEW", "ACK", "ENFORCED"]);
         assert_eq!(a.event_enforcements(&id2).expect("enf")[0].action, "boarding");
     });

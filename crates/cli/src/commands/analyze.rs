@@ -8,6 +8,7 @@ use lookout_engine::cycle::{run_cycle, CycleReport, CycleRequest, DARK};
 use lookout_engine::models::{ensure_seeded, resolve};
 
 use super::common::DbArgs;
+use super::outputs_common::{now_or_clock, report_lines, OutputArgs};
 use super::report::{breakdown_lines, dark_headline, geojson, parse_duration};
 use super::rules::{overrides, window_end, AsStore, EngineArgs};
 
@@ -45,6 +46,12 @@ pub struct AnalyzeArgs {
     /// Rows in the table output.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+    /// The output pipeline's clock (RFC 3339): when events occur, "today" of the KPIs,
+    /// alert timing; default: the system clock.
+    #[arg(long)]
+    pub now: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
@@ -67,14 +74,33 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         registry: registry.as_ref(),
         zones: None,
     };
+    let cfg = args.out.config()?;
+    let mut sinks = args.out.sinks()?;
     let report = run_cycle(store.store_mut(), &req)?;
+    // The output pipeline after the cycle: never fatal; failed stages are reported.
+    let now = now_or_clock(args.now);
+    let pipeline = lookout_engine::outputs::run_after_cycle(store.store_mut(), &report.key, now, &cfg);
+    let delivery = lookout_engine::outputs::deliver(store.store_mut(), &mut sinks, now);
+    let mut pipeline_lines = vec!["output pipeline:".to_string()];
+    pipeline_lines.extend(report_lines(&pipeline));
+    pipeline_lines.push(match &delivery {
+        Ok(d) => format!("  delivery: {} delivered, {} failed, {} waiting", d.delivered, d.failed, d.waiting),
+        Err(e) => format!("  delivery: FAILED — {e}"),
+    });
     match args.format {
-        OutputFormat::Table => print_table(&report, args.top),
+        OutputFormat::Table => {
+            print_table(&report, args.top);
+            pipeline_lines.iter().for_each(|l| println!("{l}"));
+        }
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Geojson => println!(
             "{}",
             serde_json::to_string_pretty(&geojson(&report.findings))?
         ),
+    }
+    if !matches!(args.format, OutputFormat::Table) {
+        // stdout stays one JSON document.
+        pipeline_lines.iter().for_each(|l| eprintln!("{l}"));
     }
     Ok(ExitCode::SUCCESS)
 }

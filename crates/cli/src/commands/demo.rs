@@ -20,6 +20,7 @@ use lookout_engine::rules::RuleSet;
 use lookout_engine::shadow::shadow;
 use lookout_store::ModelChange;
 
+use super::outputs_common::{demo_output_config, print_demo_outputs};
 use super::common::{file_progress, print_file_summary, print_rejects, recreate_store};
 use super::models::print_shadow;
 use super::report::{breakdown_lines, dark_headline};
@@ -108,6 +109,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     )?;
     print_shadow(&report);
     println!("(promote with `lookout models promote {DARK} {}`; nothing above was written but the DRAFT)", draft.version);
+
+    println!("\n== 5. Output pipeline: events, alerts, KPIs (after every cycle, on the data's clock)");
+    if let Some(last) = days(&summaries).last() {
+        print_demo_outputs(store.store_mut(), *last)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -200,6 +206,12 @@ fn run_daily_cycles(
             zones: None,
         };
         let report = run_cycle(store, &req)?;
+        // The output pipeline after each cycle, on the data's clock (the window end), so
+        // the demo is reproducible; a failing stage is reported, never fatal.
+        let pipeline = lookout_engine::outputs::run_after_cycle(store, &report.key, report.key.window_end, &demo_output_config());
+        for f in pipeline.failures() {
+            println!("  output pipeline stage {} failed: {}", f.stage, f.detail);
+        }
         let dark = report
             .findings
             .iter()
