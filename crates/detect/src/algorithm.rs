@@ -124,13 +124,24 @@ pub trait Detector: Send + Sync {
     fn entities_in(&self, input: &CycleInput<'_>, _upstream: &Upstream<'_>) -> usize {
         input.tracks.len()
     }
+    /// True when the detector must see each vessel's positions split into plausible
+    /// chains of segments ([`crate::segment::split_tracks`]) rather than the raw track:
+    /// the engine then runs it over the split tracks, so two transmitters sharing one id
+    /// make no false gap. Detectors that look for identity anomalies keep the raw track.
+    fn per_segment(&self) -> bool {
+        false
+    }
     /// Runs over the cycle input; must be deterministic and must not panic on empty input.
     fn run(&self, input: &CycleInput<'_>, params: &Value, upstream: &Upstream<'_>)
         -> Result<Vec<Finding>, DetectError>;
 }
 
 /// Every registered detector, in a stable order. One line per detector.
-pub static ALGORITHMS: &[&dyn Detector] = &[&crate::algorithm_gaps::GapsDetector, &crate::algorithm_dark::DarkDetector];
+pub static ALGORITHMS: &[&dyn Detector] = &[
+    &crate::algorithm_gaps::GapsDetector,
+    &crate::algorithm_dark::DarkDetector,
+    &crate::algorithm_segments::SegmentsDetector,
+];
 
 /// The registered detector with this code.
 pub fn algorithm(code: &str) -> Option<&'static dyn Detector> {

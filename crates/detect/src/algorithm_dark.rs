@@ -60,6 +60,12 @@ impl Detector for DarkDetector {
         EntityType::Vessel
     }
 
+    /// The longest gap is judged per transmitter: a hop between two ships sharing an id is
+    /// no gap to score.
+    fn per_segment(&self) -> bool {
+        true
+    }
+
     fn default_params(&self) -> Value {
         serde_json::to_value(DarkParams::default()).unwrap_or(Value::Null)
     }

@@ -36,6 +36,11 @@ impl Detector for GapsDetector {
         EntityType::Vessel
     }
 
+    /// Gaps are judged per transmitter: a hop between two ships sharing an id is no gap.
+    fn per_segment(&self) -> bool {
+        true
+    }
+
     fn default_params(&self) -> Value {
         serde_json::to_value(GapThresholds::default()).unwrap_or(Value::Null)
     }

@@ -5,6 +5,9 @@
 //!   score of the reference dark-vessel model, reproduced bit for bit (including its
 //!   quirks; see `shared/oracle/NOTES.md`).
 //!
+//! * `segments`: one id's positions split into physically plausible segments
+//!   ([`segment`]); gaps and dark scores run per chain of segments.
+//!
 //! [`algorithm`] is the registry the rule engine runs them through (one trait,
 //! one registration line per detector).
 //!
@@ -15,6 +18,7 @@
 pub mod algorithm;
 pub mod algorithm_dark;
 pub mod algorithm_gaps;
+pub mod algorithm_segments;
 mod csvtext;
 pub mod dark;
 pub mod error;
@@ -27,6 +31,7 @@ pub mod pattern;
 pub mod pyfloat;
 pub mod registry;
 pub mod sample;
+pub mod segment;
 
 pub use algorithm::{
     algorithm, canonical_json, params_hash, CycleInput, DarkHistoryIndex, DetectError, Detector, EntityType, Upstream,

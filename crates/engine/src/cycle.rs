@@ -14,18 +14,20 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 use lookout_detect::dark::ZoneClassifier;
+use lookout_detect::segment::{split_tracks, SegmentParams};
 use lookout_detect::{CycleInput, DarkHistoryIndex, Registry};
 use lookout_model::{Finding, Track};
 use lookout_store::{CycleKey, CycleOutput, Store};
 use serde::Serialize;
 
 use crate::composite::{combine, COMPOSITE};
-use crate::exec::{execute, ResolvedRule, RuleStatus};
+use crate::exec::{execute_views, ResolvedRule, RuleStatus, Views};
 use crate::plan::{ExecOptions, Plan};
 use crate::EngineError;
 
 pub const GAPS: &str = "gaps";
 pub const DARK: &str = "dark_suspicion";
+pub const SEGMENTS: &str = "segments";
 
 /// What to analyse, with which rules.
 pub struct CycleRequest<'a> {
@@ -139,7 +141,21 @@ pub fn analyse_prepared(prepared: &Prepared, req: &CycleRequest<'_>) -> CycleRep
         dark_history: &prepared.history,
         zones: req.zones,
     };
-    let outcomes = execute(req.rules, &req.plan(), &input);
+    // Per-segment detectors (gaps, dark suspicion) see each id split into plausible
+    // chains, with the `segments` rule's params when one runs, else the defaults.
+    let chains = if req.rules.iter().any(|r| r.detector.per_segment()) {
+        let params = req
+            .rules
+            .iter()
+            .find(|r| r.detector.code() == SEGMENTS)
+            .and_then(|r| serde_json::from_value::<SegmentParams>(r.params.clone()).ok())
+            .unwrap_or_default();
+        split_tracks(&prepared.tracks, &params)
+    } else {
+        Vec::new()
+    };
+    let split = CycleInput { tracks: &chains, ..input };
+    let outcomes = execute_views(req.rules, &req.plan(), &Views { raw: &input, split: &split });
     let composite = combine(req.rules, &outcomes);
     let rules = outcomes
         .iter()

@@ -67,6 +67,30 @@ struct State {
 
 /// Runs every rule of the plan; returns outcomes in rule (file) order.
 pub fn execute(rules: &[ResolvedRule], plan: &Plan, input: &CycleInput<'_>) -> Vec<RuleOutcome> {
+    execute_views(rules, plan, &Views { raw: input, split: input })
+}
+
+/// The two views of a cycle's tracks: as stored (one track per vessel id) and split into
+/// plausible chains of segments for the detectors that ask for it
+/// ([`lookout_detect::Detector::per_segment`]).
+#[derive(Clone, Copy)]
+pub struct Views<'v, 'a> {
+    pub raw: &'v CycleInput<'a>,
+    pub split: &'v CycleInput<'a>,
+}
+
+impl<'v, 'a> Views<'v, 'a> {
+    fn for_rule(&self, rule: &ResolvedRule) -> &'v CycleInput<'a> {
+        if rule.detector.per_segment() {
+            self.split
+        } else {
+            self.raw
+        }
+    }
+}
+
+/// [`execute`] with a split view for per-segment detectors.
+pub fn execute_views(rules: &[ResolvedRule], plan: &Plan, input: &Views<'_, '_>) -> Vec<RuleOutcome> {
     let state = Mutex::new(State { started: vec![false; rules.len()], done: vec![None; rules.len()] });
     let cv = Condvar::new();
     let threads = plan.exec.concurrency.max(1);
@@ -109,7 +133,7 @@ pub fn execute(rules: &[ResolvedRule], plan: &Plan, input: &CycleInput<'_>) -> V
 /// With one worker it runs on the calling thread.
 fn run_pool(
     rules: &[ResolvedRule],
-    input: &CycleInput<'_>,
+    input: &Views<'_, '_>,
     candidates: &[usize],
     threads: usize,
     state: &Mutex<State>,
@@ -133,7 +157,7 @@ fn run_pool(
         let deps: Vec<Arc<RuleOutcome>> =
             rules[picked].depends_on.iter().filter_map(|&d| st.done.get(d).cloned().flatten()).collect();
         drop(st);
-        let outcome = run_one(&rules[picked], &deps, input);
+        let outcome = run_one(&rules[picked], &deps, input.for_rule(&rules[picked]));
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         st.done[picked] = Some(Arc::new(outcome));
         cv.notify_all();

@@ -29,10 +29,28 @@ fn track(id: &str, gap_min: i64) -> Track {
     }
 }
 
+/// Two transmitters 60 nm apart sharing one id, reporting alternately (segments).
+fn shared_id(id: &str) -> Track {
+    let mut shared = track(id, 0);
+    let far: Vec<Position> = shared
+        .positions
+        .iter()
+        .map(|p| Position { lat: p.lat + 1.0, timestamp: p.timestamp + Duration::minutes(5), ..p.clone() })
+        .collect();
+    shared.positions.extend(far);
+    shared.positions.sort_by_key(|p| p.timestamp);
+    shared
+}
+
 #[test]
 fn every_detector_is_deterministic_total_and_round_trips_its_params() {
     let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time");
-    let tracks = vec![track("440000001", 130), track("440000002", 300), track("440000003", 0)];
+    let tracks = vec![
+        track("440000001", 130),
+        track("440000002", 300),
+        track("440000003", 0),
+        shared_id("440000004"),
+    ];
     let history = DarkHistoryIndex {
         starts: BTreeMap::from([("440000001".to_string(), vec![t0 - Duration::days(1), t0 - Duration::hours(30)])]),
     };

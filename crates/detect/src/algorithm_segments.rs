@@ -1,0 +1,151 @@
+//! The `segments` detector: vessel ids whose positions split into several physically
+//! separate chains of segments (see [`crate::segment`]), i.e. one id used by more than
+//! one transmitter, or positions no single ship could have reported.
+//!
+//! It classifies and does not score: the finding tells the analyst that the id's gaps
+//! and dark scores were computed per chain, and lists the chains as evidence. Scored
+//! identity anomalies are the `spoofing` detector's.
+
+use lookout_model::{BreakdownItem, Finding, Position, Severity, Track};
+use serde_json::{json, Value};
+
+use crate::algorithm::{merge_checked, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::error::ParamsError;
+use crate::segment::{chain_segments, segment_positions, SegmentParams};
+
+/// Segmentation report; params are the [`SegmentParams`].
+pub struct SegmentsDetector;
+
+pub(crate) fn parse_segment_params(params: &Value) -> Result<SegmentParams, ParamsError> {
+    let p: SegmentParams =
+        serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
+    p.validate()?;
+    Ok(p)
+}
+
+/// A breakdown line (shared by the detectors of this family).
+pub(crate) fn item(code: &str, pattern: &str, points: i64, ko: &str, en: &str, dko: String, den: String) -> BreakdownItem {
+    BreakdownItem {
+        code: code.into(),
+        pattern: pattern.into(),
+        points,
+        label_ko: ko.into(),
+        label_en: en.into(),
+        description_ko: dko,
+        description_en: den,
+    }
+}
+
+pub(crate) fn position_json(p: &Position) -> Value {
+    json!({ "timestamp": p.timestamp, "lat": p.lat, "lon": p.lon, "sog": p.sog, "cog": p.cog })
+}
+
+/// One chain of a track: its segments' positions in time order.
+pub(crate) struct Chain<'a> {
+    pub segment_ids: Vec<String>,
+    pub positions: Vec<&'a Position>,
+}
+
+/// The chains of a track (one chain when nothing needed splitting).
+pub(crate) fn chains_of<'a>(track: &'a Track, p: &SegmentParams) -> Vec<Chain<'a>> {
+    let segments = segment_positions(track.vessel.as_str(), &track.positions, p);
+    chain_segments(&track.positions, &segments, p)
+        .into_iter()
+        .map(|chain| {
+            let mut idx: Vec<usize> = chain.iter().flat_map(|&s| segments[s].indices.iter().copied()).collect();
+            idx.sort_unstable();
+            Chain {
+                segment_ids: chain.iter().map(|&s| segments[s].id.clone()).collect(),
+                positions: idx.into_iter().map(|i| &track.positions[i]).collect(),
+            }
+        })
+        .collect()
+}
+
+impl Detector for SegmentsDetector {
+    fn code(&self) -> &'static str {
+        "segments"
+    }
+
+    fn name(&self) -> Text {
+        Text { ko: "MMSI 공유 분할", en: "Shared-id segmentation" }
+    }
+
+    fn description(&self) -> Text {
+        Text {
+            ko: "물리적으로 가능한 이동(속도·시간 한계)으로 위치를 구간으로 나누어, 하나의 식별번호를 여러 송신기가 쓰는 경우를 찾음",
+            en: "Splits an id's positions into physically plausible segments (speed and time limits) to find ids used by several transmitters",
+        }
+    }
+
+    fn entity(&self) -> EntityType {
+        EntityType::Vessel
+    }
+
+    fn default_params(&self) -> Value {
+        serde_json::to_value(SegmentParams::default()).unwrap_or(Value::Null)
+    }
+
+    fn merge_params(&self, base: &Value, over: &Value) -> Result<Value, ParamsError> {
+        let merged = merge_checked(base, over)?;
+        parse_segment_params(&merged)?;
+        Ok(merged)
+    }
+
+    fn run(&self, input: &CycleInput<'_>, params: &Value, _upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+        let p = parse_segment_params(params)?;
+        let mut out = Vec::new();
+        for track in input.tracks {
+            let (Some(first), Some(last)) = (track.positions.first(), track.positions.last()) else { continue };
+            if last.timestamp <= input.window_start {
+                continue;
+            }
+            let chains = chains_of(track, &p);
+            if chains.len() < 2 {
+                continue;
+            }
+            let segments: usize = chains.iter().map(|c| c.segment_ids.len()).sum();
+            let evidence_chains: Vec<Value> = chains
+                .iter()
+                .filter_map(|c| {
+                    let (a, b) = (c.positions.first()?, c.positions.last()?);
+                    Some(json!({
+                        "segments": c.segment_ids,
+                        "positions": c.positions.len(),
+                        "first": position_json(a),
+                        "last": position_json(b),
+                    }))
+                })
+                .collect();
+            out.push(Finding {
+                detector: self.code().into(),
+                vessel: track.vessel.clone(),
+                start: first.timestamp,
+                end: last.timestamp,
+                score: None,
+                level: "MULTIPLE_TRACKS".into(),
+                severity: Severity::Low,
+                breakdown: vec![item(
+                    "S1",
+                    "multiple_tracks",
+                    0,
+                    "복수 궤적",
+                    "Several tracks under one id",
+                    format!("위치가 물리적으로 분리된 {}개 궤적({}개 구간)으로 나뉨", chains.len(), segments),
+                    format!(
+                        "positions split into {} physically separate tracks ({} segments) at {} kn / {} h",
+                        chains.len(),
+                        segments,
+                        p.max_speed_kn,
+                        p.max_gap_hours
+                    ),
+                )],
+                evidence: json!({ "tracks": chains.len(), "segments": segments, "chains": evidence_chains }),
+                rule: None,
+                model_version: None,
+                params_hash: None,
+            });
+        }
+        Ok(out)
+    }
+}
