@@ -252,10 +252,11 @@ pub fn stats_stage(
         instants.extend(store.events_in_window(&window_of(key))?.iter().map(|e| e.occurred_at));
     }
     let touched = stats::touched(instants, tz);
-    let (Some(first), Some(last)) = (touched.months.first(), touched.months.last()) else {
+    let (Some(first), Some(last)) = (touched.days.first(), touched.days.last()) else {
         return Ok(((), "nothing to recompute".into()));
     };
-    // Sources for every touched bucket: the whole months around them, one read each.
+    // Sources for the touched hours and days (hours lie inside their days), one read
+    // each; months are summed from stored daily rows, so they need no source of their own.
     let (from, to) = (first.start, last.end);
     let mut detections = Vec::new();
     for k in store.cycles_ending_between(from, to)? {
@@ -276,8 +277,11 @@ pub fn stats_stage(
         .collect();
     let daily: Vec<_> = touched.days.iter().map(|d| stats::daily(d, &detections, &events, &enforcements)).collect();
     // A month is the sum of all its days: the stored ones, with the recomputed replacing.
+    let (Some(m_first), Some(m_last)) = (touched.months.first(), touched.months.last()) else {
+        return Ok(((), "nothing to recompute".into()));
+    };
     let mut days: BTreeMap<Timestamp, lookout_pipeline::DailyStats> =
-        store.daily_stats(from, to)?.into_iter().map(|d| (d.bucket.start, d)).collect();
+        store.daily_stats(m_first.start, m_last.end)?.into_iter().map(|d| (d.bucket.start, d)).collect();
     for d in &daily {
         days.insert(d.bucket.start, d.clone());
     }
