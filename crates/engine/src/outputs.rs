@@ -250,6 +250,12 @@ pub fn stats_stage(
     if let Some(key) = key {
         // Events the window reports count at their occurrence, which may be another day.
         instants.extend(store.events_in_window(&window_of(key))?.iter().map(|e| e.occurred_at));
+        // Events withdrawn by this run have left the window but must leave their
+        // buckets' counts too; the history says which were withdrawn now.
+        let withdrawn = store.list_events(&EventFilter { status: Some(EventStatus::Withdrawn), ..EventFilter::default() })?;
+        instants.extend(
+            withdrawn.iter().filter(|e| e.history.last().is_some_and(|h| h.at == now)).map(|e| e.occurred_at),
+        );
     }
     let touched = stats::touched(instants, tz);
     let (Some(first), Some(last)) = (touched.days.first(), touched.days.last()) else {

@@ -223,3 +223,23 @@ fn lifecycle_actions_are_stored_and_counted_in_daily_statistics() {
         assert_eq!(a.event_enforcements(&id2).expect("enf")[0].action, "boarding");
     });
 }
+
+#[test]
+fn a_withdrawal_days_later_recomputes_the_day_the_event_was_counted_in() {
+    with_each_backend(|a, _| {
+        // The pipeline runs a day after the window (a backfill): events count on that
+        // day, which is neither the window's last day nor the day of the re-run below.
+        write(a, cycle_findings(true));
+        assert!(outputs::run_after_cycle(a, &key(), t(2 * 1440), &cfg()).all_ok());
+        let day = |s: &dyn Store| s.daily_stats(t(-100_000), t(100_000)).expect("daily");
+        let rows = day(a);
+        assert_eq!(rows.iter().map(|r| (r.bucket.label.as_str(), r.events)).collect::<Vec<_>>(), [("2024-05-02", 0), ("2024-05-03", 3)]);
+        // Two days later late data removes every episode of the window.
+        write(a, vec![]);
+        let r = outputs::run_after_cycle(a, &key(), t(4 * 1440), &cfg());
+        assert!(r.all_ok(), "{r:?}");
+        let rows = day(a);
+        let counted: Vec<(&str, u64)> = rows.iter().map(|r| (r.bucket.label.as_str(), r.events)).collect();
+        assert_eq!(counted, [("2024-05-02", 0), ("2024-05-03", 0), ("2024-05-05", 0)], "withdrawn events no longer count on their day");
+    });
+}
