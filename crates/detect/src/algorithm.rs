@@ -141,6 +141,8 @@ pub static ALGORITHMS: &[&dyn Detector] = &[
     &crate::algorithm_gaps::GapsDetector,
     &crate::algorithm_dark::DarkDetector,
     &crate::algorithm_segments::SegmentsDetector,
+    &crate::algorithm_transship::TransshipmentDetector,
+    &crate::algorithm_transship::LoiteringDetector,
 ];
 
 /// The registered detector with this code.

@@ -7,6 +7,9 @@
 //!
 //! * `segments`: one id's positions split into physically plausible segments
 //!   ([`segment`]); gaps and dark scores run per chain of segments.
+//! * `transshipment` / `loitering`: carrier × fishing encounters through a five-stage
+//!   funnel and carriers loitering far from shore, on a resampled 10-minute grid with a
+//!   spatial grid index ([`transship`]).
 //!
 //! [`algorithm`] is the registry the rule engine runs them through (one trait,
 //! one registration line per detector).
@@ -19,6 +22,7 @@ pub mod algorithm;
 pub mod algorithm_dark;
 pub mod algorithm_gaps;
 pub mod algorithm_segments;
+pub mod algorithm_transship;
 mod csvtext;
 pub mod dark;
 pub mod error;
@@ -32,6 +36,7 @@ pub mod pyfloat;
 pub mod registry;
 pub mod sample;
 pub mod segment;
+pub mod transship;
 
 pub use algorithm::{
     algorithm, canonical_json, params_hash, CycleInput, DarkHistoryIndex, DetectError, Detector, EntityType, Upstream,

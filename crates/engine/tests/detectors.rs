@@ -29,6 +29,30 @@ fn track(id: &str, gap_min: i64) -> Track {
     }
 }
 
+/// A vessel of `ship_type` holding `(lat, lon)` at `sog` knots for ten hours, reporting
+/// every 5 minutes (cross-vessel detectors: encounters, loitering).
+fn holding(id: &str, ship_type: u16, lat: f64, lon: f64, sog: f64) -> Track {
+    let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time");
+    let positions = (0..=600)
+        .step_by(5)
+        .map(|m| Position {
+            vessel: VesselId::new(id),
+            timestamp: t0 + Duration::minutes(m),
+            lat,
+            lon,
+            sog: Some(sog),
+            cog: Some(90.0),
+            heading: Some(90.0),
+            nav_status: Some(NavStatus(0)),
+        })
+        .collect();
+    Track {
+        vessel: VesselId::new(id),
+        static_data: StaticData { ship_type: Some(ShipType(ship_type)), ..Default::default() },
+        positions,
+    }
+}
+
 /// Two transmitters 60 nm apart sharing one id, reporting alternately (segments).
 fn shared_id(id: &str) -> Track {
     let mut shared = track(id, 0);
@@ -49,6 +73,9 @@ fn every_detector_is_deterministic_total_and_round_trips_its_params() {
         track("440000001", 130),
         track("440000002", 300),
         track("440000003", 0),
+        // A reefer and a fishing vessel meeting for ten hours 200 m apart, far offshore.
+        holding("440000010", 77, 36.0, 126.0, 0.5),
+        holding("440000011", 30, 36.0018, 126.0, 0.5),
         shared_id("440000004"),
     ];
     let history = DarkHistoryIndex {

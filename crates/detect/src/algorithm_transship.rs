@@ -1,0 +1,474 @@
+//! The `transshipment` (five-stage encounter funnel) and `loitering` detectors.
+//!
+//! Defaults follow Global Fishing Watch's published definitions: an encounter is two
+//! vessels within 500 m of each other for at least 2 hours, both slower than 2 knots,
+//! at least 10 km from an anchorage, on tracks resampled to 10 minutes; loitering is a
+//! carrier slower than 2 knots for at least 4 hours at least 20 nautical miles from
+//! shore. Transshipment keeps only carrier × fishing pairs (stage 1): a reefer, a
+//! bunker tanker or any cargo vessel meeting a fishing vessel. Reefers report an ITU
+//! cargo type (70-79), so the carrier list is a parameter rather than a fixed kind.
+
+use std::collections::BTreeSet;
+
+use lookout_model::{Finding, Track};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::algorithm::{CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::error::ParamsError;
+use crate::transship::{
+    by_tick, close_pairs_by_pair, item, level_of, median, merge_with_lists, nearest_place, resample, round_to, runs,
+    ship_type_of, tick_time, type_in, zone_code, Close, Funnel, Place, Sample, M_PER_NM,
+};
+
+/// Score weights of an encounter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncounterWeights {
+    /// Passing all five stages.
+    pub encounter: i64,
+    /// Lasting at least twice the minimum duration.
+    pub long: i64,
+    /// Lasting at least four times the minimum duration (instead of `long`).
+    pub very_long: i64,
+    /// Inside a territorial sea, contiguous zone, EEZ or special zone (zone hook).
+    pub in_zone: i64,
+    /// The fishing vessel holds no permit (only judged when a registry is given).
+    pub unpermitted_fishing: i64,
+}
+
+/// Parameters of `transshipment`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransshipParams {
+    /// Resampling step, minutes (GFW: 10).
+    pub step_min: i64,
+    /// No interpolation across a silence longer than this, minutes.
+    pub max_interpolation_gap_min: i64,
+    /// Stage 1: ITU types of carriers (reefers report cargo 70-79, bunkers tanker 80-89).
+    pub carrier_types: Vec<u16>,
+    /// Stage 1: ITU types of fishing vessels.
+    pub fishing_types: Vec<u16>,
+    /// Stage 2: at most this far apart, metres.
+    pub max_distance_m: f64,
+    /// Stage 3: both strictly slower than this, knots.
+    pub max_speed_kn: f64,
+    /// Stage 4: close and slow on consecutive ticks spanning at least this, minutes.
+    pub min_duration_min: i64,
+    /// Stage 5: the encounter's median position at least this far from every port, km.
+    pub min_port_distance_km: f64,
+    /// Ports and anchorages (points or polygons); `PORT` zones of the zone classifier
+    /// count too.
+    pub ports: Vec<Place>,
+    pub weights: EncounterWeights,
+}
+
+impl Default for TransshipParams {
+    fn default() -> Self {
+        TransshipParams {
+            step_min: 10,
+            max_interpolation_gap_min: 60,
+            carrier_types: (70..=89).collect(),
+            fishing_types: vec![30],
+            max_distance_m: 500.0,
+            max_speed_kn: 2.0,
+            min_duration_min: 120,
+            min_port_distance_km: 10.0,
+            ports: Vec::new(),
+            weights: EncounterWeights { encounter: 50, long: 10, very_long: 20, in_zone: 15, unpermitted_fishing: 10 },
+        }
+    }
+}
+
+impl TransshipParams {
+    fn validate(&self) -> Result<(), ParamsError> {
+        if self.step_min <= 0 {
+            return Err(ParamsError::at("step_min", "must be > 0"));
+        }
+        if self.max_interpolation_gap_min < self.step_min {
+            return Err(ParamsError::at("max_interpolation_gap_min", "must be >= step_min"));
+        }
+        if !(self.max_distance_m > 0.0) {
+            return Err(ParamsError::at("max_distance_m", "must be > 0"));
+        }
+        if self.min_duration_min < 0 {
+            return Err(ParamsError::at("min_duration_min", "must be >= 0"));
+        }
+        Ok(())
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(params: &Value) -> Result<T, ParamsError> {
+    serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))
+}
+
+/// One encounter that passed stage 4 (and stage 5 when `port` allows).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Encounter {
+    /// Track indices of the carrier and the fishing vessel.
+    pub carrier: usize,
+    pub fishing: usize,
+    /// The close-and-slow ticks, consecutive.
+    pub ticks: Vec<Close>,
+    /// Median midpoint of the two vessels over the encounter.
+    pub lat: f64,
+    pub lon: f64,
+    /// Nearest port and its distance in metres, when ports are known.
+    pub nearest_port: Option<(String, f64)>,
+    /// Zone at the median position (zone hook).
+    pub zone: Option<String>,
+    /// Whether stage 5 passed.
+    pub far_from_port: bool,
+}
+
+/// The funnel and the encounters (stage 4 and 5) ending after `window_start`.
+/// `use_grid = false` runs the all-pairs baseline (benchmark, tests).
+pub fn find_encounters(
+    input: &CycleInput<'_>,
+    p: &TransshipParams,
+    use_grid: bool,
+) -> (Funnel, Vec<Encounter>) {
+    let step = p.step_min * 60;
+    let types: Vec<_> = input.tracks.iter().map(|t| ship_type_of(t, input.registry)).collect();
+    let carrier: Vec<bool> = types.iter().map(|t| type_in(*t, &p.carrier_types)).collect();
+    let fishing: Vec<bool> = types.iter().map(|t| type_in(*t, &p.fishing_types)).collect();
+    let samples: Vec<Vec<Sample>> = input
+        .tracks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| if carrier[i] || fishing[i] { resample(t, step, p.max_interpolation_gap_min * 60) } else { Vec::new() })
+        .collect();
+    let mut funnel = Funnel::default();
+    // Stage 1 is counted, never enumerated: carriers × fishing vessels that have samples.
+    let with_samples = |flag: &Vec<bool>| flag.iter().zip(&samples).filter(|(f, s)| **f && !s.is_empty()).count() as u64;
+    let both = carrier.iter().zip(&fishing).zip(&samples).filter(|((c, f), s)| **c && **f && !s.is_empty()).count() as u64;
+    funnel.type_pairs = with_samples(&carrier) * with_samples(&fishing) - both;
+    let table = by_tick(&samples, |i| carrier[i] || fishing[i]);
+    let allow = |a: usize, b: usize| (carrier[a] && fishing[b]) || (fishing[a] && carrier[b]);
+    let pairs = close_pairs_by_pair(&table, p.max_distance_m, allow, use_grid);
+    let start_tick = input.window_start.timestamp().div_euclid(step);
+    let min_ticks = p.min_duration_min as f64 / p.step_min as f64;
+    let mut encounters = Vec::new();
+    let (mut s4, mut s5) = (BTreeSet::new(), BTreeSet::new());
+    for (&(a, b), closes) in &pairs {
+        if closes.last().map_or(true, |c| c.sa.tick <= start_tick) {
+            continue;
+        }
+        funnel.proximity += 1;
+        let slow = |c: &Close| c.sa.sog < p.max_speed_kn && c.sb.sog < p.max_speed_kn;
+        if !closes.iter().any(|c| slow(c) && c.sa.tick > start_tick) {
+            continue;
+        }
+        funnel.slow += 1;
+        for r in runs(closes, |c| c.sa.tick, slow) {
+            let run = &closes[r];
+            let (Some(first), Some(last)) = (run.first(), run.last()) else { continue };
+            if ((last.sa.tick - first.sa.tick) as f64) < min_ticks - 1e-9 || last.sa.tick <= start_tick {
+                continue;
+            }
+            funnel.encounters_duration += 1;
+            s4.insert((a, b));
+            let mut lats: Vec<f64> = run.iter().map(|c| (c.sa.lat + c.sb.lat) / 2.0).collect();
+            let mut lons: Vec<f64> = run.iter().map(|c| (c.sa.lon + c.sb.lon) / 2.0).collect();
+            let (lat, lon) = (median(&mut lats), median(&mut lons));
+            let nearest = nearest_place(&p.ports, lat, lon).map(|(pl, d)| (pl.name.clone(), d));
+            let zone = zone_code(input.zones, lat, lon);
+            let far = nearest.as_ref().map_or(true, |(_, d)| *d >= p.min_port_distance_km * 1000.0)
+                && zone.as_deref() != Some("PORT");
+            if far {
+                funnel.encounters_location += 1;
+                s5.insert((a, b));
+            }
+            let (c, f) = if carrier[a] && fishing[b] { (a, b) } else { (b, a) };
+            encounters.push(Encounter {
+                carrier: c,
+                fishing: f,
+                ticks: run.to_vec(),
+                lat,
+                lon,
+                nearest_port: nearest,
+                zone,
+                far_from_port: far,
+            });
+        }
+    }
+    funnel.duration = s4.len() as u64;
+    funnel.location = s5.len() as u64;
+    (funnel, encounters)
+}
+
+fn sample_json(s: &Sample) -> Value {
+    json!({"lat": round_to(s.lat, 6), "lon": round_to(s.lon, 6), "sog": round_to(s.sog, 2)})
+}
+
+/// The two findings (one per vessel, each naming the other as partner) of an encounter.
+fn encounter_findings(input: &CycleInput<'_>, p: &TransshipParams, e: &Encounter, funnel: &Funnel) -> Vec<Finding> {
+    let step = p.step_min * 60;
+    let (Some(first), Some(last)) = (e.ticks.first(), e.ticks.last()) else { return Vec::new() };
+    let minutes = (last.sa.tick - first.sa.tick) * p.step_min;
+    let w = &p.weights;
+    let mut breakdown = vec![item(
+        "T1-T5",
+        "encounter",
+        w.encounter,
+        "환적 의심 조우",
+        "Transshipment encounter",
+        format!("운반선·어선이 {minutes}분간 {:.0}m 이내, 모두 {}노트 미만, 항구에서 {}km 이상", p.max_distance_m, p.max_speed_kn, p.min_port_distance_km),
+        format!("carrier and fishing vessel within {:.0} m for {minutes} min, both under {} kn, at least {} km from port", p.max_distance_m, p.max_speed_kn, p.min_port_distance_km),
+    )];
+    if minutes >= 4 * p.min_duration_min {
+        breakdown.push(item("T4", "very_long_encounter", w.very_long, "매우 긴 조우", "Very long encounter",
+            format!("최소 시간의 4배 이상 ({minutes}분)"), format!("at least 4x the minimum duration ({minutes} min)")));
+    } else if minutes >= 2 * p.min_duration_min {
+        breakdown.push(item("T4", "long_encounter", w.long, "긴 조우", "Long encounter",
+            format!("최소 시간의 2배 이상 ({minutes}분)"), format!("at least 2x the minimum duration ({minutes} min)")));
+    }
+    if let Some(z) = e.zone.as_deref().filter(|z| *z != "PORT") {
+        breakdown.push(item("ZONE", "in_zone", w.in_zone, "관할 수역 내", "Inside a jurisdiction zone",
+            format!("{z} 수역에서 조우"), format!("encounter inside {z}")));
+    }
+    let fishing_id = input.tracks[e.fishing].vessel.as_str();
+    if let Some(reg) = input.registry {
+        if !reg.is_permitted(fishing_id) {
+            breakdown.push(item("P7", "unpermitted_fishing", w.unpermitted_fishing, "무허가 어선", "Unpermitted fishing vessel",
+                "허가 목록에 없는 어선".into(), "the fishing vessel is not on the permit registry".into()));
+        }
+    }
+    let score = breakdown.iter().map(|b| b.points).sum::<i64>().clamp(0, 100);
+    let (level, severity) = level_of(score);
+    let mut dists: Vec<f64> = e.ticks.iter().map(|c| c.dist_m).collect();
+    let min_d = dists.iter().copied().fold(f64::INFINITY, f64::min);
+    let med_d = median(&mut dists);
+    let max_sog = e.ticks.iter().map(|c| c.sa.sog.max(c.sb.sog)).fold(0.0, f64::max);
+    let mut out = Vec::new();
+    for (me, other, role) in [(e.carrier, e.fishing, "carrier"), (e.fishing, e.carrier, "fishing")] {
+        let (mine, theirs): (Vec<&Sample>, Vec<&Sample>) = e
+            .ticks
+            .iter()
+            .map(|c| if c.a == me { (&c.sa, &c.sb) } else { (&c.sb, &c.sa) })
+            .unzip();
+        out.push(Finding {
+            detector: "transshipment".into(),
+            vessel: input.tracks[me].vessel.clone(),
+            start: tick_time(first.sa.tick, step),
+            end: tick_time(last.sa.tick, step),
+            score: Some(score),
+            level: level.into(),
+            severity,
+            breakdown: breakdown.clone(),
+            evidence: json!({
+                "partner": input.tracks[other].vessel.as_str(),
+                "role": role,
+                "partner_role": if role == "carrier" { "fishing" } else { "carrier" },
+                "position": {"lat": round_to(e.lat, 6), "lon": round_to(e.lon, 6)},
+                "duration_min": minutes,
+                "ticks": e.ticks.len(),
+                "min_distance_m": round_to(min_d, 1),
+                "median_distance_m": round_to(med_d, 1),
+                "max_sog_kn": round_to(max_sog, 2),
+                "nearest_port": e.nearest_port.as_ref().map(|(n, d)| json!({"name": n, "km": round_to(d / 1000.0, 2)})),
+                "zone": e.zone,
+                "first": {"self": mine.first().map(|s| sample_json(s)), "partner": theirs.first().map(|s| sample_json(s))},
+                "last": {"self": mine.last().map(|s| sample_json(s)), "partner": theirs.last().map(|s| sample_json(s))},
+                "funnel": funnel,
+            }),
+            rule: None,
+            model_version: None,
+            params_hash: None,
+        });
+    }
+    out
+}
+
+/// Transshipment: carrier and fishing vessel meeting slowly, for long, away from port.
+pub struct TransshipmentDetector;
+
+impl TransshipmentDetector {
+    /// The funnel and findings (stage 5 encounters, two findings each), in canonical
+    /// order: by pair (track order), then start.
+    pub fn detect(input: &CycleInput<'_>, p: &TransshipParams) -> (Funnel, Vec<Finding>) {
+        let (funnel, encounters) = find_encounters(input, p, true);
+        let findings =
+            encounters.iter().filter(|e| e.far_from_port).flat_map(|e| encounter_findings(input, p, e, &funnel)).collect();
+        (funnel, findings)
+    }
+}
+
+impl Detector for TransshipmentDetector {
+    fn code(&self) -> &'static str {
+        "transshipment"
+    }
+    fn name(&self) -> Text {
+        Text { ko: "환적 의심", en: "Transshipment" }
+    }
+    fn description(&self) -> Text {
+        Text {
+            ko: "운반선과 어선이 항구 밖에서 저속으로 장시간 근접 (선종·근접·저속·지속시간·위치 5단계)",
+            en: "Carrier and fishing vessel close together, slow, for hours, away from port (five stages: type, proximity, speed, duration, location)",
+        }
+    }
+    fn entity(&self) -> EntityType {
+        EntityType::VesselPair
+    }
+    fn default_params(&self) -> Value {
+        serde_json::to_value(TransshipParams::default()).unwrap_or(Value::Null)
+    }
+    fn merge_params(&self, base: &Value, over: &Value) -> Result<Value, ParamsError> {
+        let merged = merge_with_lists(base, over)?;
+        parse::<TransshipParams>(&merged)?.validate()?;
+        Ok(merged)
+    }
+    fn run(&self, input: &CycleInput<'_>, params: &Value, _up: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+        let p: TransshipParams = parse(params)?;
+        p.validate()?;
+        Ok(Self::detect(input, &p).1)
+    }
+}
+
+/// Parameters of `loitering`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoiteringParams {
+    pub step_min: i64,
+    pub max_interpolation_gap_min: i64,
+    /// ITU types of carriers.
+    pub carrier_types: Vec<u16>,
+    /// Strictly slower than this, knots (GFW: 2).
+    pub max_speed_kn: f64,
+    /// For at least this long, minutes (GFW: 4 h).
+    pub min_duration_min: i64,
+    /// Median position at least this far from every shore/port place, nautical miles.
+    pub min_shore_distance_nm: f64,
+    /// Ports and shore reference places (points or polygons).
+    pub shore: Vec<Place>,
+    /// Points for a loitering episode, for lasting twice the minimum, and in a zone.
+    pub points_loitering: i64,
+    pub points_long: i64,
+    pub points_in_zone: i64,
+}
+
+impl Default for LoiteringParams {
+    fn default() -> Self {
+        LoiteringParams {
+            step_min: 10,
+            max_interpolation_gap_min: 60,
+            carrier_types: (70..=89).collect(),
+            max_speed_kn: 2.0,
+            min_duration_min: 240,
+            min_shore_distance_nm: 20.0,
+            shore: Vec::new(),
+            points_loitering: 40,
+            points_long: 10,
+            points_in_zone: 15,
+        }
+    }
+}
+
+impl LoiteringParams {
+    fn validate(&self) -> Result<(), ParamsError> {
+        if self.step_min <= 0 {
+            return Err(ParamsError::at("step_min", "must be > 0"));
+        }
+        if self.max_interpolation_gap_min < self.step_min {
+            return Err(ParamsError::at("max_interpolation_gap_min", "must be >= step_min"));
+        }
+        Ok(())
+    }
+}
+
+/// Loitering findings of one track.
+pub fn loitering_of(track: &Track, input: &CycleInput<'_>, p: &LoiteringParams) -> Vec<Finding> {
+    if !type_in(ship_type_of(track, input.registry), &p.carrier_types) {
+        return Vec::new();
+    }
+    let step = p.step_min * 60;
+    let samples = resample(track, step, p.max_interpolation_gap_min * 60);
+    let start_tick = input.window_start.timestamp().div_euclid(step);
+    let mut out = Vec::new();
+    for r in runs(&samples, |s| s.tick, |s| s.sog < p.max_speed_kn) {
+        let run = &samples[r];
+        let (Some(first), Some(last)) = (run.first(), run.last()) else { continue };
+        let minutes = (last.tick - first.tick) * p.step_min;
+        if minutes < p.min_duration_min || last.tick <= start_tick {
+            continue;
+        }
+        let mut lats: Vec<f64> = run.iter().map(|s| s.lat).collect();
+        let mut lons: Vec<f64> = run.iter().map(|s| s.lon).collect();
+        let (lat, lon) = (median(&mut lats), median(&mut lons));
+        let nearest = nearest_place(&p.shore, lat, lon);
+        let zone = zone_code(input.zones, lat, lon);
+        if nearest.is_some_and(|(_, d)| d < p.min_shore_distance_nm * M_PER_NM) || zone.as_deref() == Some("PORT") {
+            continue;
+        }
+        let mut breakdown = vec![item("L1", "loitering", p.points_loitering, "운반선 배회", "Carrier loitering",
+            format!("{minutes}분간 {}노트 미만, 해안에서 {}해리 이상", p.max_speed_kn, p.min_shore_distance_nm),
+            format!("under {} kn for {minutes} min, at least {} nm from shore", p.max_speed_kn, p.min_shore_distance_nm))];
+        if minutes >= 2 * p.min_duration_min {
+            breakdown.push(item("L2", "long_loitering", p.points_long, "장시간 배회", "Long loitering",
+                format!("최소 시간의 2배 이상 ({minutes}분)"), format!("at least 2x the minimum duration ({minutes} min)")));
+        }
+        if let Some(z) = zone.as_deref() {
+            breakdown.push(item("ZONE", "in_zone", p.points_in_zone, "관할 수역 내", "Inside a jurisdiction zone",
+                format!("{z} 수역에서 배회"), format!("loitering inside {z}")));
+        }
+        let score = breakdown.iter().map(|b| b.points).sum::<i64>().clamp(0, 100);
+        let (level, severity) = level_of(score);
+        let max_sog = run.iter().map(|s| s.sog).fold(0.0, f64::max);
+        out.push(Finding {
+            detector: "loitering".into(),
+            vessel: track.vessel.clone(),
+            start: tick_time(first.tick, step),
+            end: tick_time(last.tick, step),
+            score: Some(score),
+            level: level.into(),
+            severity,
+            breakdown,
+            evidence: json!({
+                "position": {"lat": round_to(lat, 6), "lon": round_to(lon, 6)},
+                "duration_min": minutes,
+                "max_sog_kn": round_to(max_sog, 2),
+                "nearest_shore": nearest.map(|(pl, d)| json!({"name": pl.name, "nm": round_to(d / M_PER_NM, 2)})),
+                "zone": zone,
+            }),
+            rule: None,
+            model_version: None,
+            params_hash: None,
+        });
+    }
+    out
+}
+
+/// Loitering: a carrier drifting slowly for hours far from shore, as if waiting for a
+/// meeting (GFW's loitering event).
+pub struct LoiteringDetector;
+
+impl Detector for LoiteringDetector {
+    fn code(&self) -> &'static str {
+        "loitering"
+    }
+    fn name(&self) -> Text {
+        Text { ko: "운반선 배회", en: "Carrier loitering" }
+    }
+    fn description(&self) -> Text {
+        Text {
+            ko: "운반선이 해안에서 멀리 떨어져 장시간 저속으로 배회",
+            en: "A carrier moving slowly for hours far from shore",
+        }
+    }
+    fn entity(&self) -> EntityType {
+        EntityType::Vessel
+    }
+    fn default_params(&self) -> Value {
+        serde_json::to_value(LoiteringParams::default()).unwrap_or(Value::Null)
+    }
+    fn merge_params(&self, base: &Value, over: &Value) -> Result<Value, ParamsError> {
+        let merged = merge_with_lists(base, over)?;
+        parse::<LoiteringParams>(&merged)?.validate()?;
+        Ok(merged)
+    }
+    fn run(&self, input: &CycleInput<'_>, params: &Value, _up: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+        let p: LoiteringParams = parse(params)?;
+        p.validate()?;
+        Ok(input.tracks.iter().flat_map(|t| loitering_of(t, input, &p)).collect())
+    }
+}
