@@ -5,7 +5,8 @@ use lookout_model::{Timestamp, VesselId};
 use lookout_pipeline::delivery::OutboxItem;
 use lookout_pipeline::lifecycle::HistoryEntry;
 use lookout_pipeline::{
-    CycleWindow, DailyStats, DispatchState, Enforcement, Event, EventStatus, HourlyStats, Kpis, MonthlyStats, Silence,
+    CycleWindow, DailyStats, DispatchState, Enforcement, Event, EventStatus, HourlyStats, Kpis,
+    MonthlyStats, Silence,
 };
 use postgres::types::{Json, ToSql};
 use postgres::GenericClient;
@@ -18,7 +19,10 @@ fn status_of(location: &str, s: &str) -> Result<EventStatus> {
 }
 
 fn json_value<T: serde::Serialize>(location: &str, v: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(v).map_err(|source| StoreError::Json { location: location.to_string(), source })
+    serde_json::to_value(v).map_err(|source| StoreError::Json {
+        location: location.to_string(),
+        source,
+    })
 }
 
 fn docs<T: serde::de::DeserializeOwned>(
@@ -83,7 +87,8 @@ fn write_event(tx: &mut impl GenericClient, loc: &str, ev: &Event) -> Result<()>
         ],
     )
     .map_err(e)?;
-    tx.execute("DELETE FROM event_windows WHERE event_id = $1", &[&ev.id]).map_err(e)?;
+    tx.execute("DELETE FROM event_windows WHERE event_id = $1", &[&ev.id])
+        .map_err(e)?;
     for w in &ev.windows {
         tx.execute(
             "INSERT INTO event_windows (event_id, window_start_ms, window_end_ms) VALUES ($1, $2, $3)
@@ -92,12 +97,21 @@ fn write_event(tx: &mut impl GenericClient, loc: &str, ev: &Event) -> Result<()>
         )
         .map_err(e)?;
     }
-    tx.execute("DELETE FROM event_history WHERE event_id = $1", &[&ev.id]).map_err(e)?;
+    tx.execute("DELETE FROM event_history WHERE event_id = $1", &[&ev.id])
+        .map_err(e)?;
     for (seq, h) in ev.history.iter().enumerate() {
         tx.execute(
             "INSERT INTO event_history (event_id, seq, from_status, to_status, actor, at_ms, note)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[&ev.id, &(seq as i64), &h.from.map(|s| s.as_str()), &h.to.as_str(), &h.actor, &ms(h.at), &h.note],
+            &[
+                &ev.id,
+                &(seq as i64),
+                &h.from.map(|s| s.as_str()),
+                &h.to.as_str(),
+                &h.actor,
+                &ms(h.at),
+                &h.note,
+            ],
         )
         .map_err(e)?;
     }
@@ -135,8 +149,11 @@ fn save_buckets<T: serde::Serialize>(
          ON CONFLICT (start_ms) DO UPDATE SET end_ms = excluded.end_ms, label = excluded.label, doc = excluded.doc"
     );
     for (start, end, label, doc) in rows {
-        tx.execute(&sql, &[&ms(start), &ms(end), &label, &Json(json_value(loc, &doc)?)])
-            .map_err(|e| pg_error(loc, e))?;
+        tx.execute(
+            &sql,
+            &[&ms(start), &ms(end), &label, &Json(json_value(loc, &doc)?)],
+        )
+        .map_err(|e| pg_error(loc, e))?;
     }
     Ok(())
 }
@@ -180,14 +197,22 @@ impl PostgresStore {
 
     pub(crate) fn pl_save_events(&mut self, events: &[Event]) -> Result<()> {
         let loc = self.location.clone();
-        let mut tx = self.client.get_mut().transaction().map_err(|e| pg_error(&loc, e))?;
+        let mut tx = self
+            .client
+            .get_mut()
+            .transaction()
+            .map_err(|e| pg_error(&loc, e))?;
         for ev in events {
             write_event(&mut tx, &loc, ev)?;
         }
         tx.commit().map_err(|e| pg_error(&loc, e))
     }
 
-    pub(crate) fn pl_save_event_step(&mut self, event: &Event, enforcement: Option<&Enforcement>) -> Result<()> {
+    pub(crate) fn pl_save_event_step(
+        &mut self,
+        event: &Event,
+        enforcement: Option<&Enforcement>,
+    ) -> Result<()> {
         let loc = self.location.clone();
         let e = |err| pg_error(&loc, err);
         let mut tx = self.client.get_mut().transaction().map_err(e)?;
@@ -203,7 +228,11 @@ impl PostgresStore {
         tx.commit().map_err(e)
     }
 
-    pub(crate) fn pl_enforcements_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Enforcement>> {
+    pub(crate) fn pl_enforcements_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Enforcement>> {
         enforcements_from(
             &mut *self.client.borrow_mut(),
             &self.location,
@@ -224,17 +253,32 @@ impl PostgresStore {
 
     pub(crate) fn pl_dispatch_state(&self) -> Result<DispatchState> {
         let mut c = self.client.borrow_mut();
-        let alerts: Vec<lookout_pipeline::Alert> =
-            docs(&mut *c, &self.location, "SELECT doc FROM alerts ORDER BY fingerprint COLLATE \"C\"", &[])?;
-        let groups: Vec<lookout_pipeline::alert::Group> =
-            docs(&mut *c, &self.location, "SELECT doc FROM alert_groups ORDER BY group_key COLLATE \"C\"", &[])?;
+        let alerts: Vec<lookout_pipeline::Alert> = docs(
+            &mut *c,
+            &self.location,
+            "SELECT doc FROM alerts ORDER BY fingerprint COLLATE \"C\"",
+            &[],
+        )?;
+        let groups: Vec<lookout_pipeline::alert::Group> = docs(
+            &mut *c,
+            &self.location,
+            "SELECT doc FROM alert_groups ORDER BY group_key COLLATE \"C\"",
+            &[],
+        )?;
         Ok(DispatchState {
-            alerts: alerts.into_iter().map(|a| (a.fingerprint.clone(), a)).collect(),
+            alerts: alerts
+                .into_iter()
+                .map(|a| (a.fingerprint.clone(), a))
+                .collect(),
             groups: groups.into_iter().map(|g| (g.key.clone(), g)).collect(),
         })
     }
 
-    pub(crate) fn pl_save_dispatch(&mut self, state: &DispatchState, outbox: &[OutboxItem]) -> Result<()> {
+    pub(crate) fn pl_save_dispatch(
+        &mut self,
+        state: &DispatchState,
+        outbox: &[OutboxItem],
+    ) -> Result<()> {
         let loc = self.location.clone();
         let e = |err| pg_error(&loc, err);
         let mut tx = self.client.get_mut().transaction().map_err(e)?;
@@ -249,10 +293,15 @@ impl PostgresStore {
         }
         tx.execute("DELETE FROM alert_groups", &[]).map_err(e)?;
         for g in state.groups.values() {
-            tx.execute("INSERT INTO alert_groups (group_key, doc) VALUES ($1, $2)", &[&g.key, &Json(json_value(&loc, g)?)])
-                .map_err(e)?;
+            tx.execute(
+                "INSERT INTO alert_groups (group_key, doc) VALUES ($1, $2)",
+                &[&g.key, &Json(json_value(&loc, g)?)],
+            )
+            .map_err(e)?;
         }
-        let row = tx.query_one("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", &[]).map_err(e)?;
+        let row = tx
+            .query_one("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", &[])
+            .map_err(e)?;
         let mut next: i64 = get(&loc, &row, 0)?;
         for i in outbox {
             let n = tx
@@ -295,7 +344,12 @@ impl PostgresStore {
                 "INSERT INTO silences (id, starts_at_ms, ends_at_ms, doc) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (id) DO UPDATE SET starts_at_ms = excluded.starts_at_ms,
                    ends_at_ms = excluded.ends_at_ms, doc = excluded.doc",
-                &[&s.id, &ms(s.starts_at), &ms(s.ends_at), &Json(json_value(&loc, s)?)],
+                &[
+                    &s.id,
+                    &ms(s.starts_at),
+                    &ms(s.ends_at),
+                    &Json(json_value(&loc, s)?),
+                ],
             )
             .map_err(|e| pg_error(&loc, e))?;
         Ok(())
@@ -361,12 +415,20 @@ impl PostgresStore {
     }
 
     pub(crate) fn pl_kpis(&self) -> Result<Option<Kpis>> {
-        let mut v: Vec<Kpis> =
-            docs(&mut *self.client.borrow_mut(), &self.location, "SELECT doc FROM kpis WHERE id = 1", &[])?;
+        let mut v: Vec<Kpis> = docs(
+            &mut *self.client.borrow_mut(),
+            &self.location,
+            "SELECT doc FROM kpis WHERE id = 1",
+            &[],
+        )?;
         Ok(v.pop())
     }
 
-    pub(crate) fn pl_last_reports(&self, since: Timestamp, until: Timestamp) -> Result<Vec<(VesselId, Timestamp)>> {
+    pub(crate) fn pl_last_reports(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(VesselId, Timestamp)>> {
         let loc = &self.location;
         let rows = self
             .client
@@ -378,11 +440,20 @@ impl PostgresStore {
             )
             .map_err(|e| pg_error(loc, e))?;
         rows.iter()
-            .map(|r| Ok((VesselId::new(get::<String>(loc, r, 0)?), from_ms(loc, get(loc, r, 1)?)?)))
+            .map(|r| {
+                Ok((
+                    VesselId::new(get::<String>(loc, r, 0)?),
+                    from_ms(loc, get(loc, r, 1)?)?,
+                ))
+            })
             .collect()
     }
 
-    pub(crate) fn pl_cycles_ending_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CycleKey>> {
+    pub(crate) fn pl_cycles_ending_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<CycleKey>> {
         let loc = &self.location;
         let rows = self
             .client
@@ -395,7 +466,10 @@ impl PostgresStore {
             .map_err(|e| pg_error(loc, e))?;
         rows.iter()
             .map(|r| {
-                Ok(CycleKey { window_start: from_ms(loc, get(loc, r, 0)?)?, window_end: from_ms(loc, get(loc, r, 1)?)? })
+                Ok(CycleKey {
+                    window_start: from_ms(loc, get(loc, r, 0)?)?,
+                    window_end: from_ms(loc, get(loc, r, 1)?)?,
+                })
             })
             .collect()
     }
@@ -407,18 +481,50 @@ impl PostgresStore {
         monthly: &[MonthlyStats],
     ) -> Result<()> {
         let loc = self.location.clone();
-        let mut tx = self.client.get_mut().transaction().map_err(|e| pg_error(&loc, e))?;
-        save_buckets(&mut tx, &loc, "stats_hourly", hourly.iter().map(|h| (h.bucket.start, h.bucket.end, h.bucket.label.clone(), h)))?;
-        save_buckets(&mut tx, &loc, "stats_daily", daily.iter().map(|h| (h.bucket.start, h.bucket.end, h.bucket.label.clone(), h)))?;
-        save_buckets(&mut tx, &loc, "stats_monthly", monthly.iter().map(|h| (h.bucket.start, h.bucket.end, h.bucket.label.clone(), h)))?;
+        let mut tx = self
+            .client
+            .get_mut()
+            .transaction()
+            .map_err(|e| pg_error(&loc, e))?;
+        save_buckets(
+            &mut tx,
+            &loc,
+            "stats_hourly",
+            hourly
+                .iter()
+                .map(|h| (h.bucket.start, h.bucket.end, h.bucket.label.clone(), h)),
+        )?;
+        save_buckets(
+            &mut tx,
+            &loc,
+            "stats_daily",
+            daily
+                .iter()
+                .map(|h| (h.bucket.start, h.bucket.end, h.bucket.label.clone(), h)),
+        )?;
+        save_buckets(
+            &mut tx,
+            &loc,
+            "stats_monthly",
+            monthly
+                .iter()
+                .map(|h| (h.bucket.start, h.bucket.end, h.bucket.label.clone(), h)),
+        )?;
         tx.commit().map_err(|e| pg_error(&loc, e))
     }
 
-    pub(crate) fn pl_stats<T: serde::de::DeserializeOwned>(&self, table: &str, from: Timestamp, to: Timestamp) -> Result<Vec<T>> {
+    pub(crate) fn pl_stats<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<T>> {
         docs(
             &mut *self.client.borrow_mut(),
             &self.location,
-            &format!("SELECT doc FROM {table} WHERE start_ms >= $1 AND start_ms < $2 ORDER BY start_ms"),
+            &format!(
+                "SELECT doc FROM {table} WHERE start_ms >= $1 AND start_ms < $2 ORDER BY start_ms"
+            ),
             &[&ms(from), &ms(to)],
         )
     }

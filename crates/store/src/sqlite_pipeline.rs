@@ -6,7 +6,8 @@ use lookout_model::{Timestamp, VesselId};
 use lookout_pipeline::delivery::OutboxItem;
 use lookout_pipeline::lifecycle::HistoryEntry;
 use lookout_pipeline::{
-    CycleWindow, DailyStats, DispatchState, Enforcement, Event, EventStatus, HourlyStats, Kpis, MonthlyStats, Silence,
+    CycleWindow, DailyStats, DispatchState, Enforcement, Event, EventStatus, HourlyStats, Kpis,
+    MonthlyStats, Silence,
 };
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
@@ -14,16 +15,26 @@ use crate::sqlite::{from_json, from_ms, ms, to_json};
 use crate::{CycleKey, EventFilter, Result, SqliteStore, StoreError};
 
 fn err(location: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-    move |source| StoreError::Sqlite { location: location.to_string(), source }
+    move |source| StoreError::Sqlite {
+        location: location.to_string(),
+        source,
+    }
 }
 
 fn status_of(location: &str, s: &str) -> Result<EventStatus> {
-    EventStatus::parse(s)
-        .ok_or_else(|| StoreError::Corrupt { location: location.to_string(), message: format!("unknown event status '{s}'") })
+    EventStatus::parse(s).ok_or_else(|| StoreError::Corrupt {
+        location: location.to_string(),
+        message: format!("unknown event status '{s}'"),
+    })
 }
 
 /// JSON documents of a one-column query, in the query's order.
-fn docs<T: serde::de::DeserializeOwned>(conn: &Connection, loc: &str, sql: &str, args: &[&dyn ToSql]) -> Result<Vec<T>> {
+fn docs<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    loc: &str,
+    sql: &str,
+    args: &[&dyn ToSql],
+) -> Result<Vec<T>> {
     let e = err(loc);
     let mut stmt = conn.prepare_cached(sql).map_err(&e)?;
     let mut rows = stmt.query(args).map_err(&e)?;
@@ -85,7 +96,11 @@ fn write_event(tx: &Connection, loc: &str, ev: &Event) -> Result<()> {
         ],
     )
     .map_err(&e)?;
-    tx.execute("DELETE FROM event_windows WHERE event_id = ?1", params![ev.id]).map_err(&e)?;
+    tx.execute(
+        "DELETE FROM event_windows WHERE event_id = ?1",
+        params![ev.id],
+    )
+    .map_err(&e)?;
     for w in &ev.windows {
         tx.execute(
             "INSERT INTO event_windows (event_id, window_start_ms, window_end_ms) VALUES (?1, ?2, ?3)
@@ -94,19 +109,36 @@ fn write_event(tx: &Connection, loc: &str, ev: &Event) -> Result<()> {
         )
         .map_err(&e)?;
     }
-    tx.execute("DELETE FROM event_history WHERE event_id = ?1", params![ev.id]).map_err(&e)?;
+    tx.execute(
+        "DELETE FROM event_history WHERE event_id = ?1",
+        params![ev.id],
+    )
+    .map_err(&e)?;
     for (seq, h) in ev.history.iter().enumerate() {
         tx.execute(
             "INSERT INTO event_history (event_id, seq, from_status, to_status, actor, at_ms, note)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![ev.id, seq as i64, h.from.map(|s| s.as_str()), h.to.as_str(), h.actor, ms(h.at), h.note],
+            params![
+                ev.id,
+                seq as i64,
+                h.from.map(|s| s.as_str()),
+                h.to.as_str(),
+                h.actor,
+                ms(h.at),
+                h.note
+            ],
         )
         .map_err(&e)?;
     }
     Ok(())
 }
 
-fn enforcements_from(conn: &Connection, loc: &str, sql: &str, args: &[&dyn ToSql]) -> Result<Vec<Enforcement>> {
+fn enforcements_from(
+    conn: &Connection,
+    loc: &str,
+    sql: &str,
+    args: &[&dyn ToSql],
+) -> Result<Vec<Enforcement>> {
     let e = err(loc);
     let mut stmt = conn.prepare_cached(sql).map_err(&e)?;
     let mut rows = stmt.query(args).map_err(&e)?;
@@ -135,7 +167,11 @@ fn save_buckets<T: serde::Serialize>(
          ON CONFLICT (start_ms) DO UPDATE SET end_ms = excluded.end_ms, label = excluded.label, doc = excluded.doc"
     );
     for (start, end, label, doc) in rows {
-        tx.execute(&sql, params![ms(start), ms(end), label, to_json(loc, &doc)?]).map_err(&e)?;
+        tx.execute(
+            &sql,
+            params![ms(start), ms(end), label, to_json(loc, &doc)?],
+        )
+        .map_err(&e)?;
     }
     Ok(())
 }
@@ -144,7 +180,12 @@ impl SqliteStore {
     pub(crate) fn pl_events_by_ids(&self, ids: &[String]) -> Result<Vec<Event>> {
         let mut out = Vec::new();
         for id in ids {
-            out.extend(events_from(&self.conn, &self.location, "SELECT doc FROM events WHERE id = ?1", &[id])?);
+            out.extend(events_from(
+                &self.conn,
+                &self.location,
+                "SELECT doc FROM events WHERE id = ?1",
+                &[id],
+            )?);
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
         out.dedup_by(|a, b| a.id == b.id);
@@ -187,7 +228,11 @@ impl SqliteStore {
         tx.commit().map_err(err(&loc))
     }
 
-    pub(crate) fn pl_save_event_step(&mut self, event: &Event, enforcement: Option<&Enforcement>) -> Result<()> {
+    pub(crate) fn pl_save_event_step(
+        &mut self,
+        event: &Event,
+        enforcement: Option<&Enforcement>,
+    ) -> Result<()> {
         let loc = self.location.clone();
         let e = err(&loc);
         let tx = self.conn.transaction().map_err(&e)?;
@@ -203,7 +248,11 @@ impl SqliteStore {
         tx.commit().map_err(&e)
     }
 
-    pub(crate) fn pl_enforcements_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Enforcement>> {
+    pub(crate) fn pl_enforcements_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Enforcement>> {
         enforcements_from(
             &self.conn,
             &self.location,
@@ -223,17 +272,35 @@ impl SqliteStore {
     }
 
     pub(crate) fn pl_dispatch_state(&self) -> Result<DispatchState> {
-        let alerts: Vec<lookout_pipeline::Alert> =
-            docs(&self.conn, &self.location, "SELECT doc FROM alerts ORDER BY fingerprint", &[])?;
-        let groups: Vec<lookout_pipeline::alert::Group> =
-            docs(&self.conn, &self.location, "SELECT doc FROM alert_groups ORDER BY group_key", &[])?;
+        let alerts: Vec<lookout_pipeline::Alert> = docs(
+            &self.conn,
+            &self.location,
+            "SELECT doc FROM alerts ORDER BY fingerprint",
+            &[],
+        )?;
+        let groups: Vec<lookout_pipeline::alert::Group> = docs(
+            &self.conn,
+            &self.location,
+            "SELECT doc FROM alert_groups ORDER BY group_key",
+            &[],
+        )?;
         Ok(DispatchState {
-            alerts: alerts.into_iter().map(|a| (a.fingerprint.clone(), a)).collect(),
-            groups: groups.into_iter().map(|g| (g.key.clone(), g)).collect::<BTreeMap<_, _>>(),
+            alerts: alerts
+                .into_iter()
+                .map(|a| (a.fingerprint.clone(), a))
+                .collect(),
+            groups: groups
+                .into_iter()
+                .map(|g| (g.key.clone(), g))
+                .collect::<BTreeMap<_, _>>(),
         })
     }
 
-    pub(crate) fn pl_save_dispatch(&mut self, state: &DispatchState, outbox: &[OutboxItem]) -> Result<()> {
+    pub(crate) fn pl_save_dispatch(
+        &mut self,
+        state: &DispatchState,
+        outbox: &[OutboxItem],
+    ) -> Result<()> {
         let loc = self.location.clone();
         let e = err(&loc);
         let tx = self.conn.transaction().map_err(&e)?;
@@ -248,11 +315,17 @@ impl SqliteStore {
         }
         tx.execute("DELETE FROM alert_groups", []).map_err(&e)?;
         for g in state.groups.values() {
-            tx.execute("INSERT INTO alert_groups (group_key, doc) VALUES (?1, ?2)", params![g.key, to_json(&loc, g)?])
-                .map_err(&e)?;
+            tx.execute(
+                "INSERT INTO alert_groups (group_key, doc) VALUES (?1, ?2)",
+                params![g.key, to_json(&loc, g)?],
+            )
+            .map_err(&e)?;
         }
-        let mut next: i64 =
-            tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| r.get(0)).map_err(&e)?;
+        let mut next: i64 = tx
+            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| {
+                r.get(0)
+            })
+            .map_err(&e)?;
         for i in outbox {
             let n = tx
                 .execute(
@@ -278,7 +351,12 @@ impl SqliteStore {
     }
 
     pub(crate) fn pl_silences(&self) -> Result<Vec<Silence>> {
-        docs(&self.conn, &self.location, "SELECT doc FROM silences ORDER BY starts_at_ms, id", &[])
+        docs(
+            &self.conn,
+            &self.location,
+            "SELECT doc FROM silences ORDER BY starts_at_ms, id",
+            &[],
+        )
     }
 
     pub(crate) fn pl_put_silence(&mut self, s: &Silence) -> Result<()> {
@@ -362,7 +440,11 @@ impl SqliteStore {
         doc.map(|d| from_json(loc, &d)).transpose()
     }
 
-    pub(crate) fn pl_last_reports(&self, since: Timestamp, until: Timestamp) -> Result<Vec<(VesselId, Timestamp)>> {
+    pub(crate) fn pl_last_reports(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(VesselId, Timestamp)>> {
         let loc = &self.location;
         let e = err(loc);
         let mut stmt = self
@@ -381,7 +463,11 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(crate) fn pl_cycles_ending_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CycleKey>> {
+    pub(crate) fn pl_cycles_ending_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<CycleKey>> {
         let loc = &self.location;
         let e = err(loc);
         let mut stmt = self
@@ -410,17 +496,45 @@ impl SqliteStore {
     ) -> Result<()> {
         let loc = self.location.clone();
         let tx = self.conn.transaction().map_err(err(&loc))?;
-        save_buckets(&tx, &loc, "stats_hourly", hourly.iter().map(|h| (h.bucket.start, h.bucket.end, h.bucket.label.clone(), h)))?;
-        save_buckets(&tx, &loc, "stats_daily", daily.iter().map(|h| (h.bucket.start, h.bucket.end, h.bucket.label.clone(), h)))?;
-        save_buckets(&tx, &loc, "stats_monthly", monthly.iter().map(|h| (h.bucket.start, h.bucket.end, h.bucket.label.clone(), h)))?;
+        save_buckets(
+            &tx,
+            &loc,
+            "stats_hourly",
+            hourly
+                .iter()
+                .map(|h| (h.bucket.start, h.bucket.end, h.bucket.label.clone(), h)),
+        )?;
+        save_buckets(
+            &tx,
+            &loc,
+            "stats_daily",
+            daily
+                .iter()
+                .map(|h| (h.bucket.start, h.bucket.end, h.bucket.label.clone(), h)),
+        )?;
+        save_buckets(
+            &tx,
+            &loc,
+            "stats_monthly",
+            monthly
+                .iter()
+                .map(|h| (h.bucket.start, h.bucket.end, h.bucket.label.clone(), h)),
+        )?;
         tx.commit().map_err(err(&loc))
     }
 
-    pub(crate) fn pl_stats<T: serde::de::DeserializeOwned>(&self, table: &str, from: Timestamp, to: Timestamp) -> Result<Vec<T>> {
+    pub(crate) fn pl_stats<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<T>> {
         docs(
             &self.conn,
             &self.location,
-            &format!("SELECT doc FROM {table} WHERE start_ms >= ?1 AND start_ms < ?2 ORDER BY start_ms"),
+            &format!(
+                "SELECT doc FROM {table} WHERE start_ms >= ?1 AND start_ms < ?2 ORDER BY start_ms"
+            ),
             &[&ms(from), &ms(to)],
         )
     }

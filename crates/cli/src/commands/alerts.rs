@@ -46,8 +46,11 @@ pub fn run(args: AlertsArgs) -> anyhow::Result<ExitCode> {
         AlertsCommand::List { db, all, json } => {
             let store = db.open()?;
             let state = store.dispatch_state()?;
-            let alerts: Vec<_> =
-                state.alerts.into_values().filter(|a| all || a.status == AlertStatus::Firing).collect();
+            let alerts: Vec<_> = state
+                .alerts
+                .into_values()
+                .filter(|a| all || a.status == AlertStatus::Firing)
+                .collect();
             if json {
                 println!("{}", serde_json::to_string_pretty(&alerts)?);
                 return Ok(ExitCode::SUCCESS);
@@ -84,7 +87,10 @@ pub fn run(args: AlertsArgs) -> anyhow::Result<ExitCode> {
                 println!("{line}");
             }
             let d = outputs::deliver(store.as_mut(), &mut sinks, now)?;
-            println!("delivery: {} delivered, {} failed, {} waiting", d.delivered, d.failed, d.waiting);
+            println!(
+                "delivery: {} delivered, {} failed, {} waiting",
+                d.delivered, d.failed, d.waiting
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -161,7 +167,16 @@ fn silence_line(s: &Silence, now: DateTime<Utc>) -> String {
 
 pub fn run_silences(args: SilencesArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        SilencesCommand::Add { db, matchers, author, comment, ends, duration, starts, now } => {
+        SilencesCommand::Add {
+            db,
+            matchers,
+            author,
+            comment,
+            ends,
+            duration,
+            starts,
+            now,
+        } => {
             let now = now_or_clock(now);
             let starts = starts.unwrap_or(now);
             let ends = match (ends, duration) {
@@ -169,7 +184,10 @@ pub fn run_silences(args: SilencesArgs) -> anyhow::Result<ExitCode> {
                 (None, Some(d)) => starts + d,
                 (None, None) => anyhow::bail!("give --ends TIME or --duration LENGTH"),
             };
-            let matchers = matchers.iter().map(|m| Matcher::parse(m)).collect::<Result<Vec<_>, _>>()?;
+            let matchers = matchers
+                .iter()
+                .map(|m| Matcher::parse(m))
+                .collect::<Result<Vec<_>, _>>()?;
             let silence = Silence::new(matchers, starts, ends, &author, &comment)?;
             let mut store = db.open()?;
             store.put_silence(&silence)?;
@@ -239,8 +257,15 @@ pub fn run_outbox(args: OutboxArgs) -> anyhow::Result<ExitCode> {
                     Some(t) => format!("delivered {}", ts(t)),
                     None => format!("pending, next attempt {}", ts(r.next_attempt_at)),
                 };
-                let err = r.last_error.as_deref().map(|e| format!("  last error: {e}")).unwrap_or_default();
-                println!("{:>4}  {:<7} {}  attempts {}  {}{}", r.seq, r.sink, r.notification_id, r.attempts, state, err);
+                let err = r
+                    .last_error
+                    .as_deref()
+                    .map(|e| format!("  last error: {e}"))
+                    .unwrap_or_default();
+                println!(
+                    "{:>4}  {:<7} {}  attempts {}  {}{}",
+                    r.seq, r.sink, r.notification_id, r.attempts, state, err
+                );
             }
             println!("{} rows", rows.len());
             Ok(ExitCode::SUCCESS)
@@ -249,7 +274,10 @@ pub fn run_outbox(args: OutboxArgs) -> anyhow::Result<ExitCode> {
             let mut sinks = out.sinks()?;
             let mut store = db.open()?;
             let d = outputs::deliver(store.as_mut(), &mut sinks, now_or_clock(now))?;
-            println!("delivery: {} delivered, {} failed, {} waiting", d.delivered, d.failed, d.waiting);
+            println!(
+                "delivery: {} delivered, {} failed, {} waiting",
+                d.delivered, d.failed, d.waiting
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -103,15 +103,25 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let status = args
         .status
         .as_deref()
-        .map(|s| EventStatus::parse(&s.to_ascii_uppercase()).with_context(|| format!("--status {s}: unknown status")))
+        .map(|s| {
+            EventStatus::parse(&s.to_ascii_uppercase())
+                .with_context(|| format!("--status {s}: unknown status"))
+        })
         .transpose()?;
     let category = args
         .category
         .as_deref()
-        .map(|c| Category::parse(&c.to_ascii_uppercase()).with_context(|| format!("--category {c}: unknown category")))
+        .map(|c| {
+            Category::parse(&c.to_ascii_uppercase())
+                .with_context(|| format!("--category {c}: unknown category"))
+        })
         .transpose()?;
     let store = args.db.open()?;
-    let events = store.list_events(&EventFilter { status, category, ..EventFilter::default() })?;
+    let events = store.list_events(&EventFilter {
+        status,
+        category,
+        ..EventFilter::default()
+    })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&events)?);
         return Ok(ExitCode::SUCCESS);
@@ -143,7 +153,11 @@ pub fn event_line(e: &Event) -> String {
 
 fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let store = args.db.open()?;
-    let Some(e) = store.events_by_ids(std::slice::from_ref(&args.id))?.into_iter().next() else {
+    let Some(e) = store
+        .events_by_ids(std::slice::from_ref(&args.id))?
+        .into_iter()
+        .next()
+    else {
         anyhow::bail!("no event with id '{}'", args.id);
     };
     let enforcements = store.event_enforcements(&e.id)?;
@@ -164,10 +178,23 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     println!("history:");
     for h in &e.history {
         let from = h.from.map(|s| s.as_str()).unwrap_or("-");
-        println!("  {}  {} -> {}  by {}  {}", ts(h.at), from, h.to.as_str(), h.actor, h.note);
+        println!(
+            "  {}  {} -> {}  by {}  {}",
+            ts(h.at),
+            from,
+            h.to.as_str(),
+            h.actor,
+            h.note
+        );
     }
     for x in &enforcements {
-        println!("enforcement: {} by {} at {}  {}", x.action, x.actor, ts(x.at), x.note);
+        println!(
+            "enforcement: {} by {} at {}  {}",
+            x.action,
+            x.actor,
+            ts(x.at),
+            x.note
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

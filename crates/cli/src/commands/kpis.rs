@@ -24,7 +24,11 @@ pub struct KpisArgs {
 
 /// The KPI block the demo and `lookout kpis` print.
 pub fn kpi_lines(k: &Kpis) -> Vec<String> {
-    let mut out = vec![format!("KPIs at {} (today = {} local)", ts(k.at), k.today.label)];
+    let mut out = vec![format!(
+        "KPIs at {} (today = {} local)",
+        ts(k.at),
+        k.today.label
+    )];
     out.extend(k.values().iter().map(|(n, v)| format!("  {n:<22} {v}")));
     out
 }
@@ -89,7 +93,9 @@ pub fn run_stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
     let store = args.db.open()?;
     // Wide defaults: every stored bucket (years either side of any AIS data).
     let from = args.from.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-    let to = args.to.unwrap_or_else(|| DateTime::<Utc>::UNIX_EPOCH + Duration::days(365 * 200));
+    let to = args
+        .to
+        .unwrap_or_else(|| DateTime::<Utc>::UNIX_EPOCH + Duration::days(365 * 200));
     match args.period {
         Period::Hourly => {
             let rows = store.hourly_stats(from, to)?;
