@@ -49,6 +49,8 @@ enum Command {
     Rules(commands::rules::RulesArgs),
     /// The model registry: versions, drafts, promotion, rollback, audit, shadow runs.
     Models(commands::models::ModelsArgs),
+    /// Time-series anomaly detection on a metric CSV; `anomaly nab` runs the NAB benchmark.
+    Anomaly(commands::anomaly::AnomalyArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => commands::bench::run(a),
         Command::Rules(a) => commands::rules::run(a),
         Command::Models(a) => commands::models::run(a),
+        Command::Anomaly(a) => commands::anomaly::run(a),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod analyze;
+pub mod anomaly;
 pub mod bench;
 pub mod common;
 pub mod db;
