@@ -143,6 +143,8 @@ pub static ALGORITHMS: &[&dyn Detector] = &[
     &crate::algorithm_segments::SegmentsDetector,
     &crate::algorithm_transship::TransshipmentDetector,
     &crate::algorithm_transship::LoiteringDetector,
+    &crate::algorithm_pair_trawl::PairTrawlDetector,
+    &crate::algorithm_gear::GearDetector,
 ];
 
 /// The registered detector with this code.

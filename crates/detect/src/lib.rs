@@ -10,6 +10,8 @@
 //! * `transshipment` / `loitering`: carrier × fishing encounters through a five-stage
 //!   funnel and carriers loitering far from shore, on a resampled 10-minute grid with a
 //!   spatial grid index ([`transship`]).
+//! * `pair_trawl`: two fishing vessels towing in parallel ([`pair_trawl`]), same grid.
+//! * `gear`: fishing-gear transmitters, parent inference and violations G01-G06 ([`gear`]).
 //!
 //! [`algorithm`] is the registry the rule engine runs them through (one trait,
 //! one registration line per detector).
@@ -23,6 +25,8 @@ pub mod algorithm_dark;
 pub mod algorithm_gaps;
 pub mod algorithm_segments;
 pub mod algorithm_transship;
+pub mod algorithm_pair_trawl;
+pub mod algorithm_gear;
 mod csvtext;
 pub mod dark;
 pub mod error;
@@ -37,6 +41,8 @@ pub mod registry;
 pub mod sample;
 pub mod segment;
 pub mod transship;
+pub mod pair_trawl;
+pub mod gear;
 
 pub use algorithm::{
     algorithm, canonical_json, params_hash, CycleInput, DarkHistoryIndex, DetectError, Detector, EntityType, Upstream,

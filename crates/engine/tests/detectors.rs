@@ -53,6 +53,17 @@ fn holding(id: &str, ship_type: u16, lat: f64, lon: f64, sog: f64) -> Track {
     }
 }
 
+/// A fishing vessel steaming east at 3 kn for ten hours from `(lat, 127.0)` (pair trawl).
+fn towing(id: &str, lat: f64) -> Track {
+    let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time");
+    let mut t = holding(id, 30, lat, 127.0, 3.0);
+    let deg_per_min = (3.0 * 1852.0 / 60.0 / (6_371_008.8 * lat.to_radians().cos())).to_degrees();
+    for p in &mut t.positions {
+        p.lon = 127.0 + (p.timestamp - t0).num_minutes() as f64 * deg_per_min;
+    }
+    t
+}
+
 /// Two transmitters 60 nm apart sharing one id, reporting alternately (segments).
 fn shared_id(id: &str) -> Track {
     let mut shared = track(id, 0);
@@ -76,6 +87,14 @@ fn every_detector_is_deterministic_total_and_round_trips_its_params() {
         // A reefer and a fishing vessel meeting for ten hours 200 m apart, far offshore.
         holding("440000010", 77, 36.0, 126.0, 0.5),
         holding("440000011", 30, 36.0018, 126.0, 0.5),
+        // Two fishing vessels towing in parallel 400 m apart; a net buoy named for a vessel.
+        towing("440000020", 35.5),
+        towing("440000021", 35.5036),
+        {
+            let mut buoy = holding("981000001", 30, 35.4, 127.2, 0.1);
+            buoy.static_data.name = Some("SEAWIND 55%".into());
+            buoy
+        },
         shared_id("440000004"),
     ];
     let history = DarkHistoryIndex {

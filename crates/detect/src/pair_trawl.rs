@@ -1,0 +1,165 @@
+//! Pair trawling: two fishing vessels towing one net between them move in parallel —
+//! similar course and speed, a few hundred metres apart — for a long time.
+//!
+//! Same resampled grid and spatial index as the encounter search
+//! ([`crate::transship`]): on every tick, fishing vessels within the maximum distance
+//! are paired through the 3-D grid (never all pairs), then a tick counts when the two
+//! are at least the minimum distance apart, both at towing speed and on courses within
+//! the tolerance. A run of consecutive such ticks of at least the minimum duration is
+//! a pair-trawl episode, tiered by duration and raised inside a jurisdiction zone.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::algorithm::CycleInput;
+use crate::error::ParamsError;
+use crate::transship::{
+    angle_diff_deg, by_tick, close_pairs_by_pair, median, resample, runs, ship_type_of, type_in, zone_code, Close,
+    Sample,
+};
+
+/// Parameters of `pair_trawl`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairTrawlParams {
+    pub step_min: i64,
+    pub max_interpolation_gap_min: i64,
+    /// ITU types of fishing vessels.
+    pub fishing_types: Vec<u16>,
+    /// Distance between the two, metres (inclusive bounds).
+    pub min_distance_m: f64,
+    pub max_distance_m: f64,
+    /// Both speeds within these bounds, knots (inclusive).
+    pub min_speed_kn: f64,
+    pub max_speed_kn: f64,
+    /// Courses differ by at most this, degrees.
+    pub max_course_diff_deg: f64,
+    /// Minimum duration of a run, minutes.
+    pub min_duration_min: i64,
+    /// Duration tiers: points at the minimum, from `long_min` and from `very_long_min`.
+    pub points_base: i64,
+    pub long_min: i64,
+    pub points_long: i64,
+    pub very_long_min: i64,
+    pub points_very_long: i64,
+    /// Points added inside a territorial sea, contiguous zone, EEZ or special zone.
+    pub points_in_zone: i64,
+}
+
+impl Default for PairTrawlParams {
+    fn default() -> Self {
+        PairTrawlParams {
+            step_min: 10,
+            max_interpolation_gap_min: 60,
+            fishing_types: vec![30],
+            min_distance_m: 100.0,
+            max_distance_m: 1500.0,
+            min_speed_kn: 2.0,
+            max_speed_kn: 5.0,
+            max_course_diff_deg: 15.0,
+            min_duration_min: 60,
+            points_base: 40,
+            long_min: 120,
+            points_long: 15,
+            very_long_min: 240,
+            points_very_long: 30,
+            points_in_zone: 15,
+        }
+    }
+}
+
+impl PairTrawlParams {
+    pub fn validate(&self) -> Result<(), ParamsError> {
+        if self.step_min <= 0 {
+            return Err(ParamsError::at("step_min", "must be > 0"));
+        }
+        if self.max_interpolation_gap_min < self.step_min {
+            return Err(ParamsError::at("max_interpolation_gap_min", "must be >= step_min"));
+        }
+        if !(self.min_distance_m >= 0.0 && self.min_distance_m <= self.max_distance_m && self.max_distance_m > 0.0) {
+            return Err(ParamsError::at("max_distance_m", "expected 0 <= min_distance_m <= max_distance_m, > 0"));
+        }
+        if self.min_speed_kn > self.max_speed_kn {
+            return Err(ParamsError::at("max_speed_kn", "must be >= min_speed_kn"));
+        }
+        Ok(())
+    }
+
+    /// Whether one tick of a close pair looks like towing together.
+    pub fn towing(&self, c: &Close) -> bool {
+        let speed = |s: &Sample| s.sog >= self.min_speed_kn && s.sog <= self.max_speed_kn;
+        let course = match (c.sa.cog, c.sb.cog) {
+            (Some(a), Some(b)) => angle_diff_deg(a, b) <= self.max_course_diff_deg,
+            _ => false,
+        };
+        c.dist_m >= self.min_distance_m && speed(&c.sa) && speed(&c.sb) && course
+    }
+}
+
+/// One pair-trawl episode between tracks `a < b`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairRun {
+    pub a: usize,
+    pub b: usize,
+    pub ticks: Vec<Close>,
+    pub lat: f64,
+    pub lon: f64,
+    pub zone: Option<String>,
+}
+
+/// Counts per stage, like the transshipment funnel: fishing pairs, pairs within the
+/// maximum distance at some tick, pairs towing together at some tick, pairs with a run
+/// of the minimum duration.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairFunnel {
+    pub fishing_pairs: u64,
+    pub proximity: u64,
+    pub parallel: u64,
+    pub duration: u64,
+}
+
+/// Pair-trawl episodes ending after the window start.
+pub fn find_pair_trawls(input: &CycleInput<'_>, p: &PairTrawlParams, use_grid: bool) -> (PairFunnel, Vec<PairRun>) {
+    let step = p.step_min * 60;
+    let fishing: Vec<bool> =
+        input.tracks.iter().map(|t| type_in(ship_type_of(t, input.registry), &p.fishing_types)).collect();
+    let samples: Vec<Vec<Sample>> = input
+        .tracks
+        .iter()
+        .zip(&fishing)
+        .map(|(t, f)| if *f { resample(t, step, p.max_interpolation_gap_min * 60) } else { Vec::new() })
+        .collect();
+    let n = samples.iter().filter(|s| !s.is_empty()).count() as u64;
+    let mut funnel = PairFunnel { fishing_pairs: n * n.saturating_sub(1) / 2, ..Default::default() };
+    let table = by_tick(&samples, |i| fishing[i]);
+    let pairs = close_pairs_by_pair(&table, p.max_distance_m, |a, b| fishing[a] && fishing[b], use_grid);
+    let start_tick = input.window_start.timestamp().div_euclid(step);
+    let min_ticks = p.min_duration_min as f64 / p.step_min as f64;
+    let mut out = Vec::new();
+    let mut with_run = BTreeSet::new();
+    for (&(a, b), closes) in &pairs {
+        if closes.last().map_or(true, |c| c.sa.tick <= start_tick) {
+            continue;
+        }
+        funnel.proximity += 1;
+        if !closes.iter().any(|c| p.towing(c) && c.sa.tick > start_tick) {
+            continue;
+        }
+        funnel.parallel += 1;
+        for r in runs(closes, |c| c.sa.tick, |c| p.towing(c)) {
+            let run = &closes[r];
+            let (Some(first), Some(last)) = (run.first(), run.last()) else { continue };
+            if ((last.sa.tick - first.sa.tick) as f64) < min_ticks - 1e-9 || last.sa.tick <= start_tick {
+                continue;
+            }
+            with_run.insert((a, b));
+            let mut lats: Vec<f64> = run.iter().map(|c| (c.sa.lat + c.sb.lat) / 2.0).collect();
+            let mut lons: Vec<f64> = run.iter().map(|c| (c.sa.lon + c.sb.lon) / 2.0).collect();
+            let (lat, lon) = (median(&mut lats), median(&mut lons));
+            out.push(PairRun { a, b, ticks: run.to_vec(), lat, lon, zone: zone_code(input.zones, lat, lon) });
+        }
+    }
+    funnel.duration = with_run.len() as u64;
+    (funnel, out)
+}
