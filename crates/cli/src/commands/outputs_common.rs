@@ -136,12 +136,40 @@ pub fn print_demo_outputs(
     }
     let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(LogSink)];
     let delivery = lookout_engine::outputs::deliver(store, &mut sinks, at)?;
-    if let Some(k) = store.kpis()? {
+    let events = store.list_events(&lookout_store::EventFilter::default())?;
+    // The replay's last day is often quiet; show the KPIs as they stood just after the
+    // cycle that raised the most events (the earliest of equals), recomputed from the
+    // store without replacing the latest snapshot that `lookout kpis` shows.
+    let mut per_instant: BTreeMap<DateTime<Utc>, usize> = BTreeMap::new();
+    for e in &events {
+        *per_instant.entry(e.occurred_at).or_default() += 1;
+    }
+    let busiest = per_instant
+        .iter()
+        .fold(
+            None,
+            |best: Option<(DateTime<Utc>, usize)>, (t, n)| match best {
+                Some((_, m)) if m >= *n => best,
+                _ => Some((*t, *n)),
+            },
+        )
+        .map(|(t, _)| t);
+    if let Some(t) = busiest {
+        let tz = cfg.pipeline.tz()?;
+        let since = t - chrono::Duration::minutes(lookout_pipeline::kpi::TRACKING_WINDOW_MIN);
+        let alerts: Vec<_> = store.dispatch_state()?.alerts.into_values().collect();
+        let k = lookout_pipeline::kpi::compute(
+            t,
+            &tz,
+            &store.last_reports(since, t)?,
+            &events,
+            &alerts,
+        );
         for line in super::kpis::kpi_lines(&k) {
             println!("{line}");
         }
+        println!("  (just after the cycle that raised the most events; `lookout kpis` shows the latest snapshot)");
     }
-    let events = store.list_events(&lookout_store::EventFilter::default())?;
     println!(
         "events by category ({} in all, deduplicated across cycles):",
         events.len()
