@@ -134,6 +134,17 @@ pub trait Detector: Send + Sync {
     /// Runs over the cycle input; must be deterministic and must not panic on empty input.
     fn run(&self, input: &CycleInput<'_>, params: &Value, upstream: &Upstream<'_>)
         -> Result<Vec<Finding>, DetectError>;
+    /// [`Detector::run`] plus statistics of the run that findings cannot carry when there
+    /// are none (e.g. the transshipment funnel's stage counts); the engine keeps them with
+    /// the rule's cycle statistics. Default: no statistics (`null`).
+    fn run_with_stats(
+        &self,
+        input: &CycleInput<'_>,
+        params: &Value,
+        upstream: &Upstream<'_>,
+    ) -> Result<(Vec<Finding>, Value), DetectError> {
+        Ok((self.run(input, params, upstream)?, Value::Null))
+    }
 }
 
 /// Every registered detector, in a stable order. One line per detector.

@@ -119,7 +119,16 @@ impl Detector for PairTrawlDetector {
         parse(&merged)?;
         Ok(merged)
     }
-    fn run(&self, input: &CycleInput<'_>, params: &Value, _up: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
-        Ok(Self::detect(input, &parse(params)?).1)
+    fn run(&self, input: &CycleInput<'_>, params: &Value, up: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+        self.run_with_stats(input, params, up).map(|(f, _)| f)
+    }
+    fn run_with_stats(
+        &self,
+        input: &CycleInput<'_>,
+        params: &Value,
+        _up: &Upstream<'_>,
+    ) -> Result<(Vec<Finding>, Value), DetectError> {
+        let (funnel, findings) = Self::detect(input, &parse(params)?);
+        Ok((findings, json!({ "funnel": funnel })))
     }
 }

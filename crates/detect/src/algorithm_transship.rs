@@ -318,10 +318,21 @@ impl Detector for TransshipmentDetector {
         parse::<TransshipParams>(&merged)?.validate()?;
         Ok(merged)
     }
-    fn run(&self, input: &CycleInput<'_>, params: &Value, _up: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(&self, input: &CycleInput<'_>, params: &Value, up: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+        self.run_with_stats(input, params, up).map(|(f, _)| f)
+    }
+    /// The funnel goes to the cycle statistics too: with no encounter there is no
+    /// finding to carry it, and the console still draws the first stages.
+    fn run_with_stats(
+        &self,
+        input: &CycleInput<'_>,
+        params: &Value,
+        _up: &Upstream<'_>,
+    ) -> Result<(Vec<Finding>, Value), DetectError> {
         let p: TransshipParams = parse(params)?;
         p.validate()?;
-        Ok(Self::detect(input, &p).1)
+        let (funnel, findings) = Self::detect(input, &p);
+        Ok((findings, json!({ "funnel": funnel })))
     }
 }
 

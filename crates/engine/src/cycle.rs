@@ -69,6 +69,9 @@ pub struct RuleSummary {
     pub status: RuleStatus,
     pub entities_in: usize,
     pub findings_out: usize,
+    /// Detector statistics (e.g. the transshipment funnel), absent when none.
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub stats: serde_json::Value,
     /// Microseconds; kept out of the serialized report so that outputs are reproducible
     /// (it is in the stored cycle statistics).
     #[serde(skip)]
@@ -169,6 +172,7 @@ pub fn analyse_prepared(prepared: &Prepared, req: &CycleRequest<'_>) -> CycleRep
             status: o.status.clone(),
             entities_in: o.entities_in,
             findings_out: o.findings.len(),
+            stats: o.stats.clone(),
             duration_us: u64::try_from(o.duration.as_micros()).unwrap_or(u64::MAX),
         })
         .collect();

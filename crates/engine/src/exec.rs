@@ -55,6 +55,9 @@ pub struct RuleOutcome {
     pub status: RuleStatus,
     pub entities_in: usize,
     pub findings: Vec<Finding>,
+    /// Detector statistics of the run (`Detector::run_with_stats`), `null` when none.
+    #[serde(skip_serializing_if = "Value::is_null")]
+    pub stats: Value,
     /// Wall time of `run`; statistics only, never part of a finding.
     #[serde(skip)]
     pub duration: Duration,
@@ -123,6 +126,7 @@ pub fn execute_views(rules: &[ResolvedRule], plan: &Plan, input: &Views<'_, '_>)
                 status: RuleStatus::Skipped("not in the plan".into()),
                 entities_in: 0,
                 findings: Vec::new(),
+                stats: Value::Null,
                 duration: Duration::ZERO,
             },
         })
@@ -181,6 +185,7 @@ fn run_one(rule: &ResolvedRule, deps: &[Arc<RuleOutcome>], input: &CycleInput<'_
         status: RuleStatus::Ok,
         entities_in: 0,
         findings: Vec::new(),
+        stats: Value::Null,
         duration: Duration::ZERO,
     };
     if let Some(bad) = deps.iter().find(|d| d.status != RuleStatus::Ok) {
@@ -198,12 +203,13 @@ fn run_one(rule: &ResolvedRule, deps: &[Arc<RuleOutcome>], input: &CycleInput<'_
     let started = Instant::now();
     let result = catch_unwind(AssertUnwindSafe(|| {
         let n = rule.detector.entities_in(input, &upstream);
-        rule.detector.run(input, &rule.params, &upstream).map(|f| (n, f))
+        rule.detector.run_with_stats(input, &rule.params, &upstream).map(|(f, s)| (n, f, s))
     }));
     outcome.duration = started.elapsed();
     match result {
-        Ok(Ok((n, findings))) => {
+        Ok(Ok((n, findings, stats))) => {
             outcome.entities_in = n;
+            outcome.stats = stats;
             outcome.findings = findings
                 .into_iter()
                 .map(|mut f| {
