@@ -24,10 +24,17 @@ fn main() {
         eprintln!("usage: encounters-bench FILE [--copies N] [--shift-min M] [--distance-m D] [--dump samples.csv]");
         std::process::exit(2);
     };
-    let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let opt = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let copies: usize = opt("--copies").and_then(|v| v.parse().ok()).unwrap_or(1);
     let shift: i64 = opt("--shift-min").and_then(|v| v.parse().ok()).unwrap_or(7);
-    let dist: f64 = opt("--distance-m").and_then(|v| v.parse().ok()).unwrap_or(500.0);
+    let dist: f64 = opt("--distance-m")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500.0);
     let dump = opt("--dump");
 
     let t = Instant::now();
@@ -38,8 +45,10 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let mut validator =
-        Validator::new(ValidateOptions { check_mmsi: !reader.ids_are_opaque(), ..ValidateOptions::new(chrono::Utc::now()) });
+    let mut validator = Validator::new(ValidateOptions {
+        check_mmsi: !reader.ids_are_opaque(),
+        ..ValidateOptions::new(chrono::Utc::now())
+    });
     let mut builder = TrackBuilder::new();
     for (i, item) in reader.by_ref().enumerate() {
         if let Ok(rec) = item.and_then(|rec| validator.check(rec, i as u64 + 1)) {
@@ -72,9 +81,10 @@ fn main() {
     let n_samples: usize = samples.iter().map(Vec::len).sum();
     let max_per_tick = table.values().map(Vec::len).max().unwrap_or(0);
 
-    let count = |m: &std::collections::BTreeMap<(usize, usize), Vec<lookout_detect::transship::Close>>| {
-        (m.len(), m.values().map(Vec::len).sum::<usize>())
-    };
+    let count = |m: &std::collections::BTreeMap<
+        (usize, usize),
+        Vec<lookout_detect::transship::Close>,
+    >| { (m.len(), m.values().map(Vec::len).sum::<usize>()) };
     let t = Instant::now();
     let grid = close_pairs_by_pair(&table, dist, |_, _| true, true);
     let grid_s = t.elapsed().as_secs_f64();

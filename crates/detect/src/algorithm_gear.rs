@@ -24,18 +24,35 @@ use crate::transship::{haversine_m, item, merge_with_lists, round_to, zone_code}
 pub struct GearDetector;
 
 fn parse(params: &Value) -> Result<GearParams, ParamsError> {
-    let p: GearParams = serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
+    let p: GearParams = serde_json::from_value(params.clone())
+        .map_err(|e| ParamsError::at("(root)", e.to_string()))?;
     p.validate()?;
     Ok(p)
 }
 
 const NAMES: [(&str, &str, &str); 6] = [
     ("G01", "금지 수역 내 어구", "Gear in a prohibited zone"),
-    ("G02", "모선 불명 어구", "Gear without an attributable parent"),
-    ("G03", "허가 기간 외 어구", "Gear outside the permitted season"),
-    ("G04", "허가 수량 초과 어구", "More gear than the permit allows"),
+    (
+        "G02",
+        "모선 불명 어구",
+        "Gear without an attributable parent",
+    ),
+    (
+        "G03",
+        "허가 기간 외 어구",
+        "Gear outside the permitted season",
+    ),
+    (
+        "G04",
+        "허가 수량 초과 어구",
+        "More gear than the permit allows",
+    ),
     ("G05", "유기 어구", "Abandoned gear"),
-    ("G06", "외국 무허가 모선의 EEZ 내 어구", "Foreign unpermitted parent's gear in the EEZ"),
+    (
+        "G06",
+        "외국 무허가 모선의 EEZ 내 어구",
+        "Foreign unpermitted parent's gear in the EEZ",
+    ),
 ];
 
 fn severity_of(code_index: usize) -> Severity {
@@ -72,7 +89,15 @@ impl Ctx<'_> {
             score: Some(points.clamp(0, 100)),
             level: code.into(),
             severity: severity_of(code_index),
-            breakdown: vec![item(code, &en.to_lowercase().replace(' ', "_"), points, ko, en, detail.0, detail.1)],
+            breakdown: vec![item(
+                code,
+                &en.to_lowercase().replace(' ', "_"),
+                points,
+                ko,
+                en,
+                detail.0,
+                detail.1,
+            )],
             evidence,
             rule: None,
             model_version: None,
@@ -108,7 +133,9 @@ pub fn gear_findings(input: &CycleInput<'_>, p: &GearParams) -> Vec<Finding> {
     let mut per_parent: std::collections::BTreeMap<String, Vec<&GearInfo>> = Default::default();
     for g in &infos {
         let t = &input.tracks[g.gear];
-        let (Some(first), Some(last)) = (t.positions.first(), t.positions.last()) else { continue };
+        let (Some(first), Some(last)) = (t.positions.first(), t.positions.last()) else {
+            continue;
+        };
         if last.timestamp <= input.window_start {
             continue;
         }
@@ -118,8 +145,12 @@ pub fn gear_findings(input: &CycleInput<'_>, p: &GearParams) -> Vec<Finding> {
         let span = (first.timestamp, last.timestamp);
         let ev = gear_evidence(input, g);
         let (level, severity) = match g.status {
-            ParentStatus::DirectMatch | ParentStatus::AutoPromoted => (g.status.as_str(), Severity::Low),
-            ParentStatus::ReviewRequired | ParentStatus::Unresolved => (g.status.as_str(), Severity::Watch),
+            ParentStatus::DirectMatch | ParentStatus::AutoPromoted => {
+                (g.status.as_str(), Severity::Low)
+            }
+            ParentStatus::ReviewRequired | ParentStatus::Unresolved => {
+                (g.status.as_str(), Severity::Watch)
+            }
         };
         out.push(Finding {
             detector: "gear".into(),
@@ -138,14 +169,22 @@ pub fn gear_findings(input: &CycleInput<'_>, p: &GearParams) -> Vec<Finding> {
         // G01 / G06: the first report inside a listed zone (zone hook).
         let zoned = |codes: &[String]| {
             t.positions.iter().find_map(|pos| {
-                zone_code(input.zones, pos.lat, pos.lon).filter(|z| codes.contains(z)).map(|z| (z, pos))
+                zone_code(input.zones, pos.lat, pos.lon)
+                    .filter(|z| codes.contains(z))
+                    .map(|z| (z, pos))
             })
         };
         if let Some((z, pos)) = zoned(&p.prohibited_zones) {
             let mut e = ev.clone();
             e["zone"] = json!(z);
             e["position"] = json!({"lat": pos.lat, "lon": pos.lon});
-            out.push(ctx.violation(0, &t.vessel, span, (format!("{z} 수역 내 어구"), format!("gear inside {z}")), e));
+            out.push(ctx.violation(
+                0,
+                &t.vessel,
+                span,
+                (format!("{z} 수역 내 어구"), format!("gear inside {z}")),
+                e,
+            ));
         }
         let hours = (last.timestamp - first.timestamp).num_seconds() as f64 / 3600.0;
         if !g.status.attributed() && hours >= p.unattributed_hours {
@@ -153,26 +192,50 @@ pub fn gear_findings(input: &CycleInput<'_>, p: &GearParams) -> Vec<Finding> {
                 1,
                 &t.vessel,
                 span,
-                (format!("{hours:.1}시간 동안 모선 불명 ({})", g.status.as_str()), format!("no attributable parent for {hours:.1} h ({})", g.status.as_str())),
+                (
+                    format!("{hours:.1}시간 동안 모선 불명 ({})", g.status.as_str()),
+                    format!(
+                        "no attributable parent for {hours:.1} h ({})",
+                        g.status.as_str()
+                    ),
+                ),
                 ev.clone(),
             ));
         }
-        if let Some(pos) = t.positions.iter().find(|pos| p.closed_months.contains(&pos.timestamp.month())) {
+        if let Some(pos) = t
+            .positions
+            .iter()
+            .find(|pos| p.closed_months.contains(&pos.timestamp.month()))
+        {
             let m = pos.timestamp.month();
             let mut e = ev.clone();
             e["month"] = json!(m);
-            out.push(ctx.violation(2, &t.vessel, span, (format!("금어기 {m}월에 어구 신호"), format!("gear reporting in closed month {m}")), e));
+            out.push(ctx.violation(
+                2,
+                &t.vessel,
+                span,
+                (
+                    format!("금어기 {m}월에 어구 신호"),
+                    format!("gear reporting in closed month {m}"),
+                ),
+                e,
+            ));
         }
         if let Some((spread, span_h)) = stationarity(t) {
             if spread <= p.stationary_radius_m && span_h >= p.stationary_hours {
                 // The parent at the gear's last report: silent since, or far away.
                 let parent_state = g.parent_track.map(|pi| {
                     let pt = &input.tracks[pi];
-                    let before = pt.positions.iter().filter(|q| q.timestamp <= last.timestamp).last();
+                    let before = pt
+                        .positions
+                        .iter()
+                        .filter(|q| q.timestamp <= last.timestamp)
+                        .last();
                     match before {
                         None => ("silent", None, None),
                         Some(q) => {
-                            let silent_h = (last.timestamp - q.timestamp).num_seconds() as f64 / 3600.0;
+                            let silent_h =
+                                (last.timestamp - q.timestamp).num_seconds() as f64 / 3600.0;
                             let km = haversine_m(q.lat, q.lon, last.lat, last.lon) / 1000.0;
                             if silent_h >= p.parent_silent_hours {
                                 ("silent", Some(silent_h), Some(km))
@@ -192,13 +255,17 @@ pub fn gear_findings(input: &CycleInput<'_>, p: &GearParams) -> Vec<Finding> {
                 };
                 if let Some((why, silent_h, km)) = reason {
                     let mut e = ev.clone();
-                    e["stationary"] = json!({"spread_m": round_to(spread, 1), "hours": round_to(span_h, 2)});
+                    e["stationary"] =
+                        json!({"spread_m": round_to(spread, 1), "hours": round_to(span_h, 2)});
                     e["parent_state"] = json!({"state": why, "silent_h": silent_h.map(|x| round_to(x, 2)), "km": km.map(|x| round_to(x, 2))});
                     out.push(ctx.violation(
                         4,
                         &t.vessel,
                         span,
-                        (format!("{span_h:.1}시간 정지, 모선 상태 {why}"), format!("stationary for {span_h:.1} h, parent {why}")),
+                        (
+                            format!("{span_h:.1}시간 정지, 모선 상태 {why}"),
+                            format!("stationary for {span_h:.1} h, parent {why}"),
+                        ),
                         e,
                     ));
                 }
@@ -207,7 +274,9 @@ pub fn gear_findings(input: &CycleInput<'_>, p: &GearParams) -> Vec<Finding> {
         if let (Some(reg), Some(parent)) = (input.registry, g.parent.as_deref()) {
             let entry = reg.entries.get(parent);
             let permitted = entry.is_some_and(|e| e.permitted);
-            let foreign = entry.and_then(|e| e.flag.as_deref()).map_or(true, |f| !f.eq_ignore_ascii_case(&p.home_flag));
+            let foreign = entry
+                .and_then(|e| e.flag.as_deref())
+                .map_or(true, |f| !f.eq_ignore_ascii_case(&p.home_flag));
             if !permitted && foreign {
                 if let Some((z, pos)) = zoned(&p.eez_zones) {
                     let mut e = ev.clone();
@@ -217,7 +286,10 @@ pub fn gear_findings(input: &CycleInput<'_>, p: &GearParams) -> Vec<Finding> {
                         5,
                         &t.vessel,
                         span,
-                        (format!("외국 무허가 모선 {parent}의 어구가 {z} 내"), format!("gear of foreign unpermitted parent {parent} inside {z}")),
+                        (
+                            format!("외국 무허가 모선 {parent}의 어구가 {z} 내"),
+                            format!("gear of foreign unpermitted parent {parent} inside {z}"),
+                        ),
                         e,
                     ));
                 }
@@ -228,17 +300,35 @@ pub fn gear_findings(input: &CycleInput<'_>, p: &GearParams) -> Vec<Finding> {
         if gears.len() as i64 <= p.max_gear_per_parent {
             continue;
         }
-        let ids: Vec<&str> = gears.iter().map(|g| input.tracks[g.gear].vessel.as_str()).collect();
-        let start = gears.iter().filter_map(|g| input.tracks[g.gear].positions.first()).map(|q| q.timestamp).min();
-        let end = gears.iter().filter_map(|g| input.tracks[g.gear].positions.last()).map(|q| q.timestamp).max();
-        let (Some(start), Some(end)) = (start, end) else { continue };
+        let ids: Vec<&str> = gears
+            .iter()
+            .map(|g| input.tracks[g.gear].vessel.as_str())
+            .collect();
+        let start = gears
+            .iter()
+            .filter_map(|g| input.tracks[g.gear].positions.first())
+            .map(|q| q.timestamp)
+            .min();
+        let end = gears
+            .iter()
+            .filter_map(|g| input.tracks[g.gear].positions.last())
+            .map(|q| q.timestamp)
+            .max();
+        let (Some(start), Some(end)) = (start, end) else {
+            continue;
+        };
         let n = gears.len();
-        let pos = gears.first().and_then(|g| input.tracks[g.gear].positions.last());
+        let pos = gears
+            .first()
+            .and_then(|g| input.tracks[g.gear].positions.last());
         out.push(ctx.violation(
             3,
             &lookout_model::VesselId::new(parent.clone()),
             (start, end),
-            (format!("어구 {n}개 (허가 {}개)", p.max_gear_per_parent), format!("{n} gear (permit allows {})", p.max_gear_per_parent)),
+            (
+                format!("어구 {n}개 (허가 {}개)", p.max_gear_per_parent),
+                format!("{n} gear (permit allows {})", p.max_gear_per_parent),
+            ),
             json!({"parent": parent, "gear": ids, "gear_count": n, "allowed": p.max_gear_per_parent,
                    "position": pos.map(|q| json!({"lat": q.lat, "lon": q.lon}))}),
         ));
@@ -251,7 +341,10 @@ impl Detector for GearDetector {
         "gear"
     }
     fn name(&self) -> Text {
-        Text { ko: "어구 신호와 모선 추론", en: "Fishing gear and parent inference" }
+        Text {
+            ko: "어구 신호와 모선 추론",
+            en: "Fishing gear and parent inference",
+        }
     }
     fn description(&self) -> Text {
         Text {
@@ -270,7 +363,12 @@ impl Detector for GearDetector {
         parse(&merged)?;
         Ok(merged)
     }
-    fn run(&self, input: &CycleInput<'_>, params: &Value, _up: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        params: &Value,
+        _up: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
         Ok(gear_findings(input, &parse(params)?))
     }
 }

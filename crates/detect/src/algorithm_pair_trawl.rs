@@ -6,22 +6,31 @@ use serde_json::{json, Value};
 use crate::algorithm::{CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::error::ParamsError;
 use crate::pair_trawl::{find_pair_trawls, PairFunnel, PairRun, PairTrawlParams};
-use crate::transship::{angle_diff_deg, item, level_of, median, merge_with_lists, round_to, tick_time};
+use crate::transship::{
+    angle_diff_deg, item, level_of, median, merge_with_lists, round_to, tick_time,
+};
 
 /// Pair trawling; params are the [`PairTrawlParams`].
 pub struct PairTrawlDetector;
 
 fn parse(params: &Value) -> Result<PairTrawlParams, ParamsError> {
-    let p: PairTrawlParams =
-        serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
+    let p: PairTrawlParams = serde_json::from_value(params.clone())
+        .map_err(|e| ParamsError::at("(root)", e.to_string()))?;
     p.validate()?;
     Ok(p)
 }
 
 /// Two findings per episode, one per vessel, each naming the other as partner.
-pub fn pair_findings(input: &CycleInput<'_>, p: &PairTrawlParams, r: &PairRun, funnel: &PairFunnel) -> Vec<Finding> {
+pub fn pair_findings(
+    input: &CycleInput<'_>,
+    p: &PairTrawlParams,
+    r: &PairRun,
+    funnel: &PairFunnel,
+) -> Vec<Finding> {
     let step = p.step_min * 60;
-    let (Some(first), Some(last)) = (r.ticks.first(), r.ticks.last()) else { return Vec::new() };
+    let (Some(first), Some(last)) = (r.ticks.first(), r.ticks.last()) else {
+        return Vec::new();
+    };
     let minutes = (last.sa.tick - first.sa.tick) * p.step_min;
     let mut breakdown = vec![item(
         "PT1",
@@ -39,17 +48,42 @@ pub fn pair_findings(input: &CycleInput<'_>, p: &PairTrawlParams, r: &PairRun, f
         ),
     )];
     if minutes >= p.very_long_min {
-        breakdown.push(item("PT2", "very_long_pair_trawl", p.points_very_long, "매우 긴 쌍끌이", "Very long pair trawling",
-            format!("{}분 이상 ({minutes}분)", p.very_long_min), format!("at least {} min ({minutes} min)", p.very_long_min)));
+        breakdown.push(item(
+            "PT2",
+            "very_long_pair_trawl",
+            p.points_very_long,
+            "매우 긴 쌍끌이",
+            "Very long pair trawling",
+            format!("{}분 이상 ({minutes}분)", p.very_long_min),
+            format!("at least {} min ({minutes} min)", p.very_long_min),
+        ));
     } else if minutes >= p.long_min {
-        breakdown.push(item("PT2", "long_pair_trawl", p.points_long, "긴 쌍끌이", "Long pair trawling",
-            format!("{}분 이상 ({minutes}분)", p.long_min), format!("at least {} min ({minutes} min)", p.long_min)));
+        breakdown.push(item(
+            "PT2",
+            "long_pair_trawl",
+            p.points_long,
+            "긴 쌍끌이",
+            "Long pair trawling",
+            format!("{}분 이상 ({minutes}분)", p.long_min),
+            format!("at least {} min ({minutes} min)", p.long_min),
+        ));
     }
     if let Some(z) = r.zone.as_deref().filter(|z| *z != "PORT") {
-        breakdown.push(item("ZONE", "in_zone", p.points_in_zone, "관할 수역 내", "Inside a jurisdiction zone",
-            format!("{z} 수역에서 쌍끌이"), format!("pair trawling inside {z}")));
+        breakdown.push(item(
+            "ZONE",
+            "in_zone",
+            p.points_in_zone,
+            "관할 수역 내",
+            "Inside a jurisdiction zone",
+            format!("{z} 수역에서 쌍끌이"),
+            format!("pair trawling inside {z}"),
+        ));
     }
-    let score = breakdown.iter().map(|b| b.points).sum::<i64>().clamp(0, 100);
+    let score = breakdown
+        .iter()
+        .map(|b| b.points)
+        .sum::<i64>()
+        .clamp(0, 100);
     let (level, severity) = level_of(score);
     let mut dists: Vec<f64> = r.ticks.iter().map(|c| c.dist_m).collect();
     let med_d = median(&mut dists);
@@ -90,7 +124,10 @@ impl PairTrawlDetector {
     /// Funnel and findings in canonical order (pair by track order, then start).
     pub fn detect(input: &CycleInput<'_>, p: &PairTrawlParams) -> (PairFunnel, Vec<Finding>) {
         let (funnel, found) = find_pair_trawls(input, p, true);
-        let findings = found.iter().flat_map(|r| pair_findings(input, p, r, &funnel)).collect();
+        let findings = found
+            .iter()
+            .flat_map(|r| pair_findings(input, p, r, &funnel))
+            .collect();
         (funnel, findings)
     }
 }
@@ -100,7 +137,10 @@ impl Detector for PairTrawlDetector {
         "pair_trawl"
     }
     fn name(&self) -> Text {
-        Text { ko: "쌍끌이 조업", en: "Pair trawling" }
+        Text {
+            ko: "쌍끌이 조업",
+            en: "Pair trawling",
+        }
     }
     fn description(&self) -> Text {
         Text {
@@ -119,7 +159,12 @@ impl Detector for PairTrawlDetector {
         parse(&merged)?;
         Ok(merged)
     }
-    fn run(&self, input: &CycleInput<'_>, params: &Value, up: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        params: &Value,
+        up: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
         self.run_with_stats(input, params, up).map(|(f, _)| f)
     }
     fn run_with_stats(

@@ -17,8 +17,9 @@ use serde_json::{json, Value};
 use crate::algorithm::{CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::error::ParamsError;
 use crate::transship::{
-    by_tick, close_pairs_by_pair, item, level_of, median, merge_with_lists, nearest_place, resample, round_to, runs,
-    ship_type_of, tick_time, type_in, zone_code, Close, Funnel, Place, Sample, M_PER_NM,
+    by_tick, close_pairs_by_pair, item, level_of, median, merge_with_lists, nearest_place,
+    resample, round_to, runs, ship_type_of, tick_time, type_in, zone_code, Close, Funnel, Place,
+    Sample, M_PER_NM,
 };
 
 /// Score weights of an encounter.
@@ -75,7 +76,13 @@ impl Default for TransshipParams {
             min_duration_min: 120,
             min_port_distance_km: 10.0,
             ports: Vec::new(),
-            weights: EncounterWeights { encounter: 50, long: 10, very_long: 20, in_zone: 15, unpermitted_fishing: 10 },
+            weights: EncounterWeights {
+                encounter: 50,
+                long: 10,
+                very_long: 20,
+                in_zone: 15,
+                unpermitted_fishing: 10,
+            },
         }
     }
 }
@@ -86,7 +93,10 @@ impl TransshipParams {
             return Err(ParamsError::at("step_min", "must be > 0"));
         }
         if self.max_interpolation_gap_min < self.step_min {
-            return Err(ParamsError::at("max_interpolation_gap_min", "must be >= step_min"));
+            return Err(ParamsError::at(
+                "max_interpolation_gap_min",
+                "must be >= step_min",
+            ));
         }
         if !(self.max_distance_m > 0.0) {
             return Err(ParamsError::at("max_distance_m", "must be > 0"));
@@ -129,19 +139,45 @@ pub fn find_encounters(
     use_grid: bool,
 ) -> (Funnel, Vec<Encounter>) {
     let step = p.step_min * 60;
-    let types: Vec<_> = input.tracks.iter().map(|t| ship_type_of(t, input.registry)).collect();
-    let carrier: Vec<bool> = types.iter().map(|t| type_in(*t, &p.carrier_types)).collect();
-    let fishing: Vec<bool> = types.iter().map(|t| type_in(*t, &p.fishing_types)).collect();
+    let types: Vec<_> = input
+        .tracks
+        .iter()
+        .map(|t| ship_type_of(t, input.registry))
+        .collect();
+    let carrier: Vec<bool> = types
+        .iter()
+        .map(|t| type_in(*t, &p.carrier_types))
+        .collect();
+    let fishing: Vec<bool> = types
+        .iter()
+        .map(|t| type_in(*t, &p.fishing_types))
+        .collect();
     let samples: Vec<Vec<Sample>> = input
         .tracks
         .iter()
         .enumerate()
-        .map(|(i, t)| if carrier[i] || fishing[i] { resample(t, step, p.max_interpolation_gap_min * 60) } else { Vec::new() })
+        .map(|(i, t)| {
+            if carrier[i] || fishing[i] {
+                resample(t, step, p.max_interpolation_gap_min * 60)
+            } else {
+                Vec::new()
+            }
+        })
         .collect();
     let mut funnel = Funnel::default();
     // Stage 1 is counted, never enumerated: carriers × fishing vessels that have samples.
-    let with_samples = |flag: &Vec<bool>| flag.iter().zip(&samples).filter(|(f, s)| **f && !s.is_empty()).count() as u64;
-    let both = carrier.iter().zip(&fishing).zip(&samples).filter(|((c, f), s)| **c && **f && !s.is_empty()).count() as u64;
+    let with_samples = |flag: &Vec<bool>| {
+        flag.iter()
+            .zip(&samples)
+            .filter(|(f, s)| **f && !s.is_empty())
+            .count() as u64
+    };
+    let both = carrier
+        .iter()
+        .zip(&fishing)
+        .zip(&samples)
+        .filter(|((c, f), s)| **c && **f && !s.is_empty())
+        .count() as u64;
     funnel.type_pairs = with_samples(&carrier) * with_samples(&fishing) - both;
     let table = by_tick(&samples, |i| carrier[i] || fishing[i]);
     let allow = |a: usize, b: usize| (carrier[a] && fishing[b]) || (fishing[a] && carrier[b]);
@@ -162,8 +198,12 @@ pub fn find_encounters(
         funnel.slow += 1;
         for r in runs(closes, |c| c.sa.tick, slow) {
             let run = &closes[r];
-            let (Some(first), Some(last)) = (run.first(), run.last()) else { continue };
-            if ((last.sa.tick - first.sa.tick) as f64) < min_ticks - 1e-9 || last.sa.tick <= start_tick {
+            let (Some(first), Some(last)) = (run.first(), run.last()) else {
+                continue;
+            };
+            if ((last.sa.tick - first.sa.tick) as f64) < min_ticks - 1e-9
+                || last.sa.tick <= start_tick
+            {
                 continue;
             }
             funnel.encounters_duration += 1;
@@ -173,13 +213,19 @@ pub fn find_encounters(
             let (lat, lon) = (median(&mut lats), median(&mut lons));
             let nearest = nearest_place(&p.ports, lat, lon).map(|(pl, d)| (pl.name.clone(), d));
             let zone = zone_code(input.zones, lat, lon);
-            let far = nearest.as_ref().map_or(true, |(_, d)| *d >= p.min_port_distance_km * 1000.0)
+            let far = nearest
+                .as_ref()
+                .map_or(true, |(_, d)| *d >= p.min_port_distance_km * 1000.0)
                 && zone.as_deref() != Some("PORT");
             if far {
                 funnel.encounters_location += 1;
                 s5.insert((a, b));
             }
-            let (c, f) = if carrier[a] && fishing[b] { (a, b) } else { (b, a) };
+            let (c, f) = if carrier[a] && fishing[b] {
+                (a, b)
+            } else {
+                (b, a)
+            };
             encounters.push(Encounter {
                 carrier: c,
                 fishing: f,
@@ -202,9 +248,16 @@ fn sample_json(s: &Sample) -> Value {
 }
 
 /// The two findings (one per vessel, each naming the other as partner) of an encounter.
-fn encounter_findings(input: &CycleInput<'_>, p: &TransshipParams, e: &Encounter, funnel: &Funnel) -> Vec<Finding> {
+fn encounter_findings(
+    input: &CycleInput<'_>,
+    p: &TransshipParams,
+    e: &Encounter,
+    funnel: &Funnel,
+) -> Vec<Finding> {
     let step = p.step_min * 60;
-    let (Some(first), Some(last)) = (e.ticks.first(), e.ticks.last()) else { return Vec::new() };
+    let (Some(first), Some(last)) = (e.ticks.first(), e.ticks.last()) else {
+        return Vec::new();
+    };
     let minutes = (last.sa.tick - first.sa.tick) * p.step_min;
     let w = &p.weights;
     let mut breakdown = vec![item(
@@ -217,35 +270,80 @@ fn encounter_findings(input: &CycleInput<'_>, p: &TransshipParams, e: &Encounter
         format!("carrier and fishing vessel within {:.0} m for {minutes} min, both under {} kn, at least {} km from port", p.max_distance_m, p.max_speed_kn, p.min_port_distance_km),
     )];
     if minutes >= 4 * p.min_duration_min {
-        breakdown.push(item("T4", "very_long_encounter", w.very_long, "매우 긴 조우", "Very long encounter",
-            format!("최소 시간의 4배 이상 ({minutes}분)"), format!("at least 4x the minimum duration ({minutes} min)")));
+        breakdown.push(item(
+            "T4",
+            "very_long_encounter",
+            w.very_long,
+            "매우 긴 조우",
+            "Very long encounter",
+            format!("최소 시간의 4배 이상 ({minutes}분)"),
+            format!("at least 4x the minimum duration ({minutes} min)"),
+        ));
     } else if minutes >= 2 * p.min_duration_min {
-        breakdown.push(item("T4", "long_encounter", w.long, "긴 조우", "Long encounter",
-            format!("최소 시간의 2배 이상 ({minutes}분)"), format!("at least 2x the minimum duration ({minutes} min)")));
+        breakdown.push(item(
+            "T4",
+            "long_encounter",
+            w.long,
+            "긴 조우",
+            "Long encounter",
+            format!("최소 시간의 2배 이상 ({minutes}분)"),
+            format!("at least 2x the minimum duration ({minutes} min)"),
+        ));
     }
     if let Some(z) = e.zone.as_deref().filter(|z| *z != "PORT") {
-        breakdown.push(item("ZONE", "in_zone", w.in_zone, "관할 수역 내", "Inside a jurisdiction zone",
-            format!("{z} 수역에서 조우"), format!("encounter inside {z}")));
+        breakdown.push(item(
+            "ZONE",
+            "in_zone",
+            w.in_zone,
+            "관할 수역 내",
+            "Inside a jurisdiction zone",
+            format!("{z} 수역에서 조우"),
+            format!("encounter inside {z}"),
+        ));
     }
     let fishing_id = input.tracks[e.fishing].vessel.as_str();
     if let Some(reg) = input.registry {
         if !reg.is_permitted(fishing_id) {
-            breakdown.push(item("P7", "unpermitted_fishing", w.unpermitted_fishing, "무허가 어선", "Unpermitted fishing vessel",
-                "허가 목록에 없는 어선".into(), "the fishing vessel is not on the permit registry".into()));
+            breakdown.push(item(
+                "P7",
+                "unpermitted_fishing",
+                w.unpermitted_fishing,
+                "무허가 어선",
+                "Unpermitted fishing vessel",
+                "허가 목록에 없는 어선".into(),
+                "the fishing vessel is not on the permit registry".into(),
+            ));
         }
     }
-    let score = breakdown.iter().map(|b| b.points).sum::<i64>().clamp(0, 100);
+    let score = breakdown
+        .iter()
+        .map(|b| b.points)
+        .sum::<i64>()
+        .clamp(0, 100);
     let (level, severity) = level_of(score);
     let mut dists: Vec<f64> = e.ticks.iter().map(|c| c.dist_m).collect();
     let min_d = dists.iter().copied().fold(f64::INFINITY, f64::min);
     let med_d = median(&mut dists);
-    let max_sog = e.ticks.iter().map(|c| c.sa.sog.max(c.sb.sog)).fold(0.0, f64::max);
+    let max_sog = e
+        .ticks
+        .iter()
+        .map(|c| c.sa.sog.max(c.sb.sog))
+        .fold(0.0, f64::max);
     let mut out = Vec::new();
-    for (me, other, role) in [(e.carrier, e.fishing, "carrier"), (e.fishing, e.carrier, "fishing")] {
+    for (me, other, role) in [
+        (e.carrier, e.fishing, "carrier"),
+        (e.fishing, e.carrier, "fishing"),
+    ] {
         let (mine, theirs): (Vec<&Sample>, Vec<&Sample>) = e
             .ticks
             .iter()
-            .map(|c| if c.a == me { (&c.sa, &c.sb) } else { (&c.sb, &c.sa) })
+            .map(|c| {
+                if c.a == me {
+                    (&c.sa, &c.sb)
+                } else {
+                    (&c.sb, &c.sa)
+                }
+            })
             .unzip();
         out.push(Finding {
             detector: "transshipment".into(),
@@ -288,8 +386,11 @@ impl TransshipmentDetector {
     /// order: by pair (track order), then start.
     pub fn detect(input: &CycleInput<'_>, p: &TransshipParams) -> (Funnel, Vec<Finding>) {
         let (funnel, encounters) = find_encounters(input, p, true);
-        let findings =
-            encounters.iter().filter(|e| e.far_from_port).flat_map(|e| encounter_findings(input, p, e, &funnel)).collect();
+        let findings = encounters
+            .iter()
+            .filter(|e| e.far_from_port)
+            .flat_map(|e| encounter_findings(input, p, e, &funnel))
+            .collect();
         (funnel, findings)
     }
 }
@@ -299,7 +400,10 @@ impl Detector for TransshipmentDetector {
         "transshipment"
     }
     fn name(&self) -> Text {
-        Text { ko: "환적 의심", en: "Transshipment" }
+        Text {
+            ko: "환적 의심",
+            en: "Transshipment",
+        }
     }
     fn description(&self) -> Text {
         Text {
@@ -318,7 +422,12 @@ impl Detector for TransshipmentDetector {
         parse::<TransshipParams>(&merged)?.validate()?;
         Ok(merged)
     }
-    fn run(&self, input: &CycleInput<'_>, params: &Value, up: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        params: &Value,
+        up: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
         self.run_with_stats(input, params, up).map(|(f, _)| f)
     }
     /// The funnel goes to the cycle statistics too: with no encounter there is no
@@ -381,7 +490,10 @@ impl LoiteringParams {
             return Err(ParamsError::at("step_min", "must be > 0"));
         }
         if self.max_interpolation_gap_min < self.step_min {
-            return Err(ParamsError::at("max_interpolation_gap_min", "must be >= step_min"));
+            return Err(ParamsError::at(
+                "max_interpolation_gap_min",
+                "must be >= step_min",
+            ));
         }
         Ok(())
     }
@@ -398,7 +510,9 @@ pub fn loitering_of(track: &Track, input: &CycleInput<'_>, p: &LoiteringParams) 
     let mut out = Vec::new();
     for r in runs(&samples, |s| s.tick, |s| s.sog < p.max_speed_kn) {
         let run = &samples[r];
-        let (Some(first), Some(last)) = (run.first(), run.last()) else { continue };
+        let (Some(first), Some(last)) = (run.first(), run.last()) else {
+            continue;
+        };
         let minutes = (last.tick - first.tick) * p.step_min;
         if minutes < p.min_duration_min || last.tick <= start_tick {
             continue;
@@ -408,21 +522,53 @@ pub fn loitering_of(track: &Track, input: &CycleInput<'_>, p: &LoiteringParams) 
         let (lat, lon) = (median(&mut lats), median(&mut lons));
         let nearest = nearest_place(&p.shore, lat, lon);
         let zone = zone_code(input.zones, lat, lon);
-        if nearest.is_some_and(|(_, d)| d < p.min_shore_distance_nm * M_PER_NM) || zone.as_deref() == Some("PORT") {
+        if nearest.is_some_and(|(_, d)| d < p.min_shore_distance_nm * M_PER_NM)
+            || zone.as_deref() == Some("PORT")
+        {
             continue;
         }
-        let mut breakdown = vec![item("L1", "loitering", p.points_loitering, "운반선 배회", "Carrier loitering",
-            format!("{minutes}분간 {}노트 미만, 해안에서 {}해리 이상", p.max_speed_kn, p.min_shore_distance_nm),
-            format!("under {} kn for {minutes} min, at least {} nm from shore", p.max_speed_kn, p.min_shore_distance_nm))];
+        let mut breakdown = vec![item(
+            "L1",
+            "loitering",
+            p.points_loitering,
+            "운반선 배회",
+            "Carrier loitering",
+            format!(
+                "{minutes}분간 {}노트 미만, 해안에서 {}해리 이상",
+                p.max_speed_kn, p.min_shore_distance_nm
+            ),
+            format!(
+                "under {} kn for {minutes} min, at least {} nm from shore",
+                p.max_speed_kn, p.min_shore_distance_nm
+            ),
+        )];
         if minutes >= 2 * p.min_duration_min {
-            breakdown.push(item("L2", "long_loitering", p.points_long, "장시간 배회", "Long loitering",
-                format!("최소 시간의 2배 이상 ({minutes}분)"), format!("at least 2x the minimum duration ({minutes} min)")));
+            breakdown.push(item(
+                "L2",
+                "long_loitering",
+                p.points_long,
+                "장시간 배회",
+                "Long loitering",
+                format!("최소 시간의 2배 이상 ({minutes}분)"),
+                format!("at least 2x the minimum duration ({minutes} min)"),
+            ));
         }
         if let Some(z) = zone.as_deref() {
-            breakdown.push(item("ZONE", "in_zone", p.points_in_zone, "관할 수역 내", "Inside a jurisdiction zone",
-                format!("{z} 수역에서 배회"), format!("loitering inside {z}")));
+            breakdown.push(item(
+                "ZONE",
+                "in_zone",
+                p.points_in_zone,
+                "관할 수역 내",
+                "Inside a jurisdiction zone",
+                format!("{z} 수역에서 배회"),
+                format!("loitering inside {z}"),
+            ));
         }
-        let score = breakdown.iter().map(|b| b.points).sum::<i64>().clamp(0, 100);
+        let score = breakdown
+            .iter()
+            .map(|b| b.points)
+            .sum::<i64>()
+            .clamp(0, 100);
         let (level, severity) = level_of(score);
         let max_sog = run.iter().map(|s| s.sog).fold(0.0, f64::max);
         out.push(Finding {
@@ -458,7 +604,10 @@ impl Detector for LoiteringDetector {
         "loitering"
     }
     fn name(&self) -> Text {
-        Text { ko: "운반선 배회", en: "Carrier loitering" }
+        Text {
+            ko: "운반선 배회",
+            en: "Carrier loitering",
+        }
     }
     fn description(&self) -> Text {
         Text {
@@ -477,9 +626,18 @@ impl Detector for LoiteringDetector {
         parse::<LoiteringParams>(&merged)?.validate()?;
         Ok(merged)
     }
-    fn run(&self, input: &CycleInput<'_>, params: &Value, _up: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        params: &Value,
+        _up: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
         let p: LoiteringParams = parse(params)?;
         p.validate()?;
-        Ok(input.tracks.iter().flat_map(|t| loitering_of(t, input, &p)).collect())
+        Ok(input
+            .tracks
+            .iter()
+            .flat_map(|t| loitering_of(t, input, &p))
+            .collect())
     }
 }

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::algorithm::CycleInput;
 use crate::error::ParamsError;
 use crate::transship::{
-    angle_diff_deg, by_tick, close_pairs_by_pair, median, resample, runs, ship_type_of, type_in, zone_code, Close,
-    Sample,
+    angle_diff_deg, by_tick, close_pairs_by_pair, median, resample, runs, ship_type_of, type_in,
+    zone_code, Close, Sample,
 };
 
 /// Parameters of `pair_trawl`.
@@ -75,10 +75,19 @@ impl PairTrawlParams {
             return Err(ParamsError::at("step_min", "must be > 0"));
         }
         if self.max_interpolation_gap_min < self.step_min {
-            return Err(ParamsError::at("max_interpolation_gap_min", "must be >= step_min"));
+            return Err(ParamsError::at(
+                "max_interpolation_gap_min",
+                "must be >= step_min",
+            ));
         }
-        if !(self.min_distance_m >= 0.0 && self.min_distance_m <= self.max_distance_m && self.max_distance_m > 0.0) {
-            return Err(ParamsError::at("max_distance_m", "expected 0 <= min_distance_m <= max_distance_m, > 0"));
+        if !(self.min_distance_m >= 0.0
+            && self.min_distance_m <= self.max_distance_m
+            && self.max_distance_m > 0.0)
+        {
+            return Err(ParamsError::at(
+                "max_distance_m",
+                "expected 0 <= min_distance_m <= max_distance_m, > 0",
+            ));
         }
         if self.min_speed_kn > self.max_speed_kn {
             return Err(ParamsError::at("max_speed_kn", "must be >= min_speed_kn"));
@@ -120,20 +129,41 @@ pub struct PairFunnel {
 }
 
 /// Pair-trawl episodes ending after the window start.
-pub fn find_pair_trawls(input: &CycleInput<'_>, p: &PairTrawlParams, use_grid: bool) -> (PairFunnel, Vec<PairRun>) {
+pub fn find_pair_trawls(
+    input: &CycleInput<'_>,
+    p: &PairTrawlParams,
+    use_grid: bool,
+) -> (PairFunnel, Vec<PairRun>) {
     let step = p.step_min * 60;
-    let fishing: Vec<bool> =
-        input.tracks.iter().map(|t| type_in(ship_type_of(t, input.registry), &p.fishing_types)).collect();
+    let fishing: Vec<bool> = input
+        .tracks
+        .iter()
+        .map(|t| type_in(ship_type_of(t, input.registry), &p.fishing_types))
+        .collect();
     let samples: Vec<Vec<Sample>> = input
         .tracks
         .iter()
         .zip(&fishing)
-        .map(|(t, f)| if *f { resample(t, step, p.max_interpolation_gap_min * 60) } else { Vec::new() })
+        .map(|(t, f)| {
+            if *f {
+                resample(t, step, p.max_interpolation_gap_min * 60)
+            } else {
+                Vec::new()
+            }
+        })
         .collect();
     let n = samples.iter().filter(|s| !s.is_empty()).count() as u64;
-    let mut funnel = PairFunnel { fishing_pairs: n * n.saturating_sub(1) / 2, ..Default::default() };
+    let mut funnel = PairFunnel {
+        fishing_pairs: n * n.saturating_sub(1) / 2,
+        ..Default::default()
+    };
     let table = by_tick(&samples, |i| fishing[i]);
-    let pairs = close_pairs_by_pair(&table, p.max_distance_m, |a, b| fishing[a] && fishing[b], use_grid);
+    let pairs = close_pairs_by_pair(
+        &table,
+        p.max_distance_m,
+        |a, b| fishing[a] && fishing[b],
+        use_grid,
+    );
     let start_tick = input.window_start.timestamp().div_euclid(step);
     let min_ticks = p.min_duration_min as f64 / p.step_min as f64;
     let mut out = Vec::new();
@@ -149,15 +179,26 @@ pub fn find_pair_trawls(input: &CycleInput<'_>, p: &PairTrawlParams, use_grid: b
         funnel.parallel += 1;
         for r in runs(closes, |c| c.sa.tick, |c| p.towing(c)) {
             let run = &closes[r];
-            let (Some(first), Some(last)) = (run.first(), run.last()) else { continue };
-            if ((last.sa.tick - first.sa.tick) as f64) < min_ticks - 1e-9 || last.sa.tick <= start_tick {
+            let (Some(first), Some(last)) = (run.first(), run.last()) else {
+                continue;
+            };
+            if ((last.sa.tick - first.sa.tick) as f64) < min_ticks - 1e-9
+                || last.sa.tick <= start_tick
+            {
                 continue;
             }
             with_run.insert((a, b));
             let mut lats: Vec<f64> = run.iter().map(|c| (c.sa.lat + c.sb.lat) / 2.0).collect();
             let mut lons: Vec<f64> = run.iter().map(|c| (c.sa.lon + c.sb.lon) / 2.0).collect();
             let (lat, lon) = (median(&mut lats), median(&mut lons));
-            out.push(PairRun { a, b, ticks: run.to_vec(), lat, lon, zone: zone_code(input.zones, lat, lon) });
+            out.push(PairRun {
+                a,
+                b,
+                ticks: run.to_vec(),
+                lat,
+                lon,
+                zone: zone_code(input.zones, lat, lon),
+            });
         }
     }
     funnel.duration = with_run.len() as u64;

@@ -81,7 +81,11 @@ pub fn resample(track: &Track, step_sec: i64, max_gap_sec: i64) -> Vec<Sample> {
     if step_sec <= 0 {
         return out;
     }
-    let pts: Vec<_> = track.positions.iter().filter(|p| p.lat.is_finite() && p.lon.is_finite()).collect();
+    let pts: Vec<_> = track
+        .positions
+        .iter()
+        .filter(|p| p.lat.is_finite() && p.lon.is_finite())
+        .collect();
     let (Some(first), Some(last)) = (pts.first(), pts.last()) else {
         return out;
     };
@@ -99,23 +103,37 @@ pub fn resample(track: &Track, step_sec: i64, max_gap_sec: i64) -> Vec<Sample> {
         let t0 = p0.timestamp.timestamp();
         let sample = if t0 == t {
             // A report exactly on the tick; its speed may still need its neighbour.
-            let next = pts.get(j + 1).copied().filter(|p| p.timestamp.timestamp() - t0 <= max_gap_sec);
-            let prev = j.checked_sub(1).map(|i| pts[i]).filter(|p| t0 - p.timestamp.timestamp() <= max_gap_sec);
+            let next = pts
+                .get(j + 1)
+                .copied()
+                .filter(|p| p.timestamp.timestamp() - t0 <= max_gap_sec);
+            let prev = j
+                .checked_sub(1)
+                .map(|i| pts[i])
+                .filter(|p| t0 - p.timestamp.timestamp() <= max_gap_sec);
             let other = next.or(prev);
             let implied = other.map(|o| {
                 let dt = (o.timestamp.timestamp() - t0).abs().max(1) as f64;
                 haversine_m(p0.lat, p0.lon, o.lat, o.lon) / dt / MS_PER_KN
             });
             let cog = p0.cog.or_else(|| {
-                other.filter(|o| o.lat != p0.lat || o.lon != p0.lon).map(|o| {
-                    if o.timestamp >= p0.timestamp {
-                        bearing_deg(p0.lat, p0.lon, o.lat, o.lon)
-                    } else {
-                        bearing_deg(o.lat, o.lon, p0.lat, p0.lon)
-                    }
-                })
+                other
+                    .filter(|o| o.lat != p0.lat || o.lon != p0.lon)
+                    .map(|o| {
+                        if o.timestamp >= p0.timestamp {
+                            bearing_deg(p0.lat, p0.lon, o.lat, o.lon)
+                        } else {
+                            bearing_deg(o.lat, o.lon, p0.lat, p0.lon)
+                        }
+                    })
             });
-            Some(Sample { tick, lat: p0.lat, lon: p0.lon, sog: p0.sog.or(implied).unwrap_or(0.0), cog })
+            Some(Sample {
+                tick,
+                lat: p0.lat,
+                lon: p0.lon,
+                sog: p0.sog.or(implied).unwrap_or(0.0),
+                cog,
+            })
         } else if let Some(p1) = pts.get(j + 1) {
             let t1 = p1.timestamp.timestamp();
             if t1 - t0 > max_gap_sec || t1 <= t0 {
@@ -123,7 +141,8 @@ pub fn resample(track: &Track, step_sec: i64, max_gap_sec: i64) -> Vec<Sample> {
             } else {
                 let f = (t - t0) as f64 / (t1 - t0) as f64;
                 let dlon = wrap_lon(p1.lon - p0.lon);
-                let implied = haversine_m(p0.lat, p0.lon, p1.lat, p1.lon) / (t1 - t0) as f64 / MS_PER_KN;
+                let implied =
+                    haversine_m(p0.lat, p0.lon, p1.lat, p1.lon) / (t1 - t0) as f64 / MS_PER_KN;
                 let sog = match (p0.sog, p1.sog) {
                     (Some(a), Some(b)) => a + f * (b - a),
                     (Some(a), None) | (None, Some(a)) => a,
@@ -135,9 +154,8 @@ pub fn resample(track: &Track, step_sec: i64, max_gap_sec: i64) -> Vec<Sample> {
                         Some((a + f * d).rem_euclid(360.0))
                     }
                     (Some(a), None) | (None, Some(a)) => Some(a),
-                    (None, None) => {
-                        (p0.lat != p1.lat || p0.lon != p1.lon).then(|| bearing_deg(p0.lat, p0.lon, p1.lat, p1.lon))
-                    }
+                    (None, None) => (p0.lat != p1.lat || p0.lon != p1.lon)
+                        .then(|| bearing_deg(p0.lat, p0.lon, p1.lat, p1.lon)),
                 };
                 Some(Sample {
                     tick,
@@ -186,13 +204,21 @@ pub struct Close {
 
 fn ecef(lat: f64, lon: f64) -> [f64; 3] {
     let (p, l) = (lat.to_radians(), lon.to_radians());
-    [EARTH_RADIUS_M * p.cos() * l.cos(), EARTH_RADIUS_M * p.cos() * l.sin(), EARTH_RADIUS_M * p.sin()]
+    [
+        EARTH_RADIUS_M * p.cos() * l.cos(),
+        EARTH_RADIUS_M * p.cos() * l.sin(),
+        EARTH_RADIUS_M * p.sin(),
+    ]
 }
 
 /// The 3-D grid cell of a point for cells `cell_m` metres wide.
 pub fn grid_cell(lat: f64, lon: f64, cell_m: f64) -> [i64; 3] {
     let c = ecef(lat, lon);
-    [(c[0] / cell_m).floor() as i64, (c[1] / cell_m).floor() as i64, (c[2] / cell_m).floor() as i64]
+    [
+        (c[0] / cell_m).floor() as i64,
+        (c[1] / cell_m).floor() as i64,
+        (c[2] / cell_m).floor() as i64,
+    ]
 }
 
 fn push_close(
@@ -208,7 +234,13 @@ fn push_close(
     }
     let d = haversine_m(x.1.lat, x.1.lon, y.1.lat, y.1.lon);
     if d <= max_m {
-        out.push(Close { a: x.0, b: y.0, dist_m: d, sa: x.1, sb: y.1 });
+        out.push(Close {
+            a: x.0,
+            b: y.0,
+            dist_m: d,
+            sa: x.1,
+            sb: y.1,
+        });
     }
 }
 
@@ -250,7 +282,11 @@ pub fn close_pairs_grid(
 }
 
 /// The same result as [`close_pairs_grid`] by comparing every pair (baseline, oracle).
-pub fn close_pairs_all(points: &[(usize, Sample)], max_m: f64, allow: impl Fn(usize, usize) -> bool) -> Vec<Close> {
+pub fn close_pairs_all(
+    points: &[(usize, Sample)],
+    max_m: f64,
+    allow: impl Fn(usize, usize) -> bool,
+) -> Vec<Close> {
     let mut out = Vec::new();
     for i in 0..points.len() {
         for j in i + 1..points.len() {
@@ -270,8 +306,11 @@ pub fn close_pairs_by_pair(
 ) -> BTreeMap<(usize, usize), Vec<Close>> {
     let mut pairs: BTreeMap<(usize, usize), Vec<Close>> = BTreeMap::new();
     for points in table.values() {
-        let close =
-            if use_grid { close_pairs_grid(points, max_m, allow) } else { close_pairs_all(points, max_m, allow) };
+        let close = if use_grid {
+            close_pairs_grid(points, max_m, allow)
+        } else {
+            close_pairs_all(points, max_m, allow)
+        };
         for c in close {
             pairs.entry((c.a, c.b)).or_default().push(c);
         }
@@ -281,7 +320,11 @@ pub fn close_pairs_by_pair(
 
 /// Maximal runs of consecutive ticks (no tick missing) among `items` that satisfy
 /// `ok`, as index ranges into `items`.
-pub fn runs<T>(items: &[T], tick: impl Fn(&T) -> i64, ok: impl Fn(&T) -> bool) -> Vec<std::ops::Range<usize>> {
+pub fn runs<T>(
+    items: &[T],
+    tick: impl Fn(&T) -> i64,
+    ok: impl Fn(&T) -> bool,
+) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     for (i, it) in items.iter().enumerate() {
@@ -354,7 +397,11 @@ impl Place {
             let (bx, by) = xy(&self.polygon[(i + 1) % n]);
             let (dx, dy) = (bx - ax, by - ay);
             let len2 = dx * dx + dy * dy;
-            let t = if len2 > 0.0 { ((-ax * dx - ay * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+            let t = if len2 > 0.0 {
+                ((-ax * dx - ay * dy) / len2).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
             let (px, py) = (ax + t * dx, ay + t * dy);
             best = best.min((px * px + py * py).sqrt());
         }
@@ -415,7 +462,11 @@ pub fn round_to(x: f64, digits: i32) -> f64 {
 }
 
 /// The zone code of a point as findings report it, or `None` outside known zones.
-pub fn zone_code(zones: Option<&(dyn ZoneClassifier + Sync)>, lat: f64, lon: f64) -> Option<String> {
+pub fn zone_code(
+    zones: Option<&(dyn ZoneClassifier + Sync)>,
+    lat: f64,
+    lon: f64,
+) -> Option<String> {
     zones.and_then(|z| z.classify(lat, lon)).map(|c| match c {
         ZoneClass::TerritorialSea => "TERRITORIAL_SEA".to_string(),
         ZoneClass::ContiguousZone => "CONTIGUOUS_ZONE".to_string(),
@@ -460,16 +511,26 @@ pub fn merge_with_lists(
         match (base, over) {
             (Value::Object(b), Value::Object(o)) => {
                 for (k, v) in o {
-                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                    let slot = b.get_mut(k).ok_or_else(|| crate::error::ParamsError::at(&p, "unknown key"))?;
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    let slot = b
+                        .get_mut(k)
+                        .ok_or_else(|| crate::error::ParamsError::at(&p, "unknown key"))?;
                     walk(slot, v, &p)?;
                 }
                 Ok(())
             }
             (slot, v) => {
                 let same = match (&*slot, v) {
-                    (Value::Number(a), Value::Number(_)) if a.is_i64() || a.is_u64() => v.is_i64() || v.is_u64(),
-                    (Value::Number(_), Value::Number(_)) | (Value::String(_), Value::String(_)) => true,
+                    (Value::Number(a), Value::Number(_)) if a.is_i64() || a.is_u64() => {
+                        v.is_i64() || v.is_u64()
+                    }
+                    (Value::Number(_), Value::Number(_)) | (Value::String(_), Value::String(_)) => {
+                        true
+                    }
                     (Value::Bool(_), Value::Bool(_)) | (Value::Array(_), Value::Array(_)) => true,
                     _ => false,
                 };
@@ -508,7 +569,15 @@ pub fn level_of(score: i64) -> (&'static str, lookout_model::Severity) {
 }
 
 /// A breakdown line.
-pub fn item(code: &str, pattern: &str, points: i64, ko: &str, en: &str, dko: String, den: String) -> lookout_model::BreakdownItem {
+pub fn item(
+    code: &str,
+    pattern: &str,
+    points: i64,
+    ko: &str,
+    en: &str,
+    dko: String,
+    den: String,
+) -> lookout_model::BreakdownItem {
     lookout_model::BreakdownItem {
         code: code.into(),
         pattern: pattern.into(),
