@@ -152,6 +152,7 @@ pub static ALGORITHMS: &[&dyn Detector] = &[
     &crate::algorithm_gaps::GapsDetector,
     &crate::algorithm_dark::DarkDetector,
     &crate::algorithm_segments::SegmentsDetector,
+    &crate::algorithm_spoofing::SpoofingDetector,
     &crate::algorithm_transship::TransshipmentDetector,
     &crate::algorithm_transship::LoiteringDetector,
     &crate::algorithm_pair_trawl::PairTrawlDetector,

@@ -7,6 +7,8 @@
 //!
 //! * `segments`: one id's positions split into physically plausible segments
 //!   ([`segment`]); gaps and dark scores run per chain of segments.
+//! * `spoofing`: teleports, unallocated MIDs (ITU table in `data/mid.csv`), placeholder
+//!   MMSIs, one id in two places at once, AIS name against the registry.
 //! * `transshipment` / `loitering`: carrier × fishing encounters through a five-stage
 //!   funnel and carriers loitering far from shore, on a resampled 10-minute grid with a
 //!   spatial grid index ([`transship`]).
@@ -24,6 +26,7 @@ pub mod algorithm;
 pub mod algorithm_dark;
 pub mod algorithm_gaps;
 pub mod algorithm_segments;
+pub mod algorithm_spoofing;
 pub mod algorithm_transship;
 pub mod algorithm_pair_trawl;
 pub mod algorithm_gear;
