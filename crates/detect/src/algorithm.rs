@@ -153,6 +153,7 @@ pub static ALGORITHMS: &[&dyn Detector] = &[
     &crate::algorithm_dark::DarkDetector,
     &crate::algorithm_segments::SegmentsDetector,
     &crate::algorithm_spoofing::SpoofingDetector,
+    &crate::algorithm_zones::ZonesDetector,
     &crate::algorithm_transship::TransshipmentDetector,
     &crate::algorithm_transship::LoiteringDetector,
     &crate::algorithm_pair_trawl::PairTrawlDetector,

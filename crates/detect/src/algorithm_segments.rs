@@ -140,7 +140,11 @@ impl Detector for SegmentsDetector {
                         p.max_gap_hours
                     ),
                 )],
-                evidence: json!({ "tracks": chains.len(), "segments": segments, "chains": evidence_chains }),
+                // `from`/`to` (first and last position) give the finding a line on maps.
+                evidence: json!({
+                    "tracks": chains.len(), "segments": segments, "chains": evidence_chains,
+                    "from": position_json(first), "to": position_json(last),
+                }),
                 rule: None,
                 model_version: None,
                 params_hash: None,

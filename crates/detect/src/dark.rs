@@ -188,6 +188,11 @@ pub enum ZoneClass {
 pub trait ZoneClassifier {
     /// The zone at `(lat, lon)`, or `None` when outside every known zone.
     fn classify(&self, lat: f64, lon: f64) -> Option<ZoneClass>;
+    /// The zone polygons behind the classifier, for detectors that need more than the
+    /// class (countries, episodes: the `zones` detector); `None` for a bare classifier.
+    fn zone_set(&self) -> Option<&crate::zones::ZoneSet> {
+        None
+    }
 }
 
 /// Ship kind as far as P9 cares.

@@ -9,6 +9,8 @@
 //!   ([`segment`]); gaps and dark scores run per chain of segments.
 //! * `spoofing`: teleports, unallocated MIDs (ITU table in `data/mid.csv`), placeholder
 //!   MMSIs, one id in two places at once, AIS name against the registry.
+//! * `zones`: GeoJSON zones with a grid index ([`zones`]), entry/exit episodes and
+//!   intrusions by foreign unpermitted vessels; the zone set is P2's classifier.
 //! * `transshipment` / `loitering`: carrier × fishing encounters through a five-stage
 //!   funnel and carriers loitering far from shore, on a resampled 10-minute grid with a
 //!   spatial grid index ([`transship`]).
@@ -28,6 +30,7 @@ pub mod algorithm_gaps;
 pub mod algorithm_segments;
 pub mod algorithm_spoofing;
 pub mod algorithm_transship;
+pub mod algorithm_zones;
 pub mod algorithm_pair_trawl;
 pub mod algorithm_gear;
 mod csvtext;
@@ -44,6 +47,7 @@ pub mod registry;
 pub mod sample;
 pub mod segment;
 pub mod transship;
+pub mod zones;
 pub mod pair_trawl;
 pub mod gear;
 

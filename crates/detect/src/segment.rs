@@ -169,6 +169,12 @@ fn position_at(positions: &[Position], seg: &Segment, t: Timestamp) -> Option<(f
 /// one) are within `parallel_nm` of where `a` was then. Not all: the lagging feed's
 /// trail is itself noisy.
 fn runs_parallel(positions: &[Position], a: &Segment, b: &Segment, p: &SegmentParams) -> bool {
+    // Disjoint time spans: nothing to compare (and no cost for the common case).
+    let span = |s: &Segment| Some((positions[*s.indices.first()?].timestamp, positions[*s.indices.last()?].timestamp));
+    let (Some((a0, a1)), Some((b0, b1))) = (span(a), span(b)) else { return false };
+    if b1 < a0 || a1 < b0 {
+        return false;
+    }
     let (mut compared, mut close) = (0usize, 0usize);
     for &i in &b.indices {
         let q = &positions[i];

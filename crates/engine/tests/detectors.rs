@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, TimeZone, Utc};
-use lookout_detect::{CycleInput, DarkHistoryIndex, Upstream, ALGORITHMS};
+use lookout_detect::zones::ZoneSet;
+use lookout_detect::{CycleInput, DarkHistoryIndex, Upstream, ZoneClassifier, ALGORITHMS};
 use lookout_model::{NavStatus, Position, ShipType, StaticData, Track, VesselId};
 
 fn track(id: &str, gap_min: i64) -> Track {
@@ -100,13 +101,19 @@ fn every_detector_is_deterministic_total_and_round_trips_its_params() {
     let history = DarkHistoryIndex {
         starts: BTreeMap::from([("440000001".to_string(), vec![t0 - Duration::days(1), t0 - Duration::hours(30)])]),
     };
+    // An EEZ of another country over the fixtures: the `zones` rule and P2 see it.
+    let zones = ZoneSet::from_geojson(
+        r#"{"type": "Feature", "properties": {"zone": "EEZ", "country": "CN"},
+            "geometry": {"type": "Polygon", "coordinates": [[[124.5, 34.5], [126.5, 34.5], [126.5, 36.5], [124.5, 36.5], [124.5, 34.5]]]}}"#,
+    )
+    .expect("zones");
     let input = CycleInput {
         window_start: t0,
         window_end: t0 + Duration::hours(10),
         tracks: &tracks,
         registry: None,
         dark_history: &history,
-        zones: None,
+        zones: Some(&zones as &(dyn ZoneClassifier + Sync)),
     };
     let empty = CycleInput { tracks: &[], ..input };
     assert!(ALGORITHMS.len() >= 2);

@@ -3,7 +3,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use lookout_detect::{parse_registry, Registry};
+use lookout_detect::zones::ZoneSet;
+use lookout_detect::{parse_registry, Registry, ZoneClassifier};
 use lookout_engine::cycle::{run_cycle, CycleReport, CycleRequest, DARK};
 use lookout_engine::models::{ensure_seeded, resolve};
 
@@ -41,6 +42,10 @@ pub struct AnalyzeArgs {
     /// Vessel registry CSV (mmsi, permitted, ship_kind, flag, name).
     #[arg(long)]
     pub registry: Option<PathBuf>,
+    /// Zone files (GeoJSON; each feature with `zone` and `country`): the `zones` rule's
+    /// zones and P2 of the dark score. Several files make one set.
+    #[arg(long, num_args = 1..)]
+    pub zones: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
     /// Rows in the table output.
@@ -59,6 +64,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let set = args.engine.rule_set()?;
     let over = overrides(args.params.as_deref())?;
     let registry = load_registry(args.registry.as_ref())?;
+    let zones = load_zones(&args.zones)?;
     let at = window_end(store.store(), args.at)?;
     // Validate the rules and overrides before writing anything.
     resolve(&set, store.store(), &over, None).context("--params")?;
@@ -72,7 +78,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         rules: &rules,
         exec: args.engine.exec(),
         registry: registry.as_ref(),
-        zones: None,
+        zones: zones.as_ref().map(|z| z as &(dyn ZoneClassifier + Sync)),
     };
     let cfg = args.out.config()?;
     let mut sinks = args.out.sinks()?;
@@ -111,6 +117,20 @@ pub fn actor() -> String {
         .ok()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| "lookout".into())
+}
+
+/// Reads and parses zone files into one set; `None` without files.
+pub fn load_zones(paths: &[PathBuf]) -> anyhow::Result<Option<ZoneSet>> {
+    let mut set: Option<ZoneSet> = None;
+    for path in paths {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading zones {}", path.display()))?;
+        let zones = ZoneSet::from_geojson(&text).with_context(|| format!("zones {}", path.display()))?;
+        match set.as_mut() {
+            Some(s) => s.extend(zones),
+            None => set = Some(zones),
+        }
+    }
+    Ok(set)
 }
 
 pub fn load_registry(path: Option<&PathBuf>) -> anyhow::Result<Option<Registry>> {

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use lookout_engine::cycle::{run_cycle, CycleRequest, DARK, GAPS};
+use lookout_detect::zones::ZoneSet;
+use lookout_detect::ZoneClassifier;
+use lookout_engine::cycle::{run_cycle, CycleRequest, DARK, GAPS, SEGMENTS};
 use lookout_engine::ingest::{ingest_file, FileSummary};
 use lookout_ingest::readers::ReadOptions;
 use lookout_model::{Finding, RejectCounts};
@@ -21,6 +23,7 @@ use lookout_engine::shadow::shadow;
 use lookout_store::ModelChange;
 
 use super::outputs_common::{demo_output_config, print_demo_outputs};
+use super::analyze::load_zones;
 use super::common::{file_progress, print_file_summary, print_rejects, recreate_store};
 use super::models::print_shadow;
 use super::report::{breakdown_lines, dark_headline};
@@ -78,7 +81,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("  {line}");
     }
     println!("model dark_suspicion: version 1 (reference defaults) + {} (receiver coverage box and local time zone of the Kitimat data)", params_path.display());
-    let (findings, busiest) = run_daily_cycles(store.store_mut(), &summaries, &rules, exec)?;
+    let zone_files = demo_zone_files()?;
+    let zones = load_zones(&zone_files)?;
+    println!(
+        "zones: {} (the Korea-China PMZ, and ILLUSTRATIVE Kitimat zones: not legal boundaries; see data/zones/SOURCES.md)",
+        zone_files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    );
+    let (findings, busiest) = run_daily_cycles(store.store_mut(), &summaries, &rules, exec, zones.as_ref())?;
 
     println!("\n== 3. Top dark vessels, explained pattern by pattern");
     print_top_dark(&findings, args.top);
@@ -185,12 +194,56 @@ fn days(summaries: &[FileSummary]) -> Vec<DateTime<Utc>> {
     ends.into_iter().collect()
 }
 
+/// The shipped zone files (`data/zones/*.geojson`), in name order.
+fn demo_zone_files() -> anyhow::Result<Vec<PathBuf>> {
+    let here = PathBuf::from("data/zones");
+    let dir = if here.is_dir() { here } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/zones") };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("zone folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("geojson"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// One line per finding family of issue 7 part A, with its strongest finding, so the
+/// demo shows each family or says why the data has none.
+fn print_family_examples(examples: &BTreeMap<String, Finding>) {
+    let why_none = |d: &str| match d {
+        "segments" => "no id in the data is used by two transmitters",
+        "spoofing" => "no teleport, bad MID or shared id in the data",
+        _ => "no vessel entered a zone",
+    };
+    for detector in [SEGMENTS, "spoofing", "zones"] {
+        match examples.get(detector) {
+            Some(f) => {
+                let what: Vec<String> = f.breakdown.iter().map(|b| format!("{} {:+}", b.pattern, b.points)).collect();
+                let zone = f.evidence.get("zone").and_then(|z| z.as_str()).map(|z| format!(" in {z}")).unwrap_or_default();
+                println!(
+                    "  e.g. {detector}: {} {} {}{zone} ({}..{}): {}",
+                    f.vessel,
+                    f.level,
+                    f.score.map(|s| s.to_string()).unwrap_or_default(),
+                    f.start.format("%Y-%m-%d %H:%M"),
+                    f.end.format("%Y-%m-%d %H:%M"),
+                    what.join(", ")
+                );
+            }
+            None => println!("  e.g. {detector}: none ({})", why_none(detector)),
+        }
+    }
+}
+
 fn run_daily_cycles(
     store: &mut dyn Store,
     summaries: &[FileSummary],
     rules: &[ResolvedRule],
     exec: ExecOptions,
+    zones: Option<&ZoneSet>,
 ) -> anyhow::Result<(Vec<Finding>, Option<DateTime<Utc>>)> {
+    // The strongest finding of each family (ties: the first, so the output is stable).
+    let mut examples: BTreeMap<String, Finding> = BTreeMap::new();
     let mut by_level: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut all = Vec::new();
     let mut encounters = EncounterSummary::default();
@@ -204,7 +257,7 @@ fn run_daily_cycles(
             rules,
             exec,
             registry: None,
-            zones: None,
+            zones: zones.map(|z| z as &(dyn ZoneClassifier + Sync)),
         };
         let report = run_cycle(store, &req)?;
         encounters.add(&report);
@@ -224,6 +277,14 @@ fn run_daily_cycles(
             Some((n, _)) if n >= dark => {}
             _ => busiest = Some((dark, *at)),
         }
+        for f in report.findings.iter().filter(|f| matches!(f.detector.as_str(), SEGMENTS | "spoofing" | "zones")) {
+            let better = examples.get(&f.detector).map_or(true, |e| {
+                (f.score.unwrap_or(0), f.severity) > (e.score.unwrap_or(0), e.severity)
+            });
+            if better {
+                examples.insert(f.detector.clone(), f.clone());
+            }
+        }
         for f in &report.findings {
             *by_level
                 .entry((f.detector.clone(), f.level.clone()))
@@ -232,7 +293,7 @@ fn run_daily_cycles(
         all.extend(report.findings.into_iter().filter(|f| f.detector == DARK));
     }
     println!("{} daily cycles", ends.len());
-    for detector in [GAPS, DARK, COMPOSITE] {
+    for detector in [GAPS, DARK, SEGMENTS, "spoofing", "zones", COMPOSITE] {
         let levels: Vec<String> = by_level
             .iter()
             .filter(|((d, _), _)| d == detector)
@@ -247,6 +308,7 @@ fn run_daily_cycles(
             }
         );
     }
+    print_family_examples(&examples);
     encounters.print();
     Ok((all, busiest.map(|(_, at)| at)))
 }
