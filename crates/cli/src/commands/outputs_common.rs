@@ -200,6 +200,6 @@ pub fn print_demo_outputs(
         outbox.len(),
         delivery.delivered
     );
-    println!("(see `lookout events list`, `lookout alerts list`, `lookout kpis`, `lookout stats daily` with --db {{this store}})");
+    println!("(see `lookout events list`, `lookout alerts list`, `lookout kpis`, `lookout stats daily` with the same --db)");
     Ok(())
 }
