@@ -223,17 +223,32 @@ pub fn schema_from_defaults(defaults: &Value) -> Value {
     }
 }
 
+/// How a strict merge treats a list in the override.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListRule {
+    /// The list must keep its length (fixed-size pairs such as an hour range).
+    SameLength,
+    /// The list is replaced whole (port lists, ship-type lists); element types are then
+    /// checked by parsing into the params struct.
+    Replace,
+}
+
 /// Generic strict deep merge for detectors whose params are plain JSON-shaped structs:
 /// nested objects merge key by key, unknown keys and wrong types are errors with the
 /// key path; `null` leaves `base` as it is. `base` itself is never modified.
 pub fn merge_checked(base: &Value, over: &Value) -> Result<Value, ParamsError> {
-    fn walk(base: &mut Value, over: &Value, path: &str) -> Result<(), ParamsError> {
+    merge_strict(base, over, ListRule::SameLength)
+}
+
+/// [`merge_checked`] with an explicit rule for lists.
+pub fn merge_strict(base: &Value, over: &Value, lists: ListRule) -> Result<Value, ParamsError> {
+    fn walk(base: &mut Value, over: &Value, path: &str, lists: ListRule) -> Result<(), ParamsError> {
         match (base, over) {
             (Value::Object(b), Value::Object(o)) => {
                 for (k, v) in o {
                     let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
                     let slot = b.get_mut(k).ok_or_else(|| ParamsError::at(&p, "unknown key"))?;
-                    walk(slot, v, &p)?;
+                    walk(slot, v, &p, lists)?;
                 }
                 Ok(())
             }
@@ -242,7 +257,7 @@ pub fn merge_checked(base: &Value, over: &Value) -> Result<Value, ParamsError> {
                     (Value::Number(a), Value::Number(_)) if a.is_i64() || a.is_u64() => v.is_i64() || v.is_u64(),
                     (Value::Number(_), Value::Number(_)) | (Value::String(_), Value::String(_)) => true,
                     (Value::Bool(_), Value::Bool(_)) => true,
-                    (Value::Array(a), Value::Array(n)) => a.len() == n.len(),
+                    (Value::Array(a), Value::Array(n)) => lists == ListRule::Replace || a.len() == n.len(),
                     _ => false,
                 };
                 if !same {
@@ -256,9 +271,14 @@ pub fn merge_checked(base: &Value, over: &Value) -> Result<Value, ParamsError> {
     }
     let mut merged = base.clone();
     if !over.is_null() {
-        walk(&mut merged, over, "")?;
+        walk(&mut merged, over, "", lists)?;
     }
     Ok(merged)
+}
+
+/// Parses merged params JSON into a detector's params struct; errors name the field.
+pub fn parse_params<T: serde::de::DeserializeOwned>(params: &Value) -> Result<T, ParamsError> {
+    serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))
 }
 
 #[cfg(test)]

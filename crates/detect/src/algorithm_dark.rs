@@ -23,7 +23,7 @@ pub struct DarkDetector;
 const PRE_GAP_POINTS: usize = 5;
 
 fn parse(params: &Value) -> Result<DarkParams, ParamsError> {
-    let p: DarkParams = serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
+    let p: DarkParams = crate::algorithm::parse_params(params)?;
     p.validate()?;
     Ok(p)
 }

@@ -13,7 +13,7 @@ use crate::params::{DarkParams, GapThresholds};
 pub struct GapsDetector;
 
 fn parse(params: &Value) -> Result<GapThresholds, ParamsError> {
-    serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))
+    crate::algorithm::parse_params(params)
 }
 
 impl Detector for GapsDetector {

@@ -24,8 +24,7 @@ use crate::transship::{haversine_m, item, merge_with_lists, round_to, zone_code}
 pub struct GearDetector;
 
 fn parse(params: &Value) -> Result<GearParams, ParamsError> {
-    let p: GearParams = serde_json::from_value(params.clone())
-        .map_err(|e| ParamsError::at("(root)", e.to_string()))?;
+    let p: GearParams = crate::algorithm::parse_params(params)?;
     p.validate()?;
     Ok(p)
 }

@@ -14,8 +14,7 @@ use crate::transship::{
 pub struct PairTrawlDetector;
 
 fn parse(params: &Value) -> Result<PairTrawlParams, ParamsError> {
-    let p: PairTrawlParams = serde_json::from_value(params.clone())
-        .map_err(|e| ParamsError::at("(root)", e.to_string()))?;
+    let p: PairTrawlParams = crate::algorithm::parse_params(params)?;
     p.validate()?;
     Ok(p)
 }

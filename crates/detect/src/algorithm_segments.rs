@@ -17,8 +17,7 @@ use crate::segment::{chain_segments, segment_positions, SegmentParams};
 pub struct SegmentsDetector;
 
 pub(crate) fn parse_segment_params(params: &Value) -> Result<SegmentParams, ParamsError> {
-    let p: SegmentParams =
-        serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
+    let p: SegmentParams = crate::algorithm::parse_params(params)?;
     p.validate()?;
     Ok(p)
 }

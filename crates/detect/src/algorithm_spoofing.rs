@@ -76,7 +76,7 @@ impl Default for SpoofingParams {
 }
 
 fn parse(params: &Value) -> Result<SpoofingParams, ParamsError> {
-    let p: SpoofingParams = serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
+    let p: SpoofingParams = crate::algorithm::parse_params(params)?;
     p.segment.validate().map_err(|e| ParamsError::at(&format!("segment.{}", e.path), e.message))?;
     if !(p.teleport_speed_kn.is_finite() && p.teleport_speed_kn > 0.0) {
         return Err(ParamsError::at("teleport_speed_kn", "expected a positive number"));

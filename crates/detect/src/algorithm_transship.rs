@@ -109,7 +109,7 @@ impl TransshipParams {
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(params: &Value) -> Result<T, ParamsError> {
-    serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))
+    crate::algorithm::parse_params(params)
 }
 
 /// One encounter that passed stage 4 (and stage 5 when `port` allows).

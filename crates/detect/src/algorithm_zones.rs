@@ -77,7 +77,7 @@ impl Default for ZoneParams {
 }
 
 fn parse(params: &Value) -> Result<ZoneParams, ParamsError> {
-    let p: ZoneParams = serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
+    let p: ZoneParams = crate::algorithm::parse_params(params)?;
     if p.min_inside_min < 0 {
         return Err(ParamsError::at("min_inside_min", "expected a number >= 0"));
     }

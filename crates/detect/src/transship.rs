@@ -499,58 +499,12 @@ pub struct Funnel {
     pub encounters_location: u64,
 }
 
-/// Strict deep merge like [`crate::algorithm::merge_checked`], except that a list is
-/// replaced whole whatever its length (port lists, ship type lists); element types are
-/// then checked by parsing into the params struct.
+/// Strict deep merge where a list is replaced whole (port lists, ship type lists).
 pub fn merge_with_lists(
     base: &serde_json::Value,
     over: &serde_json::Value,
 ) -> Result<serde_json::Value, crate::error::ParamsError> {
-    use serde_json::Value;
-    fn walk(base: &mut Value, over: &Value, path: &str) -> Result<(), crate::error::ParamsError> {
-        match (base, over) {
-            (Value::Object(b), Value::Object(o)) => {
-                for (k, v) in o {
-                    let p = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    let slot = b
-                        .get_mut(k)
-                        .ok_or_else(|| crate::error::ParamsError::at(&p, "unknown key"))?;
-                    walk(slot, v, &p)?;
-                }
-                Ok(())
-            }
-            (slot, v) => {
-                let same = match (&*slot, v) {
-                    (Value::Number(a), Value::Number(_)) if a.is_i64() || a.is_u64() => {
-                        v.is_i64() || v.is_u64()
-                    }
-                    (Value::Number(_), Value::Number(_)) | (Value::String(_), Value::String(_)) => {
-                        true
-                    }
-                    (Value::Bool(_), Value::Bool(_)) | (Value::Array(_), Value::Array(_)) => true,
-                    _ => false,
-                };
-                if !same {
-                    let at = if path.is_empty() { "(root)" } else { path };
-                    return Err(crate::error::ParamsError::at(
-                        at,
-                        format!("expected a value shaped like {slot}, found {v}"),
-                    ));
-                }
-                *slot = v.clone();
-                Ok(())
-            }
-        }
-    }
-    let mut merged = base.clone();
-    if !over.is_null() {
-        walk(&mut merged, over, "")?;
-    }
-    Ok(merged)
+    crate::algorithm::merge_strict(base, over, crate::algorithm::ListRule::Replace)
 }
 
 /// Level and severity of a 0..=100 score with the dark model's cut-offs
