@@ -25,7 +25,7 @@ pub struct ResolvedRule {
     pub detector: &'static dyn Detector,
     /// Effective params after every merge.
     pub params: Value,
-    /// Share in the composite score.
+    /// How far this rule alone can carry the composite risk (0..=1).
     pub weight: f64,
     /// Indices of the rules it depends on.
     pub depends_on: Vec<usize>,

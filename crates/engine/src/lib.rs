@@ -2,7 +2,7 @@
 //!
 //! - [`ingest`]: a file through its reader and the validator into the store.
 //! - [`rules`], [`plan`], [`exec`], [`composite`]: the rule engine (rules file →
-//!   validated DAG → stages → isolated execution → weighted composite per vessel).
+//!   validated DAG → stages → isolated execution → composite risk per vessel, a probabilistic OR).
 //! - [`models`]: the model registry (versioned params, DRAFT → ACTIVE → ARCHIVED).
 //! - [`cycle`]: a stored time window through the rule engine into findings;
 //!   [`dryrun`] and [`shadow`] do the same without writing.

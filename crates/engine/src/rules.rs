@@ -35,7 +35,7 @@ pub enum RulesError {
     Cycle(Vec<String>),
     #[error("rule '{rule}': model '{text}': {message}")]
     BadModel { rule: String, text: String, message: String },
-    #[error("rule '{rule}': weight must be a finite number >= 0, found {weight}")]
+    #[error("rule '{rule}': weight must be a number from 0 to 1, found {weight}")]
     BadWeight { rule: String, weight: f64 },
     #[error("rule '{rule}': params.{source}")]
     Params { rule: String, source: ParamsError },
@@ -172,7 +172,7 @@ impl RuleSet {
                 disabled.push(s.id.clone());
                 continue;
             }
-            if !(s.weight.is_finite() && s.weight >= 0.0) {
+            if !(0.0..=1.0).contains(&s.weight) {
                 return Err(RulesError::BadWeight { rule: s.id.clone(), weight: s.weight });
             }
             let text = s.model.clone().unwrap_or_else(|| format!("{}@active", s.algorithm));
@@ -311,6 +311,7 @@ mod tests {
             "rule 'a': params.weights.P1_moving_of: unknown key"
         );
         assert!(err(&r("a", "gaps", "weight = -1.0")).contains("weight must be"));
+        assert!(err(&r("a", "gaps", "weight = 1.5")).contains("weight must be a number from 0 to 1, found 1.5"));
         assert!(err("[[rules]]\nid = 1\n").starts_with("rules file:"));
         assert_eq!(err(&r("a", "gaps", "enabled = false")), "rules file has no enabled rule");
     }

@@ -121,6 +121,19 @@ fn shipped_rules_find_a_transshipment_and_a_pair_trawl_with_funnel_and_events() 
         .and_then(|rs| rs.iter().find(|r| r["rule"] == "transshipment"))
         .expect("transshipment part");
     assert_eq!(part["score"], 70);
+    // With the shipped weights (transshipment 0.9) and no other rule scoring this
+    // vessel, the risk is what the encounter alone gives: 0.9 × 70 = 63, HIGH; the
+    // rules that found nothing leave it unchanged.
+    let others: Vec<&serde_json::Value> = comp.evidence["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| r["rule"] != "transshipment" && r["score"].as_i64() != Some(0))
+        .collect();
+    assert!(others.is_empty(), "{others:?}");
+    assert_eq!((comp.score, comp.level.as_str()), (Some(63), "HIGH"));
+    let listed: i64 = comp.breakdown.iter().map(|b| b.points).sum();
+    assert_eq!(Some(listed), comp.score, "contributions add up to the risk");
 
     // Both raise events: one TRANSSHIPMENT and one PAIR_TRAWL per pair.
     let tz: chrono_tz::Tz = "Asia/Seoul".parse().expect("tz");

@@ -246,7 +246,13 @@ fn a_failing_or_panicking_rule_never_aborts_the_cycle() {
 fn composite_combines_weighted_rule_scores_and_findings_carry_provenance() {
     let mut store = SqliteStore::open_in_memory().expect("store");
     store.insert_positions(&fleet(1)).expect("insert");
-    let rules = resolve(&dark_rules(), &store, &BTreeMap::new(), None).expect("resolve");
+    // The shipped gaps weight is 0 (the dark model already scores the gap); 0.5 here
+    // makes the combination visible.
+    let mut set = dark_rules();
+    for r in set.rules.iter_mut().filter(|r| r.id == "gaps") {
+        r.weight = 0.5;
+    }
+    let rules = resolve(&set, &store, &BTreeMap::new(), None).expect("resolve");
     let report =
         run_cycle(&mut store, &request(t0() + Duration::days(1), &rules, ExecOptions::default())).expect("cycle");
     let of = |detector: &str, vessel: &str| {
@@ -258,16 +264,18 @@ fn composite_combines_weighted_rule_scores_and_findings_carry_provenance() {
             .expect("finding")
     };
     // Vessel 1: a 2 h gap (SUSPICIOUS → severity WATCH → 40 points) and dark score 55:
-    // 0.3·40 + 0.7·55 = 50.5 → 51, HIGH.
+    // p = 0.5·0.40 = 0.20 and 1.0·0.55; 100·(1 − 0.80·0.45) = 64, HIGH. Shares
+    // −ln 0.80 : −ln 0.45 = 0.223 : 0.799 → 13.98 + 50.02 → 14 + 50 (largest remainder).
     assert_eq!(of(GAPS, "440000001").level, "SUSPICIOUS");
     assert_eq!(of(DARK, "440000001").score, Some(55));
     let c = of("composite", "440000001");
-    assert_eq!((c.score, c.level.as_str()), (Some(51), "HIGH"));
+    assert_eq!((c.score, c.level.as_str()), (Some(64), "HIGH"));
     let contributions: Vec<(&str, i64)> = c.breakdown.iter().map(|b| (b.code.as_str(), b.points)).collect();
-    assert_eq!(contributions, [("gaps", 12), ("dark_suspicion", 39)]);
-    // Vessel 3: a 7 h gap (HIGH_SUSPICIOUS → 70 points) and dark score 70 (+ very long gap):
-    let d3 = of(DARK, "440000003");
-    let expected = (0.3 * 70.0 + 0.7 * d3.score.expect("score") as f64).round() as i64;
+    assert_eq!(contributions, [("gaps", 14), ("dark_suspicion", 50)]);
+    assert_eq!(c.evidence["formula"], "noisy_or");
+    // Vessel 3: a 7 h gap (HIGH_SUSPICIOUS → 70 points) and its dark score:
+    let d3 = of(DARK, "440000003").score.expect("score") as f64;
+    let expected = (100.0 * (1.0 - (1.0 - 0.35) * (1.0 - d3 / 100.0))).round() as i64;
     assert_eq!(of("composite", "440000003").score, Some(expected));
 
     // Provenance: rule, model version 1 (defaults) and the params hash, also once stored.
