@@ -227,9 +227,7 @@ pub fn gear_findings(input: &CycleInput<'_>, p: &GearParams) -> Vec<Finding> {
                     let pt = &input.tracks[pi];
                     let before = pt
                         .positions
-                        .iter()
-                        .filter(|q| q.timestamp <= last.timestamp)
-                        .last();
+                        .iter().rfind(|q| q.timestamp <= last.timestamp);
                     match before {
                         None => ("silent", None, None),
                         Some(q) => {
@@ -275,7 +273,7 @@ pub fn gear_findings(input: &CycleInput<'_>, p: &GearParams) -> Vec<Finding> {
             let permitted = entry.is_some_and(|e| e.permitted);
             let foreign = entry
                 .and_then(|e| e.flag.as_deref())
-                .map_or(true, |f| !f.eq_ignore_ascii_case(&p.home_flag));
+                .is_none_or(|f| !f.eq_ignore_ascii_case(&p.home_flag));
             if !permitted && foreign {
                 if let Some((z, pos)) = zoned(&p.eez_zones) {
                     let mut e = ev.clone();

@@ -98,7 +98,7 @@ impl TransshipParams {
                 "must be >= step_min",
             ));
         }
-        if !(self.max_distance_m > 0.0) {
+        if self.max_distance_m.is_nan() || self.max_distance_m <= 0.0 {
             return Err(ParamsError::at("max_distance_m", "must be > 0"));
         }
         if self.min_duration_min < 0 {
@@ -187,7 +187,7 @@ pub fn find_encounters(
     let mut encounters = Vec::new();
     let (mut s4, mut s5) = (BTreeSet::new(), BTreeSet::new());
     for (&(a, b), closes) in &pairs {
-        if closes.last().map_or(true, |c| c.sa.tick <= start_tick) {
+        if closes.last().is_none_or(|c| c.sa.tick <= start_tick) {
             continue;
         }
         funnel.proximity += 1;
@@ -215,7 +215,7 @@ pub fn find_encounters(
             let zone = zone_code(input.zones, lat, lon);
             let far = nearest
                 .as_ref()
-                .map_or(true, |(_, d)| *d >= p.min_port_distance_km * 1000.0)
+                .is_none_or(|(_, d)| *d >= p.min_port_distance_km * 1000.0)
                 && zone.as_deref() != Some("PORT");
             if far {
                 funnel.encounters_location += 1;

@@ -121,7 +121,7 @@ impl GearParams {
                 "must be >= step_min",
             ));
         }
-        if !(self.candidate_radius_m > 0.0) {
+        if self.candidate_radius_m.is_nan() || self.candidate_radius_m <= 0.0 {
             return Err(ParamsError::at("candidate_radius_m", "must be > 0"));
         }
         if let Some(m) = self.closed_months.iter().find(|m| !(1..=12).contains(*m)) {
@@ -414,7 +414,7 @@ pub fn infer(input: &CycleInput<'_>, p: &GearParams) -> Vec<GearInfo> {
             .map(|ids| {
                 ids.iter()
                     .filter(|id| {
-                        id.as_str() != own && index.get(id.as_str()).map_or(true, |&i| !is_gear[i])
+                        id.as_str() != own && index.get(id.as_str()).is_none_or(|&i| !is_gear[i])
                     })
                     .cloned()
                     .collect()

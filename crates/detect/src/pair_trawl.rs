@@ -169,7 +169,7 @@ pub fn find_pair_trawls(
     let mut out = Vec::new();
     let mut with_run = BTreeSet::new();
     for (&(a, b), closes) in &pairs {
-        if closes.last().map_or(true, |c| c.sa.tick <= start_tick) {
+        if closes.last().is_none_or(|c| c.sa.tick <= start_tick) {
             continue;
         }
         funnel.proximity += 1;

@@ -112,10 +112,11 @@ pub fn segment_positions(vessel: &str, positions: &[Position], p: &SegmentParams
             let Some(last) = segments[s].indices.last().map(|&j| &positions[j]) else { continue };
             let dt_h = hours_between(last.timestamp, pos.timestamp);
             let dist = haversine_nm(last.lat, last.lon, pos.lat, pos.lon);
-            if dt_h < 0.0 || !(dist <= p.max_speed_kn * dt_h + p.jitter_nm) {
+            // A NaN distance (bad coordinates) is implausible too.
+            if dt_h < 0.0 || dist.is_nan() || dist > p.max_speed_kn * dt_h + p.jitter_nm {
                 continue;
             }
-            if best.map_or(true, |(_, d)| dist < d) {
+            if best.is_none_or(|(_, d)| dist < d) {
                 best = Some((s, dist));
             }
         }

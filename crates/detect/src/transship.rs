@@ -252,7 +252,7 @@ pub fn close_pairs_grid(
     allow: impl Fn(usize, usize) -> bool,
 ) -> Vec<Close> {
     let mut out = Vec::new();
-    if points.len() < 2 || !(max_m > 0.0) {
+    if points.len() < 2 || max_m.is_nan() || max_m <= 0.0 {
         return out;
     }
     let key = |p: &Sample| grid_cell(p.lat, p.lon, max_m);
@@ -277,7 +277,7 @@ pub fn close_pairs_grid(
             }
         }
     }
-    out.sort_by(|x, y| (x.a, x.b).cmp(&(y.a, y.b)));
+    out.sort_by_key(|x| (x.a, x.b));
     out
 }
 
@@ -293,7 +293,7 @@ pub fn close_pairs_all(
             push_close(&points[i], &points[j], max_m, &allow, &mut out);
         }
     }
-    out.sort_by(|x, y| (x.a, x.b).cmp(&(y.a, y.b)));
+    out.sort_by_key(|x| (x.a, x.b));
     out
 }
 
@@ -410,7 +410,7 @@ impl Place {
 }
 
 /// The nearest place and its distance in metres, or `None` without places.
-pub fn nearest_place<'a>(places: &'a [Place], lat: f64, lon: f64) -> Option<(&'a Place, f64)> {
+pub fn nearest_place(places: &[Place], lat: f64, lon: f64) -> Option<(&Place, f64)> {
     places
         .iter()
         .map(|p| (p, p.distance_m(lat, lon)))

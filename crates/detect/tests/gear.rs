@@ -254,8 +254,7 @@ fn g03_closed_season() {
 #[test]
 fn g04_more_gear_than_allowed() {
     let h = DarkHistoryIndex::default();
-    let mut p = GearParams::default();
-    p.max_gear_per_parent = 2;
+    let p = GearParams { max_gear_per_parent: 2, ..GearParams::default() };
     let mut tracks = vec![at("440000001", "DAEHO", Some(30), LAT, 0, 60)];
     for i in 1..=2 {
         tracks.push(at(
@@ -341,8 +340,7 @@ impl ZoneClassifier for Waters {
 #[test]
 fn g01_and_g06_through_the_zone_hook() {
     let h = DarkHistoryIndex::default();
-    let mut p = GearParams::default();
-    p.prohibited_zones = vec!["ZONE_CLOSED".into()];
+    let p = GearParams { prohibited_zones: vec!["ZONE_CLOSED".into()], ..GearParams::default() };
     let mut gear = at("981000001", "DAEHO 40%", None, LAT, 0, 60);
     let tracks = vec![at("440000001", "DAEHO", Some(30), LAT, 0, 60), gear.clone()];
     let zones = Waters;

@@ -86,7 +86,7 @@ pub fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
     let file = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let all = read_csv(std::io::BufReader::new(file), args.series.as_deref(), &stem).with_context(|| format!("reading {}", path.display()))?;
-    let selected: Vec<_> = all.into_iter().filter(|(s, _)| args.only.as_ref().map_or(true, |o| &s.name == o)).collect();
+    let selected: Vec<_> = all.into_iter().filter(|(s, _)| args.only.as_ref().is_none_or(|o| &s.name == o)).collect();
     if selected.is_empty() {
         bail!("no series to analyse{}", args.only.map(|o| format!(" (no series named {o:?})")).unwrap_or_default());
     }

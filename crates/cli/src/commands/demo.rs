@@ -278,7 +278,7 @@ fn run_daily_cycles(
             _ => busiest = Some((dark, *at)),
         }
         for f in report.findings.iter().filter(|f| matches!(f.detector.as_str(), SEGMENTS | "spoofing" | "zones")) {
-            let better = examples.get(&f.detector).map_or(true, |e| {
+            let better = examples.get(&f.detector).is_none_or(|e| {
                 (f.score.unwrap_or(0), f.severity) > (e.score.unwrap_or(0), e.severity)
             });
             if better {
@@ -364,7 +364,7 @@ impl EncounterSummary {
             *self.levels.entry((f.detector.clone(), f.level.clone())).or_default() += 1;
             if f.detector == "gear" && f.evidence.get("violation").is_none() {
                 let signals = |g: &Finding| g.evidence["signals"].as_array().map_or(0, Vec::len);
-                if self.gear_example.as_ref().map_or(true, |e| signals(f) > signals(e)) {
+                if self.gear_example.as_ref().is_none_or(|e| signals(f) > signals(e)) {
                     self.gear_example = Some(f.clone());
                 }
             }
