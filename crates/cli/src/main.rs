@@ -27,7 +27,7 @@ enum Command {
     Ingest(commands::ingest::IngestArgs),
     /// Decode NMEA 0183 AIS sentences and print one JSON object per message.
     Decode(commands::decode::DecodeArgs),
-    /// Run gap detection and dark-vessel scoring over a stored time window.
+    /// Run the rules (all detectors, composite risk) over a stored time window, then the output pipeline.
     Analyze(commands::analyze::AnalyzeArgs),
     /// Events: list, show, and the analyst's lifecycle steps (ack, confirm, enforce, ...).
     Events(commands::events::EventsArgs),

@@ -5,12 +5,13 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use lookout_detect::zones::ZoneSet;
 use lookout_detect::{parse_registry, Registry, ZoneClassifier};
+use lookout_engine::composite::COMPOSITE;
 use lookout_engine::cycle::{run_cycle, CycleReport, CycleRequest, DARK};
 use lookout_engine::models::{ensure_seeded, resolve};
 
 use super::common::DbArgs;
 use super::outputs_common::{now_or_clock, report_lines, OutputArgs};
-use super::report::{breakdown_lines, dark_headline, geojson, parse_duration};
+use super::report::{breakdown_lines, dark_headline, geojson, parse_duration, risk_line};
 use super::rules::{overrides, window_end, AsStore, EngineArgs};
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -175,5 +176,19 @@ fn print_table(report: &CycleReport, top: usize) {
         for line in breakdown_lines(f) {
             println!("      {line}");
         }
+    }
+    print_top_risks(report, top);
+}
+
+/// The highest composite risks with each rule's contribution.
+fn print_top_risks(report: &CycleReport, top: usize) {
+    let mut risks: Vec<_> = report.findings.iter().filter(|f| f.detector == COMPOSITE).collect();
+    risks.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.vessel.cmp(&b.vessel)));
+    if risks.is_empty() {
+        return;
+    }
+    println!("highest composite risk (probabilistic OR of weight x rule score):");
+    for (i, f) in risks.iter().take(top).enumerate() {
+        println!("{:>2}. {}", i + 1, risk_line(f));
     }
 }

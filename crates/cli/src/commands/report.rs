@@ -75,6 +75,16 @@ pub fn breakdown_lines(f: &Finding) -> Vec<String> {
     lines
 }
 
+/// One line per composite risk: vessel, level, score and each rule's share.
+pub fn risk_line(f: &Finding) -> String {
+    let parts: Vec<String> = f
+        .breakdown
+        .iter()
+        .map(|b| format!("{} {:+} ({})", b.code, b.points, b.description_en))
+        .collect();
+    format!("vessel {} — risk {} {} = {}", f.vessel, f.level, f.score.unwrap_or(0), parts.join(" + "))
+}
+
 /// Dark findings as GeoJSON: one line from the gap's start to its end per finding.
 pub fn geojson(findings: &[Finding]) -> Value {
     let features: Vec<Value> = findings
