@@ -59,6 +59,22 @@ fn analyze_with_the_demo_zones_finds_zone_episodes_and_feeds_p2_exactly_where_ga
     }
     let p2 = dark.iter().filter(|f| f.breakdown.iter().any(|b| b.pattern == "special_zone")).count();
 
+    // The table ends with the highest composite risks; each line's shares add up to it.
+    let table = String::from_utf8_lossy(&with.stdout).to_string();
+    let risks: Vec<&str> = table.lines().skip_while(|l| !l.starts_with("highest composite risk")).skip(1)
+        .take_while(|l| l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(risks.len(), 10, "{table}");
+    for line in risks {
+        let (head, parts) = line.split_once(" = ").expect("risk line");
+        let total: i64 = head.rsplit(' ').next().and_then(|n| n.parse().ok()).expect("score");
+        let shares: i64 = parts
+            .split(" + ")
+            .map(|p| p.split_whitespace().nth(1).and_then(|n| n.parse::<i64>().ok()).expect("share"))
+            .sum();
+        assert_eq!(shares, total, "{line}");
+    }
+
     // Without zones the zones rule finds nothing and P2 never fires.
     let without = lookout(&[&["analyze", "--db", db_s][..], &at[..]].concat());
     assert!(without.status.success(), "{}", stderr(&without));
