@@ -226,8 +226,8 @@ pub fn imo_is_valid(imo: u32) -> bool {
 }
 
 /// The comparable key and shown text of one row's field, or `None` when the row does
-/// not state a usable value.
-fn value_of(row: &IdentityObservation, field: Field, p: &IdentityParams) -> Option<(String, String)> {
+/// not state a usable value. `placeholders` are already normalised.
+fn value_of(row: &IdentityObservation, field: Field, p: &IdentityParams, placeholders: &[String]) -> Option<(String, String)> {
     let raw = match field {
         Field::Name => row.identity.name.clone()?,
         Field::CallSign => row.identity.call_sign.clone()?,
@@ -240,7 +240,7 @@ fn value_of(row: &IdentityObservation, field: Field, p: &IdentityParams) -> Opti
         }
     };
     let key = normalise(&raw, &p.normalise);
-    let placeholder = p.placeholders.iter().any(|ph| normalise(ph, &p.normalise) == key);
+    let placeholder = placeholders.contains(&key);
     (!key.is_empty() && !placeholder).then(|| (key, raw))
 }
 
@@ -268,9 +268,10 @@ impl ValueSpan {
 /// Spans of one field's values with at least `min_reports` reports, by first sighting
 /// (then last sighting, then value).
 pub fn spans(rows: &[IdentityObservation], field: Field, p: &IdentityParams) -> Vec<ValueSpan> {
+    let placeholders: Vec<String> = p.placeholders.iter().map(|ph| normalise(ph, &p.normalise)).collect();
     let mut by_key: BTreeMap<String, (ValueSpan, u64)> = BTreeMap::new();
     for row in rows {
-        let Some((key, raw)) = value_of(row, field, p) else { continue };
+        let Some((key, raw)) = value_of(row, field, p, &placeholders) else { continue };
         match by_key.get_mut(&key) {
             Some((span, best)) => {
                 span.first_seen = span.first_seen.min(row.first_seen);

@@ -20,6 +20,7 @@ use lookout_store::{SqliteStore, Store};
 use serde_json::Value;
 
 const MMSI: u32 = 440_123_456;
+const EARLY: u32 = 440_222_222;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time")
@@ -99,9 +100,11 @@ fn write(path: &Path, lines: &[String]) {
 
 /// Positions every 10 minutes for 6 hours; the name "FOO  BAR" three times in the first
 /// two hours, then "BAZ" three times; a call sign twice; an untimed "BAZ" after the
-/// last position, and an untimed name for a vessel without positions.
+/// last position, and an untimed name for a vessel without positions. A second vessel
+/// sends an untimed name before its only position.
 fn nmea_lines() -> Vec<String> {
     let mut lines: Vec<String> = (0..=36).map(|k| tagged(k * 10, &position(MMSI, k))).collect();
+    lines.push(tagged(30, &position(EARLY, 0)));
     for m in [0, 60, 120] {
         lines.push(tagged(m + 1, &encode_static_name(MMSI, "FOO  BAR", 'A')));
     }
@@ -113,6 +116,8 @@ fn nmea_lines() -> Vec<String> {
     }
     // Sorted by receive time as a receiver writes them; the untimed lines come last.
     lines.sort_by_key(|l| l.split(['c', '*']).nth(1).map(|s| s.trim_start_matches(':').to_string()));
+    // Untimed before the vessel's first position: takes that position's time.
+    lines.insert(0, encode_static_name(EARLY, "EARLY BIRD", 'A'));
     lines.push(encode_static_name(MMSI, "BAZ", 'A'));
     lines.push(encode_static_name(440_999_999, "LONELY", 'A'));
     lines
@@ -125,15 +130,16 @@ fn nmea_static_reports_become_identity_rows_and_a_change_finding() {
     write(&path, &nmea_lines());
     let mut store = SqliteStore::open(&dir.path().join("s.db")).expect("store");
     let s = ingest(&mut store, &path);
-    assert_eq!((s.positions_accepted, s.static_records, s.identities, s.identities_untimed), (37, 10, 3, 1));
-    // The untimed BAZ takes the vessel's previous position time (6 h); the vessel
-    // without positions has no history.
+    assert_eq!((s.positions_accepted, s.static_records, s.identities, s.identities_untimed), (38, 11, 4, 1));
+    // The untimed BAZ takes the vessel's previous position time (6 h), EARLY BIRD its
+    // vessel's next one (30 min); the vessel without positions has no history.
     assert_eq!(
         rows(&store),
         vec![
             ("440123456".into(), "FOO  BAR|-|-|-".into(), 1, 121, 3),
             ("440123456".into(), "-|DSAB1|-|30".into(), 5, 65, 2),
             ("440123456".into(), "BAZ|-|-|-".into(), 181, 360, 4),
+            ("440222222".into(), "EARLY BIRD|-|-|-".into(), 30, 30, 1),
         ]
     );
     // Ingesting the same file again widens nothing and adds the reports again.
