@@ -112,9 +112,16 @@ pub fn ingest_file(
     summary.vessels = rows.len() as u64;
     store.upsert_vessels(&rows)?;
     let (sightings, untimed) = identities.finish();
-    (summary.identities, summary.identities_untimed) = (sightings.len() as u64, untimed);
-    store.record_identities(&sightings)?;
+    summary.identities_untimed = untimed;
     summary.notes = reader.notes();
+    // Sightings add to report counts, which the store cannot tell apart from new ones: a
+    // file none of whose positions were new was ingested before, and must add nothing.
+    if summary.positions_accepted > 0 && summary.positions_inserted == 0 && !sightings.is_empty() {
+        summary.notes.push("identity history unchanged: no position of this file was new (ingested before)".into());
+    } else {
+        summary.identities = sightings.len() as u64;
+        store.record_identities(&sightings)?;
+    }
     progress(reader.bytes_read(), reader.total_bytes());
     store.record_ingest(&IngestRun {
         source,

@@ -1,5 +1,6 @@
 //! Identity sightings of one file, aggregated in memory and written once at its end,
 //! so the store sees one row per (vessel, identity) per file, never one per report.
+//! A file none of whose positions was new adds none (see `ingest::ingest_file`).
 //!
 //! How a report becomes a sighting depends on the source:
 //! - NMEA (types 5, 19, 24) and other formats with separate static records: each

@@ -142,9 +142,11 @@ fn nmea_static_reports_become_identity_rows_and_a_change_finding() {
             ("440222222".into(), "EARLY BIRD|-|-|-".into(), 30, 30, 1),
         ]
     );
-    // Ingesting the same file again widens nothing and adds the reports again.
-    ingest(&mut store, &path);
-    assert_eq!(rows(&store)[0], ("440123456".into(), "FOO  BAR|-|-|-".into(), 1, 121, 6));
+    // Ingesting the same file again adds nothing (none of its positions is new).
+    let again = ingest(&mut store, &path);
+    assert_eq!((again.positions_inserted, again.identities), (0, 0));
+    assert!(again.notes.iter().any(|n| n.contains("identity history unchanged")), "{:?}", again.notes);
+    assert_eq!(rows(&store)[0], ("440123456".into(), "FOO  BAR|-|-|-".into(), 1, 121, 3));
 
     let found = cycle(&mut store);
     assert_eq!(found.len(), 1);
@@ -152,8 +154,8 @@ fn nmea_static_reports_become_identity_rows_and_a_change_finding() {
     let patterns: Vec<(&str, i64)> = f.breakdown.iter().map(|b| (b.pattern.as_str(), b.points)).collect();
     assert_eq!(patterns, [("identity_change", 15)]);
     let change = &f.evidence["identity_changes"][0];
-    assert_eq!((change["before"]["value"].as_str(), change["before"]["reports"].as_u64()), (Some("FOO  BAR"), Some(6)));
-    assert_eq!((change["after"]["value"].as_str(), change["after"]["reports"].as_u64()), (Some("BAZ"), Some(8)));
+    assert_eq!((change["before"]["value"].as_str(), change["before"]["reports"].as_u64()), (Some("FOO  BAR"), Some(3)));
+    assert_eq!((change["after"]["value"].as_str(), change["after"]["reports"].as_u64()), (Some("BAZ"), Some(4)));
     assert_eq!(change["after"]["first_seen"], Value::from("2024-05-01T03:01:00+00:00"));
     // LOW: a renaming alone makes no MMSI_ANOMALY event (MEDIUM and up do).
     assert!(candidate(f, &EventRules::default(), &chrono_tz::Asia::Seoul).is_none());
