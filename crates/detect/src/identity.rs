@@ -241,7 +241,7 @@ fn value_of(row: &IdentityObservation, field: Field, p: &IdentityParams, placeho
     };
     let key = normalise(&raw, &p.normalise);
     let placeholder = placeholders.contains(&key);
-    (!key.is_empty() && !placeholder).then(|| (key, raw))
+    (!key.is_empty() && !placeholder).then_some((key, raw))
 }
 
 /// One field value over time: every row carrying it, merged.

@@ -666,7 +666,8 @@ fn identity_history_keeps_one_row_per_tuple_and_reads_back_in_key_order() {
         // Re-observation widens the range and adds reports; no new row.
         store.record_identities(&[sighting("440000001", Some("ALPHA"), Some(9_074_729), 60, 70, 10)]).expect("again");
         let all = store.identities_between(t(0), t(1000)).expect("load");
-        let rows: Vec<(&str, Option<&str>, Option<u32>, i64, i64, u64)> = all
+        type Row<'a> = (&'a str, Option<&'a str>, Option<u32>, i64, i64, u64);
+        let rows: Vec<Row<'_>> = all
             .iter()
             .map(|o| {
                 let m = |x: Timestamp| (x - t(0)).num_minutes();
