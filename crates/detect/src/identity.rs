@@ -8,7 +8,10 @@
 //! summed reports); values that are empty, placeholders, invalid IMOs or seen fewer
 //! than `min_reports` times are dropped, so one corrupted message makes no change.
 //! Spans are ordered by first sighting; each consecutive pair is a change, reported
-//! by the cycle whose window holds the new value's first sighting.
+//! by the cycle whose window holds the new value's first sighting. Rows last seen more
+//! than `history_days` before the window start are not looked at (the engine loads that
+//! far back, further than the positions' look-back, so a renaming between two voyages
+//! is seen).
 //!
 //! A change is *overlapping* when the earlier value was still seen after the new one
 //! appeared (each seen after the other appeared: a return to an earlier identity).
@@ -106,6 +109,8 @@ pub struct IdentityParams {
     pub min_reports: u64,
     /// A return to an earlier value within this many hours is a flip-flop.
     pub flip_flop_hours: f64,
+    /// How far before the window start an earlier value is looked for, days.
+    pub history_days: f64,
     pub points: IdentityPoints,
 }
 
@@ -120,6 +125,7 @@ impl Default for IdentityParams {
             imo_check_digit: true,
             min_reports: 2,
             flip_flop_hours: 24.0,
+            history_days: 90.0,
             points: IdentityPoints { name: 15, call_sign: 15, imo: 30, flip_flop: 40 },
         }
     }
@@ -149,7 +155,16 @@ impl IdentityParams {
         if !(self.flip_flop_hours.is_finite() && self.flip_flop_hours >= 0.0) {
             return Err(ParamsError::at("identity.flip_flop_hours", "expected a number >= 0"));
         }
+        // Bounded so that the engine's load range stays a valid time (10 years).
+        if !(self.history_days.is_finite() && (0.0..=3660.0).contains(&self.history_days)) {
+            return Err(ParamsError::at("identity.history_days", "expected a number of days from 0 to 3660"));
+        }
         Ok(())
+    }
+
+    /// The history looked at before a window start, as a duration.
+    pub fn history(&self) -> chrono::Duration {
+        chrono::Duration::milliseconds((self.history_days * 86_400_000.0).round() as i64)
     }
 }
 
@@ -335,9 +350,12 @@ fn alternation_hours(a: &ValueSpan, b: &ValueSpan) -> Option<f64> {
 /// Changes of every enabled field whose new value first appeared in `(from, to]`,
 /// in field order, then time.
 pub fn changes(rows: &[IdentityObservation], from: Timestamp, to: Timestamp, p: &IdentityParams) -> Vec<Change> {
+    let since = from - p.history();
+    let rows: Vec<IdentityObservation> =
+        rows.iter().filter(|r| r.last_seen >= since && r.first_seen <= to).cloned().collect();
     let mut out = Vec::new();
     for field in Field::ALL.into_iter().filter(|f| f.enabled(p)) {
-        let s = spans(rows, field, p);
+        let s = spans(&rows, field, p);
         for pair in s.windows(2) {
             let (before, after) = (&pair[0], &pair[1]);
             if after.first_seen <= from || after.first_seen > to {

@@ -200,3 +200,16 @@ fn params_merge_strictly_and_stored_versions_without_identity_still_merge() {
     let err = d.merge_params(&d.default_params(), &json!({"identity": {"flip_flop_hours": -1.0}})).expect_err("range");
     assert_eq!(err.path, "identity.flip_flop_hours");
 }
+
+#[test]
+fn history_days_just_inside_and_just_outside() {
+    // FOO last seen 240 h before the window start (t0 - 1 h), BAR inside the window.
+    let rows = || vec![name("FOO", -250.0, -241.0, 5), name("BAR", 3.0, 4.0, 5)];
+    assert!(run_over(rows(), Value::Null).is_some(), "90 days by default");
+    assert!(run_over(rows(), json!({"identity": {"history_days": 10.0}})).is_some());
+    assert!(run_over(rows(), json!({"identity": {"history_days": 9.99}})).is_none());
+    let err = SpoofingDetector
+        .merge_params(&SpoofingDetector.default_params(), &json!({"identity": {"history_days": 1e9}}))
+        .expect_err("range");
+    assert_eq!(err.path, "identity.history_days");
+}

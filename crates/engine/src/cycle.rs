@@ -6,7 +6,8 @@
 //! replaces its findings, so the stored rows are identical.
 //!
 //! Everything a detector may read is fetched first ([`prepare`]): the tracks, the
-//! dark history of their vessels and, for the spoofing rule, their identity history. Then the plan runs ([`crate::exec`]) and the result
+//! dark history of their vessels and, for the spoofing rule, their identity history
+//! (from `identity.history_days` before the window, further back than the positions). Then the plan runs ([`crate::exec`]) and the result
 //! processor adds one `composite` finding per vessel ([`crate::composite`]). Only
 //! [`run_cycle`] writes, in one transaction.
 
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 use lookout_detect::dark::ZoneClassifier;
+use lookout_detect::algorithm_spoofing::SpoofingParams;
 use lookout_detect::segment::{split_tracks, SegmentParams};
 use lookout_detect::{CycleInput, DarkHistoryIndex, IdentityHistory, Registry};
 use lookout_model::{Finding, Track};
@@ -128,12 +130,26 @@ pub fn prepare(store: &dyn Store, req: &CycleRequest<'_>) -> Result<Prepared, En
             }
         }
     }
-    let identities = if req.rules.iter().any(|r| r.detector.code() == SPOOFING) {
-        load_identities(store, &tracks, from, key.window_end)?
-    } else {
-        IdentityHistory::default()
+    let identities = match identity_history_start(req) {
+        Some(since) => load_identities(store, &tracks, since.min(from), key.window_end)?,
+        None => IdentityHistory::default(),
     };
     Ok(Prepared { key, tracks, history, identities })
+}
+
+/// How far back the spoofing rules look for earlier identities (the longest
+/// `identity.history_days` of them), or `None` when no spoofing rule runs.
+fn identity_history_start(req: &CycleRequest<'_>) -> Option<lookout_model::Timestamp> {
+    req.rules
+        .iter()
+        .filter(|r| r.detector.code() == SPOOFING)
+        .map(|r| {
+            // Params were validated when the rule was resolved; unreadable ones fall back
+            // to the defaults here and make the rule itself fail with the reason.
+            let p = serde_json::from_value::<SpoofingParams>(r.params.clone()).unwrap_or_default();
+            req.key().window_start - p.identity.history()
+        })
+        .min()
 }
 
 /// Identity rows overlapping `[from, to]` of the vessels that have a track: one query

@@ -219,3 +219,29 @@ fn csv_rows_are_counted_per_identity_and_a_flip_flop_makes_an_event() {
     assert_eq!(c.category, Category::MmsiAnomaly);
     assert_eq!(c.level, lookout_model::Severity::Critical);
 }
+
+#[test]
+fn a_renaming_between_two_voyages_is_seen_beyond_the_position_look_back() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = SqliteStore::open(&dir.path().join("s.db")).expect("store");
+    // Voyage 1 ten days before the window as ALPHA, voyage 2 inside it as BETA.
+    let header = marinecadastre_lines().remove(0);
+    let voyage = |day: i64, name: &str| {
+        let mut lines = vec![header.clone()];
+        for k in 0..3 {
+            let ts = (at(60 + k * 10) + Duration::days(day)).format("%Y-%m-%dT%H:%M:%S");
+            lines.push(format!("367000002,{ts},40.{k}000,-70.0000,7.0,0.0,0.0,{name},,WDA5678,70,0,100,20,5,70,A"));
+        }
+        lines
+    };
+    for (file, day, name) in [("v1.csv", -10, "ALPHA"), ("v2.csv", 0, "BETA")] {
+        let path = dir.path().join(file);
+        write(&path, &voyage(day, name));
+        ingest(&mut store, &path);
+    }
+    let found = cycle(&mut store);
+    assert_eq!(found.len(), 1, "positions of voyage 1 are outside the 1-day look-back, its name is not");
+    let change = &found[0].evidence["identity_changes"][0];
+    assert_eq!((change["before"]["value"].as_str(), change["after"]["value"].as_str()), (Some("ALPHA"), Some("BETA")));
+    assert_eq!(change["before"]["last_seen"], Value::from("2024-04-21T01:20:00+00:00"));
+}
