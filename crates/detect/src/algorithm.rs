@@ -78,6 +78,10 @@ pub struct CycleInput<'a> {
     /// Permits and ship kinds; without a registry nobody is permitted (as the reference).
     pub registry: Option<&'a Registry>,
     pub dark_history: &'a DarkHistoryIndex,
+    /// Identity rows (name, call sign, IMO, ship type with first/last sighting and
+    /// report count) of the cycle's vessels overlapping the loaded time range, fetched
+    /// from the store by the engine; `IdentityHistory::empty()` when there are none.
+    pub identities: &'a crate::identity::IdentityHistory,
     /// Zone lookup hook (P2); `Sync` because rules may run on several threads.
     pub zones: Option<&'a (dyn ZoneClassifier + Sync)>,
 }

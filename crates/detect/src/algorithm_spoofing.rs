@@ -7,14 +7,15 @@
 //! | M3 | `teleport` | +30 | consecutive positions imply more than `teleport_speed_kn` over at least `teleport_min_nm` |
 //! | M4 | `two_places_at_once` | +40 | two chains of segments active at the same time at least `two_places_min_nm` apart |
 //! | M5 | `identity_mismatch` | +20 | the AIS name differs from the registry's name for the MMSI |
+//! | M6 | `identity_change` | +15 name, +15 call sign, +30 IMO | a field changed under the id (history from the store; see [`crate::identity`]) |
+//! | M7 | `identity_flip_flop` | +40 | an earlier identity came back within `identity.flip_flop_hours` (two transmitters) |
 //!
 //! Score = the sum, clamped to 100; level CRITICAL >= 70, HIGH >= 50, MEDIUM >= 30,
 //! else LOW. Opaque ids (not nine digits: anonymised extracts) skip M1 and M2; their
 //! format was checked at ingest (`invalid_mmsi` rejects) for sources with real MMSIs.
 //!
-//! Limit: the store keeps the latest static data of a vessel, not its history, so a
-//! name, call sign or IMO changing under one MMSI over time cannot be seen; M5 compares
-//! what the cycle's input has (the AIS static data and the registry).
+//! M6/M7 read the identity history the engine loaded (`CycleInput::identities`); a
+//! change is reported by the cycle whose window holds the new value's first sighting.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -23,10 +24,11 @@ use lookout_model::{Finding, Severity, Track, VesselId};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::algorithm::{merge_checked, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::algorithm::{merge_strict, CycleInput, ListRule, DetectError, Detector, EntityType, Text, Upstream};
 use crate::algorithm_segments::{chains_of, item, position_json};
 use crate::error::ParamsError;
 use crate::geo::haversine_nm;
+use crate::identity::IdentityParams;
 use crate::segment::{hours_between, SegmentParams};
 
 /// Thresholds and weights of the `spoofing` detector.
@@ -44,6 +46,10 @@ pub struct SpoofingParams {
     /// How positions are segmented into chains (M4).
     pub segment: SegmentParams,
     pub weights: SpoofingWeights,
+    /// Identity changes over time (M6, M7), with their own points. Defaulted so that
+    /// params stored before identity history existed still parse.
+    #[serde(default)]
+    pub identity: IdentityParams,
 }
 
 /// Points per pattern.
@@ -71,6 +77,7 @@ impl Default for SpoofingParams {
                 two_places_at_once: 40,
                 identity_mismatch: 20,
             },
+            identity: IdentityParams::default(),
         }
     }
 }
@@ -81,6 +88,7 @@ fn parse(params: &Value) -> Result<SpoofingParams, ParamsError> {
     if !(p.teleport_speed_kn.is_finite() && p.teleport_speed_kn > 0.0) {
         return Err(ParamsError::at("teleport_speed_kn", "expected a positive number"));
     }
+    p.identity.validate()?;
     Ok(p)
 }
 
@@ -178,8 +186,8 @@ impl Detector for SpoofingDetector {
 
     fn description(&self) -> Text {
         Text {
-            ko: "순간이동, 미할당 MID, 자리표시 MMSI, 동시에 두 곳, 선명 불일치",
-            en: "Teleports, unallocated MIDs, placeholder MMSIs, one id in two places at once, name mismatches",
+            ko: "순간이동, 미할당 MID, 자리표시 MMSI, 동시에 두 곳, 선명 불일치, 식별정보 변경",
+            en: "Teleports, unallocated MIDs, placeholder MMSIs, one id in two places at once, name mismatches, identity changes over time",
         }
     }
 
@@ -192,7 +200,11 @@ impl Detector for SpoofingDetector {
     }
 
     fn merge_params(&self, base: &Value, over: &Value) -> Result<Value, ParamsError> {
-        let merged = merge_checked(base, over)?;
+        // A version stored before `identity` existed lacks the key: complete it from the
+        // defaults first so an override of `identity` merges instead of being unknown.
+        // Lists (the placeholders) are replaced whole; their items are checked by parsing.
+        let base = merge_strict(&self.default_params(), base, ListRule::Replace)?;
+        let merged = merge_strict(&base, over, ListRule::Replace)?;
         parse(&merged)?;
         Ok(merged)
     }
@@ -352,6 +364,18 @@ fn spoofing_for_track(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams)
             ));
             evidence.insert("names".into(), json!({"ais": ais, "registry": reg}));
         }
+    }
+    // M6, M7: identity changes over time.
+    let changes = crate::identity::changes(
+        input.identities.of(track.vessel.as_str()),
+        input.window_start,
+        input.window_end,
+        &p.identity,
+    );
+    let (items, list) = crate::identity::breakdown(&changes, &p.identity);
+    if !items.is_empty() {
+        breakdown.extend(items);
+        evidence.insert("identity_changes".into(), list);
     }
     if breakdown.is_empty() {
         return None;

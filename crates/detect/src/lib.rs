@@ -8,7 +8,8 @@
 //! * `segments`: one id's positions split into physically plausible segments
 //!   ([`segment`]); gaps and dark scores run per chain of segments.
 //! * `spoofing`: teleports, unallocated MIDs (ITU table in `data/mid.csv`), placeholder
-//!   MMSIs, one id in two places at once, AIS name against the registry.
+//!   MMSIs, one id in two places at once, AIS name against the registry, identity
+//!   changes over time ([`identity`]).
 //! * `zones`: GeoJSON zones with a grid index ([`zones`]), entry/exit episodes and
 //!   intrusions by foreign unpermitted vessels; the zone set is P2's classifier.
 //! * `transshipment` / `loitering`: carrier × fishing encounters through a five-stage
@@ -39,6 +40,7 @@ pub mod error;
 pub mod findings;
 pub mod gaps;
 pub mod geo;
+pub mod identity;
 pub mod oracle;
 pub mod params;
 pub mod pattern;
@@ -55,6 +57,7 @@ pub use algorithm::{
     algorithm, canonical_json, params_hash, CycleInput, DarkHistoryIndex, DetectError, Detector, EntityType, Upstream,
     ALGORITHMS,
 };
+pub use identity::IdentityHistory;
 pub use dark::{
     analyze_dark_pattern, analyze_sorted, compute_dark_suspicion, has_teleport, heading_mismatch, ActivityState,
     DarkHistory, DarkScore, GapInfo, ScoreInputs, ShipClass, Tier, ZoneClass, ZoneClassifier,

@@ -67,6 +67,7 @@ fn input<'a>(tracks: &'a [Track], history: &'a DarkHistoryIndex) -> CycleInput<'
         tracks,
         registry: None,
         dark_history: history,
+        identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
     }
 }

@@ -59,6 +59,7 @@ fn input<'a>(tracks: &'a [Track], h: &'a DarkHistoryIndex) -> CycleInput<'a> {
         tracks,
         registry: None,
         dark_history: h,
+        identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
     }
 }

@@ -76,6 +76,7 @@ fn pair(dist: f64, sog: (f64, f64), cog: (f64, f64), minutes: i64, types: (u16, 
         tracks: &tracks,
         registry: None,
         dark_history: &h,
+        identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
     };
     PairTrawlDetector::detect(&input, &PairTrawlParams::default())
@@ -134,6 +135,7 @@ fn tiers_by_duration_and_evidence() {
         tracks: &tracks,
         registry: None,
         dark_history: &h,
+        identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
     };
     let d = PairTrawlDetector;
@@ -190,6 +192,7 @@ fn grid_and_all_pairs_agree_on_a_fleet() {
         tracks: &tracks,
         registry: None,
         dark_history: &h,
+        identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
     };
     let p = PairTrawlParams::default();

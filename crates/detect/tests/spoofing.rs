@@ -45,6 +45,7 @@ fn run_with(tracks: &[Track], registry: Option<&Registry>, over: serde_json::Val
         tracks,
         registry,
         dark_history: &history,
+        identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
     };
     let d = SpoofingDetector;
@@ -194,6 +195,7 @@ fn shared_416000000_is_in_two_places_at_once() {
         tracks: &tracks,
         registry: None,
         dark_history: &history,
+        identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
     };
     let d = SpoofingDetector;

@@ -177,6 +177,7 @@ fn run(tracks: &[Track], zones: &ZoneSet, registry: Option<&Registry>, over: ser
         tracks,
         registry,
         dark_history: &history,
+        identities: lookout_detect::IdentityHistory::empty(),
         zones: Some(zones),
     };
     let d = ZonesDetector;
@@ -287,6 +288,7 @@ fn without_zones_nothing_is_found() {
         tracks: &tracks,
         registry: None,
         dark_history: &history,
+        identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
     };
     let d = ZonesDetector;

@@ -5,8 +5,9 @@
 //! reported by the cycle whose window contains its end. Re-running the same window
 //! replaces its findings, so the stored rows are identical.
 //!
-//! Everything a detector may read is fetched first ([`prepare`]): the tracks and the
-//! dark history of their vessels. Then the plan runs ([`crate::exec`]) and the result
+//! Everything a detector may read is fetched first ([`prepare`]): the tracks, the
+//! dark history of their vessels and, for the spoofing rule, their identity history
+//! (from `identity.history_days` before the window, further back than the positions). Then the plan runs ([`crate::exec`]) and the result
 //! processor adds one `composite` finding per vessel ([`crate::composite`]). Only
 //! [`run_cycle`] writes, in one transaction.
 
@@ -14,8 +15,9 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 use lookout_detect::dark::ZoneClassifier;
+use lookout_detect::algorithm_spoofing::SpoofingParams;
 use lookout_detect::segment::{split_tracks, SegmentParams};
-use lookout_detect::{CycleInput, DarkHistoryIndex, Registry};
+use lookout_detect::{CycleInput, DarkHistoryIndex, IdentityHistory, Registry};
 use lookout_model::{Finding, Track};
 use lookout_store::{CycleKey, CycleOutput, Store};
 use serde::Serialize;
@@ -28,6 +30,7 @@ use crate::EngineError;
 pub const GAPS: &str = "gaps";
 pub const DARK: &str = "dark_suspicion";
 pub const SEGMENTS: &str = "segments";
+pub const SPOOFING: &str = "spoofing";
 
 /// What to analyse, with which rules.
 pub struct CycleRequest<'a> {
@@ -100,6 +103,8 @@ pub struct Prepared {
     pub key: CycleKey,
     pub tracks: Vec<Track>,
     pub history: DarkHistoryIndex,
+    /// Identity rows of the loaded vessels seen during the loaded time range.
+    pub identities: IdentityHistory,
 }
 
 impl Prepared {
@@ -125,7 +130,39 @@ pub fn prepare(store: &dyn Store, req: &CycleRequest<'_>) -> Result<Prepared, En
             }
         }
     }
-    Ok(Prepared { key, tracks, history })
+    let identities = match identity_history_start(req) {
+        Some(since) => load_identities(store, &tracks, since.min(from), key.window_end)?,
+        None => IdentityHistory::default(),
+    };
+    Ok(Prepared { key, tracks, history, identities })
+}
+
+/// How far back the spoofing rules look for earlier identities (the longest
+/// `identity.history_days` of them), or `None` when no spoofing rule runs.
+fn identity_history_start(req: &CycleRequest<'_>) -> Option<lookout_model::Timestamp> {
+    req.rules
+        .iter()
+        .filter(|r| r.detector.code() == SPOOFING)
+        .map(|r| {
+            // Params were validated when the rule was resolved; unreadable ones fall back
+            // to the defaults here and make the rule itself fail with the reason.
+            let p = serde_json::from_value::<SpoofingParams>(r.params.clone()).unwrap_or_default();
+            req.key().window_start - p.identity.history()
+        })
+        .min()
+}
+
+/// Identity rows overlapping `[from, to]` of the vessels that have a track: one query
+/// for the range, filtered here (a cycle holds most vessels that reported in it).
+fn load_identities(
+    store: &dyn Store,
+    tracks: &[Track],
+    from: lookout_model::Timestamp,
+    to: lookout_model::Timestamp,
+) -> Result<IdentityHistory, EngineError> {
+    let wanted: std::collections::BTreeSet<&str> = tracks.iter().map(|t| t.vessel.as_str()).collect();
+    let rows = store.identities_between(from, to)?;
+    Ok(IdentityHistory::from_rows(rows.into_iter().filter(|r| wanted.contains(r.vessel.as_str()))))
 }
 
 /// Runs a cycle without writing anything (used by `run_cycle`, dry runs, shadow runs).
@@ -142,6 +179,7 @@ pub fn analyse_prepared(prepared: &Prepared, req: &CycleRequest<'_>) -> CycleRep
         tracks: &prepared.tracks,
         registry: req.registry,
         dark_history: &prepared.history,
+        identities: &prepared.identities,
         zones: req.zones,
     };
     // Per-segment detectors (gaps, dark suspicion) see each id split into plausible

@@ -1,4 +1,6 @@
-//! One file through reader → validator → store, in batches.
+//! One file through reader → validator → store, in batches. Identity sightings (name,
+//! call sign, IMO, ship type over time) are aggregated for the whole file and written
+//! once at its end (see `ingest_identity`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,6 +10,7 @@ use lookout_ingest::validate::{ValidateOptions, Validator};
 use lookout_model::{Position, Record, RejectCounts, StaticData, Timestamp, VesselId};
 use lookout_store::{IngestRun, Store, VesselRow};
 
+use crate::ingest_identity::IdentityTally;
 use crate::EngineError;
 
 /// Positions buffered before one store transaction.
@@ -24,6 +27,11 @@ pub struct FileSummary {
     pub positions_accepted: u64,
     pub positions_inserted: u64,
     pub static_records: u64,
+    /// Distinct (vessel, identity) sightings of the file added to the identity history.
+    pub identities: u64,
+    /// Static records without a time and without a timed position of their vessel in
+    /// the file: they update the vessel's static data but not its identity history.
+    pub identities_untimed: u64,
     pub vessels: u64,
     pub rejects: RejectCounts,
     /// First and last accepted position time.
@@ -56,6 +64,8 @@ pub fn ingest_file(
         positions_accepted: 0,
         positions_inserted: 0,
         static_records: 0,
+        identities: 0,
+        identities_untimed: 0,
         vessels: 0,
         rejects: RejectCounts::default(),
         error: None,
@@ -63,6 +73,7 @@ pub fn ingest_file(
     };
     let mut batch: Vec<Position> = Vec::with_capacity(BATCH);
     let mut statics: BTreeMap<VesselId, StaticData> = BTreeMap::new();
+    let mut identities = IdentityTally::default();
     while let Some(item) = reader.next() {
         summary.records_read += 1;
         let checked = item.and_then(|rec| validator.check(rec, reader.line()));
@@ -74,6 +85,7 @@ pub fn ingest_file(
                     Some((a, b)) => (a.min(p.timestamp), b.max(p.timestamp)),
                 });
                 statics.entry(p.vessel.clone()).or_default();
+                identities.on_position(&reader, &p.vessel, p.timestamp);
                 batch.push(p);
                 if batch.len() >= BATCH {
                     summary.positions_inserted += store.insert_positions(&batch)?;
@@ -81,8 +93,9 @@ pub fn ingest_file(
                     progress(reader.bytes_read(), reader.total_bytes());
                 }
             }
-            Ok(Record::Static { vessel, data, .. }) => {
+            Ok(Record::Static { vessel, timestamp, data }) => {
                 summary.static_records += 1;
+                identities.on_static(&reader, &vessel, timestamp, &data);
                 statics.entry(vessel).or_default().merge_from(&data);
             }
             Err(reject) => summary.rejects.add(&source, &reject),
@@ -98,7 +111,17 @@ pub fn ingest_file(
         .collect();
     summary.vessels = rows.len() as u64;
     store.upsert_vessels(&rows)?;
+    let (sightings, untimed) = identities.finish();
+    summary.identities_untimed = untimed;
     summary.notes = reader.notes();
+    // Sightings add to report counts, which the store cannot tell apart from new ones: a
+    // file none of whose positions were new was ingested before, and must add nothing.
+    if summary.positions_accepted > 0 && summary.positions_inserted == 0 && !sightings.is_empty() {
+        summary.notes.push("identity history unchanged: no position of this file was new (ingested before)".into());
+    } else {
+        summary.identities = sightings.len() as u64;
+        store.record_identities(&sightings)?;
+    }
     progress(reader.bytes_read(), reader.total_bytes());
     store.record_ingest(&IngestRun {
         source,

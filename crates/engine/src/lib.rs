@@ -1,6 +1,7 @@
 //! Orchestration between the library crates.
 //!
-//! - [`ingest`]: a file through its reader and the validator into the store.
+//! - [`ingest`]: a file through its reader and the validator into the store, with the
+//!   identity sightings of the file aggregated per vessel and identity.
 //! - [`rules`], [`plan`], [`exec`], [`composite`]: the rule engine (rules file →
 //!   validated DAG → stages → isolated execution → composite risk per vessel, a probabilistic OR).
 //! - [`models`]: the model registry (versioned params, DRAFT → ACTIVE → ARCHIVED).
@@ -16,6 +17,7 @@ pub mod cycle;
 pub mod dryrun;
 pub mod exec;
 pub mod ingest;
+mod ingest_identity;
 pub mod models;
 pub mod outputs;
 pub mod plan;

@@ -113,6 +113,7 @@ fn every_detector_is_deterministic_total_and_round_trips_its_params() {
         tracks: &tracks,
         registry: None,
         dark_history: &history,
+        identities: lookout_detect::IdentityHistory::empty(),
         zones: Some(&zones as &(dyn ZoneClassifier + Sync)),
     };
     let empty = CycleInput { tracks: &[], ..input };

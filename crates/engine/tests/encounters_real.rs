@@ -70,6 +70,7 @@ fn dma_collision_pair_is_close_but_not_slow() {
         tracks: &tracks,
         registry: None,
         dark_history: &h,
+        identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
     };
     let mut p = TransshipParams {

@@ -5,10 +5,12 @@
 //! speak one language.
 
 mod finding;
+mod identity;
 mod reject;
 mod vessel;
 
 pub use finding::{BreakdownItem, Finding, Severity};
+pub use identity::{strip_ais_padding, Identity, IdentityObservation};
 pub use reject::{Reject, RejectCounts, RejectReason};
 pub use vessel::{NavStatus, Position, Record, ShipKind, ShipType, StaticData, Track, VesselId};
 

@@ -102,7 +102,7 @@ impl NavStatus {
 }
 
 /// ITU AIS ship and cargo type code (0..=99).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ShipType(pub u16);
 

@@ -65,6 +65,43 @@ pub fn encode_position_report(p: &PositionFields, channel: char) -> String {
     sentence("AIVDM", 1, 1, None, channel, &payload, fill)
 }
 
+/// A type 24 part A `!AIVDM` (the name), for tests: `name` in upper-case ASCII, padded
+/// with `@` to 20 characters as transmitters do.
+pub fn encode_static_name(mmsi: u32, name: &str, channel: char) -> String {
+    let mut b = Bits::default();
+    b.set(0, 6, 24);
+    b.set(8, 30, u64::from(mmsi));
+    b.set(38, 2, 0);
+    put_text(&mut b, 40, 20, name);
+    b.set(160, 8, 0);
+    let (payload, fill) = b.armor();
+    sentence("AIVDM", 1, 1, None, channel, &payload, fill)
+}
+
+/// A type 24 part B `!AIVDM` (ship type and call sign, no dimensions), for tests.
+pub fn encode_static_call_sign(mmsi: u32, ship_type: u8, call_sign: &str, channel: char) -> String {
+    let mut b = Bits::default();
+    b.set(0, 6, 24);
+    b.set(8, 30, u64::from(mmsi));
+    b.set(38, 2, 1);
+    b.set(40, 8, u64::from(ship_type));
+    put_text(&mut b, 90, 7, call_sign);
+    b.set(132, 36, 0);
+    let (payload, fill) = b.armor();
+    sentence("AIVDM", 1, 1, None, channel, &payload, fill)
+}
+
+/// Six-bit text of `n` characters at `start`, `@`-padded (`@`..`_` are 0..31,
+/// space..`?` are 32..63; other characters are not representable).
+fn put_text(b: &mut Bits, start: usize, n: usize, text: &str) {
+    let bytes = text.as_bytes();
+    for i in 0..n {
+        let c = bytes.get(i).copied().unwrap_or(b'@');
+        let v = if c >= 64 { c - 64 } else { c };
+        b.set(start + i * 6, 6, u64::from(v & 63));
+    }
+}
+
 /// Wraps a payload into a sentence with its checksum.
 fn sentence(addr: &str, total: u8, num: u8, seq: Option<u8>, channel: char, payload: &str, fill: u8) -> String {
     let seq = seq.map(|s| s.to_string()).unwrap_or_default();

@@ -32,6 +32,6 @@ mod stamp;
 
 pub use armor::Bits;
 pub use decoder::{Decoded, Decoder, DecoderOptions, Outcome};
-pub use encode::{encode_position_report, rewrite_mmsi, PositionFields};
+pub use encode::{encode_position_report, encode_static_call_sign, encode_static_name, rewrite_mmsi, PositionFields};
 pub use message::AisMessage;
 pub use records::{to_records, vessel_id, NmeaRecords};

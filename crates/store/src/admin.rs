@@ -42,7 +42,8 @@ pub struct StoreInfo {
 /// in the same transaction by both backends.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retention {
-    /// Positions with a timestamp strictly before this are deleted.
+    /// Positions with a timestamp strictly before this are deleted, and so are identity
+    /// rows last seen strictly before it (the history then covers what positions do).
     pub positions_before: Option<Timestamp>,
     /// Hourly statistics rows starting strictly before this are deleted (the pipeline
     /// passes now − 48 h).
@@ -53,6 +54,8 @@ pub struct Retention {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PruneReport {
     pub positions: u64,
+    /// Identity history rows (`vessel_identities`).
+    pub identities: u64,
     pub hourly_stats: u64,
 }
 

@@ -19,7 +19,7 @@ mod sqlite;
 mod sqlite_pipeline;
 pub mod testing;
 
-use lookout_model::{Finding, Position, StaticData, Timestamp, Track, VesselId};
+use lookout_model::{Finding, Identity, IdentityObservation, Position, ShipType, StaticData, Timestamp, Track, VesselId};
 use lookout_pipeline::delivery::OutboxItem;
 use lookout_pipeline::{
     Category, CycleWindow, DailyStats, DispatchState, Enforcement, Event, EventStatus, HourlyStats, Kpis,
@@ -124,6 +124,18 @@ pub trait Store {
     fn cycle_findings(&self, key: &CycleKey) -> Result<Vec<Finding>>;
     fn counts(&self) -> Result<StoreCounts>;
 
+    // ----- Identity history (issue 7) -----
+
+    /// Adds sightings of identity tuples in one transaction: a tuple new for its vessel
+    /// becomes a row; a known one widens its first/last seen and adds its reports.
+    /// Sightings of one tuple in the same call fold together first. A missing vessel
+    /// row is created, as positions do.
+    fn record_identities(&mut self, sightings: &[IdentityObservation]) -> Result<()>;
+    /// Identity rows seen at some point of `[from, to]` (first seen ≤ `to`, last seen ≥
+    /// `from`), by vessel id, first seen, last seen, then name, call sign, IMO, ship type
+    /// (missing values first).
+    fn identities_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IdentityObservation>>;
+
     // ----- Administration: `lookout db` (issue 4) -----
 
     /// Backend, location (password redacted), schema versions and row counts of every
@@ -223,6 +235,58 @@ pub trait Store {
     fn daily_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<DailyStats>>;
     /// Monthly rows starting in `[from, to)`, by start.
     fn monthly_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<MonthlyStats>>;
+}
+
+/// Sightings folded per (vessel, tuple) in key order: `ON CONFLICT DO UPDATE` may touch
+/// a row once per statement (PostgreSQL), and both backends must add up the same.
+pub(crate) fn fold_identities(sightings: &[IdentityObservation]) -> Vec<IdentityObservation> {
+    let mut folded: std::collections::BTreeMap<(&VesselId, &Identity), IdentityObservation> =
+        std::collections::BTreeMap::new();
+    for s in sightings {
+        folded
+            .entry((&s.vessel, &s.identity))
+            .and_modify(|o| o.absorb(s.first_seen, s.last_seen, s.reports))
+            .or_insert_with(|| s.clone());
+    }
+    folded.into_values().collect()
+}
+
+/// An identity as its key columns store it: missing text is '', a missing number 0.
+pub(crate) struct IdentityColumns<'a> {
+    pub name: &'a str,
+    pub call_sign: &'a str,
+    pub imo: i64,
+    pub ship_type: i32,
+}
+
+impl<'a> IdentityColumns<'a> {
+    pub fn of(id: &'a Identity) -> Self {
+        IdentityColumns {
+            name: id.name.as_deref().unwrap_or(""),
+            call_sign: id.call_sign.as_deref().unwrap_or(""),
+            imo: id.imo.map_or(0, i64::from),
+            ship_type: id.ship_type.map_or(0, |t| i32::from(t.0)),
+        }
+    }
+}
+
+/// The identity stored in key columns, checked: a number out of range is corruption.
+pub(crate) fn identity_from_columns(
+    location: &str,
+    name: String,
+    call_sign: String,
+    imo: i64,
+    ship_type: i64,
+) -> Result<Identity> {
+    let bad = |what: &str, v: i64| StoreError::Corrupt { location: location.to_string(), message: format!("{what} {v} out of range") };
+    let imo = u32::try_from(imo).map_err(|_| bad("imo", imo))?;
+    let ship_type = u16::try_from(ship_type).map_err(|_| bad("ship type", ship_type))?;
+    Ok(Identity {
+        name: (!name.is_empty()).then_some(name),
+        call_sign: (!call_sign.is_empty()).then_some(call_sign),
+        imo: (imo != 0).then_some(imo),
+        ship_type: (ship_type != 0).then_some(ShipType(ship_type)),
+    })
 }
 
 /// Which events [`Store::list_events`] returns; `None` fields do not filter.

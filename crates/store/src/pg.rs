@@ -10,13 +10,13 @@ use ::postgres::types::{Json, ToSql, Type};
 use ::postgres::{Client, Config, GenericClient, NoTls, Row, Statement};
 use chrono::{DateTime, Utc};
 use lookout_model::{
-    Finding, NavStatus, Position, ShipType, StaticData, Timestamp, Track, VesselId,
+    Finding, IdentityObservation, NavStatus, Position, ShipType, StaticData, Timestamp, Track, VesselId,
 };
 
 use crate::admin::{canonical_json, OpenMode, PruneReport, Retention, StoreInfo};
 use crate::location::{Location, PgLocation};
 use crate::{
-    CycleKey, CycleOutput, CycleStats, IngestRun, ModelAudit, ModelChange, ModelStatus,
+    fold_identities, identity_from_columns, IdentityColumns, CycleKey, CycleOutput, CycleStats, IngestRun, ModelAudit, ModelChange, ModelStatus,
     ModelVersion, Result, Store, StoreCounts, StoreError, VesselRow,
 };
 
@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_init.sql"),
     include_str!("../migrations/postgres/0002_models.sql"),
     include_str!("../migrations/postgres/0003_pipeline.sql"),
+    include_str!("../migrations/postgres/0004_identities.sql"),
 ];
 
 /// Key of the advisory lock that serialises lookouts migrating the same database.
@@ -632,6 +633,73 @@ impl Store for PostgresStore {
         })
     }
 
+    fn record_identities(&mut self, sightings: &[IdentityObservation]) -> Result<()> {
+        let folded = fold_identities(sightings);
+        if folded.is_empty() {
+            return Ok(());
+        }
+        let loc = self.location.clone();
+        let cols: Vec<IdentityColumns<'_>> = folded.iter().map(|s| IdentityColumns::of(&s.identity)).collect();
+        let vessel: Vec<&str> = folded.iter().map(|s| s.vessel.as_str()).collect();
+        let is_mmsi: Vec<bool> = folded.iter().map(|s| s.vessel.is_mmsi()).collect();
+        let name: Vec<&str> = cols.iter().map(|c| c.name).collect();
+        let call_sign: Vec<&str> = cols.iter().map(|c| c.call_sign).collect();
+        let imo: Vec<i64> = cols.iter().map(|c| c.imo).collect();
+        let ship_type: Vec<i32> = cols.iter().map(|c| c.ship_type).collect();
+        let first: Vec<i64> = folded.iter().map(|s| ms(s.first_seen)).collect();
+        let last: Vec<i64> = folded.iter().map(|s| ms(s.last_seen)).collect();
+        let reports: Vec<i64> = folded.iter().map(|s| i64::try_from(s.reports).unwrap_or(i64::MAX)).collect();
+        let e = |err| pg_error(&loc, err);
+        let mut tx = self.client.get_mut().transaction().map_err(e)?;
+        // One statement per table for the whole call; the rows are folded, so no row is
+        // touched twice by one ON CONFLICT.
+        tx.execute(
+            "INSERT INTO vessels (vessel_id, id_is_mmsi)
+             SELECT DISTINCT * FROM UNNEST($1::TEXT[], $2::BOOL[]) ON CONFLICT DO NOTHING",
+            &[&vessel, &is_mmsi],
+        )
+        .map_err(e)?;
+        tx.execute(
+            "INSERT INTO vessel_identities
+               (vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports)
+             SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::INT8[], $5::INT4[],
+                                  $6::INT8[], $7::INT8[], $8::INT8[])
+             ON CONFLICT (vessel_id, name, call_sign, imo, ship_type) DO UPDATE SET
+               first_seen_ms = LEAST(vessel_identities.first_seen_ms, excluded.first_seen_ms),
+               last_seen_ms = GREATEST(vessel_identities.last_seen_ms, excluded.last_seen_ms),
+               reports = vessel_identities.reports + excluded.reports",
+            &[&vessel, &name, &call_sign, &imo, &ship_type, &first, &last, &reports],
+        )
+        .map_err(e)?;
+        tx.commit().map_err(e)
+    }
+
+    fn identities_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IdentityObservation>> {
+        let loc = &self.location;
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT vessel_id, name, call_sign, imo, ship_type::INT8, first_seen_ms, last_seen_ms, reports
+                 FROM vessel_identities WHERE first_seen_ms <= $2 AND last_seen_ms >= $1
+                 ORDER BY vessel_id, first_seen_ms, last_seen_ms, name, call_sign, imo, ship_type",
+                &[&ms(from), &ms(to)],
+            )
+            .map_err(self.err())?;
+        rows.iter()
+            .map(|r| {
+                let reports: i64 = get(loc, r, 7)?;
+                Ok(IdentityObservation {
+                    vessel: VesselId::new(get::<String>(loc, r, 0)?),
+                    identity: identity_from_columns(loc, get(loc, r, 1)?, get(loc, r, 2)?, get(loc, r, 3)?, get(loc, r, 4)?)?,
+                    first_seen: from_ms(loc, get(loc, r, 5)?)?,
+                    last_seen: from_ms(loc, get(loc, r, 6)?)?,
+                    reports: u64::try_from(reports).map_err(|_| corrupt(loc, format!("reports {reports} < 0")))?,
+                })
+            })
+            .collect()
+    }
+
     fn info(&self) -> Result<StoreInfo> {
         let loc = &self.location;
         let mut client = self.client.borrow_mut();
@@ -707,6 +775,9 @@ impl Store for PostgresStore {
         if let Some(before) = retention.positions_before {
             report.positions = tx
                 .execute("DELETE FROM positions WHERE ts_ms < $1", &[&ms(before)])
+                .map_err(e)?;
+            report.identities = tx
+                .execute("DELETE FROM vessel_identities WHERE last_seen_ms < $1", &[&ms(before)])
                 .map_err(e)?;
         }
         if let Some(before) = retention.hourly_stats_before {

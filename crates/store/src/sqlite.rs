@@ -3,13 +3,13 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use lookout_model::{Finding, NavStatus, Position, ShipType, StaticData, Timestamp, Track, VesselId};
+use lookout_model::{Finding, IdentityObservation, NavStatus, Position, ShipType, StaticData, Timestamp, Track, VesselId};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::admin::{canonical_json, OpenMode, PruneReport, Retention, StoreInfo};
 
 use crate::{
-    CycleKey, CycleOutput, CycleStats, IngestRun, ModelAudit, ModelChange, ModelStatus, ModelVersion, Result, Store,
+    fold_identities, identity_from_columns, IdentityColumns, CycleKey, CycleOutput, CycleStats, IngestRun, ModelAudit, ModelChange, ModelStatus, ModelVersion, Result, Store,
     StoreCounts, StoreError, VesselRow,
 };
 
@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_models.sql"),
     include_str!("../migrations/sqlite/0003_pipeline.sql"),
+    include_str!("../migrations/sqlite/0004_identities.sql"),
 ];
 
 /// The embedded default store.
@@ -391,6 +392,78 @@ impl Store for SqliteStore {
         Ok(StoreCounts { vessels: count("vessels")?, positions: count("positions")?, findings: count("findings")? })
     }
 
+    fn record_identities(&mut self, sightings: &[IdentityObservation]) -> Result<()> {
+        let location = self.location.clone();
+        let e = |source| StoreError::Sqlite { location: location.clone(), source };
+        let tx = self.conn.transaction().map_err(e)?;
+        {
+            let mut vessel = tx
+                .prepare_cached("INSERT INTO vessels (vessel_id, id_is_mmsi) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
+                .map_err(e)?;
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO vessel_identities
+                       (vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (vessel_id, name, call_sign, imo, ship_type) DO UPDATE SET
+                       first_seen_ms = MIN(vessel_identities.first_seen_ms, excluded.first_seen_ms),
+                       last_seen_ms = MAX(vessel_identities.last_seen_ms, excluded.last_seen_ms),
+                       reports = vessel_identities.reports + excluded.reports",
+                )
+                .map_err(e)?;
+            for s in fold_identities(sightings) {
+                vessel.execute(params![s.vessel.as_str(), s.vessel.is_mmsi()]).map_err(e)?;
+                let c = IdentityColumns::of(&s.identity);
+                let reports = i64::try_from(s.reports).unwrap_or(i64::MAX);
+                stmt.execute(params![
+                    s.vessel.as_str(),
+                    c.name,
+                    c.call_sign,
+                    c.imo,
+                    c.ship_type,
+                    ms(s.first_seen),
+                    ms(s.last_seen),
+                    reports
+                ])
+                .map_err(e)?;
+            }
+        }
+        tx.commit().map_err(e)
+    }
+
+    fn identities_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IdentityObservation>> {
+        let loc = self.location.clone();
+        let e = self.err();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports
+                 FROM vessel_identities WHERE first_seen_ms <= ?2 AND last_seen_ms >= ?1
+                 ORDER BY vessel_id, first_seen_ms, last_seen_ms, name, call_sign, imo, ship_type",
+            )
+            .map_err(&e)?;
+        let mut rows = stmt.query(params![ms(from), ms(to)]).map_err(&e)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(&e)? {
+            let reports: i64 = r.get(7).map_err(&e)?;
+            out.push(IdentityObservation {
+                vessel: VesselId::new(r.get::<_, String>(0).map_err(&e)?),
+                identity: identity_from_columns(
+                    &loc,
+                    r.get(1).map_err(&e)?,
+                    r.get(2).map_err(&e)?,
+                    r.get(3).map_err(&e)?,
+                    r.get(4).map_err(&e)?,
+                )?,
+                first_seen: from_ms(&loc, r.get(5).map_err(&e)?)?,
+                last_seen: from_ms(&loc, r.get(6).map_err(&e)?)?,
+                reports: u64::try_from(reports)
+                    .map_err(|_| StoreError::Corrupt { location: loc.clone(), message: format!("reports {reports} < 0") })?,
+            });
+        }
+        Ok(out)
+    }
+
     fn info(&self) -> Result<StoreInfo> {
         let e = self.err();
         let names = {
@@ -429,6 +502,8 @@ impl Store for SqliteStore {
         let mut report = PruneReport::default();
         if let Some(before) = retention.positions_before {
             report.positions = tx.execute("DELETE FROM positions WHERE ts_ms < ?1", params![ms(before)]).map_err(e)? as u64;
+            report.identities =
+                tx.execute("DELETE FROM vessel_identities WHERE last_seen_ms < ?1", params![ms(before)]).map_err(e)? as u64;
         }
         if let Some(before) = retention.hourly_stats_before {
             report.hourly_stats =

@@ -632,3 +632,74 @@ mod pipeline {
         });
     }
 }
+
+fn sighting(id: &str, name: Option<&str>, imo: Option<u32>, first: i64, last: i64, reports: u64) -> lookout_model::IdentityObservation {
+    lookout_model::IdentityObservation {
+        vessel: VesselId::new(id),
+        identity: lookout_model::Identity {
+            name: name.map(str::to_string),
+            call_sign: Some("DSAB1".into()),
+            imo,
+            ship_type: Some(ShipType(30)),
+        },
+        first_seen: t(first),
+        last_seen: t(last),
+        reports,
+    }
+}
+
+#[test]
+fn identity_history_keeps_one_row_per_tuple_and_reads_back_in_key_order() {
+    with_each_backend(|store| {
+        store
+            .record_identities(&[
+                sighting("440000001", Some("ALPHA"), Some(9_074_729), 10, 20, 3),
+                // The same tuple twice in one call folds: 5..30, 3 + 2 reports.
+                sighting("440000001", Some("ALPHA"), Some(9_074_729), 5, 30, 2),
+                sighting("440000001", Some("BETA"), Some(9_074_729), 40, 50, 4),
+                // Bytewise order: "Beta" < "beta"; a missing name sorts first.
+                sighting("440000002", Some("beta"), None, 0, 0, 1),
+                sighting("440000002", Some("Beta"), None, 0, 0, 1),
+                sighting("440000002", None, None, 0, 0, 1),
+            ])
+            .expect("record");
+        // Re-observation widens the range and adds reports; no new row.
+        store.record_identities(&[sighting("440000001", Some("ALPHA"), Some(9_074_729), 60, 70, 10)]).expect("again");
+        let all = store.identities_between(t(0), t(1000)).expect("load");
+        type Row<'a> = (&'a str, Option<&'a str>, Option<u32>, i64, i64, u64);
+        let rows: Vec<Row<'_>> = all
+            .iter()
+            .map(|o| {
+                let m = |x: Timestamp| (x - t(0)).num_minutes();
+                (o.vessel.as_str(), o.identity.name.as_deref(), o.identity.imo, m(o.first_seen), m(o.last_seen), o.reports)
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("440000001", Some("ALPHA"), Some(9_074_729), 5, 70, 15),
+                ("440000001", Some("BETA"), Some(9_074_729), 40, 50, 4),
+                ("440000002", None, None, 0, 0, 1),
+                ("440000002", Some("Beta"), None, 0, 0, 1),
+                ("440000002", Some("beta"), None, 0, 0, 1),
+            ]
+        );
+        assert_eq!(all[0].identity.call_sign.as_deref(), Some("DSAB1"));
+        assert_eq!(all[0].identity.ship_type, Some(ShipType(30)));
+        // Overlap, bounds inclusive: [51, 59] touches only ALPHA (5..70); [50, 50] also BETA.
+        fn names(store: &dyn Store, from: i64, to: i64) -> Vec<Option<String>> {
+            store.identities_between(t(from), t(to)).expect("load").into_iter().map(|o| o.identity.name).collect()
+        }
+        assert_eq!(names(store, 51, 59), vec![Some("ALPHA".to_string())]);
+        assert_eq!(names(store, 50, 50), vec![Some("ALPHA".to_string()), Some("BETA".to_string())]);
+        assert!(names(store, 71, 100).is_empty());
+        // Vessel rows were created for the history (440000002 has no positions).
+        assert_eq!(store.counts().expect("counts").vessels, 2);
+        // Retention: rows last seen before the cut-off go with the positions.
+        let report = store
+            .prune(&lookout_store::Retention { positions_before: Some(t(51)), ..Default::default() })
+            .expect("prune");
+        assert_eq!(report.identities, 4, "BETA (last 50) and the three rows at 0");
+        assert_eq!(names(store, 0, 1000), vec![Some("ALPHA".to_string())]);
+    });
+}

@@ -112,10 +112,11 @@ fn prune(args: PruneArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     })?;
     println!(
-        "{}: deleted {} positions older than {}",
+        "{}: deleted {} positions older than {} and {} identity rows last seen before it",
         args.db.location(),
         report.positions,
-        before.to_rfc3339()
+        before.to_rfc3339(),
+        report.identities
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -25,6 +25,9 @@ pub(super) struct CsvRows {
     tz: Tz,
     pub kinds: KindsSeen,
     statics: StaticDedup,
+    /// Fingerprint of the static cells of the row last read (see
+    /// [`super::RecordReader::row_statics`]).
+    pub row_statics: Option<u64>,
     pending: Option<Record>,
     /// The previous row's raw timestamp and its value: sorted exports repeat a
     /// timestamp over many rows, and parsing (with a zone lookup) is the costly part.
@@ -65,6 +68,7 @@ impl CsvRows {
             tz: setup.tz,
             kinds: KindsSeen::default(),
             statics: StaticDedup::default(),
+            row_statics: None,
             pending: None,
             last_time: (Vec::new(), None),
             last_line: 1,
@@ -101,7 +105,8 @@ impl CsvRows {
     }
 
     fn row(&mut self, line: u64) -> Result<Record, Reject> {
-        let CsvRows { rec, header, cols, sog_factor, tz, kinds, statics, pending, last_time, .. } = self;
+        let CsvRows { rec, header, cols, sog_factor, tz, kinds, statics, row_statics, pending, last_time, .. } = self;
+        *row_statics = None;
         if rec.len() != header.len() {
             let detail = format!("row has {} fields, the header has {}", rec.len(), header.len());
             return Err(Reject::new(RejectReason::MalformedRow, line, detail));
@@ -137,7 +142,10 @@ impl CsvRows {
             nav_status: f.text(Role::NavStatus)?.and_then(NavStatus::parse),
         };
         if cols.any_static() {
-            if let Some(data) = statics.check(&position.vessel, &f.static_cells()?) {
+            let cells = f.static_cells()?;
+            let fp = cells.fingerprint();
+            *row_statics = Some(fp);
+            if let Some(data) = statics.check(&position.vessel, &cells, fp) {
                 let vessel = position.vessel.clone();
                 *pending = Some(Record::Position(position));
                 return Ok(Record::Static { vessel, timestamp: Some(timestamp), data });

@@ -64,7 +64,7 @@ pub(super) struct StaticCells<'a> {
 }
 
 impl StaticCells<'_> {
-    fn fingerprint(&self) -> u64 {
+    pub fn fingerprint(&self) -> u64 {
         let mut h = crate::hash::FastHasher::default();
         // Raw cells, untrimmed: trimming every cell of every row cost more than the rare
         // extra static record that differently padded but equal cells produce.
@@ -106,8 +106,7 @@ pub(super) struct StaticDedup {
 
 impl StaticDedup {
     /// The static data to emit for this row, if the vessel has not had these cells yet.
-    pub fn check(&mut self, vessel: &VesselId, cells: &StaticCells<'_>) -> Option<StaticData> {
-        let fp = cells.fingerprint();
+    pub fn check(&mut self, vessel: &VesselId, cells: &StaticCells<'_>, fp: u64) -> Option<StaticData> {
         match self.seen.get_mut(vessel.as_str()) {
             Some(prints) if prints.contains(&fp) => return None,
             Some(prints) => prints.push(fp),

@@ -240,6 +240,19 @@ impl RecordReader {
         self.opaque
     }
 
+    /// For layouts whose position rows also carry static columns (MarineCadastre, DMA,
+    /// a generic CSV with a name column): a fingerprint of the static cells of the row
+    /// the last record came from, so a caller can attribute every accepted position to
+    /// the identity that row states. The static record of a fingerprint is emitted only
+    /// the first time a vessel shows it (just before that row's position); rows whose
+    /// static cells state nothing emit none. `None` for other formats.
+    pub fn row_statics(&self) -> Option<u64> {
+        match &self.inner {
+            Inner::Csv(c) => c.row_statics,
+            Inner::Json(_) | Inner::Nmea(_) => None,
+        }
+    }
+
     /// The structural error that ended the iteration early, if any.
     pub fn error(&self) -> Option<&IngestError> {
         self.error.as_ref()
