@@ -13,9 +13,10 @@
 //! 2. at least `min_vessels` vessels were heard in the cell in its last up bucket, and at
 //!    least `min_silent_pct` of them are heard nowhere in the whole area during the
 //!    bucket (they went silent together, they did not sail to the next cell);
-//! 3. the rest of the area (every other cell) kept reporting: at least `rest_min_pct`
-//!    of its own trailing median, which must itself be judgeable (a stop of the whole
-//!    feed is not a receiver outage, and neither is the end of the data).
+//! 3. the rest of the area (every other cell together) kept reporting: at least
+//!    `rest_min_pct` of its own trailing median, which must itself reach
+//!    `min_baseline_reports` (a stop of the whole feed is not a receiver outage, and
+//!    neither is the end of the data).
 //!
 //! Down buckets are not learned, so the baseline stays frozen through an outage. A run
 //! of consecutive down buckets lasting at least `min_duration_min` is an outage: one
@@ -306,14 +307,14 @@ fn outages_of(cell: Cell, down: BTreeMap<i64, Down>, end: i64, p: &ReceptionPara
 }
 
 /// Every outage of the cycle, by cell then time.
-fn detect(tracks: &[Track], p: &ReceptionParams, now: Timestamp) -> (Rates, Vec<Outage>) {
+fn detect(tracks: &[Track], p: &ReceptionParams, now: Timestamp) -> Vec<Outage> {
     let r = rates(tracks, p, now);
     let mut all = Vec::new();
     for (cell, series) in &r.cells {
         let down = judge_cell(&r, series, p);
         all.extend(outages_of(*cell, down, r.end, p));
     }
-    (r, all)
+    all
 }
 
 fn fmt_lat(x: f64) -> String {
@@ -336,7 +337,9 @@ fn outage_finding(o: &Outage, tracks: &[Track], p: &ReceptionParams) -> Finding 
     let (i, j) = o.cell;
     let (lat0, lon0) = (i as f64 * p.cell_deg, j as f64 * p.cell_deg);
     let (start, end) = (bucket_time(o.from, p.bucket_sec()), bucket_time(o.to, p.bucket_sec()));
-    let silent: Vec<&str> = o.first.silent.iter().filter_map(|&v| tracks.get(v)).map(|t| t.vessel.as_str()).collect();
+    // Sorted by id, so the evidence does not depend on the order tracks came in.
+    let mut silent: Vec<&str> = o.first.silent.iter().filter_map(|&v| tracks.get(v)).map(|t| t.vessel.as_str()).collect();
+    silent.sort_unstable();
     let evidence = json!({
         "area": area_id(p.cell_deg, i, j),
         "cell": { "i": i, "j": j, "cell_deg": p.cell_deg,
@@ -450,6 +453,20 @@ impl OutageRef {
     }
 }
 
+/// Every down bucket of the cycle as (area id, bucket start), by area then time,
+/// whether or not it belongs to an outage long enough to report: what the no-look-ahead
+/// guarantee is about (a bucket's verdict never changes when later data arrives).
+pub fn down_buckets(tracks: &[Track], params: &Value, now: Timestamp) -> Result<Vec<(String, Timestamp)>, ParamsError> {
+    let p = parse(params)?;
+    let r = rates(tracks, &p, now);
+    let mut out = Vec::new();
+    for (cell, series) in &r.cells {
+        let area = area_id(p.cell_deg, cell.0, cell.1);
+        out.extend(judge_cell(&r, series, &p).into_keys().map(|b| (area.clone(), bucket_time(b, p.bucket_sec()))));
+    }
+    Ok(out)
+}
+
 /// Outages of `reception` findings, in (start, area) order.
 pub fn outages_from(findings: &[&Finding]) -> Vec<OutageRef> {
     let mut out: Vec<OutageRef> = findings.iter().filter_map(|f| OutageRef::from_finding(f)).collect();
@@ -489,7 +506,7 @@ impl Detector for ReceptionDetector {
 
     fn run(&self, input: &CycleInput<'_>, params: &Value, _upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
         let p = parse(params)?;
-        let (_, outages) = detect(input.tracks, &p, input.window_end);
+        let outages = detect(input.tracks, &p, input.window_end);
         Ok(outages
             .iter()
             .map(|o| outage_finding(o, input.tracks, &p))
