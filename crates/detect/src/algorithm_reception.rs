@@ -178,6 +178,8 @@ struct Rates {
     first: i64,
     /// Buckets before this one are complete at the window end ("now").
     end: i64,
+    /// Statistics count the buckets from this one on (the cycle's window).
+    count_from: i64,
 }
 
 fn rates(tracks: &[Track], p: &ReceptionParams, now: Timestamp) -> Rates {
@@ -188,6 +190,7 @@ fn rates(tracks: &[Track], p: &ReceptionParams, now: Timestamp) -> Rates {
         totals: BTreeMap::new(),
         first: i64::MAX,
         end: bucket_of(now, bs),
+        count_from: i64::MIN,
     };
     for (vi, track) in tracks.iter().enumerate() {
         for pos in track.positions.iter().filter(|q| q.timestamp <= now) {
@@ -241,6 +244,16 @@ fn is_down(
 /// The down buckets of one cell. Each bucket is judged from earlier buckets only, then
 /// learned unless down, so appending later data never changes an earlier verdict.
 fn judge_cell(r: &Rates, series: &BTreeMap<i64, Counts>, p: &ReceptionParams) -> BTreeMap<i64, Down> {
+    judge_cell_counted(r, series, p, &mut 0)
+}
+
+/// [`judge_cell`], adding to `judged` the buckets that had enough traffic to be judged.
+fn judge_cell_counted(
+    r: &Rates,
+    series: &BTreeMap<i64, Counts>,
+    p: &ReceptionParams,
+    judged: &mut u64,
+) -> BTreeMap<i64, Down> {
     let mut cell_judge = DropJudge::new(p.cell_rule());
     let mut rest_judge = DropJudge::new(p.rest_rule());
     let mut reference: BTreeSet<usize> = BTreeSet::new();
@@ -250,8 +263,10 @@ fn judge_cell(r: &Rates, series: &BTreeMap<i64, Counts>, p: &ReceptionParams) ->
     for b in first_seen.max(r.first)..r.end {
         let here = series.get(&b).unwrap_or(&empty);
         let rest = r.totals.get(&b).copied().unwrap_or(0).saturating_sub(here.reports) as f64;
+        let verdict = cell_judge.judge(here.reports as f64);
+        *judged += u64::from(verdict.is_some() && b >= r.count_from);
         let down = is_down(
-            cell_judge.judge(here.reports as f64),
+            verdict,
             rest_judge.judge(rest),
             &reference,
             r.heard.get(&b),
@@ -307,14 +322,35 @@ fn outages_of(cell: Cell, down: BTreeMap<i64, Down>, end: i64, p: &ReceptionPara
 }
 
 /// Every outage of the cycle, by cell then time.
-fn detect(tracks: &[Track], p: &ReceptionParams, now: Timestamp) -> Vec<Outage> {
-    let r = rates(tracks, p, now);
+/// How much of the area could be judged: an outage-free cycle over cells too quiet to
+/// judge says little, and the statistics tell the two apart.
+#[derive(Debug, Default, Serialize)]
+struct RunStats {
+    cells: usize,
+    /// Cells with at least one bucket judged.
+    cells_judged: usize,
+    /// Complete cell-buckets with enough history and traffic to be judged.
+    buckets_judged: u64,
+    buckets_down: usize,
+    outages: usize,
+}
+
+/// Every outage of the cycle, by cell then time, and the run's statistics.
+fn detect(tracks: &[Track], p: &ReceptionParams, window: (Timestamp, Timestamp)) -> (Vec<Outage>, RunStats) {
+    let mut r = rates(tracks, p, window.1);
+    r.count_from = bucket_of(window.0, p.bucket_sec());
     let mut all = Vec::new();
+    let mut stats = RunStats { cells: r.cells.len(), ..RunStats::default() };
     for (cell, series) in &r.cells {
-        let down = judge_cell(&r, series, p);
+        let mut judged = 0;
+        let down = judge_cell_counted(&r, series, p, &mut judged);
+        stats.cells_judged += usize::from(judged > 0);
+        stats.buckets_judged += judged;
+        stats.buckets_down += down.range(r.count_from..).count();
         all.extend(outages_of(*cell, down, r.end, p));
     }
-    all
+    stats.outages = all.iter().filter(|o| o.to > r.count_from).count();
+    (all, stats)
 }
 
 fn fmt_lat(x: f64) -> String {
@@ -504,14 +540,26 @@ impl Detector for ReceptionDetector {
         Ok(merged)
     }
 
-    fn run(&self, input: &CycleInput<'_>, params: &Value, _upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(&self, input: &CycleInput<'_>, params: &Value, upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+        self.run_with_stats(input, params, upstream).map(|(f, _)| f)
+    }
+
+    /// Statistics: cells, cells and cell-buckets judged, down buckets, outages; buckets
+    /// and outages are counted inside the window (the look-back only feeds baselines).
+    fn run_with_stats(
+        &self,
+        input: &CycleInput<'_>,
+        params: &Value,
+        _upstream: &Upstream<'_>,
+    ) -> Result<(Vec<Finding>, Value), DetectError> {
         let p = parse(params)?;
-        let outages = detect(input.tracks, &p, input.window_end);
-        Ok(outages
+        let (outages, stats) = detect(input.tracks, &p, (input.window_start, input.window_end));
+        let findings = outages
             .iter()
             .map(|o| outage_finding(o, input.tracks, &p))
             .filter(|f| f.end > input.window_start)
-            .collect())
+            .collect();
+        Ok((findings, serde_json::to_value(stats).unwrap_or(Value::Null)))
     }
 }
 
