@@ -64,7 +64,9 @@ impl DropJudge {
         }
         let window: Vec<f64> = self.ring.iter().copied().collect();
         let (z, baseline, _scale) = robust_z(x, &window);
-        if !(baseline >= self.rule.min_level) || baseline <= 0.0 {
+        // NaN baselines (NaN input) are never judged.
+        let judgeable = baseline >= self.rule.min_level && baseline > 0.0;
+        if !judgeable {
             return None;
         }
         let drop = 1.0 - x / baseline;
