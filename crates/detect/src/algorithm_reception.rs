@@ -406,7 +406,7 @@ fn outage_finding(o: &Outage, tracks: &[Track], p: &ReceptionParams) -> Finding 
         // An outage is context for other findings, not a risk: NONE keeps it out of the
         // risk statistics and the events.
         severity: Severity::None,
-        breakdown: vec![item("RX", "receiver_outage", 0, "수신 장애", "Receiver outage", note.0, note.1)],
+        breakdown: vec![item("RCV", "receiver_outage", 0, "수신 장애", "Receiver outage", note.0, note.1)],
         evidence,
         rule: None,
         model_version: None,

@@ -227,6 +227,11 @@ fn the_shipped_rules_run_reception_and_keep_areas_out_of_composites_and_events()
     let tz: chrono_tz::Tz = "Asia/Seoul".parse().expect("tz");
     let rules = lookout_pipeline::event::EventRules::default();
     assert!(rx.iter().all(|f| lookout_pipeline::event::candidate(f, &rules, &tz).is_none()));
+    // Severity NONE: the statistics' detections (vessels with something to report) hold no area.
+    let window = lookout_pipeline::CycleWindow { start: report.key.window_start, end: report.key.window_end };
+    let detections = lookout_pipeline::stats::detections(window, &report.findings);
+    assert!(!detections.is_empty());
+    assert!(detections.iter().all(|d| !d.vessel.as_str().starts_with("area:")));
     // Run twice: identical findings (determinism through the engine and the store).
     let again = cycle(&outage_scenario(238, 421), None);
     assert_eq!(serde_json::to_string(&report.findings).ok(), serde_json::to_string(&again.findings).ok());
