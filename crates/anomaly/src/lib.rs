@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod nab;
 pub mod plot;
 pub mod prng;
+pub mod rate_drop;
 pub mod series;
 
 pub use detector::{score_series, DetectorParams, PointScore, StreamingDetector};

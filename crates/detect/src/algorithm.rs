@@ -162,6 +162,7 @@ pub static ALGORITHMS: &[&dyn Detector] = &[
     &crate::algorithm_transship::LoiteringDetector,
     &crate::algorithm_pair_trawl::PairTrawlDetector,
     &crate::algorithm_gear::GearDetector,
+    &crate::algorithm_reception::ReceptionDetector,
 ];
 
 /// The registered detector with this code.

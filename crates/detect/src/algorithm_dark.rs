@@ -8,15 +8,18 @@ use lookout_model::{Finding, ShipType, Timestamp, Track};
 use serde_json::Value;
 
 use crate::algorithm::{CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::algorithm_reception::{outages_from, OutageRef, RECEPTION};
 use crate::dark::DarkHistory;
 use crate::error::ParamsError;
-use crate::findings::{dark_finding, local_hour, DarkContext};
+use crate::findings::{dark_finding, dark_finding_with, local_hour, DarkContext};
 use crate::params::DarkParams;
 
 /// Dark-vessel suspicion; params are the [`DarkParams`]. When a rule it depends on runs
 /// `gaps`, only vessels with a gap finding in the window are scored (a vessel without
 /// one cannot have a dark gap ending there with the same thresholds); without such a
-/// dependency every track is scored.
+/// dependency every track is scored. When a rule it depends on runs `reception`, a gap
+/// that a detected receiver outage explains ([`OutageRef::explains`]) gains the
+/// `reception_outage` pattern; without such a dependency nothing changes.
 pub struct DarkDetector;
 
 /// Points before a gap that the reference uses for average speed and teleports.
@@ -90,9 +93,10 @@ impl Detector for DarkDetector {
             .timezone
             .parse()
             .map_err(|_| ParamsError::at("timezone", format!("unknown time zone '{}'", params.timezone)))?;
+        let outages = upstream.of(RECEPTION).map(outages_from).unwrap_or_default();
         let mut out = Vec::new();
         for track in Self::candidates(input, upstream) {
-            out.extend(dark_for_track(track, input, &params, tz)?);
+            out.extend(dark_for_track(track, input, &params, tz, &outages)?);
         }
         Ok(out)
     }
@@ -112,6 +116,7 @@ fn dark_for_track(
     input: &CycleInput<'_>,
     params: &DarkParams,
     tz: chrono_tz::Tz,
+    outages: &[OutageRef],
 ) -> Result<Option<Finding>, DetectError> {
     let window_start = input.window_start;
     let entry = input.registry.and_then(|r| r.entries.get(track.vessel.as_str()));
@@ -140,7 +145,16 @@ fn dark_for_track(
     };
     ctx.local_hour = local_hour(first.start, params)?;
     ctx.history = history(input, &view, first.start, tz);
-    Ok(dark_finding(&view, &ctx, params))
+    let outage = explaining_outage(&first, outages);
+    Ok(dark_finding_with(&view, &ctx, params, outage.map(|o| &o.note)))
+}
+
+/// The first outage (in start order) that explains the finding's gap, which runs from
+/// its last report before the silence to the first one after.
+fn explaining_outage<'o>(gap: &Finding, outages: &'o [OutageRef]) -> Option<&'o OutageRef> {
+    let lat = gap.evidence.pointer("/gap_start/lat").and_then(serde_json::Value::as_f64)?;
+    let lon = gap.evidence.pointer("/gap_start/lon").and_then(serde_json::Value::as_f64)?;
+    outages.iter().find(|o| o.explains(gap.start, gap.end, lat, lon))
 }
 
 fn track_from(track: &Track, from: usize, ship_type: Option<ShipType>) -> Track {

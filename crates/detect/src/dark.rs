@@ -247,6 +247,9 @@ pub struct ScoreInputs<'a> {
     pub heading: Option<f64>,
     /// Course over ground at the gap start.
     pub last_cog: Option<f64>,
+    /// A detected receiver outage explains the gap (set by the dark detector from its
+    /// `reception` upstream; always false on the reference oracle's path).
+    pub reception_outage: bool,
 }
 
 /// Score tier.
@@ -291,7 +294,7 @@ pub struct DarkScore {
     pub tier: Tier,
 }
 
-/// P1-P11 and the coverage penalty over a gap analysis.
+/// P1-P11, the coverage penalty and the receiver-outage penalty over a gap analysis.
 pub fn compute_dark_suspicion(gap: &GapInfo, inp: &ScoreInputs<'_>, p: &DarkParams) -> DarkScore {
     if !gap.is_dark {
         return DarkScore { score: 0, patterns: Vec::new(), tier: Tier::None };
@@ -329,6 +332,11 @@ pub fn compute_dark_suspicion(gap: &GapInfo, inp: &ScoreInputs<'_>, p: &DarkPara
     let (lat, lon) = (gap.gap_start_lat.unwrap_or(f64::NAN), gap.gap_start_lon.unwrap_or(f64::NAN));
     if !p.coverage.contains(lat, lon) {
         fired.push(Pattern::OutOfCoverage);
+    }
+    // Not in the reference: without a `reception` rule this never fires, so the score
+    // stays the reference's.
+    if inp.reception_outage {
+        fired.push(Pattern::ReceptionOutage);
     }
     let raw = fired.iter().fold(0i64, |acc, pat| acc.saturating_add(pat.weight(&p.weights)));
     let score = raw.clamp(0, 100);

@@ -72,6 +72,17 @@ fn gap_finding(track: &Track, g: &Gap) -> Finding {
 /// Gap analysis and score of one track, or `None` when it is not dark. Sorts a copy of
 /// the references only when the positions are out of order.
 pub fn score_track(track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) -> Option<(GapInfo, DarkScore)> {
+    score_track_with(track, ctx, params, false)
+}
+
+/// [`score_track`], with `outage` telling whether a detected receiver outage explains
+/// the gap (the `reception_outage` pattern).
+fn score_track_with(
+    track: &Track,
+    ctx: &DarkContext<'_>,
+    params: &DarkParams,
+    outage: bool,
+) -> Option<(GapInfo, DarkScore)> {
     let info = if is_time_sorted(&track.positions) {
         analyze_sorted(&track.positions, &params.gap_thresholds, params.teleport_speed_kn)
     } else {
@@ -80,16 +91,23 @@ pub fn score_track(track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) ->
         let info = analyze_sorted(&refs, &params.gap_thresholds, params.teleport_speed_kn);
         let start = info.start_index.map(|i| refs[i]);
         return start.map(|s| {
-            let score = score_at(&info, s, track, ctx, params);
+            let score = score_at(&info, s, track, ctx, params, outage);
             (info, score)
         });
     };
     let start = &track.positions[info.start_index?];
-    let score = score_at(&info, start, track, ctx, params);
+    let score = score_at(&info, start, track, ctx, params, outage);
     Some((info, score))
 }
 
-fn score_at(info: &GapInfo, start: &Position, track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) -> DarkScore {
+fn score_at(
+    info: &GapInfo,
+    start: &Position,
+    track: &Track,
+    ctx: &DarkContext<'_>,
+    params: &DarkParams,
+    reception_outage: bool,
+) -> DarkScore {
     let inputs = ScoreInputs {
         permitted: ctx.permitted,
         history: ctx.history,
@@ -99,13 +117,36 @@ fn score_at(info: &GapInfo, start: &Position, track: &Track, ctx: &DarkContext<'
         nav_status: start.nav_status.map(|s| s.text()).unwrap_or(""),
         heading: start.heading,
         last_cog: start.cog,
+        reception_outage,
     };
     compute_dark_suspicion(info, &inputs, params)
 }
 
+/// What a detected receiver outage adds to a dark finding: the description of the
+/// `reception_outage` pattern with the outage's numbers, and the outage as evidence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutageNote {
+    pub description_ko: String,
+    pub description_en: String,
+    pub evidence: serde_json::Value,
+}
+
 /// The `dark_suspicion` finding of a track, when it is dark.
 pub fn dark_finding(track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) -> Option<Finding> {
-    let (info, score) = score_track(track, ctx, params)?;
+    dark_finding_with(track, ctx, params, None)
+}
+
+/// [`dark_finding`] for a gap that a detected receiver outage may explain: with
+/// `Some(outage)` the score gains the `reception_outage` pattern (negative points) and
+/// the breakdown and evidence carry the outage's numbers; with `None` it is
+/// [`dark_finding`] exactly.
+pub fn dark_finding_with(
+    track: &Track,
+    ctx: &DarkContext<'_>,
+    params: &DarkParams,
+    outage: Option<&OutageNote>,
+) -> Option<Finding> {
+    let (info, score) = score_track_with(track, ctx, params, outage.is_some())?;
     let start_idx = info.start_index?;
     let (a, b) = if is_time_sorted(&track.positions) {
         (track.positions.get(start_idx)?, track.positions.get(start_idx + 1)?)
@@ -114,6 +155,20 @@ pub fn dark_finding(track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) -
         order.sort_by_key(|p| p.timestamp);
         (*order.get(start_idx)?, *order.get(start_idx + 1)?)
     };
+    let mut breakdown: Vec<_> = score.patterns.iter().map(|p| p.breakdown_item(&params.weights)).collect();
+    let mut evidence = json!({
+        "gap_info": info,
+        "gap_start": position_evidence(a),
+        "gap_end": position_evidence(b),
+        "raw_score": score.patterns.iter().map(|p| p.weight(&params.weights)).sum::<i64>(),
+    });
+    if let Some(note) = outage {
+        for item in breakdown.iter_mut().filter(|i| i.pattern == crate::pattern::Pattern::ReceptionOutage.id()) {
+            item.description_ko.clone_from(&note.description_ko);
+            item.description_en.clone_from(&note.description_en);
+        }
+        evidence["reception_outage"] = note.evidence.clone();
+    }
     Some(Finding {
         detector: "dark_suspicion".into(),
         vessel: track.vessel.clone(),
@@ -122,13 +177,8 @@ pub fn dark_finding(track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) -
         score: Some(score.score),
         level: score.tier.as_str().into(),
         severity: if score.tier == crate::dark::Tier::None { Severity::None } else { score.tier.severity() },
-        breakdown: score.patterns.iter().map(|p| p.breakdown_item(&params.weights)).collect(),
-        evidence: json!({
-            "gap_info": info,
-            "gap_start": position_evidence(a),
-            "gap_end": position_evidence(b),
-            "raw_score": score.patterns.iter().map(|p| p.weight(&params.weights)).sum::<i64>(),
-        }),
+        breakdown,
+        evidence,
         rule: None,
         model_version: None,
         params_hash: None,

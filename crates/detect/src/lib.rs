@@ -17,6 +17,8 @@
 //!   spatial grid index ([`transship`]).
 //! * `pair_trawl`: two fishing vessels towing in parallel ([`pair_trawl`]), same grid.
 //! * `gear`: fishing-gear transmitters, parent inference and violations G01-G06 ([`gear`]).
+//! * `reception`: receiver outages from per-area message rates
+//!   ([`algorithm_reception`]); a gap inside one gets `reception_outage` in its dark score.
 //!
 //! [`algorithm`] is the registry the rule engine runs them through (one trait,
 //! one registration line per detector).
@@ -34,6 +36,7 @@ pub mod algorithm_transship;
 pub mod algorithm_zones;
 pub mod algorithm_pair_trawl;
 pub mod algorithm_gear;
+pub mod algorithm_reception;
 mod csvtext;
 pub mod dark;
 pub mod error;
@@ -63,7 +66,7 @@ pub use dark::{
     DarkHistory, DarkScore, GapInfo, ScoreInputs, ShipClass, Tier, ZoneClass, ZoneClassifier,
 };
 pub use error::{InputError, ParamsError};
-pub use findings::{dark_finding, detect_track, gap_findings, local_hour, score_track, DarkContext};
+pub use findings::{dark_finding, dark_finding_with, detect_track, gap_findings, local_hour, score_track, DarkContext};
 pub use gaps::{classify_gap, detect_gaps, for_each_gap, Gap, GapSeverity};
 pub use geo::haversine_nm;
 pub use params::{defaults_json, DarkParams, GapThresholds};

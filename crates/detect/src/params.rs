@@ -80,6 +80,18 @@ pub struct Weights {
     #[serde(rename = "P11_heading_cog_mismatch")]
     pub p11_heading_cog_mismatch: i64,
     pub out_of_coverage: i64,
+    /// Not in the reference: the gap began during a receiver outage found by the
+    /// `reception` rule. A default when absent, so params stored before it still load.
+    #[serde(default = "default_reception_outage")]
+    pub reception_outage: i64,
+}
+
+/// Tiers are 20 points apart, so -20 moves any unclamped score exactly one tier down
+/// (CRITICAL to HIGH, HIGH to WATCH): a gap inside an outage is probably natural, but
+/// the outage is a statistical, cell-wide judgement, weaker evidence than leaving the
+/// receivers' coverage (-50), so it lowers a suspicious gap without erasing it.
+fn default_reception_outage() -> i64 {
+    -20
 }
 
 /// Dark-history thresholds (P3).
@@ -177,6 +189,7 @@ impl Default for DarkParams {
                 p10_anchored_natural: -15,
                 p11_heading_cog_mismatch: 15,
                 out_of_coverage: -50,
+                reception_outage: default_reception_outage(),
             },
             repeat_thresholds: RepeatThresholds { h7_high: 3, h7_low: 2, h24_recent: 1 },
             gap_min_thresholds: GapMinThresholds { very_long: 360, long: 180 },
@@ -313,9 +326,15 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn defaults_have_nineteen_weights() {
+    fn defaults_have_the_reference_weights_plus_reception_outage() {
         let v = serde_json::to_value(DarkParams::default()).unwrap();
-        assert_eq!(v["weights"].as_object().unwrap().len(), 19);
+        assert_eq!(v["weights"].as_object().unwrap().len(), 20);
+        assert_eq!(v["weights"]["reception_outage"], -20);
+        // Params stored before the key existed still load, with the default.
+        let mut old = v.clone();
+        old["weights"].as_object_mut().unwrap().remove("reception_outage");
+        let p: DarkParams = serde_json::from_value(old).unwrap();
+        assert_eq!(p, DarkParams::default());
         assert_eq!(v["weights"]["P1_moving_off"], 25);
         assert_eq!(v["p5_daytime_range"], json!([6, 18]));
         assert!(defaults_json().contains("\"out_of_coverage\": -50"));

@@ -28,12 +28,15 @@ pub enum Pattern {
     AnchoredNaturalGap,
     HeadingCogMismatch,
     OutOfCoverage,
+    /// Not in the reference: the gap began during a receiver outage of its area
+    /// (the `reception` detector); fires only when a `reception` rule runs upstream.
+    ReceptionOutage,
 }
 
 /// Static description of a pattern.
 #[derive(Clone, Copy, Debug)]
 pub struct PatternMeta {
-    /// Rule code: `P1`..`P11`, or `COV` for the coverage penalty.
+    /// Rule code: `P1`..`P11`, `COV` for the coverage penalty, `RCV` for a receiver outage.
     pub code: &'static str,
     /// Pattern id as the reference reports it, e.g. `moving_at_off`.
     pub id: &'static str,
@@ -63,7 +66,7 @@ const fn meta(
     }
 }
 
-const CATALOGUE: [PatternMeta; 19] = [
+const CATALOGUE: [PatternMeta; 20] = [
     meta("P1", "moving_at_off", "P1_moving_off", ["이동중 OFF", "Moving at OFF"],
         ["빠르게 항해하던 중 AIS 송신이 끊김 (기본 5노트 초과)",
          "Transmissions stopped while the vessel was making way fast (above 5 kn by default)"]),
@@ -121,11 +124,14 @@ const CATALOGUE: [PatternMeta; 19] = [
     meta("COV", "out_of_coverage", "out_of_coverage", ["커버리지 밖", "Out of coverage"],
         ["수신 가능 영역 밖에서 시작된 공백은 자연 소실일 가능성이 큼 (감점)",
          "A silence starting outside receiver coverage is most likely natural (lowers the score)"]),
+    meta("RCV", "reception_outage", "reception_outage", ["수신기 장애", "Receiver outage"],
+        ["해당 해역 수신기 장애 중에 시작된 공백은 자연 소실일 가능성이 큼 (감점)",
+         "The silence began during a detected receiver outage of its area, so it is most likely natural (lowers the score)"]),
 ];
 
 impl Pattern {
     /// Every pattern, in rule order.
-    pub const ALL: [Pattern; 19] = [
+    pub const ALL: [Pattern; 20] = [
         Pattern::MovingAtOff,
         Pattern::SlowMovingAtOff,
         Pattern::SensitiveZone,
@@ -145,6 +151,7 @@ impl Pattern {
         Pattern::AnchoredNaturalGap,
         Pattern::HeadingCogMismatch,
         Pattern::OutOfCoverage,
+        Pattern::ReceptionOutage,
     ];
 
     /// Catalogue entry.
@@ -184,6 +191,7 @@ impl Pattern {
             Pattern::AnchoredNaturalGap => w.p10_anchored_natural,
             Pattern::HeadingCogMismatch => w.p11_heading_cog_mismatch,
             Pattern::OutOfCoverage => w.out_of_coverage,
+            Pattern::ReceptionOutage => w.reception_outage,
         }
     }
 

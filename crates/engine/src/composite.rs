@@ -25,6 +25,7 @@
 
 use std::collections::BTreeMap;
 
+use lookout_detect::EntityType;
 use lookout_model::{BreakdownItem, Finding, Severity};
 use serde_json::json;
 
@@ -116,6 +117,10 @@ pub fn combine(rules: &[ResolvedRule], outcomes: &[RuleOutcome]) -> Vec<Finding>
     let mut spans: BTreeMap<String, (lookout_model::Timestamp, lookout_model::Timestamp, lookout_model::VesselId)> =
         BTreeMap::new();
     for (i, o) in outcomes.iter().enumerate() {
+        // Findings about an area or a series (receiver outages) are no vessel's risk.
+        if rules.get(i).is_some_and(|r| matches!(r.detector.entity(), EntityType::Area | EntityType::Series)) {
+            continue;
+        }
         for f in &o.findings {
             let slot = per_vessel.entry(f.vessel.as_str().to_string()).or_default().entry(i).or_insert(0);
             *slot = (*slot).max(finding_points(f));

@@ -278,7 +278,7 @@ mod tests {
         let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
         // Later rules come with later detectors; the dark pair leads.
         assert_eq!(ids[..2], ["gaps", "dark_suspicion"]);
-        assert_eq!(set.rules[1].depends_on, ["gaps"]);
+        assert_eq!(set.rules[1].depends_on, ["gaps", "reception"]);
         assert_eq!(set.rules[1].model.to_string(), "dark_suspicion@active");
     }
 

@@ -78,6 +78,15 @@ fn shared_id(id: &str) -> Track {
     shared
 }
 
+/// Six vessels in one 0.5-degree cell, all silent 03:00-05:00 while the other fixtures
+/// keep reporting: a receiver outage (reception).
+fn receiver_down(k: usize) -> Track {
+    let mut t = holding(&format!("44000003{k}"), 30, 34.2 + 0.01 * k as f64, 123.2, 0.5);
+    let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time");
+    t.positions.retain(|p| p.timestamp < t0 + Duration::hours(3) || p.timestamp >= t0 + Duration::hours(5));
+    t
+}
+
 #[test]
 fn every_detector_is_deterministic_total_and_round_trips_its_params() {
     let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time");
@@ -97,7 +106,10 @@ fn every_detector_is_deterministic_total_and_round_trips_its_params() {
             buoy
         },
         shared_id("440000004"),
-    ];
+    ]
+    .into_iter()
+    .chain((0..6).map(receiver_down))
+    .collect::<Vec<_>>();
     let history = DarkHistoryIndex {
         starts: BTreeMap::from([("440000001".to_string(), vec![t0 - Duration::days(1), t0 - Duration::hours(30)])]),
     };

@@ -11,7 +11,9 @@ use lookout_engine::models::{ensure_seeded, resolve};
 
 use super::common::DbArgs;
 use super::outputs_common::{now_or_clock, report_lines, OutputArgs};
-use super::report::{breakdown_lines, dark_headline, geojson, parse_duration, risk_line};
+use super::report::{
+    add_reception_stats, breakdown_lines, dark_headline, geojson, outage_summary, parse_duration, risk_line,
+};
 use super::rules::{overrides, window_end, AsStore, EngineArgs};
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -165,6 +167,9 @@ fn print_table(report: &CycleReport, top: usize) {
             r.rule, status, r.entities_in, r.findings_out, r.model, r.model_version, r.params_hash
         );
     }
+    let mut judged = serde_json::json!({});
+    add_reception_stats(&mut judged, &report.rules);
+    outage_summary(&report.findings, &judged).iter().for_each(|l| println!("{l}"));
     let mut dark: Vec<_> = report
         .findings
         .iter()

@@ -26,7 +26,7 @@ use super::outputs_common::{demo_output_config, print_demo_outputs};
 use super::analyze::load_zones;
 use super::common::{file_progress, print_file_summary, print_rejects, recreate_store};
 use super::models::print_shadow;
-use super::report::{breakdown_lines, dark_headline};
+use super::report::{add_reception_stats, breakdown_lines, dark_headline, outage_summary};
 use super::rules::{overrides, AsStore};
 
 #[derive(clap::Args)]
@@ -248,6 +248,7 @@ fn run_daily_cycles(
     let mut all = Vec::new();
     let mut encounters = EncounterSummary::default();
     let mut busiest: Option<(usize, DateTime<Utc>)> = None;
+    let mut reception_stats = serde_json::json!({});
     let ends = days(summaries);
     for at in &ends {
         let req = CycleRequest {
@@ -261,6 +262,7 @@ fn run_daily_cycles(
         };
         let report = run_cycle(store, &req)?;
         encounters.add(&report);
+        add_reception_stats(&mut reception_stats, &report.rules);
         // The output pipeline after each cycle, on the data's clock (the window end), so
         // the demo is reproducible; a failing stage is reported, never fatal.
         let pipeline = lookout_engine::outputs::run_after_cycle(store, &report.key, report.key.window_end, &demo_output_config());
@@ -290,7 +292,7 @@ fn run_daily_cycles(
                 .entry((f.detector.clone(), f.level.clone()))
                 .or_default() += 1;
         }
-        all.extend(report.findings.into_iter().filter(|f| f.detector == DARK));
+        all.extend(report.findings.into_iter().filter(|f| f.detector == DARK || f.detector == "reception"));
     }
     println!("{} daily cycles", ends.len());
     for detector in [GAPS, DARK, SEGMENTS, "spoofing", "zones", COMPOSITE] {
@@ -310,6 +312,9 @@ fn run_daily_cycles(
     }
     print_family_examples(&examples);
     encounters.print();
+    // Receiver outages over all cycles (each belongs to the cycle holding its end).
+    outage_summary(&all, &reception_stats).iter().for_each(|l| println!("  {l}"));
+    all.retain(|f| f.detector == DARK);
     Ok((all, busiest.map(|(_, at)| at)))
 }
 

@@ -85,6 +85,46 @@ pub fn risk_line(f: &Finding) -> String {
     format!("vessel {} — risk {} {} = {}", f.vessel, f.level, f.score.unwrap_or(0), parts.join(" + "))
 }
 
+/// One line describing a receiver outage (`reception` finding): the area, the span and
+/// the numbers, from its breakdown.
+pub fn outage_line(f: &Finding) -> String {
+    let what = f.breakdown.first().map(|b| b.description_en.as_str()).unwrap_or("");
+    let ongoing = if f.evidence.get("ongoing").and_then(Value::as_bool) == Some(true) { " (still on at the window end)" } else { "" };
+    format!("{} — {}{ongoing}", f.vessel, what)
+}
+
+/// Reception outages of a set of findings, how many dark scores one lowered, and how
+/// much of the area could be judged (`judged`: summed `reception` rule statistics).
+pub fn outage_summary(findings: &[Finding], judged: &Value) -> Vec<String> {
+    let outages: Vec<&Finding> = findings.iter().filter(|f| f.detector == "reception").collect();
+    let dark: Vec<&Finding> = findings.iter().filter(|f| f.detector == "dark_suspicion").collect();
+    let lowered = dark.iter().filter(|f| f.breakdown.iter().any(|b| b.pattern == "reception_outage")).count();
+    let n = |k: &str| judged.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let mut lines = vec![format!(
+        "reception outages: {} (dark scores lowered by reception_outage: {lowered} of {}; \
+         judged {} cell-buckets in {} of {} cells, {} down)",
+        outages.len(),
+        dark.len(),
+        n("buckets_judged"),
+        n("cells_judged"),
+        n("cells"),
+        n("buckets_down"),
+    )];
+    lines.extend(outages.iter().map(|f| format!("  {}", outage_line(f))));
+    lines
+}
+
+/// Sums the numeric statistics of every `reception` rule of `rules` into `into`.
+pub fn add_reception_stats(into: &mut Value, rules: &[lookout_engine::cycle::RuleSummary]) {
+    for r in rules.iter().filter(|r| r.algorithm == "reception") {
+        let Some(stats) = r.stats.as_object() else { continue };
+        for (k, v) in stats {
+            let sum = into.get(k).and_then(Value::as_u64).unwrap_or(0) + v.as_u64().unwrap_or(0);
+            into[k.as_str()] = sum.into();
+        }
+    }
+}
+
 /// Dark findings as GeoJSON: one line from the gap's start to its end per finding.
 pub fn geojson(findings: &[Finding]) -> Value {
     let features: Vec<Value> = findings

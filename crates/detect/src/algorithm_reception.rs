@@ -1,0 +1,588 @@
+//! The `reception` detector: AIS receiver outages found in per-area message rates.
+//!
+//! The cycle's reports are counted per grid cell (`cell_deg` degrees) and per time
+//! bucket (`bucket_min` minutes, aligned to the Unix epoch so every cycle cuts the same
+//! buckets). A complete bucket of a cell is **down** when, judged only from earlier
+//! buckets (no look-ahead):
+//!
+//! 1. the cell's reports fell by at least `min_drop_pct` against the median of its last
+//!    `baseline_buckets` up buckets, with a robust z-score of at least `min_z`
+//!    ([`lookout_anomaly::rate_drop`]), and that median is at least
+//!    `min_baseline_reports` over at least `min_baseline_buckets` buckets (enough
+//!    traffic to judge);
+//! 2. at least `min_vessels` vessels were heard in the cell in its last up bucket, and at
+//!    least `min_silent_pct` of them are heard nowhere in the whole area during the
+//!    bucket (they went silent together, they did not sail to the next cell);
+//! 3. the rest of the area (every other cell together) kept reporting: at least
+//!    `rest_min_pct` of its own trailing median, which must itself reach
+//!    `min_baseline_reports` (a stop of the whole feed is not a receiver outage, and
+//!    neither is the end of the data).
+//!
+//! Down buckets are not learned, so the baseline stays frozen through an outage. A run
+//! of consecutive down buckets lasting at least `min_duration_min` is an outage: one
+//! finding for the AREA (`vessel` = `area:<deg>:<corner>`, severity NONE, level
+//! `OUTAGE`), which belongs to the cycle whose window holds its end. The dark detector
+//! reads these findings from its upstream (see [`OutageRef::explains`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Duration, TimeZone, Utc};
+use lookout_anomaly::rate_drop::{DropJudge, DropRule, DropVerdict};
+use lookout_model::{Finding, Severity, Timestamp, Track, VesselId};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::algorithm::{merge_checked, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::error::ParamsError;
+use crate::findings::OutageNote;
+use crate::transship::{item, round_to};
+
+/// Detector code; also the upstream key the dark detector reads.
+pub const RECEPTION: &str = "reception";
+
+/// Receiver-outage detection; params are the [`ReceptionParams`].
+pub struct ReceptionDetector;
+
+/// Parameters of the outage rule (see the module documentation).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReceptionParams {
+    /// Side of a grid cell in degrees (latitude and longitude).
+    pub cell_deg: f64,
+    /// Length of a time bucket in minutes.
+    pub bucket_min: i64,
+    /// Up buckets the baseline median is taken over.
+    pub baseline_buckets: i64,
+    /// Up buckets needed before a cell is judged.
+    pub min_baseline_buckets: i64,
+    /// Smallest baseline median (reports per bucket) of a cell that is judged.
+    pub min_baseline_reports: f64,
+    /// Vessels that must have been heard in the cell in its last up bucket.
+    pub min_vessels: i64,
+    /// Smallest drop of the cell's reports against its baseline, in percent.
+    pub min_drop_pct: f64,
+    /// Smallest robust z-score of that drop.
+    pub min_z: f64,
+    /// Share of the cell's last vessels heard nowhere during the bucket, in percent.
+    pub min_silent_pct: f64,
+    /// The rest of the area must report at least this share of its own baseline.
+    pub rest_min_pct: f64,
+    /// Shortest outage, in minutes (a whole number of buckets).
+    pub min_duration_min: i64,
+}
+
+impl Default for ReceptionParams {
+    fn default() -> Self {
+        ReceptionParams {
+            cell_deg: 0.5,
+            bucket_min: 30,
+            baseline_buckets: 12,
+            min_baseline_buckets: 4,
+            min_baseline_reports: 30.0,
+            min_vessels: 3,
+            min_drop_pct: 80.0,
+            min_z: 3.5,
+            min_silent_pct: 80.0,
+            rest_min_pct: 50.0,
+            min_duration_min: 60,
+        }
+    }
+}
+
+impl ReceptionParams {
+    fn validate(&self) -> Result<(), ParamsError> {
+        let checks: [(&str, bool, &str); 8] = [
+            ("cell_deg", self.cell_deg > 0.0 && self.cell_deg <= 10.0, "expected 0 < cell_deg <= 10"),
+            ("bucket_min", (1..=1440).contains(&self.bucket_min), "expected 1..=1440 minutes"),
+            ("baseline_buckets", (1..=10_000).contains(&self.baseline_buckets), "expected 1..=10000"),
+            (
+                "min_baseline_buckets",
+                (1..=self.baseline_buckets).contains(&self.min_baseline_buckets),
+                "expected 1..=baseline_buckets",
+            ),
+            ("min_baseline_reports", self.min_baseline_reports > 0.0, "expected > 0"),
+            ("min_vessels", self.min_vessels >= 1, "expected >= 1"),
+            ("min_duration_min", self.min_duration_min >= 1, "expected >= 1"),
+            (
+                "min_drop_pct",
+                [self.min_drop_pct, self.min_silent_pct, self.rest_min_pct].iter().all(|p| (0.0..=100.0).contains(p)),
+                "percentages (min_drop_pct, min_silent_pct, rest_min_pct) must lie in 0..=100",
+            ),
+        ];
+        match checks.iter().find(|c| !c.1) {
+            Some((path, _, msg)) => Err(ParamsError::at(path, *msg)),
+            None => Ok(()),
+        }
+    }
+
+    fn bucket_sec(&self) -> i64 {
+        self.bucket_min * 60
+    }
+
+    fn cell_rule(&self) -> DropRule {
+        DropRule {
+            window: usize::try_from(self.baseline_buckets).unwrap_or(1),
+            min_points: usize::try_from(self.min_baseline_buckets).unwrap_or(1),
+            min_level: self.min_baseline_reports,
+            min_drop: self.min_drop_pct / 100.0,
+            min_z: self.min_z,
+        }
+    }
+
+    /// The rest of the area is only measured, never called down: no drop threshold.
+    fn rest_rule(&self) -> DropRule {
+        DropRule { min_drop: f64::INFINITY, ..self.cell_rule() }
+    }
+}
+
+fn parse(params: &Value) -> Result<ReceptionParams, ParamsError> {
+    let p: ReceptionParams = crate::algorithm::parse_params(params)?;
+    p.validate()?;
+    Ok(p)
+}
+
+/// A grid cell: `floor(lat / deg)`, `floor(lon / deg)`.
+type Cell = (i64, i64);
+
+fn cell_of(lat: f64, lon: f64, deg: f64) -> Option<Cell> {
+    if !(lat.is_finite() && lon.is_finite()) {
+        return None;
+    }
+    Some(((lat / deg).floor() as i64, (lon / deg).floor() as i64))
+}
+
+fn bucket_of(t: Timestamp, bucket_sec: i64) -> i64 {
+    t.timestamp().div_euclid(bucket_sec)
+}
+
+fn bucket_time(b: i64, bucket_sec: i64) -> Timestamp {
+    Utc.timestamp_opt(b.saturating_mul(bucket_sec), 0).single().unwrap_or_default()
+}
+
+/// Reports and distinct vessels (indices into the cycle's tracks) of one cell-bucket.
+#[derive(Default)]
+struct Counts {
+    reports: u64,
+    vessels: BTreeSet<usize>,
+}
+
+/// The per-area message-rate series of a cycle.
+struct Rates {
+    cells: BTreeMap<Cell, BTreeMap<i64, Counts>>,
+    /// Vessels heard anywhere, per bucket.
+    heard: BTreeMap<i64, BTreeSet<usize>>,
+    /// Reports anywhere, per bucket.
+    totals: BTreeMap<i64, u64>,
+    /// First bucket judged: the one after the earliest report, because the earliest
+    /// bucket may be cut by the look-back edge of the loaded data.
+    first: i64,
+    /// Buckets before this one are complete at the window end ("now").
+    end: i64,
+    /// Statistics count the buckets from this one on (the cycle's window).
+    count_from: i64,
+}
+
+fn rates(tracks: &[Track], p: &ReceptionParams, now: Timestamp) -> Rates {
+    let bs = p.bucket_sec();
+    let mut r = Rates {
+        cells: BTreeMap::new(),
+        heard: BTreeMap::new(),
+        totals: BTreeMap::new(),
+        first: i64::MAX,
+        end: bucket_of(now, bs),
+        count_from: i64::MIN,
+    };
+    for (vi, track) in tracks.iter().enumerate() {
+        for pos in track.positions.iter().filter(|q| q.timestamp <= now) {
+            let Some(cell) = cell_of(pos.lat, pos.lon, p.cell_deg) else { continue };
+            let b = bucket_of(pos.timestamp, bs);
+            r.first = r.first.min(b);
+            let c = r.cells.entry(cell).or_default().entry(b).or_default();
+            c.reports += 1;
+            c.vessels.insert(vi);
+            r.heard.entry(b).or_default().insert(vi);
+            *r.totals.entry(b).or_insert(0) += 1;
+        }
+    }
+    r.first = r.first.saturating_add(1);
+    r
+}
+
+/// Why a bucket of a cell is down.
+#[derive(Clone, Debug)]
+struct Down {
+    cell: DropVerdict,
+    rest: DropVerdict,
+    /// Vessels heard in the cell in its last up bucket.
+    reference: usize,
+    /// Those of them heard nowhere during the bucket.
+    silent: Vec<usize>,
+}
+
+fn is_down(
+    cell: Option<DropVerdict>,
+    rest: Option<DropVerdict>,
+    reference: &BTreeSet<usize>,
+    heard: Option<&BTreeSet<usize>>,
+    p: &ReceptionParams,
+) -> Option<Down> {
+    let cell = cell.filter(|v| v.down)?;
+    if (reference.len() as i64) < p.min_vessels {
+        return None;
+    }
+    let silent: Vec<usize> = reference.iter().copied().filter(|v| !heard.is_some_and(|h| h.contains(v))).collect();
+    if (silent.len() as f64) < p.min_silent_pct / 100.0 * reference.len() as f64 {
+        return None;
+    }
+    let rest = rest?;
+    if rest.observed < p.rest_min_pct / 100.0 * rest.baseline {
+        return None;
+    }
+    Some(Down { cell, rest, reference: reference.len(), silent })
+}
+
+/// The down buckets of one cell. Each bucket is judged from earlier buckets only, then
+/// learned unless down, so appending later data never changes an earlier verdict.
+fn judge_cell(r: &Rates, series: &BTreeMap<i64, Counts>, p: &ReceptionParams) -> BTreeMap<i64, Down> {
+    judge_cell_counted(r, series, p, &mut 0)
+}
+
+/// [`judge_cell`], adding to `judged` the buckets that had enough traffic to be judged.
+fn judge_cell_counted(
+    r: &Rates,
+    series: &BTreeMap<i64, Counts>,
+    p: &ReceptionParams,
+    judged: &mut u64,
+) -> BTreeMap<i64, Down> {
+    let mut cell_judge = DropJudge::new(p.cell_rule());
+    let mut rest_judge = DropJudge::new(p.rest_rule());
+    let mut reference: BTreeSet<usize> = BTreeSet::new();
+    let empty = Counts::default();
+    let mut out = BTreeMap::new();
+    let Some(&first_seen) = series.keys().next() else { return out };
+    for b in first_seen.max(r.first)..r.end {
+        let here = series.get(&b).unwrap_or(&empty);
+        let rest = r.totals.get(&b).copied().unwrap_or(0).saturating_sub(here.reports) as f64;
+        let verdict = cell_judge.judge(here.reports as f64);
+        *judged += u64::from(verdict.is_some() && b >= r.count_from);
+        let down = is_down(
+            verdict,
+            rest_judge.judge(rest),
+            &reference,
+            r.heard.get(&b),
+            p,
+        );
+        rest_judge.learn(rest);
+        match down {
+            Some(d) => {
+                out.insert(b, d);
+            }
+            None => {
+                cell_judge.learn(here.reports as f64);
+                reference.clone_from(&here.vessels);
+            }
+        }
+    }
+    out
+}
+
+/// One outage: a run of consecutive down buckets of a cell.
+struct Outage {
+    cell: Cell,
+    /// First down bucket and one past the last.
+    from: i64,
+    to: i64,
+    first: Down,
+    /// Mean reports per bucket during the outage.
+    observed: f64,
+    /// True when the run reaches the last complete bucket of the cycle.
+    ongoing: bool,
+}
+
+fn outages_of(cell: Cell, down: BTreeMap<i64, Down>, end: i64, p: &ReceptionParams) -> Vec<Outage> {
+    let mut out = Vec::new();
+    let mut run: Vec<(i64, Down)> = Vec::new();
+    let mut close = |run: &mut Vec<(i64, Down)>| {
+        let n = run.len() as i64;
+        if n > 0 && n * p.bucket_min >= p.min_duration_min {
+            let (from, first) = run[0].clone();
+            let observed = run.iter().map(|(_, d)| d.cell.observed).sum::<f64>() / n as f64;
+            out.push(Outage { cell, from, to: from + n, first, observed, ongoing: from + n == end });
+        }
+        run.clear();
+    };
+    for (b, d) in down {
+        if run.last().is_some_and(|(last, _)| *last + 1 != b) {
+            close(&mut run);
+        }
+        run.push((b, d));
+    }
+    close(&mut run);
+    out
+}
+
+/// Every outage of the cycle, by cell then time.
+/// How much of the area could be judged: an outage-free cycle over cells too quiet to
+/// judge says little, and the statistics tell the two apart.
+#[derive(Debug, Default, Serialize)]
+struct RunStats {
+    cells: usize,
+    /// Cells with at least one bucket judged.
+    cells_judged: usize,
+    /// Complete cell-buckets with enough history and traffic to be judged.
+    buckets_judged: u64,
+    buckets_down: usize,
+    outages: usize,
+}
+
+/// Every outage of the cycle, by cell then time, and the run's statistics.
+fn detect(tracks: &[Track], p: &ReceptionParams, window: (Timestamp, Timestamp)) -> (Vec<Outage>, RunStats) {
+    let mut r = rates(tracks, p, window.1);
+    r.count_from = bucket_of(window.0, p.bucket_sec());
+    let mut all = Vec::new();
+    let mut stats = RunStats { cells: r.cells.len(), ..RunStats::default() };
+    for (cell, series) in &r.cells {
+        let mut judged = 0;
+        let down = judge_cell_counted(&r, series, p, &mut judged);
+        stats.cells_judged += usize::from(judged > 0);
+        stats.buckets_judged += judged;
+        stats.buckets_down += down.range(r.count_from..).count();
+        all.extend(outages_of(*cell, down, r.end, p));
+    }
+    stats.outages = all.iter().filter(|o| o.to > r.count_from).count();
+    (all, stats)
+}
+
+fn fmt_lat(x: f64) -> String {
+    format!("{:.2}{}", x.abs(), if x < 0.0 { 'S' } else { 'N' })
+}
+
+fn fmt_lon(x: f64) -> String {
+    format!("{:.2}{}", x.abs(), if x < 0.0 { 'W' } else { 'E' })
+}
+
+/// The area id of a cell: `area:<deg>:<south-west corner>`, e.g. `area:0.5:N53.50W129.00`.
+pub fn area_id(cell_deg: f64, i: i64, j: i64) -> String {
+    let (lat, lon) = (i as f64 * cell_deg, j as f64 * cell_deg);
+    let ns = if lat < 0.0 { 'S' } else { 'N' };
+    let ew = if lon < 0.0 { 'W' } else { 'E' };
+    format!("area:{cell_deg}:{ns}{:.2}{ew}{:.2}", lat.abs(), lon.abs())
+}
+
+fn outage_finding(o: &Outage, tracks: &[Track], p: &ReceptionParams) -> Finding {
+    let (i, j) = o.cell;
+    let (lat0, lon0) = (i as f64 * p.cell_deg, j as f64 * p.cell_deg);
+    let (start, end) = (bucket_time(o.from, p.bucket_sec()), bucket_time(o.to, p.bucket_sec()));
+    // Sorted by id, so the evidence does not depend on the order tracks came in.
+    let mut silent: Vec<&str> = o.first.silent.iter().filter_map(|&v| tracks.get(v)).map(|t| t.vessel.as_str()).collect();
+    silent.sort_unstable();
+    let evidence = json!({
+        "area": area_id(p.cell_deg, i, j),
+        "cell": { "i": i, "j": j, "cell_deg": p.cell_deg,
+                  "lat_min": round_to(lat0, 6), "lat_max": round_to(lat0 + p.cell_deg, 6),
+                  "lon_min": round_to(lon0, 6), "lon_max": round_to(lon0 + p.cell_deg, 6) },
+        "bucket_min": p.bucket_min,
+        "buckets": o.to - o.from,
+        "duration_min": (o.to - o.from) * p.bucket_min,
+        "baseline_reports_per_bucket": round_to(o.first.cell.baseline, 2),
+        "observed_reports_per_bucket": round_to(o.observed, 2),
+        "drop_pct": round_to((1.0 - o.observed / o.first.cell.baseline) * 100.0, 1),
+        "z": round_to(o.first.cell.z, 2),
+        "reference_vessels": o.first.reference,
+        "silent_count": silent.len(),
+        "silent_vessels": silent,
+        "rest_baseline_reports_per_bucket": round_to(o.first.rest.baseline, 2),
+        "rest_observed_reports_per_bucket": round_to(o.first.rest.observed, 2),
+        "ongoing": o.ongoing,
+    });
+    let note = describe(&evidence, start, end);
+    Finding {
+        detector: RECEPTION.into(),
+        vessel: VesselId::new(area_id(p.cell_deg, i, j)),
+        start,
+        end,
+        score: None,
+        level: "OUTAGE".into(),
+        // An outage is context for other findings, not a risk: NONE keeps it out of the
+        // risk statistics and the events.
+        severity: Severity::None,
+        breakdown: vec![item("RCV", "receiver_outage", 0, "수신 장애", "Receiver outage", note.0, note.1)],
+        evidence,
+        rule: None,
+        model_version: None,
+        params_hash: None,
+    }
+}
+
+fn num(e: &Value, path: &str) -> f64 {
+    e.pointer(path).and_then(Value::as_f64).unwrap_or(f64::NAN)
+}
+
+/// The outage's numbers in Korean and English, from its evidence.
+fn describe(e: &Value, start: Timestamp, end: Timestamp) -> (String, String) {
+    let cell = format!(
+        "{}~{} {}~{}",
+        fmt_lat(num(e, "/cell/lat_min")),
+        fmt_lat(num(e, "/cell/lat_max")),
+        fmt_lon(num(e, "/cell/lon_min")),
+        fmt_lon(num(e, "/cell/lon_max"))
+    );
+    let span = format!("{}–{} UTC", start.format("%Y-%m-%d %H:%M"), end.format("%H:%M"));
+    let (base, seen, drop) = (num(e, "/baseline_reports_per_bucket"), num(e, "/observed_reports_per_bucket"), num(e, "/drop_pct"));
+    let bucket = num(e, "/bucket_min");
+    let (silent, reference) = (num(e, "/silent_count"), num(e, "/reference_vessels"));
+    let (rest_seen, rest_base) = (num(e, "/rest_observed_reports_per_bucket"), num(e, "/rest_baseline_reports_per_bucket"));
+    let ko = format!(
+        "셀 {cell}, {span}: {bucket}분당 보고 {base}건 → {seen}건 (-{drop}%), 직전 선박 {reference}척 중 {silent}척이 동시에 무신호, 나머지 해역은 정상 수신 ({rest_seen}건, 평소 {rest_base}건)"
+    );
+    let en = format!(
+        "cell {cell}, {span}: reports per {bucket} min fell from {base} to {seen} (-{drop}%), {silent} of the {reference} vessels heard just before went silent at once while the rest of the area kept reporting ({rest_seen} vs a usual {rest_base})"
+    );
+    (ko, en)
+}
+
+/// An outage read back from a `reception` finding, as the dark detector uses it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutageRef {
+    pub area: String,
+    pub cell_deg: f64,
+    pub cell: (i64, i64),
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub bucket: Duration,
+    /// What the dark breakdown says about it.
+    pub note: OutageNote,
+}
+
+impl OutageRef {
+    /// `None` for a finding that is not a well-formed outage.
+    pub fn from_finding(f: &Finding) -> Option<OutageRef> {
+        if f.detector != RECEPTION {
+            return None;
+        }
+        let e = &f.evidence;
+        let cell = (e.pointer("/cell/i")?.as_i64()?, e.pointer("/cell/j")?.as_i64()?);
+        let cell_deg = e.pointer("/cell/cell_deg")?.as_f64().filter(|d| *d > 0.0)?;
+        let bucket = Duration::minutes(e.get("bucket_min")?.as_i64()?);
+        let (ko, en) = describe(e, f.start, f.end);
+        let note = OutageNote {
+            description_ko: format!("수신기 장애 중에 시작된 공백은 자연 소실일 가능성이 큼 (감점): {ko}"),
+            description_en: format!("The silence began during a receiver outage, so it is most likely natural (lowers the score): {en}"),
+            evidence: json!({ "area": f.vessel.as_str(), "start": f.start, "end": f.end, "outage": e }),
+        };
+        let area = f.vessel.as_str().to_string();
+        Some(OutageRef { area, cell_deg, cell, start: f.start, end: f.end, bucket, note })
+    }
+
+    /// True when this outage explains a gap from `gap_start` (last report, at `lat`,
+    /// `lon`) to `gap_end` (the resume, or the cycle end): the gap starts in the outage's
+    /// cell (neighbours do not count), no earlier than one bucket before the outage
+    /// (the receiver fails between two reports) and before it ends, and the vessel is
+    /// heard again at most one bucket after the outage ends. A vessel already silent
+    /// before the receiver failed, or still silent well after it came back, is not
+    /// explained by it.
+    pub fn explains(&self, gap_start: Timestamp, gap_end: Timestamp, lat: f64, lon: f64) -> bool {
+        cell_of(lat, lon, self.cell_deg) == Some(self.cell)
+            && gap_start >= self.start - self.bucket
+            && gap_start < self.end
+            && gap_end <= self.end + self.bucket
+    }
+}
+
+/// Every down bucket of the cycle as (area id, bucket start), by area then time,
+/// whether or not it belongs to an outage long enough to report: what the no-look-ahead
+/// guarantee is about (a bucket's verdict never changes when later data arrives).
+pub fn down_buckets(tracks: &[Track], params: &Value, now: Timestamp) -> Result<Vec<(String, Timestamp)>, ParamsError> {
+    let p = parse(params)?;
+    let r = rates(tracks, &p, now);
+    let mut out = Vec::new();
+    for (cell, series) in &r.cells {
+        let area = area_id(p.cell_deg, cell.0, cell.1);
+        out.extend(judge_cell(&r, series, &p).into_keys().map(|b| (area.clone(), bucket_time(b, p.bucket_sec()))));
+    }
+    Ok(out)
+}
+
+/// Outages of `reception` findings, in (start, area) order.
+pub fn outages_from(findings: &[&Finding]) -> Vec<OutageRef> {
+    let mut out: Vec<OutageRef> = findings.iter().filter_map(|f| OutageRef::from_finding(f)).collect();
+    out.sort_by(|a, b| (a.start, &a.area).cmp(&(b.start, &b.area)));
+    out
+}
+
+impl Detector for ReceptionDetector {
+    fn code(&self) -> &'static str {
+        RECEPTION
+    }
+
+    fn name(&self) -> Text {
+        Text { ko: "수신 장애", en: "Reception outages" }
+    }
+
+    fn description(&self) -> Text {
+        Text {
+            ko: "해역 격자별 AIS 보고율이 자체 기준선 대비 지속적으로 급감하고 그 해역 선박이 동시에 무신호가 된 수신기 장애 구간",
+            en: "Receiver outages: a grid cell's AIS report rate drops far below its own trailing baseline while its vessels all fall silent at once and the rest of the area keeps reporting",
+        }
+    }
+
+    fn entity(&self) -> EntityType {
+        EntityType::Area
+    }
+
+    fn default_params(&self) -> Value {
+        serde_json::to_value(ReceptionParams::default()).unwrap_or(Value::Null)
+    }
+
+    fn merge_params(&self, base: &Value, over: &Value) -> Result<Value, ParamsError> {
+        let merged = merge_checked(base, over)?;
+        parse(&merged)?;
+        Ok(merged)
+    }
+
+    fn run(&self, input: &CycleInput<'_>, params: &Value, upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+        self.run_with_stats(input, params, upstream).map(|(f, _)| f)
+    }
+
+    /// Statistics: cells, cells and cell-buckets judged, down buckets, outages; buckets
+    /// and outages are counted inside the window (the look-back only feeds baselines).
+    fn run_with_stats(
+        &self,
+        input: &CycleInput<'_>,
+        params: &Value,
+        _upstream: &Upstream<'_>,
+    ) -> Result<(Vec<Finding>, Value), DetectError> {
+        let p = parse(params)?;
+        let (outages, stats) = detect(input.tracks, &p, (input.window_start, input.window_end));
+        let findings = outages
+            .iter()
+            .map(|o| outage_finding(o, input.tracks, &p))
+            .filter(|f| f.end > input.window_start)
+            .collect();
+        Ok((findings, serde_json::to_value(stats).unwrap_or(Value::Null)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_and_buckets_are_floored() {
+        assert_eq!(cell_of(53.74, -128.6, 0.5), Some((107, -258)));
+        assert_eq!(cell_of(f64::NAN, 0.0, 0.5), None);
+        assert_eq!(area_id(0.5, 107, -258), "area:0.5:N53.50W129.00");
+        let t = Utc.with_ymd_and_hms(2024, 5, 1, 0, 29, 59).single().expect("t");
+        assert_eq!(bucket_of(t, 1800), bucket_of(t - Duration::minutes(29), 1800));
+        assert_eq!(bucket_time(bucket_of(t, 1800), 1800), t - Duration::seconds(29 * 60 + 59));
+    }
+
+    #[test]
+    fn params_are_validated() {
+        assert!(ReceptionParams::default().validate().is_ok());
+        let bad = ReceptionParams { min_baseline_buckets: 13, ..Default::default() };
+        assert_eq!(bad.validate().err().map(|e| e.path), Some("min_baseline_buckets".into()));
+        let bad = ReceptionParams { rest_min_pct: 120.0, ..Default::default() };
+        assert!(bad.validate().is_err());
+    }
+}
