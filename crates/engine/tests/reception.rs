@@ -249,6 +249,7 @@ fn run(tracks: &[Track], over: Value, now_min: i64) -> Vec<Finding> {
         tracks,
         registry: None,
         dark_history: &history,
+        identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
     };
     d.run(&input, &params, &Upstream::default()).expect("runs")
