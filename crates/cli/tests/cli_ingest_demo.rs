@@ -119,6 +119,12 @@ fn demo_runs_on_the_shipped_data_and_is_deterministic() {
         assert!(out.contains(section), "missing {section:?} in:\n{out}");
     }
     assert!(out.contains("23317 positions stored"), "{out}");
+    // Every family prints its findings or why there are none.
+    for family in ["  spoofing: ", "  zones: ", "  e.g. segments: ", "transshipment funnel:", "pair trawl funnel:",
+        "  loitering: ", "  gear: ", "reception outages: ", "identity changes (spoofing M6/M7): 0 findings; identity history: 1220 identities"]
+    {
+        assert!(out.contains(family), "missing {family:?} in:\n{out}");
+    }
     // Each explained vessel ends with its total and tier.
     assert_eq!(out.matches("      = ").count(), 5, "{out}");
     assert_eq!(stdout(&run()), out, "the demo is reproducible");
