@@ -11,6 +11,7 @@
 
 pub mod autoencoder;
 pub mod baselines;
+pub mod context;
 pub mod detector;
 pub mod explain;
 pub mod likelihood;

@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use lookout_anomaly::explain::{explain, num, Lang};
 use lookout_anomaly::nab::{self, ThresholdMethod};
 use lookout_anomaly::series::{format_timestamp, read_csv};
+use lookout_anomaly::detector::DetectorKind;
 use lookout_anomaly::{metrics, plot, score_series, DetectorParams};
 use rayon::prelude::*;
 
@@ -157,8 +158,15 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
     let secs = start.elapsed().as_secs_f64();
     println!("detection: {:.2} s, {:.0} points/s", secs, points as f64 / secs.max(1e-9));
 
-    let detectors: [(&str, Vec<Vec<f64>>); 2] = [
-        ("lookout", scored.iter().map(|s| s.iter().map(|x| x.score).collect()).collect()),
+    // Every detector keeps its own column so old and new stay comparable; the headline lines
+    // at the end are the selected detector's (`--params '{"detector": ...}'`).
+    let headline_name = match p.detector {
+        DetectorKind::Baselines => "lookout",
+        DetectorKind::Context => "lookoutContext",
+    };
+    let detectors: [(&str, Vec<Vec<f64>>); 3] = [
+        ("lookout", scored.iter().map(|s| s.iter().map(|x| x.calibrated).collect()).collect()),
+        ("lookoutContext", scored.iter().map(|s| s.iter().map(|x| x.context_score).collect()).collect()),
         ("lookoutHybrid", scored.iter().map(|s| s.iter().map(|x| x.hybrid).collect()).collect()),
     ];
     if let Some(out) = &args.out {
@@ -196,7 +204,7 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
                 t.thresholds.values().next().copied().unwrap_or(0.0),
                 t.score
             );
-            if *name == "lookout" && r.profile == "standard" {
+            if *name == headline_name && r.profile == "standard" {
                 println!("  thresholds: {}", ths.join(" "));
             }
         }
@@ -221,7 +229,7 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
             "{name:<14} point labels: precision {:.3} recall {:.3} F1 {:.3} | window-tolerant: precision {prec:.3} recall {rec:.3} F1 {f1:.3}",
             a.precision, a.recall, a.f1
         );
-        if *name == "lookout" {
+        if *name == headline_name {
             headline = res;
         }
     }
