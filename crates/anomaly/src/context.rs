@@ -356,3 +356,116 @@ impl ContextDetector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A repeating pattern: after training, nothing in it is new.
+    fn pattern(n: usize) -> Vec<f64> {
+        (0..n).map(|i| [10.0, 12.0, 15.0, 12.0][i % 4]).collect()
+    }
+
+    fn params() -> ContextParams {
+        ContextParams { bins: 8, orders: 4, rest: 0.25, ..ContextParams::default() }
+    }
+
+    #[test]
+    fn the_first_anomalous_point_fires_and_the_rest_period_suppresses_the_episode() {
+        // Training: 40 points of the pattern (range 10..15, 8 bins of 0.625); rest = 10 points.
+        let mut v = pattern(100);
+        v[50] = 30.0; // a level never seen: the episode starts here
+        v[51] = 30.2; // the same new level again, inside the rest period
+        v[53] = -5.0; // another new level, still inside the rest period
+        v[80] = 40.0; // a new level after the rest period
+        let mut d = ContextDetector::new(params(), 40);
+        let out: Vec<Option<ContextScore>> = v.iter().map(|&x| d.push(x)).collect();
+        assert!(out[..40].iter().all(Option::is_none), "silent while training");
+        let score = |i: usize| out[i].map_or(-1.0, |s| s.score);
+        let novelty = |i: usize| out[i].map_or(-1.0, |s| s.novelty);
+        assert_eq!(novelty(50), 1.0);
+        assert_eq!(score(50), 1.0, "the first anomalous point fires");
+        assert_eq!(novelty(53), 1.0, "a new level is still novel...");
+        assert_eq!(score(53), 0.0, "...but the rest period suppresses it");
+        assert_eq!(score(51), 0.0);
+        assert_eq!(score(80), 1.0, "after the rest period a new level fires again");
+        // The familiar pattern before the anomaly scores nothing.
+        assert!((40..50).all(|i| score(i) == 0.0 && novelty(i) == 0.0));
+        // Every reported point is one of the three episode starts.
+        let fired: Vec<usize> = (0..v.len()).filter(|&i| score(i) > 0.0).collect();
+        assert_eq!(fired[0], 50);
+        assert!(fired.contains(&80));
+        assert!(fired.iter().all(|&i| (50..=64).contains(&i) || (80..=94).contains(&i)), "{fired:?}");
+    }
+
+    #[test]
+    fn a_new_sequence_of_known_values_is_novel_only_where_it_departs() {
+        let mut v = pattern(60);
+        // 10, 12, 15, 12 | 10, 15 <- the transition 10 -> 15 was never seen.
+        v[49] = 15.0;
+        let mut d = ContextDetector::new(params(), 40);
+        let out: Vec<f64> = v.iter().map(|&x| d.push(x).map_or(0.0, |s| s.novelty)).collect();
+        assert!(out[49] > 0.0 && out[49] < 1.0, "known value, new context: {}", out[49]);
+        assert!(out[40..49].iter().all(|&n| n == 0.0));
+    }
+
+    #[test]
+    fn deterministic_and_memory_bounded_with_eviction() {
+        // A long pseudo-random walk with a small context budget forces the generations to turn over.
+        let mut x = 0.0f64;
+        let mut rng = crate::prng::SplitMix64::new(3);
+        let v: Vec<f64> = (0..20_000)
+            .map(|_| {
+                x += rng.uniform(1.0);
+                x
+            })
+            .collect();
+        let p = ContextParams { max_contexts: 500, rescale: true, ..ContextParams::default() };
+        let run = || {
+            let mut d = ContextDetector::new(p.clone(), 300);
+            let mut max_held = 0;
+            let out: Vec<Option<ContextScore>> = v
+                .iter()
+                .map(|&y| {
+                    let s = d.push(y);
+                    max_held = max_held.max(d.held());
+                    s
+                })
+                .collect();
+            (out, max_held, d.bound())
+        };
+        let (a, held, bound) = run();
+        let (b, _, _) = run();
+        assert_eq!(a, b);
+        assert!(held <= bound, "{held} > {bound}");
+        assert!(bound < 2000);
+    }
+
+    #[test]
+    fn coarsening_keeps_what_was_seen() {
+        // Train on 0..8, then the range grows to 100: the width doubles several times and the
+        // training values are still familiar.
+        let mut v: Vec<f64> = (0..40).map(|i| (i % 8) as f64).collect();
+        v.push(100.0);
+        v.extend((0..8).map(f64::from));
+        let mut d = ContextDetector::new(ContextParams { bins: 8, orders: 1, rescale: true, ..ContextParams::default() }, 40);
+        let out: Vec<f64> = v.iter().map(|&x| d.push(x).map_or(0.0, |s| s.novelty)).collect();
+        assert_eq!(out[40], 1.0);
+        assert!(out[41..].iter().all(|&n| n == 0.0), "{:?}", &out[41..]);
+        let q = d.quant.expect("trained");
+        assert!(q.width >= 100.0 / 16.0, "{}", q.width);
+    }
+
+    #[test]
+    fn non_finite_and_flat_inputs_do_not_panic() {
+        let mut d = ContextDetector::new(ContextParams::default(), 10);
+        for x in [5.0; 10] {
+            assert!(d.push(x).is_none());
+        }
+        assert_eq!(d.push(5.0).map(|s| s.novelty), Some(0.0));
+        assert_eq!(d.push(5.1).map(|s| s.novelty), Some(1.0), "a change after a flat start is new");
+        assert!(d.push(f64::NAN).is_some());
+        assert!(d.push(f64::INFINITY).is_some());
+        assert!(d.push(1e300).is_some());
+    }
+}
