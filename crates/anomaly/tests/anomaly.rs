@@ -268,3 +268,28 @@ fn default_detector_fires_on_the_first_anomalous_point_of_a_hand_made_series() {
     assert!(s[600].flagged(&p) && s[600].fired(&p).contains(&"context"));
     assert_eq!(s[601].novelty, Some(0.0), "the repeated new level is already known");
 }
+
+#[test]
+fn nested_cross_validation_picks_candidates_on_the_other_categories() {
+    let dir = nab_dir();
+    let labels = nab::default_labels(&dir.join("data")).expect("labels next to the data");
+    let only = ["art_daily_jumpsup".to_string(), "ec2_cpu_utilization_825cc2".to_string(), "speed_t4013".to_string()];
+    let (files, _) = nab::load_corpus(&dir.join("data"), &labels, &only).expect("corpus");
+    assert_eq!(files.len(), 3);
+    let perfect: Vec<Vec<f64>> = files
+        .iter()
+        .map(|f| f.series.timestamps.iter().map(|t| if f.windows.iter().any(|w| w.0 == *t) { 1.0 } else { 0.0 }).collect())
+        .collect();
+    let null: Vec<Vec<f64>> = files.iter().map(|f| vec![0.0; f.series.values.len()]).collect();
+    // The perfect candidate wins on the other categories, so every category gets it.
+    for n in nab::evaluate_candidates(&files, &[null.clone(), perfect.clone()]) {
+        assert!((n.result.score - 100.0).abs() < 1e-9, "{}: {}", n.result.profile, n.result.score);
+        assert!(n.chosen.values().all(|&c| c == 1));
+    }
+    // With a single candidate it is the ordinary leave-one-category-out evaluation.
+    let single = nab::evaluate_candidates(&files, &[perfect.clone()]);
+    let plain = nab::evaluate(&files, &perfect, ThresholdMethod::LeaveOneCategoryOut);
+    for (a, b) in single.iter().zip(&plain) {
+        assert_eq!(a.result, *b);
+    }
+}

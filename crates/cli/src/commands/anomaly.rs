@@ -68,6 +68,11 @@ pub struct NabArgs {
     /// Detector parameters as JSON, merged over the defaults.
     #[arg(long, value_name = "JSON")]
     pub params: Option<String>,
+    /// A JSON list of parameter objects (each merged over the defaults): also report the
+    /// nested cross-validation where each category gets the candidate *and* threshold that
+    /// score best on the other categories (the selected detector's score of each candidate).
+    #[arg(long, value_name = "JSON")]
+    pub candidates: Option<String>,
 }
 
 fn params(json: Option<&str>) -> anyhow::Result<DetectorParams> {
@@ -231,6 +236,29 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
         );
         if *name == headline_name {
             headline = res;
+        }
+    }
+    if let Some(text) = &args.candidates {
+        let list: Vec<serde_json::Value> = serde_json::from_str(text).context("--candidates: expected a JSON list of parameter objects")?;
+        let cands: Vec<DetectorParams> = list.iter().map(|v| serde_json::from_value(v.clone())).collect::<Result<_, _>>().context("--candidates: a candidate is not a parameter object")?;
+        let scores: Vec<Vec<Vec<f64>>> = cands.iter().map(|c| files.par_iter().map(|f| score_series(&f.series.timestamps, &f.series.values, c).iter().map(|x| x.score).collect()).collect()).collect();
+        for (i, v) in list.iter().enumerate() {
+            let single = nab::evaluate(&files, &scores[i], ThresholdMethod::LeaveOneCategoryOut);
+            let line: Vec<String> = single.iter().map(|r| format!("{:.2}", r.score)).collect();
+            println!("candidate {i} {v}: leave-one-category-out thresholds {}", line.join(" / "));
+        }
+        for n in nab::evaluate_candidates(&files, &scores) {
+            let chosen: Vec<String> = n.chosen.iter().map(|(c, i)| format!("{c}={i}@{}", n.result.thresholds.get(c).copied().unwrap_or(0.0))).collect();
+            println!(
+                "nested {:<19} leave-one-category-out over {} candidates and thresholds: {:6.2} (windows hit {}, missed {}, FP {}); chosen: {}",
+                n.result.profile,
+                cands.len(),
+                n.result.score,
+                n.result.tp,
+                n.result.fn_,
+                n.result.fp,
+                chosen.join(" ")
+            );
         }
     }
     for r in &headline {
