@@ -57,6 +57,10 @@ pub struct ContextParams {
     /// for sub-daily data, a week for daily data) with a second detector; the point's level
     /// is the larger of the two.
     pub seasonal: bool,
+    /// Score at or above which the CLI flags a point when this detector is selected: 1, a
+    /// value level never seen (the threshold leave-one-category-out chose for every NAB
+    /// category; lower levels are new patterns of known values).
+    pub flag: f64,
 }
 
 impl Default for ContextParams {
@@ -70,6 +74,7 @@ impl Default for ContextParams {
             max_contexts: 200_000,
             rescale: false,
             seasonal: false,
+            flag: 1.0,
         }
     }
 }
@@ -367,7 +372,12 @@ mod tests {
     }
 
     fn params() -> ContextParams {
-        ContextParams { bins: 8, orders: 4, rest: 0.25, ..ContextParams::default() }
+        ContextParams {
+            bins: 8,
+            orders: 4,
+            rest: 0.25,
+            ..ContextParams::default()
+        }
     }
 
     #[test]
@@ -380,7 +390,10 @@ mod tests {
         v[80] = 40.0; // a new level after the rest period
         let mut d = ContextDetector::new(params(), 40);
         let out: Vec<Option<ContextScore>> = v.iter().map(|&x| d.push(x)).collect();
-        assert!(out[..40].iter().all(Option::is_none), "silent while training");
+        assert!(
+            out[..40].iter().all(Option::is_none),
+            "silent while training"
+        );
         let score = |i: usize| out[i].map_or(-1.0, |s| s.score);
         let novelty = |i: usize| out[i].map_or(-1.0, |s| s.novelty);
         assert_eq!(novelty(50), 1.0);
@@ -388,14 +401,23 @@ mod tests {
         assert_eq!(novelty(53), 1.0, "a new level is still novel...");
         assert_eq!(score(53), 0.0, "...but the rest period suppresses it");
         assert_eq!(score(51), 0.0);
-        assert_eq!(score(80), 1.0, "after the rest period a new level fires again");
+        assert_eq!(
+            score(80),
+            1.0,
+            "after the rest period a new level fires again"
+        );
         // The familiar pattern before the anomaly scores nothing.
         assert!((40..50).all(|i| score(i) == 0.0 && novelty(i) == 0.0));
         // Every reported point is one of the three episode starts.
         let fired: Vec<usize> = (0..v.len()).filter(|&i| score(i) > 0.0).collect();
         assert_eq!(fired[0], 50);
         assert!(fired.contains(&80));
-        assert!(fired.iter().all(|&i| (50..=64).contains(&i) || (80..=94).contains(&i)), "{fired:?}");
+        assert!(
+            fired
+                .iter()
+                .all(|&i| (50..=64).contains(&i) || (80..=94).contains(&i)),
+            "{fired:?}"
+        );
     }
 
     #[test]
@@ -404,8 +426,15 @@ mod tests {
         // 10, 12, 15, 12 | 10, 15 <- the transition 10 -> 15 was never seen.
         v[49] = 15.0;
         let mut d = ContextDetector::new(params(), 40);
-        let out: Vec<f64> = v.iter().map(|&x| d.push(x).map_or(0.0, |s| s.novelty)).collect();
-        assert!(out[49] > 0.0 && out[49] < 1.0, "known value, new context: {}", out[49]);
+        let out: Vec<f64> = v
+            .iter()
+            .map(|&x| d.push(x).map_or(0.0, |s| s.novelty))
+            .collect();
+        assert!(
+            out[49] > 0.0 && out[49] < 1.0,
+            "known value, new context: {}",
+            out[49]
+        );
         assert!(out[40..49].iter().all(|&n| n == 0.0));
     }
 
@@ -420,7 +449,11 @@ mod tests {
                 x
             })
             .collect();
-        let p = ContextParams { max_contexts: 500, rescale: true, ..ContextParams::default() };
+        let p = ContextParams {
+            max_contexts: 500,
+            rescale: true,
+            ..ContextParams::default()
+        };
         let run = || {
             let mut d = ContextDetector::new(p.clone(), 300);
             let mut max_held = 0;
@@ -448,8 +481,19 @@ mod tests {
         let mut v: Vec<f64> = (0..40).map(|i| (i % 8) as f64).collect();
         v.push(100.0);
         v.extend((0..8).map(f64::from));
-        let mut d = ContextDetector::new(ContextParams { bins: 8, orders: 1, rescale: true, ..ContextParams::default() }, 40);
-        let out: Vec<f64> = v.iter().map(|&x| d.push(x).map_or(0.0, |s| s.novelty)).collect();
+        let mut d = ContextDetector::new(
+            ContextParams {
+                bins: 8,
+                orders: 1,
+                rescale: true,
+                ..ContextParams::default()
+            },
+            40,
+        );
+        let out: Vec<f64> = v
+            .iter()
+            .map(|&x| d.push(x).map_or(0.0, |s| s.novelty))
+            .collect();
         assert_eq!(out[40], 1.0);
         assert!(out[41..].iter().all(|&n| n == 0.0), "{:?}", &out[41..]);
         let q = d.quant.expect("trained");
@@ -463,7 +507,11 @@ mod tests {
             assert!(d.push(x).is_none());
         }
         assert_eq!(d.push(5.0).map(|s| s.novelty), Some(0.0));
-        assert_eq!(d.push(5.1).map(|s| s.novelty), Some(1.0), "a change after a flat start is new");
+        assert_eq!(
+            d.push(5.1).map(|s| s.novelty),
+            Some(1.0),
+            "a change after a flat start is new"
+        );
         assert!(d.push(f64::NAN).is_some());
         assert!(d.push(f64::INFINITY).is_some());
         assert!(d.push(1e300).is_some());

@@ -58,7 +58,8 @@ pub struct DetectorParams {
     /// After a reported score, the same episode is not reported again for this many points
     /// unless it grows.
     pub suppress: usize,
-    /// Calibrated score at or above which the CLI flags a point.
+    /// Calibrated score at or above which the CLI flags a point (baselines detector; the
+    /// contextual detector has its own `context.flag`).
     pub flag_threshold: f64,
     /// How raw scores are calibrated: `likelihood` (tail probability against the history's
     /// normal fit) or `record` (the recent raw mean against the largest one in the history,
@@ -110,6 +111,16 @@ pub enum Calibration {
     Likelihood,
     /// Ratio to the history's maximum.
     Record,
+}
+
+impl DetectorParams {
+    /// The flag threshold of the selected detector.
+    pub fn threshold(&self) -> f64 {
+        match self.detector {
+            DetectorKind::Baselines => self.flag_threshold,
+            DetectorKind::Context => self.context.flag,
+        }
+    }
 }
 
 impl Default for DetectorParams {
@@ -209,7 +220,7 @@ impl PointScore {
         if self.calibrated >= p.flag_threshold {
             out.push("calibrated");
         }
-        if self.context_score >= p.flag_threshold {
+        if self.context_score >= p.context.flag {
             out.push("context");
         }
         out
@@ -218,7 +229,7 @@ impl PointScore {
     /// Flagged for the CLI: the reference's strong anomaly (hybrid 1.0) or the selected
     /// detector's score at or above the flag threshold.
     pub fn flagged(&self, p: &DetectorParams) -> bool {
-        self.hybrid >= 1.0 || self.score >= p.flag_threshold
+        self.hybrid >= 1.0 || self.score >= p.threshold()
     }
 }
 

@@ -113,12 +113,14 @@ pub fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
         let thr = scores.iter().find_map(|s| s.recon_threshold);
         let half = scores.iter().filter(|s| s.hybrid == 0.5).count();
         let full = scores.iter().filter(|s| s.hybrid >= 1.0).count();
-        let lik = scores.iter().filter(|s| s.score >= p.flag_threshold).count();
+        let lik = scores.iter().filter(|s| s.calibrated >= p.flag_threshold).count();
+        let ctx = scores.iter().filter(|s| s.context_score >= p.context.flag).count();
         println!(
-            "  autoencoder threshold (mean + {} sigma of training error): {}; hybrid 0.5: {half} points, hybrid 1.0: {full} points; calibrated score >= {}: {lik} points",
+            "  autoencoder threshold (mean + {} sigma of training error): {}; hybrid 0.5: {half} points, hybrid 1.0: {full} points; calibrated score >= {}: {lik} points; contextual score >= {}: {ctx} points",
             p.sigma,
             thr.map(num).unwrap_or_else(|| "not trained".into()),
-            p.flag_threshold
+            p.flag_threshold,
+            p.context.flag
         );
         let flagged: Vec<_> = scores.iter().filter(|s| s.flagged(&p)).collect();
         println!("  flagged: {}", flagged.len());
