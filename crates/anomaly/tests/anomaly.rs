@@ -287,7 +287,7 @@ fn nested_cross_validation_picks_candidates_on_the_other_categories() {
         assert!(n.chosen.values().all(|&c| c == 1));
     }
     // With a single candidate it is the ordinary leave-one-category-out evaluation.
-    let single = nab::evaluate_candidates(&files, &[perfect.clone()]);
+    let single = nab::evaluate_candidates(&files, std::slice::from_ref(&perfect));
     let plain = nab::evaluate(&files, &perfect, ThresholdMethod::LeaveOneCategoryOut);
     for (a, b) in single.iter().zip(&plain) {
         assert_eq!(a.result, *b);
