@@ -16,7 +16,7 @@ BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/lookout
 echo "pandas $("$VENV/bin/python" -c 'import pandas; print(pandas.__version__)')"
 LOOKOUT=$(RAYON_NUM_THREADS=1 "$BIN" anomaly nab --data "$DATA" | grep '^detection:')
 PANDAS=$("$VENV/bin/python" "$HERE/rolling_z.py" "$DATA")
-echo "lookout (hybrid + baselines + calibration, 1 thread) $LOOKOUT"
+echo "lookout (hybrid + baselines + calibration + contextual detector, 1 thread) $LOOKOUT"
 echo "$PANDAS"
 L=$(echo "$LOOKOUT" | sed -E 's/.* ([0-9]+) points\/s.*/\1/')
 for name in "rolling z-score" "rolling MAD z-score"; do

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::autoencoder::{mean_std, AeConfig, Autoencoder};
 use crate::baselines::{Ewma, MadZ, Ring, Seasonal};
+use crate::context::{ContextDetector, ContextParams, RestPeriod};
 use crate::likelihood::Likelihood;
 use crate::series::median_step;
 
@@ -57,7 +58,8 @@ pub struct DetectorParams {
     /// After a reported score, the same episode is not reported again for this many points
     /// unless it grows.
     pub suppress: usize,
-    /// Calibrated score at or above which the CLI flags a point.
+    /// Calibrated score at or above which the CLI flags a point (baselines detector; the
+    /// contextual detector has its own `context.flag`).
     pub flag_threshold: f64,
     /// How raw scores are calibrated: `likelihood` (tail probability against the history's
     /// normal fit) or `record` (the recent raw mean against the largest one in the history,
@@ -65,6 +67,20 @@ pub struct DetectorParams {
     pub calibration: Calibration,
     /// Which parts feed the fused raw score (all by default).
     pub parts: Parts,
+    /// Which detector's output is the point's `score` (what the CLI flags and NAB scores).
+    pub detector: DetectorKind,
+    /// Parameters of the contextual novelty detector.
+    pub context: ContextParams,
+}
+
+/// The detector whose output becomes [`PointScore::score`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DetectorKind {
+    /// The fused robust baselines, calibrated ([`PointScore::calibrated`]).
+    Baselines,
+    /// The contextual novelty detector ([`PointScore::context_score`]).
+    Context,
 }
 
 /// The parts of the fused raw score.
@@ -97,6 +113,16 @@ pub enum Calibration {
     Record,
 }
 
+impl DetectorParams {
+    /// The flag threshold of the selected detector.
+    pub fn threshold(&self) -> f64 {
+        match self.detector {
+            DetectorKind::Baselines => self.flag_threshold,
+            DetectorKind::Context => self.context.flag,
+        }
+    }
+}
+
 impl Default for DetectorParams {
     fn default() -> Self {
         Self {
@@ -119,6 +145,10 @@ impl Default for DetectorParams {
             // a configuration choice made on the scored files, disclosed as such).
             calibration: Calibration::Record,
             parts: Parts { autoencoder: false, ..Parts::default() },
+            // The contextual novelty detector beat the fused baselines on NAB (68.6 against
+            // 43.6 standard, leave-one-category-out thresholds; README).
+            detector: DetectorKind::Context,
+            context: ContextParams::default(),
         }
     }
 }
@@ -156,7 +186,13 @@ pub struct PointScore {
     pub raw: f64,
     /// Likelihood tail probability of the recent raw scores.
     pub tail: Option<f64>,
-    /// Calibrated score in [0, 1] (NAB's `anomaly_score`).
+    /// The fused baselines' calibrated score in [0, 1] (rising edges only).
+    pub calibrated: f64,
+    /// Contextual novelty: fraction of new contexts (None while training).
+    pub novelty: Option<f64>,
+    /// The contextual detector's reported score (rising edges over its rest period).
+    pub context_score: f64,
+    /// The selected detector's score in [0, 1] (NAB's `anomaly_score`).
     pub score: f64,
     /// The expected range (trailing median +- z_flag robust sigmas).
     pub expected: Option<(f64, f64)>,
@@ -181,16 +217,19 @@ impl PointScore {
         if self.ewma_z.is_some_and(|z| z > p.z_flag) {
             out.push("ewma");
         }
-        if self.score >= p.flag_threshold {
+        if self.calibrated >= p.flag_threshold {
             out.push("calibrated");
+        }
+        if self.context_score >= p.context.flag {
+            out.push("context");
         }
         out
     }
 
-    /// Flagged for the CLI: the reference's strong anomaly (hybrid 1.0) or a calibrated
-    /// score at or above the flag threshold.
+    /// Flagged for the CLI: the reference's strong anomaly (hybrid 1.0) or the selected
+    /// detector's score at or above the flag threshold.
     pub fn flagged(&self, p: &DetectorParams) -> bool {
-        self.hybrid >= 1.0 || self.score >= p.flag_threshold
+        self.hybrid >= 1.0 || self.score >= p.threshold()
     }
 }
 
@@ -211,6 +250,11 @@ pub struct StreamingDetector {
     short: Ring,
     maxes: RunningMax,
     emitted: Ring,
+    context: ContextDetector,
+    /// The seasonal-difference context detector and the last period of values (built when
+    /// training ends and the period is known).
+    seasonal_context: Option<(ContextDetector, Ring)>,
+    context_rest: RestPeriod,
 }
 
 /// Maximum over the last `cap` values (monotonic deque: amortised O(1), at most `cap` held).
@@ -267,6 +311,9 @@ impl StreamingDetector {
             short: Ring::new(p.likelihood_short),
             maxes: RunningMax::new(p.likelihood_history),
             emitted: Ring::new(p.suppress.max(1)),
+            context: ContextDetector::new(p.context.clone(), train_len),
+            seasonal_context: None,
+            context_rest: RestPeriod::for_training(train_len.max(2), p.context.rest),
             p,
         }
     }
@@ -279,7 +326,7 @@ impl StreamingDetector {
     /// Values currently held in memory across all buffers; bounded by the parameters,
     /// not by the length of the stream.
     pub fn held(&self) -> usize {
-        self.warm.len() + self.recent.len() + self.mad.held() + self.seasonal.as_ref().map_or(0, |s| s.held()) + self.likelihood.held() + self.short.len() + self.maxes.len() + self.emitted.len()
+        self.warm.len() + self.recent.len() + self.mad.held() + self.seasonal.as_ref().map_or(0, |s| s.held()) + self.likelihood.held() + self.short.len() + self.maxes.len() + self.emitted.len() + self.context.held() + self.seasonal_context.as_ref().map_or(0, |(c, r)| c.held() + r.len()) + self.context_rest.held()
     }
 
     /// Score one point (timestamps must not decrease) and learn it.
@@ -331,8 +378,22 @@ impl StreamingDetector {
         self.maxes.push(avg);
         // Rising edge: report a level only if it exceeds everything reported recently.
         let recent_max = self.emitted.iter().copied().fold(0.0f64, f64::max);
-        let score = if level > recent_max { level } else { 0.0 };
+        let calibrated = if level > recent_max { level } else { 0.0 };
         self.emitted.push(level);
+        let seasonal_novelty = match &mut self.seasonal_context {
+            Some((det, past)) => {
+                let diff = (past.len() == past.capacity()).then(|| past.ago(past.capacity())).flatten().map(|old| value - old);
+                past.push(value);
+                diff.and_then(|d| det.novelty(d))
+            }
+            None => None,
+        };
+        let novelty = self.context.novelty(value).map(|n| n.max(seasonal_novelty.unwrap_or(0.0)));
+        let context_score = novelty.map_or(0.0, |n| self.context_rest.push(n));
+        let score = match p.detector {
+            DetectorKind::Baselines => calibrated,
+            DetectorKind::Context => context_score,
+        };
 
         let expected = mad.map(|m| (m.median - p.z_flag * m.scale, m.median + p.z_flag * m.scale));
         let out = PointScore {
@@ -351,6 +412,9 @@ impl StreamingDetector {
             ewma_z,
             raw,
             tail: lk.map(|l| l.tail),
+            calibrated,
+            novelty,
+            context_score,
             score,
             expected,
         };
@@ -381,6 +445,20 @@ impl StreamingDetector {
                 s.push(v);
             }
             self.seasonal = Some(s);
+            if self.p.context.seasonal {
+                let mut det = ContextDetector::new(self.p.context.clone(), self.train_len);
+                let mut past = Ring::new(period);
+                // Catch up on the warm-up points: their differences start its training.
+                for &v in &values {
+                    if past.len() == period {
+                        if let Some(old) = past.ago(period) {
+                            det.novelty(v - old);
+                        }
+                    }
+                    past.push(v);
+                }
+                self.seasonal_context = Some((det, past));
+            }
         }
         self.warm = Vec::new();
     }

@@ -54,6 +54,8 @@ fn detector_name(code: &str, lang: Lang) -> &'static str {
         ("seasonal", Lang::Ko) => "계절성 잔차",
         ("ewma", Lang::En) => "EWMA",
         ("ewma", Lang::Ko) => "EWMA",
+        ("context", Lang::En) => "contextual novelty",
+        ("context", Lang::Ko) => "문맥 신규성",
         (_, Lang::En) => "calibrated score",
         (_, Lang::Ko) => "보정 점수",
     }
@@ -90,6 +92,14 @@ pub fn explain(s: &PointScore, p: &DetectorParams, lang: Lang) -> String {
             Lang::Ko => format!("재구성 오차 {}는 임계값 {}의 {:.1}배", num(e), num(t), ratio),
         });
     }
+    if let Some(n) = s.novelty {
+        parts.push(match lang {
+            Lang::En if n >= 1.0 => "contextual novelty 1.00 (a value level never seen before)".to_string(),
+            Lang::En => format!("contextual novelty {n:.2} (share of new patterns after familiar ones)"),
+            Lang::Ko if n >= 1.0 => "문맥 신규성 1.00 (처음 보는 값 수준)".to_string(),
+            Lang::Ko => format!("문맥 신규성 {n:.2} (익숙한 흐름 뒤 새 패턴의 비율)"),
+        });
+    }
     let fired: Vec<&str> = s.fired(p).into_iter().map(|c| detector_name(c, lang)).collect();
     let strongest = [("MAD", s.mad_z), ("seasonal", s.seasonal_z), ("EWMA", s.ewma_z)]
         .into_iter()
@@ -102,13 +112,13 @@ pub fn explain(s: &PointScore, p: &DetectorParams, lang: Lang) -> String {
         Lang::En => {
             let list = if fired.is_empty() { "none".to_string() } else { fired.join(", ") };
             let z = strongest.map(|(n, z)| format!("; largest z {z:.1} ({n})")).unwrap_or_default();
-            parts.push(format!("detectors fired: {list}{z}; calibrated score {:.2}", s.score));
+            parts.push(format!("detectors fired: {list}{z}; score {:.2}", s.score));
             format!("{when}: {}.", parts.join("; "))
         }
         Lang::Ko => {
             let list = if fired.is_empty() { "없음".to_string() } else { fired.join(", ") };
             let z = strongest.map(|(n, z)| format!("; 최대 z {z:.1} ({n})")).unwrap_or_default();
-            parts.push(format!("작동한 탐지기: {list}{z}; 보정 점수 {:.2}", s.score));
+            parts.push(format!("작동한 탐지기: {list}{z}; 점수 {:.2}", s.score));
             format!("{when}: {}.", parts.join("; "))
         }
     }

@@ -3,7 +3,8 @@
 //! The pipeline for one series:
 //! [`series`] (parse, sort, merge duplicates, count gaps) →
 //! [`detector::StreamingDetector`] (one point at a time, bounded memory, no look-ahead:
-//! the reference hybrid = [`autoencoder`] flag + decrease rule, plus the robust
+//! the default [`context`] detector (contextual novelty of quantised values with a rest
+//! period), the reference hybrid = [`autoencoder`] flag + decrease rule, and the robust
 //! [`baselines`], fused and calibrated by [`likelihood`]) →
 //! [`explain`] (ko/en sentences from each flagged point's numbers) and [`plot`] (SVG).
 //! [`nab`] runs the detector over the Numenta Anomaly Benchmark and scores it with
@@ -11,6 +12,7 @@
 
 pub mod autoencoder;
 pub mod baselines;
+pub mod context;
 pub mod detector;
 pub mod explain;
 pub mod likelihood;

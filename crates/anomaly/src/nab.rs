@@ -401,3 +401,64 @@ pub fn read_results(path: &Path) -> Result<(Vec<i64>, Vec<f64>)> {
     }
     Ok((ts, ss))
 }
+
+/// The outcome of [`evaluate_candidates`] for one profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NestedResult {
+    /// Scores and the threshold used per category.
+    pub result: ProfileResult,
+    /// The candidate (index into the list) used per category.
+    pub chosen: BTreeMap<String, usize>,
+}
+
+/// Leave-one-category-out over configurations *and* thresholds: each category is scored with
+/// the (candidate, threshold) pair that maximises the score on all *other* categories. This
+/// puts the choice among detector configurations inside the cross-validation, so the number
+/// is not inflated by having picked the configuration on the files being scored.
+/// `candidates[c][f]` are candidate `c`'s scores for file `f`.
+pub fn evaluate_candidates(files: &[NabFile], candidates: &[Vec<Vec<f64>>]) -> Vec<NestedResult> {
+    let rows: Vec<Vec<RowKind>> = files.iter().map(|f| sweep(&f.series.timestamps, &f.windows)).collect();
+    let grid = threshold_grid();
+    let mut categories: Vec<String> = files.iter().map(|f| f.category.clone()).collect();
+    categories.sort();
+    categories.dedup();
+    PROFILES
+        .iter()
+        .map(|p| {
+            // table[candidate][file][threshold] = raw score.
+            let table: Vec<Vec<Vec<f64>>> = candidates.iter().map(|cand| rows.iter().zip(cand).map(|(r, s)| grid.iter().map(|&t| score_file(r, s, t, p).score).collect()).collect()).collect();
+            let mut chosen = BTreeMap::new();
+            let mut thresholds = BTreeMap::new();
+            for c in &categories {
+                let mut best = (f64::NEG_INFINITY, 0usize, 1.0);
+                for (ci, cand) in table.iter().enumerate() {
+                    for (k, &t) in grid.iter().enumerate() {
+                        let total: f64 = files.iter().zip(cand).filter(|(f, _)| categories.len() == 1 || &f.category != c).map(|(_, row)| row[k]).sum();
+                        // Ties go to the earlier candidate, then the higher threshold.
+                        if total > best.0 || (total == best.0 && ci == best.1) {
+                            best = (total, ci, t);
+                        }
+                    }
+                }
+                chosen.insert(c.clone(), best.1);
+                thresholds.insert(c.clone(), best.2);
+            }
+            let mut res = ProfileResult { profile: p.name, score: 0.0, raw: 0.0, null: 0.0, perfect: 0.0, thresholds: BTreeMap::new(), tp: 0, fp: 0, fn_: 0 };
+            for (fi, (f, r)) in files.iter().zip(&rows).enumerate() {
+                let ci = chosen.get(&f.category).copied().unwrap_or(0);
+                let t = thresholds.get(&f.category).copied().unwrap_or(0.5);
+                let Some(s) = candidates.get(ci).and_then(|c| c.get(fi)) else { continue };
+                let fs = score_file(r, s, t, p);
+                res.raw += fs.score;
+                res.null -= p.fn_ * fs.windows as f64;
+                res.perfect += p.tp * f.windows.len() as f64;
+                res.tp += fs.tp;
+                res.fp += fs.fp;
+                res.fn_ += fs.fn_;
+            }
+            res.score = normalise(res.raw, res.null, res.perfect);
+            res.thresholds = thresholds;
+            NestedResult { result: res, chosen }
+        })
+        .collect()
+}

@@ -62,7 +62,7 @@ pub fn svg(title: &str, scores: &[PointScore], p: &DetectorParams) -> String {
         let _ = writeln!(out, r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#, w - right, h - bottom + 16.0, format_timestamp(last.timestamp));
     }
     let flagged = scores.iter().filter(|s| s.flagged(p)).count();
-    let _ = writeln!(out, r##"<text x="{}" y="22" text-anchor="end" font-size="12">series (blue), expected range (band), flagged: {flagged} (red = hybrid 1.0, orange = calibrated score)</text>"##, w - right);
+    let _ = writeln!(out, r##"<text x="{}" y="22" text-anchor="end" font-size="12">series (blue), expected range (band), flagged: {flagged} (red = hybrid 1.0, orange = score at or above the flag threshold)</text>"##, w - right);
     out.push_str("</svg>\n");
     out
 }

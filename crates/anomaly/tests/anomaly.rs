@@ -6,6 +6,7 @@ use lookout_anomaly::baselines::{ewma_batch, mad_z_batch, Ewma, MadZ};
 use lookout_anomaly::explain::{explain, Lang};
 use lookout_anomaly::nab::{self, RowKind, ThresholdMethod, PROFILES};
 use lookout_anomaly::series::{read_csv, read_file};
+use lookout_anomaly::context::{ContextDetector, ContextParams};
 use lookout_anomaly::{score_series, DetectorParams, StreamingDetector};
 
 fn nab_dir() -> PathBuf {
@@ -158,7 +159,9 @@ fn streaming_baselines_equal_batch_on_a_real_file() {
 #[test]
 fn streaming_detector_equals_batch_and_memory_is_bounded() {
     let s = ec2();
-    let p = DetectorParams::default();
+    // A small context budget (so it really binds) and the seasonal-difference detector on,
+    // so every buffer is exercised.
+    let p = DetectorParams { context: ContextParams { max_contexts: 3000, seasonal: true, ..ContextParams::default() }, ..DetectorParams::default() };
     let batch = score_series(&s.timestamps, &s.values, &p);
     let train = lookout_anomaly::detector::default_train_len(s.values.len(), p.window);
     let mut d = StreamingDetector::new(p.clone(), train);
@@ -170,7 +173,8 @@ fn streaming_detector_equals_batch_and_memory_is_bounded() {
     }
     assert_eq!(batch, stream);
     // Bounded: the memory stops growing once the buffers are full, whatever the length.
-    let bound = p.window + p.mad_window + 288 * p.seasonal_periods + p.mad_window + 2 * p.likelihood_short + 2 * p.likelihood_history + p.suppress;
+    let context = ContextDetector::new(p.context.clone(), train).bound();
+    let bound = p.window + p.mad_window + 288 * p.seasonal_periods + p.mad_window + 2 * p.likelihood_short + 2 * p.likelihood_history + p.suppress + 2 * context + 288 + train;
     assert!(held.iter().all(|&(_, h)| h <= bound), "max held {:?}", held.iter().map(|h| h.1).max());
     // Feeding the same file three times over keeps the same bound.
     let mut d = StreamingDetector::new(p.clone(), train);
@@ -180,6 +184,9 @@ fn streaming_detector_equals_batch_and_memory_is_bounded() {
         }
     }
     assert!(d.held() <= bound);
+    // The contextual detector scored and the default score is its output.
+    assert!(batch.iter().any(|x| x.novelty.is_some()));
+    assert!(batch.iter().all(|x| x.score == x.context_score));
     // The autoencoder trained and the threshold is mean + 1.5 sigma of training errors.
     assert!(batch.iter().filter_map(|x| x.recon_threshold).next().is_some_and(|t| t > 0.0));
 }
@@ -239,4 +246,50 @@ fn decrease_rule_and_hybrid_follow_the_reference() {
     assert_eq!(s[150].hybrid, 1.0);
     assert!(!s[151].decrease_flag); // flat after the drop: 0 % change
     assert!(s.iter().enumerate().filter(|(i, x)| *i < 150 && x.decrease_flag).count() == 0);
+}
+
+#[test]
+fn default_detector_fires_on_the_first_anomalous_point_of_a_hand_made_series() {
+    // Five-minute points of a repeating shape; one sustained jump to a level never seen.
+    let n = 1000;
+    let ts: Vec<i64> = (0..n as i64).map(|i| 1_700_000_000 + 300 * i).collect();
+    let mut v: Vec<f64> = (0..n).map(|i| [50.0, 52.0, 55.0, 53.0, 51.0][i % 5]).collect();
+    for x in &mut v[600..610] {
+        *x = 90.0;
+    }
+    let p = DetectorParams::default();
+    let s = score_series(&ts, &v, &p);
+    let fired: Vec<usize> = s.iter().filter(|x| x.score >= 0.5).map(|x| x.index).collect();
+    // 600 fires; the return to the familiar shape at 610 is a new transition (90 -> 50 was
+    // never seen), but it lies inside the rest period (0.1 x 150 training points) and is
+    // not reported.
+    assert_eq!(fired, vec![600]);
+    assert!(s[610].novelty.is_some_and(|n| n > 0.5 && n < 1.0), "{:?}", s[610].novelty);
+    assert!(s[600].flagged(&p) && s[600].fired(&p).contains(&"context"));
+    assert_eq!(s[601].novelty, Some(0.0), "the repeated new level is already known");
+}
+
+#[test]
+fn nested_cross_validation_picks_candidates_on_the_other_categories() {
+    let dir = nab_dir();
+    let labels = nab::default_labels(&dir.join("data")).expect("labels next to the data");
+    let only = ["art_daily_jumpsup".to_string(), "ec2_cpu_utilization_825cc2".to_string(), "speed_t4013".to_string()];
+    let (files, _) = nab::load_corpus(&dir.join("data"), &labels, &only).expect("corpus");
+    assert_eq!(files.len(), 3);
+    let perfect: Vec<Vec<f64>> = files
+        .iter()
+        .map(|f| f.series.timestamps.iter().map(|t| if f.windows.iter().any(|w| w.0 == *t) { 1.0 } else { 0.0 }).collect())
+        .collect();
+    let null: Vec<Vec<f64>> = files.iter().map(|f| vec![0.0; f.series.values.len()]).collect();
+    // The perfect candidate wins on the other categories, so every category gets it.
+    for n in nab::evaluate_candidates(&files, &[null.clone(), perfect.clone()]) {
+        assert!((n.result.score - 100.0).abs() < 1e-9, "{}: {}", n.result.profile, n.result.score);
+        assert!(n.chosen.values().all(|&c| c == 1));
+    }
+    // With a single candidate it is the ordinary leave-one-category-out evaluation.
+    let single = nab::evaluate_candidates(&files, std::slice::from_ref(&perfect));
+    let plain = nab::evaluate(&files, &perfect, ThresholdMethod::LeaveOneCategoryOut);
+    for (a, b) in single.iter().zip(&plain) {
+        assert_eq!(a.result, *b);
+    }
 }

@@ -64,4 +64,10 @@ fn nab_harness_ends_with_the_three_profile_lines() {
     }
     assert!(dir.path().join("lookout/realAWSCloudwatch/lookout_ec2_cpu_utilization_825cc2.csv").exists());
     assert!(dir.path().join("lookoutHybrid/artificialWithAnomaly/lookoutHybrid_art_daily_jumpsdown.csv").exists());
+    // The contextual detector (the default) has its own column; the headline is its score.
+    assert!(dir.path().join("lookoutContext/artificialWithAnomaly/lookoutContext_art_daily_jumpsdown.csv").exists());
+    let standard = stdout.lines().find(|l| l.starts_with("lookoutContext standard")).expect("lookoutContext line");
+    let headline: f64 = last[2].trim_start_matches("standard: ").parse().expect("headline number");
+    let column: f64 = standard.split("thresholds:").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).expect("column number");
+    assert!((column - headline).abs() <= 0.05 + 1e-9, "{standard} vs {headline}");
 }

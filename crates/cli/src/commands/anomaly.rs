@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use lookout_anomaly::explain::{explain, num, Lang};
 use lookout_anomaly::nab::{self, ThresholdMethod};
 use lookout_anomaly::series::{format_timestamp, read_csv};
+use lookout_anomaly::detector::DetectorKind;
 use lookout_anomaly::{metrics, plot, score_series, DetectorParams};
 use rayon::prelude::*;
 
@@ -67,6 +68,11 @@ pub struct NabArgs {
     /// Detector parameters as JSON, merged over the defaults.
     #[arg(long, value_name = "JSON")]
     pub params: Option<String>,
+    /// A JSON list of parameter objects (each merged over the defaults): also report the
+    /// nested cross-validation where each category gets the candidate *and* threshold that
+    /// score best on the other categories (the selected detector's score of each candidate).
+    #[arg(long, value_name = "JSON")]
+    pub candidates: Option<String>,
 }
 
 fn params(json: Option<&str>) -> anyhow::Result<DetectorParams> {
@@ -107,12 +113,14 @@ pub fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
         let thr = scores.iter().find_map(|s| s.recon_threshold);
         let half = scores.iter().filter(|s| s.hybrid == 0.5).count();
         let full = scores.iter().filter(|s| s.hybrid >= 1.0).count();
-        let lik = scores.iter().filter(|s| s.score >= p.flag_threshold).count();
+        let lik = scores.iter().filter(|s| s.calibrated >= p.flag_threshold).count();
+        let ctx = scores.iter().filter(|s| s.context_score >= p.context.flag).count();
         println!(
-            "  autoencoder threshold (mean + {} sigma of training error): {}; hybrid 0.5: {half} points, hybrid 1.0: {full} points; calibrated score >= {}: {lik} points",
+            "  autoencoder threshold (mean + {} sigma of training error): {}; hybrid 0.5: {half} points, hybrid 1.0: {full} points; calibrated score >= {}: {lik} points; contextual score >= {}: {ctx} points",
             p.sigma,
             thr.map(num).unwrap_or_else(|| "not trained".into()),
-            p.flag_threshold
+            p.flag_threshold,
+            p.context.flag
         );
         let flagged: Vec<_> = scores.iter().filter(|s| s.flagged(&p)).collect();
         println!("  flagged: {}", flagged.len());
@@ -157,8 +165,15 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
     let secs = start.elapsed().as_secs_f64();
     println!("detection: {:.2} s, {:.0} points/s", secs, points as f64 / secs.max(1e-9));
 
-    let detectors: [(&str, Vec<Vec<f64>>); 2] = [
-        ("lookout", scored.iter().map(|s| s.iter().map(|x| x.score).collect()).collect()),
+    // Every detector keeps its own column so old and new stay comparable; the headline lines
+    // at the end are the selected detector's (`--params '{"detector": ...}'`).
+    let headline_name = match p.detector {
+        DetectorKind::Baselines => "lookout",
+        DetectorKind::Context => "lookoutContext",
+    };
+    let detectors: [(&str, Vec<Vec<f64>>); 3] = [
+        ("lookout", scored.iter().map(|s| s.iter().map(|x| x.calibrated).collect()).collect()),
+        ("lookoutContext", scored.iter().map(|s| s.iter().map(|x| x.context_score).collect()).collect()),
         ("lookoutHybrid", scored.iter().map(|s| s.iter().map(|x| x.hybrid).collect()).collect()),
     ];
     if let Some(out) = &args.out {
@@ -196,7 +211,7 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
                 t.thresholds.values().next().copied().unwrap_or(0.0),
                 t.score
             );
-            if *name == "lookout" && r.profile == "standard" {
+            if *name == headline_name && r.profile == "standard" {
                 println!("  thresholds: {}", ths.join(" "));
             }
         }
@@ -221,8 +236,31 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
             "{name:<14} point labels: precision {:.3} recall {:.3} F1 {:.3} | window-tolerant: precision {prec:.3} recall {rec:.3} F1 {f1:.3}",
             a.precision, a.recall, a.f1
         );
-        if *name == "lookout" {
+        if *name == headline_name {
             headline = res;
+        }
+    }
+    if let Some(text) = &args.candidates {
+        let list: Vec<serde_json::Value> = serde_json::from_str(text).context("--candidates: expected a JSON list of parameter objects")?;
+        let cands: Vec<DetectorParams> = list.iter().map(|v| serde_json::from_value(v.clone())).collect::<Result<_, _>>().context("--candidates: a candidate is not a parameter object")?;
+        let scores: Vec<Vec<Vec<f64>>> = cands.iter().map(|c| files.par_iter().map(|f| score_series(&f.series.timestamps, &f.series.values, c).iter().map(|x| x.score).collect()).collect()).collect();
+        for (i, v) in list.iter().enumerate() {
+            let single = nab::evaluate(&files, &scores[i], ThresholdMethod::LeaveOneCategoryOut);
+            let line: Vec<String> = single.iter().map(|r| format!("{:.2}", r.score)).collect();
+            println!("candidate {i} {v}: leave-one-category-out thresholds {}", line.join(" / "));
+        }
+        for n in nab::evaluate_candidates(&files, &scores) {
+            let chosen: Vec<String> = n.chosen.iter().map(|(c, i)| format!("{c}={i}@{}", n.result.thresholds.get(c).copied().unwrap_or(0.0))).collect();
+            println!(
+                "nested {:<19} leave-one-category-out over {} candidates and thresholds: {:6.2} (windows hit {}, missed {}, FP {}); chosen: {}",
+                n.result.profile,
+                cands.len(),
+                n.result.score,
+                n.result.tp,
+                n.result.fn_,
+                n.result.fp,
+                chosen.join(" ")
+            );
         }
     }
     for r in &headline {
