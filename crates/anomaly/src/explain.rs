@@ -80,9 +80,14 @@ pub fn explain(s: &PointScore, p: &DetectorParams, lang: Lang) -> String {
     }
     if let Some(c) = s.pct_change {
         let rule = num(p.decrease * 100.0);
-        parts.push(match lang {
-            Lang::En => format!("change from the previous point {c:+.1}% (decrease rule: below {rule}%)"),
-            Lang::Ko => format!("직전 대비 변화율 {c:+.1}% (감소율 규칙 기준 {rule}% 미만)"),
+        // Say whether the rule fired: the same sentence must not read as a firing rule
+        // for a -2.9 % change.
+        let fired = s.decrease_flag;
+        parts.push(match (lang, fired) {
+            (Lang::En, true) => format!("change from the previous point {c:+.1}% (decrease rule: below {rule}%)"),
+            (Lang::En, false) => format!("change from the previous point {c:+.1}% (decrease rule needs below {rule}%: not met)"),
+            (Lang::Ko, true) => format!("직전 대비 변화율 {c:+.1}% (감소율 규칙 기준 {rule}% 미만)"),
+            (Lang::Ko, false) => format!("직전 대비 변화율 {c:+.1}% (감소율 규칙 기준 {rule}% 미만 아님)"),
         });
     }
     if let (Some(e), Some(t)) = (s.recon_error, s.recon_threshold) {

@@ -227,6 +227,14 @@ fn explanations_are_built_from_the_numbers() {
     }
     assert!(ea.contains("detectors fired:"));
     assert!(ka.contains("작동한 탐지기:"));
+    // The decrease rule's clause says whether it fired.
+    for x in scores.iter().filter(|x| x.pct_change.is_some()) {
+        let (en, ko) = (explain(x, &p, Lang::En), explain(x, &p, Lang::Ko));
+        assert_eq!(en.contains("(decrease rule: below -30%)"), x.decrease_flag, "{en}");
+        assert_eq!(en.contains("not met"), !x.decrease_flag, "{en}");
+        assert_eq!(ko.contains("미만 아님"), !x.decrease_flag, "{ko}");
+    }
+    assert!(scores.iter().any(|x| x.decrease_flag) && scores.iter().any(|x| x.pct_change.is_some() && !x.decrease_flag));
 }
 
 #[test]
