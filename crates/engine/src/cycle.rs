@@ -55,7 +55,7 @@ impl CycleRequest<'_> {
 
     /// The execution plan of the request's rules.
     pub fn plan(&self) -> Plan {
-        let deps: Vec<Vec<usize>> = self.rules.iter().map(|r| r.depends_on.clone()).collect();
+        let deps: Vec<Vec<usize>> = self.rules.iter().map(|r| r.waits_for().collect()).collect();
         Plan::from_deps(&deps, self.exec)
     }
 }

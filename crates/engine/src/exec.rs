@@ -29,6 +29,8 @@ pub struct ResolvedRule {
     pub weight: f64,
     /// Indices of the rules it depends on.
     pub depends_on: Vec<usize>,
+    /// Indices of its optional inputs (read when they succeed; see `RuleSpec::uses`).
+    pub uses: Vec<usize>,
     pub model: String,
     /// The model version the params are based on.
     pub model_version: i64,
@@ -36,6 +38,13 @@ pub struct ResolvedRule {
     pub params_hash: String,
     /// Whether an inline or command-line override was merged over the version.
     pub overridden: bool,
+}
+
+impl ResolvedRule {
+    /// Indices of every rule this one waits for: dependencies, then optional inputs.
+    pub fn waits_for(&self) -> impl Iterator<Item = usize> + '_ {
+        self.depends_on.iter().chain(&self.uses).copied()
+    }
 }
 
 /// How a rule ended.
@@ -150,7 +159,7 @@ fn run_pool(
                 return;
             }
             let ready = candidates.iter().copied().find(|&i| {
-                !st.started[i] && rules[i].depends_on.iter().all(|&d| st.done.get(d).is_some_and(Option::is_some))
+                !st.started[i] && rules[i].waits_for().all(|d| st.done.get(d).is_some_and(Option::is_some))
             });
             match ready {
                 Some(i) => break i,
@@ -158,10 +167,12 @@ fn run_pool(
             }
         };
         st.started[picked] = true;
-        let deps: Vec<Arc<RuleOutcome>> =
-            rules[picked].depends_on.iter().filter_map(|&d| st.done.get(d).cloned().flatten()).collect();
+        let outcomes = |ids: &[usize]| -> Vec<Arc<RuleOutcome>> {
+            ids.iter().filter_map(|&d| st.done.get(d).cloned().flatten()).collect()
+        };
+        let (deps, optional) = (outcomes(&rules[picked].depends_on), outcomes(&rules[picked].uses));
         drop(st);
-        let outcome = run_one(&rules[picked], &deps, input.for_rule(&rules[picked]));
+        let outcome = run_one(&rules[picked], &deps, &optional, input.for_rule(&rules[picked]));
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         st.done[picked] = Some(Arc::new(outcome));
         cv.notify_all();
@@ -178,7 +189,29 @@ fn run_pool(
     }
 }
 
-fn run_one(rule: &ResolvedRule, deps: &[Arc<RuleOutcome>], input: &CycleInput<'_>) -> RuleOutcome {
+/// Names the optional inputs a rule ran without in its statistics, so the cycle
+/// report and the console show that e.g. dark scores were made without outage data.
+fn note_missing_inputs(stats: Value, missing: &[&Arc<RuleOutcome>]) -> Value {
+    if missing.is_empty() {
+        return stats;
+    }
+    let names: Vec<Value> = missing.iter().map(|m| Value::from(m.rule.clone())).collect();
+    match stats {
+        Value::Object(mut map) => {
+            map.insert("missing_inputs".into(), Value::Array(names));
+            Value::Object(map)
+        }
+        Value::Null => serde_json::json!({ "missing_inputs": names }),
+        other => serde_json::json!({ "missing_inputs": names, "stats": other }),
+    }
+}
+
+fn run_one(
+    rule: &ResolvedRule,
+    deps: &[Arc<RuleOutcome>],
+    optional: &[Arc<RuleOutcome>],
+    input: &CycleInput<'_>,
+) -> RuleOutcome {
     let mut outcome = RuleOutcome {
         rule: rule.id.clone(),
         algorithm: rule.detector.code().to_string(),
@@ -197,8 +230,12 @@ fn run_one(rule: &ResolvedRule, deps: &[Arc<RuleOutcome>], input: &CycleInput<'_
         return outcome;
     }
     let mut upstream = Upstream::default();
-    for d in deps {
+    let (ok_optional, missing): (Vec<_>, Vec<_>) = optional.iter().partition(|d| d.status == RuleStatus::Ok);
+    for d in deps.iter().chain(ok_optional) {
         upstream.findings.entry(d.algorithm.as_str()).or_default().extend(d.findings.iter());
+    }
+    for m in &missing {
+        tracing::warn!(rule = %rule.id, input = %m.rule, "optional input did not run; running without it");
     }
     let started = Instant::now();
     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -209,7 +246,7 @@ fn run_one(rule: &ResolvedRule, deps: &[Arc<RuleOutcome>], input: &CycleInput<'_
     match result {
         Ok(Ok((n, findings, stats))) => {
             outcome.entities_in = n;
-            outcome.stats = stats;
+            outcome.stats = note_missing_inputs(stats, &missing);
             outcome.findings = findings
                 .into_iter()
                 .map(|mut f| {

@@ -179,6 +179,7 @@ pub fn resolve(
             overridden = true;
         }
         let depends_on = r.depends_on.iter().filter_map(|dep| rules.index(dep)).collect();
+        let uses = r.uses.iter().filter_map(|dep| rules.index(dep)).collect();
         out.push(ResolvedRule {
             id: r.id.clone(),
             detector: d,
@@ -186,6 +187,7 @@ pub fn resolve(
             params,
             weight: r.weight,
             depends_on,
+            uses,
             model: r.model.model.clone(),
             model_version: base.version,
             overridden,

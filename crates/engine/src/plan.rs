@@ -87,7 +87,7 @@ impl Plan {
     /// Plans a validated (acyclic) rule set.
     pub fn new(rules: &RuleSet, exec: ExecOptions) -> Plan {
         let deps: Vec<Vec<usize>> =
-            rules.rules.iter().map(|r| r.depends_on.iter().filter_map(|d| rules.index(d)).collect()).collect();
+            rules.rules.iter().map(|r| r.waits_for().filter_map(|d| rules.index(d)).collect()).collect();
         Plan::from_deps(&deps, exec)
     }
 
@@ -144,7 +144,10 @@ impl Plan {
                 let Some(r) = rules.rules.get(i) else {
                     continue;
                 };
-                let deps = if r.depends_on.is_empty() { "-".to_string() } else { r.depends_on.join(", ") };
+                let mut deps = if r.depends_on.is_empty() { "-".to_string() } else { r.depends_on.join(", ") };
+                if !r.uses.is_empty() {
+                    deps.push_str(&format!("; uses {} if it succeeds", r.uses.join(", ")));
+                }
                 let inline = if r.params.is_some() { " + inline params" } else { "" };
                 out.push(format!(
                     "  {:<16} algorithm {:<15} model {}{inline}  weight {}  depends on {deps}",

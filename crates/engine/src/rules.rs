@@ -108,6 +108,10 @@ pub struct RuleSpec {
     pub enabled: bool,
     #[serde(default)]
     pub depends_on: Vec<String>,
+    /// Optional inputs: rules that run first and whose findings this rule reads when
+    /// they succeed; a failed, skipped or disabled one is left out, never skips this rule.
+    #[serde(default)]
+    pub uses: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +130,15 @@ pub struct Rule {
     pub params: Option<Value>,
     pub weight: f64,
     pub depends_on: Vec<String>,
+    /// Optional inputs that are enabled (a disabled one is dropped here).
+    pub uses: Vec<String>,
+}
+
+impl Rule {
+    /// Every rule this one waits for: its dependencies, then its optional inputs.
+    pub fn waits_for(&self) -> impl Iterator<Item = &String> {
+        self.depends_on.iter().chain(&self.uses)
+    }
 }
 
 /// The enabled rules of a file, validated, in file order.
@@ -198,6 +211,14 @@ impl RuleSet {
                     Some(true) => {}
                 }
             }
+            let mut uses = Vec::new();
+            for u in &s.uses {
+                match enabled.get(u.as_str()) {
+                    None => return Err(RulesError::MissingDependency { rule: s.id.clone(), dependency: u.clone() }),
+                    Some(true) => uses.push(u.clone()),
+                    Some(false) => {}
+                }
+            }
             rules.push(Rule {
                 id: s.id.clone(),
                 algorithm: s.algorithm.clone(),
@@ -205,6 +226,7 @@ impl RuleSet {
                 params: s.params.clone(),
                 weight: s.weight,
                 depends_on: s.depends_on.clone(),
+                uses,
             });
         }
         if rules.is_empty() {
@@ -238,7 +260,7 @@ fn find_cycle(rules: &[Rule]) -> Option<Vec<String>> {
     ) -> Option<Vec<String>> {
         state[i] = 1;
         path.push(i);
-        for d in &rules[i].depends_on {
+        for d in rules[i].waits_for() {
             let Some(&j) = index.get(d.as_str()) else {
                 continue;
             };
@@ -278,7 +300,8 @@ mod tests {
         let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
         // Later rules come with later detectors; the dark pair leads.
         assert_eq!(ids[..2], ["gaps", "dark_suspicion"]);
-        assert_eq!(set.rules[1].depends_on, ["gaps", "reception"]);
+        assert_eq!(set.rules[1].depends_on, ["gaps"]);
+        assert_eq!(set.rules[1].uses, ["reception"]);
         assert_eq!(set.rules[1].model.to_string(), "dark_suspicion@active");
     }
 
@@ -304,6 +327,14 @@ mod tests {
             "dependency cycle: a -> c -> b -> a"
         );
         assert_eq!(err(&r("a", "gaps", "depends_on = [\"a\"]")), "dependency cycle: a -> a");
+        // Optional inputs: must exist, may be disabled (then dropped), count for cycles.
+        assert_eq!(err(&r("a", "gaps", "uses = [\"b\"]")), "rule 'a' depends on 'b', which is not defined");
+        let set = RuleSet::parse(&(r("a", "gaps", "uses = [\"b\"]") + &r("b", "gaps", "enabled = false"))).expect("ok");
+        assert!(set.rules[0].uses.is_empty());
+        assert_eq!(
+            err(&(r("a", "gaps", "uses = [\"b\"]") + &r("b", "gaps", "depends_on = [\"a\"]"))),
+            "dependency cycle: a -> b -> a"
+        );
         assert!(err(&r("a", "gaps", "model = \"gaps@x\"")).starts_with("rule 'a': model 'gaps@x': version 'x'"));
         assert!(err(&r("a", "gaps", "model = \"dark_suspicion@1\"")).contains("holds params of algorithm"));
         assert_eq!(

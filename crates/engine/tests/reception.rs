@@ -82,7 +82,8 @@ weight = 0.0
 [[rules]]
 id = "dark_suspicion"
 algorithm = "dark_suspicion"
-depends_on = ["gaps", "reception"]
+depends_on = ["gaps"]
+uses = ["reception"]
 "#;
 
 const RULES_WITHOUT: &str = r#"

@@ -186,11 +186,35 @@ fn extra(id: &str, detector: &'static dyn Detector, depends_on: Vec<usize>) -> R
         params: json!({}),
         weight: 1.0,
         depends_on,
+        uses: vec![],
         model: detector.code().into(),
         model_version: 1,
         params_hash: lookout_detect::params_hash(&json!({})),
         overridden: false,
     }
+}
+
+#[test]
+fn a_failing_optional_input_leaves_its_user_running_without_it() {
+    let store = store_with_history();
+    let base = resolve(&dark_rules(), &store, &BTreeMap::new(), None).expect("resolve");
+    let at = t0() + Duration::days(3);
+    let healthy = analyse(&store, &request(at, &base, ExecOptions::default())).expect("healthy");
+    let mut rules = base.clone();
+    rules.push(extra("boom", &PANICS, vec![]));
+    rules[1].uses = vec![2];
+    for mode in [Mode::Sequential, Mode::Parallel, Mode::Hybrid] {
+        let report = analyse(&store, &request(at, &rules, ExecOptions { mode, concurrency: 2 })).expect("cycle runs");
+        let dark = report.rules.iter().find(|r| r.rule == "dark_suspicion").expect("dark rule");
+        assert_eq!(dark.status, RuleStatus::Ok, "{mode:?}");
+        assert_eq!(dark.stats["missing_inputs"], json!(["boom"]), "{mode:?}");
+        let of = |fs: &[Finding]| bytes(&fs.iter().filter(|f| f.detector == DARK).cloned().collect::<Vec<_>>());
+        assert_eq!(of(&report.findings), of(&healthy.findings), "{mode:?}");
+        assert!(!of(&healthy.findings).is_empty());
+    }
+    // With the input healthy, nothing is noted.
+    let dark = healthy.rules.iter().find(|r| r.rule == "dark_suspicion").expect("dark rule");
+    assert!(dark.stats.get("missing_inputs").is_none(), "{:?}", dark.stats);
 }
 
 #[test]
