@@ -49,6 +49,16 @@ pub struct Text {
     pub en: &'static str,
 }
 
+/// A detector's identity: its stable code, its names in both languages and what its
+/// findings are about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct About {
+    pub code: &'static str,
+    pub name: Text,
+    pub description: Text,
+    pub entity: EntityType,
+}
+
 /// Start times of earlier dark episodes per vessel (MMSI text), fetched by the engine
 /// from the store before the cycle runs, so that detectors stay free of IO.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -110,11 +120,21 @@ pub enum DetectError {
 
 /// One detection algorithm. Implementations are stateless and shared between threads.
 pub trait Detector: Send + Sync {
+    /// What the detector states about itself, once, as data.
+    fn about(&self) -> &'static About;
     /// Stable code used by rules files, the model registry and findings.
-    fn code(&self) -> &'static str;
-    fn name(&self) -> Text;
-    fn description(&self) -> Text;
-    fn entity(&self) -> EntityType;
+    fn code(&self) -> &'static str {
+        self.about().code
+    }
+    fn name(&self) -> Text {
+        self.about().name
+    }
+    fn description(&self) -> Text {
+        self.about().description
+    }
+    fn entity(&self) -> EntityType {
+        self.about().entity
+    }
     /// The DEFAULT params (version 1 of the model) as JSON.
     fn default_params(&self) -> Value;
     /// Deep-merges a partial override over `base` (defaults or a stored version) and

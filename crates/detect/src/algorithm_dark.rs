@@ -7,7 +7,7 @@ use chrono::{Duration, TimeZone};
 use lookout_model::{Finding, ShipType, Timestamp, Track};
 use serde_json::Value;
 
-use crate::algorithm::{CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::algorithm::{About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::algorithm_reception::{outages_from, OutageRef, RECEPTION};
 use crate::dark::DarkHistory;
 use crate::error::ParamsError;
@@ -44,23 +44,17 @@ impl DarkDetector {
 }
 
 impl Detector for DarkDetector {
-    fn code(&self) -> &'static str {
-        "dark_suspicion"
-    }
-
-    fn name(&self) -> Text {
-        Text { ko: "다크 선박 의심도", en: "Dark vessel suspicion" }
-    }
-
-    fn description(&self) -> Text {
-        Text {
-            ko: "가장 긴 AIS 공백을 P1-P11 패턴으로 평가한 0-100 의심 점수와 등급",
-            en: "0-100 suspicion score and tier of the longest AIS gap, from patterns P1-P11",
-        }
-    }
-
-    fn entity(&self) -> EntityType {
-        EntityType::Vessel
+    fn about(&self) -> &'static About {
+        const ABOUT: About = About {
+            code: "dark_suspicion",
+            name: Text { ko: "다크 선박 의심도", en: "Dark vessel suspicion" },
+            description: Text {
+                ko: "가장 긴 AIS 공백을 P1-P11 패턴으로 평가한 0-100 의심 점수와 등급",
+                en: "0-100 suspicion score and tier of the longest AIS gap, from patterns P1-P11",
+            },
+            entity: EntityType::Vessel,
+        };
+        &ABOUT
     }
 
     /// The longest gap is judged per transmitter: a hop between two ships sharing an id is

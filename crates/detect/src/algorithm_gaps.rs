@@ -4,7 +4,7 @@
 use lookout_model::Finding;
 use serde_json::Value;
 
-use crate::algorithm::{merge_checked, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::algorithm::{merge_checked, About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::error::ParamsError;
 use crate::findings::gap_findings;
 use crate::params::{DarkParams, GapThresholds};
@@ -17,23 +17,17 @@ fn parse(params: &Value) -> Result<GapThresholds, ParamsError> {
 }
 
 impl Detector for GapsDetector {
-    fn code(&self) -> &'static str {
-        "gaps"
-    }
-
-    fn name(&self) -> Text {
-        Text { ko: "AIS 수신 공백", en: "AIS reporting gaps" }
-    }
-
-    fn description(&self) -> Text {
-        Text {
-            ko: "연속 위치 보고 사이의 공백을 길이에 따라 의심·고위험·위반으로 분류",
-            en: "Gaps between consecutive position reports, classified suspicious / high / violation by length",
-        }
-    }
-
-    fn entity(&self) -> EntityType {
-        EntityType::Vessel
+    fn about(&self) -> &'static About {
+        const ABOUT: About = About {
+            code: "gaps",
+            name: Text { ko: "AIS 수신 공백", en: "AIS reporting gaps" },
+            description: Text {
+                ko: "연속 위치 보고 사이의 공백을 길이에 따라 의심·고위험·위반으로 분류",
+                en: "Gaps between consecutive position reports, classified suspicious / high / violation by length",
+            },
+            entity: EntityType::Vessel,
+        };
+        &ABOUT
     }
 
     /// Gaps are judged per transmitter: a hop between two ships sharing an id is no gap.

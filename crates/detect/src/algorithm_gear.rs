@@ -15,7 +15,7 @@ use chrono::Datelike;
 use lookout_model::{Finding, Severity, Timestamp};
 use serde_json::{json, Value};
 
-use crate::algorithm::{CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::algorithm::{About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::error::ParamsError;
 use crate::gear::{infer, stationarity, GearInfo, GearParams, ParentStatus};
 use crate::transship::{haversine_m, item, merge_with_lists, round_to, zone_code};
@@ -334,24 +334,19 @@ pub fn gear_findings(input: &CycleInput<'_>, p: &GearParams) -> Vec<Finding> {
 }
 
 impl Detector for GearDetector {
-    fn code(&self) -> &'static str {
-        "gear"
+    fn about(&self) -> &'static About {
+        const ABOUT: About = About {
+            code: "gear",
+            name: Text { ko: "어구 신호와 모선 추론", en: "Fishing gear and parent inference" },
+            description: Text {
+                ko: "어구 AIS 신호(부표 이름·배터리·MMSI)를 식별하고 모선을 추론하며 위반 G01-G06을 판정",
+                en: "Recognises fishing-gear AIS signals (buoy names, battery levels, MMSI ranges), infers the parent vessel and flags violations G01-G06",
+            },
+            entity: EntityType::Vessel,
+        };
+        &ABOUT
     }
-    fn name(&self) -> Text {
-        Text {
-            ko: "어구 신호와 모선 추론",
-            en: "Fishing gear and parent inference",
-        }
-    }
-    fn description(&self) -> Text {
-        Text {
-            ko: "어구 AIS 신호(부표 이름·배터리·MMSI)를 식별하고 모선을 추론하며 위반 G01-G06을 판정",
-            en: "Recognises fishing-gear AIS signals (buoy names, battery levels, MMSI ranges), infers the parent vessel and flags violations G01-G06",
-        }
-    }
-    fn entity(&self) -> EntityType {
-        EntityType::Vessel
-    }
+
     fn default_params(&self) -> Value {
         serde_json::to_value(GearParams::default()).unwrap_or(Value::Null)
     }

@@ -3,7 +3,7 @@
 use lookout_model::Finding;
 use serde_json::{json, Value};
 
-use crate::algorithm::{CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::algorithm::{About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::error::ParamsError;
 use crate::pair_trawl::{find_pair_trawls, PairFunnel, PairRun, PairTrawlParams};
 use crate::transship::{
@@ -132,24 +132,19 @@ impl PairTrawlDetector {
 }
 
 impl Detector for PairTrawlDetector {
-    fn code(&self) -> &'static str {
-        "pair_trawl"
+    fn about(&self) -> &'static About {
+        const ABOUT: About = About {
+            code: "pair_trawl",
+            name: Text { ko: "쌍끌이 조업", en: "Pair trawling" },
+            description: Text {
+                ko: "어선 2척이 비슷한 침로·속력으로 수백 m 간격을 두고 장시간 나란히 항행",
+                en: "Two fishing vessels moving in parallel (similar course and speed, a few hundred metres apart) for a long time",
+            },
+            entity: EntityType::VesselPair,
+        };
+        &ABOUT
     }
-    fn name(&self) -> Text {
-        Text {
-            ko: "쌍끌이 조업",
-            en: "Pair trawling",
-        }
-    }
-    fn description(&self) -> Text {
-        Text {
-            ko: "어선 2척이 비슷한 침로·속력으로 수백 m 간격을 두고 장시간 나란히 항행",
-            en: "Two fishing vessels moving in parallel (similar course and speed, a few hundred metres apart) for a long time",
-        }
-    }
-    fn entity(&self) -> EntityType {
-        EntityType::VesselPair
-    }
+
     fn default_params(&self) -> Value {
         serde_json::to_value(PairTrawlParams::default()).unwrap_or(Value::Null)
     }

@@ -32,7 +32,7 @@ use lookout_model::{Finding, Severity, Timestamp, Track, VesselId};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::algorithm::{merge_checked, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::algorithm::{merge_checked, About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::error::ParamsError;
 use crate::findings::OutageNote;
 use crate::transship::{item, round_to};
@@ -511,23 +511,17 @@ pub fn outages_from(findings: &[&Finding]) -> Vec<OutageRef> {
 }
 
 impl Detector for ReceptionDetector {
-    fn code(&self) -> &'static str {
-        RECEPTION
-    }
-
-    fn name(&self) -> Text {
-        Text { ko: "수신 장애", en: "Reception outages" }
-    }
-
-    fn description(&self) -> Text {
-        Text {
-            ko: "해역 격자별 AIS 보고율이 자체 기준선 대비 지속적으로 급감하고 그 해역 선박이 동시에 무신호가 된 수신기 장애 구간",
-            en: "Receiver outages: a grid cell's AIS report rate drops far below its own trailing baseline while its vessels all fall silent at once and the rest of the area keeps reporting",
-        }
-    }
-
-    fn entity(&self) -> EntityType {
-        EntityType::Area
+    fn about(&self) -> &'static About {
+        const ABOUT: About = About {
+            code: RECEPTION,
+            name: Text { ko: "수신 장애", en: "Reception outages" },
+            description: Text {
+                ko: "해역 격자별 AIS 보고율이 자체 기준선 대비 지속적으로 급감하고 그 해역 선박이 동시에 무신호가 된 수신기 장애 구간",
+                en: "Receiver outages: a grid cell's AIS report rate drops far below its own trailing baseline while its vessels all fall silent at once and the rest of the area keeps reporting",
+            },
+            entity: EntityType::Area,
+        };
+        &ABOUT
     }
 
     fn default_params(&self) -> Value {

@@ -9,7 +9,7 @@
 use lookout_model::{BreakdownItem, Finding, Position, Severity, Track};
 use serde_json::{json, Value};
 
-use crate::algorithm::{merge_checked, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::algorithm::{merge_checked, About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::error::ParamsError;
 use crate::segment::{chain_segments, segment_positions, SegmentParams};
 
@@ -62,23 +62,17 @@ pub(crate) fn chains_of<'a>(track: &'a Track, p: &SegmentParams) -> Vec<Chain<'a
 }
 
 impl Detector for SegmentsDetector {
-    fn code(&self) -> &'static str {
-        "segments"
-    }
-
-    fn name(&self) -> Text {
-        Text { ko: "MMSI 공유 분할", en: "Shared-id segmentation" }
-    }
-
-    fn description(&self) -> Text {
-        Text {
-            ko: "물리적으로 가능한 이동(속도·시간 한계)으로 위치를 구간으로 나누어, 하나의 식별번호를 여러 송신기가 쓰는 경우를 찾음",
-            en: "Splits an id's positions into physically plausible segments (speed and time limits) to find ids used by several transmitters",
-        }
-    }
-
-    fn entity(&self) -> EntityType {
-        EntityType::Vessel
+    fn about(&self) -> &'static About {
+        const ABOUT: About = About {
+            code: "segments",
+            name: Text { ko: "MMSI 공유 분할", en: "Shared-id segmentation" },
+            description: Text {
+                ko: "물리적으로 가능한 이동(속도·시간 한계)으로 위치를 구간으로 나누어, 하나의 식별번호를 여러 송신기가 쓰는 경우를 찾음",
+                en: "Splits an id's positions into physically plausible segments (speed and time limits) to find ids used by several transmitters",
+            },
+            entity: EntityType::Vessel,
+        };
+        &ABOUT
     }
 
     fn default_params(&self) -> Value {

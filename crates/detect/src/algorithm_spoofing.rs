@@ -24,7 +24,7 @@ use lookout_model::{Finding, Severity, Track, VesselId};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::algorithm::{merge_strict, CycleInput, ListRule, DetectError, Detector, EntityType, Text, Upstream};
+use crate::algorithm::{merge_strict, About, CycleInput, ListRule, DetectError, Detector, EntityType, Text, Upstream};
 use crate::algorithm_segments::{chains_of, item, position_json};
 use crate::error::ParamsError;
 use crate::geo::haversine_nm;
@@ -176,23 +176,17 @@ fn level(score: i64) -> (&'static str, Severity) {
 pub struct SpoofingDetector;
 
 impl Detector for SpoofingDetector {
-    fn code(&self) -> &'static str {
-        "spoofing"
-    }
-
-    fn name(&self) -> Text {
-        Text { ko: "위치 조작·MMSI 이상", en: "Spoofing and MMSI anomalies" }
-    }
-
-    fn description(&self) -> Text {
-        Text {
-            ko: "순간이동, 미할당 MID, 자리표시 MMSI, 동시에 두 곳, 선명 불일치, 식별정보 변경",
-            en: "Teleports, unallocated MIDs, placeholder MMSIs, one id in two places at once, name mismatches, identity changes over time",
-        }
-    }
-
-    fn entity(&self) -> EntityType {
-        EntityType::Vessel
+    fn about(&self) -> &'static About {
+        const ABOUT: About = About {
+            code: "spoofing",
+            name: Text { ko: "위치 조작·MMSI 이상", en: "Spoofing and MMSI anomalies" },
+            description: Text {
+                ko: "순간이동, 미할당 MID, 자리표시 MMSI, 동시에 두 곳, 선명 불일치, 식별정보 변경",
+                en: "Teleports, unallocated MIDs, placeholder MMSIs, one id in two places at once, name mismatches, identity changes over time",
+            },
+            entity: EntityType::Vessel,
+        };
+        &ABOUT
     }
 
     fn default_params(&self) -> Value {

@@ -14,7 +14,7 @@ use lookout_model::{Finding, Track};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::algorithm::{CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::algorithm::{About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::error::ParamsError;
 use crate::transship::{
     by_tick, close_pairs_by_pair, item, level_of, median, merge_with_lists, nearest_place,
@@ -396,24 +396,19 @@ impl TransshipmentDetector {
 }
 
 impl Detector for TransshipmentDetector {
-    fn code(&self) -> &'static str {
-        "transshipment"
+    fn about(&self) -> &'static About {
+        const ABOUT: About = About {
+            code: "transshipment",
+            name: Text { ko: "환적 의심", en: "Transshipment" },
+            description: Text {
+                ko: "운반선과 어선이 항구 밖에서 저속으로 장시간 근접 (선종·근접·저속·지속시간·위치 5단계)",
+                en: "Carrier and fishing vessel close together, slow, for hours, away from port (five stages: type, proximity, speed, duration, location)",
+            },
+            entity: EntityType::VesselPair,
+        };
+        &ABOUT
     }
-    fn name(&self) -> Text {
-        Text {
-            ko: "환적 의심",
-            en: "Transshipment",
-        }
-    }
-    fn description(&self) -> Text {
-        Text {
-            ko: "운반선과 어선이 항구 밖에서 저속으로 장시간 근접 (선종·근접·저속·지속시간·위치 5단계)",
-            en: "Carrier and fishing vessel close together, slow, for hours, away from port (five stages: type, proximity, speed, duration, location)",
-        }
-    }
-    fn entity(&self) -> EntityType {
-        EntityType::VesselPair
-    }
+
     fn default_params(&self) -> Value {
         serde_json::to_value(TransshipParams::default()).unwrap_or(Value::Null)
     }
@@ -600,24 +595,19 @@ pub fn loitering_of(track: &Track, input: &CycleInput<'_>, p: &LoiteringParams) 
 pub struct LoiteringDetector;
 
 impl Detector for LoiteringDetector {
-    fn code(&self) -> &'static str {
-        "loitering"
+    fn about(&self) -> &'static About {
+        const ABOUT: About = About {
+            code: "loitering",
+            name: Text { ko: "운반선 배회", en: "Carrier loitering" },
+            description: Text {
+                ko: "운반선이 해안에서 멀리 떨어져 장시간 저속으로 배회",
+                en: "A carrier moving slowly for hours far from shore",
+            },
+            entity: EntityType::Vessel,
+        };
+        &ABOUT
     }
-    fn name(&self) -> Text {
-        Text {
-            ko: "운반선 배회",
-            en: "Carrier loitering",
-        }
-    }
-    fn description(&self) -> Text {
-        Text {
-            ko: "운반선이 해안에서 멀리 떨어져 장시간 저속으로 배회",
-            en: "A carrier moving slowly for hours far from shore",
-        }
-    }
-    fn entity(&self) -> EntityType {
-        EntityType::Vessel
-    }
+
     fn default_params(&self) -> Value {
         serde_json::to_value(LoiteringParams::default()).unwrap_or(Value::Null)
     }

@@ -29,7 +29,7 @@ use lookout_model::{Finding, Position, Severity, Track};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::algorithm::{merge_checked, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::algorithm::{merge_checked, About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::algorithm_segments::{item, position_json};
 use crate::algorithm_spoofing::flag_of;
 use crate::dark::ZoneClass;
@@ -139,23 +139,17 @@ fn level(score: i64) -> (&'static str, Severity) {
 pub struct ZonesDetector;
 
 impl Detector for ZonesDetector {
-    fn code(&self) -> &'static str {
-        "zones"
-    }
-
-    fn name(&self) -> Text {
-        Text { ko: "해역 침범", en: "Zone intrusion" }
-    }
-
-    fn description(&self) -> Text {
-        Text {
-            ko: "영해·접속수역·EEZ·특정 어업수역 진입/이탈 구간과 무허가 외국 선박의 침범 (영해가 가장 중대)",
-            en: "Zone entry/exit episodes and intrusions by foreign unpermitted vessels into territorial sea, contiguous zone, EEZ and special zones (territorial sea most severe)",
-        }
-    }
-
-    fn entity(&self) -> EntityType {
-        EntityType::Vessel
+    fn about(&self) -> &'static About {
+        const ABOUT: About = About {
+            code: "zones",
+            name: Text { ko: "해역 침범", en: "Zone intrusion" },
+            description: Text {
+                ko: "영해·접속수역·EEZ·특정 어업수역 진입/이탈 구간과 무허가 외국 선박의 침범 (영해가 가장 중대)",
+                en: "Zone entry/exit episodes and intrusions by foreign unpermitted vessels into territorial sea, contiguous zone, EEZ and special zones (territorial sea most severe)",
+            },
+            entity: EntityType::Vessel,
+        };
+        &ABOUT
     }
 
     fn default_params(&self) -> Value {

@@ -57,7 +57,7 @@ pub mod pair_trawl;
 pub mod gear;
 
 pub use algorithm::{
-    algorithm, canonical_json, params_hash, CycleInput, DarkHistoryIndex, DetectError, Detector, EntityType, Upstream,
+    algorithm, canonical_json, params_hash, About, CycleInput, DarkHistoryIndex, DetectError, Detector, EntityType, Upstream,
     ALGORITHMS,
 };
 pub use identity::IdentityHistory;

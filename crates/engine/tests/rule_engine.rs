@@ -150,17 +150,11 @@ struct Fails;
 macro_rules! test_detector {
     ($t:ty, $code:literal, $run:expr) => {
         impl Detector for $t {
-            fn code(&self) -> &'static str {
-                $code
-            }
-            fn name(&self) -> lookout_detect::algorithm::Text {
-                lookout_detect::algorithm::Text { ko: $code, en: $code }
-            }
-            fn description(&self) -> lookout_detect::algorithm::Text {
-                self.name()
-            }
-            fn entity(&self) -> EntityType {
-                EntityType::Vessel
+            fn about(&self) -> &'static lookout_detect::About {
+                const TEXT: lookout_detect::algorithm::Text = lookout_detect::algorithm::Text { ko: $code, en: $code };
+                const ABOUT: lookout_detect::About =
+                    lookout_detect::About { code: $code, name: TEXT, description: TEXT, entity: EntityType::Vessel };
+                &ABOUT
             }
             fn default_params(&self) -> Value {
                 json!({})
