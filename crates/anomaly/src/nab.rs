@@ -312,6 +312,37 @@ pub struct ProfileResult {
     pub fn_: usize,
 }
 
+impl ProfileResult {
+    fn empty(profile: &'static str) -> Self {
+        ProfileResult {
+            profile,
+            score: 0.0,
+            raw: 0.0,
+            null: 0.0,
+            perfect: 0.0,
+            thresholds: BTreeMap::new(),
+            tp: 0,
+            fp: 0,
+            fn_: 0,
+        }
+    }
+
+    /// Adds one file's score, with the null and perfect detectors' scores of its windows.
+    fn add(&mut self, fs: &FileScore, windows: usize, p: &Profile) {
+        self.raw += fs.score;
+        self.null -= p.fn_ * fs.windows as f64;
+        self.perfect += p.tp * windows as f64;
+        self.tp += fs.tp;
+        self.fp += fs.fp;
+        self.fn_ += fs.fn_;
+    }
+
+    fn finish(&mut self, thresholds: BTreeMap<String, f64>) {
+        self.score = normalise(self.raw, self.null, self.perfect);
+        self.thresholds = thresholds;
+    }
+}
+
 /// The threshold grid searched by the optimising methods.
 pub fn threshold_grid() -> Vec<f64> {
     (0..=400).map(|i| i as f64 / 400.0).collect()
@@ -359,19 +390,12 @@ pub fn evaluate(files: &[NabFile], scores: &[Vec<f64>], method: ThresholdMethod)
                     (c.clone(), t)
                 })
                 .collect();
-            let mut res = ProfileResult { profile: p.name, score: 0.0, raw: 0.0, null: 0.0, perfect: 0.0, thresholds: BTreeMap::new(), tp: 0, fp: 0, fn_: 0 };
+            let mut res = ProfileResult::empty(p.name);
             for ((f, r), s) in files.iter().zip(&rows).zip(scores) {
                 let t = thresholds.get(&f.category).copied().unwrap_or(0.5);
-                let fs = score_file(r, s, t, p);
-                res.raw += fs.score;
-                res.null -= p.fn_ * fs.windows as f64;
-                res.perfect += p.tp * f.windows.len() as f64;
-                res.tp += fs.tp;
-                res.fp += fs.fp;
-                res.fn_ += fs.fn_;
+                res.add(&score_file(r, s, t, p), f.windows.len(), p);
             }
-            res.score = normalise(res.raw, res.null, res.perfect);
-            res.thresholds = thresholds;
+            res.finish(thresholds);
             res
         })
         .collect()
@@ -443,21 +467,14 @@ pub fn evaluate_candidates(files: &[NabFile], candidates: &[Vec<Vec<f64>>]) -> V
                 chosen.insert(c.clone(), best.1);
                 thresholds.insert(c.clone(), best.2);
             }
-            let mut res = ProfileResult { profile: p.name, score: 0.0, raw: 0.0, null: 0.0, perfect: 0.0, thresholds: BTreeMap::new(), tp: 0, fp: 0, fn_: 0 };
+            let mut res = ProfileResult::empty(p.name);
             for (fi, (f, r)) in files.iter().zip(&rows).enumerate() {
                 let ci = chosen.get(&f.category).copied().unwrap_or(0);
                 let t = thresholds.get(&f.category).copied().unwrap_or(0.5);
                 let Some(s) = candidates.get(ci).and_then(|c| c.get(fi)) else { continue };
-                let fs = score_file(r, s, t, p);
-                res.raw += fs.score;
-                res.null -= p.fn_ * fs.windows as f64;
-                res.perfect += p.tp * f.windows.len() as f64;
-                res.tp += fs.tp;
-                res.fp += fs.fp;
-                res.fn_ += fs.fn_;
+                res.add(&score_file(r, s, t, p), f.windows.len(), p);
             }
-            res.score = normalise(res.raw, res.null, res.perfect);
-            res.thresholds = thresholds;
+            res.finish(thresholds);
             NestedResult { result: res, chosen }
         })
         .collect()
