@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use lookout_ingest::hash::FastBuild;
 use lookout_ingest::readers::RecordReader;
 use lookout_model::{Identity, IdentityObservation, StaticData, Timestamp, VesselId};
 
@@ -44,14 +45,14 @@ impl Tally {
 #[derive(Default)]
 pub(crate) struct IdentityTally {
     /// Static records with their own time (or one borrowed from a position).
-    records: HashMap<VesselId, HashMap<Identity, Tally>>,
+    records: HashMap<VesselId, HashMap<Identity, Tally>, FastBuild>,
     /// CSV rows: the identity each (vessel, fingerprint) states, learnt from the static
     /// record of the first row with those cells.
-    known: HashMap<VesselId, HashMap<u64, Identity>>,
-    rows: HashMap<VesselId, HashMap<u64, Tally>>,
+    known: HashMap<VesselId, HashMap<u64, Identity, FastBuild>, FastBuild>,
+    rows: HashMap<VesselId, HashMap<u64, Tally, FastBuild>, FastBuild>,
     /// Untimed static records waiting for a position of their vessel.
-    waiting: HashMap<VesselId, Vec<Identity>>,
-    last_position: HashMap<VesselId, Timestamp>,
+    waiting: HashMap<VesselId, Vec<Identity>, FastBuild>,
+    last_position: HashMap<VesselId, Timestamp, FastBuild>,
     /// Static records that got no time and are left out of the history.
     untimed: u64,
 }
@@ -80,7 +81,9 @@ impl IdentityTally {
                     per.entry(fp).and_modify(|t| t.add(at)).or_insert_with(|| Tally::at(at));
                 }
                 None => {
-                    self.rows.insert(vessel.clone(), HashMap::from([(fp, Tally::at(at))]));
+                    let mut per = HashMap::default();
+                    per.insert(fp, Tally::at(at));
+                    self.rows.insert(vessel.clone(), per);
                 }
             }
             return;

@@ -3,12 +3,13 @@
 //! Ingest hashes every row (duplicate detection, static-data dedup). SipHash's
 //! resistance to crafted collisions buys nothing against a file the user chose to
 //! read, and costs a fifth of the ingest time; a collision here only costs a probe.
+//! Public for the engine's per-row maps (identity sightings).
 
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Multiply-rotate hasher (the FxHash construction).
 #[derive(Default)]
-pub(crate) struct FastHasher(u64);
+pub struct FastHasher(u64);
 
 const K: u64 = 0x517c_c1b7_2722_0a95;
 
@@ -54,4 +55,4 @@ impl Hasher for FastHasher {
 }
 
 /// `BuildHasher` for `HashMap`/`HashSet` with [`FastHasher`].
-pub(crate) type FastBuild = BuildHasherDefault<FastHasher>;
+pub type FastBuild = BuildHasherDefault<FastHasher>;

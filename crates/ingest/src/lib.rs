@@ -9,6 +9,6 @@ pub mod tracks;
 pub mod validate;
 
 mod error;
-mod hash;
+pub mod hash;
 
 pub use error::IngestError;
