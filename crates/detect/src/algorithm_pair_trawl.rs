@@ -6,8 +6,9 @@ use serde_json::{json, Value};
 use crate::algorithm::{About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::error::ParamsError;
 use crate::pair_trawl::{find_pair_trawls, PairFunnel, PairRun, PairTrawlParams};
+use crate::level::scored;
 use crate::transship::{
-    angle_diff_deg, item, level_of, median, merge_with_lists, round_to, tick_time,
+    angle_diff_deg, item, median, merge_with_lists, round_to, tick_time,
 };
 
 /// Pair trawling; params are the [`PairTrawlParams`].
@@ -78,12 +79,7 @@ pub fn pair_findings(
             format!("pair trawling inside {z}"),
         ));
     }
-    let score = breakdown
-        .iter()
-        .map(|b| b.points)
-        .sum::<i64>()
-        .clamp(0, 100);
-    let (level, severity) = level_of(score);
+    let (score, level, severity) = scored(&breakdown);
     let mut dists: Vec<f64> = r.ticks.iter().map(|c| c.dist_m).collect();
     let med_d = median(&mut dists);
     let max_course = r

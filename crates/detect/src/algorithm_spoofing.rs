@@ -20,10 +20,11 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use lookout_model::{Finding, Severity, Track, VesselId};
+use lookout_model::{Finding, Track, VesselId};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::level::scored;
 use crate::algorithm::{merge_strict, About, CycleInput, ListRule, DetectError, Detector, EntityType, Text, Upstream};
 use crate::algorithm_segments::{chains_of, item, position_json};
 use crate::error::ParamsError;
@@ -160,16 +161,6 @@ fn is_placeholder(mmsi: u32) -> bool {
     let s = format!("{mmsi:09}");
     let first = s.as_bytes()[0];
     s.bytes().all(|b| b == first) || s == "123456789" || (matches!(first, b'2'..=b'7') && &s[3..] == "000000")
-}
-
-/// Severity of a summed score.
-fn level(score: i64) -> (&'static str, Severity) {
-    match score {
-        s if s >= 70 => ("CRITICAL", Severity::Critical),
-        s if s >= 50 => ("HIGH", Severity::High),
-        s if s >= 30 => ("MEDIUM", Severity::Medium),
-        _ => ("LOW", Severity::Low),
-    }
 }
 
 /// Identity and position anomalies; params are the [`SpoofingParams`].
@@ -383,8 +374,7 @@ fn spoofing_for_track(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams)
     let (from, to) = pair.unwrap_or_else(|| (position_json(first), position_json(last)));
     evidence.insert("from".into(), from);
     evidence.insert("to".into(), to);
-    let score = breakdown.iter().map(|b| b.points).sum::<i64>().clamp(0, 100);
-    let (lvl, severity) = level(score);
+    let (score, lvl, severity) = scored(&breakdown);
     Some(Finding {
         detector: "spoofing".into(),
         vessel: track.vessel.clone(),

@@ -16,8 +16,9 @@ use serde_json::{json, Value};
 
 use crate::algorithm::{About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::error::ParamsError;
+use crate::level::scored;
 use crate::transship::{
-    by_tick, close_pairs_by_pair, item, level_of, median, merge_with_lists, nearest_place,
+    by_tick, close_pairs_by_pair, item, median, merge_with_lists, nearest_place,
     resample, round_to, runs, ship_type_of, tick_time, type_in, zone_code, Close, Funnel, Place,
     Sample, M_PER_NM,
 };
@@ -315,12 +316,7 @@ fn encounter_findings(
             ));
         }
     }
-    let score = breakdown
-        .iter()
-        .map(|b| b.points)
-        .sum::<i64>()
-        .clamp(0, 100);
-    let (level, severity) = level_of(score);
+    let (score, level, severity) = scored(&breakdown);
     let mut dists: Vec<f64> = e.ticks.iter().map(|c| c.dist_m).collect();
     let min_d = dists.iter().copied().fold(f64::INFINITY, f64::min);
     let med_d = median(&mut dists);
@@ -559,12 +555,7 @@ pub fn loitering_of(track: &Track, input: &CycleInput<'_>, p: &LoiteringParams) 
                 format!("loitering inside {z}"),
             ));
         }
-        let score = breakdown
-            .iter()
-            .map(|b| b.points)
-            .sum::<i64>()
-            .clamp(0, 100);
-        let (level, severity) = level_of(score);
+        let (score, level, severity) = scored(&breakdown);
         let max_sog = run.iter().map(|s| s.sog).fold(0.0, f64::max);
         out.push(Finding {
             detector: "loitering".into(),

@@ -25,10 +25,11 @@
 
 use std::collections::BTreeMap;
 
-use lookout_model::{Finding, Position, Severity, Track};
+use lookout_model::{Finding, Position, Track};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::level::scored;
 use crate::algorithm::{merge_checked, About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
 use crate::algorithm_segments::{item, position_json};
 use crate::algorithm_spoofing::flag_of;
@@ -124,15 +125,6 @@ pub fn episodes<'a>(track: &'a Track, zones: &ZoneSet) -> Vec<Episode<'a>> {
     done.extend(open.into_values());
     done.sort_by(|a, b| a.enter.timestamp.cmp(&b.enter.timestamp).then(a.zone.cmp(&b.zone)));
     done
-}
-
-fn level(score: i64) -> (&'static str, Severity) {
-    match score {
-        s if s >= 70 => ("CRITICAL", Severity::Critical),
-        s if s >= 50 => ("HIGH", Severity::High),
-        s if s >= 30 => ("MEDIUM", Severity::Medium),
-        _ => ("LOW", Severity::Low),
-    }
 }
 
 /// Zone episodes and intrusions; params are the [`ZoneParams`].
@@ -240,8 +232,7 @@ fn zone_findings(track: &Track, zones: &ZoneSet, input: &CycleInput<'_>, p: &Zon
                 "the flag cannot be told from the id or the registry: foreign or not is unverified".into(),
             ));
         }
-        let score = breakdown.iter().map(|b| b.points).sum::<i64>().clamp(0, 100);
-        let (lvl, severity) = level(score);
+        let (score, lvl, severity) = scored(&breakdown);
         out.push(Finding {
             detector: "zones".into(),
             vessel: track.vessel.clone(),

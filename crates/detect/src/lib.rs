@@ -44,6 +44,7 @@ pub mod findings;
 pub mod gaps;
 pub mod geo;
 pub mod identity;
+pub mod level;
 pub mod oracle;
 pub mod params;
 pub mod pattern;

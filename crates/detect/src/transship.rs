@@ -507,21 +507,6 @@ pub fn merge_with_lists(
     crate::algorithm::merge_strict(base, over, crate::algorithm::ListRule::Replace)
 }
 
-/// Level and severity of a 0..=100 score with the dark model's cut-offs
-/// (CRITICAL >= 70, HIGH >= 50, MEDIUM >= 30, else LOW).
-pub fn level_of(score: i64) -> (&'static str, lookout_model::Severity) {
-    use lookout_model::Severity;
-    if score >= 70 {
-        ("CRITICAL", Severity::Critical)
-    } else if score >= 50 {
-        ("HIGH", Severity::High)
-    } else if score >= 30 {
-        ("MEDIUM", Severity::Medium)
-    } else {
-        ("LOW", Severity::Low)
-    }
-}
-
 /// A breakdown line.
 pub fn item(
     code: &str,

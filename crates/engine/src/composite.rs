@@ -34,10 +34,7 @@ use crate::exec::{ResolvedRule, RuleOutcome, RuleStatus};
 /// Detector code of the composite findings.
 pub const COMPOSITE: &str = "composite";
 
-/// Level cut-offs (minimum overall score).
-pub const CRITICAL_MIN: i64 = 70;
-pub const HIGH_MIN: i64 = 50;
-pub const MEDIUM_MIN: i64 = 30;
+pub use lookout_detect::level::{level_of as level, CRITICAL_MIN, HIGH_MIN, MEDIUM_MIN};
 
 /// Points of a finding without a score, by severity.
 pub fn severity_points(s: Severity) -> i64 {
@@ -48,19 +45,6 @@ pub fn severity_points(s: Severity) -> i64 {
         Severity::Watch => 40,
         Severity::Low => 20,
         Severity::None => 0,
-    }
-}
-
-/// Level and severity of an overall score.
-pub fn level(score: i64) -> (&'static str, Severity) {
-    if score >= CRITICAL_MIN {
-        ("CRITICAL", Severity::Critical)
-    } else if score >= HIGH_MIN {
-        ("HIGH", Severity::High)
-    } else if score >= MEDIUM_MIN {
-        ("MEDIUM", Severity::Medium)
-    } else {
-        ("LOW", Severity::Low)
     }
 }
 
