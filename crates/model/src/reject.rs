@@ -13,6 +13,10 @@ pub enum RejectReason {
     MalformedSentence,
     /// A multi-sentence message whose fragments never all arrived (or came out of order).
     IncompleteMultipart,
+    /// Fragments of two different messages arrived interleaved under one sequence id and
+    /// channel (e.g. two copies of a feed merged with a lag): which later fragment belongs
+    /// to which message cannot be told, so neither is assembled.
+    InterleavedMultipart,
     /// An AIS message type Lookout does not decode.
     UnsupportedType,
     /// A CSV/JSON row whose fields cannot be parsed.
@@ -32,10 +36,11 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 11] = [
+    pub const ALL: [RejectReason; 12] = [
         RejectReason::BadChecksum,
         RejectReason::MalformedSentence,
         RejectReason::IncompleteMultipart,
+        RejectReason::InterleavedMultipart,
         RejectReason::UnsupportedType,
         RejectReason::MalformedRow,
         RejectReason::CoordinatesOutOfRange,
@@ -51,6 +56,7 @@ impl RejectReason {
             RejectReason::BadChecksum => "bad_checksum",
             RejectReason::MalformedSentence => "malformed_sentence",
             RejectReason::IncompleteMultipart => "incomplete_multipart",
+            RejectReason::InterleavedMultipart => "interleaved_multipart",
             RejectReason::UnsupportedType => "unsupported_type",
             RejectReason::MalformedRow => "malformed_row",
             RejectReason::CoordinatesOutOfRange => "coordinates_out_of_range",

@@ -14,11 +14,17 @@ pub struct DecoderOptions {
     /// Most multi-part messages waiting for fragments at once. When a new group would
     /// exceed it, the oldest pending group is dropped as `IncompleteMultipart`.
     pub max_pending_groups: usize,
+    /// A first fragment of a different message arriving within this many lines of a
+    /// pending one with the same sequence id and channel means two messages interleave
+    /// (e.g. merged copies of a feed): the later fragments cannot be attributed, so both
+    /// are rejected as `InterleavedMultipart`. Further apart, the pending one is taken as
+    /// lost (sequence ids repeat only after ten multi-part messages).
+    pub interleave_window_lines: u64,
 }
 
 impl Default for DecoderOptions {
     fn default() -> Self {
-        DecoderOptions { max_pending_groups: 256 }
+        DecoderOptions { max_pending_groups: 256, interleave_window_lines: 20 }
     }
 }
 
@@ -39,6 +45,10 @@ pub struct Decoded {
 /// Outcome list type used by [`Decoder::feed`].
 pub type Outcome = Result<Decoded, Reject>;
 
+/// Most recent multi-part messages remembered for spotting a message heard twice;
+/// bounds memory whatever the input.
+const MAX_REMEMBERED: usize = 64;
+
 /// Identifies the fragments of one multi-part message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct GroupKey {
@@ -55,6 +65,35 @@ struct Group {
     payload: Vec<u8>,
     first_line: u64,
     received: Option<Timestamp>,
+    /// Line of the group's latest fragment.
+    last_line: u64,
+    /// The first line of a recent message this one repeats so far (the same first
+    /// fragment on the same key): a copy heard again, expected to continue like it.
+    copy_of: Option<u64>,
+}
+
+/// The fragments of a recent multi-part message, for recognising a copy of it.
+struct Sent {
+    key: GroupKey,
+    first_line: u64,
+    last_line: u64,
+    fragments: Vec<Vec<u8>>,
+}
+
+impl Sent {
+    /// Fragment `n` (1-based) when it has arrived.
+    fn fragment(&self, n: u8) -> Option<&[u8]> {
+        self.fragments.get(usize::from(n).checked_sub(1)?).map(Vec::as_slice)
+    }
+}
+
+/// Where a later fragment goes among the pending groups of its key.
+enum Attribution {
+    To(usize),
+    /// Every group expects another fragment: this one's message began unseen.
+    Nobody,
+    /// Several groups could take it: two messages interleave.
+    Ambiguous(Vec<usize>),
 }
 
 /// Per-line context collected before the sentence itself.
@@ -80,6 +119,10 @@ pub struct Decoder {
     opts: DecoderOptions,
     pending: VecDeque<Group>,
     spare: Vec<Vec<u8>>,
+    /// Fragments of recent multi-part messages (pending or complete): a message heard
+    /// again (two receivers, a feed merged with a lagged copy of itself) is recognised by
+    /// them, so its later fragments go to it and never to another message.
+    sent: VecDeque<Sent>,
     /// Stamp from a `$PGHP` or stand-alone tag-block line, for the next sentence.
     next_stamp: Option<Timestamp>,
 }
@@ -93,7 +136,7 @@ fn reject(reason: RejectReason, line: u64, detail: impl Into<String>) -> Reject 
 impl Decoder {
     /// A decoder with no pending state.
     pub fn new(opts: DecoderOptions) -> Self {
-        Decoder { opts, pending: VecDeque::new(), spare: Vec::new(), next_stamp: None }
+        Decoder { opts, pending: VecDeque::new(), spare: Vec::new(), sent: VecDeque::new(), next_stamp: None }
     }
 
     /// Feeds one physical line (`line_no` is 1-based) and appends zero or more outcomes.
@@ -132,6 +175,7 @@ impl Decoder {
             self.recycle(g);
         }
         self.next_stamp = None;
+        self.sent.clear();
     }
 
     /// Number of multi-part messages currently waiting for fragments.
@@ -215,37 +259,94 @@ impl Decoder {
     fn fragment(&mut self, v: &Vdm<'_>, ctx: &LineCtx, received: Option<Timestamp>, out: &mut Vec<Outcome>) -> LineResult<()> {
         let line = ctx.line;
         let key = GroupKey { seq: v.seq, channel: v.channel, tag_group: ctx.tag_group, own_ship: v.own_ship };
-        let found = self.pending.iter().position(|g| g.key == key);
+        let window = self.opts.interleave_window_lines;
+        self.sent.retain(|s| line.saturating_sub(s.last_line) <= window);
         if v.number == 1 {
-            if let Some(i) = found {
-                self.drop_group(i, line, "a new message started before the last fragment", out);
+            self.open_group(key, v, line, received, out);
+            return Ok(());
+        }
+        let candidates: Vec<usize> = (0..self.pending.len())
+            .filter(|&i| self.pending[i].key == key && self.pending[i].next == v.number && self.pending[i].total == v.total)
+            .collect();
+        if candidates.is_empty() {
+            if let Some(i) = self.pending.iter().position(|g| g.key == key) {
+                let (expect, total) = (self.pending[i].next, self.pending[i].total);
+                let why = format!("expected fragment {expect}/{total}, got {}/{}", v.number, v.total);
+                self.drop_group(i, line, &why, out);
+                return Ok(());
             }
-            self.make_room(line, out);
-            let mut payload = self.spare.pop().unwrap_or_default();
-            payload.clear();
-            payload.extend_from_slice(v.payload);
-            self.pending.push_back(Group { key, total: v.total, next: 2, payload, first_line: line, received });
-            return Ok(());
+            return Err(orphan(v, line));
         }
-        let Some(i) = found else {
-            return Err(reject(
-                RejectReason::IncompleteMultipart,
-                line,
-                format!("fragment {}/{} without the fragments before it", v.number, v.total),
-            ));
+        let i = match self.attribute(&candidates, v) {
+            Attribution::To(i) => i,
+            Attribution::Nobody => return Err(orphan(v, line)),
+            Attribution::Ambiguous(viable) => {
+                for &i in viable.iter().rev() {
+                    self.drop_interleaved(i, line, out);
+                }
+                return Err(interleaved(line, &format!("fragment {}/{} cannot be attributed", v.number, v.total)));
+            }
         };
-        let (expect, total) = (self.pending[i].next, self.pending[i].total);
-        if v.number != expect || v.total != total {
-            let why = format!("expected fragment {expect}/{total}, got {}/{}", v.number, v.total);
-            self.drop_group(i, line, &why, out);
-            return Ok(());
+        self.append(i, v, line, received, out);
+        Ok(())
+    }
+
+    /// A first fragment opens a group; an older group of the same key that has waited
+    /// longer than the window is taken as lost (sequence ids repeat only after ten
+    /// multi-part messages), a recent one stays: the two messages may interleave.
+    fn open_group(&mut self, key: GroupKey, v: &Vdm<'_>, line: u64, received: Option<Timestamp>, out: &mut Vec<Outcome>) {
+        while let Some(i) = self.pending.iter().position(|g| g.key == key && self.stale(g, line)) {
+            self.drop_group(i, line, "a new message started before the last fragment", out);
         }
+        let copy_of = self.sent.iter().find(|s| s.key == key && s.fragment(1) == Some(v.payload)).map(|s| s.first_line);
+        self.make_room(line, out);
+        let mut payload = self.spare.pop().unwrap_or_default();
+        payload.clear();
+        payload.extend_from_slice(v.payload);
+        let group = Group { key, total: v.total, next: 2, payload, first_line: line, last_line: line, received, copy_of };
+        self.pending.push_back(group);
+        if self.sent.len() >= MAX_REMEMBERED {
+            self.sent.pop_front();
+        }
+        self.sent.push_back(Sent { key, first_line: line, last_line: line, fragments: vec![v.payload.to_vec()] });
+    }
+
+    /// Which pending group (all of `v`'s key and waiting for its number) fragment `v`
+    /// continues. A copy of a recent message continues only with that message's next
+    /// fragment; a group whose continuation is unknown takes the fragment only when no
+    /// other such group could (or all of them hold the same fragments so far).
+    fn attribute(&self, candidates: &[usize], v: &Vdm<'_>) -> Attribution {
+        let expected = |i: usize| {
+            let of = self.pending[i].copy_of?;
+            self.sent.iter().find(|s| s.first_line == of)?.fragment(v.number)
+        };
+        if let Some(&i) = candidates.iter().find(|&&i| expected(i) == Some(v.payload)) {
+            return Attribution::To(i);
+        }
+        let viable: Vec<usize> = candidates.iter().copied().filter(|&i| expected(i).is_none()).collect();
+        match viable.as_slice() {
+            [] => Attribution::Nobody,
+            [i] => Attribution::To(*i),
+            [first, rest @ ..] if rest.iter().all(|&j| self.pending[j].payload == self.pending[*first].payload) => {
+                Attribution::To(*first)
+            }
+            _ => Attribution::Ambiguous(viable),
+        }
+    }
+
+    fn append(&mut self, i: usize, v: &Vdm<'_>, line: u64, received: Option<Timestamp>, out: &mut Vec<Outcome>) {
         let g = &mut self.pending[i];
         g.payload.extend_from_slice(v.payload);
         g.next += 1;
+        g.last_line = line;
         g.received = g.received.or(received);
+        let first_line = g.first_line;
+        if let Some(sent) = self.sent.iter_mut().find(|s| s.first_line == first_line) {
+            sent.fragments.push(v.payload.to_vec());
+            sent.last_line = line;
+        }
         if v.number < v.total {
-            return Ok(());
+            return;
         }
         if let Some(g) = self.pending.remove(i) {
             let mut bits = Bits::default();
@@ -254,7 +355,10 @@ impl Decoder {
             out.push(res);
             self.recycle(g);
         }
-        Ok(())
+    }
+
+    fn stale(&self, g: &Group, line: u64) -> bool {
+        line.saturating_sub(g.last_line) > self.opts.interleave_window_lines
     }
 
     fn make_room(&mut self, line: u64, out: &mut Vec<Outcome>) {
@@ -262,6 +366,7 @@ impl Decoder {
         while self.pending.len() >= max {
             match self.pending.pop_front() {
                 Some(g) => {
+                    self.forget(g.first_line);
                     out.push(Err(incomplete(&g, line, "evicted: too many pending multi-part messages")));
                     self.recycle(g);
                 }
@@ -272,9 +377,23 @@ impl Decoder {
 
     fn drop_group(&mut self, i: usize, line: u64, why: &str, out: &mut Vec<Outcome>) {
         if let Some(g) = self.pending.remove(i) {
+            self.forget(g.first_line);
             out.push(Err(incomplete(&g, line, why)));
             self.recycle(g);
         }
+    }
+
+    fn drop_interleaved(&mut self, i: usize, line: u64, out: &mut Vec<Outcome>) {
+        if let Some(g) = self.pending.remove(i) {
+            self.forget(g.first_line);
+            out.push(Err(interleaved(line, &format!("message of {} fragments from line {}", g.total, g.first_line))));
+            self.recycle(g);
+        }
+    }
+
+    /// A rejected message is no original: a later copy of it must stand on its own.
+    fn forget(&mut self, first_line: u64) {
+        self.sent.retain(|s| s.first_line != first_line);
     }
 
     fn recycle(&mut self, g: Group) {
@@ -291,6 +410,22 @@ fn incomplete(g: &Group, line: u64, why: &str) -> Reject {
         RejectReason::IncompleteMultipart,
         line,
         format!("{why} (message of {} fragments from line {}, seq {seq}, channel {ch}; got {})", g.total, g.first_line, g.next - 1),
+    )
+}
+
+fn orphan(v: &Vdm<'_>, line: u64) -> Reject {
+    reject(
+        RejectReason::IncompleteMultipart,
+        line,
+        format!("fragment {}/{} without the fragments before it", v.number, v.total),
+    )
+}
+
+fn interleaved(line: u64, what: &str) -> Reject {
+    reject(
+        RejectReason::InterleavedMultipart,
+        line,
+        format!("{what}: two messages interleaved under one sequence id and channel"),
     )
 }
 
@@ -504,9 +639,58 @@ mod tests {
     }
 
     #[test]
-    fn restarted_group_drops_the_old_one() {
+    fn repeated_first_fragment_yields_the_message_once() {
         let out = run(&[P1, P1, P2]);
+        assert_eq!(reasons(&out), vec![Ok(5), Err(RejectReason::IncompleteMultipart)]);
+    }
+
+    /// `body` between `!` and `*` as a sentence with its checksum.
+    fn sentence(body: &str) -> String {
+        format!("!{body}*{:02X}", body.bytes().fold(0u8, |a, b| a ^ b))
+    }
+
+    /// A second type-5 message on P1/P2's sequence id and channel.
+    fn q1() -> String {
+        sentence("AIVDM,2,1,1,A,542M92h00001@<7;?G0PD4i@R0<tqA8tj37>220o0h:2240Ht50000000000,0")
+    }
+    fn q2() -> String {
+        sentence("AIVDM,2,2,1,A,00000000000,2")
+    }
+
+    #[test]
+    fn restart_after_the_window_drops_the_old_one() {
+        let filler = vec!["$GPGGA,x*00".to_string(); 25];
+        let (q1, q2) = (q1(), q2());
+        let mut lines = vec![P1];
+        lines.extend(filler.iter().map(String::as_str));
+        lines.extend([q1.as_str(), q2.as_str()]);
+        let out = run(&lines);
         assert_eq!(reasons(&out), vec![Err(RejectReason::IncompleteMultipart), Ok(5)]);
+    }
+
+    #[test]
+    fn interleaved_messages_are_never_joined() {
+        let (q1, q2) = (q1(), q2());
+        let out = run(&[P1, &q1, P2, &q2]);
+        assert!(out.iter().all(Result::is_err), "no message may come out of two interleaved ones: {out:?}");
+        let interleaved = Err(RejectReason::InterleavedMultipart);
+        // Both groups and the first later fragment are interleaved; the second later
+        // fragment finds no group left.
+        assert_eq!(
+            reasons(&out),
+            vec![interleaved, interleaved, interleaved, Err(RejectReason::IncompleteMultipart)]
+        );
+    }
+
+    #[test]
+    fn a_copy_heard_again_is_followed_not_joined_with_another_message() {
+        // P1/P2 complete, then its copy interleaves with a new message Q on the same key.
+        let (q1, q2) = (q1(), q2());
+        let out = run(&[P1, P2, &q1, P1, &q2, P2]);
+        let decoded: Vec<_> = out.iter().filter_map(|o| o.as_ref().ok()).map(|d| d.message.mmsi).collect();
+        let p = run(&[P1, P2])[0].as_ref().map(|d| d.message.mmsi).unwrap_or_default();
+        let q = run(&[&q1, &q2])[0].as_ref().map(|d| d.message.mmsi).unwrap_or_default();
+        assert_eq!(decoded, vec![p, q, p], "the copy is the same message again, never P's start with Q's end");
     }
 
     #[test]
@@ -524,7 +708,7 @@ mod tests {
 
     #[test]
     fn pending_groups_are_bounded() {
-        let mut d = Decoder::new(DecoderOptions { max_pending_groups: 2 });
+        let mut d = Decoder::new(DecoderOptions { max_pending_groups: 2, ..DecoderOptions::default() });
         let mut out = Vec::new();
         for (i, ch) in ["A", "B", "1"].iter().enumerate() {
             let body = format!("AIVDM,2,1,3,{ch},55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0");

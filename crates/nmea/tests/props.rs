@@ -58,7 +58,7 @@ proptest! {
 
     #[test]
     fn arbitrary_lines_never_panic(lines in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..120), 1..20)) {
-        let mut d = Decoder::new(DecoderOptions { max_pending_groups: 3 });
+        let mut d = Decoder::new(DecoderOptions { max_pending_groups: 3, ..DecoderOptions::default() });
         let mut out = Vec::new();
         for (i, l) in lines.iter().enumerate() {
             d.feed(i as u64 + 1, l, &mut out);
@@ -76,7 +76,7 @@ proptest! {
         let body = format!("AIVDM,{total},{num},{seq},{ch},{payload},{fill}");
         let sum = body.bytes().fold(0u8, |a, b| a ^ b);
         let line = format!("{prefix}!{body}*{sum:02X}");
-        let mut d = Decoder::new(DecoderOptions { max_pending_groups: 2 });
+        let mut d = Decoder::new(DecoderOptions { max_pending_groups: 2, ..DecoderOptions::default() });
         let mut out = Vec::new();
         d.feed(1, line.as_bytes(), &mut out);
         d.feed(2, line.as_bytes(), &mut out);
