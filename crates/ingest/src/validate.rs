@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
-use lookout_model::{Position, Record, Reject, RejectReason, Timestamp, VesselId};
+use lookout_model::{Position, Record, Reject, RejectReason, Timestamp, VesselId, EARLIEST_PLAUSIBLE_SECS};
 
 use crate::hash::FastBuild;
 
@@ -18,13 +18,23 @@ pub struct ValidateOptions {
     pub now: Timestamp,
     /// How far in the future a timestamp may be (receiver clocks drift).
     pub future_tolerance: Duration,
+    /// The plausible range of times: earlier than `earliest` or later than now plus
+    /// `latest_after_now` is `implausible_time` (a corrupted stamp, not a clock drift).
+    pub earliest: Timestamp,
+    pub latest_after_now: Duration,
     /// Whether vessel ids are MMSIs (false for anonymised extracts).
     pub check_mmsi: bool,
 }
 
 impl ValidateOptions {
     pub fn new(now: Timestamp) -> Self {
-        ValidateOptions { now, future_tolerance: Duration::minutes(5), check_mmsi: true }
+        ValidateOptions {
+            now,
+            future_tolerance: Duration::minutes(5),
+            earliest: Timestamp::from_timestamp(EARLIEST_PLAUSIBLE_SECS, 0).unwrap_or_default(),
+            latest_after_now: Duration::days(1),
+            check_mmsi: true,
+        }
     }
 }
 
@@ -61,6 +71,9 @@ impl Validator {
             Record::Position(p) => self.check_position(p, line).map(Record::Position),
             Record::Static { vessel, timestamp, data } => {
                 self.check_vessel(&vessel, line)?;
+                if let Some(t) = timestamp {
+                    self.check_plausible(t, line)?;
+                }
                 Ok(Record::Static { vessel, timestamp, data })
             }
         }
@@ -69,6 +82,7 @@ impl Validator {
     fn check_position(&mut self, mut p: Position, line: u64) -> Result<Position, Reject> {
         self.check_vessel(&p.vessel, line)?;
         check_coordinates(p.lat, p.lon, line)?;
+        self.check_plausible(p.timestamp, line)?;
         if p.timestamp > self.opts.now + self.opts.future_tolerance {
             return Err(Reject::new(
                 RejectReason::FutureTimestamp,
@@ -99,6 +113,23 @@ impl Validator {
             ));
         }
         Ok(p)
+    }
+
+    fn check_plausible(&self, t: Timestamp, line: u64) -> Result<(), Reject> {
+        let latest = self.opts.now.checked_add_signed(self.opts.latest_after_now).unwrap_or(self.opts.now);
+        if t < self.opts.earliest || t > latest {
+            return Err(Reject::new(
+                RejectReason::ImplausibleTime,
+                line,
+                format!(
+                    "{} is outside the plausible range {} to {}",
+                    t.to_rfc3339(),
+                    self.opts.earliest.to_rfc3339(),
+                    latest.to_rfc3339()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn check_vessel(&self, vessel: &VesselId, line: u64) -> Result<(), Reject> {
@@ -216,6 +247,28 @@ mod tests {
         assert_eq!(reason(v.check(Record::Position(future), 7)), Some(RejectReason::FutureTimestamp));
         assert!(v.check(Record::Position(pos("440000001", 1.0, 1.0)), 8).is_ok());
         assert_eq!(reason(v.check(Record::Position(pos("440000001", 1.0, 1.0)), 9)), Some(RejectReason::Duplicate));
+    }
+
+    #[test]
+    fn implausible_times_are_rejected_by_range() {
+        let mut v = validator();
+        for (i, t) in ["0000-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "1994-12-31T23:59:59Z", "2024-05-02T12:00:01Z", "9999-12-31T23:59:59Z"]
+            .iter()
+            .enumerate()
+        {
+            let mut p = pos("440000001", 1.0, 1.0);
+            p.timestamp = t.parse().expect("test time");
+            assert_eq!(reason(v.check(Record::Position(p), i as u64)), Some(RejectReason::ImplausibleTime), "{t}");
+        }
+        let old = Record::Static {
+            vessel: VesselId::new("440000001"),
+            timestamp: Some("1970-01-01T00:00:00Z".parse().expect("test time")),
+            data: StaticData::default(),
+        };
+        assert_eq!(reason(v.check(old, 9)), Some(RejectReason::ImplausibleTime));
+        let mut first_day = pos("440000001", 1.0, 1.0);
+        first_day.timestamp = "1995-01-01T00:00:00Z".parse().expect("test time");
+        assert!(v.check(Record::Position(first_day), 10).is_ok());
     }
 
     #[test]

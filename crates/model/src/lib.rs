@@ -4,11 +4,13 @@
 //! a rejected record, a finding) so that ingest, detectors, the store and the CLI
 //! speak one language.
 
+mod epoch;
 mod finding;
 mod identity;
 mod reject;
 mod vessel;
 
+pub use epoch::{EpochUnit, EARLIEST_PLAUSIBLE_SECS};
 pub use finding::{BreakdownItem, Finding, Severity};
 pub use identity::{strip_ais_padding, Identity, IdentityObservation};
 pub use reject::{Reject, RejectCounts, RejectReason};

@@ -29,6 +29,9 @@ pub enum RejectReason {
     MissingTimestamp,
     /// A timestamp further in the future than the tolerance allows.
     FutureTimestamp,
+    /// A timestamp outside the plausible range (by default 1995-01-01 to one day after
+    /// now): a corrupted stamp, a zero, or an epoch read in the wrong unit.
+    ImplausibleTime,
     /// The exact same report was already seen.
     Duplicate,
     /// An MMSI-shaped id that is not a valid MMSI (e.g. zero).
@@ -36,7 +39,7 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 12] = [
+    pub const ALL: [RejectReason; 13] = [
         RejectReason::BadChecksum,
         RejectReason::MalformedSentence,
         RejectReason::IncompleteMultipart,
@@ -47,6 +50,7 @@ impl RejectReason {
         RejectReason::PositionNotAvailable,
         RejectReason::MissingTimestamp,
         RejectReason::FutureTimestamp,
+        RejectReason::ImplausibleTime,
         RejectReason::Duplicate,
         RejectReason::InvalidMmsi,
     ];
@@ -63,6 +67,7 @@ impl RejectReason {
             RejectReason::PositionNotAvailable => "position_not_available",
             RejectReason::MissingTimestamp => "missing_timestamp",
             RejectReason::FutureTimestamp => "future_timestamp",
+            RejectReason::ImplausibleTime => "implausible_time",
             RejectReason::Duplicate => "duplicate",
             RejectReason::InvalidMmsi => "invalid_mmsi",
         }

@@ -1,9 +1,8 @@
 //! Receive-time stamps that travel around NMEA sentences.
 //!
 //! Supported forms (all UTC):
-//! * tag block `c:` — Unix seconds, or milliseconds when the value has more than
-//!   ten digits (after 2286 seconds need eleven digits, so the cut is unambiguous
-//!   for real data);
+//! * tag block `c:` — Unix seconds or milliseconds, the unit chosen by range
+//!   ([`lookout_model::EpochUnit`]);
 //! * a trailing `,<unix seconds>` after the checksum (USCG / DMA style);
 //! * a DMA `$PGHP,1,YYYY,M,D,h,m,s,ms,...` line, which stamps the next sentence;
 //! * a leading stamp before the sentence, separated by blanks, `,` or `;`:
@@ -12,10 +11,10 @@
 //!   UTC), or Unix seconds `1609459200[.123]` (13 digits: milliseconds).
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
-use lookout_model::Timestamp;
+use lookout_model::{EpochUnit, Timestamp};
 
-/// Unix time given as digits with an optional fraction: seconds, or milliseconds when
-/// the integer part has more than 10 digits.
+/// Unix time given as digits with an optional fraction: seconds or milliseconds, the
+/// unit chosen by range.
 pub(crate) fn parse_unix(s: &[u8]) -> Option<Timestamp> {
     if let Some(t) = LAST_RAW.with_borrow(|last| (last.0 == s).then_some(last.1)) {
         return Some(t);
@@ -48,8 +47,9 @@ fn parse_unix_uncached(s: &[u8]) -> Option<Timestamp> {
         return None;
     }
     let whole = digits(int)?;
-    let (secs, mut nanos) = if int.len() > 10 { (whole / 1000, (whole % 1000) * 1_000_000) } else { (whole, 0) };
-    let mut scale = if int.len() > 10 { 1_000_000 } else { 100_000_000 };
+    let millis = EpochUnit::of(whole) == EpochUnit::Millis;
+    let (secs, mut nanos) = if millis { (whole / 1000, (whole % 1000) * 1_000_000) } else { (whole, 0) };
+    let mut scale = if millis { 1_000_000 } else { 100_000_000 };
     for &d in frac.iter().take(9) {
         nanos += u64::from(d - b'0') * scale;
         scale /= 10;

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use lookout_model::Timestamp;
+use lookout_model::{EpochUnit, Timestamp};
 
 /// Why a timestamp could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +37,7 @@ pub enum TimestampKind {
 /// Accepted: `YYYY-MM-DD[T| ]H[H]:MM[:SS[.fraction]]` (date separators `-`, `/`, `.`),
 /// optionally followed by `Z`, `UTC`, `GMT` or an offset `±HH[:MM]`; `DD/MM/YYYY HH:MM:SS`
 /// (day first, as DMA writes it); `YYYYMMDDHHMMSS`; unix seconds (optionally with a
-/// fraction) and, from 10^11 up, unix milliseconds.
+/// fraction) or milliseconds, the unit chosen by range ([`EpochUnit`]).
 pub fn parse_timestamp(raw: &str, tz: Tz) -> Result<Timestamp, TimestampError> {
     parse_with_kind(raw, tz).map(|(t, _)| t)
 }
@@ -107,7 +107,7 @@ fn unix(s: &[u8]) -> Result<Timestamp, TimestampError> {
     }
     let whole = digits_u64(int).ok_or(TimestampError::Layout)?;
     let frac_nanos = fraction_nanos(frac).ok_or(TimestampError::Layout)?;
-    let (secs, nanos) = if whole >= 100_000_000_000 {
+    let (secs, nanos) = if EpochUnit::of(whole) == EpochUnit::Millis {
         (whole / 1000, (whole % 1000) as u32 * 1_000_000 + frac_nanos / 1000)
     } else {
         (whole, frac_nanos)
