@@ -631,3 +631,127 @@ fn notify(
         at: now,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> Timestamp {
+        s.parse().expect("test timestamp")
+    }
+
+    fn alert(fp: &str, status: AlertStatus, silenced_by: &[&str]) -> Alert {
+        Alert {
+            fingerprint: fp.into(),
+            event_id: fp.into(),
+            labels: BTreeMap::new(),
+            status,
+            starts_at: utc("2024-05-01T00:00:00Z"),
+            ends_at: None,
+            silenced_by: silenced_by.iter().map(|s| s.to_string()).collect(),
+            held_by: Vec::new(),
+            group_key: "{}".into(),
+            last_notified_at: None,
+        }
+    }
+
+    fn group(members: &[&str], notified_firing: &[&str]) -> Group {
+        let set = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect();
+        Group {
+            key: "{}".into(),
+            labels: BTreeMap::new(),
+            created_at: utc("2024-05-01T00:00:00Z"),
+            next_flush: utc("2024-05-01T00:00:30Z"),
+            last_notified_at: None,
+            members: set(members),
+            notified_firing: set(notified_firing),
+        }
+    }
+
+    fn ids(set: &BTreeSet<String>) -> Vec<&str> {
+        set.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn silenced_and_never_announced_resolved_alerts_are_not_audible() {
+        let alerts: BTreeMap<String, Alert> = [
+            alert("firing", AlertStatus::Firing, &[]),
+            alert("muted", AlertStatus::Firing, &["s1"]),
+            alert("was_told", AlertStatus::Resolved, &[]),
+            alert("never_told", AlertStatus::Resolved, &[]),
+        ]
+        .into_iter()
+        .map(|a| (a.fingerprint.clone(), a))
+        .collect();
+        let g = group(
+            &["firing", "muted", "was_told", "never_told", "gone"],
+            &["was_told"],
+        );
+        let audible = Audible::of(&g, &alerts);
+        assert_eq!(ids(&audible.firing), ["firing"]);
+        assert_eq!(ids(&audible.resolved), ["was_told"]);
+    }
+
+    #[test]
+    fn an_unchanged_firing_set_is_resent_exactly_at_the_repeat_interval() {
+        let mut g = group(&["a"], &["a"]);
+        let sent = utc("2024-05-01T00:00:00Z");
+        g.last_notified_at = Some(sent);
+        let audible = Audible {
+            firing: g.notified_firing.clone(),
+            resolved: BTreeSet::new(),
+        };
+        let repeat = Duration::seconds(600);
+        assert!(!audible.should_notify(&g, sent + Duration::seconds(599), true, repeat));
+        assert!(audible.should_notify(&g, sent + repeat, true, repeat));
+    }
+
+    #[test]
+    fn a_resolution_is_news_only_when_resolved_alerts_are_sent() {
+        let g = group(&["a"], &["a"]);
+        let audible = Audible {
+            firing: BTreeSet::new(),
+            resolved: g.notified_firing.clone(),
+        };
+        let (now, repeat) = (utc("2024-05-01T01:00:00Z"), Duration::seconds(600));
+        assert!(audible.should_notify(&g, now, true, repeat));
+        assert!(!audible.should_notify(&g, now, false, repeat));
+    }
+
+    #[test]
+    fn a_zero_group_interval_is_clamped_so_groups_are_not_looked_at_twice_per_instant() {
+        let config = AlertConfig {
+            group_wait_sec: -5,
+            group_interval_sec: 0,
+            repeat_interval_sec: -1,
+            ..AlertConfig::default()
+        };
+        let timing = Timing::of(&config);
+        assert_eq!(timing.group_wait, Duration::zero());
+        assert_eq!(timing.group_interval, Duration::seconds(1));
+        assert_eq!(timing.repeat_interval, Duration::zero());
+    }
+
+    #[test]
+    fn a_resolved_alert_firing_again_starts_anew_in_its_current_group() {
+        let now = utc("2024-05-02T00:00:00Z");
+        let mut a = alert("a", AlertStatus::Resolved, &[]);
+        a.ends_at = Some(utc("2024-05-01T12:00:00Z"));
+        assert!(update_alert(
+            &mut a,
+            BTreeMap::new(),
+            true,
+            "{area=\"N1E1\"}",
+            now
+        ));
+        assert_eq!(
+            (a.status, a.starts_at, a.ends_at),
+            (AlertStatus::Firing, now, None)
+        );
+        assert_eq!(a.group_key, "{area=\"N1E1\"}");
+        // Still firing: nothing to rejoin.
+        assert!(!update_alert(&mut a, BTreeMap::new(), true, "{}", now));
+        assert!(!update_alert(&mut a, BTreeMap::new(), false, "{}", now));
+        assert_eq!((a.status, a.ends_at), (AlertStatus::Resolved, Some(now)));
+    }
+}

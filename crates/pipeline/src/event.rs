@@ -731,3 +731,126 @@ pub fn summary(e: &Event) -> Value {
         "occurred_at": e.occurred_at, "occurrences": e.occurrences,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> Timestamp {
+        s.parse().expect("test timestamp")
+    }
+
+    fn window() -> CycleWindow {
+        CycleWindow {
+            start: utc("2024-05-01T00:00:00Z"),
+            end: utc("2024-05-02T00:00:00Z"),
+        }
+    }
+
+    fn finding(
+        detector: &str,
+        score: Option<i64>,
+        (level, severity): (&str, &str),
+        evidence: Value,
+    ) -> Finding {
+        let breakdown: Vec<Value> = score
+            .map(|s| {
+                vec![json!({
+                    "code": "P1", "pattern": format!("p{s}"), "points": s, "label_ko": "",
+                    "label_en": "", "description_ko": "", "description_en": "",
+                })]
+            })
+            .unwrap_or_default();
+        serde_json::from_value(json!({
+            "detector": detector, "vessel": "440123000", "start": "2024-05-01T02:00:00Z",
+            "end": "2024-05-01T05:00:00Z", "score": score, "level": level,
+            "severity": severity, "breakdown": breakdown, "evidence": evidence,
+        }))
+        .expect("test finding")
+    }
+
+    fn dark(score: i64) -> Finding {
+        finding(
+            "dark_suspicion",
+            Some(score),
+            ("CRITICAL", "CRITICAL"),
+            json!({}),
+        )
+    }
+
+    fn tz() -> Tz {
+        crate::zone::parse_tz("Asia/Seoul").expect("tz")
+    }
+
+    #[test]
+    fn a_gap_and_its_dark_score_merge_into_one_episode() {
+        let gap = finding(
+            "gaps",
+            None,
+            ("VIOLATION", "CRITICAL"),
+            json!({ "from": { "lat": 35.2, "lon": 128.4 } }),
+        );
+        let findings = [gap, dark(75)];
+        let merged = merge_by_fingerprint(&findings, &EventRules::default(), &tz());
+        assert_eq!(merged.len(), 1);
+        let m = merged.values().next().expect("one episode");
+        assert_eq!(m.findings.len(), 2);
+        assert_eq!(m.cand.level, Severity::Critical);
+        assert_eq!(m.cand.score, Some(75));
+        // The dark finding has no position; the gap's cell is kept.
+        assert_eq!(m.cand.area, "N35E128");
+    }
+
+    #[test]
+    fn a_lower_scoring_sighting_keeps_the_breakdown_and_is_no_update() {
+        let (rules, tz, now) = (EventRules::default(), tz(), utc("2024-05-02T00:10:00Z"));
+        let first = generate(&[], window(), &[dark(80)], &rules, &tz, now);
+        let mut e = first.events[0].clone();
+        let sighting = [dark(60)];
+        let merged = merge_by_fingerprint(&sighting, &rules, &tz);
+        let m = merged.get(&e.id).expect("same episode");
+        // Same evidence, same span: only the lower score and its breakdown are new.
+        assert!(!refresh_details(&mut e, &m.cand, Sighting::of(m, window())));
+        assert_eq!(e.score, Some(80));
+        assert_eq!(e.breakdown[0].pattern, "p80");
+        let sighting = [dark(90)];
+        let merged = merge_by_fingerprint(&sighting, &rules, &tz);
+        let m = merged.get(&e.id).expect("same episode");
+        assert!(refresh_details(&mut e, &m.cand, Sighting::of(m, window())));
+        assert_eq!(
+            (e.score, e.breakdown[0].pattern.as_str()),
+            (Some(90), "p90")
+        );
+    }
+
+    #[test]
+    fn withdrawal_keeps_an_analysts_decision_and_notes_it() {
+        let now = utc("2024-05-02T00:10:00Z");
+        let first = generate(
+            &[],
+            window(),
+            &[dark(80)],
+            &EventRules::default(),
+            &tz(),
+            now,
+        );
+        let mut open = first.events[0].clone();
+        let mut confirmed = open.clone();
+        confirmed.status = EventStatus::Confirmed;
+
+        assert!(withdraw(&mut open, window(), now));
+        assert_eq!(open.status, EventStatus::Withdrawn);
+        assert!(!withdraw(&mut confirmed, window(), now));
+        assert_eq!(confirmed.status, EventStatus::Confirmed);
+        let last = confirmed.history.last().expect("a note");
+        assert_eq!(
+            (last.from, last.to),
+            (Some(EventStatus::Confirmed), EventStatus::Confirmed)
+        );
+        assert!(
+            last.note.starts_with("finding withdrawn by late data"),
+            "{}",
+            last.note
+        );
+    }
+}
