@@ -382,151 +382,146 @@ pub fn tick(
     now: Timestamp,
     config: &AlertConfig,
 ) -> (DispatchState, Vec<Notification>) {
-    let group_wait = Duration::seconds(config.group_wait_sec.max(0));
-    let group_interval = Duration::seconds(config.group_interval_sec.max(1));
-    let repeat_interval = Duration::seconds(config.repeat_interval_sec.max(0));
-
-    // 1. Events → alerts (dedup by fingerprint).
+    let timing = Timing::of(config);
     for e in events.iter().filter(|e| e.level >= config.min_level) {
-        let labels = alert_labels(e);
-        let gl = group_labels(&labels);
-        let gk = group_key(&gl);
-        let fires = event_fires(e);
-        let alert = state.alerts.get_mut(&e.fingerprint);
-        let join_group = match alert {
-            None if fires => {
-                state.alerts.insert(
-                    e.fingerprint.clone(),
-                    Alert {
-                        fingerprint: e.fingerprint.clone(),
-                        event_id: e.id.clone(),
-                        labels,
-                        status: AlertStatus::Firing,
-                        starts_at: now,
-                        ends_at: None,
-                        silenced_by: Vec::new(),
-                        held_by: Vec::new(),
-                        group_key: gk.clone(),
-                        last_notified_at: None,
-                    },
-                );
-                true
-            }
-            None => false,
-            Some(a) => {
-                a.labels = labels;
-                match (a.status, fires) {
-                    (AlertStatus::Firing, false) => {
-                        a.status = AlertStatus::Resolved;
-                        a.ends_at = Some(now);
-                        false
-                    }
-                    (AlertStatus::Resolved, true) => {
-                        // Fires again (e.g. a withdrawn event reinstated): a new firing.
-                        a.status = AlertStatus::Firing;
-                        a.starts_at = now;
-                        a.ends_at = None;
-                        a.group_key = gk.clone();
-                        true
-                    }
-                    _ => false,
-                }
-            }
-        };
-        if join_group {
-            let g = state.groups.entry(gk.clone()).or_insert_with(|| Group {
-                key: gk.clone(),
-                labels: gl,
-                created_at: now,
-                next_flush: now + group_wait,
-                last_notified_at: None,
-                members: BTreeSet::new(),
-                notified_firing: BTreeSet::new(),
-            });
-            g.members.insert(e.fingerprint.clone());
-        }
+        follow_event(&mut state, e, now, timing.group_wait);
     }
-
-    // 2. Silences.
     for a in state.alerts.values_mut() {
-        if a.status != AlertStatus::Firing {
-            continue;
-        }
-        a.silenced_by = silences
-            .iter()
-            .filter(|s| s.is_active(now) && s.matches(&a.labels))
-            .map(|s| s.id.clone())
-            .collect();
-        for id in &a.silenced_by {
-            if !a.held_by.contains(id) {
-                a.held_by.push(id.clone());
-            }
+        apply_silences(a, silences, now);
+    }
+    let out = flush_due_groups(&mut state, now, config, &timing);
+    (state, out)
+}
+
+/// The config's intervals as durations, clamped so a bad config cannot stall a group.
+struct Timing {
+    group_wait: Duration,
+    group_interval: Duration,
+    repeat_interval: Duration,
+}
+
+impl Timing {
+    fn of(config: &AlertConfig) -> Timing {
+        Timing {
+            group_wait: Duration::seconds(config.group_wait_sec.max(0)),
+            group_interval: Duration::seconds(config.group_interval_sec.max(1)),
+            repeat_interval: Duration::seconds(config.repeat_interval_sec.max(0)),
         }
     }
+}
 
-    // 3. Flush due groups.
+/// Brings an event's alert up to date (dedup by fingerprint) and puts a newly firing
+/// alert in its group.
+fn follow_event(state: &mut DispatchState, e: &Event, now: Timestamp, group_wait: Duration) {
+    let labels = alert_labels(e);
+    let gl = group_labels(&labels);
+    let gk = group_key(&gl);
+    let fires = event_fires(e);
+    let join_group = match state.alerts.get_mut(&e.fingerprint) {
+        None if fires => {
+            state
+                .alerts
+                .insert(e.fingerprint.clone(), new_alert(e, labels, &gk, now));
+            true
+        }
+        None => false,
+        Some(a) => update_alert(a, labels, fires, &gk, now),
+    };
+    if join_group {
+        let g = state.groups.entry(gk.clone()).or_insert_with(|| Group {
+            key: gk.clone(),
+            labels: gl,
+            created_at: now,
+            next_flush: now + group_wait,
+            last_notified_at: None,
+            members: BTreeSet::new(),
+            notified_firing: BTreeSet::new(),
+        });
+        g.members.insert(e.fingerprint.clone());
+    }
+}
+
+fn new_alert(e: &Event, labels: BTreeMap<String, String>, gk: &str, now: Timestamp) -> Alert {
+    Alert {
+        fingerprint: e.fingerprint.clone(),
+        event_id: e.id.clone(),
+        labels,
+        status: AlertStatus::Firing,
+        starts_at: now,
+        ends_at: None,
+        silenced_by: Vec::new(),
+        held_by: Vec::new(),
+        group_key: gk.to_string(),
+        last_notified_at: None,
+    }
+}
+
+/// Resolves or re-fires a known alert as its event says; true when it fires anew and
+/// so must (re)join its group.
+fn update_alert(
+    a: &mut Alert,
+    labels: BTreeMap<String, String>,
+    fires: bool,
+    gk: &str,
+    now: Timestamp,
+) -> bool {
+    a.labels = labels;
+    match (a.status, fires) {
+        (AlertStatus::Firing, false) => {
+            a.status = AlertStatus::Resolved;
+            a.ends_at = Some(now);
+            false
+        }
+        (AlertStatus::Resolved, true) => {
+            // Fires again (e.g. a withdrawn event reinstated): a new firing.
+            a.status = AlertStatus::Firing;
+            a.starts_at = now;
+            a.ends_at = None;
+            a.group_key = gk.to_string();
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Records which active silences mute a firing alert now, and remembers every silence
+/// that ever held it. A resolved alert keeps what it had when it resolved.
+fn apply_silences(a: &mut Alert, silences: &[Silence], now: Timestamp) {
+    if a.status != AlertStatus::Firing {
+        return;
+    }
+    a.silenced_by = silences
+        .iter()
+        .filter(|s| s.is_active(now) && s.matches(&a.labels))
+        .map(|s| s.id.clone())
+        .collect();
+    for id in &a.silenced_by {
+        if !a.held_by.contains(id) {
+            a.held_by.push(id.clone());
+        }
+    }
+}
+
+/// Looks at every group whose time has come, notifies those with news or a due repeat,
+/// and drops the groups left empty.
+fn flush_due_groups(
+    state: &mut DispatchState,
+    now: Timestamp,
+    config: &AlertConfig,
+    timing: &Timing,
+) -> Vec<Notification> {
     let mut out = Vec::new();
     let mut empty = Vec::new();
     for (key, g) in state.groups.iter_mut() {
         if now < g.next_flush {
             continue;
         }
-        let mut firing = BTreeSet::new();
-        let mut resolved = BTreeSet::new();
-        for fp in &g.members {
-            let Some(a) = state.alerts.get(fp) else {
-                continue;
-            };
-            match a.status {
-                AlertStatus::Firing if a.silenced_by.is_empty() => {
-                    firing.insert(fp.clone());
-                }
-                AlertStatus::Firing => {}
-                AlertStatus::Resolved if g.notified_firing.contains(fp) => {
-                    resolved.insert(fp.clone());
-                }
-                AlertStatus::Resolved => {}
-            }
+        let audible = Audible::of(g, &state.alerts);
+        if audible.should_notify(g, now, config.send_resolved, timing.repeat_interval) {
+            let alerts = &mut state.alerts;
+            out.push(notify(key, g, &audible, alerts, now, config.send_resolved));
         }
-        let changed = firing != g.notified_firing || !resolved.is_empty();
-        let has_news = !firing.is_empty() || (config.send_resolved && !resolved.is_empty());
-        let repeat_due = !firing.is_empty()
-            && match g.last_notified_at {
-                None => true,
-                Some(t) => now >= t + repeat_interval,
-            };
-        if (changed && has_news) || repeat_due {
-            let mut alerts: Vec<Alert> = firing
-                .iter()
-                .filter_map(|fp| state.alerts.get(fp).cloned())
-                .collect();
-            if config.send_resolved {
-                alerts.extend(
-                    resolved
-                        .iter()
-                        .filter_map(|fp| state.alerts.get(fp).cloned()),
-                );
-            }
-            for fp in firing.iter().chain(resolved.iter()) {
-                if let Some(a) = state.alerts.get_mut(fp) {
-                    a.last_notified_at = Some(now);
-                }
-            }
-            out.push(Notification {
-                id: fnv1a_hex(&format!("{key}|{}", now.to_rfc3339())),
-                group_key: key.clone(),
-                group_labels: g.labels.clone(),
-                status: if firing.is_empty() {
-                    AlertStatus::Resolved
-                } else {
-                    AlertStatus::Firing
-                },
-                alerts,
-                at: now,
-            });
-            g.last_notified_at = Some(now);
-        }
-        g.notified_firing = firing;
+        g.notified_firing = audible.firing;
         // Resolved alerts leave the group once looked at (notified or not).
         g.members.retain(|fp| {
             state
@@ -534,7 +529,7 @@ pub fn tick(
                 .get(fp)
                 .is_some_and(|a| a.status == AlertStatus::Firing)
         });
-        g.next_flush = now + group_interval;
+        g.next_flush = now + timing.group_interval;
         if g.members.is_empty() {
             empty.push(key.clone());
         }
@@ -542,5 +537,221 @@ pub fn tick(
     for k in empty {
         state.groups.remove(&k);
     }
-    (state, out)
+    out
+}
+
+/// A group's members worth telling about at one look.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Audible {
+    /// Firing and not silenced.
+    firing: BTreeSet<String>,
+    /// Resolved after being notified as firing: one never announced resolves silently.
+    resolved: BTreeSet<String>,
+}
+
+impl Audible {
+    fn of(g: &Group, alerts: &BTreeMap<String, Alert>) -> Audible {
+        let mut audible = Audible::default();
+        for fp in &g.members {
+            let Some(a) = alerts.get(fp) else {
+                continue;
+            };
+            match a.status {
+                AlertStatus::Firing if a.silenced_by.is_empty() => {
+                    audible.firing.insert(fp.clone());
+                }
+                AlertStatus::Firing => {}
+                AlertStatus::Resolved if g.notified_firing.contains(fp) => {
+                    audible.resolved.insert(fp.clone());
+                }
+                AlertStatus::Resolved => {}
+            }
+        }
+        audible
+    }
+
+    /// Alertmanager's rule: notify when the set changed and there is something to say,
+    /// or re-send a firing set once the repeat interval has passed.
+    fn should_notify(
+        &self,
+        g: &Group,
+        now: Timestamp,
+        send_resolved: bool,
+        repeat_interval: Duration,
+    ) -> bool {
+        let changed = self.firing != g.notified_firing || !self.resolved.is_empty();
+        let has_news = !self.firing.is_empty() || (send_resolved && !self.resolved.is_empty());
+        let repeat_due = !self.firing.is_empty()
+            && match g.last_notified_at {
+                None => true,
+                Some(t) => now >= t + repeat_interval,
+            };
+        (changed && has_news) || repeat_due
+    }
+}
+
+/// Builds the group's notification and stamps the time on the group and its alerts.
+fn notify(
+    key: &str,
+    g: &mut Group,
+    audible: &Audible,
+    alerts: &mut BTreeMap<String, Alert>,
+    now: Timestamp,
+    send_resolved: bool,
+) -> Notification {
+    let mut listed: Vec<Alert> = audible
+        .firing
+        .iter()
+        .filter_map(|fp| alerts.get(fp).cloned())
+        .collect();
+    if send_resolved {
+        listed.extend(
+            audible
+                .resolved
+                .iter()
+                .filter_map(|fp| alerts.get(fp).cloned()),
+        );
+    }
+    for fp in audible.firing.iter().chain(audible.resolved.iter()) {
+        if let Some(a) = alerts.get_mut(fp) {
+            a.last_notified_at = Some(now);
+        }
+    }
+    g.last_notified_at = Some(now);
+    Notification {
+        id: fnv1a_hex(&format!("{key}|{}", now.to_rfc3339())),
+        group_key: key.to_string(),
+        group_labels: g.labels.clone(),
+        status: if audible.firing.is_empty() {
+            AlertStatus::Resolved
+        } else {
+            AlertStatus::Firing
+        },
+        alerts: listed,
+        at: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> Timestamp {
+        s.parse().expect("test timestamp")
+    }
+
+    fn alert(fp: &str, status: AlertStatus, silenced_by: &[&str]) -> Alert {
+        Alert {
+            fingerprint: fp.into(),
+            event_id: fp.into(),
+            labels: BTreeMap::new(),
+            status,
+            starts_at: utc("2024-05-01T00:00:00Z"),
+            ends_at: None,
+            silenced_by: silenced_by.iter().map(|s| s.to_string()).collect(),
+            held_by: Vec::new(),
+            group_key: "{}".into(),
+            last_notified_at: None,
+        }
+    }
+
+    fn group(members: &[&str], notified_firing: &[&str]) -> Group {
+        let set = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect();
+        Group {
+            key: "{}".into(),
+            labels: BTreeMap::new(),
+            created_at: utc("2024-05-01T00:00:00Z"),
+            next_flush: utc("2024-05-01T00:00:30Z"),
+            last_notified_at: None,
+            members: set(members),
+            notified_firing: set(notified_firing),
+        }
+    }
+
+    fn ids(set: &BTreeSet<String>) -> Vec<&str> {
+        set.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn silenced_and_never_announced_resolved_alerts_are_not_audible() {
+        let alerts: BTreeMap<String, Alert> = [
+            alert("firing", AlertStatus::Firing, &[]),
+            alert("muted", AlertStatus::Firing, &["s1"]),
+            alert("was_told", AlertStatus::Resolved, &[]),
+            alert("never_told", AlertStatus::Resolved, &[]),
+        ]
+        .into_iter()
+        .map(|a| (a.fingerprint.clone(), a))
+        .collect();
+        let g = group(
+            &["firing", "muted", "was_told", "never_told", "gone"],
+            &["was_told"],
+        );
+        let audible = Audible::of(&g, &alerts);
+        assert_eq!(ids(&audible.firing), ["firing"]);
+        assert_eq!(ids(&audible.resolved), ["was_told"]);
+    }
+
+    #[test]
+    fn an_unchanged_firing_set_is_resent_exactly_at_the_repeat_interval() {
+        let mut g = group(&["a"], &["a"]);
+        let sent = utc("2024-05-01T00:00:00Z");
+        g.last_notified_at = Some(sent);
+        let audible = Audible {
+            firing: g.notified_firing.clone(),
+            resolved: BTreeSet::new(),
+        };
+        let repeat = Duration::seconds(600);
+        assert!(!audible.should_notify(&g, sent + Duration::seconds(599), true, repeat));
+        assert!(audible.should_notify(&g, sent + repeat, true, repeat));
+    }
+
+    #[test]
+    fn a_resolution_is_news_only_when_resolved_alerts_are_sent() {
+        let g = group(&["a"], &["a"]);
+        let audible = Audible {
+            firing: BTreeSet::new(),
+            resolved: g.notified_firing.clone(),
+        };
+        let (now, repeat) = (utc("2024-05-01T01:00:00Z"), Duration::seconds(600));
+        assert!(audible.should_notify(&g, now, true, repeat));
+        assert!(!audible.should_notify(&g, now, false, repeat));
+    }
+
+    #[test]
+    fn a_zero_group_interval_is_clamped_so_groups_are_not_looked_at_twice_per_instant() {
+        let config = AlertConfig {
+            group_wait_sec: -5,
+            group_interval_sec: 0,
+            repeat_interval_sec: -1,
+            ..AlertConfig::default()
+        };
+        let timing = Timing::of(&config);
+        assert_eq!(timing.group_wait, Duration::zero());
+        assert_eq!(timing.group_interval, Duration::seconds(1));
+        assert_eq!(timing.repeat_interval, Duration::zero());
+    }
+
+    #[test]
+    fn a_resolved_alert_firing_again_starts_anew_in_its_current_group() {
+        let now = utc("2024-05-02T00:00:00Z");
+        let mut a = alert("a", AlertStatus::Resolved, &[]);
+        a.ends_at = Some(utc("2024-05-01T12:00:00Z"));
+        assert!(update_alert(
+            &mut a,
+            BTreeMap::new(),
+            true,
+            "{area=\"N1E1\"}",
+            now
+        ));
+        assert_eq!(
+            (a.status, a.starts_at, a.ends_at),
+            (AlertStatus::Firing, now, None)
+        );
+        assert_eq!(a.group_key, "{area=\"N1E1\"}");
+        // Still firing: nothing to rejoin.
+        assert!(!update_alert(&mut a, BTreeMap::new(), true, "{}", now));
+        assert!(!update_alert(&mut a, BTreeMap::new(), false, "{}", now));
+        assert_eq!((a.status, a.ends_at), (AlertStatus::Resolved, Some(now)));
+    }
 }

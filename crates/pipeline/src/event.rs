@@ -442,13 +442,45 @@ pub fn generate(
     let mut touched: BTreeSet<String> = BTreeSet::new();
     let mut out = GenerateOutcome::default();
 
-    // Merge this cycle's findings per fingerprint first, so two findings of one episode
-    // (a 24 h gap and its dark score) make one change.
-    struct Merged<'a> {
-        cand: Candidate,
-        findings: Vec<&'a Finding>,
+    let merged = merge_by_fingerprint(findings, rules, tz);
+    for (id, m) in &merged {
+        let seen = Sighting::of(m, window);
+        match by_id.get_mut(id) {
+            Some(e) => {
+                if update_event(e, &m.cand, seen, window, now, &mut out) {
+                    out.updated += 1;
+                }
+            }
+            None => {
+                by_id.insert(id.clone(), new_event(id, &m.cand, seen, window, now));
+                out.created += 1;
+            }
+        }
+        touched.insert(id.clone());
     }
-    let mut merged: BTreeMap<String, Merged<'_>> = BTreeMap::new();
+    withdraw_unreported(&mut by_id, &merged, window, now, &mut out, &mut touched);
+
+    out.events = touched
+        .into_iter()
+        .filter_map(|id| by_id.remove(&id))
+        .collect();
+    out
+}
+
+/// One episode's candidate and every finding of this cycle that called for it.
+struct Merged<'a> {
+    cand: Candidate,
+    findings: Vec<&'a Finding>,
+}
+
+/// Merges this cycle's findings per fingerprint first, so two findings of one episode
+/// (a 24 h gap and its dark score) make one change.
+fn merge_by_fingerprint<'a>(
+    findings: &'a [Finding],
+    rules: &EventRules,
+    tz: &Tz,
+) -> BTreeMap<String, Merged<'a>> {
+    let mut merged: BTreeMap<String, Merged<'a>> = BTreeMap::new();
     for f in findings {
         let Some(c) = candidate(f, rules, tz) else {
             continue;
@@ -474,8 +506,21 @@ pub fn generate(
             }
         }
     }
+    merged
+}
 
-    for (id, m) in &merged {
+/// What this cycle's findings of one episode say, ready to create or update its event.
+struct Sighting {
+    /// Latest evidence per detector.
+    evidence: BTreeMap<String, Value>,
+    breakdown: Vec<BreakdownItem>,
+    start: Timestamp,
+    end: Timestamp,
+    labels: Vec<ViolationLabel>,
+}
+
+impl Sighting {
+    fn of(m: &Merged<'_>, window: CycleWindow) -> Sighting {
         let mut evidence = BTreeMap::new();
         for f in &m.findings {
             evidence.insert(f.detector.clone(), f.evidence.clone());
@@ -484,151 +529,198 @@ pub fn generate(
             .findings
             .iter()
             .max_by_key(|f| (f.score.unwrap_or(-1), f.severity));
-        let breakdown = best.map(|f| f.breakdown.clone()).unwrap_or_default();
-        let ep_start = m
-            .findings
-            .iter()
-            .map(|f| f.start)
-            .min()
-            .unwrap_or(window.start);
-        let ep_end = m.findings.iter().map(|f| f.end).max().unwrap_or(window.end);
-        let labels = labels_for(m.cand.category, &m.findings);
-        match by_id.get_mut(id) {
-            Some(e) => {
-                let mut changed = false;
-                if !e.windows.contains(&window) {
-                    e.windows.push(window);
-                    e.windows.sort();
-                    e.occurrences = e.occurrences.saturating_add(1);
-                    changed = true;
-                }
-                if m.cand.level > e.level {
-                    e.history.push(HistoryEntry::note(
-                        e.status,
-                        PIPELINE_ACTOR,
-                        now,
-                        format!(
-                            "escalated {} -> {}",
-                            e.level.as_str(),
-                            m.cand.level.as_str()
-                        ),
-                    ));
-                    e.level = m.cand.level;
-                    out.escalated += 1;
-                    changed = true;
-                }
-                if e.status == EventStatus::Withdrawn {
-                    e.history.push(HistoryEntry::transition(
-                        EventStatus::Withdrawn,
-                        EventStatus::New,
-                        PIPELINE_ACTOR,
-                        now,
-                        "reinstated: the episode was found again".into(),
-                    ));
-                    e.status = EventStatus::New;
-                    out.reinstated += 1;
-                    changed = true;
-                }
-                let new_score = e.score.max(m.cand.score);
-                for (k, v) in &evidence {
-                    if e.evidence.get(k) != Some(v) {
-                        e.evidence.insert(k.clone(), v.clone());
-                        changed = true;
-                    }
-                }
-                if e.score != new_score || e.episode_end < ep_end || e.episode_start > ep_start {
-                    changed = true;
-                }
-                e.score = new_score;
-                e.episode_start = e.episode_start.min(ep_start);
-                e.episode_end = e.episode_end.max(ep_end);
-                if !breakdown.is_empty() && m.cand.score >= e.score {
-                    e.breakdown = breakdown;
-                }
-                for l in labels {
-                    if !e.labels.contains(&l) {
-                        e.labels.push(l);
-                        e.labels.sort();
-                        changed = true;
-                    }
-                }
-                if e.area == "UNKNOWN" && m.cand.area != "UNKNOWN" {
-                    e.area = m.cand.area.clone();
-                }
-                e.last_seen = e.last_seen.max(now);
-                if changed {
-                    out.updated += 1;
-                }
-                touched.insert(id.clone());
-            }
-            None => {
-                let e = Event {
-                    id: id.clone(),
-                    fingerprint: id.clone(),
-                    key: m.cand.key(),
-                    category: m.cand.category,
-                    vessels: m.cand.vessels.clone(),
-                    level: m.cand.level,
-                    status: EventStatus::New,
-                    score: m.cand.score,
-                    occurred_at: now,
-                    last_seen: now,
-                    occurrences: 1,
-                    episode_start: ep_start,
-                    episode_end: ep_end,
-                    area: m.cand.area.clone(),
-                    labels,
-                    evidence,
-                    breakdown,
-                    windows: vec![window],
-                    history: vec![HistoryEntry::created(PIPELINE_ACTOR, now)],
-                };
-                by_id.insert(id.clone(), e);
-                out.created += 1;
-                touched.insert(id.clone());
-            }
+        Sighting {
+            evidence,
+            breakdown: best.map(|f| f.breakdown.clone()).unwrap_or_default(),
+            start: m
+                .findings
+                .iter()
+                .map(|f| f.start)
+                .min()
+                .unwrap_or(window.start),
+            end: m.findings.iter().map(|f| f.end).max().unwrap_or(window.end),
+            labels: labels_for(m.cand.category, &m.findings),
         }
     }
+}
 
-    // Withdrawal: episodes this window reported before and no longer does.
+fn new_event(
+    id: &str,
+    cand: &Candidate,
+    seen: Sighting,
+    window: CycleWindow,
+    now: Timestamp,
+) -> Event {
+    Event {
+        id: id.to_string(),
+        fingerprint: id.to_string(),
+        key: cand.key(),
+        category: cand.category,
+        vessels: cand.vessels.clone(),
+        level: cand.level,
+        status: EventStatus::New,
+        score: cand.score,
+        occurred_at: now,
+        last_seen: now,
+        occurrences: 1,
+        episode_start: seen.start,
+        episode_end: seen.end,
+        area: cand.area.clone(),
+        labels: seen.labels,
+        evidence: seen.evidence,
+        breakdown: seen.breakdown,
+        windows: vec![window],
+        history: vec![HistoryEntry::created(PIPELINE_ACTOR, now)],
+    }
+}
+
+/// Folds a sighting into a stored event; true when it counts as an update, which a
+/// re-run of the same window never does (it only moves `last_seen`).
+fn update_event(
+    e: &mut Event,
+    cand: &Candidate,
+    seen: Sighting,
+    window: CycleWindow,
+    now: Timestamp,
+    out: &mut GenerateOutcome,
+) -> bool {
+    let mut changed = add_window(e, window);
+    if escalate(e, cand.level, now) {
+        out.escalated += 1;
+        changed = true;
+    }
+    if reinstate(e, now) {
+        out.reinstated += 1;
+        changed = true;
+    }
+    changed |= refresh_details(e, cand, seen);
+    e.last_seen = e.last_seen.max(now);
+    changed
+}
+
+/// A window counts once however often it is re-run.
+fn add_window(e: &mut Event, window: CycleWindow) -> bool {
+    if e.windows.contains(&window) {
+        return false;
+    }
+    e.windows.push(window);
+    e.windows.sort();
+    e.occurrences = e.occurrences.saturating_add(1);
+    true
+}
+
+/// Levels only go up: an analyst should not see an event calm down on its own.
+fn escalate(e: &mut Event, level: Severity, now: Timestamp) -> bool {
+    if level <= e.level {
+        return false;
+    }
+    e.history.push(HistoryEntry::note(
+        e.status,
+        PIPELINE_ACTOR,
+        now,
+        format!("escalated {} -> {}", e.level.as_str(), level.as_str()),
+    ));
+    e.level = level;
+    true
+}
+
+fn reinstate(e: &mut Event, now: Timestamp) -> bool {
+    if e.status != EventStatus::Withdrawn {
+        return false;
+    }
+    e.history.push(HistoryEntry::transition(
+        EventStatus::Withdrawn,
+        EventStatus::New,
+        PIPELINE_ACTOR,
+        now,
+        "reinstated: the episode was found again".into(),
+    ));
+    e.status = EventStatus::New;
+    true
+}
+
+/// Evidence, score, episode span, breakdown, labels and area. Only new evidence, score,
+/// span or labels count as an update: the breakdown and area follow from those.
+fn refresh_details(e: &mut Event, cand: &Candidate, seen: Sighting) -> bool {
+    let mut changed = false;
+    let new_score = e.score.max(cand.score);
+    for (k, v) in &seen.evidence {
+        if e.evidence.get(k) != Some(v) {
+            e.evidence.insert(k.clone(), v.clone());
+            changed = true;
+        }
+    }
+    if e.score != new_score || e.episode_end < seen.end || e.episode_start > seen.start {
+        changed = true;
+    }
+    e.score = new_score;
+    e.episode_start = e.episode_start.min(seen.start);
+    e.episode_end = e.episode_end.max(seen.end);
+    // The breakdown explains the best score, so a lower-scoring sighting keeps the old one.
+    if !seen.breakdown.is_empty() && cand.score >= e.score {
+        e.breakdown = seen.breakdown;
+    }
+    for l in seen.labels {
+        if !e.labels.contains(&l) {
+            e.labels.push(l);
+            e.labels.sort();
+            changed = true;
+        }
+    }
+    if e.area == "UNKNOWN" && cand.area != "UNKNOWN" {
+        e.area = cand.area.clone();
+    }
+    changed
+}
+
+/// Withdrawal: episodes this window reported before and no longer does.
+fn withdraw_unreported(
+    by_id: &mut BTreeMap<String, Event>,
+    merged: &BTreeMap<String, Merged<'_>>,
+    window: CycleWindow,
+    now: Timestamp,
+    out: &mut GenerateOutcome,
+    touched: &mut BTreeSet<String>,
+) {
     for (id, e) in by_id.iter_mut() {
         if merged.contains_key(id) || !e.windows.contains(&window) {
             continue;
         }
         e.windows.retain(|w| *w != window);
         touched.insert(id.clone());
-        if !e.windows.is_empty() {
-            continue;
-        }
-        let note = format!(
-            "finding withdrawn by late data: the cycle {} .. {} no longer reports it",
-            rfc3339(window.start),
-            rfc3339(window.end)
-        );
-        match e.status {
-            EventStatus::New | EventStatus::Ack => {
-                e.history.push(HistoryEntry::transition(
-                    e.status,
-                    EventStatus::Withdrawn,
-                    PIPELINE_ACTOR,
-                    now,
-                    note,
-                ));
-                e.status = EventStatus::Withdrawn;
-                out.withdrawn += 1;
-            }
-            // An analyst already decided; keep the decision, say what changed.
-            _ => e
-                .history
-                .push(HistoryEntry::note(e.status, PIPELINE_ACTOR, now, note)),
+        // Another window still reports it: the episode stands.
+        if e.windows.is_empty() && withdraw(e, window, now) {
+            out.withdrawn += 1;
         }
     }
+}
 
-    out.events = touched
-        .into_iter()
-        .filter_map(|id| by_id.remove(&id))
-        .collect();
-    out
+/// Withdraws an event no window reports any more; true when its status changed.
+fn withdraw(e: &mut Event, window: CycleWindow, now: Timestamp) -> bool {
+    let note = format!(
+        "finding withdrawn by late data: the cycle {} .. {} no longer reports it",
+        rfc3339(window.start),
+        rfc3339(window.end)
+    );
+    match e.status {
+        EventStatus::New | EventStatus::Ack => {
+            e.history.push(HistoryEntry::transition(
+                e.status,
+                EventStatus::Withdrawn,
+                PIPELINE_ACTOR,
+                now,
+                note,
+            ));
+            e.status = EventStatus::Withdrawn;
+            true
+        }
+        // An analyst already decided; keep the decision, say what changed.
+        _ => {
+            e.history
+                .push(HistoryEntry::note(e.status, PIPELINE_ACTOR, now, note));
+            false
+        }
+    }
 }
 
 /// A JSON summary of an event for logs and notifications.
@@ -638,4 +730,127 @@ pub fn summary(e: &Event) -> Value {
         "vessels": e.vessels, "area": e.area, "score": e.score,
         "occurred_at": e.occurred_at, "occurrences": e.occurrences,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> Timestamp {
+        s.parse().expect("test timestamp")
+    }
+
+    fn window() -> CycleWindow {
+        CycleWindow {
+            start: utc("2024-05-01T00:00:00Z"),
+            end: utc("2024-05-02T00:00:00Z"),
+        }
+    }
+
+    fn finding(
+        detector: &str,
+        score: Option<i64>,
+        (level, severity): (&str, &str),
+        evidence: Value,
+    ) -> Finding {
+        let breakdown: Vec<Value> = score
+            .map(|s| {
+                vec![json!({
+                    "code": "P1", "pattern": format!("p{s}"), "points": s, "label_ko": "",
+                    "label_en": "", "description_ko": "", "description_en": "",
+                })]
+            })
+            .unwrap_or_default();
+        serde_json::from_value(json!({
+            "detector": detector, "vessel": "440123000", "start": "2024-05-01T02:00:00Z",
+            "end": "2024-05-01T05:00:00Z", "score": score, "level": level,
+            "severity": severity, "breakdown": breakdown, "evidence": evidence,
+        }))
+        .expect("test finding")
+    }
+
+    fn dark(score: i64) -> Finding {
+        finding(
+            "dark_suspicion",
+            Some(score),
+            ("CRITICAL", "CRITICAL"),
+            json!({}),
+        )
+    }
+
+    fn tz() -> Tz {
+        crate::zone::parse_tz("Asia/Seoul").expect("tz")
+    }
+
+    #[test]
+    fn a_gap_and_its_dark_score_merge_into_one_episode() {
+        let gap = finding(
+            "gaps",
+            None,
+            ("VIOLATION", "CRITICAL"),
+            json!({ "from": { "lat": 35.2, "lon": 128.4 } }),
+        );
+        let findings = [gap, dark(75)];
+        let merged = merge_by_fingerprint(&findings, &EventRules::default(), &tz());
+        assert_eq!(merged.len(), 1);
+        let m = merged.values().next().expect("one episode");
+        assert_eq!(m.findings.len(), 2);
+        assert_eq!(m.cand.level, Severity::Critical);
+        assert_eq!(m.cand.score, Some(75));
+        // The dark finding has no position; the gap's cell is kept.
+        assert_eq!(m.cand.area, "N35E128");
+    }
+
+    #[test]
+    fn a_lower_scoring_sighting_keeps_the_breakdown_and_is_no_update() {
+        let (rules, tz, now) = (EventRules::default(), tz(), utc("2024-05-02T00:10:00Z"));
+        let first = generate(&[], window(), &[dark(80)], &rules, &tz, now);
+        let mut e = first.events[0].clone();
+        let sighting = [dark(60)];
+        let merged = merge_by_fingerprint(&sighting, &rules, &tz);
+        let m = merged.get(&e.id).expect("same episode");
+        // Same evidence, same span: only the lower score and its breakdown are new.
+        assert!(!refresh_details(&mut e, &m.cand, Sighting::of(m, window())));
+        assert_eq!(e.score, Some(80));
+        assert_eq!(e.breakdown[0].pattern, "p80");
+        let sighting = [dark(90)];
+        let merged = merge_by_fingerprint(&sighting, &rules, &tz);
+        let m = merged.get(&e.id).expect("same episode");
+        assert!(refresh_details(&mut e, &m.cand, Sighting::of(m, window())));
+        assert_eq!(
+            (e.score, e.breakdown[0].pattern.as_str()),
+            (Some(90), "p90")
+        );
+    }
+
+    #[test]
+    fn withdrawal_keeps_an_analysts_decision_and_notes_it() {
+        let now = utc("2024-05-02T00:10:00Z");
+        let first = generate(
+            &[],
+            window(),
+            &[dark(80)],
+            &EventRules::default(),
+            &tz(),
+            now,
+        );
+        let mut open = first.events[0].clone();
+        let mut confirmed = open.clone();
+        confirmed.status = EventStatus::Confirmed;
+
+        assert!(withdraw(&mut open, window(), now));
+        assert_eq!(open.status, EventStatus::Withdrawn);
+        assert!(!withdraw(&mut confirmed, window(), now));
+        assert_eq!(confirmed.status, EventStatus::Confirmed);
+        let last = confirmed.history.last().expect("a note");
+        assert_eq!(
+            (last.from, last.to),
+            (Some(EventStatus::Confirmed), EventStatus::Confirmed)
+        );
+        assert!(
+            last.note.starts_with("finding withdrawn by late data"),
+            "{}",
+            last.note
+        );
+    }
 }
