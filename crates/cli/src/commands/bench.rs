@@ -83,7 +83,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             (a, r)
         }
     };
-    report.print(run.json);
+    report.print(run.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -108,7 +108,7 @@ impl Report {
         self.runs.iter().copied().fold(f64::INFINITY, f64::min)
     }
 
-    fn print(&self, as_json: bool) {
+    fn print(&self, as_json: bool) -> anyhow::Result<()> {
         let secs = self.seconds();
         let rate = if secs > 0.0 { self.items as f64 / secs } else { 0.0 };
         let rss = peak_rss_kib();
@@ -132,9 +132,9 @@ impl Report {
                     obj.insert((*k).to_string(), x.clone());
                 }
             }
-            println!("{v}");
+            outln!("{v}");
         } else {
-            println!(
+            outln!(
                 "{} {}: {} {} in {:.3} s = {:.0} {}/s on {} thread{} (best of {}), peak RSS {}",
                 self.bench,
                 self.file.display(),
@@ -149,10 +149,11 @@ impl Report {
                 rss.map_or("n/a".to_string(), |k| format!("{:.1} MiB", k as f64 / 1024.0)),
             );
             for (k, x) in &self.extra {
-                println!("  {k}: {x}");
+                outln!("  {k}: {x}");
             }
-            println!("  counts: {}", self.counts);
+            outln!("  counts: {}", self.counts);
         }
+        Ok(())
     }
 }
 
