@@ -8,9 +8,9 @@ use lookout_engine::outputs;
 use lookout_pipeline::{AlertStatus, Matcher, Silence};
 
 use super::common::DbArgs;
-use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 use super::outputs_common::{now_or_clock, report_lines, ts, OutputArgs};
 use super::report::parse_duration;
+use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
 pub struct AlertsArgs {
@@ -55,7 +55,10 @@ pub fn run(args: AlertsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::SUCCESS);
                 }
                 ListFormat::Csv => {
-                    print_csv(ALERT_CSV_HEADER, &alerts.iter().map(alert_csv_row).collect::<Vec<_>>())?;
+                    print_csv(
+                        ALERT_CSV_HEADER,
+                        &alerts.iter().map(alert_csv_row).collect::<Vec<_>>(),
+                    )?;
                     return Ok(ExitCode::SUCCESS);
                 }
             }
@@ -93,7 +96,9 @@ pub fn run(args: AlertsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
             let d = outputs::deliver(store.as_mut(), &mut sinks, now)?;
             outln!(
                 "delivery: {} delivered, {} failed, {} waiting",
-                d.delivered, d.failed, d.waiting
+                d.delivered,
+                d.failed,
+                d.waiting
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -206,11 +211,15 @@ pub fn run_silences(args: SilencesArgs, db: &DbArgs) -> anyhow::Result<ExitCode>
                     outln!("{} silences", silences.len());
                 }
                 ListFormat::Json => {
-                    let rows = silences.iter().map(|s| silence_json(s, now)).collect::<anyhow::Result<Vec<_>>>()?;
+                    let rows = silences
+                        .iter()
+                        .map(|s| silence_json(s, now))
+                        .collect::<anyhow::Result<Vec<_>>>()?;
                     print_json(&rows)?;
                 }
                 ListFormat::Csv => {
-                    let rows: Vec<Vec<String>> = silences.iter().map(|s| silence_csv_row(s, now)).collect();
+                    let rows: Vec<Vec<String>> =
+                        silences.iter().map(|s| silence_csv_row(s, now)).collect();
                     print_csv(SILENCE_CSV_HEADER, &rows)?;
                 }
             }
@@ -272,7 +281,12 @@ pub fn run_outbox(args: OutboxArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
                     .unwrap_or_default();
                 outln!(
                     "{:>4}  {:<7} {}  attempts {}  {}{}",
-                    r.seq, r.sink, r.notification_id, r.attempts, state, err
+                    r.seq,
+                    r.sink,
+                    r.notification_id,
+                    r.attempts,
+                    state,
+                    err
                 );
             }
             outln!("{} rows", rows.len());
@@ -284,7 +298,9 @@ pub fn run_outbox(args: OutboxArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
             let d = outputs::deliver(store.as_mut(), &mut sinks, now_or_clock(now))?;
             outln!(
                 "delivery: {} delivered, {} failed, {} waiting",
-                d.delivered, d.failed, d.waiting
+                d.delivered,
+                d.failed,
+                d.waiting
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -292,8 +308,17 @@ pub fn run_outbox(args: OutboxArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
 }
 
 const ALERT_CSV_HEADER: &[&str] = &[
-    "fingerprint", "status", "category", "level", "vessel", "area", "starts_at", "ends_at", "event_id",
-    "silenced_by", "group_key",
+    "fingerprint",
+    "status",
+    "category",
+    "level",
+    "vessel",
+    "area",
+    "starts_at",
+    "ends_at",
+    "event_id",
+    "silenced_by",
+    "group_key",
 ];
 
 /// The table's columns plus the end, event and group; several silences joined by `,`.
@@ -314,7 +339,15 @@ fn alert_csv_row(a: &lookout_pipeline::Alert) -> Vec<String> {
     ]
 }
 
-const SILENCE_CSV_HEADER: &[&str] = &["id", "state", "starts_at", "ends_at", "matchers", "created_by", "comment"];
+const SILENCE_CSV_HEADER: &[&str] = &[
+    "id",
+    "state",
+    "starts_at",
+    "ends_at",
+    "matchers",
+    "created_by",
+    "comment",
+];
 
 /// Matchers written as in `silences add`, joined by `,`.
 fn silence_csv_row(s: &Silence, now: DateTime<Utc>) -> Vec<String> {

@@ -11,8 +11,8 @@ use lookout_store::EventFilter;
 
 use super::analyze::actor;
 use super::common::DbArgs;
-use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 use super::outputs_common::{now_or_clock, report_lines, ts, OutputArgs};
+use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
 pub struct EventsArgs {
@@ -124,14 +124,28 @@ fn list(args: ListArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
             outln!("{} events", events.len());
         }
         ListFormat::Json => print_json(&events)?,
-        ListFormat::Csv => print_csv(EVENT_CSV_HEADER, &events.iter().map(event_csv_row).collect::<Vec<_>>())?,
+        ListFormat::Csv => print_csv(
+            EVENT_CSV_HEADER,
+            &events.iter().map(event_csv_row).collect::<Vec<_>>(),
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
 const EVENT_CSV_HEADER: &[&str] = &[
-    "id", "category", "level", "status", "vessels", "area", "occurred_at", "last_seen", "episode_start", "episode_end",
-    "occurrences", "score", "labels",
+    "id",
+    "category",
+    "level",
+    "status",
+    "vessels",
+    "area",
+    "occurred_at",
+    "last_seen",
+    "episode_start",
+    "episode_end",
+    "occurrences",
+    "score",
+    "labels",
 ];
 
 /// The table's columns plus the episode and score; vessels joined by `+`, labels by `,`.
@@ -221,7 +235,12 @@ fn show(args: ShowArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn step(args: StepArgs, db: &DbArgs, action: Action, enforcement: Option<String>) -> anyhow::Result<ExitCode> {
+fn step(
+    args: StepArgs,
+    db: &DbArgs,
+    action: Action,
+    enforcement: Option<String>,
+) -> anyhow::Result<ExitCode> {
     let cfg = args.out.config()?;
     let mut store = db.open()?;
     let actor = args.actor.clone().unwrap_or_else(actor);

@@ -79,7 +79,8 @@ pub fn run(args: KpisArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
 /// `at`, `today`, then the KPI names in their documented order.
 fn kpi_csv_header() -> Vec<&'static str> {
     // The names come from a computation over nothing, so they never drift from `values()`.
-    let empty = lookout_pipeline::kpi::compute(DateTime::<Utc>::UNIX_EPOCH, &chrono_tz::UTC, &[], &[], &[]);
+    let empty =
+        lookout_pipeline::kpi::compute(DateTime::<Utc>::UNIX_EPOCH, &chrono_tz::UTC, &[], &[], &[]);
     let mut header = vec!["at", "today"];
     header.extend(empty.values().map(|(n, _)| n));
     header
@@ -145,22 +146,41 @@ pub fn run_stats(args: StatsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
                     outln!("{} hourly rows", rows.len());
                 }
                 ListFormat::Json => print_json(&rows)?,
-                ListFormat::Csv => print_csv(HOURLY_CSV_HEADER, &rows.iter().map(hourly_csv_row).collect::<Vec<_>>())?,
+                ListFormat::Csv => print_csv(
+                    HOURLY_CSV_HEADER,
+                    &rows.iter().map(hourly_csv_row).collect::<Vec<_>>(),
+                )?,
             }
         }
         Period::Daily => {
-            let rows: Vec<PeriodRow> = store.daily_stats(from, to)?.into_iter().map(PeriodRow::from).collect();
+            let rows: Vec<PeriodRow> = store
+                .daily_stats(from, to)?
+                .into_iter()
+                .map(PeriodRow::from)
+                .collect();
             print_period_rows(&rows, "daily", format)?;
         }
         Period::Monthly => {
-            let rows: Vec<PeriodRow> = store.monthly_stats(from, to)?.into_iter().map(PeriodRow::from).collect();
+            let rows: Vec<PeriodRow> = store
+                .monthly_stats(from, to)?
+                .into_iter()
+                .map(PeriodRow::from)
+                .collect();
             print_period_rows(&rows, "monthly", format)?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-const HOURLY_CSV_HEADER: &[&str] = &["bucket", "start", "end", "detections", "events", "critical", "by_risk_level"];
+const HOURLY_CSV_HEADER: &[&str] = &[
+    "bucket",
+    "start",
+    "end",
+    "detections",
+    "events",
+    "critical",
+    "by_risk_level",
+];
 
 fn hourly_csv_row(r: &HourlyStats) -> Vec<String> {
     vec![
@@ -232,8 +252,17 @@ impl PeriodRow {
 }
 
 const PERIOD_CSV_HEADER: &[&str] = &[
-    "bucket", "start", "end", "detections", "events", "critical", "enforcements", "false_positives",
-    "accuracy_pct", "by_violation_type", "by_risk_level",
+    "bucket",
+    "start",
+    "end",
+    "detections",
+    "events",
+    "critical",
+    "enforcements",
+    "false_positives",
+    "accuracy_pct",
+    "by_violation_type",
+    "by_risk_level",
 ];
 
 fn print_period_rows(rows: &[PeriodRow], period: &str, format: ListFormat) -> anyhow::Result<()> {
