@@ -49,39 +49,18 @@ pub fn run(args: AlertsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
                 .filter(|a| all || a.status == AlertStatus::Firing)
                 .collect();
             match format.format() {
-                ListFormat::Table => {}
-                ListFormat::Json => {
-                    print_json(&alerts)?;
-                    return Ok(ExitCode::SUCCESS);
+                ListFormat::Table => {
+                    for a in &alerts {
+                        outln!("{}", alert_line(a));
+                    }
+                    outln!("{} alerts", alerts.len());
                 }
-                ListFormat::Csv => {
-                    print_csv(
-                        ALERT_CSV_HEADER,
-                        &alerts.iter().map(alert_csv_row).collect::<Vec<_>>(),
-                    )?;
-                    return Ok(ExitCode::SUCCESS);
-                }
+                ListFormat::Json => print_json(&alerts)?,
+                ListFormat::Csv => print_csv(
+                    ALERT_CSV_HEADER,
+                    &alerts.iter().map(alert_csv_row).collect::<Vec<_>>(),
+                )?,
             }
-            for a in &alerts {
-                let label = |k: &str| a.labels.get(k).map(String::as_str).unwrap_or("");
-                let silenced = if a.silenced_by.is_empty() {
-                    String::new()
-                } else {
-                    format!("  silenced by {}", a.silenced_by.join(","))
-                };
-                outln!(
-                    "{}  {:<8} {:<14} {:<8} {:<20} area {:<9} since {}{}",
-                    a.fingerprint,
-                    a.status.as_str(),
-                    label("category"),
-                    label("level"),
-                    label("vessel"),
-                    label("area"),
-                    ts(a.starts_at),
-                    silenced
-                );
-            }
-            outln!("{} alerts", alerts.len());
             Ok(ExitCode::SUCCESS)
         }
         AlertsCommand::Tick { now, out } => {
@@ -305,6 +284,27 @@ pub fn run_outbox(args: OutboxArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// One line per alert: fingerprint, status, labels, start, the silences holding it.
+fn alert_line(a: &lookout_pipeline::Alert) -> String {
+    let label = |k: &str| a.labels.get(k).map(String::as_str).unwrap_or("");
+    let silenced = if a.silenced_by.is_empty() {
+        String::new()
+    } else {
+        format!("  silenced by {}", a.silenced_by.join(","))
+    };
+    format!(
+        "{}  {:<8} {:<14} {:<8} {:<20} area {:<9} since {}{}",
+        a.fingerprint,
+        a.status.as_str(),
+        label("category"),
+        label("level"),
+        label("vessel"),
+        label("area"),
+        ts(a.starts_at),
+        silenced
+    )
 }
 
 const ALERT_CSV_HEADER: &[&str] = &[

@@ -1,15 +1,13 @@
 //! `lookout kpis` and `lookout stats hourly|daily|monthly`.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Duration, Utc};
 use lookout_engine::outputs;
-use lookout_pipeline::Kpis;
-
-use std::collections::BTreeMap;
-
 use lookout_pipeline::stats::{DailyStats, HourlyStats, MonthlyStats};
 use lookout_pipeline::zone::Bucket;
+use lookout_pipeline::Kpis;
 
 use super::common::DbArgs;
 use super::outputs_common::{ts, OutputArgs};
@@ -107,7 +105,7 @@ pub struct StatsArgs {
     pub format: FormatArgs,
 }
 
-fn counts(m: &std::collections::BTreeMap<String, u64>) -> String {
+fn counts(m: &BTreeMap<String, u64>) -> String {
     let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k} {v}")).collect();
     if parts.is_empty() {
         "-".into()
