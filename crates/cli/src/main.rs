@@ -1,11 +1,15 @@
 //! `lookout`: the thin binary. Each subcommand lives in `commands/` and only wires
 //! library crates together; no detection or storage logic lives here.
 
+#[macro_use]
+mod output;
 mod commands;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+
+use commands::common::DbArgs;
 
 #[derive(Parser)]
 #[command(name = "lookout", version, about = "Maritime risk detection engine")]
@@ -13,6 +17,12 @@ struct Cli {
     /// Log filter (e.g. `info`, `lookout=debug`); also from RUST_LOG.
     #[arg(long, global = true, default_value = "warn")]
     log: String,
+    /// The store: a SQLite file, or a PostgreSQL URL (`postgres://user:pass@host:5432/db`,
+    /// optionally `?schema=NAME`); created and migrated on first use. Default:
+    /// $LOOKOUT_DB, else `lookout.db` (`demo`: `lookout-demo.db`, never $LOOKOUT_DB).
+    /// Commands that use no store ignore it.
+    #[arg(long, global = true, value_name = "DB")]
+    db: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -51,31 +61,41 @@ enum Command {
     Models(commands::models::ModelsArgs),
     /// Time-series anomaly detection on a metric CSV; `anomaly nab` runs the NAB benchmark.
     Anomaly(commands::anomaly::AnomalyArgs),
+    /// Print shell completions: `lookout completions bash > /etc/bash_completion.d/lookout`.
+    Completions(commands::completions::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log);
+    let db = DbArgs::resolve(cli.db.clone());
     let result = match cli.command {
-        Command::Demo(a) => commands::demo::run(a),
-        Command::Db(a) => commands::db::run(a),
-        Command::Ingest(a) => commands::ingest::run(a),
+        Command::Demo(a) => commands::demo::run(a, cli.db),
+        Command::Db(a) => commands::db::run(a, &db),
+        Command::Ingest(a) => commands::ingest::run(a, &db),
         Command::Decode(a) => commands::decode::run(a),
-        Command::Analyze(a) => commands::analyze::run(a),
-        Command::Events(a) => commands::events::run(a),
-        Command::Alerts(a) => commands::alerts::run(a),
-        Command::Silences(a) => commands::alerts::run_silences(a),
-        Command::Outbox(a) => commands::alerts::run_outbox(a),
-        Command::Kpis(a) => commands::kpis::run(a),
-        Command::Stats(a) => commands::kpis::run_stats(a),
+        Command::Analyze(a) => commands::analyze::run(a, &db),
+        Command::Events(a) => commands::events::run(a, &db),
+        Command::Alerts(a) => commands::alerts::run(a, &db),
+        Command::Silences(a) => commands::alerts::run_silences(a, &db),
+        Command::Outbox(a) => commands::alerts::run_outbox(a, &db),
+        Command::Kpis(a) => commands::kpis::run(a, &db),
+        Command::Stats(a) => commands::kpis::run_stats(a, &db),
         Command::ScoreDark(a) => commands::score_dark::run(a),
         Command::Bench(a) => commands::bench::run(a),
-        Command::Rules(a) => commands::rules::run(a),
-        Command::Models(a) => commands::models::run(a),
+        Command::Rules(a) => commands::rules::run(a, &db),
+        Command::Models(a) => commands::models::run(a, &db),
         Command::Anomaly(a) => commands::anomaly::run(a),
+        Command::Completions(a) => commands::completions::run(a, Cli::command()),
     };
+    exit_code(result.and_then(|code| output::flush_stdout().map(|()| code).map_err(Into::into)))
+}
+
+/// A closed stdout means the reader (`| head`) has all it wants: a quiet success.
+fn exit_code(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("lookout: error: {err:#}");
             ExitCode::FAILURE

@@ -10,6 +10,7 @@ use lookout_pipeline::{AlertStatus, Matcher, Silence};
 use super::common::DbArgs;
 use super::outputs_common::{now_or_clock, report_lines, ts, OutputArgs};
 use super::report::parse_duration;
+use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
 pub struct AlertsArgs {
@@ -21,19 +22,15 @@ pub struct AlertsArgs {
 pub enum AlertsCommand {
     /// Alerts (firing by default), with the silences holding them.
     List {
-        #[command(flatten)]
-        db: DbArgs,
         /// Resolved alerts too.
         #[arg(long)]
         all: bool,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        format: FormatArgs,
     },
     /// One dispatcher tick at --now (groups due since the last cycle notify), then the
     /// KPIs and a delivery pass.
     Tick {
-        #[command(flatten)]
-        db: DbArgs,
         #[arg(long)]
         now: Option<DateTime<Utc>>,
         #[command(flatten)]
@@ -41,9 +38,9 @@ pub enum AlertsCommand {
     },
 }
 
-pub fn run(args: AlertsArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: AlertsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        AlertsCommand::List { db, all, json } => {
+        AlertsCommand::List { all, format } => {
             let store = db.open()?;
             let state = store.dispatch_state()?;
             let alerts: Vec<_> = state
@@ -51,45 +48,36 @@ pub fn run(args: AlertsArgs) -> anyhow::Result<ExitCode> {
                 .into_values()
                 .filter(|a| all || a.status == AlertStatus::Firing)
                 .collect();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&alerts)?);
-                return Ok(ExitCode::SUCCESS);
+            match format.format() {
+                ListFormat::Table => {
+                    for a in &alerts {
+                        outln!("{}", alert_line(a));
+                    }
+                    outln!("{} alerts", alerts.len());
+                }
+                ListFormat::Json => print_json(&alerts)?,
+                ListFormat::Csv => print_csv(
+                    ALERT_CSV_HEADER,
+                    &alerts.iter().map(alert_csv_row).collect::<Vec<_>>(),
+                )?,
             }
-            for a in &alerts {
-                let label = |k: &str| a.labels.get(k).map(String::as_str).unwrap_or("");
-                let silenced = if a.silenced_by.is_empty() {
-                    String::new()
-                } else {
-                    format!("  silenced by {}", a.silenced_by.join(","))
-                };
-                println!(
-                    "{}  {:<8} {:<14} {:<8} {:<20} area {:<9} since {}{}",
-                    a.fingerprint,
-                    a.status.as_str(),
-                    label("category"),
-                    label("level"),
-                    label("vessel"),
-                    label("area"),
-                    ts(a.starts_at),
-                    silenced
-                );
-            }
-            println!("{} alerts", alerts.len());
             Ok(ExitCode::SUCCESS)
         }
-        AlertsCommand::Tick { db, now, out } => {
+        AlertsCommand::Tick { now, out } => {
             let cfg = out.config()?;
             let mut sinks = out.sinks()?;
             let mut store = db.open()?;
             let now = now_or_clock(now);
             let report = outputs::tick(store.as_mut(), now, &cfg);
             for line in report_lines(&report) {
-                println!("{line}");
+                outln!("{line}");
             }
             let d = outputs::deliver(store.as_mut(), &mut sinks, now)?;
-            println!(
+            outln!(
                 "delivery: {} delivered, {} failed, {} waiting",
-                d.delivered, d.failed, d.waiting
+                d.delivered,
+                d.failed,
+                d.waiting
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -98,6 +86,10 @@ pub fn run(args: AlertsArgs) -> anyhow::Result<ExitCode> {
 
 #[derive(clap::Args)]
 pub struct SilencesArgs {
+    /// The time silences are judged at (RFC 3339); default: the clock. Also the default
+    /// start of `add` and the end of `expire`.
+    #[arg(long, global = true)]
+    pub now: Option<DateTime<Utc>>,
     #[command(subcommand)]
     pub command: SilencesCommand,
 }
@@ -107,8 +99,6 @@ pub enum SilencesCommand {
     /// Mutes alerts whose labels match every matcher (`category=DARK_VESSEL`,
     /// `vessel!=123`, `area=~N35.*`, `level!~LOW|MEDIUM`).
     Add {
-        #[command(flatten)]
-        db: DbArgs,
         #[arg(required = true)]
         matchers: Vec<String>,
         #[arg(long)]
@@ -124,34 +114,29 @@ pub enum SilencesCommand {
         /// Start (RFC 3339); default: now.
         #[arg(long)]
         starts: Option<DateTime<Utc>>,
-        #[arg(long)]
-        now: Option<DateTime<Utc>>,
     },
     /// Every silence with its state at --now.
     List {
         #[command(flatten)]
-        db: DbArgs,
-        #[arg(long)]
-        now: Option<DateTime<Utc>>,
+        format: FormatArgs,
     },
     /// Ends a silence at --now.
-    Expire {
-        #[command(flatten)]
-        db: DbArgs,
-        id: String,
-        #[arg(long)]
-        now: Option<DateTime<Utc>>,
-    },
+    Expire { id: String },
 }
 
-fn silence_line(s: &Silence, now: DateTime<Utc>) -> String {
-    let state = if s.is_active(now) {
+/// `active`, `pending` (not started) or `expired` at `now`.
+fn silence_state(s: &Silence, now: DateTime<Utc>) -> &'static str {
+    if s.is_active(now) {
         "active"
     } else if now < s.starts_at {
         "pending"
     } else {
         "expired"
-    };
+    }
+}
+
+fn silence_line(s: &Silence, now: DateTime<Utc>) -> String {
+    let state = silence_state(s, now);
     let m: Vec<String> = s.matchers.iter().map(|m| m.to_string()).collect();
     format!(
         "{}  {:<7} {} .. {}  {}  by {}: {}",
@@ -165,17 +150,16 @@ fn silence_line(s: &Silence, now: DateTime<Utc>) -> String {
     )
 }
 
-pub fn run_silences(args: SilencesArgs) -> anyhow::Result<ExitCode> {
+pub fn run_silences(args: SilencesArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+    let now = args.now;
     match args.command {
         SilencesCommand::Add {
-            db,
             matchers,
             author,
             comment,
             ends,
             duration,
             starts,
-            now,
         } => {
             let now = now_or_clock(now);
             let starts = starts.unwrap_or(now);
@@ -191,20 +175,36 @@ pub fn run_silences(args: SilencesArgs) -> anyhow::Result<ExitCode> {
             let silence = Silence::new(matchers, starts, ends, &author, &comment)?;
             let mut store = db.open()?;
             store.put_silence(&silence)?;
-            println!("{}", silence_line(&silence, now));
+            outln!("{}", silence_line(&silence, now));
             Ok(ExitCode::SUCCESS)
         }
-        SilencesCommand::List { db, now } => {
+        SilencesCommand::List { format } => {
             let now = now_or_clock(now);
             let store = db.open()?;
             let silences = store.silences()?;
-            for s in &silences {
-                println!("{}", silence_line(s, now));
+            match format.format() {
+                ListFormat::Table => {
+                    for s in &silences {
+                        outln!("{}", silence_line(s, now));
+                    }
+                    outln!("{} silences", silences.len());
+                }
+                ListFormat::Json => {
+                    let rows = silences
+                        .iter()
+                        .map(|s| silence_json(s, now))
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    print_json(&rows)?;
+                }
+                ListFormat::Csv => {
+                    let rows: Vec<Vec<String>> =
+                        silences.iter().map(|s| silence_csv_row(s, now)).collect();
+                    print_csv(SILENCE_CSV_HEADER, &rows)?;
+                }
             }
-            println!("{} silences", silences.len());
             Ok(ExitCode::SUCCESS)
         }
-        SilencesCommand::Expire { db, id, now } => {
+        SilencesCommand::Expire { id } => {
             let now = now_or_clock(now);
             let mut store = db.open()?;
             let mut s = store
@@ -214,7 +214,7 @@ pub fn run_silences(args: SilencesArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("no silence with id '{id}'"))?;
             s.expire(now);
             store.put_silence(&s)?;
-            println!("{}", silence_line(&s, now));
+            outln!("{}", silence_line(&s, now));
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -230,16 +230,12 @@ pub struct OutboxArgs {
 pub enum OutboxCommand {
     /// Notifications per sink with attempts and delivery state.
     List {
-        #[command(flatten)]
-        db: DbArgs,
         /// Undelivered rows only.
         #[arg(long)]
         pending: bool,
     },
     /// One delivery pass over due rows to the configured sinks.
     Deliver {
-        #[command(flatten)]
-        db: DbArgs,
         #[arg(long)]
         now: Option<DateTime<Utc>>,
         #[command(flatten)]
@@ -247,9 +243,9 @@ pub enum OutboxCommand {
     },
 }
 
-pub fn run_outbox(args: OutboxArgs) -> anyhow::Result<ExitCode> {
+pub fn run_outbox(args: OutboxArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        OutboxCommand::List { db, pending } => {
+        OutboxCommand::List { pending } => {
             let store = db.open()?;
             let rows = store.outbox(pending)?;
             for r in &rows {
@@ -262,23 +258,118 @@ pub fn run_outbox(args: OutboxArgs) -> anyhow::Result<ExitCode> {
                     .as_deref()
                     .map(|e| format!("  last error: {e}"))
                     .unwrap_or_default();
-                println!(
+                outln!(
                     "{:>4}  {:<7} {}  attempts {}  {}{}",
-                    r.seq, r.sink, r.notification_id, r.attempts, state, err
+                    r.seq,
+                    r.sink,
+                    r.notification_id,
+                    r.attempts,
+                    state,
+                    err
                 );
             }
-            println!("{} rows", rows.len());
+            outln!("{} rows", rows.len());
             Ok(ExitCode::SUCCESS)
         }
-        OutboxCommand::Deliver { db, now, out } => {
+        OutboxCommand::Deliver { now, out } => {
             let mut sinks = out.sinks()?;
             let mut store = db.open()?;
             let d = outputs::deliver(store.as_mut(), &mut sinks, now_or_clock(now))?;
-            println!(
+            outln!(
                 "delivery: {} delivered, {} failed, {} waiting",
-                d.delivered, d.failed, d.waiting
+                d.delivered,
+                d.failed,
+                d.waiting
             );
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// One line per alert: fingerprint, status, labels, start, the silences holding it.
+fn alert_line(a: &lookout_pipeline::Alert) -> String {
+    let label = |k: &str| a.labels.get(k).map(String::as_str).unwrap_or("");
+    let silenced = if a.silenced_by.is_empty() {
+        String::new()
+    } else {
+        format!("  silenced by {}", a.silenced_by.join(","))
+    };
+    format!(
+        "{}  {:<8} {:<14} {:<8} {:<20} area {:<9} since {}{}",
+        a.fingerprint,
+        a.status.as_str(),
+        label("category"),
+        label("level"),
+        label("vessel"),
+        label("area"),
+        ts(a.starts_at),
+        silenced
+    )
+}
+
+const ALERT_CSV_HEADER: &[&str] = &[
+    "fingerprint",
+    "status",
+    "category",
+    "level",
+    "vessel",
+    "area",
+    "starts_at",
+    "ends_at",
+    "event_id",
+    "silenced_by",
+    "group_key",
+];
+
+/// The table's columns plus the end, event and group; several silences joined by `,`.
+fn alert_csv_row(a: &lookout_pipeline::Alert) -> Vec<String> {
+    let label = |k: &str| a.labels.get(k).cloned().unwrap_or_default();
+    vec![
+        a.fingerprint.clone(),
+        a.status.as_str().to_string(),
+        label("category"),
+        label("level"),
+        label("vessel"),
+        label("area"),
+        ts(a.starts_at),
+        a.ends_at.map(ts).unwrap_or_default(),
+        a.event_id.clone(),
+        a.silenced_by.join(","),
+        a.group_key.clone(),
+    ]
+}
+
+const SILENCE_CSV_HEADER: &[&str] = &[
+    "id",
+    "state",
+    "starts_at",
+    "ends_at",
+    "matchers",
+    "created_by",
+    "comment",
+];
+
+/// Matchers written as in `silences add`, joined by `,`.
+fn silence_csv_row(s: &Silence, now: DateTime<Utc>) -> Vec<String> {
+    let m: Vec<String> = s.matchers.iter().map(|m| m.to_string()).collect();
+    vec![
+        s.id.clone(),
+        silence_state(s, now).to_string(),
+        ts(s.starts_at),
+        ts(s.ends_at),
+        m.join(","),
+        s.created_by.clone(),
+        s.comment.clone(),
+    ]
+}
+
+/// The stored silence with its `state` at `now` added after the id.
+fn silence_json(s: &Silence, now: DateTime<Utc>) -> anyhow::Result<serde_json::Value> {
+    let mut v = serde_json::Map::new();
+    v.insert("id".into(), s.id.clone().into());
+    v.insert("state".into(), silence_state(s, now).into());
+    if let serde_json::Value::Object(fields) = serde_json::to_value(s)? {
+        v.extend(fields.into_iter().filter(|(k, _)| k != "id"));
+    }
+    Ok(serde_json::Value::Object(v))
 }

@@ -25,8 +25,6 @@ pub enum OutputFormat {
 
 #[derive(clap::Args)]
 pub struct AnalyzeArgs {
-    #[command(flatten)]
-    pub db: DbArgs,
     /// Length of the analysed window ending at --at (e.g. 24h, 90m, 7d).
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub window: chrono::Duration,
@@ -62,8 +60,8 @@ pub struct AnalyzeArgs {
     pub out: OutputArgs,
 }
 
-pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    let mut store = args.db.open()?;
+pub fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+    let mut store = db.open()?;
     let set = args.engine.rule_set()?;
     let over = overrides(args.params.as_deref())?;
     let registry = load_registry(args.registry.as_ref())?;
@@ -98,11 +96,13 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     });
     match args.format {
         OutputFormat::Table => {
-            print_table(&report, args.top);
-            pipeline_lines.iter().for_each(|l| println!("{l}"));
+            print_table(&report, args.top)?;
+            for l in pipeline_lines.iter() {
+                outln!("{l}");
+            }
         }
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        OutputFormat::Geojson => println!(
+        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Geojson => outln!(
             "{}",
             serde_json::to_string_pretty(&geojson(&report.findings))?
         ),
@@ -145,31 +145,33 @@ pub fn load_registry(path: Option<&PathBuf>) -> anyhow::Result<Option<Registry>>
     ))
 }
 
-fn print_table(report: &CycleReport, top: usize) {
-    println!(
+fn print_table(report: &CycleReport, top: usize) -> anyhow::Result<()> {
+    outln!(
         "window {} .. {}: {} vessels, {} positions",
         report.key.window_start.to_rfc3339(),
         report.key.window_end.to_rfc3339(),
         report.tracks,
         report.positions
     );
-    println!("gaps by level: {:?}", report.gaps);
-    println!("dark vessels by tier: {:?}", report.dark);
-    println!("composite risk by level: {:?}", report.composite);
+    outln!("gaps by level: {:?}", report.gaps);
+    outln!("dark vessels by tier: {:?}", report.dark);
+    outln!("composite risk by level: {:?}", report.composite);
     for r in &report.rules {
         let status = match &r.status {
             lookout_engine::exec::RuleStatus::Ok => "ok".to_string(),
             lookout_engine::exec::RuleStatus::Failed(e) => format!("FAILED: {e}"),
             lookout_engine::exec::RuleStatus::Skipped(e) => format!("skipped: {e}"),
         };
-        println!(
+        outln!(
             "rule {:<16} {} — {} in, {} findings (model {}@{}, params {})",
             r.rule, status, r.entities_in, r.findings_out, r.model, r.model_version, r.params_hash
         );
     }
     let mut judged = serde_json::json!({});
     add_reception_stats(&mut judged, &report.rules);
-    outage_summary(&report.findings, &judged).iter().for_each(|l| println!("{l}"));
+    for l in outage_summary(&report.findings, &judged).iter() {
+        outln!("{l}");
+    }
     let mut dark: Vec<_> = report
         .findings
         .iter()
@@ -177,23 +179,25 @@ fn print_table(report: &CycleReport, top: usize) {
         .collect();
     dark.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.vessel.cmp(&b.vessel)));
     for (i, f) in dark.iter().take(top).enumerate() {
-        println!("{:>2}. {}", i + 1, dark_headline(f));
+        outln!("{:>2}. {}", i + 1, dark_headline(f));
         for line in breakdown_lines(f) {
-            println!("      {line}");
+            outln!("      {line}");
         }
     }
-    print_top_risks(report, top);
+    print_top_risks(report, top)?;
+    Ok(())
 }
 
 /// The highest composite risks with each rule's contribution.
-fn print_top_risks(report: &CycleReport, top: usize) {
+fn print_top_risks(report: &CycleReport, top: usize) -> anyhow::Result<()> {
     let mut risks: Vec<_> = report.findings.iter().filter(|f| f.detector == COMPOSITE).collect();
     risks.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.vessel.cmp(&b.vessel)));
     if risks.is_empty() {
-        return;
+        return Ok(());
     }
-    println!("highest composite risk (probabilistic OR of weight x rule score):");
+    outln!("highest composite risk (probabilistic OR of weight x rule score):");
     for (i, f) in risks.iter().take(top).enumerate() {
-        println!("{:>2}. {}", i + 1, risk_line(f));
+        outln!("{:>2}. {}", i + 1, risk_line(f));
     }
+    Ok(())
 }

@@ -98,15 +98,15 @@ pub fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
     }
     let mut plotted = false;
     for (series, report) in &selected {
-        println!(
+        outln!(
             "series {}: {} rows, {} points, {} bad rows, {} duplicate timestamps merged, {} out of order, median step {} s, {} irregular steps, {} gaps (longest {} s)",
             series.name, report.rows, series.values.len(), report.bad_rows.len(), report.duplicates, report.out_of_order, report.median_step_s, report.irregular_steps, report.gaps, report.longest_gap_s
         );
         for (line, why) in report.bad_rows.iter().take(5) {
-            println!("  bad row at line {line}: {why}");
+            outln!("  bad row at line {line}: {why}");
         }
         if series.values.len() < p.window + 3 {
-            println!("  too short to analyse (needs at least {} points)", p.window + 3);
+            outln!("  too short to analyse (needs at least {} points)", p.window + 3);
             continue;
         }
         let scores = score_series(&series.timestamps, &series.values, &p);
@@ -115,7 +115,7 @@ pub fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
         let full = scores.iter().filter(|s| s.hybrid >= 1.0).count();
         let lik = scores.iter().filter(|s| s.calibrated >= p.flag_threshold).count();
         let ctx = scores.iter().filter(|s| s.context_score >= p.context.flag).count();
-        println!(
+        outln!(
             "  autoencoder threshold (mean + {} sigma of training error): {}; hybrid 0.5: {half} points, hybrid 1.0: {full} points; calibrated score >= {}: {lik} points; contextual score >= {}: {ctx} points",
             p.sigma,
             thr.map(num).unwrap_or_else(|| "not trained".into()),
@@ -123,9 +123,9 @@ pub fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
             p.context.flag
         );
         let flagged: Vec<_> = scores.iter().filter(|s| s.flagged(&p)).collect();
-        println!("  flagged: {}", flagged.len());
+        outln!("  flagged: {}", flagged.len());
         for s in &flagged {
-            println!(
+            outln!(
                 "  {}  value {}  hybrid {:.1}  score {:.3}  fired: {}",
                 format_timestamp(s.timestamp),
                 num(s.value),
@@ -134,13 +134,13 @@ pub fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
                 s.fired(&p).join(",")
             );
             if args.explain {
-                println!("    {}", explain(s, &p, lang));
+                outln!("    {}", explain(s, &p, lang));
             }
         }
         if let Some(out) = &args.plot {
             if !plotted {
                 std::fs::write(out, plot::svg(&series.name, &scores, &p)).with_context(|| format!("writing {}", out.display()))?;
-                println!("  plot written to {}", out.display());
+                outln!("  plot written to {}", out.display());
                 plotted = true;
             }
         }
@@ -159,11 +159,11 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
         bail!("no labelled CSV found under {}", args.data.display());
     }
     let points: usize = files.iter().map(|f| f.series.values.len()).sum();
-    println!("files: {} scored, {} label keys without a CSV skipped; {points} points", files.len(), skipped.len());
+    outln!("files: {} scored, {} label keys without a CSV skipped; {points} points", files.len(), skipped.len());
     let start = Instant::now();
     let scored: Vec<Vec<lookout_anomaly::PointScore>> = files.par_iter().map(|f| score_series(&f.series.timestamps, &f.series.values, &p)).collect();
     let secs = start.elapsed().as_secs_f64();
-    println!("detection: {:.2} s, {:.0} points/s", secs, points as f64 / secs.max(1e-9));
+    outln!("detection: {:.2} s, {:.0} points/s", secs, points as f64 / secs.max(1e-9));
 
     // Every detector keeps its own column so old and new stay comparable; the headline lines
     // at the end are the selected detector's (`--params '{"detector": ...}'`).
@@ -182,7 +182,7 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
                 nab::write_results(out, name, f, s)?;
             }
         }
-        println!("results written to {}", out.display());
+        outln!("results written to {}", out.display());
     }
     let method = match args.threshold {
         Some(t) => ThresholdMethod::Fixed(t),
@@ -198,7 +198,7 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
         let tuned = nab::evaluate(&files, scores, ThresholdMethod::NabOptimized);
         for (r, t) in res.iter().zip(&tuned) {
             let ths: Vec<String> = r.thresholds.iter().map(|(c, v)| format!("{c}={v}")).collect();
-            println!(
+            outln!(
                 "{name:<14} {:<19} {method_name}: {:6.2} (raw {:.2}, null {:.1}, perfect {:.1}; windows hit {}, missed {}, FP {}) | NAB-optimised threshold {}: {:.2}",
                 r.profile,
                 r.score,
@@ -212,7 +212,7 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
                 t.score
             );
             if *name == headline_name && r.profile == "standard" {
-                println!("  thresholds: {}", ths.join(" "));
+                outln!("  thresholds: {}", ths.join(" "));
             }
         }
         // Precision/recall/F1 at the standard profile's thresholds, against point labels.
@@ -232,7 +232,7 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
         let prec = if ww.0 + ww.1 == 0 { 0.0 } else { ww.0 as f64 / (ww.0 + ww.1) as f64 };
         let rec = if ww.3 == 0 { 0.0 } else { ww.2 as f64 / ww.3 as f64 };
         let f1 = if prec + rec == 0.0 { 0.0 } else { 2.0 * prec * rec / (prec + rec) };
-        println!(
+        outln!(
             "{name:<14} point labels: precision {:.3} recall {:.3} F1 {:.3} | window-tolerant: precision {prec:.3} recall {rec:.3} F1 {f1:.3}",
             a.precision, a.recall, a.f1
         );
@@ -247,11 +247,11 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
         for (i, v) in list.iter().enumerate() {
             let single = nab::evaluate(&files, &scores[i], ThresholdMethod::LeaveOneCategoryOut);
             let line: Vec<String> = single.iter().map(|r| format!("{:.2}", r.score)).collect();
-            println!("candidate {i} {v}: leave-one-category-out thresholds {}", line.join(" / "));
+            outln!("candidate {i} {v}: leave-one-category-out thresholds {}", line.join(" / "));
         }
         for n in nab::evaluate_candidates(&files, &scores) {
             let chosen: Vec<String> = n.chosen.iter().map(|(c, i)| format!("{c}={i}@{}", n.result.thresholds.get(c).copied().unwrap_or(0.0))).collect();
-            println!(
+            outln!(
                 "nested {:<19} leave-one-category-out over {} candidates and thresholds: {:6.2} (windows hit {}, missed {}, FP {}); chosen: {}",
                 n.result.profile,
                 cands.len(),
@@ -264,7 +264,7 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
         }
     }
     for r in &headline {
-        println!("{}: {:.1}", r.profile, r.score);
+        outln!("{}: {:.1}", r.profile, r.score);
     }
     Ok(ExitCode::SUCCESS)
 }

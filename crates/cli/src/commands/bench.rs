@@ -32,6 +32,8 @@ use serde_json::{json, Value};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
+    #[command(flatten)]
+    pub opts: BenchOptions,
     #[command(subcommand)]
     pub what: BenchWhat,
 }
@@ -39,27 +41,46 @@ pub struct BenchArgs {
 #[derive(clap::Subcommand)]
 pub enum BenchWhat {
     /// NMEA decode throughput (sentences/s) of a file of AIS sentences.
-    Decode(RunArgs),
+    Decode(InputArg),
     /// Position CSV reading throughput (rows/s), any layout `lookout ingest` reads.
-    Csv(RunArgs),
+    Csv(InputArg),
     /// Gap detection + dark scoring throughput (positions/s) over a positions file.
-    Dark(RunArgs),
+    Dark(InputArg),
 }
 
-/// Options every measurement takes.
 #[derive(clap::Args, Clone, Debug)]
-pub struct RunArgs {
+pub struct InputArg {
     /// Input file.
     pub file: PathBuf,
+}
+
+/// Options every measurement takes; global, so they go before or after the measurement.
+#[derive(clap::Args, Clone, Debug)]
+pub struct BenchOptions {
     /// Worker threads; 1 runs the plain sequential path. Default: all cores.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub threads: Option<usize>,
     /// Runs to make; the fastest is reported (all times are in the JSON).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, global = true, default_value_t = 1)]
     pub repeat: usize,
     /// Print one JSON object on one line instead of text.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub json: bool,
+}
+
+/// One measurement's input and options.
+#[derive(Clone, Debug)]
+pub struct RunArgs {
+    pub file: PathBuf,
+    pub threads: Option<usize>,
+    pub repeat: usize,
+    pub json: bool,
+}
+
+impl RunArgs {
+    fn new(input: InputArg, opts: &BenchOptions) -> RunArgs {
+        RunArgs { file: input.file, threads: opts.threads, repeat: opts.repeat, json: opts.json }
+    }
 }
 
 impl RunArgs {
@@ -71,19 +92,22 @@ impl RunArgs {
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let (run, report) = match args.what {
         BenchWhat::Decode(a) => {
+            let a = RunArgs::new(a, &args.opts);
             let r = bench_decode(&a)?;
             (a, r)
         }
         BenchWhat::Csv(a) => {
+            let a = RunArgs::new(a, &args.opts);
             let r = bench_csv(&a)?;
             (a, r)
         }
         BenchWhat::Dark(a) => {
+            let a = RunArgs::new(a, &args.opts);
             let r = bench_dark(&a)?;
             (a, r)
         }
     };
-    report.print(run.json);
+    report.print(run.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -108,7 +132,7 @@ impl Report {
         self.runs.iter().copied().fold(f64::INFINITY, f64::min)
     }
 
-    fn print(&self, as_json: bool) {
+    fn print(&self, as_json: bool) -> anyhow::Result<()> {
         let secs = self.seconds();
         let rate = if secs > 0.0 { self.items as f64 / secs } else { 0.0 };
         let rss = peak_rss_kib();
@@ -132,9 +156,9 @@ impl Report {
                     obj.insert((*k).to_string(), x.clone());
                 }
             }
-            println!("{v}");
+            outln!("{v}");
         } else {
-            println!(
+            outln!(
                 "{} {}: {} {} in {:.3} s = {:.0} {}/s on {} thread{} (best of {}), peak RSS {}",
                 self.bench,
                 self.file.display(),
@@ -149,10 +173,11 @@ impl Report {
                 rss.map_or("n/a".to_string(), |k| format!("{:.1} MiB", k as f64 / 1024.0)),
             );
             for (k, x) in &self.extra {
-                println!("  {k}: {x}");
+                outln!("  {k}: {x}");
             }
-            println!("  counts: {}", self.counts);
+            outln!("  counts: {}", self.counts);
         }
+        Ok(())
     }
 }
 

@@ -10,16 +10,22 @@ use lookout_ingest::readers::{Format, ReadOptions};
 use lookout_model::RejectCounts;
 use lookout_store::{Location, OpenMode, Store};
 
-/// `--db`: where the store lives.
-#[derive(clap::Args, Clone, Debug)]
+/// Where the store lives: the global `--db` option, else `$LOOKOUT_DB`, else `lookout.db`.
+#[derive(Clone, Debug)]
 pub struct DbArgs {
-    /// SQLite database file, or a PostgreSQL URL (`postgres://user:pass@host:5432/db`,
-    /// optionally `?schema=NAME`); created and migrated on first use.
-    #[arg(long, env = "LOOKOUT_DB", default_value = "lookout.db")]
     pub db: String,
 }
 
 impl DbArgs {
+    /// The store named by `--db` (given before or after the subcommand), else by the
+    /// environment, else the default file.
+    pub fn resolve(flag: Option<String>) -> DbArgs {
+        let env = std::env::var("LOOKOUT_DB").ok().filter(|v| !v.is_empty());
+        DbArgs {
+            db: flag.or(env).unwrap_or_else(|| "lookout.db".to_string()),
+        }
+    }
+
     /// Opens (creating and migrating) the store.
     pub fn open(&self) -> anyhow::Result<Box<dyn Store>> {
         open_store(&self.db)
@@ -112,8 +118,8 @@ pub fn file_progress(path: &Path) -> ProgressBar {
 }
 
 /// Prints the per-file ingest summary (stdout) in a readable block.
-pub fn print_file_summary(s: &FileSummary) {
-    println!(
+pub fn print_file_summary(s: &FileSummary) -> anyhow::Result<()> {
+    outln!(
         "{}: {} — {} records, {} positions accepted ({} new), {} static, {} vessels, {} rejected",
         s.path.display(),
         s.format,
@@ -125,15 +131,16 @@ pub fn print_file_summary(s: &FileSummary) {
         s.rejects.total()
     );
     if let Some(err) = &s.error {
-        println!("  error: reading stopped early: {err}");
+        outln!("  error: reading stopped early: {err}");
     }
     for note in &s.notes {
-        println!("  note: {note}");
+        outln!("  note: {note}");
     }
-    print_rejects(&s.rejects, "  ");
+    print_rejects(&s.rejects, "  ")?;
+    Ok(())
 }
 
-pub fn print_rejects(rejects: &RejectCounts, indent: &str) {
+pub fn print_rejects(rejects: &RejectCounts, indent: &str) -> anyhow::Result<()> {
     for (reason, n) in &rejects.counts {
         let example = rejects
             .examples
@@ -141,6 +148,7 @@ pub fn print_rejects(rejects: &RejectCounts, indent: &str) {
             .and_then(|e| e.first())
             .map(String::as_str)
             .unwrap_or("");
-        println!("{indent}rejected {reason}: {n}  (e.g. {example})");
+        outln!("{indent}rejected {reason}: {n}  (e.g. {example})");
     }
+    Ok(())
 }

@@ -17,29 +17,15 @@ pub struct DbCommandArgs {
 #[derive(clap::Subcommand)]
 pub enum DbCommand {
     /// Create the database if needed and apply pending schema migrations.
-    Migrate(MigrateArgs),
+    Migrate,
     /// Backend, location, schema version applied vs supported, and row counts per table.
-    Status(StatusArgs),
+    Status,
     /// Delete positions older than a retention window.
     Prune(PruneArgs),
 }
 
 #[derive(clap::Args)]
-pub struct MigrateArgs {
-    #[command(flatten)]
-    pub db: DbArgs,
-}
-
-#[derive(clap::Args)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    pub db: DbArgs,
-}
-
-#[derive(clap::Args)]
 pub struct PruneArgs {
-    #[command(flatten)]
-    pub db: DbArgs,
     /// Keep positions this recent (e.g. 30d, 48h); older ones are deleted.
     #[arg(long, value_parser = parse_duration)]
     pub keep: chrono::Duration,
@@ -48,30 +34,30 @@ pub struct PruneArgs {
     pub now: Option<DateTime<Utc>>,
 }
 
-pub fn run(args: DbCommandArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: DbCommandArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        DbCommand::Migrate(a) => migrate(a),
-        DbCommand::Status(a) => status(a),
-        DbCommand::Prune(a) => prune(a),
+        DbCommand::Migrate => migrate(db),
+        DbCommand::Status => status(db),
+        DbCommand::Prune(a) => prune(a, db),
     }
 }
 
-fn migrate(args: MigrateArgs) -> anyhow::Result<ExitCode> {
-    let mut store = args.db.open_with(OpenMode::Create)?;
+fn migrate(db: &DbArgs) -> anyhow::Result<ExitCode> {
+    let mut store = db.open_with(OpenMode::Create)?;
     let (before, after) = store.migrate()?;
     if before == after {
-        println!("{}: schema version {after}, up to date", args.db.location());
+        outln!("{}: schema version {after}, up to date", db.location());
     } else {
-        println!(
+        outln!(
             "{}: schema migrated from version {before} to {after}",
-            args.db.location()
+            db.location()
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let info = args.db.open_with(OpenMode::Inspect)?.info()?;
+fn status(db: &DbArgs) -> anyhow::Result<ExitCode> {
+    let info = db.open_with(OpenMode::Inspect)?.info()?;
     let state = match info.schema_version.cmp(&info.supported_version) {
         std::cmp::Ordering::Equal => "up to date".to_string(),
         std::cmp::Ordering::Less => {
@@ -82,38 +68,38 @@ fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         }
         std::cmp::Ordering::Greater => "newer than this lookout: upgrade lookout".to_string(),
     };
-    println!("backend:  {}", info.backend);
-    println!("location: {}", info.location);
-    println!(
+    outln!("backend:  {}", info.backend);
+    outln!("location: {}", info.location);
+    outln!(
         "schema:   version {} applied, {} supported ({state})",
         info.schema_version, info.supported_version
     );
-    println!("tables:");
+    outln!("tables:");
     let width = info.tables.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     for (name, rows) in &info.tables {
-        println!("  {name:<width$}  {rows:>12} rows");
+        outln!("  {name:<width$}  {rows:>12} rows");
     }
     if info.tables.is_empty() {
-        println!("  (none)");
+        outln!("  (none)");
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn prune(args: PruneArgs) -> anyhow::Result<ExitCode> {
+fn prune(args: PruneArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
         args.keep > chrono::Duration::zero(),
         "--keep must be positive"
     );
     let now = args.now.unwrap_or_else(Utc::now);
     let before = now - args.keep;
-    let mut store = args.db.open()?;
+    let mut store = db.open()?;
     let report = store.prune(&Retention {
         positions_before: Some(before),
         ..Default::default()
     })?;
-    println!(
+    outln!(
         "{}: deleted {} positions older than {} and {} identity rows last seen before it",
-        args.db.location(),
+        db.location(),
         report.positions,
         before.to_rfc3339(),
         report.identities

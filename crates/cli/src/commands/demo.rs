@@ -34,10 +34,6 @@ pub struct DemoArgs {
     /// Folder with the demo data (default: the repository's data/demo).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// SQLite file to (re)create for the demo, or a PostgreSQL URL: there only the schema
-    /// `lookout_demo` (or the URL's `?schema=`) is dropped and recreated.
-    #[arg(long, default_value = "lookout-demo.db")]
-    pub db: String,
     /// How many dark vessels to explain.
     #[arg(long, default_value_t = 5)]
     pub top: usize,
@@ -52,17 +48,25 @@ fn default_data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/demo")
 }
 
-pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+/// The demo's store when `--db` is not given; the demo never takes `$LOOKOUT_DB`, since it
+/// recreates the store it runs on.
+const DEMO_DB: &str = "lookout-demo.db";
+
+/// `db`: the global `--db`, a SQLite file to (re)create for the demo, or a PostgreSQL
+/// URL: there only the schema `lookout_demo` (or the URL's `?schema=`) is dropped and
+/// recreated.
+pub fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<ExitCode> {
+    let db = db.unwrap_or_else(|| DEMO_DB.to_string());
     let data = args.data.clone().unwrap_or_else(default_data_dir);
     let files = data_files(&data)?;
-    let (mut store, store_line) = recreate_store(&args.db)?;
-    println!(
+    let (mut store, store_line) = recreate_store(&db)?;
+    outln!(
         "Lookout demo: real AIS from {} (origins and licences in its SOURCES.md)",
         data.display()
     );
-    println!("store: {store_line}\n");
+    outln!("store: {store_line}\n");
 
-    println!("== 1. Ingest: decode, validate, store");
+    outln!("== 1. Ingest: decode, validate, store");
     let summaries = ingest_all(store.store_mut(), &files)?;
     print_ingest_totals(store.store(), &summaries)?;
 
@@ -75,24 +79,24 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     ensure_seeded(store.store_mut(), DEMO_ACTOR, now)?;
     let rules = resolve(&set, store.store(), &over, None)?;
     let exec = ExecOptions::default();
-    println!("\n== 2. Analysis: one cycle per day (window 24h, look-back 24h) over each file's time span");
-    println!("rule engine, shipped rules/default.toml:");
+    outln!("\n== 2. Analysis: one cycle per day (window 24h, look-back 24h) over each file's time span");
+    outln!("rule engine, shipped rules/default.toml:");
     for line in Plan::new(&set, exec).render(&set) {
-        println!("  {line}");
+        outln!("  {line}");
     }
-    println!("model dark_suspicion: version 1 (reference defaults) + {} (receiver coverage box and local time zone of the Kitimat data)", params_path.display());
+    outln!("model dark_suspicion: version 1 (reference defaults) + {} (receiver coverage box and local time zone of the Kitimat data)", params_path.display());
     let zone_files = demo_zone_files()?;
     let zones = load_zones(&zone_files)?;
-    println!(
+    outln!(
         "zones: {} (the Korea-China PMZ, and ILLUSTRATIVE Kitimat zones: not legal boundaries; see data/zones/SOURCES.md)",
         zone_files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     );
     let (findings, busiest) = run_daily_cycles(store.store_mut(), &summaries, &rules, exec, zones.as_ref())?;
 
-    println!("\n== 3. Top dark vessels, explained pattern by pattern");
-    print_top_dark(&findings, args.top);
+    outln!("\n== 3. Top dark vessels, explained pattern by pattern");
+    print_top_dark(&findings, args.top)?;
 
-    println!("\n== 4. Model registry: a DRAFT run in shadow beside the ACTIVE version");
+    outln!("\n== 4. Model registry: a DRAFT run in shadow beside the ACTIVE version");
     let draft_over = serde_json::json!({ "weights": { "P7_unpermitted": 20 } });
     let change = ModelChange {
         actor: DEMO_ACTOR.into(),
@@ -100,7 +104,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         reason: "demo: weigh unpermitted vessels double".into(),
     };
     let draft = models::create_draft(store.store_mut(), DARK, &draft_over, None, &change)?;
-    println!(
+    outln!(
         "created {}@{} (DRAFT) from {}",
         draft.model, draft.version, draft_over
     );
@@ -116,10 +120,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         None,
         busiest,
     )?;
-    print_shadow(&report);
-    println!("(promote with `lookout models promote {DARK} {}`; nothing above was written but the DRAFT)", draft.version);
+    print_shadow(&report)?;
+    outln!("(promote with `lookout models promote {DARK} {}`; nothing above was written but the DRAFT)", draft.version);
 
-    println!("\n== 5. Output pipeline: events, alerts, KPIs (after every cycle, on the data's clock)");
+    outln!("\n== 5. Output pipeline: events, alerts, KPIs (after every cycle, on the data's clock)");
     if let Some(last) = days(&summaries).last() {
         print_demo_outputs(store.store_mut(), *last)?;
     }
@@ -158,7 +162,7 @@ fn ingest_all(store: &mut dyn Store, files: &[PathBuf]) -> anyhow::Result<Vec<Fi
         );
         bar.finish_and_clear();
         let summary = result.with_context(|| format!("ingesting {}", path.display()))?;
-        print_file_summary(&summary);
+        print_file_summary(&summary)?;
         out.push(summary);
     }
     Ok(out)
@@ -169,14 +173,14 @@ fn print_ingest_totals(store: &dyn Store, summaries: &[FileSummary]) -> anyhow::
     summaries.iter().for_each(|s| rejects.merge(&s.rejects));
     let records: u64 = summaries.iter().map(|s| s.records_read).sum();
     let counts = store.counts()?;
-    println!(
+    outln!(
         "\ntotal: {} files, {records} records → {} vessels, {} positions stored; {} rejected:",
         summaries.len(),
         counts.vessels,
         counts.positions,
         rejects.total()
     );
-    print_rejects(&rejects, "  ");
+    print_rejects(&rejects, "  ")?;
     Ok(())
 }
 
@@ -209,7 +213,7 @@ fn demo_zone_files() -> anyhow::Result<Vec<PathBuf>> {
 
 /// One line per finding family of issue 7 part A, with its strongest finding, so the
 /// demo shows each family or says why the data has none.
-fn print_family_examples(examples: &BTreeMap<String, Finding>) {
+fn print_family_examples(examples: &BTreeMap<String, Finding>) -> anyhow::Result<()> {
     let why_none = |d: &str| match d {
         "segments" => "no id in the data is used by two transmitters",
         "spoofing" => "no teleport, bad MID or shared id in the data",
@@ -220,7 +224,7 @@ fn print_family_examples(examples: &BTreeMap<String, Finding>) {
             Some(f) => {
                 let what: Vec<String> = f.breakdown.iter().map(|b| format!("{} {:+}", b.pattern, b.points)).collect();
                 let zone = f.evidence.get("zone").and_then(|z| z.as_str()).map(|z| format!(" in {z}")).unwrap_or_default();
-                println!(
+                outln!(
                     "  e.g. {detector}: {} {} {}{zone} ({}..{}): {}",
                     f.vessel,
                     f.level,
@@ -230,9 +234,10 @@ fn print_family_examples(examples: &BTreeMap<String, Finding>) {
                     what.join(", ")
                 );
             }
-            None => println!("  e.g. {detector}: none ({})", why_none(detector)),
+            None => outln!("  e.g. {detector}: none ({})", why_none(detector)),
         }
     }
+    Ok(())
 }
 
 /// Identity changes (spoofing M6/M7) over the cycles and the identity history behind
@@ -251,14 +256,14 @@ fn print_identity_summary(store: &dyn Store, findings: usize) -> anyhow::Result<
     }
     let several = per_vessel.values().filter(|(n, _)| *n > 1).count();
     let comparable = per_vessel.values().filter(|(_, seen_twice)| *seen_twice > 1).count();
-    println!(
+    outln!(
         "  identity changes (spoofing M6/M7): {findings} findings; identity history: {} identities of {} ids, \
          {several} ids with more than one, {comparable} with two or more seen at least twice",
         rows.len(),
         per_vessel.len(),
     );
     if findings == 0 {
-        println!("  (an identity counts from 2 reports (identity.min_reports): a single corrupted or one-off message is no renaming)");
+        outln!("  (an identity counts from 2 reports (identity.min_reports): a single corrupted or one-off message is no renaming)");
     }
     Ok(())
 }
@@ -296,7 +301,7 @@ fn run_daily_cycles(
         // the demo is reproducible; a failing stage is reported, never fatal.
         let pipeline = lookout_engine::outputs::run_after_cycle(store, &report.key, report.key.window_end, &demo_output_config());
         for f in pipeline.failures() {
-            println!("  output pipeline stage {} failed: {}", f.stage, f.detail);
+            outln!("  output pipeline stage {} failed: {}", f.stage, f.detail);
         }
         let dark = report
             .findings
@@ -328,14 +333,14 @@ fn run_daily_cycles(
         }
         all.extend(report.findings.into_iter().filter(|f| f.detector == DARK || f.detector == "reception"));
     }
-    println!("{} daily cycles", ends.len());
+    outln!("{} daily cycles", ends.len());
     for detector in [GAPS, DARK, SEGMENTS, "spoofing", "zones", COMPOSITE] {
         let levels: Vec<String> = by_level
             .iter()
             .filter(|((d, _), _)| d == detector)
             .map(|((_, l), n)| format!("{l} {n}"))
             .collect();
-        println!(
+        outln!(
             "  {detector}: {}",
             if levels.is_empty() {
                 "none".into()
@@ -344,16 +349,18 @@ fn run_daily_cycles(
             }
         );
     }
-    print_family_examples(&examples);
+    print_family_examples(&examples)?;
     print_identity_summary(store, identity_findings)?;
-    encounters.print();
+    encounters.print()?;
     // Receiver outages over all cycles (each belongs to the cycle holding its end).
-    outage_summary(&all, &reception_stats).iter().for_each(|l| println!("  {l}"));
+    for l in outage_summary(&all, &reception_stats).iter() {
+        outln!("  {l}");
+    }
     all.retain(|f| f.detector == DARK);
     Ok((all, busiest.map(|(_, at)| at)))
 }
 
-fn print_top_dark(findings: &[Finding], top: usize) {
+fn print_top_dark(findings: &[Finding], top: usize) -> anyhow::Result<()> {
     let mut best: BTreeMap<&str, &Finding> = BTreeMap::new();
     for f in findings {
         let slot = best.entry(f.vessel.as_str()).or_insert(f);
@@ -364,14 +371,15 @@ fn print_top_dark(findings: &[Finding], top: usize) {
     let mut ranked: Vec<&Finding> = best.into_values().collect();
     ranked.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.vessel.cmp(&b.vessel)));
     if ranked.is_empty() {
-        println!("no dark vessels found");
+        outln!("no dark vessels found");
     }
     for (i, f) in ranked.iter().take(top).enumerate() {
-        println!("{:>2}. {}", i + 1, dark_headline(f));
+        outln!("{:>2}. {}", i + 1, dark_headline(f));
         for line in breakdown_lines(f) {
-            println!("      {line}");
+            outln!("      {line}");
         }
     }
+    Ok(())
 }
 
 /// Issue 7 part B families over all daily cycles: the transshipment and pair-trawl
@@ -415,12 +423,12 @@ impl EncounterSummary {
         self.funnels.get(family).and_then(|s| s.get(stage)).copied().unwrap_or(0)
     }
 
-    fn print(&self) {
-        println!("transshipment, loitering, pair trawl and gear (funnels summed over the daily cycles):");
+    fn print(&self) -> anyhow::Result<()> {
+        outln!("transshipment, loitering, pair trawl and gear (funnels summed over the daily cycles):");
         let stages = |family: &str, names: &[(&str, &str)]| {
             names.iter().map(|(k, label)| format!("{label} {}", self.stage(family, k))).collect::<Vec<_>>().join(" -> ")
         };
-        println!(
+        outln!(
             "  transshipment funnel: {}",
             stages(
                 "transshipment",
@@ -428,7 +436,7 @@ impl EncounterSummary {
                   ("duration", ">= 2 h"), ("location", ">= 10 km from port")]
             )
         );
-        println!(
+        outln!(
             "  pair trawl funnel: {}",
             stages(
                 "pair_trawl",
@@ -444,7 +452,7 @@ impl EncounterSummary {
                 .map(|((_, l), n)| format!("{l} {n}"))
                 .collect();
             if !levels.is_empty() {
-                println!("  {family}: {}", levels.join(", "));
+                outln!("  {family}: {}", levels.join(", "));
                 continue;
             }
             let why = match family {
@@ -461,11 +469,11 @@ impl EncounterSummary {
                 "loitering" => "no carrier stayed under 2 kn for 4 h in any window".to_string(),
                 _ => "no gear transmitter in the data".to_string(),
             };
-            println!("  {family}: none ({why})");
+            outln!("  {family}: none ({why})");
         }
         if let Some(g) = &self.gear_example {
             let e = &g.evidence;
-            println!(
+            outln!(
                 "  e.g. gear {} {:?}: signals {}, parent {} ({} candidates)",
                 g.vessel,
                 e["name"].as_str().unwrap_or(""),
@@ -476,7 +484,8 @@ impl EncounterSummary {
         }
         let attributed = self.levels.keys().any(|(d, l)| d == "gear" && (l == "DIRECT_MATCH" || l == "AUTO_PROMOTED"));
         if self.gear_example.is_some() && !attributed {
-            println!("  (no parent: each buoy of the snapshot reports about once, so none is seen travelling with a vessel, and no base name is a vessel of the data)");
+            outln!("  (no parent: each buoy of the snapshot reports about once, so none is seen travelling with a vessel, and no base name is a vessel of the data)");
         }
+        Ok(())
     }
 }

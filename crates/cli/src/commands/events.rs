@@ -12,6 +12,7 @@ use lookout_store::EventFilter;
 use super::analyze::actor;
 use super::common::DbArgs;
 use super::outputs_common::{now_or_clock, report_lines, ts, OutputArgs};
+use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
 pub struct EventsArgs {
@@ -39,23 +40,18 @@ pub enum EventsCommand {
 
 #[derive(clap::Args)]
 pub struct ListArgs {
-    #[command(flatten)]
-    pub db: DbArgs,
     /// NEW, ACK, CONFIRMED, FALSE_POSITIVE, ENFORCED, CLOSED or WITHDRAWN.
     #[arg(long)]
     pub status: Option<String>,
     /// DARK_VESSEL, EEZ_INTRUSION, MMSI_ANOMALY, TRANSSHIPMENT, GEAR_VIOLATION, PAIR_TRAWL, HIGH_RISK.
     #[arg(long)]
     pub category: Option<String>,
-    /// One JSON array instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(clap::Args)]
 pub struct ShowArgs {
-    #[command(flatten)]
-    pub db: DbArgs,
     pub id: String,
     #[arg(long)]
     pub json: bool,
@@ -63,8 +59,6 @@ pub struct ShowArgs {
 
 #[derive(clap::Args)]
 pub struct StepArgs {
-    #[command(flatten)]
-    pub db: DbArgs,
     pub id: String,
     /// Who takes the step (default: $USER).
     #[arg(long)]
@@ -87,19 +81,19 @@ pub struct EnforceArgs {
     pub action: String,
 }
 
-pub fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: EventsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        EventsCommand::List(a) => list(a),
-        EventsCommand::Show(a) => show(a),
-        EventsCommand::Ack(a) => step(a, Action::Ack, None),
-        EventsCommand::Confirm(a) => step(a, Action::Confirm, None),
-        EventsCommand::FalsePositive(a) => step(a, Action::FalsePositive, None),
-        EventsCommand::Close(a) => step(a, Action::Close, None),
-        EventsCommand::Enforce(a) => step(a.step, Action::Enforce, Some(a.action)),
+        EventsCommand::List(a) => list(a, db),
+        EventsCommand::Show(a) => show(a, db),
+        EventsCommand::Ack(a) => step(a, db, Action::Ack, None),
+        EventsCommand::Confirm(a) => step(a, db, Action::Confirm, None),
+        EventsCommand::FalsePositive(a) => step(a, db, Action::FalsePositive, None),
+        EventsCommand::Close(a) => step(a, db, Action::Close, None),
+        EventsCommand::Enforce(a) => step(a.step, db, Action::Enforce, Some(a.action)),
     }
 }
 
-fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+fn list(args: ListArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let status = args
         .status
         .as_deref()
@@ -116,21 +110,63 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("--category {c}: unknown category"))
         })
         .transpose()?;
-    let store = args.db.open()?;
+    let store = db.open()?;
     let events = store.list_events(&EventFilter {
         status,
         category,
         ..EventFilter::default()
     })?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&events)?);
-        return Ok(ExitCode::SUCCESS);
+    match args.format.format() {
+        ListFormat::Table => {
+            for e in &events {
+                outln!("{}", event_line(e));
+            }
+            outln!("{} events", events.len());
+        }
+        ListFormat::Json => print_json(&events)?,
+        ListFormat::Csv => print_csv(
+            EVENT_CSV_HEADER,
+            &events.iter().map(event_csv_row).collect::<Vec<_>>(),
+        )?,
     }
-    for e in &events {
-        println!("{}", event_line(e));
-    }
-    println!("{} events", events.len());
     Ok(ExitCode::SUCCESS)
+}
+
+const EVENT_CSV_HEADER: &[&str] = &[
+    "id",
+    "category",
+    "level",
+    "status",
+    "vessels",
+    "area",
+    "occurred_at",
+    "last_seen",
+    "episode_start",
+    "episode_end",
+    "occurrences",
+    "score",
+    "labels",
+];
+
+/// The table's columns plus the episode and score; vessels joined by `+`, labels by `,`.
+fn event_csv_row(e: &Event) -> Vec<String> {
+    let vessels: Vec<&str> = e.vessels.iter().map(|v| v.as_str()).collect();
+    let labels: Vec<&str> = e.labels.iter().map(|l| l.as_str()).collect();
+    vec![
+        e.id.clone(),
+        e.category.as_str().to_string(),
+        e.level.as_str().to_string(),
+        e.status.as_str().to_string(),
+        vessels.join("+"),
+        e.area.clone(),
+        ts(e.occurred_at),
+        ts(e.last_seen),
+        ts(e.episode_start),
+        ts(e.episode_end),
+        e.occurrences.to_string(),
+        e.score.map(|s| s.to_string()).unwrap_or_default(),
+        labels.join(","),
+    ]
 }
 
 /// One line per event: id, category, level, status, vessels, area, time, labels.
@@ -151,8 +187,8 @@ pub fn event_line(e: &Event) -> String {
     )
 }
 
-fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
-    let store = args.db.open()?;
+fn show(args: ShowArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+    let store = db.open()?;
     let Some(e) = store
         .events_by_ids(std::slice::from_ref(&args.id))?
         .into_iter()
@@ -163,22 +199,22 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let enforcements = store.event_enforcements(&e.id)?;
     if args.json {
         let v = serde_json::json!({ "event": e, "enforcements": enforcements });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", event_line(&e));
-    println!("key: {}", e.key);
-    println!("episode: {} .. {}", ts(e.episode_start), ts(e.episode_end));
+    outln!("{}", event_line(&e));
+    outln!("key: {}", e.key);
+    outln!("episode: {} .. {}", ts(e.episode_start), ts(e.episode_end));
     if let Some(s) = e.score {
-        println!("score: {s}");
+        outln!("score: {s}");
     }
     for (detector, ev) in &e.evidence {
-        println!("evidence {detector}: {ev}");
+        outln!("evidence {detector}: {ev}");
     }
-    println!("history:");
+    outln!("history:");
     for h in &e.history {
         let from = h.from.map(|s| s.as_str()).unwrap_or("-");
-        println!(
+        outln!(
             "  {}  {} -> {}  by {}  {}",
             ts(h.at),
             from,
@@ -188,7 +224,7 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         );
     }
     for x in &enforcements {
-        println!(
+        outln!(
             "enforcement: {} by {} at {}  {}",
             x.action,
             x.actor,
@@ -199,9 +235,14 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn step(args: StepArgs, action: Action, enforcement: Option<String>) -> anyhow::Result<ExitCode> {
+fn step(
+    args: StepArgs,
+    db: &DbArgs,
+    action: Action,
+    enforcement: Option<String>,
+) -> anyhow::Result<ExitCode> {
     let cfg = args.out.config()?;
-    let mut store = args.db.open()?;
+    let mut store = db.open()?;
     let actor = args.actor.clone().unwrap_or_else(actor);
     let now = now_or_clock(args.now);
     match outputs::event_action(
@@ -215,9 +256,9 @@ fn step(args: StepArgs, action: Action, enforcement: Option<String>) -> anyhow::
         &cfg,
     ) {
         Ok((e, report)) => {
-            println!("{}", event_line(&e));
+            outln!("{}", event_line(&e));
             for line in report_lines(&report) {
-                println!("{line}");
+                outln!("{line}");
             }
             Ok(ExitCode::SUCCESS)
         }

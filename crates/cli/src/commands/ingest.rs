@@ -12,15 +12,13 @@ pub struct IngestArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
-    pub db: DbArgs,
-    #[command(flatten)]
     pub read: ReadArgs,
 }
 
 /// Ingests every file; a file that cannot be read is reported and the others go on.
 /// Exits non-zero only when nothing could be read at all.
-pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
-    let mut store = args.db.open()?;
+pub fn run(args: IngestArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+    let mut store = db.open()?;
     let opts = args.read.read_options();
     let now = args.read.now();
     let (mut files_ok, mut records, mut inserted) = (0usize, 0u64, 0u64);
@@ -36,7 +34,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
         match result {
             Ok(summary) => {
-                print_file_summary(&summary);
+                print_file_summary(&summary)?;
                 files_ok += 1;
                 records += summary.records_read;
                 inserted += summary.positions_inserted;
@@ -45,11 +43,11 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
             Err(err) => eprintln!("lookout: error: {err}"),
         }
     }
-    println!(
+    outln!(
         "total: {files_ok}/{} files, {records} records, {inserted} new positions, {} rejected",
         args.files.len(),
         rejects.total()
     );
-    print_rejects(&rejects, "  ");
+    print_rejects(&rejects, "  ")?;
     Ok(if files_ok == 0 || records == 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod anomaly;
 pub mod bench;
 pub mod common;
+pub mod completions;
 pub mod db;
 pub mod decode;
 pub mod demo;

@@ -12,13 +12,12 @@ use lookout_store::{ModelChange, ModelVersion};
 
 use super::analyze::{actor, load_registry};
 use super::common::DbArgs;
+use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 use super::report::json_arg;
 use super::rules::{overrides, AsStore, EngineArgs};
 
 #[derive(clap::Args)]
 pub struct ModelsArgs {
-    #[command(flatten)]
-    pub db: DbArgs,
     #[command(subcommand)]
     pub command: ModelsCommand,
 }
@@ -50,7 +49,10 @@ impl ChangeArgs {
 #[derive(clap::Subcommand)]
 pub enum ModelsCommand {
     /// Every model with its versions and their status.
-    List,
+    List {
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// The params of a version (default: the ACTIVE one) as JSON.
     Show { model: String, version: Option<i64> },
     /// Create a DRAFT: a JSON override (inline or a file) deep-merged over a base version.
@@ -103,47 +105,42 @@ pub enum ModelsCommand {
     },
 }
 
-pub fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
-    let mut store = args.db.open()?;
+pub fn run(args: ModelsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+    let mut store = db.open()?;
     match args.command {
-        ModelsCommand::List => {
+        ModelsCommand::List { format } => {
             ensure_seeded(store.store_mut(), &actor(), Utc::now())?;
-            for d in ALGORITHMS {
-                println!("{} — {} / {}", d.code(), d.name().ko, d.name().en);
-                for v in store.store().model_versions(d.code())? {
-                    print_version(&v);
-                }
-            }
+            list(store.store(), format.format())?;
         }
         ModelsCommand::Show { model, version } => {
             let v = models::version(store.store(), &model, version)?;
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            outln!("{}", serde_json::to_string_pretty(&v)?);
         }
         ModelsCommand::Create { model, params, from, change } => {
             let over = json_arg(&params, "params")?;
             let v = models::create_draft(store.store_mut(), &model, &over, from, &change.change())?;
-            println!("created {}@{} (DRAFT)", v.model, v.version);
+            outln!("created {}@{} (DRAFT)", v.model, v.version);
             let base = models::version(store.store(), &model, from)?;
-            print_diff(&diff(&base.params, &v.params));
+            print_diff(&diff(&base.params, &v.params))?;
         }
         ModelsCommand::Diff { model, a, b } => {
             let (va, vb) =
                 (models::version(store.store(), &model, Some(a))?, models::version(store.store(), &model, Some(b))?);
-            println!("{model}: version {a} → {b}");
-            print_diff(&diff(&va.params, &vb.params));
+            outln!("{model}: version {a} → {b}");
+            print_diff(&diff(&va.params, &vb.params))?;
         }
         ModelsCommand::Promote { model, version, change } => {
             let v = models::promote(store.store_mut(), &model, version, &change.change())?;
-            println!("{}@{} is now ACTIVE", v.model, v.version);
+            outln!("{}@{} is now ACTIVE", v.model, v.version);
         }
         ModelsCommand::Rollback { model, to, change } => {
             let v = models::rollback(store.store_mut(), &model, to, &change.change())?;
-            println!("{}@{} is now ACTIVE (rolled back)", v.model, v.version);
+            outln!("{}@{} is now ACTIVE (rolled back)", v.model, v.version);
         }
         ModelsCommand::History { model } => {
             ensure_seeded(store.store_mut(), &actor(), Utc::now())?;
             for a in store.store().model_audit(&model)? {
-                println!(
+                outln!(
                     "{}  {:<8} v{}  by {}  active {} → {}  reason: {}",
                     a.at.to_rfc3339(),
                     a.action,
@@ -168,14 +165,80 @@ pub fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
                 registry.as_ref(),
                 at,
             )?;
-            print_shadow(&report);
+            print_shadow(&report)?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_version(v: &ModelVersion) {
-    println!(
+/// Every registered algorithm with its stored versions, in registry order.
+fn list(store: &dyn lookout_store::Store, format: ListFormat) -> anyhow::Result<()> {
+    let mut models = Vec::new();
+    for d in ALGORITHMS {
+        models.push((d, store.model_versions(d.code())?));
+    }
+    match format {
+        ListFormat::Table => {
+            for (d, versions) in &models {
+                outln!("{} — {} / {}", d.code(), d.name().ko, d.name().en);
+                for v in versions {
+                    print_version(v)?;
+                }
+            }
+        }
+        ListFormat::Json => {
+            let doc: Vec<serde_json::Value> = models
+                .iter()
+                .map(|(d, versions)| {
+                    serde_json::json!({
+                        "model": d.code(),
+                        "name": { "ko": d.name().ko, "en": d.name().en },
+                        "versions": versions.iter().map(version_json).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            print_json(&doc)?;
+        }
+        ListFormat::Csv => {
+            let rows: Vec<Vec<String>> = models
+                .iter()
+                .flat_map(|(_, versions)| versions.iter().map(version_csv_row))
+                .collect();
+            print_csv(VERSION_CSV_HEADER, &rows)?;
+        }
+    }
+    Ok(())
+}
+
+/// A stored version as JSON with the params hash the table shows.
+fn version_json(v: &ModelVersion) -> serde_json::Value {
+    serde_json::json!({
+        "version": v.version,
+        "status": v.status.as_str(),
+        "params_hash": lookout_detect::params_hash(&v.params),
+        "params": v.params,
+        "created_at": v.created_at.to_rfc3339(),
+        "created_by": v.created_by,
+        "reason": v.reason,
+    })
+}
+
+const VERSION_CSV_HEADER: &[&str] = &["model", "version", "status", "params_hash", "created_at", "created_by", "reason"];
+
+fn version_csv_row(v: &ModelVersion) -> Vec<String> {
+    vec![
+        v.model.clone(),
+        v.version.to_string(),
+        v.status.as_str().to_string(),
+        lookout_detect::params_hash(&v.params),
+        v.created_at.to_rfc3339(),
+        v.created_by.clone(),
+        v.reason.clone(),
+    ]
+}
+
+fn print_version(v: &ModelVersion) -> anyhow::Result<()> {
+    outln!(
         "  v{:<3} {:<8} params {}  created {} by {}{}",
         v.version,
         v.status.as_str(),
@@ -184,21 +247,23 @@ fn print_version(v: &ModelVersion) {
         v.created_by,
         if v.reason.is_empty() { String::new() } else { format!(" — {}", v.reason) }
     );
+    Ok(())
 }
 
-fn print_diff(lines: &[DiffLine]) {
+fn print_diff(lines: &[DiffLine]) -> anyhow::Result<()> {
     if lines.is_empty() {
-        println!("  (no differences)");
+        outln!("  (no differences)");
     }
     let show = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into());
     for l in lines {
-        println!("  {}: {} → {}", l.path, show(&l.before), show(&l.after));
+        outln!("  {}: {} → {}", l.path, show(&l.before), show(&l.after));
     }
+    Ok(())
 }
 
 /// Prints a shadow report (also used by the demo).
-pub fn print_shadow(r: &ShadowReport) {
-    println!(
+pub fn print_shadow(r: &ShadowReport) -> anyhow::Result<()> {
+    outln!(
         "shadow run of {}@{} beside ACTIVE {}@{} on the cycle {} .. {} (nothing written)",
         r.model,
         r.shadow_version,
@@ -207,31 +272,31 @@ pub fn print_shadow(r: &ShadowReport) {
         r.key.window_start.to_rfc3339(),
         r.key.window_end.to_rfc3339()
     );
-    println!("params changed:");
-    print_diff(&r.params_changed);
+    outln!("params changed:");
+    print_diff(&r.params_changed)?;
     for (detector, moves) in &r.moves {
-        println!(
+        outln!(
             "{detector}: {} vessels up, {} down",
             r.up.get(detector).copied().unwrap_or(0),
             r.down.get(detector).copied().unwrap_or(0)
         );
         for (m, n) in moves {
-            println!("  {m}: {n}");
+            outln!("  {m}: {n}");
         }
     }
     if r.moves.is_empty() {
-        println!("no vessel changes level");
+        outln!("no vessel changes level");
     }
-    println!("findings: {} added, {} removed, {} changed", r.added.len(), r.removed.len(), r.changed.len());
+    outln!("findings: {} added, {} removed, {} changed", r.added.len(), r.removed.len(), r.changed.len());
     for k in r.added.iter().take(10) {
-        println!("  + {} {} {} .. {}", k.detector, k.vessel, k.start, k.end);
+        outln!("  + {} {} {} .. {}", k.detector, k.vessel, k.start, k.end);
     }
     for k in r.removed.iter().take(10) {
-        println!("  - {} {} {} .. {}", k.detector, k.vessel, k.start, k.end);
+        outln!("  - {} {} {} .. {}", k.detector, k.vessel, k.start, k.end);
     }
     for c in r.changed.iter().take(10) {
         let s = |x: &(String, Option<i64>)| format!("{} {}", x.0, x.1.map(|v| v.to_string()).unwrap_or_default());
-        println!(
+        outln!(
             "  ~ {} {} {}: {} → {}",
             c.key.detector,
             c.key.vessel,
@@ -240,4 +305,5 @@ pub fn print_shadow(r: &ShadowReport) {
             s(&c.after).trim()
         );
     }
+    Ok(())
 }

@@ -132,7 +132,7 @@ pub fn print_demo_outputs(
     let at = last_cycle_end + chrono::Duration::seconds(cfg.pipeline.alerts.group_wait_sec);
     let report = lookout_engine::outputs::tick(store, at, &cfg);
     for f in report.failures() {
-        println!("  output pipeline stage {} failed: {}", f.stage, f.detail);
+        outln!("  output pipeline stage {} failed: {}", f.stage, f.detail);
     }
     let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(LogSink)];
     let delivery = lookout_engine::outputs::deliver(store, &mut sinks, at)?;
@@ -166,11 +166,11 @@ pub fn print_demo_outputs(
             &alerts,
         );
         for line in super::kpis::kpi_lines(&k) {
-            println!("{line}");
+            outln!("{line}");
         }
-        println!("  (just after the cycle that raised the most events; `lookout kpis` shows the latest snapshot)");
+        outln!("  (just after the cycle that raised the most events; `lookout kpis` shows the latest snapshot)");
     }
-    println!(
+    outln!(
         "events by category ({} in all, deduplicated across cycles):",
         events.len()
     );
@@ -183,7 +183,7 @@ pub fn print_demo_outputs(
     }
     for (cat, levels) in &by {
         let parts: Vec<String> = levels.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!("  {cat:<14} {}", parts.join(", "));
+        outln!("  {cat:<14} {}", parts.join(", "));
     }
     let state = store.dispatch_state()?;
     let firing = state
@@ -194,12 +194,12 @@ pub fn print_demo_outputs(
     let resolved = state.alerts.len() - firing;
     let outbox = store.outbox(false)?;
     let delivered = outbox.iter().filter(|o| o.delivered_at.is_some()).count();
-    println!(
+    outln!(
         "alerts: {firing} firing, {resolved} resolved, in {} groups; {} notifications, {delivered} delivered to the log ({} this pass)",
         state.groups.len(),
         outbox.len(),
         delivery.delivered
     );
-    println!("(see `lookout events list`, `lookout alerts list`, `lookout kpis`, `lookout stats daily` with the same --db)");
+    outln!("(see `lookout events list`, `lookout alerts list`, `lookout kpis`, `lookout stats daily` with the same --db)");
     Ok(())
 }

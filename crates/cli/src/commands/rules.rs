@@ -43,17 +43,18 @@ impl AsStore for lookout_store::SqliteStore {
     }
 }
 
-/// Which rules to run and how (shared by `analyze`, `rules`, `models shadow`).
+/// Which rules to run and how (shared by `analyze`, `rules`, `models shadow`). Global,
+/// so that under `rules` they go before or after `plan` / `dry-run`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct EngineArgs {
     /// Rules file (TOML); default: the shipped rules/default.toml.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub rules: Option<PathBuf>,
     /// How stages run: sequential, parallel or hybrid.
-    #[arg(long, default_value = "hybrid")]
+    #[arg(long, global = true, default_value = "hybrid")]
     pub mode: Mode,
     /// Most rules running at once.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, global = true, default_value_t = 2)]
     pub concurrency: usize,
 }
 
@@ -96,6 +97,8 @@ pub fn window_end(store: &dyn Store, at: Option<DateTime<Utc>>) -> anyhow::Resul
 
 #[derive(clap::Args)]
 pub struct RulesArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
     #[command(subcommand)]
     pub command: RulesCommand,
 }
@@ -103,20 +106,13 @@ pub struct RulesArgs {
 #[derive(clap::Subcommand)]
 pub enum RulesCommand {
     /// Print the execution plan of a rules file (stages, modes, dependencies).
-    Plan {
-        #[command(flatten)]
-        engine: EngineArgs,
-    },
+    Plan,
     /// Print the plan, the input sizes and an estimated duration; runs and writes nothing.
     DryRun(DryRunArgs),
 }
 
 #[derive(clap::Args)]
 pub struct DryRunArgs {
-    #[command(flatten)]
-    pub db: DbArgs,
-    #[command(flatten)]
-    pub engine: EngineArgs,
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub window: chrono::Duration,
     /// End of the window (RFC 3339); default: the latest stored position.
@@ -129,26 +125,27 @@ pub struct DryRunArgs {
     pub params: Option<String>,
 }
 
-pub fn run(args: RulesArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: RulesArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+    let engine = args.engine;
     match args.command {
-        RulesCommand::Plan { engine } => {
+        RulesCommand::Plan => {
             let set = engine.rule_set()?;
             for line in Plan::new(&set, engine.exec()).render(&set) {
-                println!("{line}");
+                outln!("{line}");
             }
-            println!("\nregistered algorithms:");
+            outln!("\nregistered algorithms:");
             for d in ALGORITHMS {
-                println!("  {:<15} {:<7} {} / {}", d.code(), d.entity().as_str(), d.name().ko, d.name().en);
+                outln!("  {:<15} {:<7} {} / {}", d.code(), d.entity().as_str(), d.name().ko, d.name().en);
             }
         }
-        RulesCommand::DryRun(a) => dry(a)?,
+        RulesCommand::DryRun(a) => dry(a, &engine, db)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn dry(a: DryRunArgs) -> anyhow::Result<()> {
-    let store = a.db.open()?;
-    let set = a.engine.rule_set()?;
+fn dry(a: DryRunArgs, engine: &EngineArgs, db: &DbArgs) -> anyhow::Result<()> {
+    let store = db.open()?;
+    let set = engine.rule_set()?;
     // Unseeded models resolve to their defaults in memory: a dry run writes nothing.
     let rules = resolve(&set, store.store(), &overrides(a.params.as_deref())?, None)?;
     let at = window_end(store.store(), a.at)?;
@@ -157,17 +154,17 @@ fn dry(a: DryRunArgs) -> anyhow::Result<()> {
         window: a.window,
         lookback: a.lookback,
         rules: &rules,
-        exec: a.engine.exec(),
+        exec: engine.exec(),
         registry: None,
         zones: None,
     };
     let key = req.key();
     let d = dry_run(store.store(), &req)?;
-    println!("dry run (nothing is executed or written)");
+    outln!("dry run (nothing is executed or written)");
     for line in d.plan.render(&set) {
-        println!("{line}");
+        outln!("{line}");
     }
-    println!(
+    outln!(
         "\ninput: window {} .. {}: {} vessels, {} positions in the window ({} with look-back)",
         key.window_start.to_rfc3339(),
         key.window_end.to_rfc3339(),
@@ -175,10 +172,10 @@ fn dry(a: DryRunArgs) -> anyhow::Result<()> {
         d.positions_in_window,
         d.positions
     );
-    println!("estimate (from the statistics of up to {} earlier cycles):", lookout_engine::dryrun::HISTORY_CYCLES);
+    outln!("estimate (from the statistics of up to {} earlier cycles):", lookout_engine::dryrun::HISTORY_CYCLES);
     for (r, e) in rules.iter().zip(&d.rules) {
         match (e.estimate_us, e.mean_us_per_entity, e.expected_entities) {
-            (Some(us), Some(per), Some(n)) => println!(
+            (Some(us), Some(per), Some(n)) => outln!(
                 "  {:<16} {:>10.1} ms  ({:.1} µs per entity × {:.0} entities, {} cycles)",
                 r.id,
                 us / 1000.0,
@@ -186,13 +183,13 @@ fn dry(a: DryRunArgs) -> anyhow::Result<()> {
                 n,
                 e.samples
             ),
-            _ => println!("  {:<16} no history", r.id),
+            _ => outln!("  {:<16} no history", r.id),
         }
     }
     match d.total_us {
-        Some(us) => println!("  total ({}): {:.1} ms", d.plan.exec.mode.as_str(), us / 1000.0),
+        Some(us) => outln!("  total ({}): {:.1} ms", d.plan.exec.mode.as_str(), us / 1000.0),
         None => {
-            println!("  total: unknown (some rules have no history; run `lookout analyze` once)")
+            outln!("  total: unknown (some rules have no history; run `lookout analyze` once)")
         }
     }
     Ok(())
