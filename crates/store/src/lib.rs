@@ -31,8 +31,8 @@ pub mod testing;
 use lookout_model::{Finding, IdentityObservation, Position, StaticData, Timestamp, Track, VesselId};
 use lookout_pipeline::delivery::OutboxItem;
 use lookout_pipeline::{
-    Category, CycleWindow, DailyStats, DispatchState, Enforcement, Event, EventStatus, HourlyStats, Kpis,
-    MonthlyStats, Silence,
+    Category, CycleWindow, DailyStats, DispatchState, Enforcement, Event, EventStatus, HourlyStats, Kpis, MonthlyStats,
+    Silence,
 };
 use serde::{Deserialize, Serialize};
 
@@ -125,8 +125,13 @@ pub trait Store {
     fn position_span(&self) -> Result<Option<(Timestamp, Timestamp)>>;
     /// Start times of a detector's findings for one vessel with start in `[from, to)`,
     /// across all cycles, each episode once.
-    fn finding_starts(&self, detector: &str, vessel: &VesselId, from: Timestamp, to: Timestamp)
-        -> Result<Vec<Timestamp>>;
+    fn finding_starts(
+        &self,
+        detector: &str,
+        vessel: &VesselId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Timestamp>>;
     /// Replaces the output of the cycle with the same key, in one transaction.
     fn write_cycle(&mut self, output: &CycleOutput) -> Result<()>;
     /// Findings of one cycle, in the order they were written.
@@ -236,8 +241,7 @@ pub trait Store {
     /// Keys of stored cycles whose window ends in `[from, to)`, by window end then start.
     fn cycles_ending_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CycleKey>>;
     /// Replaces the given statistics rows (by bucket start), in one transaction.
-    fn save_stats(&mut self, hourly: &[HourlyStats], daily: &[DailyStats], monthly: &[MonthlyStats])
-        -> Result<()>;
+    fn save_stats(&mut self, hourly: &[HourlyStats], daily: &[DailyStats], monthly: &[MonthlyStats]) -> Result<()>;
     /// Hourly rows starting in `[from, to)`, by start.
     fn hourly_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<HourlyStats>>;
     /// Daily rows starting in `[from, to)`, by start.

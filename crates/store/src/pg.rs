@@ -15,7 +15,7 @@ use lookout_model::Position;
 
 use crate::admin::OpenMode;
 use crate::location::{Location, PgLocation};
-use crate::sql::{ms, quote_ident, values, Backend, Conn, Row, Val};
+use crate::sql::{quote_ident, vals, values, Backend, Conn, Row, Val};
 use crate::{Result, StoreError};
 
 /// Ordered migrations; row `version` N of `lookout_schema_migrations` records that the
@@ -56,14 +56,9 @@ pub struct PostgresStore {
 pub(crate) fn pg_error(location: &str, source: ::postgres::Error) -> StoreError {
     let message = match source.as_db_error() {
         Some(db) => {
-            let mut m = format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code());
-            if let Some(detail) = db.detail() {
-                m.push_str(&format!("; {detail}"));
-            }
-            if let Some(hint) = db.hint() {
-                m.push_str(&format!("; hint: {hint}"));
-            }
-            m
+            let detail = db.detail().map(|d| format!("; {d}")).unwrap_or_default();
+            let hint = db.hint().map(|h| format!("; hint: {h}")).unwrap_or_default();
+            format!("{}: {} (SQLSTATE {}){detail}{hint}", db.severity(), db.message(), db.code().code())
         }
         None => {
             let mut m = source.to_string();
@@ -122,7 +117,9 @@ impl PostgresStore {
             return Err(StoreError::Location { location, message: "no schema named to recreate".into() });
         };
         let q = quote_ident(schema);
-        connect_to(pg)?.batch_execute(&format!("DROP SCHEMA IF EXISTS {q} CASCADE; CREATE SCHEMA {q}")).map_err(pg_err(&location))
+        connect_to(pg)?
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {q} CASCADE; CREATE SCHEMA {q}"))
+            .map_err(pg_err(&location))
     }
 
     /// Number of migrations this build knows.
@@ -190,7 +187,7 @@ impl ToSql for Val<'_> {
             Val::Real(v) => v.to_sql_checked(ty, out),
             Val::Bool(v) => v.to_sql_checked(ty, out),
             Val::Text(v) => v.to_sql_checked(ty, out),
-            Val::Json(v) => Json(v).to_sql_checked(ty, out),
+            Val::Json(v) => Json(&**v).to_sql_checked(ty, out),
         }
     }
 
@@ -199,23 +196,6 @@ impl ToSql for Val<'_> {
     }
 
     to_sql_checked!();
-}
-
-/// Any integer column, widened.
-struct AnyInt(i64);
-
-impl<'a> FromSql<'a> for AnyInt {
-    fn from_sql(ty: &Type, raw: &'a [u8]) -> std::result::Result<Self, Box<dyn Error + Sync + Send>> {
-        Ok(AnyInt(match *ty {
-            Type::INT2 => i16::from_sql(ty, raw)?.into(),
-            Type::INT4 => i32::from_sql(ty, raw)?.into(),
-            _ => i64::from_sql(ty, raw)?,
-        }))
-    }
-
-    fn accepts(ty: &Type) -> bool {
-        matches!(*ty, Type::INT2 | Type::INT4 | Type::INT8)
-    }
 }
 
 /// The client or a transaction on it, with the connection's prepared statements.
@@ -287,8 +267,13 @@ impl Row for PgRow<'_> {
         self.location
     }
 
+    /// Any integer column, widened (the driver reads each width as its own Rust type).
     fn int(&self, i: usize) -> Result<Option<i64>> {
-        Ok(self.get::<Option<AnyInt>>(i)?.map(|v| v.0))
+        Ok(match self.row.columns().get(i).map(|c| c.type_()) {
+            Some(&Type::INT2) => self.get::<Option<i16>>(i)?.map(i64::from),
+            Some(&Type::INT4) => self.get::<Option<i32>>(i)?.map(i64::from),
+            _ => self.get(i)?,
+        })
     }
 
     fn real(&self, i: usize) -> Result<Option<f64>> {
@@ -354,24 +339,24 @@ impl Backend for PostgresStore {
                 )
                 .map_err(&e)?;
             let (f, int) = (Type::FLOAT8, Type::INT8);
-            let types = [int.clone(), Type::TEXT, Type::BOOL, int, f.clone(), f.clone(), f.clone(), f.clone(), f, Type::INT2];
+            let types =
+                [int.clone(), Type::TEXT, Type::BOOL, int, f.clone(), f.clone(), f.clone(), f.clone(), f, Type::INT2];
             let mut writer = BinaryCopyInWriter::new(sink, &types);
-            // SQLite stores NaN as NULL; do the same so both read back alike.
-            let num = |v: Option<f64>| v.filter(|x| !x.is_nan());
             for (seq, p) in positions.iter().enumerate() {
-                let row: [&(dyn ToSql + Sync); 10] = [
-                    &(seq as i64),
-                    &p.vessel.as_str(),
-                    &p.vessel.is_mmsi(),
-                    &ms(p.timestamp),
-                    &p.lat,
-                    &p.lon,
-                    &num(p.sog),
-                    &num(p.cog),
-                    &num(p.heading),
-                    &p.nav_status.map(|n| i16::from(n.0)),
+                let (vessel, at, nav_status) = (p.vessel.as_str(), p.timestamp, p.nav_status.map(|n| n.0));
+                let row = vals![
+                    seq as i64,
+                    vessel,
+                    p.vessel.is_mmsi(),
+                    at,
+                    p.lat,
+                    p.lon,
+                    p.sog,
+                    p.cog,
+                    p.heading,
+                    nav_status
                 ];
-                writer.write(&row).map_err(&e)?;
+                writer.write(&bind(&row)).map_err(&e)?;
             }
             writer.finish().map_err(&e)?;
         }

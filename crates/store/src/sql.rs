@@ -24,7 +24,8 @@ pub(crate) enum Val<'a> {
     Real(f64),
     Bool(bool),
     Text(&'a str),
-    Json(serde_json::Value),
+    // Boxed: a bulk insert holds many values, and this one is large.
+    Json(Box<serde_json::Value>),
 }
 
 macro_rules! int_vals {
@@ -194,9 +195,23 @@ impl dyn Conn + '_ {
         self.query(sql, args, |r| r.doc(0))
     }
 
+    pub(crate) fn one<T>(
+        &mut self,
+        sql: &str,
+        args: &[Val<'_>],
+        f: impl FnMut(&dyn Row) -> Result<T>,
+    ) -> Result<Option<T>> {
+        Ok(self.query(sql, args, f)?.into_iter().next())
+    }
+
+    /// A change the data does not allow.
+    pub(crate) fn conflict(&self, message: String) -> StoreError {
+        StoreError::Conflict { location: self.location().to_string(), message }
+    }
+
     /// `v` as a JSON value to bind.
     pub(crate) fn json(&self, v: &impl serde::Serialize) -> Result<Val<'static>> {
-        serde_json::to_value(v).map(Val::Json).map_err(json_error(self.location()))
+        serde_json::to_value(v).map(|v| Val::Json(Box::new(v))).map_err(json_error(self.location()))
     }
 }
 
@@ -222,9 +237,25 @@ pub(crate) trait Backend {
     fn read<T>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T>;
     /// Runs `f` in one transaction, committed when it returns `Ok`, else rolled back.
     fn write<T>(&mut self, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T>;
-    /// The bulk path (`COPY` on PostgreSQL, prepared statements in one transaction on
-    /// SQLite): new rows only, missing vessel rows created, first of a repeated key wins.
-    fn copy_positions(&mut self, positions: &[Position]) -> Result<u64>;
+    /// The bulk path for positions: new rows only, missing vessel rows created, the first
+    /// of a repeated key wins. Here prepared statements in one transaction (SQLite);
+    /// PostgreSQL uses `COPY` instead.
+    fn copy_positions(&mut self, positions: &[Position]) -> Result<u64> {
+        let (mut vessels, mut rows) = (Vec::new(), Vec::with_capacity(positions.len() * 8));
+        for (i, p) in positions.iter().enumerate() {
+            // A position may arrive before its vessel's static data: create the vessel row.
+            if i == 0 || positions[i - 1].vessel != p.vessel {
+                vessels.extend(vals![p.vessel.as_str(), p.vessel.is_mmsi()]);
+            }
+            let nav_status = p.nav_status.map(|n| n.0);
+            rows.extend(vals![p.vessel.as_str(), p.timestamp, p.lat, p.lon, p.sog, p.cog, p.heading, nav_status]);
+        }
+        self.write(|c| {
+            c.insert_rows("INSERT INTO vessels (vessel_id, id_is_mmsi)", 2, "ON CONFLICT DO NOTHING", &vessels)?;
+            let insert = "INSERT INTO positions (vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status)";
+            c.insert_rows(insert, 8, "ON CONFLICT DO NOTHING", &rows)
+        })
+    }
     /// Schema version applied to the database and the one this build knows.
     fn versions(&self) -> Result<(i64, i64)>;
     /// Applies pending migrations; returns the version before and after.

@@ -3,9 +3,8 @@
 
 use std::path::Path;
 
-use lookout_model::{Position, VesselId};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-use rusqlite::{params, params_from_iter, Connection, OpenFlags, ToSql};
+use rusqlite::{params_from_iter, Connection, OpenFlags, ToSql};
 
 use crate::admin::OpenMode;
 use crate::sql::{values, Backend, Conn, Row, Val};
@@ -192,38 +191,6 @@ impl Backend for SqliteStore {
         let out = f(&mut Lite { conn: &tx, location: &self.location })?;
         tx.commit().map_err(e)?;
         Ok(out)
-    }
-
-    fn copy_positions(&mut self, positions: &[Position]) -> Result<u64> {
-        let e = lite_error(&self.location);
-        let tx = self.conn.transaction().map_err(&e)?;
-        let mut inserted = 0u64;
-        {
-            // A position may arrive before its vessel's static data: create the vessel row.
-            let mut vessel = tx
-                .prepare_cached("INSERT INTO vessels (vessel_id, id_is_mmsi) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
-                .map_err(&e)?;
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT INTO positions (vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
-                )
-                .map_err(&e)?;
-            let mut last_vessel: Option<&VesselId> = None;
-            for p in positions {
-                if last_vessel != Some(&p.vessel) {
-                    vessel.execute(params![p.vessel.as_str(), p.vessel.is_mmsi()]).map_err(&e)?;
-                    last_vessel = Some(&p.vessel);
-                }
-                let at = p.timestamp.timestamp_millis();
-                let nav_status = p.nav_status.map(|n| n.0);
-                inserted += stmt
-                    .execute(params![p.vessel.as_str(), at, p.lat, p.lon, p.sog, p.cog, p.heading, nav_status])
-                    .map_err(&e)? as u64;
-            }
-        }
-        tx.commit().map_err(e)?;
-        Ok(inserted)
     }
 
     fn versions(&self) -> Result<(i64, i64)> {

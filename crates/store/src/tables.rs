@@ -16,7 +16,7 @@ use crate::admin::{PruneReport, Retention, StoreInfo};
 use crate::sql::{corrupt, json_error, quote_ident, vals, Backend, Conn, Row, Val};
 use crate::{
     CycleKey, CycleOutput, CycleStats, EventFilter, IngestRun, ModelAudit, ModelChange, ModelStatus, ModelVersion,
-    Result, Store, StoreCounts, StoreError, VesselRow,
+    Result, Store, StoreCounts, VesselRow,
 };
 
 const UPSERT_VESSEL: &str = "ON CONFLICT (vessel_id) DO UPDATE SET
@@ -57,7 +57,8 @@ impl<B: Backend> Store for B {
         let count = |what: &str, v: u64| {
             i64::try_from(v).map_err(|_| corrupt(self.location(), format!("{what} {v} does not fit a BIGINT")))
         };
-        let (read, inserted) = (count("records_read", run.records_read)?, count("positions_inserted", run.positions_inserted)?);
+        let (read, inserted) =
+            (count("records_read", run.records_read)?, count("positions_inserted", run.positions_inserted)?);
         self.write(|c| {
             let args = vals![&run.source, &run.format, run.started_at, read, inserted, c.json(&run.rejects)?];
             c.execute(
@@ -78,20 +79,8 @@ impl<B: Backend> Store for B {
         let mut tracks: Vec<Track> = Vec::new();
         self.read(|c| {
             c.each_row(sql, &vals![from, to], &mut |r| {
-                let id = r.string(0)?;
-                if tracks.last().map(|t| t.vessel.as_str()) != Some(id.as_str()) {
-                    let static_data = StaticData {
-                        name: r.text(8)?,
-                        call_sign: r.text(9)?,
-                        imo: r.small(10, "imo")?,
-                        ship_type: r.small(11, "ship type")?.map(ShipType),
-                        length_m: r.real(12)?,
-                        width_m: r.real(13)?,
-                    };
-                    tracks.push(Track { vessel: VesselId::new(id.clone()), static_data, positions: Vec::new() });
-                }
                 let position = Position {
-                    vessel: VesselId::new(id),
+                    vessel: VesselId::new(r.string(0)?),
                     timestamp: r.ts(1)?,
                     lat: r.f64(2)?,
                     lon: r.f64(3)?,
@@ -100,8 +89,19 @@ impl<B: Backend> Store for B {
                     heading: r.real(6)?,
                     nav_status: r.small(7, "nav status")?.map(NavStatus),
                 };
-                if let Some(t) = tracks.last_mut() {
-                    t.positions.push(position);
+                match tracks.last_mut() {
+                    Some(t) if t.vessel == position.vessel => t.positions.push(position),
+                    _ => {
+                        let static_data = StaticData {
+                            name: r.text(8)?,
+                            call_sign: r.text(9)?,
+                            imo: r.small(10, "imo")?,
+                            ship_type: r.small(11, "ship type")?.map(ShipType),
+                            length_m: r.real(12)?,
+                            width_m: r.real(13)?,
+                        };
+                        tracks.push(Track { vessel: position.vessel.clone(), static_data, positions: vec![position] });
+                    }
                 }
                 Ok(())
             })
@@ -111,11 +111,16 @@ impl<B: Backend> Store for B {
 
     fn position_span(&self) -> Result<Option<(Timestamp, Timestamp)>> {
         let sql = "SELECT MIN(ts_ms), MAX(ts_ms) FROM positions";
-        let span = self.read(|c| c.query(sql, &[], |r| Ok(r.opt_ts(0)?.zip(r.opt_ts(1)?))))?;
-        Ok(span.into_iter().next().flatten())
+        Ok(self.read(|c| c.one(sql, &[], |r| Ok(r.opt_ts(0)?.zip(r.opt_ts(1)?))))?.flatten())
     }
 
-    fn finding_starts(&self, detector: &str, vessel: &VesselId, from: Timestamp, to: Timestamp) -> Result<Vec<Timestamp>> {
+    fn finding_starts(
+        &self,
+        detector: &str,
+        vessel: &VesselId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Timestamp>> {
         let sql = "SELECT DISTINCT start_ms FROM findings
                    WHERE detector = $1 AND vessel_id = $2 AND start_ms >= $3 AND start_ms < $4 ORDER BY start_ms";
         self.read(|c| c.query(sql, &vals![detector, vessel.as_str(), from, to], |r| r.ts(0)))
@@ -170,13 +175,12 @@ impl<B: Backend> Store for B {
     }
 
     fn counts(&self) -> Result<StoreCounts> {
-        let sql = "SELECT (SELECT COUNT(*) FROM vessels), (SELECT COUNT(*) FROM positions), (SELECT COUNT(*) FROM findings)";
-        let counts = self.read(|c| {
-            c.query(sql, &[], |r| {
-                Ok(StoreCounts { vessels: r.i64(0)? as u64, positions: r.i64(1)? as u64, findings: r.i64(2)? as u64 })
-            })
-        })?;
-        Ok(counts.into_iter().next().unwrap_or_default())
+        let sql =
+            "SELECT (SELECT COUNT(*) FROM vessels), (SELECT COUNT(*) FROM positions), (SELECT COUNT(*) FROM findings)";
+        let count = |r: &dyn Row, i| Ok(r.i64(i)? as u64);
+        let counts =
+            |r: &dyn Row| Ok(StoreCounts { vessels: count(r, 0)?, positions: count(r, 1)?, findings: count(r, 2)? });
+        Ok(self.read(|c| c.one(sql, &[], counts))?.unwrap_or_default())
     }
 
     fn record_identities(&mut self, sightings: &[IdentityObservation]) -> Result<()> {
@@ -235,7 +239,7 @@ impl<B: Backend> Store for B {
             let mut tables = Vec::with_capacity(names.len());
             for name in names {
                 let sql = format!("SELECT COUNT(*) FROM {}", quote_ident(&name));
-                let n = c.query(&sql, &[], |r| r.i64(0))?.pop().unwrap_or(0);
+                let n = c.one(&sql, &[], |r| r.i64(0))?.unwrap_or(0);
                 tables.push((name, n as u64));
             }
             Ok(tables)
@@ -253,7 +257,8 @@ impl<B: Backend> Store for B {
             let mut report = PruneReport::default();
             if let Some(before) = retention.positions_before {
                 report.positions = c.execute("DELETE FROM positions WHERE ts_ms < $1", &vals![before])?;
-                report.identities = c.execute("DELETE FROM vessel_identities WHERE last_seen_ms < $1", &vals![before])?;
+                report.identities =
+                    c.execute("DELETE FROM vessel_identities WHERE last_seen_ms < $1", &vals![before])?;
             }
             if let Some(before) = retention.hourly_stats_before {
                 report.hourly_stats = c.execute("DELETE FROM stats_hourly WHERE start_ms < $1", &vals![before])?;
@@ -286,7 +291,7 @@ impl<B: Backend> Store for B {
                         "model {model}: a new version can only be a DRAFT (or ACTIVE as the first version), not {}",
                         status.as_str()
                     );
-                    return Err(StoreError::Conflict { location: c.location().to_string(), message });
+                    return Err(c.conflict(message));
                 }
             };
             let version = existing.iter().map(|v| v.version).max().unwrap_or(0) + 1;
@@ -322,15 +327,16 @@ impl<B: Backend> Store for B {
         change: &ModelChange,
     ) -> Result<ModelVersion> {
         self.write(|c| {
-            let conflict = |c: &mut dyn Conn, message| StoreError::Conflict { location: c.location().into(), message };
             c.lock(model)?;
             let existing = versions_of(c, model)?;
             let Some(target) = existing.iter().find(|v| v.version == version) else {
-                return Err(conflict(c, format!("model {model} has no version {version}")));
+                return Err(c.conflict(format!("model {model} has no version {version}")));
             };
             if target.status != from {
                 let (is, expected) = (target.status.as_str(), from.as_str());
-                return Err(conflict(c, format!("model {model} version {version} is {is}, expected {expected} for {action}")));
+                return Err(
+                    c.conflict(format!("model {model} version {version} is {is}, expected {expected} for {action}"))
+                );
             }
             let previous = existing.iter().find(|v| v.status == ModelStatus::Active);
             // Archive first: the partial unique index allows one ACTIVE row at any moment.
@@ -339,10 +345,8 @@ impl<B: Backend> Store for B {
             let activate = "UPDATE model_versions SET status = 'ACTIVE' WHERE model = $1 AND version = $2";
             c.execute(activate, &vals![model, version])?;
             let after_row = ModelVersion { status: ModelStatus::Active, ..target.clone() };
-            let before = serde_json::json!({
-                "active": previous.map(|v| v.version),
-                "version": version_summary(target),
-            });
+            let before =
+                serde_json::json!({ "active": previous.map(|v| v.version), "version": version_summary(target) });
             let after = serde_json::json!({ "active": version, "version": version_summary(&after_row) });
             insert_audit(c, &after_row, action, &before, &after, change)?;
             Ok(after_row)
@@ -423,7 +427,9 @@ impl<B: Backend> Store for B {
     }
 
     fn enforcements_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Enforcement>> {
-        let sql = format!("{ENFORCEMENT_COLUMNS} WHERE at_ms >= $1 AND at_ms < $2 ORDER BY at_ms, event_id COLLATE \"C\", seq");
+        let sql = format!(
+            "{ENFORCEMENT_COLUMNS} WHERE at_ms >= $1 AND at_ms < $2 ORDER BY at_ms, event_id COLLATE \"C\", seq"
+        );
         self.read(|c| c.query(&sql, &vals![from, to], enforcement))
     }
 
@@ -460,20 +466,11 @@ impl<B: Backend> Store for B {
                 let args = vals![&g.key, c.json(g)?];
                 c.execute("INSERT INTO alert_groups (group_key, doc) VALUES ($1, $2)", &args)?;
             }
-            let next = c.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", &[], |r| r.i64(0))?;
-            let mut next = next.into_iter().next().unwrap_or(1);
+            let mut next = c.one("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", &[], |r| r.i64(0))?.unwrap_or(1);
             for i in outbox {
-                let args = vals![
-                    next,
-                    &i.notification_id,
-                    &i.sink,
-                    &i.body,
-                    i.created_at,
-                    i.attempts,
-                    i.next_attempt_at,
-                    i.delivered_at,
-                    &i.last_error
-                ];
+                let (id, sink, body, error) = (&i.notification_id, &i.sink, &i.body, &i.last_error);
+                let args =
+                    vals![next, id, sink, body, i.created_at, i.attempts, i.next_attempt_at, i.delivered_at, error];
                 next += c.execute(
                     "INSERT INTO outbox (seq, notification_id, sink, body, created_at_ms, attempts,
                                          next_attempt_at_ms, delivered_at_ms, last_error)
@@ -545,7 +542,7 @@ impl<B: Backend> Store for B {
     }
 
     fn kpis(&self) -> Result<Option<Kpis>> {
-        Ok(self.read(|c| c.docs("SELECT doc FROM kpis WHERE id = 1", &[]))?.pop())
+        self.read(|c| c.one("SELECT doc FROM kpis WHERE id = 1", &[], |r| r.doc(0)))
     }
 
     fn last_reports(&self, since: Timestamp, until: Timestamp) -> Result<Vec<(VesselId, Timestamp)>> {
@@ -562,12 +559,8 @@ impl<B: Backend> Store for B {
 
     fn save_stats(&mut self, hourly: &[HourlyStats], daily: &[DailyStats], monthly: &[MonthlyStats]) -> Result<()> {
         self.write(|c| {
-            for h in hourly {
-                save_bucket(c, "stats_hourly", &h.bucket, h)?;
-            }
-            for d in daily {
-                save_bucket(c, "stats_daily", &d.bucket, d)?;
-            }
+            hourly.iter().try_for_each(|h| save_bucket(c, "stats_hourly", &h.bucket, h))?;
+            daily.iter().try_for_each(|d| save_bucket(c, "stats_daily", &d.bucket, d))?;
             monthly.iter().try_for_each(|m| save_bucket(c, "stats_monthly", &m.bucket, m))
         })
     }
@@ -674,7 +667,8 @@ fn event_status(r: &dyn Row, s: &str) -> Result<EventStatus> {
 /// Events from a `SELECT doc ...` query, each with its history.
 fn events_from(c: &mut dyn Conn, sql: &str, args: &[Val<'_>]) -> Result<Vec<Event>> {
     let mut events: Vec<Event> = c.docs(sql, args)?;
-    let history = "SELECT from_status, to_status, actor, at_ms, note FROM event_history WHERE event_id = $1 ORDER BY seq";
+    let history =
+        "SELECT from_status, to_status, actor, at_ms, note FROM event_history WHERE event_id = $1 ORDER BY seq";
     for ev in &mut events {
         ev.history = c.query(history, &vals![&ev.id], |r| {
             Ok(HistoryEntry {
@@ -723,7 +717,13 @@ fn write_event(c: &mut dyn Conn, ev: &Event) -> Result<()> {
 }
 
 fn enforcement(r: &dyn Row) -> Result<Enforcement> {
-    Ok(Enforcement { event_id: r.string(0)?, action: r.string(1)?, actor: r.string(2)?, at: r.ts(3)?, note: r.string(4)? })
+    Ok(Enforcement {
+        event_id: r.string(0)?,
+        action: r.string(1)?,
+        actor: r.string(2)?,
+        at: r.ts(3)?,
+        note: r.string(4)?,
+    })
 }
 
 fn save_bucket(
@@ -739,7 +739,12 @@ fn save_bucket(
     c.execute(&sql, &vals![bucket.start, bucket.end, &bucket.label, c.json(doc)?]).map(drop)
 }
 
-fn stats_between<T: serde::de::DeserializeOwned>(c: &mut dyn Conn, table: &str, from: Timestamp, to: Timestamp) -> Result<Vec<T>> {
+fn stats_between<T: serde::de::DeserializeOwned>(
+    c: &mut dyn Conn,
+    table: &str,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<T>> {
     let sql = format!("SELECT doc FROM {table} WHERE start_ms >= $1 AND start_ms < $2 ORDER BY start_ms");
     c.docs(&sql, &vals![from, to])
 }
