@@ -162,9 +162,8 @@ pub trait Store {
     fn prune(&mut self, retention: &Retention) -> Result<PruneReport>;
 
     // ----- Model registry and cycle statistics (rule engine, issue 5) -----
-    // Kept as one block so other backends can implement it in one place. Lifecycle
-    // rules that must hold atomically (one ACTIVE per model, status transitions, the
-    // audit row) are enforced inside these methods, not by their callers.
+    // Lifecycle rules that must hold atomically (one ACTIVE per model, status transitions,
+    // the audit row) are enforced inside these methods, not by their callers.
 
     /// All versions of a model, oldest first; empty when the model was never seeded.
     fn model_versions(&self, model: &str) -> Result<Vec<ModelVersion>>;

@@ -313,7 +313,7 @@ impl Backend for PostgresStore {
         Ok(out)
     }
 
-    fn copy_positions(&mut self, positions: &[Position]) -> Result<u64> {
+    fn bulk_insert_positions(&mut self, positions: &[Position]) -> Result<u64> {
         if positions.is_empty() {
             return Ok(0);
         }

@@ -195,6 +195,7 @@ impl dyn Conn + '_ {
         self.query(sql, args, |r| r.doc(0))
     }
 
+    /// The first row of a query, if any.
     pub(crate) fn one<T>(
         &mut self,
         sql: &str,
@@ -240,7 +241,7 @@ pub(crate) trait Backend {
     /// The bulk path for positions: new rows only, missing vessel rows created, the first
     /// of a repeated key wins. Here prepared statements in one transaction (SQLite);
     /// PostgreSQL uses `COPY` instead.
-    fn copy_positions(&mut self, positions: &[Position]) -> Result<u64> {
+    fn bulk_insert_positions(&mut self, positions: &[Position]) -> Result<u64> {
         let (mut vessels, mut rows) = (Vec::new(), Vec::with_capacity(positions.len() * 8));
         for (i, p) in positions.iter().enumerate() {
             // A position may arrive before its vessel's static data: create the vessel row.

@@ -35,7 +35,7 @@ const WIDEN_IDENTITY: &str = "ON CONFLICT (vessel_id, name, call_sign, imo, ship
                    THEN excluded.last_seen_ms ELSE vessel_identities.last_seen_ms END,
     reports = vessel_identities.reports + excluded.reports";
 
-const ENFORCEMENT_COLUMNS: &str = "SELECT event_id, action, actor, at_ms, note FROM enforcements";
+const ENFORCEMENTS: &str = "SELECT event_id, action, actor, at_ms, note FROM enforcements WHERE";
 
 impl<B: Backend> Store for B {
     fn upsert_vessels(&mut self, vessels: &[VesselRow]) -> Result<()> {
@@ -50,7 +50,7 @@ impl<B: Backend> Store for B {
     }
 
     fn insert_positions(&mut self, positions: &[Position]) -> Result<u64> {
-        self.copy_positions(positions)
+        self.bulk_insert_positions(positions)
     }
 
     fn record_ingest(&mut self, run: &IngestRun) -> Result<()> {
@@ -427,14 +427,12 @@ impl<B: Backend> Store for B {
     }
 
     fn enforcements_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Enforcement>> {
-        let sql = format!(
-            "{ENFORCEMENT_COLUMNS} WHERE at_ms >= $1 AND at_ms < $2 ORDER BY at_ms, event_id COLLATE \"C\", seq"
-        );
+        let sql = format!("{ENFORCEMENTS} at_ms >= $1 AND at_ms < $2 ORDER BY at_ms, event_id COLLATE \"C\", seq");
         self.read(|c| c.query(&sql, &vals![from, to], enforcement))
     }
 
     fn event_enforcements(&self, event_id: &str) -> Result<Vec<Enforcement>> {
-        let sql = format!("{ENFORCEMENT_COLUMNS} WHERE event_id = $1 ORDER BY seq");
+        let sql = format!("{ENFORCEMENTS} event_id = $1 ORDER BY seq");
         self.read(|c| c.query(&sql, &vals![event_id], enforcement))
     }
 
@@ -582,23 +580,16 @@ impl<B: Backend> Store for B {
 /// may touch a row once per statement): the first row's id kind and, per field, the
 /// latest value that is not missing. Vessels in order of first appearance.
 fn fold_vessels(vessels: &[VesselRow]) -> Vec<(&str, bool, StaticData)> {
-    let mut order: Vec<(&str, bool, StaticData)> = Vec::new();
+    let mut folded: Vec<(&str, bool, StaticData)> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     for v in vessels {
-        let Some(&i) = index.get(v.vessel.as_str()) else {
-            index.insert(v.vessel.as_str(), order.len());
-            order.push((v.vessel.as_str(), v.id_is_mmsi, v.data.clone()));
-            continue;
-        };
-        let (d, n) = (&mut order[i].2, &v.data);
-        d.name = n.name.clone().or(d.name.take());
-        d.call_sign = n.call_sign.clone().or(d.call_sign.take());
-        d.imo = n.imo.or(d.imo);
-        d.ship_type = n.ship_type.or(d.ship_type);
-        d.length_m = n.length_m.or(d.length_m);
-        d.width_m = n.width_m.or(d.width_m);
+        let i = *index.entry(v.vessel.as_str()).or_insert_with(|| {
+            folded.push((v.vessel.as_str(), v.id_is_mmsi, StaticData::default()));
+            folded.len() - 1
+        });
+        folded[i].2.merge_from(&v.data);
     }
-    order
+    folded
 }
 
 /// Sightings folded per (vessel, tuple) in key order: one statement may touch a row
