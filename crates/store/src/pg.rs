@@ -356,7 +356,8 @@ impl Backend for PostgresStore {
                     p.heading,
                     nav_status
                 ];
-                writer.write(&bind(&row)).map_err(&e)?;
+                let row: [&(dyn ToSql + Sync); 10] = std::array::from_fn(|i| &row[i] as &(dyn ToSql + Sync));
+                writer.write(&row).map_err(&e)?;
             }
             writer.finish().map_err(&e)?;
         }
