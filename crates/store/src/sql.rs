@@ -186,7 +186,7 @@ impl dyn Conn + '_ {
         mut f: impl FnMut(&dyn Row) -> Result<T>,
     ) -> Result<Vec<T>> {
         let mut out = Vec::new();
-        self.each_row(sql, args, &mut |r| Ok(out.push(f(r)?)))?;
+        self.each_row(sql, args, &mut |r| f(r).map(|v| out.push(v)))?;
         Ok(out)
     }
 

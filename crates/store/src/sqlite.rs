@@ -7,7 +7,7 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params_from_iter, Connection, OpenFlags, ToSql};
 
 use crate::admin::OpenMode;
-use crate::sql::{values, Backend, Conn, Row, Val};
+use crate::sql::{json_error, values, Backend, Conn, Row, Val};
 use crate::{Result, StoreError};
 
 /// Ordered migrations; `PRAGMA user_version` records how many were applied.
@@ -168,7 +168,7 @@ impl Row for LiteRow<'_> {
 
     fn json(&self, i: usize) -> Result<serde_json::Value> {
         let text: String = self.get(i)?;
-        serde_json::from_str(&text).map_err(crate::sql::json_error(self.location))
+        serde_json::from_str(&text).map_err(json_error(self.location))
     }
 }
 
