@@ -7,23 +7,32 @@
 //! `--db` value. Every cycle's output is written in one transaction, so a crash leaves
 //! either all of it or none.
 //!
-//! Adding a method: declare it on [`Store`], implement it in `sqlite.rs` and
-//! `postgres.rs` (a new table needs a migration in both `migrations/` folders), and
-//! add a check to the compliance suite, which runs it against both backends.
+//! Each query is written once: `tables.rs` implements [`Store`] for every backend over a
+//! small private seam (`sql.rs`: parameter values, rows, a connection that runs SQL and
+//! the `Backend` trait). `sqlite.rs` and `pg.rs` hold only what really differs: opening
+//! and transactions, the SQL dialect (placeholders, bytewise collation, JSON vs JSONB
+//! binding), bulk inserts (PostgreSQL `COPY` and multi-row statements, SQLite prepared
+//! statements in one transaction), migrations and advisory locks.
+//!
+//! Adding a method: declare it on [`Store`], write its body once in `tables.rs` with
+//! `self.read(|c| ...)` or `self.write(|c| ...)` and SQL both backends run (`$N`
+//! placeholders, `CAST(x AS T)`, `COLLATE "C"` where text order matters); a new table
+//! needs a migration in both `migrations/` folders. Add a check to the compliance
+//! suite, which runs it against both backends.
 
 mod admin;
 mod location;
 mod pg;
-mod pg_pipeline;
+mod sql;
 mod sqlite;
-mod sqlite_pipeline;
+mod tables;
 pub mod testing;
 
-use lookout_model::{Finding, Identity, IdentityObservation, Position, ShipType, StaticData, Timestamp, Track, VesselId};
+use lookout_model::{Finding, IdentityObservation, Position, StaticData, Timestamp, Track, VesselId};
 use lookout_pipeline::delivery::OutboxItem;
 use lookout_pipeline::{
-    Category, CycleWindow, DailyStats, DispatchState, Enforcement, Event, EventStatus, HourlyStats, Kpis,
-    MonthlyStats, Silence,
+    Category, CycleWindow, DailyStats, DispatchState, Enforcement, Event, EventStatus, HourlyStats, Kpis, MonthlyStats,
+    Silence,
 };
 use serde::{Deserialize, Serialize};
 
@@ -116,8 +125,13 @@ pub trait Store {
     fn position_span(&self) -> Result<Option<(Timestamp, Timestamp)>>;
     /// Start times of a detector's findings for one vessel with start in `[from, to)`,
     /// across all cycles, each episode once.
-    fn finding_starts(&self, detector: &str, vessel: &VesselId, from: Timestamp, to: Timestamp)
-        -> Result<Vec<Timestamp>>;
+    fn finding_starts(
+        &self,
+        detector: &str,
+        vessel: &VesselId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Timestamp>>;
     /// Replaces the output of the cycle with the same key, in one transaction.
     fn write_cycle(&mut self, output: &CycleOutput) -> Result<()>;
     /// Findings of one cycle, in the order they were written.
@@ -148,9 +162,8 @@ pub trait Store {
     fn prune(&mut self, retention: &Retention) -> Result<PruneReport>;
 
     // ----- Model registry and cycle statistics (rule engine, issue 5) -----
-    // Kept as one block so other backends can implement it in one place. Lifecycle
-    // rules that must hold atomically (one ACTIVE per model, status transitions, the
-    // audit row) are enforced inside these methods, not by their callers.
+    // Lifecycle rules that must hold atomically (one ACTIVE per model, status transitions,
+    // the audit row) are enforced inside these methods, not by their callers.
 
     /// All versions of a model, oldest first; empty when the model was never seeded.
     fn model_versions(&self, model: &str) -> Result<Vec<ModelVersion>>;
@@ -227,66 +240,13 @@ pub trait Store {
     /// Keys of stored cycles whose window ends in `[from, to)`, by window end then start.
     fn cycles_ending_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CycleKey>>;
     /// Replaces the given statistics rows (by bucket start), in one transaction.
-    fn save_stats(&mut self, hourly: &[HourlyStats], daily: &[DailyStats], monthly: &[MonthlyStats])
-        -> Result<()>;
+    fn save_stats(&mut self, hourly: &[HourlyStats], daily: &[DailyStats], monthly: &[MonthlyStats]) -> Result<()>;
     /// Hourly rows starting in `[from, to)`, by start.
     fn hourly_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<HourlyStats>>;
     /// Daily rows starting in `[from, to)`, by start.
     fn daily_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<DailyStats>>;
     /// Monthly rows starting in `[from, to)`, by start.
     fn monthly_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<MonthlyStats>>;
-}
-
-/// Sightings folded per (vessel, tuple) in key order: `ON CONFLICT DO UPDATE` may touch
-/// a row once per statement (PostgreSQL), and both backends must add up the same.
-pub(crate) fn fold_identities(sightings: &[IdentityObservation]) -> Vec<IdentityObservation> {
-    let mut folded: std::collections::BTreeMap<(&VesselId, &Identity), IdentityObservation> =
-        std::collections::BTreeMap::new();
-    for s in sightings {
-        folded
-            .entry((&s.vessel, &s.identity))
-            .and_modify(|o| o.absorb(s.first_seen, s.last_seen, s.reports))
-            .or_insert_with(|| s.clone());
-    }
-    folded.into_values().collect()
-}
-
-/// An identity as its key columns store it: missing text is '', a missing number 0.
-pub(crate) struct IdentityColumns<'a> {
-    pub name: &'a str,
-    pub call_sign: &'a str,
-    pub imo: i64,
-    pub ship_type: i32,
-}
-
-impl<'a> IdentityColumns<'a> {
-    pub fn of(id: &'a Identity) -> Self {
-        IdentityColumns {
-            name: id.name.as_deref().unwrap_or(""),
-            call_sign: id.call_sign.as_deref().unwrap_or(""),
-            imo: id.imo.map_or(0, i64::from),
-            ship_type: id.ship_type.map_or(0, |t| i32::from(t.0)),
-        }
-    }
-}
-
-/// The identity stored in key columns, checked: a number out of range is corruption.
-pub(crate) fn identity_from_columns(
-    location: &str,
-    name: String,
-    call_sign: String,
-    imo: i64,
-    ship_type: i64,
-) -> Result<Identity> {
-    let bad = |what: &str, v: i64| StoreError::Corrupt { location: location.to_string(), message: format!("{what} {v} out of range") };
-    let imo = u32::try_from(imo).map_err(|_| bad("imo", imo))?;
-    let ship_type = u16::try_from(ship_type).map_err(|_| bad("ship type", ship_type))?;
-    Ok(Identity {
-        name: (!name.is_empty()).then_some(name),
-        call_sign: (!call_sign.is_empty()).then_some(call_sign),
-        imo: (imo != 0).then_some(imo),
-        ship_type: (ship_type != 0).then_some(ShipType(ship_type)),
-    })
 }
 
 /// Which events [`Store::list_events`] returns; `None` fields do not filter.
@@ -371,111 +331,3 @@ pub struct CycleStats {
     pub key: CycleKey,
     pub stats: serde_json::Value,
 }
-
-/// The trait methods of the output-pipeline block, forwarded to each backend's
-/// `pl_*` methods (`sqlite_pipeline.rs`, `pg_pipeline.rs`).
-macro_rules! forward_pipeline_methods {
-    () => {
-        fn events_by_ids(&self, ids: &[String]) -> crate::Result<Vec<::lookout_pipeline::Event>> {
-            self.pl_events_by_ids(ids)
-        }
-        fn events_in_window(&self, window: &::lookout_pipeline::CycleWindow) -> crate::Result<Vec<::lookout_pipeline::Event>> {
-            self.pl_events_in_window(window)
-        }
-        fn list_events(&self, filter: &crate::EventFilter) -> crate::Result<Vec<::lookout_pipeline::Event>> {
-            self.pl_list_events(filter)
-        }
-        fn save_events(&mut self, events: &[::lookout_pipeline::Event]) -> crate::Result<()> {
-            self.pl_save_events(events)
-        }
-        fn save_event_step(
-            &mut self,
-            event: &::lookout_pipeline::Event,
-            enforcement: Option<&::lookout_pipeline::Enforcement>,
-        ) -> crate::Result<()> {
-            self.pl_save_event_step(event, enforcement)
-        }
-        fn enforcements_between(
-            &self,
-            from: ::lookout_model::Timestamp,
-            to: ::lookout_model::Timestamp,
-        ) -> crate::Result<Vec<::lookout_pipeline::Enforcement>> {
-            self.pl_enforcements_between(from, to)
-        }
-        fn event_enforcements(&self, event_id: &str) -> crate::Result<Vec<::lookout_pipeline::Enforcement>> {
-            self.pl_event_enforcements(event_id)
-        }
-        fn dispatch_state(&self) -> crate::Result<::lookout_pipeline::DispatchState> {
-            self.pl_dispatch_state()
-        }
-        fn save_dispatch(
-            &mut self,
-            state: &::lookout_pipeline::DispatchState,
-            outbox: &[::lookout_pipeline::delivery::OutboxItem],
-        ) -> crate::Result<()> {
-            self.pl_save_dispatch(state, outbox)
-        }
-        fn silences(&self) -> crate::Result<Vec<::lookout_pipeline::Silence>> {
-            self.pl_silences()
-        }
-        fn put_silence(&mut self, silence: &::lookout_pipeline::Silence) -> crate::Result<()> {
-            self.pl_put_silence(silence)
-        }
-        fn outbox(&self, pending_only: bool) -> crate::Result<Vec<::lookout_pipeline::delivery::OutboxItem>> {
-            self.pl_outbox(pending_only)
-        }
-        fn update_outbox(&mut self, items: &[::lookout_pipeline::delivery::OutboxItem]) -> crate::Result<()> {
-            self.pl_update_outbox(items)
-        }
-        fn save_kpis(&mut self, kpis: &::lookout_pipeline::Kpis) -> crate::Result<()> {
-            self.pl_save_kpis(kpis)
-        }
-        fn kpis(&self) -> crate::Result<Option<::lookout_pipeline::Kpis>> {
-            self.pl_kpis()
-        }
-        fn last_reports(
-            &self,
-            since: ::lookout_model::Timestamp,
-            until: ::lookout_model::Timestamp,
-        ) -> crate::Result<Vec<(::lookout_model::VesselId, ::lookout_model::Timestamp)>> {
-            self.pl_last_reports(since, until)
-        }
-        fn cycles_ending_between(
-            &self,
-            from: ::lookout_model::Timestamp,
-            to: ::lookout_model::Timestamp,
-        ) -> crate::Result<Vec<crate::CycleKey>> {
-            self.pl_cycles_ending_between(from, to)
-        }
-        fn save_stats(
-            &mut self,
-            hourly: &[::lookout_pipeline::HourlyStats],
-            daily: &[::lookout_pipeline::DailyStats],
-            monthly: &[::lookout_pipeline::MonthlyStats],
-        ) -> crate::Result<()> {
-            self.pl_save_stats(hourly, daily, monthly)
-        }
-        fn hourly_stats(
-            &self,
-            from: ::lookout_model::Timestamp,
-            to: ::lookout_model::Timestamp,
-        ) -> crate::Result<Vec<::lookout_pipeline::HourlyStats>> {
-            self.pl_stats("stats_hourly", from, to)
-        }
-        fn daily_stats(
-            &self,
-            from: ::lookout_model::Timestamp,
-            to: ::lookout_model::Timestamp,
-        ) -> crate::Result<Vec<::lookout_pipeline::DailyStats>> {
-            self.pl_stats("stats_daily", from, to)
-        }
-        fn monthly_stats(
-            &self,
-            from: ::lookout_model::Timestamp,
-            to: ::lookout_model::Timestamp,
-        ) -> crate::Result<Vec<::lookout_pipeline::MonthlyStats>> {
-            self.pl_stats("stats_monthly", from, to)
-        }
-    };
-}
-pub(crate) use forward_pipeline_methods;

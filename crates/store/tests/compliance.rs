@@ -703,3 +703,40 @@ fn identity_history_keeps_one_row_per_tuple_and_reads_back_in_key_order() {
         assert_eq!(names(store, 0, 1000), vec![Some("ALPHA".to_string())]);
     });
 }
+
+/// Bulk writes larger than one PostgreSQL statement holds (65,535 parameters: 4,369
+/// findings or 8,191 vessels) are split, and every row still lands once, in order.
+#[test]
+fn batches_larger_than_one_statement_are_written_whole() {
+    with_each_backend(|store| {
+        let key = CycleKey { window_start: t(0), window_end: t(1440) };
+        let findings: Vec<Finding> = (0..4_500).map(|i| finding(&format!("44{i:07}"), i % 1_000)).collect();
+        let output = CycleOutput { key: key.clone(), params: serde_json::json!({}), findings, stats: serde_json::json!({}) };
+        store.write_cycle(&output).expect("write");
+        assert_eq!(store.cycle_findings(&key).expect("read"), output.findings);
+        let vessels: Vec<VesselRow> = (0..9_000)
+            .map(|i| VesselRow {
+                vessel: VesselId::new(format!("55{i:07}")),
+                id_is_mmsi: true,
+                data: StaticData { imo: Some(i), ..StaticData::default() },
+            })
+            .collect();
+        store.upsert_vessels(&vessels).expect("upsert");
+        assert_eq!(store.counts().expect("counts").vessels, 9_000);
+        store.insert_positions(&[pos("550008999", 0, 35.0)]).expect("position");
+        let tracks = store.load_tracks(t(0), t(0)).expect("load");
+        assert_eq!(tracks[0].static_data.imo, Some(8_999), "the last row of the second statement");
+    });
+}
+
+/// A NaN dimension is stored as missing on both backends (SQLite has no NaN).
+#[test]
+fn nan_static_values_read_back_as_missing() {
+    with_each_backend(|store| {
+        let data = StaticData { length_m: Some(f64::NAN), width_m: Some(4.5), ..StaticData::default() };
+        store.upsert_vessels(&[VesselRow { vessel: VesselId::new("440000001"), id_is_mmsi: true, data }]).expect("upsert");
+        store.insert_positions(&[pos("440000001", 0, 35.0)]).expect("position");
+        let tracks = store.load_tracks(t(0), t(0)).expect("load");
+        assert_eq!((tracks[0].static_data.length_m, tracks[0].static_data.width_m), (None, Some(4.5)));
+    });
+}
