@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ParamsError;
 use crate::geo::haversine_nm;
+use crate::params::Params;
 
 /// Segmenter thresholds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,9 +58,10 @@ impl Default for SegmentParams {
     }
 }
 
-impl SegmentParams {
+/// The `segments` detector's params (also `spoofing.segment` and the engine's split).
+impl Params for SegmentParams {
     /// Rejects values the segmenter cannot work with.
-    pub fn validate(&self) -> Result<(), ParamsError> {
+    fn validate(&self) -> Result<(), ParamsError> {
         if !(self.max_speed_kn.is_finite() && self.max_speed_kn > 0.0) {
             return Err(ParamsError::at("max_speed_kn", "expected a positive number"));
         }
@@ -74,7 +76,9 @@ impl SegmentParams {
         }
         Ok(())
     }
+}
 
+impl SegmentParams {
     /// Whether one transmitter can get from `a` to `b` (b not before a), ignoring the
     /// time limit.
     pub fn reachable(&self, a: &Position, b: &Position) -> bool {

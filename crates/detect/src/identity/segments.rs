@@ -1,43 +1,21 @@
 //! The `segments` detector: vessel ids whose positions split into several physically
-//! separate chains of segments (see [`crate::segment`]), i.e. one id used by more than
+//! separate chains of segments (see [`crate::identity::segment`]), i.e. one id used by more than
 //! one transmitter, or positions no single ship could have reported.
 //!
 //! It classifies and does not score: the finding tells the analyst that the id's gaps
 //! and dark scores were computed per chain, and lists the chains as evidence. Scored
 //! identity anomalies are the `spoofing` detector's.
 
-use lookout_model::{BreakdownItem, Finding, Position, Severity, Track};
+use lookout_model::{Finding, Position, Severity, Track};
 use serde_json::{json, Value};
 
-use crate::algorithm::{merge_checked, About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
-use crate::error::ParamsError;
-use crate::segment::{chain_segments, segment_positions, SegmentParams};
+use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
+use crate::finding::{item, position_json};
+use crate::identity::segment::{chain_segments, segment_positions, SegmentParams};
+use crate::input::{CycleInput, Upstream};
 
 /// Segmentation report; params are the [`SegmentParams`].
 pub struct SegmentsDetector;
-
-pub(crate) fn parse_segment_params(params: &Value) -> Result<SegmentParams, ParamsError> {
-    let p: SegmentParams = crate::algorithm::parse_params(params)?;
-    p.validate()?;
-    Ok(p)
-}
-
-/// A breakdown line (shared by the detectors of this family).
-pub(crate) fn item(code: &str, pattern: &str, points: i64, ko: &str, en: &str, dko: String, den: String) -> BreakdownItem {
-    BreakdownItem {
-        code: code.into(),
-        pattern: pattern.into(),
-        points,
-        label_ko: ko.into(),
-        label_en: en.into(),
-        description_ko: dko,
-        description_en: den,
-    }
-}
-
-pub(crate) fn position_json(p: &Position) -> Value {
-    json!({ "timestamp": p.timestamp, "lat": p.lat, "lon": p.lon, "sog": p.sog, "cog": p.cog })
-}
 
 /// One chain of a track: its segments' positions in time order.
 pub(crate) struct Chain<'a> {
@@ -61,39 +39,26 @@ pub(crate) fn chains_of<'a>(track: &'a Track, p: &SegmentParams) -> Vec<Chain<'a
         .collect()
 }
 
-impl Detector for SegmentsDetector {
-    fn about(&self) -> &'static About {
-        const ABOUT: About = About {
-            code: "segments",
-            name: Text { ko: "MMSI 공유 분할", en: "Shared-id segmentation" },
-            description: Text {
-                ko: "물리적으로 가능한 이동(속도·시간 한계)으로 위치를 구간으로 나누어, 하나의 식별번호를 여러 송신기가 쓰는 경우를 찾음",
-                en: "Splits an id's positions into physically plausible segments (speed and time limits) to find ids used by several transmitters",
-            },
-            entity: EntityType::Vessel,
-        };
-        &ABOUT
-    }
+impl Algorithm for SegmentsDetector {
+    const ABOUT: About = About {
+        code: "segments",
+        name: Text { ko: "MMSI 공유 분할", en: "Shared-id segmentation" },
+        description: Text {
+            ko: "물리적으로 가능한 이동(속도·시간 한계)으로 위치를 구간으로 나누어, 하나의 식별번호를 여러 송신기가 쓰는 경우를 찾음",
+            en: "Splits an id's positions into physically plausible segments (speed and time limits) to find ids used by several transmitters",
+        },
+        entity: EntityType::Vessel,
+    };
+    type Params = SegmentParams;
 
-    fn default_params(&self) -> Value {
-        serde_json::to_value(SegmentParams::default()).unwrap_or(Value::Null)
-    }
-
-    fn merge_params(&self, base: &Value, over: &Value) -> Result<Value, ParamsError> {
-        let merged = merge_checked(base, over)?;
-        parse_segment_params(&merged)?;
-        Ok(merged)
-    }
-
-    fn run(&self, input: &CycleInput<'_>, params: &Value, _upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
-        let p = parse_segment_params(params)?;
+    fn run(&self, input: &CycleInput<'_>, p: &SegmentParams, _upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
         let mut out = Vec::new();
         for track in input.tracks {
             let (Some(first), Some(last)) = (track.positions.first(), track.positions.last()) else { continue };
             if last.timestamp <= input.window_start {
                 continue;
             }
-            let chains = chains_of(track, &p);
+            let chains = chains_of(track, p);
             if chains.len() < 2 {
                 continue;
             }
@@ -111,7 +76,7 @@ impl Detector for SegmentsDetector {
                 })
                 .collect();
             out.push(Finding {
-                detector: self.code().into(),
+                detector: Self::ABOUT.code.into(),
                 vessel: track.vessel.clone(),
                 start: first.timestamp,
                 end: last.timestamp,
