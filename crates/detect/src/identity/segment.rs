@@ -249,6 +249,28 @@ pub fn chain_segments(positions: &[Position], segments: &[Segment], p: &SegmentP
     chains
 }
 
+/// One chain of a track: its segments' positions in time order.
+pub struct Chain<'a> {
+    pub segment_ids: Vec<String>,
+    pub positions: Vec<&'a Position>,
+}
+
+/// The chains of a track (one chain when nothing needed splitting).
+pub fn chains_of<'a>(track: &'a Track, p: &SegmentParams) -> Vec<Chain<'a>> {
+    let segments = segment_positions(track.vessel.as_str(), &track.positions, p);
+    chain_segments(&track.positions, &segments, p)
+        .into_iter()
+        .map(|chain| {
+            let mut idx: Vec<usize> = chain.iter().flat_map(|&s| segments[s].indices.iter().copied()).collect();
+            idx.sort_unstable();
+            Chain {
+                segment_ids: chain.iter().map(|&s| segments[s].id.clone()).collect(),
+                positions: idx.into_iter().map(|i| &track.positions[i]).collect(),
+            }
+        })
+        .collect()
+}
+
 /// The track split into chains of plausible segments, each a track of its own under the
 /// same vessel id (static data copied), in order of their first position. A track that
 /// needs no split comes back as one track equal to the input.

@@ -6,38 +6,16 @@
 //! and dark scores were computed per chain, and lists the chains as evidence. Scored
 //! identity anomalies are the `spoofing` detector's.
 
-use lookout_model::{Finding, Position, Severity, Track};
+use lookout_model::{Finding, Severity};
 use serde_json::{json, Value};
 
 use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
 use crate::finding::{item, position_json};
-use crate::identity::segment::{chain_segments, segment_positions, SegmentParams};
+use crate::identity::segment::{chains_of, SegmentParams};
 use crate::input::{CycleInput, Upstream};
 
 /// Segmentation report; params are the [`SegmentParams`].
 pub struct SegmentsDetector;
-
-/// One chain of a track: its segments' positions in time order.
-pub(crate) struct Chain<'a> {
-    pub segment_ids: Vec<String>,
-    pub positions: Vec<&'a Position>,
-}
-
-/// The chains of a track (one chain when nothing needed splitting).
-pub(crate) fn chains_of<'a>(track: &'a Track, p: &SegmentParams) -> Vec<Chain<'a>> {
-    let segments = segment_positions(track.vessel.as_str(), &track.positions, p);
-    chain_segments(&track.positions, &segments, p)
-        .into_iter()
-        .map(|chain| {
-            let mut idx: Vec<usize> = chain.iter().flat_map(|&s| segments[s].indices.iter().copied()).collect();
-            idx.sort_unstable();
-            Chain {
-                segment_ids: chain.iter().map(|&s| segments[s].id.clone()).collect(),
-                positions: idx.into_iter().map(|i| &track.positions[i]).collect(),
-            }
-        })
-        .collect()
-}
 
 impl Algorithm for SegmentsDetector {
     const ABOUT: About = About {
