@@ -140,8 +140,12 @@ pub trait Algorithm: Send + Sync {
         input.tracks.len()
     }
     /// Runs over the cycle input; deterministic, no panic on empty input.
-    fn run(&self, input: &CycleInput<'_>, params: &Self::Params, upstream: &Upstream<'_>)
-        -> Result<Vec<Finding>, DetectError>;
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        params: &Self::Params,
+        upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError>;
     /// See [`Detector::run_with_stats`].
     fn run_with_stats(
         &self,
@@ -172,7 +176,12 @@ impl<A: Algorithm> Detector for A {
     fn per_segment(&self) -> bool {
         Algorithm::per_segment(self)
     }
-    fn run(&self, input: &CycleInput<'_>, params: &Value, upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        params: &Value,
+        upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
         Algorithm::run(self, input, &A::Params::parse(params)?, upstream)
     }
     fn run_with_stats(

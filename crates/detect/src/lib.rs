@@ -28,8 +28,8 @@
 //!
 //! Nothing here does IO.
 
-mod csvtext;
 pub mod compat;
+mod csvtext;
 pub mod dark;
 pub mod detector;
 pub mod encounters;
@@ -48,7 +48,9 @@ pub mod zones;
 pub use compat::point::OraclePoint;
 pub use compat::repr::py_repr;
 pub use dark::analysis::{analyze_dark_pattern, analyze_sorted, has_teleport, ActivityState, GapInfo};
-pub use dark::finding::{dark_finding, dark_finding_with, detect_track, gap_findings, local_hour, score_track, DarkContext};
+pub use dark::finding::{
+    dark_finding, dark_finding_with, detect_track, gap_findings, local_hour, score_track, DarkContext,
+};
 pub use dark::gaps::{classify_gap, detect_gaps, for_each_gap, Gap, GapSeverity};
 pub use dark::params::{defaults_json, DarkParams, GapThresholds};
 pub use dark::pattern::{Pattern, PatternMeta};

@@ -87,10 +87,8 @@ fn graph(mods: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet<String>> 
             let Some(tree) = stmt.strip_prefix("pub use ").or_else(|| stmt.strip_prefix("use ")) else {
                 // Inline paths: `crate::a::b::item(..)`.
                 for (i, _) in stmt.match_indices("crate::") {
-                    let path: String = stmt[i + 7..]
-                        .chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-                        .collect();
+                    let path: String =
+                        stmt[i + 7..].chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
                     paths.push(path);
                 }
                 continue;
@@ -156,7 +154,11 @@ fn modules_form_layers_without_circles() {
     let mods = modules();
     let g = graph(&mods);
     for (m, deps) in &g {
-        println!("{:<28} -> {}", if m.is_empty() { "(lib)" } else { m }, deps.iter().cloned().collect::<Vec<_>>().join(", "));
+        println!(
+            "{:<28} -> {}",
+            if m.is_empty() { "(lib)" } else { m },
+            deps.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
     }
     // The crate root declares and re-exports everything; it is no layer.
     let mut g: BTreeMap<String, BTreeSet<String>> = g.into_iter().filter(|(m, _)| !m.is_empty()).collect();
@@ -171,7 +173,8 @@ fn modules_form_layers_without_circles() {
     }
     assert_eq!(circle(&families), None, "an import circle between top-level modules");
 
-    let adapters: BTreeSet<&String> = mods.iter().filter(|(_, code)| code.contains("impl Algorithm for")).map(|(m, _)| m).collect();
+    let adapters: BTreeSet<&String> =
+        mods.iter().filter(|(_, code)| code.contains("impl Algorithm for")).map(|(m, _)| m).collect();
     assert!(adapters.len() >= 8, "{adapters:?}");
     for (m, deps) in &mut g {
         let compat = deps.iter().any(|d| family(d) == "compat");

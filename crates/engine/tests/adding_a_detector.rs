@@ -61,7 +61,9 @@ impl Algorithm for Overspeed {
     const ABOUT: About = About {
         code: "overspeed",
         name: Text { ko: "과속 보고", en: "Overspeed reports" },
-        description: Text { ko: "기준을 넘는 속력 보고가 반복됨", en: "Repeated speed reports above a limit" },
+        description: Text {
+            ko: "기준을 넘는 속력 보고가 반복됨", en: "Repeated speed reports above a limit"
+        },
         entity: EntityType::Vessel,
     };
     type Params = OverspeedParams;
@@ -203,9 +205,9 @@ fn a_registered_detector_runs_through_the_rule_engine_end_to_end() {
         .iter()
         .find(|c| c.detector == COMPOSITE && c.vessel.as_str() == "440000001")
         .expect("composite");
-    assert!(composite.evidence["rules"].as_array().is_some_and(|rs| rs
-        .iter()
-        .any(|r| r["algorithm"] == "overspeed" && r["score"] == 60 && r["weight"] == 0.5)));
+    assert!(composite.evidence["rules"]
+        .as_array()
+        .is_some_and(|rs| rs.iter().any(|r| r["algorithm"] == "overspeed" && r["score"] == 60 && r["weight"] == 0.5)));
     assert_eq!(composite.score, Some(30), "noisy OR of 0.5 x 60 alone");
     // And it is stored with the cycle like every other finding.
     let stored = store.cycle_findings(&report.key).expect("stored");

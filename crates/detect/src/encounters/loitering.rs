@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
-use crate::encounters::grid::{median, nearest_place, resample, runs, ship_type_of, tick_time, type_in, zone_code, Place, M_PER_NM};
+use crate::encounters::grid::{
+    median, nearest_place, resample, runs, ship_type_of, tick_time, type_in, zone_code, Place, M_PER_NM,
+};
 use crate::error::ParamsError;
 use crate::finding::{item, round_to};
 use crate::input::{CycleInput, Upstream};
@@ -62,10 +64,7 @@ impl Params for LoiteringParams {
             return Err(ParamsError::at("step_min", "must be > 0"));
         }
         if self.max_interpolation_gap_min < self.step_min {
-            return Err(ParamsError::at(
-                "max_interpolation_gap_min",
-                "must be >= step_min",
-            ));
+            return Err(ParamsError::at("max_interpolation_gap_min", "must be >= step_min"));
         }
         Ok(())
     }
@@ -94,9 +93,7 @@ pub fn loitering_of(track: &Track, input: &CycleInput<'_>, p: &LoiteringParams) 
         let (lat, lon) = (median(&mut lats), median(&mut lons));
         let nearest = nearest_place(&p.shore, lat, lon);
         let zone = zone_code(input.zones, lat, lon);
-        if nearest.is_some_and(|(_, d)| d < p.min_shore_distance_nm * M_PER_NM)
-            || zone.as_deref() == Some("PORT")
-        {
+        if nearest.is_some_and(|(_, d)| d < p.min_shore_distance_nm * M_PER_NM) || zone.as_deref() == Some("PORT") {
             continue;
         }
         let mut breakdown = vec![item(
@@ -105,10 +102,7 @@ pub fn loitering_of(track: &Track, input: &CycleInput<'_>, p: &LoiteringParams) 
             p.points_loitering,
             "운반선 배회",
             "Carrier loitering",
-            format!(
-                "{minutes}분간 {}노트 미만, 해안에서 {}해리 이상",
-                p.max_speed_kn, p.min_shore_distance_nm
-            ),
+            format!("{minutes}분간 {}노트 미만, 해안에서 {}해리 이상", p.max_speed_kn, p.min_shore_distance_nm),
             format!(
                 "under {} kn for {minutes} min, at least {} nm from shore",
                 p.max_speed_kn, p.min_shore_distance_nm
@@ -178,7 +172,12 @@ impl Algorithm for LoiteringDetector {
     };
     type Params = LoiteringParams;
 
-    fn run(&self, input: &CycleInput<'_>, p: &LoiteringParams, _up: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        p: &LoiteringParams,
+        _up: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
         Ok(input.tracks.iter().flat_map(|t| loitering_of(t, input, p)).collect())
     }
 }

@@ -121,7 +121,12 @@ impl Algorithm for SpoofingDetector {
     };
     type Params = SpoofingParams;
 
-    fn run(&self, input: &CycleInput<'_>, p: &SpoofingParams, _upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        p: &SpoofingParams,
+        _upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
         let mut out = Vec::new();
         for track in input.tracks {
             if let Some(f) = spoofing_for_track(track, input, p) {
@@ -272,7 +277,10 @@ fn two_places_at_once(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams,
 /// time, one of them inside the window: how far apart they were at once.
 fn simultaneous<'a>(a: &Chain<'a>, b: &Chain<'a>, input: &CycleInput<'_>) -> Option<(&'a Position, &'a Position)> {
     let (a0, a1, b0, b1) = (a.positions.first()?, a.positions.last()?, b.positions.first()?, b.positions.last()?);
-    if a1.timestamp < b0.timestamp || b1.timestamp < a0.timestamp || a1.timestamp.max(b1.timestamp) <= input.window_start {
+    if a1.timestamp < b0.timestamp
+        || b1.timestamp < a0.timestamp
+        || a1.timestamp.max(b1.timestamp) <= input.window_start
+    {
         return None;
     }
     a.positions

@@ -50,10 +50,12 @@ pub(crate) fn describe(e: &Value, start: Timestamp, end: Timestamp) -> (String, 
         fmt_lon(num(e, "/cell/lon_max"))
     );
     let span = format!("{}–{} UTC", start.format("%Y-%m-%d %H:%M"), end.format("%H:%M"));
-    let (base, seen, drop) = (num(e, "/baseline_reports_per_bucket"), num(e, "/observed_reports_per_bucket"), num(e, "/drop_pct"));
+    let (base, seen, drop) =
+        (num(e, "/baseline_reports_per_bucket"), num(e, "/observed_reports_per_bucket"), num(e, "/drop_pct"));
     let bucket = num(e, "/bucket_min");
     let (silent, reference) = (num(e, "/silent_count"), num(e, "/reference_vessels"));
-    let (rest_seen, rest_base) = (num(e, "/rest_observed_reports_per_bucket"), num(e, "/rest_baseline_reports_per_bucket"));
+    let (rest_seen, rest_base) =
+        (num(e, "/rest_observed_reports_per_bucket"), num(e, "/rest_baseline_reports_per_bucket"));
     let ko = format!(
         "셀 {cell}, {span}: {bucket}분당 보고 {base}건 → {seen}건 (-{drop}%), 직전 선박 {reference}척 중 {silent}척이 동시에 무신호, 나머지 해역은 정상 수신 ({rest_seen}건, 평소 {rest_base}건)"
     );
@@ -89,7 +91,9 @@ impl OutageRef {
         let (ko, en) = describe(e, f.start, f.end);
         let note = OutageNote {
             description_ko: format!("수신기 장애 중에 시작된 공백은 자연 소실일 가능성이 큼 (감점): {ko}"),
-            description_en: format!("The silence began during a receiver outage, so it is most likely natural (lowers the score): {en}"),
+            description_en: format!(
+                "The silence began during a receiver outage, so it is most likely natural (lowers the score): {en}"
+            ),
             evidence: json!({ "area": f.vessel.as_str(), "start": f.start, "end": f.end, "outage": e }),
         };
         let area = f.vessel.as_str().to_string();

@@ -64,9 +64,7 @@ impl Default for GearParams {
             stationary_hours: 12.0,
             parent_far_km: 10.0,
             parent_silent_hours: 12.0,
-            eez_zones: ["EEZ", "TERRITORIAL_SEA", "CONTIGUOUS_ZONE"]
-                .map(String::from)
-                .to_vec(),
+            eez_zones: ["EEZ", "TERRITORIAL_SEA", "CONTIGUOUS_ZONE"].map(String::from).to_vec(),
             home_flag: "KR".into(),
             points: [70, 40, 50, 50, 60, 70],
         }
@@ -82,19 +80,13 @@ impl Params for GearParams {
             return Err(ParamsError::at("step_min", "must be > 0"));
         }
         if self.max_interpolation_gap_min < self.step_min {
-            return Err(ParamsError::at(
-                "max_interpolation_gap_min",
-                "must be >= step_min",
-            ));
+            return Err(ParamsError::at("max_interpolation_gap_min", "must be >= step_min"));
         }
         if self.candidate_radius_m.is_nan() || self.candidate_radius_m <= 0.0 {
             return Err(ParamsError::at("candidate_radius_m", "must be > 0"));
         }
         if let Some(m) = self.closed_months.iter().find(|m| !(1..=12).contains(*m)) {
-            return Err(ParamsError::at(
-                "closed_months",
-                format!("month {m} is not 1-12"),
-            ));
+            return Err(ParamsError::at("closed_months", format!("month {m} is not 1-12")));
         }
         Ok(())
     }

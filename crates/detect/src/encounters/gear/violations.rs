@@ -24,27 +24,11 @@ use crate::input::CycleInput;
 
 const NAMES: [(&str, &str, &str); 6] = [
     ("G01", "금지 수역 내 어구", "Gear in a prohibited zone"),
-    (
-        "G02",
-        "모선 불명 어구",
-        "Gear without an attributable parent",
-    ),
-    (
-        "G03",
-        "허가 기간 외 어구",
-        "Gear outside the permitted season",
-    ),
-    (
-        "G04",
-        "허가 수량 초과 어구",
-        "More gear than the permit allows",
-    ),
+    ("G02", "모선 불명 어구", "Gear without an attributable parent"),
+    ("G03", "허가 기간 외 어구", "Gear outside the permitted season"),
+    ("G04", "허가 수량 초과 어구", "More gear than the permit allows"),
     ("G05", "유기 어구", "Abandoned gear"),
-    (
-        "G06",
-        "외국 무허가 모선의 EEZ 내 어구",
-        "Foreign unpermitted parent's gear in the EEZ",
-    ),
+    ("G06", "외국 무허가 모선의 EEZ 내 어구", "Foreign unpermitted parent's gear in the EEZ"),
 ];
 
 fn severity_of(code_index: usize) -> Severity {
@@ -277,7 +261,8 @@ fn g05_abandoned(g: &Gear<'_>) -> Option<Finding> {
     };
     let mut e = g.evidence.clone();
     e["stationary"] = json!({"spread_m": round_to(spread, 1), "hours": round_to(span_h, 2)});
-    e["parent_state"] = json!({"state": why, "silent_h": silent_h.map(|x| round_to(x, 2)), "km": km.map(|x| round_to(x, 2))});
+    e["parent_state"] =
+        json!({"state": why, "silent_h": silent_h.map(|x| round_to(x, 2)), "km": km.map(|x| round_to(x, 2))});
     Some(g.violation(
         4,
         (format!("{span_h:.1}시간 정지, 모선 상태 {why}"), format!("stationary for {span_h:.1} h, parent {why}")),
