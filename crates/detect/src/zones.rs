@@ -146,7 +146,12 @@ impl Algorithm for ZonesDetector {
     };
     type Params = ZoneParams;
 
-    fn run(&self, input: &CycleInput<'_>, p: &ZoneParams, _upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        p: &ZoneParams,
+        _upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
         let Some(zones) = input.zones.and_then(|z| z.zone_set()) else {
             return Ok(Vec::new());
         };

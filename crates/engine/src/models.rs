@@ -72,7 +72,12 @@ pub fn version(store: &dyn Store, model: &str, which: Option<i64>) -> Result<Mod
     version_of(store, model, detector(model)?, which)
 }
 
-fn version_of(store: &dyn Store, model: &str, d: &dyn Detector, which: Option<i64>) -> Result<ModelVersion, EngineError> {
+fn version_of(
+    store: &dyn Store,
+    model: &str,
+    d: &dyn Detector,
+    which: Option<i64>,
+) -> Result<ModelVersion, EngineError> {
     let all = versions_of(store, model, d)?;
     let found = match which {
         None => all.into_iter().find(|v| v.status == ModelStatus::Active),

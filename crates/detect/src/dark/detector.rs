@@ -36,7 +36,12 @@ impl Algorithm for GapsDetector {
         true
     }
 
-    fn run(&self, input: &CycleInput<'_>, thresholds: &GapThresholds, _upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        thresholds: &GapThresholds,
+        _upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
         // The product path takes the thresholds inside the dark params (one struct for
         // both detectors); only `gap_thresholds` is read from it.
         let dark = DarkParams { gap_thresholds: thresholds.clone(), ..DarkParams::default() };
@@ -93,7 +98,12 @@ impl Algorithm for DarkDetector {
         Self::candidates(input, upstream).len()
     }
 
-    fn run(&self, input: &CycleInput<'_>, params: &DarkParams, upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        params: &DarkParams,
+        upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
         let tz: chrono_tz::Tz = params
             .timezone
             .parse()

@@ -29,7 +29,12 @@ impl Algorithm for SegmentsDetector {
     };
     type Params = SegmentParams;
 
-    fn run(&self, input: &CycleInput<'_>, p: &SegmentParams, _upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        p: &SegmentParams,
+        _upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
         let mut out = Vec::new();
         for track in input.tracks {
             let (Some(first), Some(last)) = (track.positions.first(), track.positions.last()) else { continue };

@@ -420,7 +420,12 @@ impl Algorithm for ReceptionDetector {
     };
     type Params = ReceptionParams;
 
-    fn run(&self, input: &CycleInput<'_>, p: &ReceptionParams, upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        p: &ReceptionParams,
+        upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
         Algorithm::run_with_stats(self, input, p, upstream).map(|(f, _)| f)
     }
 
