@@ -9,8 +9,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use lookout_detect::finding::{item, position_json};
 use lookout_detect::level::scored;
 use lookout_detect::{
-    params_hash, About, Algorithm, CycleInput, DetectError, Detector, Detectors, EntityType, Params, ParamsError, Text,
-    Upstream,
+    params_hash, About, Algorithm, CycleInput, DetectError, Detectors, EntityType, Params, ParamsError, Text, Upstream,
 };
 use lookout_engine::composite::COMPOSITE;
 use lookout_engine::cycle::{run_cycle, CycleRequest};
