@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use lookout_detect::dark::{ZoneClass, ZoneClassifier};
+use lookout_detect::{ZoneClass, ZoneClassifier};
 use lookout_detect::zones::ZoneSet;
 use lookout_store::{CycleKey, SqliteStore, Store};
 

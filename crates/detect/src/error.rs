@@ -31,3 +31,11 @@ pub enum InputError {
     #[error("{0}")]
     Invalid(String),
 }
+
+/// A detector set that cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RegistryError {
+    /// Two detectors claim one code.
+    #[error("detector code '{0}' is already registered")]
+    DuplicateCode(String),
+}

@@ -1,77 +1,68 @@
 //! lookout-detect: detectors as pure functions from positions to findings.
 //!
-//! * `gaps`: every reporting gap of at least 100 minutes, with severity.
-//! * `dark_suspicion`: analysis of a vessel's longest gap and the P1-P11 suspicion
-//!   score of the reference dark-vessel model, reproduced bit for bit (including its
-//!   quirks; see `shared/oracle/NOTES.md`).
+//! The crate is layered; a module only imports modules of its own layer or below, so
+//! there is no import circle (checked by `tests/layers.rs`):
 //!
-//! * `segments`: one id's positions split into physically plausible segments
-//!   ([`segment`]); gaps and dark scores run per chain of segments.
-//! * `spoofing`: teleports, unallocated MIDs (ITU table in `data/mid.csv`), placeholder
-//!   MMSIs, one id in two places at once, AIS name against the registry, identity
-//!   changes over time ([`identity`]).
-//! * `zones`: GeoJSON zones with a grid index ([`zones`]), entry/exit episodes and
-//!   intrusions by foreign unpermitted vessels; the zone set is P2's classifier.
-//! * `transshipment` / `loitering`: carrier × fishing encounters through a five-stage
-//!   funnel and carriers loitering far from shore, on a resampled 10-minute grid with a
-//!   spatial grid index ([`transship`]).
-//! * `pair_trawl`: two fishing vessels towing in parallel ([`pair_trawl`]), same grid.
-//! * `gear`: fishing-gear transmitters, parent inference and violations G01-G06 ([`gear`]).
-//! * `reception`: receiver outages from per-area message rates
-//!   ([`algorithm_reception`]); a gap inside one gets `reception_outage` in its dark score.
+//! 1. Base: [`error`], [`params`] (the params trait and strict merge), [`pyfloat`]
+//!    (Python rounding the reference's numbers need), [`geo`], [`level`] (the one risk
+//!    scale), [`finding`] (shared finding builders), [`input`] (what the engine prepares
+//!    for a cycle: tracks, vessel registry, zones, dark and identity histories,
+//!    upstream findings) and [`detector`] (the `Detector`/`Algorithm` contract).
+//! 2. Families, one folder each, holding every detector's params, logic and adapter:
+//!    * [`dark`]: `gaps` and `dark_suspicion` (longest-gap analysis, P1-P11, patterns),
+//!      reproducing the reference model bit for bit (see `shared/oracle/NOTES.md`);
+//!    * [`identity`]: `segments` (ids shared by several transmitters) and `spoofing`
+//!      (teleports, MIDs, placeholder MMSIs, two places at once, names, identity
+//!      changes over time);
+//!    * [`encounters`]: the shared resampled grid, `transshipment`, `loitering`,
+//!      `pair_trawl` and `gear`;
+//!    * [`zones`]: zone entry/exit episodes and intrusions;
+//!    * [`reception`]: receiver outages from per-area message rates (a gap inside one
+//!      gets `reception_outage` in its dark score).
 //!
-//! [`algorithm`] is the registry the rule engine runs them through (one trait,
-//! one registration line per detector).
+//!    A family may read another family's logic (the dark score reads
+//!    [`reception::outage`], `zones` reads [`identity::mid`]), never its detector.
+//! 3. Top: [`registry`] (one list of detectors) and [`compat`] (the reference oracle's
+//!    text formats for `lookout score-dark` and the differential test; no detector
+//!    imports it).
 //!
-//! Nothing here does IO. The [`oracle`] module reads and writes the reference oracle's
-//! text formats (as pure functions over strings) for `lookout score-dark` and the
-//! differential test.
+//! Nothing here does IO.
 
-pub mod algorithm;
-pub mod algorithm_dark;
-pub mod algorithm_gaps;
-pub mod algorithm_segments;
-pub mod algorithm_spoofing;
-pub mod algorithm_transship;
-pub mod algorithm_zones;
-pub mod algorithm_pair_trawl;
-pub mod algorithm_gear;
-pub mod algorithm_reception;
+pub mod compat;
 mod csvtext;
 pub mod dark;
+pub mod detector;
+pub mod encounters;
 pub mod error;
-pub mod findings;
-pub mod gaps;
+pub mod finding;
 pub mod geo;
 pub mod identity;
+pub mod input;
 pub mod level;
-pub mod oracle;
 pub mod params;
-pub mod pattern;
 pub mod pyfloat;
+pub mod reception;
 pub mod registry;
-pub mod sample;
-pub mod segment;
-pub mod transship;
 pub mod zones;
-pub mod pair_trawl;
-pub mod gear;
 
-pub use algorithm::{
-    algorithm, canonical_json, params_hash, About, CycleInput, DarkHistoryIndex, DetectError, Detector, EntityType, Upstream,
-    ALGORITHMS,
+pub use compat::point::OraclePoint;
+pub use compat::repr::py_repr;
+pub use dark::analysis::{analyze_dark_pattern, analyze_sorted, has_teleport, ActivityState, GapInfo};
+pub use dark::finding::{
+    dark_finding, dark_finding_with, detect_track, gap_findings, local_hour, score_track, DarkContext,
 };
-pub use identity::IdentityHistory;
-pub use dark::{
-    analyze_dark_pattern, analyze_sorted, compute_dark_suspicion, has_teleport, heading_mismatch, ActivityState,
-    DarkHistory, DarkScore, GapInfo, ScoreInputs, ShipClass, Tier, ZoneClass, ZoneClassifier,
-};
-pub use error::{InputError, ParamsError};
-pub use findings::{dark_finding, dark_finding_with, detect_track, gap_findings, local_hour, score_track, DarkContext};
-pub use gaps::{classify_gap, detect_gaps, for_each_gap, Gap, GapSeverity};
+pub use dark::gaps::{classify_gap, detect_gaps, for_each_gap, Gap, GapSeverity};
+pub use dark::params::{defaults_json, DarkParams, GapThresholds};
+pub use dark::pattern::{Pattern, PatternMeta};
+pub use dark::sample::DarkSample;
+pub use dark::score::{compute_dark_suspicion, heading_mismatch, DarkHistory, DarkScore, ScoreInputs, ShipClass, Tier};
+pub use detector::{About, Algorithm, DetectError, Detector, EntityType, Text};
+pub use error::{InputError, ParamsError, RegistryError};
 pub use geo::haversine_nm;
-pub use params::{defaults_json, DarkParams, GapThresholds};
-pub use pattern::{Pattern, PatternMeta};
-pub use pyfloat::{py_repr, py_round, round2};
-pub use registry::{parse_permitted_list, parse_registry, Registry, RegistryEntry};
-pub use sample::{DarkSample, OraclePoint};
+pub use input::identities::IdentityHistory;
+pub use input::vessels::{parse_permitted_list, parse_registry, Registry, RegistryEntry};
+pub use input::zones::{ZoneClass, ZoneClassifier, ZoneSet};
+pub use input::{CycleInput, DarkHistoryIndex, Upstream};
+pub use params::{canonical_json, params_hash, ListRule, Params};
+pub use pyfloat::{py_round, round2};
+pub use registry::{algorithm, Detectors, ALGORITHMS};

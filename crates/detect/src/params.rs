@@ -1,323 +1,167 @@
-//! Typed parameters of the `gaps` and `dark_suspicion` detectors.
+//! Detector parameters: one trait for defaults, strict deep merge, validation and the
+//! JSON schema, and the JSON helpers behind it (canonical text and hash of a params set).
 //!
-//! Defaults equal the reference model's DEFAULT params. Overrides are partial JSON
-//! objects deep-merged over the defaults (nested objects key by key, everything else
-//! replaced, as the reference does); unlike the reference, unknown keys and wrong
-//! types are rejected with the key path, because a typo in a tuned model must not
-//! silently fall back to a default.
+//! Overrides are deep-merged over a base (the defaults or a stored model version):
+//! nested objects merge key by key, unknown keys and wrong types are errors with the key
+//! path, `null` leaves the base as it is, and the base is never modified. A typo in a
+//! tuned model must not silently fall back to a default.
 
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::ParamsError;
 
-/// Gap length thresholds in seconds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GapThresholds {
-    /// A gap at least this long is suspicious; it also makes a vessel "dark" (100 min).
-    pub suspicious_sec: i64,
-    /// HIGH_SUSPICIOUS from here (3 h).
-    pub high_suspicious_sec: i64,
-    /// VIOLATION from here (24 h).
-    pub violation_sec: i64,
-}
+/// The parameters of one detector. `Default` is version 1 of its model; a detector
+/// states only what differs from the generic plumbing (its list rule, its checks).
+pub trait Params: Serialize + DeserializeOwned + Default {
+    /// How lists in an override are merged.
+    const LISTS: ListRule = ListRule::SameLength;
 
-impl Default for GapThresholds {
-    fn default() -> Self {
-        GapThresholds { suspicious_sec: 6000, high_suspicious_sec: 10_800, violation_sec: 86_400 }
-    }
-}
-
-/// Speed thresholds in knots (P1, P10).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SogThresholds {
-    pub moving: f64,
-    pub slow_moving: f64,
-    pub underway_deliberate: f64,
-}
-
-/// Points per pattern; negative values lower the score.
-#[allow(missing_docs)]
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Weights {
-    #[serde(rename = "P1_moving_off")]
-    pub p1_moving_off: i64,
-    #[serde(rename = "P1_slow_moving_off")]
-    pub p1_slow_moving_off: i64,
-    #[serde(rename = "P2_sensitive_zone")]
-    pub p2_sensitive_zone: i64,
-    #[serde(rename = "P2_special_zone")]
-    pub p2_special_zone: i64,
-    #[serde(rename = "P3_repeat_high")]
-    pub p3_repeat_high: i64,
-    #[serde(rename = "P3_repeat_low")]
-    pub p3_repeat_low: i64,
-    #[serde(rename = "P3_recent_dark")]
-    pub p3_recent_dark: i64,
-    #[serde(rename = "P4_distance_anomaly")]
-    pub p4_distance_anomaly: i64,
-    #[serde(rename = "P5_daytime_fishing_off")]
-    pub p5_daytime_fishing_off: i64,
-    #[serde(rename = "P6_teleport_before_gap")]
-    pub p6_teleport_before_gap: i64,
-    #[serde(rename = "P7_unpermitted")]
-    pub p7_unpermitted: i64,
-    #[serde(rename = "P8_very_long_gap")]
-    pub p8_very_long_gap: i64,
-    #[serde(rename = "P8_long_gap")]
-    pub p8_long_gap: i64,
-    #[serde(rename = "P9_fishing_vessel_dark")]
-    pub p9_fishing_vessel_dark: i64,
-    #[serde(rename = "P9_cargo_natural_gap")]
-    pub p9_cargo_natural_gap: i64,
-    #[serde(rename = "P10_underway_deliberate")]
-    pub p10_underway_deliberate: i64,
-    #[serde(rename = "P10_anchored_natural")]
-    pub p10_anchored_natural: i64,
-    #[serde(rename = "P11_heading_cog_mismatch")]
-    pub p11_heading_cog_mismatch: i64,
-    pub out_of_coverage: i64,
-    /// Not in the reference: the gap began during a receiver outage found by the
-    /// `reception` rule. A default when absent, so params stored before it still load.
-    #[serde(default = "default_reception_outage")]
-    pub reception_outage: i64,
-}
-
-/// Tiers are 20 points apart, so -20 moves any unclamped score exactly one tier down
-/// (CRITICAL to HIGH, HIGH to WATCH): a gap inside an outage is probably natural, but
-/// the outage is a statistical, cell-wide judgement, weaker evidence than leaving the
-/// receivers' coverage (-50), so it lowers a suspicious gap without erasing it.
-fn default_reception_outage() -> i64 {
-    -20
-}
-
-/// Dark-history thresholds (P3).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RepeatThresholds {
-    /// Distinct dark days in 7 days for `repeat_high`.
-    pub h7_high: i64,
-    /// Distinct dark days in 7 days for `repeat_low`.
-    pub h7_low: i64,
-    /// Dark findings in 24 h for `recent_dark`.
-    pub h24_recent: i64,
-}
-
-/// Gap length thresholds in whole minutes (P8).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GapMinThresholds {
-    pub very_long: i64,
-    pub long: i64,
-}
-
-/// Minimum scores of the tiers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TierThresholds {
-    pub critical: i64,
-    pub high: i64,
-    pub watch: i64,
-}
-
-/// Area where AIS reception is assumed; a gap starting outside it is likely natural.
-/// Bounds are inclusive.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CoverageBox {
-    pub lat_min: f64,
-    pub lat_max: f64,
-    pub lon_min: f64,
-    pub lon_max: f64,
-}
-
-impl CoverageBox {
-    /// Inclusive containment; NaN coordinates are outside, as in the reference.
-    pub fn contains(&self, lat: f64, lon: f64) -> bool {
-        self.lat_min <= lat && lat <= self.lat_max && self.lon_min <= lon && lon <= self.lon_max
-    }
-}
-
-/// Every parameter of the dark-vessel model (gap analysis + suspicion score).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DarkParams {
-    pub sog_thresholds: SogThresholds,
-    pub heading_cog_mismatch_deg: f64,
-    pub weights: Weights,
-    pub repeat_thresholds: RepeatThresholds,
-    pub gap_min_thresholds: GapMinThresholds,
-    pub p4_distance_multiplier: f64,
-    /// `[start, end)` local hours of "daytime" for P5.
-    pub p5_daytime_range: [i64; 2],
-    pub tier_thresholds: TierThresholds,
-    /// Not a parameter in the reference (a module constant there).
-    pub coverage: CoverageBox,
-    /// IANA time zone in which `p5_daytime_range` hours are read.
-    pub timezone: String,
-    /// Not a parameter in the reference (module constants there).
-    pub gap_thresholds: GapThresholds,
-    /// Implied speed above which a jump counts as a teleport (reference shim: 50 kn).
-    pub teleport_speed_kn: f64,
-}
-
-impl Default for DarkParams {
-    fn default() -> Self {
-        DarkParams {
-            sog_thresholds: SogThresholds { moving: 5.0, slow_moving: 2.0, underway_deliberate: 3.0 },
-            heading_cog_mismatch_deg: 60.0,
-            weights: Weights {
-                p1_moving_off: 25,
-                p1_slow_moving_off: 15,
-                p2_sensitive_zone: 25,
-                p2_special_zone: 15,
-                p3_repeat_high: 30,
-                p3_repeat_low: 15,
-                p3_recent_dark: 10,
-                p4_distance_anomaly: 20,
-                p5_daytime_fishing_off: 15,
-                p6_teleport_before_gap: 15,
-                p7_unpermitted: 10,
-                p8_very_long_gap: 15,
-                p8_long_gap: 10,
-                p9_fishing_vessel_dark: 10,
-                p9_cargo_natural_gap: -10,
-                p10_underway_deliberate: 20,
-                p10_anchored_natural: -15,
-                p11_heading_cog_mismatch: 15,
-                out_of_coverage: -50,
-                reception_outage: default_reception_outage(),
-            },
-            repeat_thresholds: RepeatThresholds { h7_high: 3, h7_low: 2, h24_recent: 1 },
-            gap_min_thresholds: GapMinThresholds { very_long: 360, long: 180 },
-            p4_distance_multiplier: 2.0,
-            p5_daytime_range: [6, 18],
-            tier_thresholds: TierThresholds { critical: 70, high: 50, watch: 30 },
-            coverage: CoverageBox { lat_min: 32.0, lat_max: 39.5, lon_min: 124.0, lon_max: 132.0 },
-            timezone: "Asia/Seoul".to_string(),
-            gap_thresholds: GapThresholds::default(),
-            teleport_speed_kn: 50.0,
-        }
-    }
-}
-
-impl DarkParams {
-    /// Deep-merges a partial JSON override over the defaults. `null` and `{}` give the
-    /// defaults. Errors name the key path, e.g. `weights.P1_moving_of: unknown key`.
-    pub fn from_override(over: &Value) -> Result<DarkParams, ParamsError> {
-        Self::default().merged(over)
+    /// Checks what serde cannot (ranges, orderings, names); errors name the key path.
+    fn validate(&self) -> Result<(), ParamsError> {
+        Ok(())
     }
 
-    /// Deep-merges `over` over `self` (which is left untouched) and validates the result.
-    pub fn merged(&self, over: &Value) -> Result<DarkParams, ParamsError> {
-        let over = match over {
-            Value::Null => return Ok(self.clone()),
-            Value::Object(m) => m,
-            other => return Err(ParamsError::at("(root)", format!("expected an object, found {}", kind(other)))),
-        };
-        let mut base = serde_json::to_value(self).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
-        if let Value::Object(base_map) = &mut base {
-            merge_object(base_map, over, "")?;
-        }
-        let merged: DarkParams =
-            serde_json::from_value(base).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
-        merged.validate()?;
+    /// The defaults as JSON.
+    fn defaults() -> Value {
+        serde_json::to_value(Self::default()).unwrap_or(Value::Null)
+    }
+
+    /// JSON schema derived from the defaults, so it can never drift from the code.
+    fn schema() -> Value {
+        schema_from_defaults(&Self::defaults())
+    }
+
+    /// Parses merged params JSON and validates it.
+    fn parse(params: &Value) -> Result<Self, ParamsError> {
+        let p: Self = parse_params(params)?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Strict deep merge of `over` onto `base` under [`Params::LISTS`], validated.
+    fn merge(base: &Value, over: &Value) -> Result<Value, ParamsError> {
+        let merged = merge_strict(base, over, Self::LISTS)?;
+        Self::parse(&merged)?;
         Ok(merged)
     }
-
-    /// Checks values serde cannot: the time zone name.
-    pub fn validate(&self) -> Result<(), ParamsError> {
-        self.timezone
-            .parse::<chrono_tz::Tz>()
-            .map(|_| ())
-            .map_err(|_| ParamsError::at("timezone", format!("unknown time zone '{}'", self.timezone)))
-    }
-
-    /// Parses a JSON text override (see [`DarkParams::from_override`]).
-    pub fn from_json_str(text: &str) -> Result<DarkParams, ParamsError> {
-        let v: Value = serde_json::from_str(text).map_err(|e| ParamsError::at("(root)", format!("invalid JSON: {e}")))?;
-        Self::from_override(&v)
-    }
 }
 
-/// The default parameters as pretty JSON, for seeding a model registry.
-pub fn defaults_json() -> String {
-    serde_json::to_string_pretty(&DarkParams::default()).unwrap_or_default()
-}
-
-fn merge_object(base: &mut Map<String, Value>, over: &Map<String, Value>, prefix: &str) -> Result<(), ParamsError> {
-    for (key, val) in over {
-        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-        let Some(slot) = base.get_mut(key) else {
-            return Err(ParamsError::at(&path, "unknown key"));
-        };
-        if let Value::Object(inner) = slot {
-            let Value::Object(over_inner) = val else {
-                return Err(ParamsError::at(&path, format!("expected an object, found {}", kind(val))));
-            };
-            merge_object(inner, over_inner, &path)?;
-        } else {
-            check_leaf(&path, slot, val)?;
-            *slot = val.clone();
+/// JSON with object keys sorted at every level and no whitespace: the same params give
+/// the same text whatever order their keys were written or merged in.
+pub fn canonical_json(v: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
         }
     }
-    Ok(())
+    sorted(v).to_string()
 }
 
-fn check_leaf(path: &str, default: &Value, val: &Value) -> Result<(), ParamsError> {
-    let ok = match default {
-        Value::Number(n) if n.is_i64() || n.is_u64() => val.is_i64(),
-        Value::Number(_) => val.is_number(),
-        Value::String(_) => val.is_string(),
-        Value::Bool(_) => val.is_boolean(),
-        Value::Array(items) => {
-            let Value::Array(new_items) = val else {
-                return Err(ParamsError::at(path, format!("expected an array, found {}", kind(val))));
-            };
-            if new_items.len() != items.len() {
-                return Err(ParamsError::at(
-                    path,
-                    format!("expected {} elements, found {}", items.len(), new_items.len()),
-                ));
-            }
-            for (i, (d, v)) in items.iter().zip(new_items).enumerate() {
-                check_leaf(&format!("{path}[{i}]"), d, v)?;
-            }
-            true
+/// Hash of effective params: FNV-1a 64 over [`canonical_json`], 16 lowercase hex digits.
+/// Not cryptographic; it identifies a parameter set in findings, it does not protect it.
+pub fn params_hash(v: &Value) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in canonical_json(v).bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// A JSON schema (draft 2020-12 subset) describing values shaped like `defaults`:
+/// objects with exactly these keys, integers where the default is an integer, numbers,
+/// strings, booleans, fixed-length arrays. Derived so it can never drift from the code.
+pub fn schema_from_defaults(defaults: &Value) -> Value {
+    match defaults {
+        Value::Object(m) => {
+            let props: Map<String, Value> = m.iter().map(|(k, v)| (k.clone(), schema_from_defaults(v))).collect();
+            serde_json::json!({
+                "type": "object",
+                "properties": props,
+                "required": m.keys().collect::<Vec<_>>(),
+                "additionalProperties": false,
+            })
         }
-        _ => true,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(ParamsError::at(path, format!("expected {}, found {}", expected(default), kind(val))))
+        Value::Array(items) => serde_json::json!({
+            "type": "array",
+            "prefixItems": items.iter().map(schema_from_defaults).collect::<Vec<_>>(),
+            "minItems": items.len(),
+            "maxItems": items.len(),
+        }),
+        Value::Number(n) if n.is_i64() || n.is_u64() => {
+            serde_json::json!({ "type": "integer", "default": defaults })
+        }
+        Value::Number(_) => serde_json::json!({ "type": "number", "default": defaults }),
+        Value::String(_) => serde_json::json!({ "type": "string", "default": defaults }),
+        Value::Bool(_) => serde_json::json!({ "type": "boolean", "default": defaults }),
+        Value::Null => serde_json::json!({}),
     }
 }
 
-fn expected(default: &Value) -> &'static str {
-    match default {
-        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Bool(_) => "a boolean",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-        Value::Null => "null",
-    }
+/// How a strict merge treats a list in the override.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListRule {
+    /// The list must keep its length (fixed-size pairs such as an hour range).
+    SameLength,
+    /// The list is replaced whole (port lists, ship-type lists); element types are then
+    /// checked by parsing into the params struct.
+    Replace,
 }
 
-fn kind(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("boolean {b}"),
-        Value::Number(n) => format!("number {n}"),
-        Value::String(_) => "a string".into(),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
+/// Generic strict deep merge for detectors whose params are plain JSON-shaped structs:
+/// nested objects merge key by key, unknown keys and wrong types are errors with the
+/// key path; `null` leaves `base` as it is. `base` itself is never modified.
+pub fn merge_checked(base: &Value, over: &Value) -> Result<Value, ParamsError> {
+    merge_strict(base, over, ListRule::SameLength)
+}
+
+/// [`merge_checked`] with an explicit rule for lists.
+pub fn merge_strict(base: &Value, over: &Value, lists: ListRule) -> Result<Value, ParamsError> {
+    fn walk(base: &mut Value, over: &Value, path: &str, lists: ListRule) -> Result<(), ParamsError> {
+        match (base, over) {
+            (Value::Object(b), Value::Object(o)) => {
+                for (k, v) in o {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let slot = b.get_mut(k).ok_or_else(|| ParamsError::at(&p, "unknown key"))?;
+                    walk(slot, v, &p, lists)?;
+                }
+                Ok(())
+            }
+            (slot, v) => {
+                let same = match (&*slot, v) {
+                    (Value::Number(a), Value::Number(_)) if a.is_i64() || a.is_u64() => v.is_i64() || v.is_u64(),
+                    (Value::Number(_), Value::Number(_)) | (Value::String(_), Value::String(_)) => true,
+                    (Value::Bool(_), Value::Bool(_)) => true,
+                    (Value::Array(a), Value::Array(n)) => lists == ListRule::Replace || a.len() == n.len(),
+                    _ => false,
+                };
+                if !same {
+                    let at = if path.is_empty() { "(root)" } else { path };
+                    return Err(ParamsError::at(at, format!("expected a value shaped like {slot}, found {v}")));
+                }
+                *slot = v.clone();
+                Ok(())
+            }
+        }
     }
+    let mut merged = base.clone();
+    if !over.is_null() {
+        walk(&mut merged, over, "", lists)?;
+    }
+    Ok(merged)
+}
+
+/// Parses merged params JSON into a detector's params struct; errors name the field.
+pub fn parse_params<T: serde::de::DeserializeOwned>(params: &Value) -> Result<T, ParamsError> {
+    serde_json::from_value(params.clone()).map_err(|e| ParamsError::at("(root)", e.to_string()))
 }
 
 #[cfg(test)]
@@ -326,51 +170,45 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn defaults_have_the_reference_weights_plus_reception_outage() {
-        let v = serde_json::to_value(DarkParams::default()).unwrap();
-        assert_eq!(v["weights"].as_object().unwrap().len(), 20);
-        assert_eq!(v["weights"]["reception_outage"], -20);
-        // Params stored before the key existed still load, with the default.
-        let mut old = v.clone();
-        old["weights"].as_object_mut().unwrap().remove("reception_outage");
-        let p: DarkParams = serde_json::from_value(old).unwrap();
-        assert_eq!(p, DarkParams::default());
-        assert_eq!(v["weights"]["P1_moving_off"], 25);
-        assert_eq!(v["p5_daytime_range"], json!([6, 18]));
-        assert!(defaults_json().contains("\"out_of_coverage\": -50"));
+    fn canonical_json_and_hash_ignore_key_order() {
+        let a = json!({"b": 1, "a": {"y": [1, 2], "x": "s"}});
+        let b = json!({"a": {"x": "s", "y": [1, 2]}, "b": 1});
+        assert_eq!(canonical_json(&a), r#"{"a":{"x":"s","y":[1,2]},"b":1}"#);
+        assert_eq!(params_hash(&a), params_hash(&b));
+        assert_ne!(params_hash(&a), params_hash(&json!({"b": 2, "a": {"x": "s", "y": [1, 2]}})));
+        // FNV-1a 64 of the empty string is the offset basis.
+        assert_eq!(
+            params_hash(&json!("")),
+            format!("{:016x}", {
+                let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+                for b in b"\"\"" {
+                    h ^= u64::from(*b);
+                    h = h.wrapping_mul(0x0100_0000_01b3);
+                }
+                h
+            })
+        );
     }
 
     #[test]
-    fn override_merges_one_key_and_never_mutates_defaults() {
-        let base = DarkParams::default();
-        let p = base.merged(&json!({"weights": {"out_of_coverage": -150}})).unwrap();
-        assert_eq!(p.weights.out_of_coverage, -150);
-        assert_eq!(p.weights.p1_moving_off, 25);
-        assert_eq!(base, DarkParams::default());
-        assert_eq!(DarkParams::from_override(&json!({})).unwrap(), DarkParams::default());
-        assert_eq!(DarkParams::from_override(&Value::Null).unwrap(), DarkParams::default());
-        let p = DarkParams::from_override(&json!({"p5_daytime_range": [0, 24], "p4_distance_multiplier": 3})).unwrap();
-        assert_eq!(p.p5_daytime_range, [0, 24]);
-        assert_eq!(p.p4_distance_multiplier, 3.0);
+    fn merge_checked_names_the_path() {
+        let base = json!({"t": {"a": 1, "b": 2.5}, "r": [1, 2]});
+        assert_eq!(
+            merge_checked(&base, &json!({"t": {"a": 3}})).ok(),
+            Some(json!({"t": {"a": 3, "b": 2.5}, "r": [1, 2]}))
+        );
+        assert_eq!(merge_checked(&base, &json!({"t": {"c": 3}})).err().map(|e| e.path), Some("t.c".to_string()));
+        assert_eq!(merge_checked(&base, &json!({"t": {"a": 1.5}})).err().map(|e| e.path), Some("t.a".to_string()));
+        assert_eq!(merge_checked(&base, &json!({"r": [1]})).err().map(|e| e.path), Some("r".to_string()));
+        assert_eq!(merge_checked(&base, &Value::Null).ok(), Some(base.clone()));
     }
 
     #[test]
-    fn errors_name_the_key_path() {
-        let e = DarkParams::from_override(&json!({"weights": {"P1_moving_of": 3}})).unwrap_err();
-        assert_eq!(e.to_string(), "weights.P1_moving_of: unknown key");
-        let e = DarkParams::from_override(&json!({"weights": {"P1_moving_off": "x"}})).unwrap_err();
-        assert!(e.to_string().starts_with("weights.P1_moving_off: expected an integer"), "{e}");
-        let e = DarkParams::from_override(&json!({"weights": {"P1_moving_off": 2.5}})).unwrap_err();
-        assert!(e.to_string().starts_with("weights.P1_moving_off: expected an integer"), "{e}");
-        let e = DarkParams::from_override(&json!({"weights": 3})).unwrap_err();
-        assert!(e.to_string().starts_with("weights: expected an object"), "{e}");
-        let e = DarkParams::from_override(&json!({"bogus": 1})).unwrap_err();
-        assert_eq!(e.to_string(), "bogus: unknown key");
-        let e = DarkParams::from_override(&json!({"p5_daytime_range": [6]})).unwrap_err();
-        assert!(e.to_string().starts_with("p5_daytime_range: expected 2 elements"), "{e}");
-        let e = DarkParams::from_override(&json!({"timezone": "Mars/Base"})).unwrap_err();
-        assert!(e.to_string().starts_with("timezone: unknown time zone"), "{e}");
-        let e = DarkParams::from_override(&json!({"sog_thresholds": {"moving": true}})).unwrap_err();
-        assert!(e.to_string().starts_with("sog_thresholds.moving: expected a number"), "{e}");
+    fn schema_is_derived_from_defaults() {
+        let s = schema_from_defaults(&json!({"n": 1, "x": 0.5, "tz": "UTC", "r": [6, 18]}));
+        assert_eq!(s["properties"]["n"]["type"], "integer");
+        assert_eq!(s["properties"]["x"]["type"], "number");
+        assert_eq!(s["properties"]["r"]["maxItems"], 2);
+        assert_eq!(s["additionalProperties"], false);
     }
 }

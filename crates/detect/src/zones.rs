@@ -1,334 +1,262 @@
-//! Zone polygons from GeoJSON and a point-in-polygon index over them.
+//! The `zones` detector: zone entry/exit episodes per vessel and intrusions by foreign
+//! unpermitted vessels, scored by the zone's kind.
 //!
-//! A zone file is a GeoJSON `FeatureCollection` (or one `Feature`) whose features carry
-//! `zone` (`TERRITORIAL_SEA`, `CONTIGUOUS_ZONE`, `EEZ`, `ZONE_<name>` for a special
-//! fishing zone, `PORT`) and `country` (ISO 3166 alpha-2 codes, comma-separated when a
-//! zone is shared, e.g. `KR,CN`), and a `Polygon` or `MultiPolygon` geometry (holes
-//! allowed). Parsing is a pure function of the text: the CLI reads the files.
+//! An episode is a run of consecutive positions inside one zone: it starts at the first
+//! position inside and ends at the first position outside (the exit), or is still open
+//! at the last position. Episodes are judged per vessel and zone:
 //!
-//! The index is a grid of 1-degree cells, each listing the polygons whose bounding box
-//! touches it; a lookup tests only the polygons of its cell, first against their bounding
-//! box, then by ray casting (even-odd rule over every ring, so holes count). Coordinates
-//! are taken as planar lon/lat: fine for zones that do not cross the antimeridian, which
-//! is all this project ships; a polygon crossing it is rejected.
+//! | code | pattern | points | when |
+//! |---|---|---|---|
+//! | Z1 | `territorial_sea_intrusion` | +80 | a `TERRITORIAL_SEA` |
+//! | Z2 | `contiguous_zone_intrusion` | +60 | a `CONTIGUOUS_ZONE` |
+//! | Z3 | `eez_intrusion` | +50 | an `EEZ` |
+//! | Z4 | `special_zone_entry` | +40 | a special zone `ZONE_<name>` |
+//! | Z5 | `long_stay` | +10 | inside for at least `long_stay_hours` (6) |
+//! | Z6 | `flag_unknown` | −30 | the flag is unknown (opaque id, not in the registry): foreign or not cannot be told |
+//!
+//! Only vessels that are not permitted (registry) and not of the zone's country are
+//! judged: the flag is the registry's `flag` (ISO 3166 alpha-2), else the country of the
+//! MMSI's MID. A zone without `country` is judged for every unpermitted vessel. Ports
+//! give episodes but no finding. Score clamped to 0..100; CRITICAL >= 70, HIGH >= 50,
+//! MEDIUM >= 30, else LOW. Episodes shorter than `min_inside_min` are not reported.
+//!
+//! The zones come from the cycle input's classifier ([`ZoneClassifier::zone_set`]);
+//! without zones the detector finds nothing. The zone set itself (GeoJSON parsing, grid
+//! index, point in polygon) is cycle input, [`crate::input::zones`], re-exported here.
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-use thiserror::Error;
+use lookout_model::{Finding, Position, Track};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use crate::dark::{ZoneClass, ZoneClassifier};
+use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
+use crate::error::ParamsError;
+use crate::finding::{item, position_json};
+use crate::identity::mid::flag_of;
+use crate::input::{CycleInput, Upstream};
+use crate::level::scored;
+use crate::params::Params;
 
-/// A zone file that cannot be used, with the feature at fault.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ZoneError {
-    #[error("not JSON: {0}")]
-    Json(String),
-    #[error("{0}")]
-    NotGeoJson(String),
-    #[error("feature {index}: {message}")]
-    Feature { index: usize, message: String },
+pub use crate::input::zones::{zone_class, Polygon, Ring, Zone, ZoneClass, ZoneClassifier, ZoneError, ZoneSet};
+
+/// Thresholds and weights of the `zones` detector.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneParams {
+    /// Episodes shorter than this (first to last position inside) are not reported, minutes.
+    pub min_inside_min: i64,
+    /// A stay at least this long adds `long_stay`, hours.
+    pub long_stay_hours: f64,
+    pub weights: ZoneWeights,
 }
 
-/// One linear ring, `(lon, lat)` pairs, closed or not.
-pub type Ring = Vec<(f64, f64)>;
+/// Points per pattern.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneWeights {
+    pub territorial_sea: i64,
+    pub contiguous_zone: i64,
+    pub eez: i64,
+    pub special_zone: i64,
+    pub long_stay: i64,
+    pub flag_unknown: i64,
+}
 
-/// A polygon: the exterior ring first, then holes.
+impl Default for ZoneParams {
+    fn default() -> Self {
+        ZoneParams {
+            min_inside_min: 0,
+            long_stay_hours: 6.0,
+            weights: ZoneWeights {
+                territorial_sea: 80,
+                contiguous_zone: 60,
+                eez: 50,
+                special_zone: 40,
+                long_stay: 10,
+                flag_unknown: -30,
+            },
+        }
+    }
+}
+
+impl Params for ZoneParams {
+    fn validate(&self) -> Result<(), ParamsError> {
+        if self.min_inside_min < 0 {
+            return Err(ParamsError::at("min_inside_min", "expected a number >= 0"));
+        }
+        if !(self.long_stay_hours.is_finite() && self.long_stay_hours > 0.0) {
+            return Err(ParamsError::at("long_stay_hours", "expected a positive number"));
+        }
+        Ok(())
+    }
+}
+
+/// One stay of a vessel in one zone.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Polygon {
-    pub rings: Vec<Ring>,
-    /// `(min_lon, min_lat, max_lon, max_lat)` of the exterior ring.
-    pub bbox: (f64, f64, f64, f64),
+pub struct Episode<'a> {
+    /// Index into [`ZoneSet::zones`].
+    pub zone: usize,
+    pub enter: &'a Position,
+    pub last_inside: &'a Position,
+    /// The first position outside after the stay; `None` while still inside.
+    pub exit: Option<&'a Position>,
+    pub positions: usize,
 }
 
-impl Polygon {
-    /// A polygon from its rings (exterior first); `None` when the exterior has fewer
-    /// than three distinct points.
-    pub fn new(rings: Vec<Ring>) -> Option<Polygon> {
-        let ext = rings.first()?;
-        if ext.len() < 3 {
-            return None;
-        }
-        let mut bbox = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
-        for &(x, y) in ext {
-            bbox = (bbox.0.min(x), bbox.1.min(y), bbox.2.max(x), bbox.3.max(y));
-        }
-        Some(Polygon { rings, bbox })
-    }
-
-    /// Whether `(lon, lat)` is inside (even-odd over all rings: inside the exterior and
-    /// outside every hole). Points exactly on an edge may fall either way.
-    pub fn contains(&self, lon: f64, lat: f64) -> bool {
-        let (x0, y0, x1, y1) = self.bbox;
-        if !(lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1) {
-            return false;
-        }
-        let mut inside = false;
-        for ring in &self.rings {
-            let n = ring.len();
-            if n < 3 {
-                continue;
-            }
-            let mut j = n - 1;
-            for i in 0..n {
-                let (xi, yi) = ring[i];
-                let (xj, yj) = ring[j];
-                if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
-                    inside = !inside;
-                }
-                j = i;
+/// Every zone episode of a track, ordered by entry time, then zone.
+pub fn episodes<'a>(track: &'a Track, zones: &ZoneSet) -> Vec<Episode<'a>> {
+    let mut open: BTreeMap<usize, Episode<'a>> = BTreeMap::new();
+    let mut done = Vec::new();
+    for p in &track.positions {
+        let here = zones.zone_ids_at(p.lat, p.lon);
+        let closing: Vec<usize> = open.keys().copied().filter(|z| !here.contains(z)).collect();
+        for z in closing {
+            if let Some(mut e) = open.remove(&z) {
+                e.exit = Some(p);
+                done.push(e);
             }
         }
-        inside
-    }
-}
-
-/// One zone feature.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Zone {
-    pub class: ZoneClass,
-    /// The `zone` property as written, e.g. `ZONE_KR_CN_PMZ`.
-    pub code: String,
-    /// ISO 3166 alpha-2 codes of the countries the zone belongs to (upper case).
-    pub countries: Vec<String>,
-    pub name: Option<String>,
-    pub polygons: Vec<Polygon>,
-}
-
-impl Zone {
-    pub fn contains(&self, lon: f64, lat: f64) -> bool {
-        self.polygons.iter().any(|p| p.contains(lon, lat))
-    }
-
-    /// Whether the zone belongs to `iso` (a flag, upper case).
-    pub fn belongs_to(&self, iso: &str) -> bool {
-        self.countries.iter().any(|c| c.eq_ignore_ascii_case(iso))
-    }
-}
-
-/// The class of a `zone` property value.
-pub fn zone_class(code: &str) -> Option<ZoneClass> {
-    match code {
-        "TERRITORIAL_SEA" => Some(ZoneClass::TerritorialSea),
-        "CONTIGUOUS_ZONE" => Some(ZoneClass::ContiguousZone),
-        "EEZ" => Some(ZoneClass::Eez),
-        "PORT" => Some(ZoneClass::Port),
-        s => s.strip_prefix("ZONE_").filter(|n| !n.is_empty()).map(|n| ZoneClass::Special(n.to_string())),
-    }
-}
-
-/// Which zone answers `classify` when several contain a point: the most specific. A
-/// port wins (a gap that starts in port is not scored as in a sensitive zone), then the
-/// territorial sea, the contiguous zone, special zones, the EEZ.
-fn rank(c: &ZoneClass) -> u8 {
-    match c {
-        ZoneClass::Port => 0,
-        ZoneClass::TerritorialSea => 1,
-        ZoneClass::ContiguousZone => 2,
-        ZoneClass::Special(_) => 3,
-        ZoneClass::Eez => 4,
-        ZoneClass::Other(_) => 5,
-    }
-}
-
-/// Zones with a grid index; the [`ZoneClassifier`] of the dark model's P2.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ZoneSet {
-    pub zones: Vec<Zone>,
-    /// 1-degree cell `(floor(lon), floor(lat))` → `(zone, polygon)` indices.
-    grid: BTreeMap<(i32, i32), Vec<(usize, usize)>>,
-}
-
-fn cell(v: f64) -> i32 {
-    v.floor().clamp(-400.0, 400.0) as i32
-}
-
-impl ZoneSet {
-    /// Builds the index over `zones`.
-    pub fn new(zones: Vec<Zone>) -> ZoneSet {
-        let mut set = ZoneSet { zones, grid: BTreeMap::new() };
-        set.reindex();
-        set
-    }
-
-    fn reindex(&mut self) {
-        self.grid.clear();
-        for (z, zone) in self.zones.iter().enumerate() {
-            for (p, poly) in zone.polygons.iter().enumerate() {
-                let (x0, y0, x1, y1) = poly.bbox;
-                for cx in cell(x0)..=cell(x1) {
-                    for cy in cell(y0)..=cell(y1) {
-                        self.grid.entry((cx, cy)).or_default().push((z, p));
-                    }
-                }
-            }
+        for z in here {
+            open.entry(z)
+                .and_modify(|e| {
+                    e.last_inside = p;
+                    e.positions += 1;
+                })
+                .or_insert(Episode { zone: z, enter: p, last_inside: p, exit: None, positions: 1 });
         }
     }
+    done.extend(open.into_values());
+    done.sort_by(|a, b| a.enter.timestamp.cmp(&b.enter.timestamp).then(a.zone.cmp(&b.zone)));
+    done
+}
 
-    /// Parses one GeoJSON text (the caller names the file in its own error).
-    pub fn from_geojson(text: &str) -> Result<ZoneSet, ZoneError> {
-        let doc: Value = serde_json::from_str(text).map_err(|e| ZoneError::Json(e.to_string()))?;
-        let features: Vec<&Value> = match doc.get("type").and_then(Value::as_str) {
-            Some("FeatureCollection") => doc
-                .get("features")
-                .and_then(Value::as_array)
-                .ok_or_else(|| ZoneError::NotGeoJson("a FeatureCollection without a features array".into()))?
-                .iter()
-                .collect(),
-            Some("Feature") => vec![&doc],
-            other => {
-                return Err(ZoneError::NotGeoJson(format!(
-                    "expected a FeatureCollection or a Feature, found type {}",
-                    other.unwrap_or("(none)")
-                )))
-            }
+/// Zone episodes and intrusions; params are the [`ZoneParams`].
+pub struct ZonesDetector;
+
+impl Algorithm for ZonesDetector {
+    const ABOUT: About = About {
+        code: "zones",
+        name: Text { ko: "해역 침범", en: "Zone intrusion" },
+        description: Text {
+            ko: "영해·접속수역·EEZ·특정 어업수역 진입/이탈 구간과 무허가 외국 선박의 침범 (영해가 가장 중대)",
+            en: "Zone entry/exit episodes and intrusions by foreign unpermitted vessels into territorial sea, contiguous zone, EEZ and special zones (territorial sea most severe)",
+        },
+        entity: EntityType::Vessel,
+    };
+    type Params = ZoneParams;
+
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        p: &ZoneParams,
+        _upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
+        let Some(zones) = input.zones.and_then(|z| z.zone_set()) else {
+            return Ok(Vec::new());
         };
-        let mut zones = Vec::new();
-        for (index, f) in features.into_iter().enumerate() {
-            let err = |message: String| ZoneError::Feature { index, message };
-            let props = f.get("properties").ok_or_else(|| err("no properties".into()))?;
-            let code = props
-                .get("zone")
-                .and_then(Value::as_str)
-                .ok_or_else(|| err("no `zone` property".into()))?
-                .trim()
-                .to_string();
-            let class = zone_class(&code).ok_or_else(|| {
-                err(format!(
-                    "unknown zone '{code}' (expected TERRITORIAL_SEA, CONTIGUOUS_ZONE, EEZ, PORT or ZONE_<name>)"
-                ))
-            })?;
-            let countries: Vec<String> = props
-                .get("country")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .split(',')
-                .map(|c| c.trim().to_ascii_uppercase())
-                .filter(|c| !c.is_empty())
-                .collect();
-            let name = props.get("name").and_then(Value::as_str).map(str::to_string);
-            let geom = f.get("geometry").ok_or_else(|| err("no geometry".into()))?;
-            let polygons = parse_geometry(geom).map_err(err)?;
-            if polygons.iter().any(|p| p.bbox.2 - p.bbox.0 > 180.0) {
-                return Err(err("polygon spans more than 180 degrees of longitude (antimeridian not supported)".into()));
+        let mut out = Vec::new();
+        for track in input.tracks {
+            out.extend(zone_findings(track, zones, input, p));
+        }
+        Ok(out)
+    }
+}
+
+fn zone_findings(track: &Track, zones: &ZoneSet, input: &CycleInput<'_>, p: &ZoneParams) -> Vec<Finding> {
+    let entry = input.registry.and_then(|r| r.entries.get(track.vessel.as_str()));
+    if entry.is_some_and(|e| e.permitted) {
+        return Vec::new();
+    }
+    let (flag, flag_source) = match entry.and_then(|e| e.flag.as_deref()).map(str::trim).filter(|f| !f.is_empty()) {
+        Some(f) => (Some(f.to_ascii_uppercase()), "registry"),
+        None => match flag_of(&track.vessel) {
+            Some(m) => (Some(m.iso.clone()), "mid"),
+            None => (None, "unknown"),
+        },
+    };
+    let w = &p.weights;
+    let mut out = Vec::new();
+    for e in episodes(track, zones) {
+        let zone = &zones.zones[e.zone];
+        let end = e.exit.unwrap_or(e.last_inside);
+        if end.timestamp <= input.window_start {
+            continue;
+        }
+        let inside = e.last_inside.timestamp - e.enter.timestamp;
+        if inside.num_minutes() < p.min_inside_min {
+            continue;
+        }
+        if flag.as_deref().is_some_and(|f| zone.belongs_to(f)) {
+            continue;
+        }
+        let zone_label = zone.name.clone().unwrap_or_else(|| zone.code.clone());
+        let base = match &zone.class {
+            ZoneClass::TerritorialSea => {
+                item("Z1", "territorial_sea_intrusion", w.territorial_sea, "영해 침범", "Territorial sea intrusion", format!("무허가 외국 선박이 영해({zone_label})에 진입"), format!("unpermitted foreign vessel inside the territorial sea ({zone_label})"))
             }
-            zones.push(Zone { class, code, countries, name, polygons });
-        }
-        Ok(ZoneSet::new(zones))
-    }
-
-    /// Adds the zones of `other` (several files make one set).
-    pub fn extend(&mut self, other: ZoneSet) {
-        self.zones.extend(other.zones);
-        self.reindex();
-    }
-
-    /// Every zone containing `(lat, lon)`, most specific first (see [`ZoneSet::classify`]),
-    /// then in file order.
-    pub fn zones_at(&self, lat: f64, lon: f64) -> Vec<&Zone> {
-        self.zone_ids_at(lat, lon).into_iter().map(|z| &self.zones[z]).collect()
-    }
-
-    /// Indices into [`ZoneSet::zones`] of the zones containing `(lat, lon)`, in the order
-    /// of [`ZoneSet::zones_at`].
-    pub fn zone_ids_at(&self, lat: f64, lon: f64) -> Vec<usize> {
-        if !(lat.is_finite() && lon.is_finite()) {
-            return Vec::new();
-        }
-        let Some(cands) = self.grid.get(&(cell(lon), cell(lat))) else {
-            return Vec::new();
+            ZoneClass::ContiguousZone => {
+                item("Z2", "contiguous_zone_intrusion", w.contiguous_zone, "접속수역 침범", "Contiguous zone intrusion", format!("무허가 외국 선박이 접속수역({zone_label})에 진입"), format!("unpermitted foreign vessel inside the contiguous zone ({zone_label})"))
+            }
+            ZoneClass::Eez => item("Z3", "eez_intrusion", w.eez, "EEZ 침범", "EEZ intrusion", format!("무허가 외국 선박이 EEZ({zone_label})에 진입"), format!("unpermitted foreign vessel inside the EEZ ({zone_label})")),
+            ZoneClass::Special(_) => {
+                item("Z4", "special_zone_entry", w.special_zone, "특정 수역 진입", "Special zone entry", format!("무허가 외국 선박이 특정 수역({zone_label})에 진입"), format!("unpermitted foreign vessel inside the special zone ({zone_label})"))
+            }
+            ZoneClass::Port | ZoneClass::Other(_) => continue,
         };
-        let mut hit: Vec<usize> = cands
-            .iter()
-            .filter(|(z, p)| self.zones[*z].polygons[*p].contains(lon, lat))
-            .map(|(z, _)| *z)
-            .collect();
-        hit.sort_unstable();
-        hit.dedup();
-        hit.sort_by_key(|z| (rank(&self.zones[*z].class), *z));
-        hit
-    }
-}
-
-impl ZoneClassifier for ZoneSet {
-    fn classify(&self, lat: f64, lon: f64) -> Option<ZoneClass> {
-        self.zones_at(lat, lon).first().map(|z| z.class.clone())
-    }
-
-    fn zone_set(&self) -> Option<&ZoneSet> {
-        Some(self)
-    }
-}
-
-fn parse_ring(v: &Value) -> Result<Ring, String> {
-    let pts = v.as_array().ok_or("a ring is not an array")?;
-    let mut ring = Vec::with_capacity(pts.len());
-    for p in pts {
-        let xy = p.as_array().ok_or("a position is not an array")?;
-        let (Some(x), Some(y)) = (xy.first().and_then(Value::as_f64), xy.get(1).and_then(Value::as_f64)) else {
-            return Err("a position without two numbers".into());
-        };
-        if !(x.is_finite() && y.is_finite() && (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)) {
-            return Err(format!("position [{x}, {y}] out of range"));
+        let mut breakdown = vec![base];
+        let hours = inside.num_seconds() as f64 / 3600.0;
+        if hours >= p.long_stay_hours {
+            breakdown.push(item(
+                "Z5",
+                "long_stay",
+                w.long_stay,
+                "장시간 체류",
+                "Long stay",
+                format!("{hours:.1}시간 체류 (기준 {}시간)", p.long_stay_hours),
+                format!("inside for {hours:.1} h (threshold {} h)", p.long_stay_hours),
+            ));
         }
-        ring.push((x, y));
-    }
-    Ok(ring)
-}
-
-fn parse_polygon(v: &Value) -> Result<Polygon, String> {
-    let rings = v.as_array().ok_or("polygon coordinates are not an array")?;
-    let rings = rings.iter().map(parse_ring).collect::<Result<Vec<_>, _>>()?;
-    Polygon::new(rings).ok_or_else(|| "a polygon needs an exterior ring of at least 3 positions".into())
-}
-
-fn parse_geometry(g: &Value) -> Result<Vec<Polygon>, String> {
-    let coords = g.get("coordinates").ok_or("geometry without coordinates")?;
-    match g.get("type").and_then(Value::as_str) {
-        Some("Polygon") => Ok(vec![parse_polygon(coords)?]),
-        Some("MultiPolygon") => {
-            coords.as_array().ok_or("multipolygon coordinates are not an array")?.iter().map(parse_polygon).collect()
+        if flag.is_none() {
+            breakdown.push(item(
+                "Z6",
+                "flag_unknown",
+                w.flag_unknown,
+                "국적 미상",
+                "Flag unknown",
+                "식별번호로 국적을 알 수 없어 외국 선박인지 확인되지 않음".into(),
+                "the flag cannot be told from the id or the registry: foreign or not is unverified".into(),
+            ));
         }
-        other => Err(format!("geometry type {} (expected Polygon or MultiPolygon)", other.unwrap_or("(none)"))),
+        let (score, lvl, severity) = scored(&breakdown);
+        out.push(Finding {
+            detector: "zones".into(),
+            vessel: track.vessel.clone(),
+            start: e.enter.timestamp,
+            end: end.timestamp,
+            score: Some(score),
+            level: lvl.into(),
+            severity,
+            breakdown,
+            evidence: json!({
+                "zone": zone.code,
+                "zone_name": zone.name,
+                "zone_countries": zone.countries,
+                "flag": flag,
+                "flag_source": flag_source,
+                "enter": position_json(e.enter),
+                "last_inside": position_json(e.last_inside),
+                "exit": e.exit.map(position_json),
+                "positions_inside": e.positions,
+                "inside_min": inside.num_minutes(),
+                // A line on maps: entry to exit (or to the last position inside).
+                "from": position_json(e.enter),
+                "to": position_json(end),
+            }),
+            rule: None,
+            model_version: None,
+            params_hash: None,
+        });
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SQUARE_WITH_HOLE: &str = r#"{"type":"FeatureCollection","features":[
-      {"type":"Feature","properties":{"zone":"EEZ","country":"kr"},
-       "geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]],[[4,4],[6,4],[6,6],[4,6],[4,4]]]}},
-      {"type":"Feature","properties":{"zone":"TERRITORIAL_SEA","country":"KR"},
-       "geometry":{"type":"MultiPolygon","coordinates":[[[[0,0],[2,0],[2,2],[0,2],[0,0]]],[[[8,8],[10,8],[10,10],[8,10],[8,8]]]]}},
-      {"type":"Feature","properties":{"zone":"PORT","country":"KR"},
-       "geometry":{"type":"Polygon","coordinates":[[[0.5,0.5],[1,0.5],[1,1],[0.5,1],[0.5,0.5]]]}}]}"#;
-
-    #[test]
-    fn holes_multipolygons_and_priority() {
-        let set = ZoneSet::from_geojson(SQUARE_WITH_HOLE).expect("zones");
-        assert_eq!(set.zones[0].countries, ["KR"]);
-        assert_eq!(set.classify(3.0, 3.0), Some(ZoneClass::Eez));
-        assert_eq!(set.classify(5.0, 5.0), None, "inside the hole");
-        assert_eq!(set.classify(1.5, 1.5), Some(ZoneClass::TerritorialSea), "territorial sea over EEZ");
-        assert_eq!(set.classify(9.0, 9.0), Some(ZoneClass::TerritorialSea), "second polygon");
-        assert_eq!(set.classify(0.75, 0.75), Some(ZoneClass::Port), "port first");
-        assert_eq!(set.classify(11.0, 5.0), None);
-        assert_eq!(set.zones_at(0.75, 0.75).len(), 3);
-    }
-
-    #[test]
-    fn bad_files_name_the_feature() {
-        let bad = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"zone":"NOPE"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#;
-        assert_eq!(
-            ZoneSet::from_geojson(bad).err().map(|e| e.to_string()),
-            Some("feature 0: unknown zone 'NOPE' (expected TERRITORIAL_SEA, CONTIGUOUS_ZONE, EEZ, PORT or ZONE_<name>)".into())
-        );
-        let point = r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"Point","coordinates":[0,0]}}"#;
-        assert!(ZoneSet::from_geojson(point).err().is_some_and(|e| e.to_string().contains("expected Polygon")));
-        assert!(matches!(ZoneSet::from_geojson("{"), Err(ZoneError::Json(_))));
-        let wide = r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"Polygon","coordinates":[[[-179,0],[179,0],[179,1],[-179,0]]]}}"#;
-        assert!(ZoneSet::from_geojson(wide).err().is_some_and(|e| e.to_string().contains("antimeridian")));
-    }
+    out
 }

@@ -2,10 +2,9 @@
 //! and just outside every threshold, and the grid against the all-pairs oracle.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use lookout_detect::algorithm_transship::{
-    find_encounters, LoiteringDetector, LoiteringParams, TransshipParams, TransshipmentDetector,
-};
-use lookout_detect::transship::{
+use lookout_detect::encounters::loitering::{LoiteringDetector, LoiteringParams};
+use lookout_detect::encounters::transship::{find_encounters, TransshipParams, TransshipmentDetector};
+use lookout_detect::encounters::grid::{
     close_pairs_all, close_pairs_grid, grid_cell, haversine_m, resample, Place, Sample,
     EARTH_RADIUS_M,
 };
@@ -81,7 +80,7 @@ fn meet(
     sog: f64,
     minutes: i64,
     p: &TransshipParams,
-) -> (lookout_detect::transship::Funnel, usize) {
+) -> (lookout_detect::encounters::transship::Funnel, usize) {
     let tracks = vec![
         hold("440000001", 70, LAT, LON, sog, 0, minutes),
         hold("440000002", 30, north(LAT, dist_m), LON, sog, 0, minutes),

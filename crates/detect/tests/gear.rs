@@ -4,9 +4,8 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use lookout_detect::algorithm_gear::gear_findings;
-use lookout_detect::gear::{infer, name_key, recognise, GearParams, ParentStatus};
-use lookout_detect::transship::EARTH_RADIUS_M;
+use lookout_detect::encounters::gear::{gear_findings, infer, name_key, recognise, GearParams, ParentStatus};
+use lookout_detect::encounters::grid::EARTH_RADIUS_M;
 use lookout_detect::{parse_registry, CycleInput, DarkHistoryIndex, ZoneClass, ZoneClassifier};
 use lookout_model::{Finding, Position, ShipKind, ShipType, StaticData, Track, VesselId};
 

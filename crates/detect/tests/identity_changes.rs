@@ -3,7 +3,7 @@
 //! placeholders, the cycle window and the params merge.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use lookout_detect::algorithm_spoofing::SpoofingDetector;
+use lookout_detect::identity::spoofing::SpoofingDetector;
 use lookout_detect::{CycleInput, DarkHistoryIndex, Detector, IdentityHistory, Upstream};
 use lookout_model::{Finding, Identity, IdentityObservation, Position, StaticData, Track, VesselId};
 use serde_json::{json, Value};

@@ -1,9 +1,8 @@
 //! Pair trawl: generated parallel tows just inside and just outside every threshold.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use lookout_detect::algorithm_pair_trawl::PairTrawlDetector;
-use lookout_detect::pair_trawl::{find_pair_trawls, PairTrawlParams};
-use lookout_detect::transship::EARTH_RADIUS_M;
+use lookout_detect::encounters::grid::EARTH_RADIUS_M;
+use lookout_detect::encounters::pair_trawl::{find_pair_trawls, PairTrawlDetector, PairTrawlParams};
 use lookout_detect::{CycleInput, DarkHistoryIndex, Detector};
 use lookout_model::{Position, ShipType, StaticData, Track, VesselId};
 

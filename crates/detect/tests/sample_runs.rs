@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use lookout_detect::oracle::{parse_history, parse_oracle_csv, score_oracle, OracleRun};
+use lookout_detect::compat::oracle::{parse_history, parse_oracle_csv, score_oracle, OracleRun};
 use lookout_detect::{parse_permitted_list, DarkParams};
 
 const SAMPLE: &str = include_str!("fixtures/sample.csv");

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
-use lookout_detect::segment::{agreement, segment_positions, split_track, SegmentParams};
+use lookout_detect::identity::segment::{agreement, segment_positions, split_track, SegmentParams};
 use lookout_detect::{gap_findings, DarkParams};
 use lookout_model::{Position, Track, VesselId};
 

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
-use lookout_detect::algorithm_spoofing::{flag_of, SpoofingDetector};
-use lookout_detect::registry::{Registry, RegistryEntry};
-use lookout_detect::{haversine_nm, CycleInput, DarkHistoryIndex, Detector, Upstream};
+use lookout_detect::identity::mid::flag_of;
+use lookout_detect::identity::spoofing::SpoofingDetector;
+use lookout_detect::{haversine_nm, CycleInput, DarkHistoryIndex, Detector, Registry, RegistryEntry, Upstream};
 use lookout_model::{Finding, Position, StaticData, Track, VesselId};
 use serde_json::json;
 

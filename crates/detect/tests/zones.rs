@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use lookout_detect::algorithm_zones::{episodes, ZonesDetector};
-use lookout_detect::dark::{ZoneClass, ZoneClassifier};
-use lookout_detect::registry::{Registry, RegistryEntry};
-use lookout_detect::zones::{Polygon, ZoneSet};
-use lookout_detect::{dark_finding, CycleInput, DarkContext, DarkHistory, DarkHistoryIndex, DarkParams, Detector, Upstream};
+use lookout_detect::zones::{episodes, Polygon, ZoneSet, ZonesDetector};
+use lookout_detect::{
+    dark_finding, CycleInput, DarkContext, DarkHistory, DarkHistoryIndex, DarkParams, Detector, Registry, RegistryEntry,
+    Upstream, ZoneClass, ZoneClassifier,
+};
 use lookout_model::{Finding, NavStatus, Position, ShipType, StaticData, Track, VesselId};
 use proptest::prelude::*;
 use serde_json::json;

@@ -14,10 +14,9 @@
 use std::collections::BTreeMap;
 
 use chrono::Duration;
-use lookout_detect::dark::ZoneClassifier;
-use lookout_detect::algorithm_spoofing::SpoofingParams;
-use lookout_detect::segment::{split_tracks, SegmentParams};
-use lookout_detect::{CycleInput, DarkHistoryIndex, IdentityHistory, Registry};
+use lookout_detect::identity::segment::{split_tracks, SegmentParams};
+use lookout_detect::identity::spoofing::SpoofingParams;
+use lookout_detect::{CycleInput, DarkHistoryIndex, IdentityHistory, Registry, ZoneClassifier};
 use lookout_model::{Finding, Track};
 use lookout_store::{CycleKey, CycleOutput, Store};
 use serde::Serialize;

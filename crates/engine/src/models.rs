@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use lookout_detect::{algorithm, params_hash, Detector, ALGORITHMS};
+use lookout_detect::{params_hash, Detector, Detectors, ALGORITHMS};
 use lookout_store::{ModelChange, ModelStatus, ModelVersion, Store};
 use serde::Serialize;
 use serde_json::Value;
@@ -19,9 +19,12 @@ use crate::rules::{RuleSet, VersionSel};
 use crate::EngineError;
 
 fn detector(model: &str) -> Result<&'static dyn Detector, EngineError> {
-    algorithm(model).ok_or_else(|| {
-        let known: Vec<&str> = ALGORITHMS.iter().map(|d| d.code()).collect();
-        EngineError::Model(format!("unknown model '{model}' (registered: {})", known.join(", ")))
+    detector_in(&Detectors::builtin(), model)
+}
+
+fn detector_in(detectors: &Detectors, model: &str) -> Result<&'static dyn Detector, EngineError> {
+    detectors.get(model).ok_or_else(|| {
+        EngineError::Model(format!("unknown model '{model}' (registered: {})", detectors.codes().join(", ")))
     })
 }
 
@@ -45,7 +48,10 @@ pub fn ensure_seeded(
 
 /// The versions of a model; an unseeded model shows its defaults as version 1, ACTIVE.
 pub fn versions(store: &dyn Store, model: &str) -> Result<Vec<ModelVersion>, EngineError> {
-    let d = detector(model)?;
+    versions_of(store, model, detector(model)?)
+}
+
+fn versions_of(store: &dyn Store, model: &str, d: &dyn Detector) -> Result<Vec<ModelVersion>, EngineError> {
     let stored = store.model_versions(model)?;
     if !stored.is_empty() {
         return Ok(stored);
@@ -63,7 +69,16 @@ pub fn versions(store: &dyn Store, model: &str) -> Result<Vec<ModelVersion>, Eng
 
 /// One version of a model (`None` = the ACTIVE one).
 pub fn version(store: &dyn Store, model: &str, which: Option<i64>) -> Result<ModelVersion, EngineError> {
-    let all = versions(store, model)?;
+    version_of(store, model, detector(model)?, which)
+}
+
+fn version_of(
+    store: &dyn Store,
+    model: &str,
+    d: &dyn Detector,
+    which: Option<i64>,
+) -> Result<ModelVersion, EngineError> {
+    let all = versions_of(store, model, d)?;
     let found = match which {
         None => all.into_iter().find(|v| v.status == ModelStatus::Active),
         Some(n) => all.into_iter().find(|v| v.version == n),
@@ -163,15 +178,27 @@ pub fn resolve(
     overrides: &BTreeMap<String, Value>,
     replace: Option<(&str, i64)>,
 ) -> Result<Vec<ResolvedRule>, EngineError> {
+    resolve_with(rules, store, overrides, replace, &Detectors::builtin())
+}
+
+/// [`resolve`] for rules whose algorithms are among `detectors` (see
+/// [`RuleSet::parse_with`]).
+pub fn resolve_with(
+    rules: &RuleSet,
+    store: &dyn Store,
+    overrides: &BTreeMap<String, Value>,
+    replace: Option<(&str, i64)>,
+    detectors: &Detectors,
+) -> Result<Vec<ResolvedRule>, EngineError> {
     let mut out = Vec::new();
     for r in &rules.rules {
-        let d = detector(&r.algorithm)?;
+        let d = detector_in(detectors, &r.algorithm)?;
         let which = match (&r.model.version, replace) {
             (VersionSel::Active, Some((m, v))) if m == r.model.model => Some(v),
             (VersionSel::Active, _) => None,
             (VersionSel::Number(n), _) => Some(*n),
         };
-        let base = version(store, &r.model.model, which)?;
+        let base = version_of(store, &r.model.model, d, which)?;
         let mut params = base.params.clone();
         let mut overridden = false;
         for over in [r.params.as_ref(), overrides.get(&r.algorithm)].into_iter().flatten() {

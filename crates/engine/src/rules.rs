@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lookout_detect::{algorithm, ParamsError, ALGORITHMS};
+use lookout_detect::{Detectors, ParamsError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
@@ -155,14 +155,24 @@ impl RuleSet {
         RuleSet::parse(DEFAULT_RULES)
     }
 
-    /// Parses and validates a rules file.
+    /// Parses and validates a rules file against the built-in detectors.
     pub fn parse(text: &str) -> Result<RuleSet, RulesError> {
+        RuleSet::parse_with(text, &Detectors::builtin())
+    }
+
+    /// Parses and validates a rules file whose algorithms are among `detectors`.
+    pub fn parse_with(text: &str, detectors: &Detectors) -> Result<RuleSet, RulesError> {
         let file: RulesToml = toml::from_str(text).map_err(|e| RulesError::Parse(e.to_string()))?;
-        RuleSet::validate(file.rules)
+        RuleSet::validate_with(file.rules, detectors)
     }
 
     /// Validates rules given as data (the parser's second half).
     pub fn validate(specs: Vec<RuleSpec>) -> Result<RuleSet, RulesError> {
+        RuleSet::validate_with(specs, &Detectors::builtin())
+    }
+
+    /// [`RuleSet::validate`] against `detectors`.
+    pub fn validate_with(specs: Vec<RuleSpec>, detectors: &Detectors) -> Result<RuleSet, RulesError> {
         let mut seen = BTreeSet::new();
         for s in &specs {
             if !seen.insert(s.id.as_str()) {
@@ -173,12 +183,11 @@ impl RuleSet {
         let mut rules = Vec::new();
         let mut disabled = Vec::new();
         for s in &specs {
-            let Some(det) = algorithm(&s.algorithm) else {
-                let known: Vec<&str> = ALGORITHMS.iter().map(|d| d.code()).collect();
+            let Some(det) = detectors.get(&s.algorithm) else {
                 return Err(RulesError::UnknownAlgorithm {
                     rule: s.id.clone(),
                     algorithm: s.algorithm.clone(),
-                    known: known.join(", "),
+                    known: detectors.codes().join(", "),
                 });
             };
             if !s.enabled {

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use chrono::{Duration, TimeZone, Utc};
-use lookout_detect::algorithm_transship::{TransshipParams, TransshipmentDetector};
-use lookout_detect::transship::haversine_m;
+use lookout_detect::encounters::grid::haversine_m;
+use lookout_detect::encounters::transship::{TransshipParams, TransshipmentDetector};
 use lookout_detect::{CycleInput, DarkHistoryIndex};
 use lookout_ingest::readers::{self, ReadOptions};
 use lookout_ingest::tracks::TrackBuilder;

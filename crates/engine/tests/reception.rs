@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use lookout_detect::algorithm_reception::{down_buckets, ReceptionDetector};
+use lookout_detect::reception::{down_buckets, ReceptionDetector};
 use lookout_detect::{CycleInput, DarkHistoryIndex, DarkParams, Detector, Registry, RegistryEntry, Upstream};
 use lookout_engine::cycle::{run_cycle, CycleReport, CycleRequest, DARK};
 use lookout_engine::exec::ResolvedRule;

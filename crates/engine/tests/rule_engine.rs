@@ -151,7 +151,7 @@ macro_rules! test_detector {
     ($t:ty, $code:literal, $run:expr) => {
         impl Detector for $t {
             fn about(&self) -> &'static lookout_detect::About {
-                const TEXT: lookout_detect::algorithm::Text = lookout_detect::algorithm::Text { ko: $code, en: $code };
+                const TEXT: lookout_detect::Text = lookout_detect::Text { ko: $code, en: $code };
                 const ABOUT: lookout_detect::About =
                     lookout_detect::About { code: $code, name: TEXT, description: TEXT, entity: EntityType::Vessel };
                 &ABOUT

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
-use lookout_detect::segment::SegmentParams;
+use lookout_detect::identity::segment::SegmentParams;
 use lookout_detect::{gap_findings, DarkParams};
 use lookout_engine::cycle::{analyse, CycleRequest, GAPS};
 use lookout_engine::models::resolve;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use lookout_detect::oracle::{parse_history, parse_oracle_csv, score_oracle, OracleRun};
+use lookout_detect::compat::oracle::{parse_history, parse_oracle_csv, score_oracle, OracleRun};
 use lookout_detect::{parse_permitted_list, DarkParams};
 
 #[derive(clap::Args)]

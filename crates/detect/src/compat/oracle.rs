@@ -7,12 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde_json::Value;
 
+use crate::compat::point::OraclePoint;
+use crate::compat::repr::write_py_repr;
 use crate::csvtext::records;
-use crate::dark::{analyze_sorted, compute_dark_suspicion, DarkHistory, DarkScore, GapInfo, ScoreInputs, ShipClass};
+use crate::dark::analysis::{analyze_sorted, GapInfo};
+use crate::dark::params::DarkParams;
+use crate::dark::sample::is_time_sorted;
+use crate::dark::score::{compute_dark_suspicion, DarkHistory, DarkScore, ScoreInputs, ShipClass};
 use crate::error::InputError;
-use crate::params::DarkParams;
-use crate::pyfloat::write_py_repr;
-use crate::sample::{is_time_sorted, OraclePoint};
 
 /// Cell texts pandas' `read_csv` turns into NaN by default, whatever the column type.
 const NA_VALUES: [&str; 19] = [

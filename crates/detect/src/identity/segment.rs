@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ParamsError;
 use crate::geo::haversine_nm;
+use crate::params::Params;
 
 /// Segmenter thresholds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,9 +58,10 @@ impl Default for SegmentParams {
     }
 }
 
-impl SegmentParams {
+/// The `segments` detector's params (also `spoofing.segment` and the engine's split).
+impl Params for SegmentParams {
     /// Rejects values the segmenter cannot work with.
-    pub fn validate(&self) -> Result<(), ParamsError> {
+    fn validate(&self) -> Result<(), ParamsError> {
         if !(self.max_speed_kn.is_finite() && self.max_speed_kn > 0.0) {
             return Err(ParamsError::at("max_speed_kn", "expected a positive number"));
         }
@@ -74,7 +76,9 @@ impl SegmentParams {
         }
         Ok(())
     }
+}
 
+impl SegmentParams {
     /// Whether one transmitter can get from `a` to `b` (b not before a), ignoring the
     /// time limit.
     pub fn reachable(&self, a: &Position, b: &Position) -> bool {
@@ -243,6 +247,28 @@ pub fn chain_segments(positions: &[Position], segments: &[Segment], p: &SegmentP
         }
     }
     chains
+}
+
+/// One chain of a track: its segments' positions in time order.
+pub struct Chain<'a> {
+    pub segment_ids: Vec<String>,
+    pub positions: Vec<&'a Position>,
+}
+
+/// The chains of a track (one chain when nothing needed splitting).
+pub fn chains_of<'a>(track: &'a Track, p: &SegmentParams) -> Vec<Chain<'a>> {
+    let segments = segment_positions(track.vessel.as_str(), &track.positions, p);
+    chain_segments(&track.positions, &segments, p)
+        .into_iter()
+        .map(|chain| {
+            let mut idx: Vec<usize> = chain.iter().flat_map(|&s| segments[s].indices.iter().copied()).collect();
+            idx.sort_unstable();
+            Chain {
+                segment_ids: chain.iter().map(|&s| segments[s].id.clone()).collect(),
+                positions: idx.into_iter().map(|i| &track.positions[i]).collect(),
+            }
+        })
+        .collect()
 }
 
 /// The track split into chains of plausible segments, each a track of its own under the

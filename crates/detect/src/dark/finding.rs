@@ -3,14 +3,15 @@
 use lookout_model::{Finding, Position, Severity, Timestamp, Track};
 use serde_json::json;
 
-use crate::dark::{
-    analyze_sorted, compute_dark_suspicion, DarkHistory, GapInfo, ShipClass, ZoneClassifier, DarkScore,
-    ScoreInputs,
-};
+use crate::dark::analysis::{analyze_sorted, GapInfo};
+use crate::dark::gaps::{for_each_gap, Gap};
+use crate::dark::params::DarkParams;
+use crate::dark::pattern::Pattern;
+use crate::dark::sample::is_time_sorted;
+use crate::dark::score::{compute_dark_suspicion, DarkHistory, DarkScore, ScoreInputs, ShipClass, Tier};
 use crate::error::ParamsError;
-use crate::gaps::{for_each_gap, Gap};
-use crate::params::DarkParams;
-use crate::sample::is_time_sorted;
+use crate::input::zones::ZoneClassifier;
+use crate::reception::outage::OutageNote;
 
 /// Per-vessel facts the track does not carry.
 #[derive(Clone, Copy)]
@@ -122,15 +123,6 @@ fn score_at(
     compute_dark_suspicion(info, &inputs, params)
 }
 
-/// What a detected receiver outage adds to a dark finding: the description of the
-/// `reception_outage` pattern with the outage's numbers, and the outage as evidence.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OutageNote {
-    pub description_ko: String,
-    pub description_en: String,
-    pub evidence: serde_json::Value,
-}
-
 /// The `dark_suspicion` finding of a track, when it is dark.
 pub fn dark_finding(track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) -> Option<Finding> {
     dark_finding_with(track, ctx, params, None)
@@ -163,7 +155,7 @@ pub fn dark_finding_with(
         "raw_score": score.patterns.iter().map(|p| p.weight(&params.weights)).sum::<i64>(),
     });
     if let Some(note) = outage {
-        for item in breakdown.iter_mut().filter(|i| i.pattern == crate::pattern::Pattern::ReceptionOutage.id()) {
+        for item in breakdown.iter_mut().filter(|i| i.pattern == Pattern::ReceptionOutage.id()) {
             item.description_ko.clone_from(&note.description_ko);
             item.description_en.clone_from(&note.description_en);
         }
@@ -176,7 +168,7 @@ pub fn dark_finding_with(
         end: b.timestamp,
         score: Some(score.score),
         level: score.tier.as_str().into(),
-        severity: if score.tier == crate::dark::Tier::None { Severity::None } else { score.tier.severity() },
+        severity: if score.tier == Tier::None { Severity::None } else { score.tier.severity() },
         breakdown,
         evidence,
         rule: None,
@@ -195,7 +187,7 @@ pub fn detect_track(track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dark::ZoneClass;
+    use crate::input::zones::ZoneClass;
     use chrono::TimeZone;
     use lookout_model::{NavStatus, ShipType, StaticData, VesselId};
 

@@ -1,34 +1,14 @@
-//! Fishing gear on AIS: recognising gear transmitters (net buoys named after their
-//! vessel), inferring the parent vessel, and the gear violations G01-G06.
-//!
-//! Recognition. Gear buoys carry the parent's name with a suffix: a battery level
-//! (`DAEHO 12%`), an index (`DAEHO-1`, `DAEHO_2`), a keyword (`DAEHO_BUOY`, `NET`), and
-//! often an MMSI outside the ship ranges (`98xxxxxxx` craft associated with a parent
-//! ship, `99xxxxxxx` aids to navigation, or a first digit that no ship MMSI has). One
-//! strong signal (battery suffix, keyword, 98/99 prefix) makes a gear; weak signals
-//! (index suffix, non-standard MMSI) need a second one — an index suffix whose base
-//! is a known vessel's name counts twice, since `NAME-1` beside a vessel `NAME` is
-//! the buoy pattern itself. Vessels of a ship type that is never gear (cargo,
-//! tanker, passenger) are never gear.
-//!
-//! Parent inference, in order:
-//! - `DIRECT_MATCH`: the name without its suffix equals exactly one known vessel's name
-//!   (tracks in the window and the registry);
-//! - `AUTO_PROMOTED`: one strong spatio-temporal candidate: a non-gear vessel within the
-//!   candidate radius of the gear on at least `min_cotravel_ticks` grid ticks, and
-//!   either alone or with at least `dominance` times the ticks of the runner-up;
-//! - `REVIEW_REQUIRED`: several name matches or candidates and no clear winner; the
-//!   candidates are listed with their evidence for an analyst;
-//! - `UNRESOLVED`: nobody.
+//! Recognising gear transmitters and inferring each gear's parent vessel (see the
+//! family documentation in [`super`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use lookout_model::{ShipKind, Track};
 use serde::{Deserialize, Serialize};
 
-use crate::algorithm::CycleInput;
-use crate::error::ParamsError;
-use crate::transship::{by_tick, close_pairs_by_pair, haversine_m, resample, ship_type_of, Sample};
+use crate::encounters::gear::params::GearParams;
+use crate::encounters::grid::{by_tick, close_pairs_by_pair, haversine_m, median, resample, ship_type_of, Sample};
+use crate::input::CycleInput;
 
 /// Why a track was recognised as gear.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,98 +20,6 @@ pub struct GearSignals {
     pub base_name: Option<String>,
     /// Battery level in percent, when the name carries one.
     pub battery_pct: Option<u32>,
-}
-
-/// Parameters of `gear`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GearParams {
-    pub step_min: i64,
-    /// Gear reports are sparse: interpolate across silences up to this, minutes.
-    pub max_interpolation_gap_min: i64,
-    /// Name tokens that mark gear.
-    pub keywords: Vec<String>,
-    /// MMSI prefixes of gear (9-digit ids).
-    pub mmsi_prefixes: Vec<String>,
-    /// Spatio-temporal parent search radius, metres.
-    pub candidate_radius_m: f64,
-    /// Ticks together for a strong candidate.
-    pub min_cotravel_ticks: i64,
-    /// The best candidate wins when it has at least this many times the runner-up's ticks.
-    pub dominance: f64,
-    /// G01: zone codes where gear is prohibited (`TERRITORIAL_SEA`, `ZONE_<name>`, ...).
-    pub prohibited_zones: Vec<String>,
-    /// G02: hours a gear may go without an attributable parent.
-    pub unattributed_hours: f64,
-    /// G03: months (1-12, UTC) when gear is not permitted.
-    pub closed_months: Vec<u32>,
-    /// G04: most gear one parent may have in the water.
-    pub max_gear_per_parent: i64,
-    /// G05: a gear within this radius of its median position ...
-    pub stationary_radius_m: f64,
-    /// ... for at least this many hours is stationary ...
-    pub stationary_hours: f64,
-    /// ... and abandoned when its parent is this far at the gear's last report ...
-    pub parent_far_km: f64,
-    /// ... or silent for this many hours before it (or there is no parent).
-    pub parent_silent_hours: f64,
-    /// G06: zones where a foreign unpermitted parent's gear is a violation.
-    pub eez_zones: Vec<String>,
-    /// G06: the flag that is not foreign (registry `flag`).
-    pub home_flag: String,
-    /// Points per violation code G01..G06.
-    pub points: [i64; 6],
-}
-
-impl Default for GearParams {
-    fn default() -> Self {
-        GearParams {
-            step_min: 10,
-            max_interpolation_gap_min: 180,
-            keywords: ["BUOY", "NET", "GEAR", "FLOAT"].map(String::from).to_vec(),
-            mmsi_prefixes: vec!["98".into(), "99".into()],
-            candidate_radius_m: 2000.0,
-            min_cotravel_ticks: 3,
-            dominance: 2.0,
-            prohibited_zones: Vec::new(),
-            unattributed_hours: 6.0,
-            closed_months: Vec::new(),
-            max_gear_per_parent: 10,
-            stationary_radius_m: 200.0,
-            stationary_hours: 12.0,
-            parent_far_km: 10.0,
-            parent_silent_hours: 12.0,
-            eez_zones: ["EEZ", "TERRITORIAL_SEA", "CONTIGUOUS_ZONE"]
-                .map(String::from)
-                .to_vec(),
-            home_flag: "KR".into(),
-            points: [70, 40, 50, 50, 60, 70],
-        }
-    }
-}
-
-impl GearParams {
-    pub fn validate(&self) -> Result<(), ParamsError> {
-        if self.step_min <= 0 {
-            return Err(ParamsError::at("step_min", "must be > 0"));
-        }
-        if self.max_interpolation_gap_min < self.step_min {
-            return Err(ParamsError::at(
-                "max_interpolation_gap_min",
-                "must be >= step_min",
-            ));
-        }
-        if self.candidate_radius_m.is_nan() || self.candidate_radius_m <= 0.0 {
-            return Err(ParamsError::at("candidate_radius_m", "must be > 0"));
-        }
-        if let Some(m) = self.closed_months.iter().find(|m| !(1..=12).contains(*m)) {
-            return Err(ParamsError::at(
-                "closed_months",
-                format!("month {m} is not 1-12"),
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// Upper-case, separators collapsed to single spaces: `Dae-Ho  1` → `DAE-HO 1`.
@@ -505,10 +393,7 @@ pub fn stationarity(track: &Track) -> Option<(f64, f64)> {
     let (first, last) = (pts.first()?, pts.last()?);
     let mut lats: Vec<f64> = pts.iter().map(|p| p.lat).collect();
     let mut lons: Vec<f64> = pts.iter().map(|p| p.lon).collect();
-    let (lat, lon) = (
-        crate::transship::median(&mut lats),
-        crate::transship::median(&mut lons),
-    );
+    let (lat, lon) = (median(&mut lats), median(&mut lons));
     let spread = pts
         .iter()
         .map(|p| haversine_m(lat, lon, p.lat, p.lon))

@@ -3,7 +3,8 @@
 //!
 //! The engine loads the vessel's identity history from the store (one row per distinct
 //! name / call sign / IMO / ship type tuple, with first and last sighting and a report
-//! count) into [`IdentityHistory`]. Per field, every row carrying the same value after
+//! count) into [`IdentityHistory`](crate::input::identities::IdentityHistory). Per
+//! field, every row carrying the same value after
 //! normalisation is one *value span* (earliest first sighting, latest last sighting,
 //! summed reports); values that are empty, placeholders, invalid IMOs or seen fewer
 //! than `min_reports` times are dropped, so one corrupted message makes no change.
@@ -27,38 +28,8 @@ use lookout_model::{strip_ais_padding, BreakdownItem, IdentityObservation, Times
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::algorithm_segments::item;
+use crate::finding::item;
 use crate::error::ParamsError;
-
-/// Identity rows of the vessels of a cycle, by vessel id, each list in the store's order
-/// (first sighting, last sighting, tuple). Fetched by the engine before the cycle runs.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct IdentityHistory {
-    pub by_vessel: BTreeMap<String, Vec<IdentityObservation>>,
-}
-
-static EMPTY: IdentityHistory = IdentityHistory { by_vessel: BTreeMap::new() };
-
-impl IdentityHistory {
-    /// A history with nothing in it, for inputs without identity data.
-    pub fn empty() -> &'static IdentityHistory {
-        &EMPTY
-    }
-
-    /// Groups rows by vessel, keeping their order within each vessel.
-    pub fn from_rows(rows: impl IntoIterator<Item = IdentityObservation>) -> Self {
-        let mut by_vessel: BTreeMap<String, Vec<IdentityObservation>> = BTreeMap::new();
-        for r in rows {
-            by_vessel.entry(r.vessel.as_str().to_string()).or_default().push(r);
-        }
-        IdentityHistory { by_vessel }
-    }
-
-    /// The rows of one vessel (empty when it has none).
-    pub fn of(&self, vessel: &str) -> &[IdentityObservation] {
-        self.by_vessel.get(vessel).map_or(&[], Vec::as_slice)
-    }
-}
 
 /// Which identity fields count as a change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,5 @@
 //! Cross-vessel encounters on a resampled time grid: the machinery shared by
-//! `transshipment`, `loitering`, `pair_trawl` and the gear parent search, and the
-//! transshipment five-stage funnel itself.
+//! `transshipment`, `loitering`, `pair_trawl` and the gear parent search.
 //!
 //! Tracks are resampled to fixed ticks (default 10 minutes, as Global Fishing Watch's
 //! encounter definition) by linear interpolation between the two surrounding reports,
@@ -21,8 +20,8 @@ use std::collections::{BTreeMap, HashMap};
 use lookout_model::{ShipKind, ShipType, Timestamp, Track};
 use serde::{Deserialize, Serialize};
 
-use crate::dark::{ZoneClass, ZoneClassifier};
-use crate::registry::Registry;
+use crate::input::vessels::Registry;
+use crate::input::zones::{ZoneClass, ZoneClassifier};
 
 /// Mean Earth radius (IUGG), metres.
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
@@ -455,12 +454,6 @@ pub fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// Rounds to `digits` decimals for evidence (stable JSON, no float noise).
-pub fn round_to(x: f64, digits: i32) -> f64 {
-    let k = 10f64.powi(digits);
-    (x * k).round() / k
-}
-
 /// The zone code of a point as findings report it, or `None` outside known zones.
 pub fn zone_code(
     zones: Option<&(dyn ZoneClassifier + Sync)>,
@@ -477,53 +470,4 @@ pub fn zone_code(
         #[allow(unreachable_patterns)]
         _ => "OTHER".to_string(),
     })
-}
-
-/// Per-stage pair counts of the transshipment funnel (each stage a subset of the one
-/// before; stages 4 and 5 also count encounters, since one pair can meet twice).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Funnel {
-    /// Stage 1: carrier × fishing pairs among the vessels with samples in the window
-    /// (counted, not enumerated).
-    pub type_pairs: u64,
-    /// Stage 2: of those, pairs within the distance at some tick.
-    pub proximity: u64,
-    /// Stage 3: of those, pairs close while both slow at some tick.
-    pub slow: u64,
-    /// Stage 4: pairs with a close-and-slow run of the minimum duration.
-    pub duration: u64,
-    /// Stage 5: pairs with such a run far enough from every port (the findings).
-    pub location: u64,
-    /// Encounters (runs) at stage 4 and stage 5.
-    pub encounters_duration: u64,
-    pub encounters_location: u64,
-}
-
-/// Strict deep merge where a list is replaced whole (port lists, ship type lists).
-pub fn merge_with_lists(
-    base: &serde_json::Value,
-    over: &serde_json::Value,
-) -> Result<serde_json::Value, crate::error::ParamsError> {
-    crate::algorithm::merge_strict(base, over, crate::algorithm::ListRule::Replace)
-}
-
-/// A breakdown line.
-pub fn item(
-    code: &str,
-    pattern: &str,
-    points: i64,
-    ko: &str,
-    en: &str,
-    dko: String,
-    den: String,
-) -> lookout_model::BreakdownItem {
-    lookout_model::BreakdownItem {
-        code: code.into(),
-        pattern: pattern.into(),
-        points,
-        label_ko: ko.into(),
-        label_en: en.into(),
-        description_ko: dko,
-        description_en: den,
-    }
 }

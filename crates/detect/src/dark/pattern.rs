@@ -3,7 +3,7 @@
 
 use lookout_model::BreakdownItem;
 
-use crate::params::Weights;
+use crate::dark::params::Weights;
 
 /// One scoring rule outcome. The order of variants is the order rules are evaluated.
 #[allow(missing_docs)]
@@ -216,12 +216,12 @@ mod tests {
 
     #[test]
     fn catalogue_is_in_variant_order_and_weight_keys_exist() {
-        let w = serde_json::to_value(crate::params::DarkParams::default()).unwrap();
+        let w = serde_json::to_value(crate::dark::params::DarkParams::default()).unwrap();
         for (i, p) in Pattern::ALL.iter().enumerate() {
             assert_eq!(*p as usize, i);
             assert_eq!(Pattern::from_id(p.id()), Some(*p));
             let key = p.meta().weight_key;
-            assert_eq!(w["weights"][key].as_i64(), Some(p.weight(&crate::params::DarkParams::default().weights)));
+            assert_eq!(w["weights"][key].as_i64(), Some(p.weight(&crate::dark::params::DarkParams::default().weights)));
         }
     }
 }

@@ -1,18 +1,57 @@
-//! The `dark_suspicion` detector behind the [`Detector`] trait: the P1-P11 score of the
-//! longest gap that ends inside the cycle window.
+//! The dark family's two detectors: `gaps` (every reporting gap that ends inside the
+//! cycle window, classified by length) and `dark_suspicion` (the P1-P11 score of the
+//! longest gap that ends inside the window).
 
 use std::collections::BTreeSet;
 
 use chrono::{Duration, TimeZone};
 use lookout_model::{Finding, ShipType, Timestamp, Track};
-use serde_json::Value;
 
-use crate::algorithm::{About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
-use crate::algorithm_reception::{outages_from, OutageRef, RECEPTION};
-use crate::dark::DarkHistory;
+use crate::dark::finding::{dark_finding, dark_finding_with, gap_findings, local_hour, DarkContext};
+use crate::dark::params::{DarkParams, GapThresholds};
+use crate::dark::score::DarkHistory;
+use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
 use crate::error::ParamsError;
-use crate::findings::{dark_finding, dark_finding_with, local_hour, DarkContext};
-use crate::params::DarkParams;
+use crate::input::zones::ZoneClassifier;
+use crate::input::{CycleInput, Upstream};
+use crate::reception::outage::{outages_from, OutageRef, RECEPTION};
+
+/// Gap detection; params are the [`GapThresholds`].
+pub struct GapsDetector;
+
+impl Algorithm for GapsDetector {
+    const ABOUT: About = About {
+        code: "gaps",
+        name: Text { ko: "AIS 수신 공백", en: "AIS reporting gaps" },
+        description: Text {
+            ko: "연속 위치 보고 사이의 공백을 길이에 따라 의심·고위험·위반으로 분류",
+            en: "Gaps between consecutive position reports, classified suspicious / high / violation by length",
+        },
+        entity: EntityType::Vessel,
+    };
+    type Params = GapThresholds;
+
+    /// Gaps are judged per transmitter: a hop between two ships sharing an id is no gap.
+    fn per_segment(&self) -> bool {
+        true
+    }
+
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        thresholds: &GapThresholds,
+        _upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
+        // The product path takes the thresholds inside the dark params (one struct for
+        // both detectors); only `gap_thresholds` is read from it.
+        let dark = DarkParams { gap_thresholds: thresholds.clone(), ..DarkParams::default() };
+        let mut out = Vec::new();
+        for track in input.tracks {
+            out.extend(gap_findings(track, &dark).into_iter().filter(|f| f.end > input.window_start));
+        }
+        Ok(out)
+    }
+}
 
 /// Dark-vessel suspicion; params are the [`DarkParams`]. When a rule it depends on runs
 /// `gaps`, only vessels with a gap finding in the window are scored (a vessel without
@@ -24,12 +63,6 @@ pub struct DarkDetector;
 
 /// Points before a gap that the reference uses for average speed and teleports.
 const PRE_GAP_POINTS: usize = 5;
-
-fn parse(params: &Value) -> Result<DarkParams, ParamsError> {
-    let p: DarkParams = crate::algorithm::parse_params(params)?;
-    p.validate()?;
-    Ok(p)
-}
 
 impl DarkDetector {
     fn candidates<'a>(input: &CycleInput<'a>, upstream: &Upstream<'_>) -> Vec<&'a Track> {
@@ -43,33 +76,22 @@ impl DarkDetector {
     }
 }
 
-impl Detector for DarkDetector {
-    fn about(&self) -> &'static About {
-        const ABOUT: About = About {
-            code: "dark_suspicion",
-            name: Text { ko: "다크 선박 의심도", en: "Dark vessel suspicion" },
-            description: Text {
-                ko: "가장 긴 AIS 공백을 P1-P11 패턴으로 평가한 0-100 의심 점수와 등급",
-                en: "0-100 suspicion score and tier of the longest AIS gap, from patterns P1-P11",
-            },
-            entity: EntityType::Vessel,
-        };
-        &ABOUT
-    }
+impl Algorithm for DarkDetector {
+    const ABOUT: About = About {
+        code: "dark_suspicion",
+        name: Text { ko: "다크 선박 의심도", en: "Dark vessel suspicion" },
+        description: Text {
+            ko: "가장 긴 AIS 공백을 P1-P11 패턴으로 평가한 0-100 의심 점수와 등급",
+            en: "0-100 suspicion score and tier of the longest AIS gap, from patterns P1-P11",
+        },
+        entity: EntityType::Vessel,
+    };
+    type Params = DarkParams;
 
     /// The longest gap is judged per transmitter: a hop between two ships sharing an id is
     /// no gap to score.
     fn per_segment(&self) -> bool {
         true
-    }
-
-    fn default_params(&self) -> Value {
-        serde_json::to_value(DarkParams::default()).unwrap_or(Value::Null)
-    }
-
-    fn merge_params(&self, base: &Value, over: &Value) -> Result<Value, ParamsError> {
-        let merged = parse(base)?.merged(over)?;
-        serde_json::to_value(merged).map_err(|e| ParamsError::at("(root)", e.to_string()))
     }
 
     fn entities_in(&self, input: &CycleInput<'_>, upstream: &Upstream<'_>) -> usize {
@@ -79,10 +101,9 @@ impl Detector for DarkDetector {
     fn run(
         &self,
         input: &CycleInput<'_>,
-        params: &Value,
+        params: &DarkParams,
         upstream: &Upstream<'_>,
     ) -> Result<Vec<Finding>, DetectError> {
-        let params = parse(params)?;
         let tz: chrono_tz::Tz = params
             .timezone
             .parse()
@@ -90,7 +111,7 @@ impl Detector for DarkDetector {
         let outages = upstream.of(RECEPTION).map(outages_from).unwrap_or_default();
         let mut out = Vec::new();
         for track in Self::candidates(input, upstream) {
-            out.extend(dark_for_track(track, input, &params, tz, &outages)?);
+            out.extend(dark_for_track(track, input, params, tz, &outages)?);
         }
         Ok(out)
     }
@@ -118,7 +139,7 @@ fn dark_for_track(
         permitted: entry.is_some_and(|e| e.permitted),
         history: DarkHistory::default(),
         local_hour: local_hour(input.window_end, params)?,
-        zones: input.zones.map(|z| z as &dyn crate::dark::ZoneClassifier),
+        zones: input.zones.map(|z| z as &dyn ZoneClassifier),
     };
     let ship_type = entry.and_then(|e| e.ship_type).or(track.static_data.ship_type);
     // Index of the last position at or before the window start.

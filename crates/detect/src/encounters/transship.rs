@@ -1,4 +1,5 @@
-//! The `transshipment` (five-stage encounter funnel) and `loitering` detectors.
+//! The `transshipment` detector: carrier × fishing encounters through a five-stage
+//! funnel (the `loitering` detector is [`super::loitering`]).
 //!
 //! Defaults follow Global Fishing Watch's published definitions: an encounter is two
 //! vessels within 500 m of each other for at least 2 hours, both slower than 2 knots,
@@ -10,18 +11,20 @@
 
 use std::collections::BTreeSet;
 
-use lookout_model::{Finding, Track};
+use lookout_model::Finding;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::algorithm::{About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
 use crate::error::ParamsError;
-use crate::level::scored;
-use crate::transship::{
-    by_tick, close_pairs_by_pair, item, median, merge_with_lists, nearest_place,
-    resample, round_to, runs, ship_type_of, tick_time, type_in, zone_code, Close, Funnel, Place,
-    Sample, M_PER_NM,
+use crate::finding::{item, round_to};
+use crate::encounters::grid::{
+    by_tick, close_pairs_by_pair, median, nearest_place, resample, runs, ship_type_of, tick_time, type_in, zone_code,
+    Close, Place, Sample,
 };
+use crate::input::{CycleInput, Upstream};
+use crate::level::scored;
+use crate::params::{ListRule, Params};
 
 /// Score weights of an encounter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,7 +91,10 @@ impl Default for TransshipParams {
     }
 }
 
-impl TransshipParams {
+impl Params for TransshipParams {
+    /// Port and ship-type lists are replaced whole.
+    const LISTS: ListRule = ListRule::Replace;
+
     fn validate(&self) -> Result<(), ParamsError> {
         if self.step_min <= 0 {
             return Err(ParamsError::at("step_min", "must be > 0"));
@@ -109,8 +115,24 @@ impl TransshipParams {
     }
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(params: &Value) -> Result<T, ParamsError> {
-    crate::algorithm::parse_params(params)
+/// Per-stage pair counts of the transshipment funnel (each stage a subset of the one
+/// before; stages 4 and 5 also count encounters, since one pair can meet twice).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Funnel {
+    /// Stage 1: carrier × fishing pairs among the vessels with samples in the window
+    /// (counted, not enumerated).
+    pub type_pairs: u64,
+    /// Stage 2: of those, pairs within the distance at some tick.
+    pub proximity: u64,
+    /// Stage 3: of those, pairs close while both slow at some tick.
+    pub slow: u64,
+    /// Stage 4: pairs with a close-and-slow run of the minimum duration.
+    pub duration: u64,
+    /// Stage 5: pairs with such a run far enough from every port (the findings).
+    pub location: u64,
+    /// Encounters (runs) at stage 4 and stage 5.
+    pub encounters_duration: u64,
+    pub encounters_location: u64,
 }
 
 /// One encounter that passed stage 4 (and stage 5 when `port` allows).
@@ -391,234 +413,31 @@ impl TransshipmentDetector {
     }
 }
 
-impl Detector for TransshipmentDetector {
-    fn about(&self) -> &'static About {
-        const ABOUT: About = About {
-            code: "transshipment",
-            name: Text { ko: "환적 의심", en: "Transshipment" },
-            description: Text {
-                ko: "운반선과 어선이 항구 밖에서 저속으로 장시간 근접 (선종·근접·저속·지속시간·위치 5단계)",
-                en: "Carrier and fishing vessel close together, slow, for hours, away from port (five stages: type, proximity, speed, duration, location)",
-            },
-            entity: EntityType::VesselPair,
-        };
-        &ABOUT
+impl Algorithm for TransshipmentDetector {
+    const ABOUT: About = About {
+        code: "transshipment",
+        name: Text { ko: "환적 의심", en: "Transshipment" },
+        description: Text {
+            ko: "운반선과 어선이 항구 밖에서 저속으로 장시간 근접 (선종·근접·저속·지속시간·위치 5단계)",
+            en: "Carrier and fishing vessel close together, slow, for hours, away from port (five stages: type, proximity, speed, duration, location)",
+        },
+        entity: EntityType::VesselPair,
+    };
+    type Params = TransshipParams;
+
+    fn run(&self, input: &CycleInput<'_>, p: &TransshipParams, up: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
+        Algorithm::run_with_stats(self, input, p, up).map(|(f, _)| f)
     }
 
-    fn default_params(&self) -> Value {
-        serde_json::to_value(TransshipParams::default()).unwrap_or(Value::Null)
-    }
-    fn merge_params(&self, base: &Value, over: &Value) -> Result<Value, ParamsError> {
-        let merged = merge_with_lists(base, over)?;
-        parse::<TransshipParams>(&merged)?.validate()?;
-        Ok(merged)
-    }
-    fn run(
-        &self,
-        input: &CycleInput<'_>,
-        params: &Value,
-        up: &Upstream<'_>,
-    ) -> Result<Vec<Finding>, DetectError> {
-        self.run_with_stats(input, params, up).map(|(f, _)| f)
-    }
     /// The funnel goes to the cycle statistics too: with no encounter there is no
     /// finding to carry it, and the console still draws the first stages.
     fn run_with_stats(
         &self,
         input: &CycleInput<'_>,
-        params: &Value,
+        p: &TransshipParams,
         _up: &Upstream<'_>,
     ) -> Result<(Vec<Finding>, Value), DetectError> {
-        let p: TransshipParams = parse(params)?;
-        p.validate()?;
-        let (funnel, findings) = Self::detect(input, &p);
+        let (funnel, findings) = Self::detect(input, p);
         Ok((findings, json!({ "funnel": funnel })))
-    }
-}
-
-/// Parameters of `loitering`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoiteringParams {
-    pub step_min: i64,
-    pub max_interpolation_gap_min: i64,
-    /// ITU types of carriers.
-    pub carrier_types: Vec<u16>,
-    /// Strictly slower than this, knots (GFW: 2).
-    pub max_speed_kn: f64,
-    /// For at least this long, minutes (GFW: 4 h).
-    pub min_duration_min: i64,
-    /// Median position at least this far from every shore/port place, nautical miles.
-    pub min_shore_distance_nm: f64,
-    /// Ports and shore reference places (points or polygons).
-    pub shore: Vec<Place>,
-    /// Points for a loitering episode, for lasting twice the minimum, and in a zone.
-    pub points_loitering: i64,
-    pub points_long: i64,
-    pub points_in_zone: i64,
-}
-
-impl Default for LoiteringParams {
-    fn default() -> Self {
-        LoiteringParams {
-            step_min: 10,
-            max_interpolation_gap_min: 60,
-            carrier_types: (70..=89).collect(),
-            max_speed_kn: 2.0,
-            min_duration_min: 240,
-            min_shore_distance_nm: 20.0,
-            shore: Vec::new(),
-            points_loitering: 40,
-            points_long: 10,
-            points_in_zone: 15,
-        }
-    }
-}
-
-impl LoiteringParams {
-    fn validate(&self) -> Result<(), ParamsError> {
-        if self.step_min <= 0 {
-            return Err(ParamsError::at("step_min", "must be > 0"));
-        }
-        if self.max_interpolation_gap_min < self.step_min {
-            return Err(ParamsError::at(
-                "max_interpolation_gap_min",
-                "must be >= step_min",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Loitering findings of one track.
-pub fn loitering_of(track: &Track, input: &CycleInput<'_>, p: &LoiteringParams) -> Vec<Finding> {
-    if !type_in(ship_type_of(track, input.registry), &p.carrier_types) {
-        return Vec::new();
-    }
-    let step = p.step_min * 60;
-    let samples = resample(track, step, p.max_interpolation_gap_min * 60);
-    let start_tick = input.window_start.timestamp().div_euclid(step);
-    let mut out = Vec::new();
-    for r in runs(&samples, |s| s.tick, |s| s.sog < p.max_speed_kn) {
-        let run = &samples[r];
-        let (Some(first), Some(last)) = (run.first(), run.last()) else {
-            continue;
-        };
-        let minutes = (last.tick - first.tick) * p.step_min;
-        if minutes < p.min_duration_min || last.tick <= start_tick {
-            continue;
-        }
-        let mut lats: Vec<f64> = run.iter().map(|s| s.lat).collect();
-        let mut lons: Vec<f64> = run.iter().map(|s| s.lon).collect();
-        let (lat, lon) = (median(&mut lats), median(&mut lons));
-        let nearest = nearest_place(&p.shore, lat, lon);
-        let zone = zone_code(input.zones, lat, lon);
-        if nearest.is_some_and(|(_, d)| d < p.min_shore_distance_nm * M_PER_NM)
-            || zone.as_deref() == Some("PORT")
-        {
-            continue;
-        }
-        let mut breakdown = vec![item(
-            "L1",
-            "loitering",
-            p.points_loitering,
-            "운반선 배회",
-            "Carrier loitering",
-            format!(
-                "{minutes}분간 {}노트 미만, 해안에서 {}해리 이상",
-                p.max_speed_kn, p.min_shore_distance_nm
-            ),
-            format!(
-                "under {} kn for {minutes} min, at least {} nm from shore",
-                p.max_speed_kn, p.min_shore_distance_nm
-            ),
-        )];
-        if minutes >= 2 * p.min_duration_min {
-            breakdown.push(item(
-                "L2",
-                "long_loitering",
-                p.points_long,
-                "장시간 배회",
-                "Long loitering",
-                format!("최소 시간의 2배 이상 ({minutes}분)"),
-                format!("at least 2x the minimum duration ({minutes} min)"),
-            ));
-        }
-        if let Some(z) = zone.as_deref() {
-            breakdown.push(item(
-                "ZONE",
-                "in_zone",
-                p.points_in_zone,
-                "관할 수역 내",
-                "Inside a jurisdiction zone",
-                format!("{z} 수역에서 배회"),
-                format!("loitering inside {z}"),
-            ));
-        }
-        let (score, level, severity) = scored(&breakdown);
-        let max_sog = run.iter().map(|s| s.sog).fold(0.0, f64::max);
-        out.push(Finding {
-            detector: "loitering".into(),
-            vessel: track.vessel.clone(),
-            start: tick_time(first.tick, step),
-            end: tick_time(last.tick, step),
-            score: Some(score),
-            level: level.into(),
-            severity,
-            breakdown,
-            evidence: json!({
-                "position": {"lat": round_to(lat, 6), "lon": round_to(lon, 6)},
-                "duration_min": minutes,
-                "max_sog_kn": round_to(max_sog, 2),
-                "nearest_shore": nearest.map(|(pl, d)| json!({"name": pl.name, "nm": round_to(d / M_PER_NM, 2)})),
-                "zone": zone,
-            }),
-            rule: None,
-            model_version: None,
-            params_hash: None,
-        });
-    }
-    out
-}
-
-/// Loitering: a carrier drifting slowly for hours far from shore, as if waiting for a
-/// meeting (GFW's loitering event).
-pub struct LoiteringDetector;
-
-impl Detector for LoiteringDetector {
-    fn about(&self) -> &'static About {
-        const ABOUT: About = About {
-            code: "loitering",
-            name: Text { ko: "운반선 배회", en: "Carrier loitering" },
-            description: Text {
-                ko: "운반선이 해안에서 멀리 떨어져 장시간 저속으로 배회",
-                en: "A carrier moving slowly for hours far from shore",
-            },
-            entity: EntityType::Vessel,
-        };
-        &ABOUT
-    }
-
-    fn default_params(&self) -> Value {
-        serde_json::to_value(LoiteringParams::default()).unwrap_or(Value::Null)
-    }
-    fn merge_params(&self, base: &Value, over: &Value) -> Result<Value, ParamsError> {
-        let merged = merge_with_lists(base, over)?;
-        parse::<LoiteringParams>(&merged)?.validate()?;
-        Ok(merged)
-    }
-    fn run(
-        &self,
-        input: &CycleInput<'_>,
-        params: &Value,
-        _up: &Upstream<'_>,
-    ) -> Result<Vec<Finding>, DetectError> {
-        let p: LoiteringParams = parse(params)?;
-        p.validate()?;
-        Ok(input
-            .tracks
-            .iter()
-            .flat_map(|t| loitering_of(t, input, &p))
-            .collect())
     }
 }

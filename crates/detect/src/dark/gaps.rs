@@ -2,11 +2,11 @@
 
 use serde::Serialize;
 
-use crate::dark::seconds_between;
+use crate::dark::analysis::seconds_between;
+use crate::dark::params::GapThresholds;
+use crate::dark::sample::DarkSample;
 use crate::geo::haversine_nm;
-use crate::params::GapThresholds;
 use crate::pyfloat::{py_round, round2};
-use crate::sample::DarkSample;
 
 /// How long a gap is, relative to the thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -22,23 +22,25 @@
 //! of consecutive down buckets lasting at least `min_duration_min` is an outage: one
 //! finding for the AREA (`vessel` = `area:<deg>:<corner>`, severity NONE, level
 //! `OUTAGE`), which belongs to the cycle whose window holds its end. The dark detector
-//! reads these findings from its upstream (see [`OutageRef::explains`]).
+//! reads these findings from its upstream (see [`outage::OutageRef::explains`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use lookout_anomaly::rate_drop::{DropJudge, DropRule, DropVerdict};
 use lookout_model::{Finding, Severity, Timestamp, Track, VesselId};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::algorithm::{merge_checked, About, CycleInput, DetectError, Detector, EntityType, Text, Upstream};
+use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
 use crate::error::ParamsError;
-use crate::findings::OutageNote;
-use crate::transship::{item, round_to};
+use crate::finding::{item, round_to};
+use crate::input::{CycleInput, Upstream};
+use crate::params::Params;
 
-/// Detector code; also the upstream key the dark detector reads.
-pub const RECEPTION: &str = "reception";
+pub mod outage;
+
+use outage::{cell_of, describe, Cell, RECEPTION};
 
 /// Receiver-outage detection; params are the [`ReceptionParams`].
 pub struct ReceptionDetector;
@@ -89,7 +91,7 @@ impl Default for ReceptionParams {
     }
 }
 
-impl ReceptionParams {
+impl Params for ReceptionParams {
     fn validate(&self) -> Result<(), ParamsError> {
         let checks: [(&str, bool, &str); 8] = [
             ("cell_deg", self.cell_deg > 0.0 && self.cell_deg <= 10.0, "expected 0 < cell_deg <= 10"),
@@ -114,7 +116,9 @@ impl ReceptionParams {
             None => Ok(()),
         }
     }
+}
 
+impl ReceptionParams {
     fn bucket_sec(&self) -> i64 {
         self.bucket_min * 60
     }
@@ -133,22 +137,6 @@ impl ReceptionParams {
     fn rest_rule(&self) -> DropRule {
         DropRule { min_drop: f64::INFINITY, ..self.cell_rule() }
     }
-}
-
-fn parse(params: &Value) -> Result<ReceptionParams, ParamsError> {
-    let p: ReceptionParams = crate::algorithm::parse_params(params)?;
-    p.validate()?;
-    Ok(p)
-}
-
-/// A grid cell: `floor(lat / deg)`, `floor(lon / deg)`.
-type Cell = (i64, i64);
-
-fn cell_of(lat: f64, lon: f64, deg: f64) -> Option<Cell> {
-    if !(lat.is_finite() && lon.is_finite()) {
-        return None;
-    }
-    Some(((lat / deg).floor() as i64, (lon / deg).floor() as i64))
 }
 
 fn bucket_of(t: Timestamp, bucket_sec: i64) -> i64 {
@@ -353,14 +341,6 @@ fn detect(tracks: &[Track], p: &ReceptionParams, window: (Timestamp, Timestamp))
     (all, stats)
 }
 
-fn fmt_lat(x: f64) -> String {
-    format!("{:.2}{}", x.abs(), if x < 0.0 { 'S' } else { 'N' })
-}
-
-fn fmt_lon(x: f64) -> String {
-    format!("{:.2}{}", x.abs(), if x < 0.0 { 'W' } else { 'E' })
-}
-
 /// The area id of a cell: `area:<deg>:<south-west corner>`, e.g. `area:0.5:N53.50W129.00`.
 pub fn area_id(cell_deg: f64, i: i64, j: i64) -> String {
     let (lat, lon) = (i as f64 * cell_deg, j as f64 * cell_deg);
@@ -414,86 +394,11 @@ fn outage_finding(o: &Outage, tracks: &[Track], p: &ReceptionParams) -> Finding 
     }
 }
 
-fn num(e: &Value, path: &str) -> f64 {
-    e.pointer(path).and_then(Value::as_f64).unwrap_or(f64::NAN)
-}
-
-/// The outage's numbers in Korean and English, from its evidence.
-fn describe(e: &Value, start: Timestamp, end: Timestamp) -> (String, String) {
-    let cell = format!(
-        "{}~{} {}~{}",
-        fmt_lat(num(e, "/cell/lat_min")),
-        fmt_lat(num(e, "/cell/lat_max")),
-        fmt_lon(num(e, "/cell/lon_min")),
-        fmt_lon(num(e, "/cell/lon_max"))
-    );
-    let span = format!("{}–{} UTC", start.format("%Y-%m-%d %H:%M"), end.format("%H:%M"));
-    let (base, seen, drop) = (num(e, "/baseline_reports_per_bucket"), num(e, "/observed_reports_per_bucket"), num(e, "/drop_pct"));
-    let bucket = num(e, "/bucket_min");
-    let (silent, reference) = (num(e, "/silent_count"), num(e, "/reference_vessels"));
-    let (rest_seen, rest_base) = (num(e, "/rest_observed_reports_per_bucket"), num(e, "/rest_baseline_reports_per_bucket"));
-    let ko = format!(
-        "셀 {cell}, {span}: {bucket}분당 보고 {base}건 → {seen}건 (-{drop}%), 직전 선박 {reference}척 중 {silent}척이 동시에 무신호, 나머지 해역은 정상 수신 ({rest_seen}건, 평소 {rest_base}건)"
-    );
-    let en = format!(
-        "cell {cell}, {span}: reports per {bucket} min fell from {base} to {seen} (-{drop}%), {silent} of the {reference} vessels heard just before went silent at once while the rest of the area kept reporting ({rest_seen} vs a usual {rest_base})"
-    );
-    (ko, en)
-}
-
-/// An outage read back from a `reception` finding, as the dark detector uses it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OutageRef {
-    pub area: String,
-    pub cell_deg: f64,
-    pub cell: (i64, i64),
-    pub start: Timestamp,
-    pub end: Timestamp,
-    pub bucket: Duration,
-    /// What the dark breakdown says about it.
-    pub note: OutageNote,
-}
-
-impl OutageRef {
-    /// `None` for a finding that is not a well-formed outage.
-    pub fn from_finding(f: &Finding) -> Option<OutageRef> {
-        if f.detector != RECEPTION {
-            return None;
-        }
-        let e = &f.evidence;
-        let cell = (e.pointer("/cell/i")?.as_i64()?, e.pointer("/cell/j")?.as_i64()?);
-        let cell_deg = e.pointer("/cell/cell_deg")?.as_f64().filter(|d| *d > 0.0)?;
-        let bucket = Duration::minutes(e.get("bucket_min")?.as_i64()?);
-        let (ko, en) = describe(e, f.start, f.end);
-        let note = OutageNote {
-            description_ko: format!("수신기 장애 중에 시작된 공백은 자연 소실일 가능성이 큼 (감점): {ko}"),
-            description_en: format!("The silence began during a receiver outage, so it is most likely natural (lowers the score): {en}"),
-            evidence: json!({ "area": f.vessel.as_str(), "start": f.start, "end": f.end, "outage": e }),
-        };
-        let area = f.vessel.as_str().to_string();
-        Some(OutageRef { area, cell_deg, cell, start: f.start, end: f.end, bucket, note })
-    }
-
-    /// True when this outage explains a gap from `gap_start` (last report, at `lat`,
-    /// `lon`) to `gap_end` (the resume, or the cycle end): the gap starts in the outage's
-    /// cell (neighbours do not count), no earlier than one bucket before the outage
-    /// (the receiver fails between two reports) and before it ends, and the vessel is
-    /// heard again at most one bucket after the outage ends. A vessel already silent
-    /// before the receiver failed, or still silent well after it came back, is not
-    /// explained by it.
-    pub fn explains(&self, gap_start: Timestamp, gap_end: Timestamp, lat: f64, lon: f64) -> bool {
-        cell_of(lat, lon, self.cell_deg) == Some(self.cell)
-            && gap_start >= self.start - self.bucket
-            && gap_start < self.end
-            && gap_end <= self.end + self.bucket
-    }
-}
-
 /// Every down bucket of the cycle as (area id, bucket start), by area then time,
 /// whether or not it belongs to an outage long enough to report: what the no-look-ahead
 /// guarantee is about (a bucket's verdict never changes when later data arrives).
 pub fn down_buckets(tracks: &[Track], params: &Value, now: Timestamp) -> Result<Vec<(String, Timestamp)>, ParamsError> {
-    let p = parse(params)?;
+    let p = ReceptionParams::parse(params)?;
     let r = rates(tracks, &p, now);
     let mut out = Vec::new();
     for (cell, series) in &r.cells {
@@ -503,39 +408,25 @@ pub fn down_buckets(tracks: &[Track], params: &Value, now: Timestamp) -> Result<
     Ok(out)
 }
 
-/// Outages of `reception` findings, in (start, area) order.
-pub fn outages_from(findings: &[&Finding]) -> Vec<OutageRef> {
-    let mut out: Vec<OutageRef> = findings.iter().filter_map(|f| OutageRef::from_finding(f)).collect();
-    out.sort_by(|a, b| (a.start, &a.area).cmp(&(b.start, &b.area)));
-    out
-}
+impl Algorithm for ReceptionDetector {
+    const ABOUT: About = About {
+        code: RECEPTION,
+        name: Text { ko: "수신 장애", en: "Reception outages" },
+        description: Text {
+            ko: "해역 격자별 AIS 보고율이 자체 기준선 대비 지속적으로 급감하고 그 해역 선박이 동시에 무신호가 된 수신기 장애 구간",
+            en: "Receiver outages: a grid cell's AIS report rate drops far below its own trailing baseline while its vessels all fall silent at once and the rest of the area keeps reporting",
+        },
+        entity: EntityType::Area,
+    };
+    type Params = ReceptionParams;
 
-impl Detector for ReceptionDetector {
-    fn about(&self) -> &'static About {
-        const ABOUT: About = About {
-            code: RECEPTION,
-            name: Text { ko: "수신 장애", en: "Reception outages" },
-            description: Text {
-                ko: "해역 격자별 AIS 보고율이 자체 기준선 대비 지속적으로 급감하고 그 해역 선박이 동시에 무신호가 된 수신기 장애 구간",
-                en: "Receiver outages: a grid cell's AIS report rate drops far below its own trailing baseline while its vessels all fall silent at once and the rest of the area keeps reporting",
-            },
-            entity: EntityType::Area,
-        };
-        &ABOUT
-    }
-
-    fn default_params(&self) -> Value {
-        serde_json::to_value(ReceptionParams::default()).unwrap_or(Value::Null)
-    }
-
-    fn merge_params(&self, base: &Value, over: &Value) -> Result<Value, ParamsError> {
-        let merged = merge_checked(base, over)?;
-        parse(&merged)?;
-        Ok(merged)
-    }
-
-    fn run(&self, input: &CycleInput<'_>, params: &Value, upstream: &Upstream<'_>) -> Result<Vec<Finding>, DetectError> {
-        self.run_with_stats(input, params, upstream).map(|(f, _)| f)
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        p: &ReceptionParams,
+        upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
+        Algorithm::run_with_stats(self, input, p, upstream).map(|(f, _)| f)
     }
 
     /// Statistics: cells, cells and cell-buckets judged, down buckets, outages; buckets
@@ -543,14 +434,13 @@ impl Detector for ReceptionDetector {
     fn run_with_stats(
         &self,
         input: &CycleInput<'_>,
-        params: &Value,
+        p: &ReceptionParams,
         _upstream: &Upstream<'_>,
     ) -> Result<(Vec<Finding>, Value), DetectError> {
-        let p = parse(params)?;
-        let (outages, stats) = detect(input.tracks, &p, (input.window_start, input.window_end));
+        let (outages, stats) = detect(input.tracks, p, (input.window_start, input.window_end));
         let findings = outages
             .iter()
-            .map(|o| outage_finding(o, input.tracks, &p))
+            .map(|o| outage_finding(o, input.tracks, p))
             .filter(|f| f.end > input.window_start)
             .collect();
         Ok((findings, serde_json::to_value(stats).unwrap_or(Value::Null)))
@@ -560,6 +450,7 @@ impl Detector for ReceptionDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     #[test]
     fn cells_and_buckets_are_floored() {

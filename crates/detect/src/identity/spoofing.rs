@@ -1,0 +1,360 @@
+//! The `spoofing` detector: identity and position anomalies of one vessel id.
+//!
+//! | code | pattern | points | when |
+//! |---|---|---|---|
+//! | M1 | `unallocated_mid` | +40 | the MMSI's MID is not in the ITU table (`data/mid.csv`) or the MMSI has no valid form |
+//! | M2 | `placeholder_mmsi` | +20 | a MID followed by only zeros (`416000000`), one digit repeated, or `123456789` |
+//! | M3 | `teleport` | +30 | consecutive positions imply more than `teleport_speed_kn` over at least `teleport_min_nm` |
+//! | M4 | `two_places_at_once` | +40 | two chains of segments active at the same time at least `two_places_min_nm` apart |
+//! | M5 | `identity_mismatch` | +20 | the AIS name differs from the registry's name for the MMSI |
+//! | M6 | `identity_change` | +15 name, +15 call sign, +30 IMO | a field changed under the id (history from the store; see [`crate::identity::changes`]) |
+//! | M7 | `identity_flip_flop` | +40 | an earlier identity came back within `identity.flip_flop_hours` (two transmitters) |
+//!
+//! Score = the sum, clamped to 100; level CRITICAL >= 70, HIGH >= 50, MEDIUM >= 30,
+//! else LOW. Opaque ids (not nine digits: anonymised extracts) skip M1 and M2; their
+//! format was checked at ingest (`invalid_mmsi` rejects) for sources with real MMSIs.
+//!
+//! M6/M7 read the identity history the engine loaded (`CycleInput::identities`); a
+//! change is reported by the cycle whose window holds the new value's first sighting.
+
+use lookout_model::{BreakdownItem, Finding, Position, Track};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
+use crate::error::ParamsError;
+use crate::finding::{item, position_json};
+use crate::geo::haversine_nm;
+use crate::identity::changes::{breakdown as identity_breakdown, changes, IdentityParams};
+use crate::identity::mid::{is_placeholder, mid_table, mmsi_kind, MmsiKind};
+use crate::identity::segment::{chains_of, hours_between, Chain, SegmentParams};
+use crate::input::{CycleInput, Upstream};
+use crate::level::scored;
+use crate::params::{merge_strict, ListRule, Params};
+
+/// Thresholds and weights of the `spoofing` detector.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpoofingParams {
+    /// Implied speed above which a hop is a teleport, knots (the dark model's P6 uses 50).
+    pub teleport_speed_kn: f64,
+    /// Shorter hops are position noise, not teleports, nm.
+    pub teleport_min_nm: f64,
+    /// Chains active at the same time closer than this are not reported, nm. Chains
+    /// exist only where the segmenter kept them apart (further than
+    /// `segment.parallel_nm`), so the default equals that.
+    pub two_places_min_nm: f64,
+    /// How positions are segmented into chains (M4).
+    pub segment: SegmentParams,
+    pub weights: SpoofingWeights,
+    /// Identity changes over time (M6, M7), with their own points. Defaulted so that
+    /// params stored before identity history existed still parse.
+    #[serde(default)]
+    pub identity: IdentityParams,
+}
+
+/// Points per pattern.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpoofingWeights {
+    pub unallocated_mid: i64,
+    pub placeholder_mmsi: i64,
+    pub teleport: i64,
+    pub two_places_at_once: i64,
+    pub identity_mismatch: i64,
+}
+
+impl Default for SpoofingParams {
+    fn default() -> Self {
+        SpoofingParams {
+            teleport_speed_kn: 50.0,
+            teleport_min_nm: 1.0,
+            two_places_min_nm: 30.0,
+            segment: SegmentParams::default(),
+            weights: SpoofingWeights {
+                unallocated_mid: 40,
+                placeholder_mmsi: 20,
+                teleport: 30,
+                two_places_at_once: 40,
+                identity_mismatch: 20,
+            },
+            identity: IdentityParams::default(),
+        }
+    }
+}
+
+impl Params for SpoofingParams {
+    /// Lists (the identity placeholders) are replaced whole; their items are checked by
+    /// parsing.
+    const LISTS: ListRule = ListRule::Replace;
+
+    fn validate(&self) -> Result<(), ParamsError> {
+        self.segment.validate().map_err(|e| ParamsError::at(&format!("segment.{}", e.path), e.message))?;
+        if !(self.teleport_speed_kn.is_finite() && self.teleport_speed_kn > 0.0) {
+            return Err(ParamsError::at("teleport_speed_kn", "expected a positive number"));
+        }
+        self.identity.validate()
+    }
+
+    fn merge(base: &Value, over: &Value) -> Result<Value, ParamsError> {
+        // A version stored before `identity` existed lacks the key: complete it from the
+        // defaults first so an override of `identity` merges instead of being unknown.
+        let base = merge_strict(&Self::defaults(), base, Self::LISTS)?;
+        let merged = merge_strict(&base, over, Self::LISTS)?;
+        Self::parse(&merged)?;
+        Ok(merged)
+    }
+}
+
+/// Identity and position anomalies; params are the [`SpoofingParams`].
+pub struct SpoofingDetector;
+
+impl Algorithm for SpoofingDetector {
+    const ABOUT: About = About {
+        code: "spoofing",
+        name: Text { ko: "위치 조작·MMSI 이상", en: "Spoofing and MMSI anomalies" },
+        description: Text {
+            ko: "순간이동, 미할당 MID, 자리표시 MMSI, 동시에 두 곳, 선명 불일치, 식별정보 변경",
+            en: "Teleports, unallocated MIDs, placeholder MMSIs, one id in two places at once, name mismatches, identity changes over time",
+        },
+        entity: EntityType::Vessel,
+    };
+    type Params = SpoofingParams;
+
+    fn run(
+        &self,
+        input: &CycleInput<'_>,
+        p: &SpoofingParams,
+        _upstream: &Upstream<'_>,
+    ) -> Result<Vec<Finding>, DetectError> {
+        let mut out = Vec::new();
+        for track in input.tracks {
+            if let Some(f) = spoofing_for_track(track, input, p) {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What the checks found about one track: breakdown lines and evidence, in check order.
+#[derive(Default)]
+struct Found {
+    breakdown: Vec<BreakdownItem>,
+    evidence: Map<String, Value>,
+}
+
+fn spoofing_for_track(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams) -> Option<Finding> {
+    let (first, last) = (track.positions.first()?, track.positions.last()?);
+    if last.timestamp <= input.window_start {
+        return None;
+    }
+    let mut found = Found::default();
+    // M1, M2: only for ids that are MMSIs.
+    if let Some(mmsi) = track.vessel.mmsi() {
+        unallocated_mid(mmsi, p, &mut found);
+        placeholder_mmsi(mmsi, p, &mut found);
+    }
+    teleports(track, input, p, &mut found);
+    two_places_at_once(track, input, p, &mut found);
+    identity_mismatch(track, input, p, &mut found);
+    identity_changes(track, input, p, &mut found);
+    if found.breakdown.is_empty() {
+        return None;
+    }
+    Some(finding(track, input, (first, last), found))
+}
+
+/// M1: the MMSI's MID is not allocated, or the MMSI has no valid form. Records the MID
+/// and its flag as evidence either way.
+fn unallocated_mid(mmsi: u32, p: &SpoofingParams, found: &mut Found) {
+    let kind = mmsi_kind(mmsi);
+    let mid = match kind {
+        MmsiKind::Ship(m) | MmsiKind::Other(m) => Some(m),
+        _ => None,
+    };
+    let entry = mid.and_then(|m| mid_table().get(&m));
+    found.evidence.insert("mid".into(), json!(mid));
+    found.evidence.insert("flag".into(), json!(entry.map(|e| json!({"country": e.country, "iso": e.iso}))));
+    if kind == MmsiKind::Invalid || (mid.is_some() && entry.is_none()) {
+        found.breakdown.push(item(
+            "M1",
+            "unallocated_mid",
+            p.weights.unallocated_mid,
+            "미할당 MID",
+            "Unallocated MID",
+            format!("MMSI {mmsi:09}의 MID {}는 ITU 할당 목록에 없음", mid.map_or("-".into(), |m| m.to_string())),
+            format!("MID {} of MMSI {mmsi:09} is not allocated by the ITU", mid.map_or("-".into(), |m| m.to_string())),
+        ));
+    }
+}
+
+/// M2: an MMSI nobody configured.
+fn placeholder_mmsi(mmsi: u32, p: &SpoofingParams, found: &mut Found) {
+    if is_placeholder(mmsi) {
+        found.breakdown.push(item(
+            "M2",
+            "placeholder_mmsi",
+            p.weights.placeholder_mmsi,
+            "기본값 MMSI",
+            "Placeholder MMSI",
+            format!("MMSI {mmsi:09}는 설정되지 않은 기본값 형태"),
+            format!("MMSI {mmsi:09} looks like an unconfigured default"),
+        ));
+    }
+}
+
+/// M3: teleports whose later end is inside the window.
+fn teleports(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams, found: &mut Found) {
+    let mut teleports = Vec::new();
+    for pair in track.positions.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if b.timestamp <= input.window_start {
+            continue;
+        }
+        let d = haversine_nm(a.lat, a.lon, b.lat, b.lon);
+        let h = hours_between(a.timestamp, b.timestamp);
+        // A same-instant hop has an infinite implied speed.
+        let speed = if h > 0.0 { d / h } else { f64::INFINITY };
+        if d >= p.teleport_min_nm && speed > p.teleport_speed_kn {
+            teleports.push(json!({
+                "from": position_json(a), "to": position_json(b),
+                "distance_nm": (d * 100.0).round() / 100.0,
+                "implied_speed_kn": if speed.is_finite() { json!((speed * 10.0).round() / 10.0) } else { Value::Null },
+            }));
+        }
+    }
+    if teleports.is_empty() {
+        return;
+    }
+    found.breakdown.push(item(
+        "M3",
+        "teleport",
+        p.weights.teleport,
+        "순간이동",
+        "Teleport",
+        format!("{}회 {} kn 초과 이동", teleports.len(), p.teleport_speed_kn),
+        format!("{} hop(s) faster than {} kn", teleports.len(), p.teleport_speed_kn),
+    ));
+    teleports.truncate(20);
+    found.evidence.insert("teleports".into(), Value::Array(teleports));
+}
+
+/// M4: two chains active at the same time, far apart.
+fn two_places_at_once(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams, found: &mut Found) {
+    let chains = chains_of(track, &p.segment);
+    let mut overlaps = Vec::new();
+    for (i, a) in chains.iter().enumerate() {
+        for b in chains.iter().skip(i + 1) {
+            let Some((pa, pb)) = simultaneous(a, b, input) else { continue };
+            let d = haversine_nm(pa.lat, pa.lon, pb.lat, pb.lon);
+            if d >= p.two_places_min_nm {
+                overlaps.push(json!({
+                    "a": position_json(pa), "b": position_json(pb),
+                    "distance_nm": (d * 100.0).round() / 100.0,
+                    "segments_a": a.segment_ids, "segments_b": b.segment_ids,
+                }));
+            }
+        }
+    }
+    if overlaps.is_empty() {
+        return;
+    }
+    found.breakdown.push(item(
+        "M4",
+        "two_places_at_once",
+        p.weights.two_places_at_once,
+        "동시에 두 곳",
+        "Two places at once",
+        format!("같은 식별번호가 같은 시간대에 {}개 궤적 쌍으로 떨어져 보고됨", overlaps.len()),
+        format!("the id reported from {} pair(s) of distant tracks at the same time", overlaps.len()),
+    ));
+    overlaps.truncate(20);
+    found.evidence.insert("simultaneous".into(), Value::Array(overlaps));
+}
+
+/// The closest-in-time pair of positions of two chains that were active at the same
+/// time, one of them inside the window: how far apart they were at once.
+fn simultaneous<'a>(a: &Chain<'a>, b: &Chain<'a>, input: &CycleInput<'_>) -> Option<(&'a Position, &'a Position)> {
+    let (a0, a1, b0, b1) = (a.positions.first()?, a.positions.last()?, b.positions.first()?, b.positions.last()?);
+    if a1.timestamp < b0.timestamp
+        || b1.timestamp < a0.timestamp
+        || a1.timestamp.max(b1.timestamp) <= input.window_start
+    {
+        return None;
+    }
+    a.positions
+        .iter()
+        .filter_map(|pa| {
+            let k = b.positions.partition_point(|q| q.timestamp < pa.timestamp);
+            [k.checked_sub(1), Some(k)]
+                .into_iter()
+                .flatten()
+                .filter_map(|k| b.positions.get(k))
+                .min_by_key(|q| (q.timestamp - pa.timestamp).num_seconds().abs())
+                .map(|q| (*pa, *q))
+        })
+        .min_by_key(|(pa, q)| (q.timestamp - pa.timestamp).num_seconds().abs())
+}
+
+/// M5: the AIS name against the registry's.
+fn identity_mismatch(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams, found: &mut Found) {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
+    let reg_name = input.registry.and_then(|r| r.entries.get(track.vessel.as_str())).and_then(|e| e.name.clone());
+    let (Some(ais), Some(reg)) = (track.static_data.name.as_deref(), reg_name.as_deref()) else {
+        return;
+    };
+    if ais.trim().is_empty() || norm(ais) == norm(reg) {
+        return;
+    }
+    found.breakdown.push(item(
+        "M5",
+        "identity_mismatch",
+        p.weights.identity_mismatch,
+        "선명 불일치",
+        "Identity mismatch",
+        format!("AIS 선명 '{ais}'이(가) 등록 선명 '{reg}'와 다름"),
+        format!("AIS name '{ais}' differs from the registered name '{reg}'"),
+    ));
+    found.evidence.insert("names".into(), json!({"ais": ais, "registry": reg}));
+}
+
+/// M6, M7: identity changes over time.
+fn identity_changes(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams, found: &mut Found) {
+    let changes =
+        changes(input.identities.of(track.vessel.as_str()), input.window_start, input.window_end, &p.identity);
+    let (items, list) = identity_breakdown(&changes, &p.identity);
+    if !items.is_empty() {
+        found.breakdown.extend(items);
+        found.evidence.insert("identity_changes".into(), list);
+    }
+}
+
+/// The finding of a track the checks found something about.
+fn finding(track: &Track, input: &CycleInput<'_>, (first, last): (&Position, &Position), found: Found) -> Finding {
+    let Found { breakdown, mut evidence } = found;
+    // `from`/`to` give the finding a line on maps: the first teleport or simultaneous
+    // pair, else the track's first and last positions.
+    let pair = ["teleports", "simultaneous"].iter().find_map(|k| {
+        let e = evidence.get(*k)?.get(0)?;
+        Some((e.get("from").or_else(|| e.get("a"))?.clone(), e.get("to").or_else(|| e.get("b"))?.clone()))
+    });
+    let (from, to) = pair.unwrap_or_else(|| (position_json(first), position_json(last)));
+    evidence.insert("from".into(), from);
+    evidence.insert("to".into(), to);
+    let (score, lvl, severity) = scored(&breakdown);
+    Finding {
+        detector: SpoofingDetector::ABOUT.code.into(),
+        vessel: track.vessel.clone(),
+        start: first.timestamp.max(input.window_start),
+        end: last.timestamp,
+        score: Some(score),
+        level: lvl.into(),
+        severity,
+        breakdown,
+        evidence: Value::Object(evidence),
+        rule: None,
+        model_version: None,
+        params_hash: None,
+    }
+}

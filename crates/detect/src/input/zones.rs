@@ -1,0 +1,356 @@
+//! Zone polygons from GeoJSON and a point-in-polygon index over them.
+//!
+//! A zone file is a GeoJSON `FeatureCollection` (or one `Feature`) whose features carry
+//! `zone` (`TERRITORIAL_SEA`, `CONTIGUOUS_ZONE`, `EEZ`, `ZONE_<name>` for a special
+//! fishing zone, `PORT`) and `country` (ISO 3166 alpha-2 codes, comma-separated when a
+//! zone is shared, e.g. `KR,CN`), and a `Polygon` or `MultiPolygon` geometry (holes
+//! allowed). Parsing is a pure function of the text: the CLI reads the files.
+//!
+//! The index is a grid of 1-degree cells, each listing the polygons whose bounding box
+//! touches it; a lookup tests only the polygons of its cell, first against their bounding
+//! box, then by ray casting (even-odd rule over every ring, so holes count). Coordinates
+//! are taken as planar lon/lat: fine for zones that do not cross the antimeridian, which
+//! is all this project ships; a polygon crossing it is rejected.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use thiserror::Error;
+
+/// Zone class of a position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ZoneClass {
+    TerritorialSea,
+    ContiguousZone,
+    Eez,
+    /// A special fishing zone (`ZONE_<name>`).
+    Special(String),
+    Port,
+    Other(String),
+}
+
+/// Tells which zone a position lies in (the dark model's P2, the encounter detectors'
+/// zone hook). Implemented by [`ZoneSet`].
+pub trait ZoneClassifier {
+    /// The zone at `(lat, lon)`, or `None` when outside every known zone.
+    fn classify(&self, lat: f64, lon: f64) -> Option<ZoneClass>;
+    /// The zone polygons behind the classifier, for detectors that need more than the
+    /// class (countries, episodes: the `zones` detector); `None` for a bare classifier.
+    fn zone_set(&self) -> Option<&ZoneSet> {
+        None
+    }
+}
+
+/// A zone file that cannot be used, with the feature at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ZoneError {
+    #[error("not JSON: {0}")]
+    Json(String),
+    #[error("{0}")]
+    NotGeoJson(String),
+    #[error("feature {index}: {message}")]
+    Feature { index: usize, message: String },
+}
+
+/// One linear ring, `(lon, lat)` pairs, closed or not.
+pub type Ring = Vec<(f64, f64)>;
+
+/// A polygon: the exterior ring first, then holes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Polygon {
+    pub rings: Vec<Ring>,
+    /// `(min_lon, min_lat, max_lon, max_lat)` of the exterior ring.
+    pub bbox: (f64, f64, f64, f64),
+}
+
+impl Polygon {
+    /// A polygon from its rings (exterior first); `None` when the exterior has fewer
+    /// than three distinct points.
+    pub fn new(rings: Vec<Ring>) -> Option<Polygon> {
+        let ext = rings.first()?;
+        if ext.len() < 3 {
+            return None;
+        }
+        let mut bbox = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        for &(x, y) in ext {
+            bbox = (bbox.0.min(x), bbox.1.min(y), bbox.2.max(x), bbox.3.max(y));
+        }
+        Some(Polygon { rings, bbox })
+    }
+
+    /// Whether `(lon, lat)` is inside (even-odd over all rings: inside the exterior and
+    /// outside every hole). Points exactly on an edge may fall either way.
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        let (x0, y0, x1, y1) = self.bbox;
+        if !(lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1) {
+            return false;
+        }
+        let mut inside = false;
+        for ring in &self.rings {
+            let n = ring.len();
+            if n < 3 {
+                continue;
+            }
+            let mut j = n - 1;
+            for i in 0..n {
+                let (xi, yi) = ring[i];
+                let (xj, yj) = ring[j];
+                if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
+                    inside = !inside;
+                }
+                j = i;
+            }
+        }
+        inside
+    }
+}
+
+/// One zone feature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Zone {
+    pub class: ZoneClass,
+    /// The `zone` property as written, e.g. `ZONE_KR_CN_PMZ`.
+    pub code: String,
+    /// ISO 3166 alpha-2 codes of the countries the zone belongs to (upper case).
+    pub countries: Vec<String>,
+    pub name: Option<String>,
+    pub polygons: Vec<Polygon>,
+}
+
+impl Zone {
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        self.polygons.iter().any(|p| p.contains(lon, lat))
+    }
+
+    /// Whether the zone belongs to `iso` (a flag, upper case).
+    pub fn belongs_to(&self, iso: &str) -> bool {
+        self.countries.iter().any(|c| c.eq_ignore_ascii_case(iso))
+    }
+}
+
+/// The class of a `zone` property value.
+pub fn zone_class(code: &str) -> Option<ZoneClass> {
+    match code {
+        "TERRITORIAL_SEA" => Some(ZoneClass::TerritorialSea),
+        "CONTIGUOUS_ZONE" => Some(ZoneClass::ContiguousZone),
+        "EEZ" => Some(ZoneClass::Eez),
+        "PORT" => Some(ZoneClass::Port),
+        s => s.strip_prefix("ZONE_").filter(|n| !n.is_empty()).map(|n| ZoneClass::Special(n.to_string())),
+    }
+}
+
+/// Which zone answers `classify` when several contain a point: the most specific. A
+/// port wins (a gap that starts in port is not scored as in a sensitive zone), then the
+/// territorial sea, the contiguous zone, special zones, the EEZ.
+fn rank(c: &ZoneClass) -> u8 {
+    match c {
+        ZoneClass::Port => 0,
+        ZoneClass::TerritorialSea => 1,
+        ZoneClass::ContiguousZone => 2,
+        ZoneClass::Special(_) => 3,
+        ZoneClass::Eez => 4,
+        ZoneClass::Other(_) => 5,
+    }
+}
+
+/// Zones with a grid index; the [`ZoneClassifier`] of the dark model's P2.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ZoneSet {
+    pub zones: Vec<Zone>,
+    /// 1-degree cell `(floor(lon), floor(lat))` → `(zone, polygon)` indices.
+    grid: BTreeMap<(i32, i32), Vec<(usize, usize)>>,
+}
+
+fn cell(v: f64) -> i32 {
+    v.floor().clamp(-400.0, 400.0) as i32
+}
+
+impl ZoneSet {
+    /// Builds the index over `zones`.
+    pub fn new(zones: Vec<Zone>) -> ZoneSet {
+        let mut set = ZoneSet { zones, grid: BTreeMap::new() };
+        set.reindex();
+        set
+    }
+
+    fn reindex(&mut self) {
+        self.grid.clear();
+        for (z, zone) in self.zones.iter().enumerate() {
+            for (p, poly) in zone.polygons.iter().enumerate() {
+                let (x0, y0, x1, y1) = poly.bbox;
+                for cx in cell(x0)..=cell(x1) {
+                    for cy in cell(y0)..=cell(y1) {
+                        self.grid.entry((cx, cy)).or_default().push((z, p));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Parses one GeoJSON text (the caller names the file in its own error).
+    pub fn from_geojson(text: &str) -> Result<ZoneSet, ZoneError> {
+        let doc: Value = serde_json::from_str(text).map_err(|e| ZoneError::Json(e.to_string()))?;
+        let features: Vec<&Value> = match doc.get("type").and_then(Value::as_str) {
+            Some("FeatureCollection") => doc
+                .get("features")
+                .and_then(Value::as_array)
+                .ok_or_else(|| ZoneError::NotGeoJson("a FeatureCollection without a features array".into()))?
+                .iter()
+                .collect(),
+            Some("Feature") => vec![&doc],
+            other => {
+                return Err(ZoneError::NotGeoJson(format!(
+                    "expected a FeatureCollection or a Feature, found type {}",
+                    other.unwrap_or("(none)")
+                )))
+            }
+        };
+        let mut zones = Vec::new();
+        for (index, f) in features.into_iter().enumerate() {
+            let err = |message: String| ZoneError::Feature { index, message };
+            let props = f.get("properties").ok_or_else(|| err("no properties".into()))?;
+            let code = props
+                .get("zone")
+                .and_then(Value::as_str)
+                .ok_or_else(|| err("no `zone` property".into()))?
+                .trim()
+                .to_string();
+            let class = zone_class(&code).ok_or_else(|| {
+                err(format!(
+                    "unknown zone '{code}' (expected TERRITORIAL_SEA, CONTIGUOUS_ZONE, EEZ, PORT or ZONE_<name>)"
+                ))
+            })?;
+            let countries: Vec<String> = props
+                .get("country")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .split(',')
+                .map(|c| c.trim().to_ascii_uppercase())
+                .filter(|c| !c.is_empty())
+                .collect();
+            let name = props.get("name").and_then(Value::as_str).map(str::to_string);
+            let geom = f.get("geometry").ok_or_else(|| err("no geometry".into()))?;
+            let polygons = parse_geometry(geom).map_err(err)?;
+            if polygons.iter().any(|p| p.bbox.2 - p.bbox.0 > 180.0) {
+                return Err(err("polygon spans more than 180 degrees of longitude (antimeridian not supported)".into()));
+            }
+            zones.push(Zone { class, code, countries, name, polygons });
+        }
+        Ok(ZoneSet::new(zones))
+    }
+
+    /// Adds the zones of `other` (several files make one set).
+    pub fn extend(&mut self, other: ZoneSet) {
+        self.zones.extend(other.zones);
+        self.reindex();
+    }
+
+    /// Every zone containing `(lat, lon)`, most specific first (see [`ZoneSet::classify`]),
+    /// then in file order.
+    pub fn zones_at(&self, lat: f64, lon: f64) -> Vec<&Zone> {
+        self.zone_ids_at(lat, lon).into_iter().map(|z| &self.zones[z]).collect()
+    }
+
+    /// Indices into [`ZoneSet::zones`] of the zones containing `(lat, lon)`, in the order
+    /// of [`ZoneSet::zones_at`].
+    pub fn zone_ids_at(&self, lat: f64, lon: f64) -> Vec<usize> {
+        if !(lat.is_finite() && lon.is_finite()) {
+            return Vec::new();
+        }
+        let Some(cands) = self.grid.get(&(cell(lon), cell(lat))) else {
+            return Vec::new();
+        };
+        let mut hit: Vec<usize> = cands
+            .iter()
+            .filter(|(z, p)| self.zones[*z].polygons[*p].contains(lon, lat))
+            .map(|(z, _)| *z)
+            .collect();
+        hit.sort_unstable();
+        hit.dedup();
+        hit.sort_by_key(|z| (rank(&self.zones[*z].class), *z));
+        hit
+    }
+}
+
+impl ZoneClassifier for ZoneSet {
+    fn classify(&self, lat: f64, lon: f64) -> Option<ZoneClass> {
+        self.zones_at(lat, lon).first().map(|z| z.class.clone())
+    }
+
+    fn zone_set(&self) -> Option<&ZoneSet> {
+        Some(self)
+    }
+}
+
+fn parse_ring(v: &Value) -> Result<Ring, String> {
+    let pts = v.as_array().ok_or("a ring is not an array")?;
+    let mut ring = Vec::with_capacity(pts.len());
+    for p in pts {
+        let xy = p.as_array().ok_or("a position is not an array")?;
+        let (Some(x), Some(y)) = (xy.first().and_then(Value::as_f64), xy.get(1).and_then(Value::as_f64)) else {
+            return Err("a position without two numbers".into());
+        };
+        if !(x.is_finite() && y.is_finite() && (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)) {
+            return Err(format!("position [{x}, {y}] out of range"));
+        }
+        ring.push((x, y));
+    }
+    Ok(ring)
+}
+
+fn parse_polygon(v: &Value) -> Result<Polygon, String> {
+    let rings = v.as_array().ok_or("polygon coordinates are not an array")?;
+    let rings = rings.iter().map(parse_ring).collect::<Result<Vec<_>, _>>()?;
+    Polygon::new(rings).ok_or_else(|| "a polygon needs an exterior ring of at least 3 positions".into())
+}
+
+fn parse_geometry(g: &Value) -> Result<Vec<Polygon>, String> {
+    let coords = g.get("coordinates").ok_or("geometry without coordinates")?;
+    match g.get("type").and_then(Value::as_str) {
+        Some("Polygon") => Ok(vec![parse_polygon(coords)?]),
+        Some("MultiPolygon") => {
+            coords.as_array().ok_or("multipolygon coordinates are not an array")?.iter().map(parse_polygon).collect()
+        }
+        other => Err(format!("geometry type {} (expected Polygon or MultiPolygon)", other.unwrap_or("(none)"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SQUARE_WITH_HOLE: &str = r#"{"type":"FeatureCollection","features":[
+      {"type":"Feature","properties":{"zone":"EEZ","country":"kr"},
+       "geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]],[[4,4],[6,4],[6,6],[4,6],[4,4]]]}},
+      {"type":"Feature","properties":{"zone":"TERRITORIAL_SEA","country":"KR"},
+       "geometry":{"type":"MultiPolygon","coordinates":[[[[0,0],[2,0],[2,2],[0,2],[0,0]]],[[[8,8],[10,8],[10,10],[8,10],[8,8]]]]}},
+      {"type":"Feature","properties":{"zone":"PORT","country":"KR"},
+       "geometry":{"type":"Polygon","coordinates":[[[0.5,0.5],[1,0.5],[1,1],[0.5,1],[0.5,0.5]]]}}]}"#;
+
+    #[test]
+    fn holes_multipolygons_and_priority() {
+        let set = ZoneSet::from_geojson(SQUARE_WITH_HOLE).expect("zones");
+        assert_eq!(set.zones[0].countries, ["KR"]);
+        assert_eq!(set.classify(3.0, 3.0), Some(ZoneClass::Eez));
+        assert_eq!(set.classify(5.0, 5.0), None, "inside the hole");
+        assert_eq!(set.classify(1.5, 1.5), Some(ZoneClass::TerritorialSea), "territorial sea over EEZ");
+        assert_eq!(set.classify(9.0, 9.0), Some(ZoneClass::TerritorialSea), "second polygon");
+        assert_eq!(set.classify(0.75, 0.75), Some(ZoneClass::Port), "port first");
+        assert_eq!(set.classify(11.0, 5.0), None);
+        assert_eq!(set.zones_at(0.75, 0.75).len(), 3);
+    }
+
+    #[test]
+    fn bad_files_name_the_feature() {
+        let bad = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"zone":"NOPE"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#;
+        assert_eq!(
+            ZoneSet::from_geojson(bad).err().map(|e| e.to_string()),
+            Some("feature 0: unknown zone 'NOPE' (expected TERRITORIAL_SEA, CONTIGUOUS_ZONE, EEZ, PORT or ZONE_<name>)".into())
+        );
+        let point = r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"Point","coordinates":[0,0]}}"#;
+        assert!(ZoneSet::from_geojson(point).err().is_some_and(|e| e.to_string().contains("expected Polygon")));
+        assert!(matches!(ZoneSet::from_geojson("{"), Err(ZoneError::Json(_))));
+        let wide = r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"Polygon","coordinates":[[[-179,0],[179,0],[179,1],[-179,0]]]}}"#;
+        assert!(ZoneSet::from_geojson(wide).err().is_some_and(|e| e.to_string().contains("antimeridian")));
+    }
+}
