@@ -470,6 +470,14 @@ def metric_cases(c, ship):
         "anomaly_params_huge": b'{"context": {"bins": 1e308, "rest": -1e308}}',
         "anomaly_params_zero": b'{"context": {"bins": 0, "rest": 0}}',
         "anomaly_params_not_json": b"{detector: baselines",
+        # Sizes that would allocate or loop without bound if taken as given.
+        "anomaly_params_window_zero": b'{"window": 0, "hidden": 0, "mad_window": 0, "likelihood_short": 0}',
+        "anomaly_params_huge_buffers": b'{"mad_window": 1000000000000, "likelihood_history": 1000000000000}',
+        "anomaly_params_huge_window": b'{"window": 100000000000, "hidden": 100000000}',
+        "anomaly_params_huge_epochs": b'{"epochs": 1000000000000}',
+        "anomaly_params_huge_contexts": b'{"context": {"max_contexts": 1000000000000000, "orders": 1000000, "bins": 1000000000000}}',
+        "anomaly_params_huge_seasonal": b'{"seasonal_periods": 1000000000000, "suppress": 18446744073709551615}',
+        "anomaly_params_negative": b'{"sigma": -1, "ewma_alpha": -5, "z_flag": -1, "ae_weight": 7, "context": {"rest": -1}}',
     }
     for case, text in bad_params.items():
         c.add(case, ".json", text, kind="anomaly_params")
