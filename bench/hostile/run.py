@@ -25,7 +25,10 @@ Checks, per command:
               rows + duplicates merged
   same        a variant that keeps the content (other line endings, gzip, a BOM, UTF-16
               with a BOM) reads as many records (ingest) / messages (decode) as the plain file
-  silent      a non-zero exit without any message saying why
+  silent      a non-zero exit without any message saying why (for ingest: without an
+              error; notes are not a reason)
+  exit        ingest exits 0 although a file stopped early (cut or damaged)
+  ansi        colour escape codes on stderr, which is never a terminal here
   expect_ok   the clean baseline cases must exit 0 (the runner cannot pass vacuously)
 
 Cases listed in --known (default bench/hostile/known_failures.txt, lines
@@ -46,6 +49,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+START = time.monotonic()
 PANIC = re.compile(r"panicked at|RUST_BACKTRACE")
 INGEST_FILE = re.compile(
     r"^(?P<path>.+): (?P<format>\S+) \S+ (?P<records>\d+) records, (?P<accepted>\d+) positions accepted "
@@ -138,6 +142,8 @@ def common_checks(r, code, rss, secs, timed_out, out, err, args):
         r.fail(f"peak RSS {rss:.0f} MB > {args.max_rss_mb} MB")
     if code and code > 0 and not err.strip() and not out.strip():
         r.fail("silent: non-zero exit without any message")
+    if "\x1b[" in err:
+        r.fail("ansi: colour codes on stderr that is not a terminal")
 
 
 def check_ingest(r, out, err):
@@ -164,8 +170,10 @@ def check_ingest(r, out, err):
             per_reason += int(m["n"])
     if per_reason != f["rejected"]:
         r.fail(f"counts: rejects by reason sum to {per_reason}, summary says {f['rejected']}")
-    if r.code != 0 and f["records"] == 0 and "note:" not in out and "error" not in (out + err).lower():
-        r.fail("silent: nothing read and no reason given")
+    if r.code != 0 and "error" not in (out + err).lower():
+        r.fail("silent: non-zero exit and no error saying why (notes are not a reason)")
+    if r.code == 0 and "reading stopped early" in out:
+        r.fail("exit: 0 although reading stopped early (a cut or damaged file)")
 
 
 def line_breaks(path):
@@ -215,8 +223,9 @@ class Runner:
     def __init__(self, args, corpus, work, cases):
         self.args, self.corpus, self.work = args, corpus, work
         self.cases = {c["case"]: c for c in cases}
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOKOUT_", "RUST_"))}
-        self.env["NO_COLOR"] = "1"
+        # NO_COLOR is removed too: colours must be off because stderr is not a terminal.
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("LOOKOUT_", "RUST_")) and k not in ("NO_COLOR", "CLICOLOR_FORCE")}
         self.lock = threading.Lock()
         self.done = 0
 
@@ -235,6 +244,10 @@ class Runner:
         elif check == "anomaly":
             check_anomaly(r, out)
         # `decode` is for NMEA: on other files it only has to fail cleanly.
+        if r.problems:
+            # What the command said, for diagnosing a failure from the CI log alone.
+            tail = (err.strip().splitlines() or out.strip().splitlines() or ["(no output)"])[-1]
+            r.facts["said"] = tail[:200]
         must_pass = self.cases.get(case, {}).get("expect_ok") and (command != "decode" or case.startswith("nmea"))
         if must_pass and code != 0:
             r.fail(f"expect_ok: exit {code}: {(err.strip().splitlines() or [''])[-1][:160]}")
@@ -367,7 +380,8 @@ def report(args, results, cases):
             if item is not None:
                 r.status, known_n = f"KNOWN ({item}): " + "; ".join(r.problems), known_n + 1
             else:
-                r.status, failed = "FAIL: " + "; ".join(r.problems), failed + 1
+                said = f" [said: {r.facts['said']}]" if "said" in r.facts else ""
+                r.status, failed = "FAIL: " + "; ".join(r.problems) + said, failed + 1
         else:
             passed += 1
             if item is not None:
@@ -382,7 +396,7 @@ def report(args, results, cases):
     for case, command in stale:
         print(f"known_failures.txt lists {case} {command}, which did not run (renamed or removed?)")
     print(f"{passed} passed, {failed} failed ({known_n} known failures allowed, {fixed} listed but now passing, "
-          f"{len(cases)} corpus files)")
+          f"{len(cases)} corpus files, {time.monotonic() - START:.0f} s)")
     return 1 if failed else 0
 
 
