@@ -9,7 +9,8 @@ carry mtime 0, every random choice comes from one seeded PRNG).
 Writes the files into --out (created; never commit them) and a manifest, cases.json:
 one entry per case with its file, kind (ais | zones | rules | params | metric |
 anomaly_params) and, for variants that keep every byte of content, the case whose record
-count they must reproduce (`same_records_as`). The total stays under ~300 MB on disk; the
+count they must reproduce (`same_records_as`); `expect_ok` marks clean inputs that must
+be accepted, `expect_error` invalid ones that must be refused. The total stays under ~300 MB on disk; the
 gzip bomb is a few MB on disk and ~600 MB once decompressed.
 """
 
@@ -337,13 +338,13 @@ def zones_cases(c):
         return json.dumps({"type": "FeatureCollection", "features": doc["features"][:-1] + [f]}).encode()
 
     c.add("zones_real", ".geojson", real, kind="zones", expect_ok=True)
-    c.add("zones_unclosed_ring", ".geojson", with_geometry("Polygon", [ring[:-1]]), kind="zones")
+    c.add("zones_unclosed_ring", ".geojson", with_geometry("Polygon", [ring[:-1]]), kind="zones", expect_error=True)
     (x0, y0), (x1, y1) = ring[0], ring[len(ring) // 2]
     bowtie = [[x0, y0], [x1, y1], [x1, y0], [x0, y1], [x0, y0]]
-    c.add("zones_self_intersecting", ".geojson", with_geometry("Polygon", [bowtie]), kind="zones")
+    c.add("zones_self_intersecting", ".geojson", with_geometry("Polygon", [bowtie]), kind="zones", expect_error=True)
     c.add("zones_two_points", ".geojson", with_geometry("Polygon", [[ring[0], ring[0]]]), kind="zones")
     c.add("zones_empty_ring", ".geojson", with_geometry("Polygon", [[]]), kind="zones")
-    c.add("zones_no_rings", ".geojson", with_geometry("MultiPolygon", []), kind="zones")
+    c.add("zones_no_rings", ".geojson", with_geometry("MultiPolygon", []), kind="zones", expect_error=True)
     c.add("zones_huge_coords", ".geojson",
           with_geometry("Polygon", [[[1e308, 1e308], [-1e308, 0], [0, -1e308], [1e308, 1e308]]]), kind="zones")
     c.add("zones_out_of_range", ".geojson",
@@ -413,7 +414,7 @@ def params_cases(c):
         "params_not_object": [1, 2, 3],
     }
     for case, obj in bad.items():
-        c.add(case, ".json", json.dumps(obj).encode(), kind="params")
+        c.add(case, ".json", json.dumps(obj).encode(), kind="params", expect_error=True)
     c.add("params_nan_literal", ".json", b'{"weights": {"out_of_coverage": NaN}}', kind="params")
     c.add("params_truncated", ".json", demo[: len(demo) // 2], kind="params")
     c.add("params_deep", ".json", b'{"weights": ' + b"[" * 100000 + b"]" * 100000 + b"}", kind="params")

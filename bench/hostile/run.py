@@ -30,6 +30,8 @@ Checks, per command:
   exit        ingest exits 0 although a file stopped early (cut or damaged)
   ansi        colour escape codes on stderr, which is never a terminal here
   expect_ok   the clean baseline cases must exit 0 (the runner cannot pass vacuously)
+  expect_error  inputs that are invalid as a whole (a zone ring that is not closed or
+              crosses itself, params of the wrong shape or meaning) must be refused
 
 Cases listed in --known (default bench/hostile/known_failures.txt, lines
 `case command  item`) may fail without failing the run; they are shown as KNOWN, and a
@@ -249,6 +251,8 @@ class Runner:
             tail = (err.strip().splitlines() or out.strip().splitlines() or ["(no output)"])[-1]
             r.facts["said"] = tail[:200]
         must_pass = self.cases.get(case, {}).get("expect_ok") and (command != "decode" or case.startswith("nmea"))
+        if self.cases.get(case, {}).get("expect_error") and code == 0:
+            r.fail("expect_error: accepted (exit 0) although the input is invalid")
         if must_pass and code != 0:
             r.fail(f"expect_ok: exit {code}: {(err.strip().splitlines() or [''])[-1][:160]}")
         with self.lock:
