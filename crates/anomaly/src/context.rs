@@ -37,9 +37,9 @@ use std::collections::{HashSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-/// Parameters of the contextual novelty detector.
+/// Parameters of the contextual novelty detector (checked by `DetectorParams::validate`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ContextParams {
     /// Quantisation levels across the range of the training points.
     pub bins: usize,

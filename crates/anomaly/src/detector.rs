@@ -23,11 +23,16 @@ use crate::autoencoder::{mean_std, AeConfig, Autoencoder};
 use crate::baselines::{Ewma, MadZ, Ring, Seasonal};
 use crate::context::{ContextDetector, ContextParams, RestPeriod};
 use crate::likelihood::Likelihood;
+use crate::{AnomalyError, Result};
 use crate::series::median_step;
 
 /// Detector parameters; `Default` is the single source of the defaults.
+///
+/// Deserializing validates: an unknown key is an error (as in `analyze --params`), and so
+/// is a size or weight the detector cannot run with ([`DetectorParams::validate`]), since
+/// buffers are sized and training loops run by these numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields, remote = "Self")]
 pub struct DetectorParams {
     /// Autoencoder window (the reference's 7).
     pub window: usize,
@@ -85,7 +90,7 @@ pub enum DetectorKind {
 
 /// The parts of the fused raw score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Parts {
     /// Trailing MAD z.
     pub mad: bool,
@@ -113,7 +118,61 @@ pub enum Calibration {
     Record,
 }
 
+// `remote = "Self"` above makes the derives inherent functions, wrapped here so that
+// every deserialization goes through `validate`.
+impl Serialize for DetectorParams {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        DetectorParams::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for DetectorParams {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let p = DetectorParams::deserialize(d)?;
+        p.validate().map_err(serde::de::Error::custom)?;
+        Ok(p)
+    }
+}
+
+/// `name` lies in `range`, or an error naming the parameter.
+fn within<T: PartialOrd + std::fmt::Display>(name: &str, v: T, range: std::ops::RangeInclusive<T>) -> Result<()> {
+    if range.contains(&v) {
+        Ok(())
+    } else {
+        Err(AnomalyError::Params(format!("{name}: {v} is outside {}..={}", range.start(), range.end())))
+    }
+}
+
 impl DetectorParams {
+    /// Checks that every size, count and weight lets the detector run in bounded memory
+    /// and time: buffer lengths and training epochs are capped far above any useful value,
+    /// weights and rates lie in their ranges, and no float is NaN or infinite.
+    pub fn validate(&self) -> Result<()> {
+        within("window", self.window, 1..=1_000)?;
+        within("hidden", self.hidden, 1..=1_000)?;
+        within("epochs", self.epochs, 0..=10_000)?;
+        within("mad_window", self.mad_window, 1..=100_000)?;
+        within("seasonal_periods", self.seasonal_periods, 1..=100)?;
+        within("likelihood_history", self.likelihood_history, 2..=1_000_000)?;
+        within("likelihood_short", self.likelihood_short, 1..=self.likelihood_history)?;
+        within("suppress", self.suppress, 0..=1_000_000_000)?;
+        within("sigma", self.sigma, 0.0..=1e6)?;
+        within("decrease", self.decrease, -1e6..=1e6)?;
+        within("ae_weight", self.ae_weight, 0.0..=1.0)?;
+        within("z_flag", self.z_flag, f64::MIN_POSITIVE..=1e6)?;
+        within("ewma_alpha", self.ewma_alpha, f64::MIN_POSITIVE..=1.0)?;
+        within("flag_threshold", self.flag_threshold, -1e6..=1e6)?;
+        let c = &self.context;
+        within("context.bins", c.bins, 1..=1_000_000)?;
+        within("context.orders", c.orders, 1..=64)?;
+        within("context.rest", c.rest, 0.0..=1.0)?;
+        within("context.max_contexts", c.max_contexts, 2..=2_000_000)?;
+        // Remembered contexts hold up to `orders` tokens each: bound the product too.
+        within("context.max_contexts x context.orders", c.max_contexts * c.orders, 2..=16_000_000)?;
+        within("context.flag", c.flag, -1e6..=1e6)?;
+        Ok(())
+    }
+
     /// The flag threshold of the selected detector.
     pub fn threshold(&self) -> f64 {
         match self.detector {

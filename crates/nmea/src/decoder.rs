@@ -141,8 +141,18 @@ impl Decoder {
 
     /// Feeds one physical line (`line_no` is 1-based) and appends zero or more outcomes.
     /// Comments (`#`), blank lines and non-AIS sentences (`$GPGGA`, ...) add nothing.
+    /// A carriage return ends a sentence in NMEA 0183, so a caller that split the input
+    /// on `\n` only (a CR-only or mixed-ending file) still gets every sentence: each
+    /// CR-separated piece is fed on its own, under the same line number.
     pub fn feed(&mut self, line_no: u64, line: &[u8], out: &mut Vec<Outcome>) {
-        let line = line.trim_ascii();
+        for piece in line.split(|&b| b == b'\r') {
+            self.feed_one(line_no, piece, out);
+        }
+    }
+
+    fn feed_one(&mut self, line_no: u64, line: &[u8], out: &mut Vec<Outcome>) {
+        // A UTF-8 byte-order mark (a file saved by a Windows editor) is not content.
+        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line).trim_ascii();
         if line.is_empty() || line[0] == b'#' {
             return;
         }
@@ -158,7 +168,11 @@ impl Decoder {
                     self.next_stamp = ctx.stamp;
                 }
             }
-            Some(b'$') => self.proprietary(rest),
+            Some(b'$') => {
+                if let Err(e) = self.proprietary(rest, line_no) {
+                    out.push(Err(e));
+                }
+            }
             Some(b'!') => {
                 if let Err(e) = self.sentence(rest, &ctx, out) {
                     out.push(Err(e));
@@ -208,14 +222,21 @@ impl Decoder {
         Ok(rest)
     }
 
-    /// `$` sentences: only DMA's `$PGHP` matters (it stamps the next sentence).
-    fn proprietary(&mut self, s: &[u8]) {
+    /// `$` sentences: only DMA's `$PGHP` matters (it stamps the next sentence). A `$PGHP`
+    /// line that fails its checksum or carries no time is a counted reject, never a
+    /// silent drop; the next sentence then has no stamp from it.
+    fn proprietary(&mut self, s: &[u8], line: u64) -> LineResult<()> {
         if !s.starts_with(b"$PGHP,") {
-            return;
+            return Ok(());
         }
-        if let Some((body, _)) = checked_body(s) {
-            self.next_stamp = parse_pghp(body);
+        self.next_stamp = None;
+        let (body, _) = checked_body(s).ok_or_else(|| reject(RejectReason::BadChecksum, line, "$PGHP line fails its checksum"))?;
+        self.next_stamp = parse_pghp(body);
+        // Type 1 is DMA's time line; other proprietary types carry no time.
+        if self.next_stamp.is_none() && body.starts_with(b"PGHP,1,") {
+            return Err(reject(RejectReason::MalformedSentence, line, "$PGHP line without a valid time"));
         }
+        Ok(())
     }
 
     fn sentence(&mut self, s: &[u8], ctx: &LineCtx, out: &mut Vec<Outcome>) -> LineResult<()> {
@@ -779,6 +800,33 @@ mod tests {
             ]
         );
         assert_eq!(out[7].as_ref().err().map(|r| r.reason), Some(RejectReason::BadChecksum));
+    }
+
+    #[test]
+    fn pghp_lines_that_fail_are_counted() {
+        let s = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A";
+        let out = run(&[
+            "$PGHP,1,2010,6,11,11,46,11,390,231,45,992190934,1,2B*5C",
+            s,
+            "$PGHP,1,2010,13,11,11,46,11,390,231,45,992190934,1,2B*6F",
+            s,
+            "$PGHP,2,whatever*33",
+            s,
+        ]);
+        assert_eq!(
+            reasons(&out),
+            vec![Err(RejectReason::BadChecksum), Ok(1), Err(RejectReason::MalformedSentence), Ok(1), Ok(1)]
+        );
+        // A failed time line stamps nothing: the sentence after it has no receive time.
+        assert!(out.iter().flatten().all(|d| d.received.is_none()));
+    }
+
+    #[test]
+    fn carriage_returns_end_sentences_and_a_bom_is_not_content() {
+        let s = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A";
+        let cr_only = format!("{s}\r{s}\r\n\r{s}\r");
+        let out = run(&[cr_only.as_str(), &format!("\u{feff}{s}")]);
+        assert_eq!(reasons(&out), vec![Ok(1), Ok(1), Ok(1), Ok(1)]);
     }
 
     #[test]
