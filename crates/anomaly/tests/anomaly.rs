@@ -1,4 +1,4 @@
-//! Tests on real NAB files (`../shared/data/nab`) and hand-computed scorer cases.
+//! Tests on real NAB files (`testdata/nab`, gzipped) and hand-computed scorer cases.
 
 use std::path::{Path, PathBuf};
 
@@ -10,11 +10,11 @@ use lookout_anomaly::context::{ContextDetector, ContextParams};
 use lookout_anomaly::{score_series, DetectorParams, StreamingDetector};
 
 fn nab_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nab")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/nab")
 }
 
 fn ec2() -> lookout_anomaly::Series {
-    read_file(&nab_dir().join("data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv"), None).expect("NAB file").0
+    read_file(&nab_dir().join("data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv.gz"), None).expect("NAB file").0
 }
 
 fn close(a: f64, b: f64) -> bool {

@@ -2,7 +2,7 @@
 
 use assert_cmd::Command;
 
-const NAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/nab");
+const NAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/nab");
 
 fn lookout() -> Command {
     Command::cargo_bin("lookout").expect("lookout binary")
@@ -12,7 +12,7 @@ fn lookout() -> Command {
 fn analyses_a_real_cloudwatch_file_with_ko_explanations_and_a_plot() {
     let dir = tempfile::tempdir().expect("tempdir");
     let svg = dir.path().join("plot.svg");
-    let file = format!("{NAB}/data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv");
+    let file = format!("{NAB}/data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv.gz");
     let out = lookout().args(["anomaly", &file, "--explain", "--lang", "ko", "--plot"]).arg(&svg).output().expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);

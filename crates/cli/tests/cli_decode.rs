@@ -2,7 +2,7 @@
 
 use assert_cmd::Command;
 
-const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/ais/gpsd_sample.aivdm");
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/ais/gpsd_sample.aivdm.gz");
 
 fn lookout() -> Command {
     Command::cargo_bin("lookout").expect("lookout binary")
