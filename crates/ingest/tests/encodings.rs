@@ -87,3 +87,15 @@ fn korean_code_page_names_are_accepted() {
         assert_eq!(first_name(&records).as_deref(), Some("똠방호"), "{label}");
     }
 }
+
+#[test]
+fn every_label_the_readme_lists_is_accepted() {
+    for label in [
+        "cp949", "ms949", "uhc", "windows-949", "euc-kr", "ks_c_5601-1987", "korean", "gbk", "gb18030", "gb2312", "cp936",
+        "ms936", "windows-936", "big5", "big5-hkscs", "shift_jis", "sjis", "cp932", "ms932", "windows-31j", "euc-jp",
+        "iso-2022-jp", "latin1", "iso-8859-1", "windows-1252", "cp1252", "iso-8859-15", "windows-1251", "koi8-r",
+        "iso-8859-2", "utf-16le", "utf-16be",
+    ] {
+        assert!(encoding_for_label(label).is_some(), "{label}");
+    }
+}
