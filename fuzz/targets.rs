@@ -100,7 +100,7 @@ pub fn rules(data: &[u8]) {
 /// as the metric detector's params.
 pub fn params(data: &[u8]) {
     let Ok(over) = serde_json::from_slice::<serde_json::Value>(data) else { return };
-    for d in lookout_detect::algorithm::ALGORITHMS {
+    for d in lookout_detect::ALGORITHMS {
         let defaults = d.default_params();
         if let Ok(merged) = d.merge_params(&defaults, &over) {
             // A merged result is itself a valid override.

@@ -1,4 +1,4 @@
-//! Tests on real NAB files (`../shared/data/nab`) and hand-computed scorer cases.
+//! Tests on real NAB files (`testdata/nab`, gzipped) and hand-computed scorer cases.
 
 use std::path::{Path, PathBuf};
 
@@ -10,11 +10,11 @@ use lookout_anomaly::context::{ContextDetector, ContextParams};
 use lookout_anomaly::{score_series, DetectorParams, StreamingDetector};
 
 fn nab_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nab")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/nab")
 }
 
 fn ec2() -> lookout_anomaly::Series {
-    read_file(&nab_dir().join("data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv"), None).expect("NAB file").0
+    read_file(&nab_dir().join("data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv.gz"), None).expect("NAB file").0
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -300,4 +300,63 @@ fn nested_cross_validation_picks_candidates_on_the_other_categories() {
     for (a, b) in single.iter().zip(&plain) {
         assert_eq!(a.result, *b);
     }
+}
+
+/// Every NAB corpus at hand: the repository's copy and, beside a development checkout, the
+/// full shared one.
+fn nab_dirs() -> Vec<PathBuf> {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nab");
+    std::iter::once(nab_dir()).chain(shared.join("data").is_dir().then_some(shared)).collect()
+}
+
+/// A CSV's rows as text cells (header dropped), read with nothing but `csv` and gzip.
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let input = lookout_anomaly::series::open_input(path).expect("open");
+    csv::Reader::from_reader(input).records().map(|r| r.expect("csv row").iter().map(str::to_string).collect()).collect()
+}
+
+#[test]
+fn nab_results_have_exactly_the_data_files_rows_and_timestamps() {
+    for dir in nab_dirs() {
+        let (files, _) = nab::load_corpus(&dir.join("data"), &dir.join("labels/combined_windows.json"), &[]).expect("corpus");
+        assert!(files.len() >= 46, "{}: {} files", dir.display(), files.len());
+        let out = tempfile::tempdir().expect("tempdir");
+        let mut duplicated = 0;
+        for f in &files {
+            // A distinct score per point: a row carrying another timestamp's score shows.
+            let scores: Vec<f64> = (0..f.series.timestamps.len()).map(|i| i as f64).collect();
+            let results = csv_rows(&nab::write_results(out.path(), "t", f, &scores).expect("write"));
+            let plain = dir.join("data").join(&f.key);
+            let data = csv_rows(&if plain.exists() { plain } else { dir.join("data").join(format!("{}.gz", f.key)) });
+            assert_eq!(results.len(), data.len(), "{}: one result row per data row", f.key);
+            let mut distinct: Vec<&str> = data.iter().map(|r| r[0].as_str()).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            duplicated += data.len() - distinct.len();
+            for (i, (d, r)) in data.iter().zip(&results).enumerate() {
+                assert_eq!(r[0], d[0], "{} row {}: timestamp", f.key, i + 2);
+                assert_eq!(r[1].parse::<f64>().ok(), d[1].parse::<f64>().ok(), "{} row {}: value", f.key, i + 2);
+                let point = distinct.binary_search(&d[0].as_str()).expect("timestamp among the data's");
+                assert_eq!(r[2].parse::<f64>().ok(), Some(point as f64), "{} row {}: its timestamp's score", f.key, i + 2);
+            }
+        }
+        // The corpus has duplicated timestamps (8 of NAB's 58 files), so the check bites.
+        assert!(duplicated > 0, "{}", dir.display());
+    }
+}
+
+#[test]
+fn duplicated_timestamps_are_swept_per_row_as_nab_does() {
+    // 100 data rows; row 50 repeats row 49's timestamp, the window's last one.
+    let ts: Vec<i64> = (0..100).map(|i| if i >= 50 { (i - 1) * 60 } else { i * 60 }).collect();
+    let rows = nab::sweep(&ts, &[(40 * 60, 49 * 60)]);
+    assert_eq!(rows.len(), 100);
+    // Probation counts data rows: floor(0.15 x 100) = 15 (99 distinct timestamps would give 14).
+    assert_eq!(rows[14], RowKind::Probationary);
+    assert!(!matches!(rows[15], RowKind::Probationary));
+    // NAB ends a window at the first row of its last timestamp (`timestamps.index`): 10 rows.
+    assert_eq!(rows[40], RowKind::Window(0, nab::scaled_sigmoid(-1.0)));
+    assert_eq!(rows[49], RowKind::Window(0, nab::scaled_sigmoid(-0.1)));
+    // The repeated row is one row past that 10-row window.
+    assert_eq!(rows[50], RowKind::Outside(nab::scaled_sigmoid(1.0 / 9.0)));
 }

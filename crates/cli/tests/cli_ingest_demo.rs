@@ -129,3 +129,25 @@ fn demo_runs_on_the_shipped_data_and_is_deterministic() {
     assert_eq!(out.matches("      = ").count(), 5, "{out}");
     assert_eq!(stdout(&run()), out, "the demo is reproducible");
 }
+
+#[test]
+fn korean_cp949_is_detected_or_named_and_the_summary_says_which() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let sample = repo().join("testdata/encodings/ko_cp949.csv.gz");
+    let sample = sample.to_str().expect("utf8 path");
+    for (i, extra) in [&[][..], &["--encoding", "cp949"], &["--encoding", "MS949"], &["--encoding", "uhc"]].iter().enumerate() {
+        let db = dir.path().join(format!("k{i}.db"));
+        let mut args = vec!["ingest", "--db", db.to_str().expect("utf8 path"), sample];
+        args.extend_from_slice(extra);
+        let out = lookout(&args);
+        assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("532 records, 396 positions accepted"), "{extra:?}: {text}");
+        let note = if extra.is_empty() {
+            "note: text is not UTF-8: decoded as EUC-KR (CP949 / windows-949), detected from its bytes"
+        } else {
+            "note: text decoded from EUC-KR (CP949 / windows-949)"
+        };
+        assert!(text.contains(note), "{extra:?}: {text}");
+    }
+}

@@ -86,10 +86,10 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 }
 
 /// The first `max_lines` lines of a file, so debug runs stay short while the seed keeps
-/// the file's real shape. Plain-text copies of the real files (the shared data beside the
-/// checkout) are used: gzip damage is the hostile corpus runner's part.
+/// the file's real shape. The real files are read decompressed (a `name.gz` in `testdata/`
+/// stands for `name`): gzip damage is the hostile corpus runner's part.
 fn head(path: &Path, max_lines: usize) -> Vec<u8> {
-    let text = std::fs::read(path).unwrap_or_else(|e| panic!("seed {} unreadable: {e}", path.display()));
+    let text = read_plain(path);
     let mut end = 0;
     for _ in 0..max_lines {
         match text[end..].iter().position(|&b| b == b'\n') {
@@ -98,6 +98,18 @@ fn head(path: &Path, max_lines: usize) -> Vec<u8> {
         }
     }
     text[..end].to_vec()
+}
+
+fn read_plain(path: &Path) -> Vec<u8> {
+    if path.exists() {
+        return std::fs::read(path).unwrap_or_else(|e| panic!("seed {} unreadable: {e}", path.display()));
+    }
+    let gz = PathBuf::from(format!("{}.gz", path.display()));
+    let file = std::fs::File::open(&gz).unwrap_or_else(|e| panic!("seed {} unreadable: {e}", gz.display()));
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(file), &mut text)
+        .unwrap_or_else(|e| panic!("seed {} is not gzip: {e}", gz.display()));
+    text
 }
 
 fn seeds(files: &[&str], max_lines: usize) -> Vec<Vec<u8>> {
@@ -131,7 +143,7 @@ fn run(name: &str, seeds: &[Vec<u8>], target: fn(&[u8])) {
 }
 
 const DEMO: &str = "data/demo";
-const SHARED: &str = "../shared/data/ais";
+const SHARED: &str = "testdata/ais";
 
 #[test]
 fn nmea_decoder() {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use lookout_anomaly::explain::{explain, num, Lang};
 use lookout_anomaly::nab::{self, ThresholdMethod};
-use lookout_anomaly::series::{format_timestamp, read_csv};
+use lookout_anomaly::series::{file_stem, format_timestamp, open_input, read_csv};
 use lookout_anomaly::detector::DetectorKind;
 use lookout_anomaly::{metrics, plot, score_series, DetectorParams};
 use rayon::prelude::*;
@@ -89,9 +89,8 @@ pub fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
     let Some(path) = args.file else { bail!("a FILE.csv or the `nab` subcommand is required") };
     let lang: Lang = args.lang.parse().map_err(anyhow::Error::msg)?;
     let p = params(args.params.as_deref())?;
-    let file = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    let all = read_csv(std::io::BufReader::new(file), args.series.as_deref(), &stem).with_context(|| format!("reading {}", path.display()))?;
+    let input = open_input(&path).with_context(|| format!("opening {}", path.display()))?;
+    let all = read_csv(input, args.series.as_deref(), &file_stem(&path)).with_context(|| format!("reading {}", path.display()))?;
     let selected: Vec<_> = all.into_iter().filter(|(s, _)| args.only.as_ref().is_none_or(|o| &s.name == o)).collect();
     if selected.is_empty() {
         bail!("no series to analyse{}", args.only.map(|o| format!(" (no series named {o:?})")).unwrap_or_default());

@@ -80,7 +80,8 @@ pub struct ReadArgs {
     /// Time zone for timestamps written without one (IANA name).
     #[arg(long, default_value = "UTC")]
     pub timezone: chrono_tz::Tz,
-    /// Text encoding of the input when it is not UTF-8 (e.g. euc-kr, windows-1252).
+    /// Text encoding of the input (e.g. cp949, euc-kr, gbk, gb18030, shift_jis, windows-1252);
+    /// without it, text that is not UTF-8 is detected and the summary names the encoding.
     #[arg(long)]
     pub encoding: Option<String>,
     /// The current time for validation (future-timestamp check); default: the clock.
