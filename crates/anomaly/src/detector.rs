@@ -23,8 +23,8 @@ use crate::autoencoder::{mean_std, AeConfig, Autoencoder};
 use crate::baselines::{Ewma, MadZ, Ring, Seasonal};
 use crate::context::{ContextDetector, ContextParams, RestPeriod};
 use crate::likelihood::Likelihood;
-use crate::{AnomalyError, Result};
 use crate::series::median_step;
+use crate::{AnomalyError, Result};
 
 /// Detector parameters; `Default` is the single source of the defaults.
 ///
@@ -385,7 +385,17 @@ impl StreamingDetector {
     /// Values currently held in memory across all buffers; bounded by the parameters,
     /// not by the length of the stream.
     pub fn held(&self) -> usize {
-        self.warm.len() + self.recent.len() + self.mad.held() + self.seasonal.as_ref().map_or(0, |s| s.held()) + self.likelihood.held() + self.short.len() + self.maxes.len() + self.emitted.len() + self.context.held() + self.seasonal_context.as_ref().map_or(0, |(c, r)| c.held() + r.len()) + self.context_rest.held()
+        self.warm.len()
+            + self.recent.len()
+            + self.mad.held()
+            + self.seasonal.as_ref().map_or(0, |s| s.held())
+            + self.likelihood.held()
+            + self.short.len()
+            + self.maxes.len()
+            + self.emitted.len()
+            + self.context.held()
+            + self.seasonal_context.as_ref().map_or(0, |(c, r)| c.held() + r.len())
+            + self.context_rest.held()
     }
 
     /// Score one point (timestamps must not decrease) and learn it.
@@ -407,7 +417,8 @@ impl StreamingDetector {
                 ae_flag = e > *thr;
             }
         }
-        let hybrid = p.ae_weight * f64::from(u8::from(ae_flag)) + (1.0 - p.ae_weight) * f64::from(u8::from(decrease_flag));
+        let hybrid =
+            p.ae_weight * f64::from(u8::from(ae_flag)) + (1.0 - p.ae_weight) * f64::from(u8::from(decrease_flag));
 
         let mad = self.mad.push(value);
         let ewma_z = self.ewma.push(value);
@@ -416,7 +427,14 @@ impl StreamingDetector {
         // Each part divided by its own flag level, so "1" means "at its threshold" for all.
         let mut raw = 0.0f64;
         let pick = |on: bool, z: Option<f64>| if on { z } else { None };
-        for z in [pick(p.parts.mad, mad.map(|m| m.z)), pick(p.parts.seasonal, seasonal.map(|s| s.z)), pick(p.parts.ewma, ewma_z)].into_iter().flatten() {
+        for z in [
+            pick(p.parts.mad, mad.map(|m| m.z)),
+            pick(p.parts.seasonal, seasonal.map(|s| s.z)),
+            pick(p.parts.ewma, ewma_z),
+        ]
+        .into_iter()
+        .flatten()
+        {
             raw = raw.max(z / p.z_flag);
         }
         if let (Some(e), Some(t), true) = (recon_error, recon_threshold, p.parts.autoencoder) {
@@ -441,7 +459,8 @@ impl StreamingDetector {
         self.emitted.push(level);
         let seasonal_novelty = match &mut self.seasonal_context {
             Some((det, past)) => {
-                let diff = (past.len() == past.capacity()).then(|| past.ago(past.capacity())).flatten().map(|old| value - old);
+                let diff =
+                    (past.len() == past.capacity()).then(|| past.ago(past.capacity())).flatten().map(|old| value - old);
                 past.push(value);
                 diff.and_then(|d| det.novelty(d))
             }
@@ -489,7 +508,13 @@ impl StreamingDetector {
 
     fn finish_training(&mut self) {
         let values: Vec<f64> = self.warm.iter().map(|w| w.1).collect();
-        let cfg = AeConfig { window: self.p.window.max(2), hidden: self.p.hidden, epochs: self.p.epochs, seed: self.p.seed, ..AeConfig::default() };
+        let cfg = AeConfig {
+            window: self.p.window.max(2),
+            hidden: self.p.hidden,
+            epochs: self.p.epochs,
+            seed: self.p.seed,
+            ..AeConfig::default()
+        };
         if let Some(ae) = Autoencoder::train(&values, &cfg) {
             let errors: Vec<f64> = values.windows(ae.window()).map(|w| ae.error(w)).collect();
             let (m, s) = mean_std(&errors);

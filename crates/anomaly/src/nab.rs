@@ -192,7 +192,8 @@ fn labels_err(path: &Path, message: impl Into<String>) -> AnomalyError {
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|source| AnomalyError::Io { path: path.display().to_string(), source })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| AnomalyError::Io { path: path.display().to_string(), source })?;
     serde_json::from_str(&text).map_err(|e| labels_err(path, e.to_string()))
 }
 
@@ -205,7 +206,10 @@ pub fn read_windows(path: &Path) -> Result<BTreeMap<String, Vec<(i64, i64)>>> {
         let list = v.as_array().ok_or_else(|| labels_err(path, format!("{k}: not a list")))?;
         let mut ws = Vec::new();
         for w in list {
-            let pair = w.as_array().filter(|a| a.len() == 2).ok_or_else(|| labels_err(path, format!("{k}: a window is not [start, end]")))?;
+            let pair = w
+                .as_array()
+                .filter(|a| a.len() == 2)
+                .ok_or_else(|| labels_err(path, format!("{k}: a window is not [start, end]")))?;
             let a = pair[0].as_str().ok_or_else(|| labels_err(path, format!("{k}: start not a string")))?;
             let b = pair[1].as_str().ok_or_else(|| labels_err(path, format!("{k}: end not a string")))?;
             ws.push((parse_timestamp(a)?, parse_timestamp(b)?));
@@ -222,7 +226,10 @@ pub fn read_point_labels(path: &Path) -> Result<BTreeMap<String, Vec<i64>>> {
     let mut out = BTreeMap::new();
     for (k, v) in obj {
         let list = v.as_array().ok_or_else(|| labels_err(path, format!("{k}: not a list")))?;
-        let ts: Result<Vec<i64>> = list.iter().map(|t| t.as_str().ok_or_else(|| labels_err(path, "label not a string")).and_then(parse_timestamp)).collect();
+        let ts: Result<Vec<i64>> = list
+            .iter()
+            .map(|t| t.as_str().ok_or_else(|| labels_err(path, "label not a string")).and_then(parse_timestamp))
+            .collect();
         out.insert(k.clone(), ts?);
     }
     Ok(out)
@@ -231,7 +238,9 @@ pub fn read_point_labels(path: &Path) -> Result<BTreeMap<String, Vec<i64>>> {
 /// The default label file for a data directory: `DIR/../labels/combined_windows.json`,
 /// else `DIR/labels/combined_windows.json`.
 pub fn default_labels(data_dir: &Path) -> Option<PathBuf> {
-    [data_dir.join("../labels/combined_windows.json"), data_dir.join("labels/combined_windows.json")].into_iter().find(|p| p.exists())
+    [data_dir.join("../labels/combined_windows.json"), data_dir.join("labels/combined_windows.json")]
+        .into_iter()
+        .find(|p| p.exists())
 }
 
 /// Load every labelled file that exists under `data_dir`; keys without a CSV are returned
@@ -239,7 +248,13 @@ pub fn default_labels(data_dir: &Path) -> Option<PathBuf> {
 /// the given substrings.
 pub fn load_corpus(data_dir: &Path, labels: &Path, only: &[String]) -> Result<(Vec<NabFile>, Vec<String>)> {
     let windows = read_windows(labels)?;
-    let points = labels.parent().map(|d| d.join("combined_labels.json")).filter(|p| p.exists()).map(|p| read_point_labels(&p)).transpose()?.unwrap_or_default();
+    let points = labels
+        .parent()
+        .map(|d| d.join("combined_labels.json"))
+        .filter(|p| p.exists())
+        .map(|p| read_point_labels(&p))
+        .transpose()?
+        .unwrap_or_default();
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     for (key, ws) in windows {
@@ -247,7 +262,8 @@ pub fn load_corpus(data_dir: &Path, labels: &Path, only: &[String]) -> Result<(V
             continue;
         }
         // A compressed copy (`file.csv.gz`) stands for `file.csv`.
-        let Some(path) = [data_dir.join(&key), data_dir.join(format!("{key}.gz"))].into_iter().find(|p| p.exists()) else {
+        let Some(path) = [data_dir.join(&key), data_dir.join(format!("{key}.gz"))].into_iter().find(|p| p.exists())
+        else {
             skipped.push(key);
             continue;
         };
@@ -382,12 +398,20 @@ pub fn evaluate(files: &[NabFile], scores: &[Vec<f64>], method: ThresholdMethod)
             let table: Vec<Vec<f64>> = if matches!(method, ThresholdMethod::Fixed(_)) {
                 Vec::new()
             } else {
-                rows.iter().zip(scores).map(|(r, s)| grid.iter().map(|&t| score_file(r, s, t, p).score).collect()).collect()
+                rows.iter()
+                    .zip(scores)
+                    .map(|(r, s)| grid.iter().map(|&t| score_file(r, s, t, p).score).collect())
+                    .collect()
             };
             let best_excluding = |exclude: Option<&str>| -> f64 {
                 let mut best = (f64::NEG_INFINITY, 1.0);
                 for (k, &t) in grid.iter().enumerate() {
-                    let total: f64 = files.iter().zip(&table).filter(|(f, _)| Some(f.category.as_str()) != exclude).map(|(_, row)| row[k]).sum();
+                    let total: f64 = files
+                        .iter()
+                        .zip(&table)
+                        .filter(|(f, _)| Some(f.category.as_str()) != exclude)
+                        .map(|(_, row)| row[k])
+                        .sum();
                     // Ties go to the higher threshold (fewer detections).
                     if total >= best.0 {
                         best = (total, t);
@@ -429,7 +453,8 @@ pub fn normalise(raw: f64, null: f64, perfect: f64) -> f64 {
 /// Read a NAB-format results file (`timestamp,value,anomaly_score[,...]`): timestamps and
 /// scores, for re-scoring results produced by any detector.
 pub fn read_results(path: &Path) -> Result<(Vec<i64>, Vec<f64>)> {
-    let file = std::fs::File::open(path).map_err(|source| AnomalyError::Io { path: path.display().to_string(), source })?;
+    let file =
+        std::fs::File::open(path).map_err(|source| AnomalyError::Io { path: path.display().to_string(), source })?;
     let mut rdr = csv::Reader::from_reader(std::io::BufReader::new(file));
     let headers = rdr.headers()?.clone();
     let col = |n: &str| headers.iter().position(|h| h == n).ok_or_else(|| AnomalyError::MissingColumn(n.to_string()));
@@ -468,14 +493,27 @@ pub fn evaluate_candidates(files: &[NabFile], candidates: &[Vec<Vec<f64>>]) -> V
         .iter()
         .map(|p| {
             // table[candidate][file][threshold] = raw score.
-            let table: Vec<Vec<Vec<f64>>> = candidates.iter().map(|cand| rows.iter().zip(cand).map(|(r, s)| grid.iter().map(|&t| score_file(r, s, t, p).score).collect()).collect()).collect();
+            let table: Vec<Vec<Vec<f64>>> = candidates
+                .iter()
+                .map(|cand| {
+                    rows.iter()
+                        .zip(cand)
+                        .map(|(r, s)| grid.iter().map(|&t| score_file(r, s, t, p).score).collect())
+                        .collect()
+                })
+                .collect();
             let mut chosen = BTreeMap::new();
             let mut thresholds = BTreeMap::new();
             for c in &categories {
                 let mut best = (f64::NEG_INFINITY, 0usize, 1.0);
                 for (ci, cand) in table.iter().enumerate() {
                     for (k, &t) in grid.iter().enumerate() {
-                        let total: f64 = files.iter().zip(cand).filter(|(f, _)| categories.len() == 1 || &f.category != c).map(|(_, row)| row[k]).sum();
+                        let total: f64 = files
+                            .iter()
+                            .zip(cand)
+                            .filter(|(f, _)| categories.len() == 1 || &f.category != c)
+                            .map(|(_, row)| row[k])
+                            .sum();
                         // Ties go to the earlier candidate, then the higher threshold.
                         if total > best.0 || (total == best.0 && ci == best.1) {
                             best = (total, ci, t);

@@ -39,7 +39,10 @@ impl Series {
     /// Per-point values spread over the input rows: a duplicated timestamp's rows each get
     /// that timestamp's value.
     pub fn per_input_row<T: Copy>(&self, per_point: &[T], missing: T) -> Vec<T> {
-        self.input_rows.iter().map(|&(ts, _)| self.point_of(ts).and_then(|i| per_point.get(i).copied()).unwrap_or(missing)).collect()
+        self.input_rows
+            .iter()
+            .map(|&(ts, _)| self.point_of(ts).and_then(|i| per_point.get(i).copied()).unwrap_or(missing))
+            .collect()
     }
 
     /// The input rows' timestamps, in input order.
@@ -94,9 +97,7 @@ pub fn parse_timestamp(s: &str) -> Result<i64> {
 
 /// Format epoch seconds as NAB does (`YYYY-MM-DD HH:MM:SS`).
 pub fn format_timestamp(ts: i64) -> String {
-    DateTime::from_timestamp(ts, 0)
-        .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|| ts.to_string())
+    DateTime::from_timestamp(ts, 0).map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| ts.to_string())
 }
 
 /// One parsed row: epoch seconds, the timestamp as written, the value.
@@ -104,7 +105,11 @@ type RawRow = (i64, String, f64);
 
 /// Read every series in a CSV. `series` selects the column that names series
 /// (default `series` if present); without it the whole file is one series named `default_name`.
-pub fn read_csv<R: Read>(reader: R, series_col: Option<&str>, default_name: &str) -> Result<Vec<(Series, SeriesReport)>> {
+pub fn read_csv<R: Read>(
+    reader: R,
+    series_col: Option<&str>,
+    default_name: &str,
+) -> Result<Vec<(Series, SeriesReport)>> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(reader);
     let headers = rdr.headers()?.clone();
     let find = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
@@ -150,7 +155,11 @@ pub fn open_input(path: &Path) -> Result<Box<dyn Read>> {
     let io = |source| AnomalyError::Io { path: path.display().to_string(), source };
     let mut file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
     let gzip = file.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
-    Ok(if gzip { Box::new(std::io::BufReader::new(flate2::bufread::MultiGzDecoder::new(file))) } else { Box::new(file) })
+    Ok(if gzip {
+        Box::new(std::io::BufReader::new(flate2::bufread::MultiGzDecoder::new(file)))
+    } else {
+        Box::new(file)
+    })
 }
 
 /// The series name a file gives: its name without `.gz` and without the extension.
@@ -164,7 +173,9 @@ pub fn file_stem(path: &Path) -> String {
 pub fn read_file(path: &Path, series: Option<&str>) -> Result<(Series, SeriesReport)> {
     let all = read_csv(open_input(path)?, None, &file_stem(path))?;
     match series {
-        Some(name) => all.into_iter().find(|(s, _)| s.name == name).ok_or_else(|| AnomalyError::UnknownSeries(name.to_string())),
+        Some(name) => {
+            all.into_iter().find(|(s, _)| s.name == name).ok_or_else(|| AnomalyError::UnknownSeries(name.to_string()))
+        }
         None => all.into_iter().next().ok_or(AnomalyError::TooShort(0, 1)),
     }
 }

@@ -48,7 +48,8 @@ fn sizes_that_would_abort_or_hang_are_refused_by_name() {
 fn defaults_and_shipped_candidates_are_accepted_and_round_trip() {
     let d = DetectorParams::default();
     d.validate().expect("defaults are valid");
-    let back: DetectorParams = serde_json::from_str(&serde_json::to_string(&d).expect("serialize")).expect("round trip");
+    let back: DetectorParams =
+        serde_json::from_str(&serde_json::to_string(&d).expect("serialize")).expect("round trip");
     assert_eq!(back, d);
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/anomaly/candidates.json"))
         .expect("bench/anomaly/candidates.json");
@@ -61,8 +62,10 @@ fn defaults_and_shipped_candidates_are_accepted_and_round_trip() {
 
 #[test]
 fn the_largest_accepted_sizes_still_score_a_short_series() {
-    let p = parse(r#"{"mad_window": 100000, "likelihood_history": 1000000, "seasonal_periods": 100, "epochs": 1,
-        "context": {"max_contexts": 250000, "orders": 64, "bins": 1000000}}"#)
+    let p = parse(
+        r#"{"mad_window": 100000, "likelihood_history": 1000000, "seasonal_periods": 100, "epochs": 1,
+        "context": {"max_contexts": 250000, "orders": 64, "bins": 1000000}}"#,
+    )
     .expect("the upper bounds are valid");
     let ts: Vec<i64> = (0..200).map(|i| 1_600_000_000 + i * 300).collect();
     let vs: Vec<f64> = (0..200).map(|i| f64::from(i % 17)).collect();

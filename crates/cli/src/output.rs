@@ -31,11 +31,7 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
         let io_kind = cause
             .downcast_ref::<io::Error>()
             .map(io::Error::kind)
-            .or_else(|| {
-                cause
-                    .downcast_ref::<serde_json::Error>()
-                    .and_then(|e| e.io_error_kind())
-            });
+            .or_else(|| cause.downcast_ref::<serde_json::Error>().and_then(|e| e.io_error_kind()));
         io_kind == Some(io::ErrorKind::BrokenPipe)
     })
 }
@@ -93,9 +89,7 @@ pub fn print_csv(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> {
     for row in rows {
         w.write_record(row)?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))?;
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))?;
     let mut out = io::stdout().lock();
     out.write_all(&bytes)?;
     out.flush()?;
@@ -116,26 +110,16 @@ mod tests {
     fn a_broken_pipe_is_recognised_under_context_and_inside_serde_errors() {
         let pipe = || io::Error::from(io::ErrorKind::BrokenPipe);
         assert!(is_broken_pipe(&anyhow::Error::from(pipe())));
-        assert!(is_broken_pipe(
-            &anyhow::Error::from(pipe()).context("writing the table")
-        ));
-        assert!(is_broken_pipe(&anyhow::Error::from(serde_json::Error::io(
-            pipe()
-        ))));
+        assert!(is_broken_pipe(&anyhow::Error::from(pipe()).context("writing the table")));
+        assert!(is_broken_pipe(&anyhow::Error::from(serde_json::Error::io(pipe()))));
         let other = io::Error::from(io::ErrorKind::PermissionDenied);
-        assert!(!is_broken_pipe(
-            &anyhow::Error::from(other).context("writing")
-        ));
-        assert!(
-            !is_broken_pipe(&anyhow::anyhow!("Broken pipe")),
-            "only the error kind counts, not the text"
-        );
+        assert!(!is_broken_pipe(&anyhow::Error::from(other).context("writing")));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("Broken pipe")), "only the error kind counts, not the text");
     }
 
     #[test]
     fn counts_cell_joins_keys_in_map_order() {
-        let m: std::collections::BTreeMap<String, u64> =
-            [("LOW".to_string(), 2), ("HIGH".to_string(), 1)].into();
+        let m: std::collections::BTreeMap<String, u64> = [("LOW".to_string(), 2), ("HIGH".to_string(), 1)].into();
         assert_eq!(counts_cell(&m), "HIGH=1;LOW=2");
         assert_eq!(counts_cell(&Default::default()), "");
     }

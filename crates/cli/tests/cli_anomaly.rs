@@ -13,12 +13,22 @@ fn analyses_a_real_cloudwatch_file_with_ko_explanations_and_a_plot() {
     let dir = tempfile::tempdir().expect("tempdir");
     let svg = dir.path().join("plot.svg");
     let file = format!("{NAB}/data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv.gz");
-    let out = lookout().args(["anomaly", &file, "--explain", "--lang", "ko", "--plot"]).arg(&svg).output().expect("runs");
+    let out =
+        lookout().args(["anomaly", &file, "--explain", "--lang", "ko", "--plot"]).arg(&svg).output().expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("series ec2_cpu_utilization_825cc2: 4032 rows, 4032 points, 0 bad rows, 0 duplicate timestamps merged"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "series ec2_cpu_utilization_825cc2: 4032 rows, 4032 points, 0 bad rows, 0 duplicate timestamps merged"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.contains("작동한 탐지기:"), "{stdout}");
-    let flagged: usize = stdout.lines().find_map(|l| l.trim().strip_prefix("flagged: ")).and_then(|n| n.parse().ok()).expect("flagged line");
+    let flagged: usize = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("flagged: "))
+        .and_then(|n| n.parse().ok())
+        .expect("flagged line");
     assert!(flagged > 0);
     let text = std::fs::read_to_string(&svg).expect("svg written");
     assert!(text.starts_with("<svg"));
@@ -48,7 +58,17 @@ fn reports_duplicates_and_gaps() {
 fn nab_harness_ends_with_the_three_profile_lines() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = lookout()
-        .args(["anomaly", "nab", "--data", &format!("{NAB}/data"), "--only", "ec2_cpu_utilization_825cc2", "--only", "art_daily_jumpsdown", "--out"])
+        .args([
+            "anomaly",
+            "nab",
+            "--data",
+            &format!("{NAB}/data"),
+            "--only",
+            "ec2_cpu_utilization_825cc2",
+            "--only",
+            "art_daily_jumpsdown",
+            "--out",
+        ])
         .arg(dir.path())
         .output()
         .expect("runs");
@@ -68,14 +88,20 @@ fn nab_harness_ends_with_the_three_profile_lines() {
     assert!(dir.path().join("lookoutContext/artificialWithAnomaly/lookoutContext_art_daily_jumpsdown.csv").exists());
     let standard = stdout.lines().find(|l| l.starts_with("lookoutContext standard")).expect("lookoutContext line");
     let headline: f64 = last[2].trim_start_matches("standard: ").parse().expect("headline number");
-    let column: f64 = standard.split("thresholds:").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).expect("column number");
+    let column: f64 = standard
+        .split("thresholds:")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("column number");
     assert!((column - headline).abs() <= 0.05 + 1e-9, "{standard} vs {headline}");
 }
 
 /// A NAB CSV's rows as cells, header dropped (gzip or plain; NAB files have no quoting).
 fn csv_rows(path: &std::path::Path) -> Vec<Vec<String>> {
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut lookout_anomaly::series::open_input(path).expect("open"), &mut text).expect("utf-8");
+    std::io::Read::read_to_string(&mut lookout_anomaly::series::open_input(path).expect("open"), &mut text)
+        .expect("utf-8");
     text.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
 }
 
@@ -101,10 +127,17 @@ fn nab_results_keep_every_data_row_of_files_with_duplicated_timestamps() {
         for detector in ["lookout", "lookoutContext", "lookoutHybrid"] {
             let results = csv_rows(&dir.path().join(detector).join(category).join(format!("{detector}_{name}")));
             let stamps = |rows: &[Vec<String>]| rows.iter().map(|r| r[0].clone()).collect::<Vec<_>>();
-            assert_eq!(stamps(&results), stamps(&data), "{detector} {f}: the data file's rows and timestamps, in order");
+            assert_eq!(
+                stamps(&results),
+                stamps(&data),
+                "{detector} {f}: the data file's rows and timestamps, in order"
+            );
             for pair in data.windows(2).zip(results.windows(2)) {
                 if pair.0[0][0] == pair.0[1][0] {
-                    assert_eq!(pair.1[0][2], pair.1[1][2], "{detector} {f}: a duplicated timestamp's rows share its score");
+                    assert_eq!(
+                        pair.1[0][2], pair.1[1][2],
+                        "{detector} {f}: a duplicated timestamp's rows share its score"
+                    );
                 }
             }
         }

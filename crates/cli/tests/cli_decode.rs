@@ -51,8 +51,11 @@ fn json_output_has_real_values() {
 fn readable_output_and_timestamps() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("s.nmea");
-    std::fs::write(&p, "\\s:117,c:1668046497*0A\\!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n!AIVDM,1,1,,B,,0*25\n")
-        .expect("write");
+    std::fs::write(
+        &p,
+        "\\s:117,c:1668046497*0A\\!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n!AIVDM,1,1,,B,,0*25\n",
+    )
+    .expect("write");
     let out = lookout().arg("decode").arg(&p).output().expect("runs");
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -35,10 +35,42 @@ impl Rng {
 /// Values that broke or nearly broke parsers before: edges of time, huge and non-finite
 /// numbers, ids that are not numbers, control bytes, structure characters.
 const TOKENS: &[&[u8]] = &[
-    b"0000-01-01T00:00:00Z", b"1969-12-31 23:59:59", b"9999-12-31T23:59:59Z", b"253402300799", b"c:253402300799",
-    b"1e308", b"-1e308", b"NaN", b"inf", b"-0", b"18446744073709551616", b"abc", b"1.5", b"-1", b"", b"\0", b"\r",
-    b"\r\n", b"\n\r", b"\xff\xfe", b"\xef\xbb\xbf", b"\xc3", b"\"", b",", b";", b"\\", b"*00", b"!AIVDM,2,1,9,A,",
-    b"{", b"[[[[", b"]", b"}", b"=", b"[[rules]]", b"nan", b"\t",
+    b"0000-01-01T00:00:00Z",
+    b"1969-12-31 23:59:59",
+    b"9999-12-31T23:59:59Z",
+    b"253402300799",
+    b"c:253402300799",
+    b"1e308",
+    b"-1e308",
+    b"NaN",
+    b"inf",
+    b"-0",
+    b"18446744073709551616",
+    b"abc",
+    b"1.5",
+    b"-1",
+    b"",
+    b"\0",
+    b"\r",
+    b"\r\n",
+    b"\n\r",
+    b"\xff\xfe",
+    b"\xef\xbb\xbf",
+    b"\xc3",
+    b"\"",
+    b",",
+    b";",
+    b"\\",
+    b"*00",
+    b"!AIVDM,2,1,9,A,",
+    b"{",
+    b"[[[[",
+    b"]",
+    b"}",
+    b"=",
+    b"[[rules]]",
+    b"nan",
+    b"\t",
 ];
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
@@ -115,11 +147,15 @@ fn read_plain(path: &Path) -> Vec<u8> {
 fn seeds(files: &[&str], max_lines: usize) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = files.iter().map(|f| head(&root().join(f), max_lines)).collect();
     if let Some(dir) = std::env::var_os("LOOKOUT_FUZZ_CORPUS") {
-        let mut extra: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|r| r.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
+        let mut extra: Vec<PathBuf> =
+            std::fs::read_dir(dir).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
         extra.sort();
-        out.extend(extra.iter().filter(|p| p.metadata().map(|m| m.len() < 8 << 20).unwrap_or(false)).map(|p| head(p, max_lines)));
+        out.extend(
+            extra
+                .iter()
+                .filter(|p| p.metadata().map(|m| m.len() < 8 << 20).unwrap_or(false))
+                .map(|p| head(p, max_lines)),
+        );
     }
     out
 }
@@ -147,7 +183,10 @@ const SHARED: &str = "testdata/ais";
 
 #[test]
 fn nmea_decoder() {
-    let files = [format!("{SHARED}/gfw_ais_listener/nmea-with-tagblock.txt"), format!("{SHARED}/dma_aislib_stream_example_2010-06-11.txt")];
+    let files = [
+        format!("{SHARED}/gfw_ais_listener/nmea-with-tagblock.txt"),
+        format!("{SHARED}/dma_aislib_stream_example_2010-06-11.txt"),
+    ];
     let refs: Vec<&str> = files.iter().map(String::as_str).collect();
     run("nmea", &seeds(&refs, 400), targets::nmea);
 }
@@ -164,14 +203,19 @@ fn csv_readers() {
 
 #[test]
 fn gfw_and_nmea_readers() {
-    let files = [format!("{SHARED}/gfw_segment_338013000.jsonl"), format!("{SHARED}/gfw_ais_listener/nmea-with-tagblock.txt")];
+    let files =
+        [format!("{SHARED}/gfw_segment_338013000.jsonl"), format!("{SHARED}/gfw_ais_listener/nmea-with-tagblock.txt")];
     let refs: Vec<&str> = files.iter().map(String::as_str).collect();
     run("gfw", &seeds(&refs, 60), targets::gfw);
 }
 
 #[test]
 fn zones_geojson() {
-    run("zones", &seeds(&["data/zones/kitimat_demo.geojson", "data/zones/korea_china_pmz.geojson"], usize::MAX), targets::zones);
+    run(
+        "zones",
+        &seeds(&["data/zones/kitimat_demo.geojson", "data/zones/korea_china_pmz.geojson"], usize::MAX),
+        targets::zones,
+    );
 }
 
 #[test]
@@ -183,7 +227,10 @@ fn rules_toml() {
 fn params_json() {
     let mut s = seeds(&["data/demo/params.json"], usize::MAX);
     s.push(br#"{"weights": {"out_of_coverage": -30}, "p5_daytime_range": [5, 20]}"#.to_vec());
-    s.push(br#"{"context": {"bins": 16, "rest": 0.2, "rescale": true, "seasonal": true}, "detector": "baselines"}"#.to_vec());
+    s.push(
+        br#"{"context": {"bins": 16, "rest": 0.2, "rescale": true, "seasonal": true}, "detector": "baselines"}"#
+            .to_vec(),
+    );
     run("params", &s, targets::params);
 }
 
@@ -191,7 +238,8 @@ fn params_json() {
 fn metric_csv() {
     let mut series = b"timestamp,value\n".to_vec();
     for i in 0..300 {
-        series.extend_from_slice(format!("2019-07-01 {:02}:{:02}:00,{}\n", i / 60 % 24, i % 60, (i * 7) % 23).as_bytes());
+        series
+            .extend_from_slice(format!("2019-07-01 {:02}:{:02}:00,{}\n", i / 60 % 24, i % 60, (i * 7) % 23).as_bytes());
     }
     run("metric", &[series], targets::metric_csv);
 }

@@ -51,18 +51,17 @@ fn live_oracle() -> Option<PathBuf> {
     let missing = if !oracle.exists() {
         Some(format!("the reference {} is missing", oracle.display()))
     } else {
-        let ok = Command::new(python())
-            .args(["-c", "import pandas"])
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
+        let ok =
+            Command::new(python()).args(["-c", "import pandas"]).output().map(|o| o.status.success()).unwrap_or(false);
         (!ok).then(|| format!("{} with pandas is not available", python()))
     };
     match missing {
         None => Some(oracle),
         Some(why) => {
             assert!(std::env::var_os("CI").is_none(), "CI is set but {why}");
-            eprintln!("\n\n!!!!! oracle_diff live comparison SKIPPED: {why} (the golden files are still compared) !!!!!\n\n");
+            eprintln!(
+                "\n\n!!!!! oracle_diff live comparison SKIPPED: {why} (the golden files are still compared) !!!!!\n\n"
+            );
             None
         }
     }
@@ -77,12 +76,7 @@ fn work_dir(name: &str) -> PathBuf {
 /// Runs a command, requiring success, and returns stdout.
 fn run(cmd: &mut Command, what: &str) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
@@ -219,12 +213,33 @@ struct Row {
 }
 
 const GAPS: &[i64] = &[
-    1800, 5940, 5999, 6000, 6001, 7200, 10740, 10799, 10800, 10801, 21540, 21599, 21600, 21601, 25200, 86399,
-    86400, 86401, 100_000, 200_000,
+    1800, 5940, 5999, 6000, 6001, 7200, 10740, 10799, 10800, 10801, 21540, 21599, 21600, 21601, 25200, 86399, 86400,
+    86401, 100_000, 200_000,
 ];
 const START_SOGS: &[&str] = &[
-    "1.0", "1", "1.0000001", "2.0", "2.0000001", "2.01", "3.0", "3.0001", "5.0", "5", "5.0000001", "5.01", "0.0", "0",
-    "0.5", "8.0", "12.3", "", "NaN", "-0.0", "4.2", "2.675", "0.125",
+    "1.0",
+    "1",
+    "1.0000001",
+    "2.0",
+    "2.0000001",
+    "2.01",
+    "3.0",
+    "3.0001",
+    "5.0",
+    "5",
+    "5.0000001",
+    "5.01",
+    "0.0",
+    "0",
+    "0.5",
+    "8.0",
+    "12.3",
+    "",
+    "NaN",
+    "-0.0",
+    "4.2",
+    "2.675",
+    "0.125",
 ];
 const NAVS: &[&str] = &[
     "Under way using engine",
@@ -272,7 +287,8 @@ const COVERAGE_EDGES: &[(f64, f64)] = &[
     (20.0, 140.0),
     (55.0, 10.0),
 ];
-const TIE_SOGS: &[&str] = &["0.125", "0.375", "0.625", "2.675", "1.005", "1.015", "1.025", "8.125", "10.375", "3.335", "4.445", "0.005"];
+const TIE_SOGS: &[&str] =
+    &["0.125", "0.375", "0.625", "2.675", "1.005", "1.015", "1.025", "8.125", "10.375", "3.335", "4.445", "0.005"];
 
 fn deg(x: f64) -> String {
     format!("{x:.6}")
@@ -615,8 +631,18 @@ const RUNS: &[(i64, Option<&str>, bool)] = &[
     (12, None, false),
     (5, None, true),
     (6, Some(r#"{"weights": {"P1_moving_off": 30, "out_of_coverage": -20, "P7_unpermitted": 12}}"#), true),
-    (17, Some(r#"{"sog_thresholds": {"moving": 4.5}, "gap_min_thresholds": {"long": 120}, "p5_daytime_range": [0, 6]}"#), true),
-    (18, Some(r#"{"tier_thresholds": {"critical": 60, "high": 40, "watch": 20}, "heading_cog_mismatch_deg": 30, "p4_distance_multiplier": 1.5, "repeat_thresholds": {"h7_high": 4}}"#), true),
+    (
+        17,
+        Some(r#"{"sog_thresholds": {"moving": 4.5}, "gap_min_thresholds": {"long": 120}, "p5_daytime_range": [0, 6]}"#),
+        true,
+    ),
+    (
+        18,
+        Some(
+            r#"{"tier_thresholds": {"critical": 60, "high": 40, "watch": 20}, "heading_cog_mismatch_deg": 30, "p4_distance_multiplier": 1.5, "repeat_thresholds": {"h7_high": 4}}"#,
+        ),
+        true,
+    ),
     (5, Some(r#"{"p5_daytime_range": [0, 6], "weights": {"P5_daytime_fishing_off": 40}}"#), false),
 ];
 
@@ -674,7 +700,9 @@ fn generated_tracks_match(name: &str, check: impl Fn(&Case) -> String) {
         assert_eq!(out.lines().count(), *distinct, "one line per MMSI");
         tally(&out, &mut patterns, &mut tiers);
     }
-    eprintln!("oracle_diff ({name}): {vessels} generated tracks identical; patterns seen: {patterns:?}; tiers: {tiers:?}");
+    eprintln!(
+        "oracle_diff ({name}): {vessels} generated tracks identical; patterns seen: {patterns:?}; tiers: {tiers:?}"
+    );
     // P2 (sensitive_zone, special_zone) needs a zone classifier, which the oracle does
     // not accept yet (--zones exits 2), and reception_outage is ours, not the oracle's
     // (it needs the reception rule's outages, tested in crates/engine/tests/reception.rs);

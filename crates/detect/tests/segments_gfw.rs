@@ -111,7 +111,12 @@ fn shared_416000000_split_removes_the_spurious_gaps() {
         d > params.max_speed_kn * h + params.jitter_nm.max(params.parallel_nm)
     };
     let spurious_before = whole.iter().filter(|f| implausible(f)).count();
-    println!("416000000 gaps: whole track {} ({} implausible hops); split {}", whole.len(), spurious_before, split.len());
+    println!(
+        "416000000 gaps: whole track {} ({} implausible hops); split {}",
+        whole.len(),
+        spurious_before,
+        split.len()
+    );
     assert!(spurious_before > 0, "the raw track has hops between transmitters");
     assert_eq!(split.iter().filter(|f| implausible(f)).count(), 0);
 }

@@ -132,7 +132,11 @@ fn two_places_at_once_just_inside_and_just_outside() {
         let mut p = steady("440123456");
         let other: Vec<Position> = p
             .iter()
-            .map(|q| Position { lon: q.lon + sep * lon_per_nm, timestamp: q.timestamp + Duration::minutes(5), ..q.clone() })
+            .map(|q| Position {
+                lon: q.lon + sep * lon_per_nm,
+                timestamp: q.timestamp + Duration::minutes(5),
+                ..q.clone()
+            })
             .collect();
         p.extend(other);
         p.sort_by_key(|q| q.timestamp);

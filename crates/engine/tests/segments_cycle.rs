@@ -72,7 +72,11 @@ fn shared_mmsi_makes_no_gap_between_transmitters() {
         &DarkParams::default(),
     );
     let spurious_before = whole.iter().filter(|f| hop_is_implausible(f, &params)).count();
-    println!("416000000 in a cycle: {} gaps ({spurious_before} hops between transmitters) before, {} after", whole.len(), gaps.len());
+    println!(
+        "416000000 in a cycle: {} gaps ({spurious_before} hops between transmitters) before, {} after",
+        whole.len(),
+        gaps.len()
+    );
     assert!(spurious_before >= 20, "{spurious_before}");
     assert!(!gaps.is_empty(), "each transmitter's own silences are still gaps");
     assert!(gaps.iter().all(|f| !hop_is_implausible(f, &params)), "no gap joins two transmitters");

@@ -29,12 +29,5 @@ pub enum IngestError {
     UnknownFormat { path: PathBuf, line: u64, expected: String },
     /// A CSV header lacks a column the format needs.
     #[error("{path}: line {line}: missing required column {column:?} for format {format}; header has: {header} (accepted names: {accepted})")]
-    MissingColumn {
-        path: PathBuf,
-        line: u64,
-        column: String,
-        format: String,
-        header: String,
-        accepted: String,
-    },
+    MissingColumn { path: PathBuf, line: u64, column: String, format: String, header: String, accepted: String },
 }

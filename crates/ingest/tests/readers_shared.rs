@@ -242,6 +242,10 @@ fn throughput() {
             }
         }
         let secs = t.elapsed().as_secs_f64();
-        println!("{}: {rows} positions, {rejects} rejects, {secs:.3} s, {:.0} rows/s", path.display(), rows as f64 / secs);
+        println!(
+            "{}: {rows} positions, {rejects} rejects, {secs:.3} s, {:.0} rows/s",
+            path.display(),
+            rows as f64 / secs
+        );
     }
 }

@@ -178,7 +178,9 @@ impl Decoder {
                     out.push(Err(e));
                 }
             }
-            Some(_) => out.push(Err(reject(RejectReason::MalformedSentence, line_no, "no NMEA sentence after the prefix"))),
+            Some(_) => {
+                out.push(Err(reject(RejectReason::MalformedSentence, line_no, "no NMEA sentence after the prefix")))
+            }
         }
     }
 
@@ -230,7 +232,8 @@ impl Decoder {
             return Ok(());
         }
         self.next_stamp = None;
-        let (body, _) = checked_body(s).ok_or_else(|| reject(RejectReason::BadChecksum, line, "$PGHP line fails its checksum"))?;
+        let (body, _) =
+            checked_body(s).ok_or_else(|| reject(RejectReason::BadChecksum, line, "$PGHP line fails its checksum"))?;
         self.next_stamp = parse_pghp(body);
         // Type 1 is DMA's time line; other proprietary types carry no time.
         if self.next_stamp.is_none() && body.starts_with(b"PGHP,1,") {
@@ -277,7 +280,13 @@ impl Decoder {
         self.fragment(&vdm, ctx, received, out)
     }
 
-    fn fragment(&mut self, v: &Vdm<'_>, ctx: &LineCtx, received: Option<Timestamp>, out: &mut Vec<Outcome>) -> LineResult<()> {
+    fn fragment(
+        &mut self,
+        v: &Vdm<'_>,
+        ctx: &LineCtx,
+        received: Option<Timestamp>,
+        out: &mut Vec<Outcome>,
+    ) -> LineResult<()> {
         let line = ctx.line;
         let key = GroupKey { seq: v.seq, channel: v.channel, tag_group: ctx.tag_group, own_ship: v.own_ship };
         let window = self.opts.interleave_window_lines;
@@ -287,7 +296,9 @@ impl Decoder {
             return Ok(());
         }
         let candidates: Vec<usize> = (0..self.pending.len())
-            .filter(|&i| self.pending[i].key == key && self.pending[i].next == v.number && self.pending[i].total == v.total)
+            .filter(|&i| {
+                self.pending[i].key == key && self.pending[i].next == v.number && self.pending[i].total == v.total
+            })
             .collect();
         if candidates.is_empty() {
             if let Some(i) = self.pending.iter().position(|g| g.key == key) {
@@ -315,7 +326,14 @@ impl Decoder {
     /// A first fragment opens a group; an older group of the same key that has waited
     /// longer than the window is taken as lost (sequence ids repeat only after ten
     /// multi-part messages), a recent one stays: the two messages may interleave.
-    fn open_group(&mut self, key: GroupKey, v: &Vdm<'_>, line: u64, received: Option<Timestamp>, out: &mut Vec<Outcome>) {
+    fn open_group(
+        &mut self,
+        key: GroupKey,
+        v: &Vdm<'_>,
+        line: u64,
+        received: Option<Timestamp>,
+        out: &mut Vec<Outcome>,
+    ) {
         while let Some(i) = self.pending.iter().position(|g| g.key == key && self.stale(g, line)) {
             self.drop_group(i, line, "a new message started before the last fragment", out);
         }
@@ -324,7 +342,8 @@ impl Decoder {
         let mut payload = self.spare.pop().unwrap_or_default();
         payload.clear();
         payload.extend_from_slice(v.payload);
-        let group = Group { key, total: v.total, next: 2, payload, first_line: line, last_line: line, received, copy_of };
+        let group =
+            Group { key, total: v.total, next: 2, payload, first_line: line, last_line: line, received, copy_of };
         self.pending.push_back(group);
         if self.sent.len() >= MAX_REMEMBERED {
             self.sent.pop_front();
@@ -430,7 +449,12 @@ fn incomplete(g: &Group, line: u64, why: &str) -> Reject {
     reject(
         RejectReason::IncompleteMultipart,
         line,
-        format!("{why} (message of {} fragments from line {}, seq {seq}, channel {ch}; got {})", g.total, g.first_line, g.next - 1),
+        format!(
+            "{why} (message of {} fragments from line {}, seq {seq}, channel {ch}; got {})",
+            g.total,
+            g.first_line,
+            g.next - 1
+        ),
     )
 }
 
@@ -459,7 +483,9 @@ fn finish_message(bits: &Bits, line: u64, received: Option<Timestamp>, channel: 
 
 fn armor_into(bits: &mut Bits, payload: &[u8], fill: u8, line: u64) -> LineResult<()> {
     bits.push_armored(payload).map_err(|e| match e {
-        ArmorError::BadChar(c) => reject(RejectReason::MalformedSentence, line, format!("byte 0x{c:02X} is not a payload character")),
+        ArmorError::BadChar(c) => {
+            reject(RejectReason::MalformedSentence, line, format!("byte 0x{c:02X} is not a payload character"))
+        }
         ArmorError::TooLong => reject(RejectReason::MalformedSentence, line, "payload longer than any AIS message"),
     })?;
     bits.drop_fill(fill);
@@ -535,7 +561,8 @@ fn parse_vdm(body: &[u8], line: u64) -> LineResult<Option<Vdm<'_>>> {
     };
     let mut next = || f.next().ok_or_else(|| bad("too few fields"));
     let total = single_digit(next()?).filter(|&n| n >= 1).ok_or_else(|| bad("bad fragment count"))?;
-    let number = single_digit(next()?).filter(|&n| (1..=total).contains(&n)).ok_or_else(|| bad("bad fragment number"))?;
+    let number =
+        single_digit(next()?).filter(|&n| (1..=total).contains(&n)).ok_or_else(|| bad("bad fragment number"))?;
     let seq_field = next()?;
     let seq = match seq_field {
         [] => None,
@@ -653,10 +680,7 @@ mod tests {
     #[test]
     fn out_of_order_fragments_never_yield_a_message() {
         let out = run(&[P2, P1]);
-        assert_eq!(
-            reasons(&out),
-            vec![Err(RejectReason::IncompleteMultipart), Err(RejectReason::IncompleteMultipart)]
-        );
+        assert_eq!(reasons(&out), vec![Err(RejectReason::IncompleteMultipart), Err(RejectReason::IncompleteMultipart)]);
     }
 
     #[test]
@@ -697,10 +721,7 @@ mod tests {
         let interleaved = Err(RejectReason::InterleavedMultipart);
         // Both groups and the first later fragment are interleaved; the second later
         // fragment finds no group left.
-        assert_eq!(
-            reasons(&out),
-            vec![interleaved, interleaved, interleaved, Err(RejectReason::IncompleteMultipart)]
-        );
+        assert_eq!(reasons(&out), vec![interleaved, interleaved, interleaved, Err(RejectReason::IncompleteMultipart)]);
     }
 
     #[test]

@@ -47,7 +47,11 @@ pub fn to_records(d: &Decoded) -> Vec<Result<Record, Reject>> {
 fn position(d: &Decoded) -> Result<Record, Reject> {
     let m = &d.message;
     let (Some(lat), Some(lon)) = (m.lat, m.lon) else {
-        return Err(Reject::new(RejectReason::PositionNotAvailable, d.line, format!("MMSI {}: lat 91 / lon 181", m.mmsi)));
+        return Err(Reject::new(
+            RejectReason::PositionNotAvailable,
+            d.line,
+            format!("MMSI {}: lat 91 / lon 181", m.mmsi),
+        ));
     };
     if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
         return Err(Reject::new(

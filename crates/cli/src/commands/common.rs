@@ -21,9 +21,7 @@ impl DbArgs {
     /// environment, else the default file.
     pub fn resolve(flag: Option<String>) -> DbArgs {
         let env = std::env::var("LOOKOUT_DB").ok().filter(|v| !v.is_empty());
-        DbArgs {
-            db: flag.or(env).unwrap_or_else(|| "lookout.db".to_string()),
-        }
+        DbArgs { db: flag.or(env).unwrap_or_else(|| "lookout.db".to_string()) }
     }
 
     /// Opens (creating and migrating) the store.
@@ -45,9 +43,7 @@ impl DbArgs {
 
 /// A `--db` value for messages: the password of a URL replaced by `***`.
 pub fn display_location(db: &str) -> String {
-    Location::parse(db)
-        .map(|l| l.redacted())
-        .unwrap_or_else(|_| lookout_store::redact(db))
+    Location::parse(db).map(|l| l.redacted()).unwrap_or_else(|_| lookout_store::redact(db))
 }
 
 pub fn open_store(db: &str) -> anyhow::Result<Box<dyn Store>> {
@@ -91,11 +87,7 @@ pub struct ReadArgs {
 
 impl ReadArgs {
     pub fn read_options(&self) -> ReadOptions {
-        ReadOptions {
-            format: self.format,
-            timezone: self.timezone,
-            encoding: self.encoding.clone(),
-        }
+        ReadOptions { format: self.format, timezone: self.timezone, encoding: self.encoding.clone() }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -110,11 +102,7 @@ pub fn file_progress(path: &Path) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
     bar.set_style(style);
-    bar.set_message(
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-    );
+    bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     bar
 }
 
@@ -143,12 +131,7 @@ pub fn print_file_summary(s: &FileSummary) -> anyhow::Result<()> {
 
 pub fn print_rejects(rejects: &RejectCounts, indent: &str) -> anyhow::Result<()> {
     for (reason, n) in &rejects.counts {
-        let example = rejects
-            .examples
-            .get(reason)
-            .and_then(|e| e.first())
-            .map(String::as_str)
-            .unwrap_or("");
+        let example = rejects.examples.get(reason).and_then(|e| e.first()).map(String::as_str).unwrap_or("");
         outln!("{indent}rejected {reason}: {n}  (e.g. {example})");
     }
     Ok(())

@@ -48,10 +48,7 @@ fn migrate(db: &DbArgs) -> anyhow::Result<ExitCode> {
     if before == after {
         outln!("{}: schema version {after}, up to date", db.location());
     } else {
-        outln!(
-            "{}: schema migrated from version {before} to {after}",
-            db.location()
-        );
+        outln!("{}: schema migrated from version {before} to {after}", db.location());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -61,19 +58,13 @@ fn status(db: &DbArgs) -> anyhow::Result<ExitCode> {
     let state = match info.schema_version.cmp(&info.supported_version) {
         std::cmp::Ordering::Equal => "up to date".to_string(),
         std::cmp::Ordering::Less => {
-            format!(
-                "{} migration(s) pending: run `lookout db migrate`",
-                info.supported_version - info.schema_version
-            )
+            format!("{} migration(s) pending: run `lookout db migrate`", info.supported_version - info.schema_version)
         }
         std::cmp::Ordering::Greater => "newer than this lookout: upgrade lookout".to_string(),
     };
     outln!("backend:  {}", info.backend);
     outln!("location: {}", info.location);
-    outln!(
-        "schema:   version {} applied, {} supported ({state})",
-        info.schema_version, info.supported_version
-    );
+    outln!("schema:   version {} applied, {} supported ({state})", info.schema_version, info.supported_version);
     outln!("tables:");
     let width = info.tables.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     for (name, rows) in &info.tables {
@@ -86,17 +77,11 @@ fn status(db: &DbArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn prune(args: PruneArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
-        args.keep > chrono::Duration::zero(),
-        "--keep must be positive"
-    );
+    anyhow::ensure!(args.keep > chrono::Duration::zero(), "--keep must be positive");
     let now = args.now.unwrap_or_else(Utc::now);
     let before = now - args.keep;
     let mut store = db.open()?;
-    let report = store.prune(&Retention {
-        positions_before: Some(before),
-        ..Default::default()
-    })?;
+    let report = store.prune(&Retention { positions_before: Some(before), ..Default::default() })?;
     outln!(
         "{}: deleted {} positions older than {} and {} identity rows last seen before it",
         db.location(),

@@ -29,7 +29,8 @@ pub fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let stdout = std::io::stdout();
     let mut w = BufWriter::new(stdout.lock());
-    let mut dec = Decoder::new(DecoderOptions { max_pending_groups: args.max_pending_groups, ..DecoderOptions::default() });
+    let mut dec =
+        Decoder::new(DecoderOptions { max_pending_groups: args.max_pending_groups, ..DecoderOptions::default() });
     let source = args.file.display().to_string();
     let mut summary = Summary::default();
     let mut line = Vec::with_capacity(256);

@@ -26,11 +26,7 @@ pub struct KpisArgs {
 
 /// The KPI block the demo and `lookout kpis` print.
 pub fn kpi_lines(k: &Kpis) -> Vec<String> {
-    let mut out = vec![format!(
-        "KPIs at {} (today = {} local)",
-        ts(k.at),
-        k.today.label
-    )];
+    let mut out = vec![format!("KPIs at {} (today = {} local)", ts(k.at), k.today.label)];
     out.extend(k.values().iter().map(|(n, v)| format!("  {n:<22} {v}")));
     out
 }
@@ -77,8 +73,7 @@ pub fn run(args: KpisArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
 /// `at`, `today`, then the KPI names in their documented order.
 fn kpi_csv_header() -> Vec<&'static str> {
     // The names come from a computation over nothing, so they never drift from `values()`.
-    let empty =
-        lookout_pipeline::kpi::compute(DateTime::<Utc>::UNIX_EPOCH, &chrono_tz::UTC, &[], &[], &[]);
+    let empty = lookout_pipeline::kpi::compute(DateTime::<Utc>::UNIX_EPOCH, &chrono_tz::UTC, &[], &[], &[]);
     let mut header = vec!["at", "today"];
     header.extend(empty.values().map(|(n, _)| n));
     header
@@ -122,9 +117,7 @@ pub fn run_stats(args: StatsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let store = db.open()?;
     // Wide defaults: every stored bucket (years either side of any AIS data).
     let from = args.from.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-    let to = args
-        .to
-        .unwrap_or_else(|| DateTime::<Utc>::UNIX_EPOCH + Duration::days(365 * 200));
+    let to = args.to.unwrap_or_else(|| DateTime::<Utc>::UNIX_EPOCH + Duration::days(365 * 200));
     let format = args.format.format();
     match args.period {
         Period::Hourly => {
@@ -144,41 +137,22 @@ pub fn run_stats(args: StatsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
                     outln!("{} hourly rows", rows.len());
                 }
                 ListFormat::Json => print_json(&rows)?,
-                ListFormat::Csv => print_csv(
-                    HOURLY_CSV_HEADER,
-                    &rows.iter().map(hourly_csv_row).collect::<Vec<_>>(),
-                )?,
+                ListFormat::Csv => print_csv(HOURLY_CSV_HEADER, &rows.iter().map(hourly_csv_row).collect::<Vec<_>>())?,
             }
         }
         Period::Daily => {
-            let rows: Vec<PeriodRow> = store
-                .daily_stats(from, to)?
-                .into_iter()
-                .map(PeriodRow::from)
-                .collect();
+            let rows: Vec<PeriodRow> = store.daily_stats(from, to)?.into_iter().map(PeriodRow::from).collect();
             print_period_rows(&rows, "daily", format)?;
         }
         Period::Monthly => {
-            let rows: Vec<PeriodRow> = store
-                .monthly_stats(from, to)?
-                .into_iter()
-                .map(PeriodRow::from)
-                .collect();
+            let rows: Vec<PeriodRow> = store.monthly_stats(from, to)?.into_iter().map(PeriodRow::from).collect();
             print_period_rows(&rows, "monthly", format)?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-const HOURLY_CSV_HEADER: &[&str] = &[
-    "bucket",
-    "start",
-    "end",
-    "detections",
-    "events",
-    "critical",
-    "by_risk_level",
-];
+const HOURLY_CSV_HEADER: &[&str] = &["bucket", "start", "end", "detections", "events", "critical", "by_risk_level"];
 
 fn hourly_csv_row(r: &HourlyStats) -> Vec<String> {
     vec![

@@ -12,9 +12,9 @@ use lookout_store::{ModelChange, ModelVersion};
 
 use super::analyze::{actor, load_registry};
 use super::common::DbArgs;
-use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 use super::report::json_arg;
 use super::rules::{overrides, AsStore, EngineArgs};
+use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
 pub struct ModelsArgs {
@@ -200,10 +200,8 @@ fn list(store: &dyn lookout_store::Store, format: ListFormat) -> anyhow::Result<
             print_json(&doc)?;
         }
         ListFormat::Csv => {
-            let rows: Vec<Vec<String>> = models
-                .iter()
-                .flat_map(|(_, versions)| versions.iter().map(version_csv_row))
-                .collect();
+            let rows: Vec<Vec<String>> =
+                models.iter().flat_map(|(_, versions)| versions.iter().map(version_csv_row)).collect();
             print_csv(VERSION_CSV_HEADER, &rows)?;
         }
     }
@@ -223,7 +221,8 @@ fn version_json(v: &ModelVersion) -> serde_json::Value {
     })
 }
 
-const VERSION_CSV_HEADER: &[&str] = &["model", "version", "status", "params_hash", "created_at", "created_by", "reason"];
+const VERSION_CSV_HEADER: &[&str] =
+    &["model", "version", "status", "params_hash", "created_at", "created_by", "reason"];
 
 fn version_csv_row(v: &ModelVersion) -> Vec<String> {
     vec![

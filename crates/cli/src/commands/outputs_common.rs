@@ -32,10 +32,7 @@ pub struct OutputArgs {
 impl OutputArgs {
     /// The runner's configuration: sinks in the order log, webhook, nats.
     pub fn config(&self) -> anyhow::Result<OutputConfig> {
-        let pipeline = PipelineConfig {
-            timezone: self.tz.clone(),
-            ..PipelineConfig::default()
-        };
+        let pipeline = PipelineConfig { timezone: self.tz.clone(), ..PipelineConfig::default() };
         pipeline.tz().context("--timezone")?;
         let mut sinks = Vec::new();
         if !self.no_log_sink {
@@ -47,11 +44,7 @@ impl OutputArgs {
         if self.nats_subject.is_some() {
             sinks.push("nats".to_string());
         }
-        Ok(OutputConfig {
-            pipeline,
-            sinks,
-            ..OutputConfig::default()
-        })
+        Ok(OutputConfig { pipeline, sinks, ..OutputConfig::default() })
     }
 
     /// The configured sinks, connected lazily on first send.
@@ -62,29 +55,17 @@ impl OutputArgs {
             out.push(Box::new(LogSink));
         }
         if let Some(url) = &self.webhook {
-            out.push(Box::new(
-                WebhookSink::new(url, timeout).context("--webhook")?,
-            ));
+            out.push(Box::new(WebhookSink::new(url, timeout).context("--webhook")?));
         }
         if let Some(subject) = &self.nats_subject {
-            let addr = self
-                .nats_url
-                .strip_prefix("nats://")
-                .unwrap_or(&self.nats_url);
-            out.push(Box::new(
-                NatsSink::new(addr, subject, timeout).context("--nats-subject")?,
-            ));
+            let addr = self.nats_url.strip_prefix("nats://").unwrap_or(&self.nats_url);
+            out.push(Box::new(NatsSink::new(addr, subject, timeout).context("--nats-subject")?));
         }
         Ok(out)
     }
 
     pub fn tz(&self) -> anyhow::Result<chrono_tz::Tz> {
-        PipelineConfig {
-            timezone: self.tz.clone(),
-            ..PipelineConfig::default()
-        }
-        .tz()
-        .context("--timezone")
+        PipelineConfig { timezone: self.tz.clone(), ..PipelineConfig::default() }.tz().context("--timezone")
     }
 }
 
@@ -98,14 +79,7 @@ pub fn report_lines(report: &RunReport) -> Vec<String> {
     report
         .stages
         .iter()
-        .map(|s| {
-            format!(
-                "  {}: {} — {}",
-                s.stage,
-                if s.ok { "ok" } else { "FAILED" },
-                s.detail
-            )
-        })
+        .map(|s| format!("  {}: {} — {}", s.stage, if s.ok { "ok" } else { "FAILED" }, s.detail))
         .collect()
 }
 
@@ -122,10 +96,7 @@ pub fn demo_output_config() -> lookout_engine::outputs::OutputConfig {
 /// The demo's last section: a dispatcher tick `group_wait` after the last cycle (the
 /// dispatcher loop, replayed on the data's clock), a delivery pass to the log, then the
 /// KPIs, events by category and alerts.
-pub fn print_demo_outputs(
-    store: &mut dyn lookout_store::Store,
-    last_cycle_end: DateTime<Utc>,
-) -> anyhow::Result<()> {
+pub fn print_demo_outputs(store: &mut dyn lookout_store::Store, last_cycle_end: DateTime<Utc>) -> anyhow::Result<()> {
     use std::collections::BTreeMap;
 
     let cfg = demo_output_config();
@@ -146,34 +117,22 @@ pub fn print_demo_outputs(
     }
     let busiest = per_instant
         .iter()
-        .fold(
-            None,
-            |best: Option<(DateTime<Utc>, usize)>, (t, n)| match best {
-                Some((_, m)) if m >= *n => best,
-                _ => Some((*t, *n)),
-            },
-        )
+        .fold(None, |best: Option<(DateTime<Utc>, usize)>, (t, n)| match best {
+            Some((_, m)) if m >= *n => best,
+            _ => Some((*t, *n)),
+        })
         .map(|(t, _)| t);
     if let Some(t) = busiest {
         let tz = cfg.pipeline.tz()?;
         let since = t - chrono::Duration::minutes(lookout_pipeline::kpi::TRACKING_WINDOW_MIN);
         let alerts: Vec<_> = store.dispatch_state()?.alerts.into_values().collect();
-        let k = lookout_pipeline::kpi::compute(
-            t,
-            &tz,
-            &store.last_reports(since, t)?,
-            &events,
-            &alerts,
-        );
+        let k = lookout_pipeline::kpi::compute(t, &tz, &store.last_reports(since, t)?, &events, &alerts);
         for line in super::kpis::kpi_lines(&k) {
             outln!("{line}");
         }
         outln!("  (just after the cycle that raised the most events; `lookout kpis` shows the latest snapshot)");
     }
-    outln!(
-        "events by category ({} in all, deduplicated across cycles):",
-        events.len()
-    );
+    outln!("events by category ({} in all, deduplicated across cycles):", events.len());
     let mut by: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
     for e in &events {
         *by.entry(e.category.as_str())
@@ -186,11 +145,7 @@ pub fn print_demo_outputs(
         outln!("  {cat:<14} {}", parts.join(", "));
     }
     let state = store.dispatch_state()?;
-    let firing = state
-        .alerts
-        .values()
-        .filter(|a| a.status == lookout_pipeline::AlertStatus::Firing)
-        .count();
+    let firing = state.alerts.values().filter(|a| a.status == lookout_pipeline::AlertStatus::Firing).count();
     let resolved = state.alerts.len() - firing;
     let outbox = store.outbox(false)?;
     let delivered = outbox.iter().filter(|o| o.delivered_at.is_some()).count();
@@ -200,6 +155,8 @@ pub fn print_demo_outputs(
         outbox.len(),
         delivery.delivered
     );
-    outln!("(see `lookout events list`, `lookout alerts list`, `lookout kpis`, `lookout stats daily` with the same --db)");
+    outln!(
+        "(see `lookout events list`, `lookout alerts list`, `lookout kpis`, `lookout stats daily` with the same --db)"
+    );
     Ok(())
 }

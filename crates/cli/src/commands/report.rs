@@ -67,7 +67,12 @@ pub fn breakdown_lines(f: &Finding) -> Vec<String> {
     items.sort_by_key(|b| (b.points < 0, -b.points.abs()));
     let mut lines: Vec<String> = items
         .iter()
-        .map(|b| format!("{:+4}  {:<4} {:<24} {} / {} — {}", b.points, b.code, b.pattern, b.label_ko, b.label_en, b.description_en))
+        .map(|b| {
+            format!(
+                "{:+4}  {:<4} {:<24} {} / {} — {}",
+                b.points, b.code, b.pattern, b.label_ko, b.label_en, b.description_en
+            )
+        })
         .collect();
     let raw: i64 = f.breakdown.iter().map(|b| b.points).sum();
     let clamp = if Some(raw) != f.score { format!(" (sum {raw}, clamped to 0..100)") } else { String::new() };
@@ -77,11 +82,8 @@ pub fn breakdown_lines(f: &Finding) -> Vec<String> {
 
 /// One line per composite risk: vessel, level, score and each rule's share.
 pub fn risk_line(f: &Finding) -> String {
-    let parts: Vec<String> = f
-        .breakdown
-        .iter()
-        .map(|b| format!("{} {:+} ({})", b.code, b.points, b.description_en))
-        .collect();
+    let parts: Vec<String> =
+        f.breakdown.iter().map(|b| format!("{} {:+} ({})", b.code, b.points, b.description_en)).collect();
     format!("vessel {} — risk {} {} = {}", f.vessel, f.level, f.score.unwrap_or(0), parts.join(" + "))
 }
 
@@ -89,7 +91,11 @@ pub fn risk_line(f: &Finding) -> String {
 /// the numbers, from its breakdown.
 pub fn outage_line(f: &Finding) -> String {
     let what = f.breakdown.first().map(|b| b.description_en.as_str()).unwrap_or("");
-    let ongoing = if f.evidence.get("ongoing").and_then(Value::as_bool) == Some(true) { " (still on at the window end)" } else { "" };
+    let ongoing = if f.evidence.get("ongoing").and_then(Value::as_bool) == Some(true) {
+        " (still on at the window end)"
+    } else {
+        ""
+    };
     format!("{} — {}{ongoing}", f.vessel, what)
 }
 
@@ -130,13 +136,11 @@ pub fn geojson(findings: &[Finding]) -> Value {
     let features: Vec<Value> = findings
         .iter()
         .filter_map(|f| {
-            let coords = ["gap_start", "gap_end", "from", "to"]
-                .chunks(2)
-                .find_map(|k| {
-                    let a = (num(&f.evidence, &[k[0], "lon"])?, num(&f.evidence, &[k[0], "lat"])?);
-                    let b = (num(&f.evidence, &[k[1], "lon"])?, num(&f.evidence, &[k[1], "lat"])?);
-                    Some(serde_json::json!([[a.0, a.1], [b.0, b.1]]))
-                })?;
+            let coords = ["gap_start", "gap_end", "from", "to"].chunks(2).find_map(|k| {
+                let a = (num(&f.evidence, &[k[0], "lon"])?, num(&f.evidence, &[k[0], "lat"])?);
+                let b = (num(&f.evidence, &[k[1], "lon"])?, num(&f.evidence, &[k[1], "lat"])?);
+                Some(serde_json::json!([[a.0, a.1], [b.0, b.1]]))
+            })?;
             Some(serde_json::json!({
                 "type": "Feature",
                 "geometry": { "type": "LineString", "coordinates": coords },

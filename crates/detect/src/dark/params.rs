@@ -223,15 +223,15 @@ impl DarkParams {
         if let Value::Object(base_map) = &mut base {
             merge_object(base_map, over, "")?;
         }
-        let merged: DarkParams =
-            serde_json::from_value(base).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
+        let merged: DarkParams = serde_json::from_value(base).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
         merged.validate()?;
         Ok(merged)
     }
 
     /// Parses a JSON text override (see [`DarkParams::from_override`]).
     pub fn from_json_str(text: &str) -> Result<DarkParams, ParamsError> {
-        let v: Value = serde_json::from_str(text).map_err(|e| ParamsError::at("(root)", format!("invalid JSON: {e}")))?;
+        let v: Value =
+            serde_json::from_str(text).map_err(|e| ParamsError::at("(root)", format!("invalid JSON: {e}")))?;
         Self::from_override(&v)
     }
 }

@@ -232,7 +232,9 @@ impl ZoneSet {
             let geom = f.get("geometry").ok_or_else(|| err("no geometry".into()))?;
             let polygons = parse_geometry(geom).map_err(err)?;
             if polygons.iter().any(|p| p.bbox.2 - p.bbox.0 > 180.0) {
-                return Err(err("polygon spans more than 180 degrees of longitude (antimeridian not supported)".into()));
+                return Err(
+                    err("polygon spans more than 180 degrees of longitude (antimeridian not supported)".into()),
+                );
             }
             zones.push(Zone { class, code, countries, name, polygons });
         }
@@ -260,11 +262,8 @@ impl ZoneSet {
         let Some(cands) = self.grid.get(&(cell(lon), cell(lat))) else {
             return Vec::new();
         };
-        let mut hit: Vec<usize> = cands
-            .iter()
-            .filter(|(z, p)| self.zones[*z].polygons[*p].contains(lon, lat))
-            .map(|(z, _)| *z)
-            .collect();
+        let mut hit: Vec<usize> =
+            cands.iter().filter(|(z, p)| self.zones[*z].polygons[*p].contains(lon, lat)).map(|(z, _)| *z).collect();
         hit.sort_unstable();
         hit.dedup();
         hit.sort_by_key(|z| (rank(&self.zones[*z].class), *z));
@@ -345,7 +344,10 @@ mod tests {
         let bad = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"zone":"NOPE"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#;
         assert_eq!(
             ZoneSet::from_geojson(bad).err().map(|e| e.to_string()),
-            Some("feature 0: unknown zone 'NOPE' (expected TERRITORIAL_SEA, CONTIGUOUS_ZONE, EEZ, PORT or ZONE_<name>)".into())
+            Some(
+                "feature 0: unknown zone 'NOPE' (expected TERRITORIAL_SEA, CONTIGUOUS_ZONE, EEZ, PORT or ZONE_<name>)"
+                    .into()
+            )
         );
         let point = r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"Point","coordinates":[0,0]}}"#;
         assert!(ZoneSet::from_geojson(point).err().is_some_and(|e| e.to_string().contains("expected Polygon")));

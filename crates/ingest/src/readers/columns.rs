@@ -68,12 +68,31 @@ impl Role {
     pub fn aliases(self) -> &'static [&'static str] {
         match self {
             Role::Id => &[
-                "mmsi", "ssvid", "vesselid", "vessel", "shipid", "id", "vid", "선박id", "선박번호", "mmsi번호",
+                "mmsi",
+                "ssvid",
+                "vesselid",
+                "vessel",
+                "shipid",
+                "id",
+                "vid",
+                "선박id",
+                "선박번호",
+                "mmsi번호",
                 "해상이동업무식별번호",
             ],
             Role::Time => &[
-                "timestamp", "basedatetime", "localtime", "datetime", "time", "일시", "시각", "수신일시",
-                "수신시각", "일시utc", "시간", "date",
+                "timestamp",
+                "basedatetime",
+                "localtime",
+                "datetime",
+                "time",
+                "일시",
+                "시각",
+                "수신일시",
+                "수신시각",
+                "일시utc",
+                "시간",
+                "date",
             ],
             Role::Lat => &["lat", "latitude", "y", "위도"],
             Role::Lon => &["lon", "longitude", "long", "lng", "x", "경도"],
@@ -81,9 +100,7 @@ impl Role {
             Role::Cog => &["cog", "course", "courseoverground", "대지침로", "침로"],
             Role::Heading => &["heading", "trueheading", "hdg", "선수방위", "선수방향"],
             Role::NavStatus => &["navstatus", "navigationalstatus", "status", "항해상태", "항행상태"],
-            Role::ShipType => {
-                &["shiptype", "vesseltype", "type", "shiptypecode", "선종", "선종코드", "선박종류"]
-            }
+            Role::ShipType => &["shiptype", "vesseltype", "type", "shiptypecode", "선종", "선종코드", "선박종류"],
             Role::Name => &["name", "vesselname", "shipname", "선명", "선박명"],
             Role::Imo => &["imo", "imonumber", "imo번호"],
             Role::CallSign => &["callsign", "호출부호"],

@@ -119,7 +119,6 @@ impl StaticDedup {
     }
 }
 
-
 /// Decides whether a file's ids are MMSIs from a sample of them: opaque when most
 /// distinct ids are not nine digits (a few bad MMSIs must still reach the validator as
 /// MMSIs so it can reject them).

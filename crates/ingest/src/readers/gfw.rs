@@ -81,7 +81,11 @@ impl GfwRows {
                 Ok(_) => self.line += 1,
                 Err(e) => {
                     let detail = e.to_string();
-                    return Step::Fatal(IngestError::ReadFailed { path: self.path.clone(), line: self.line + 1, detail });
+                    return Step::Fatal(IngestError::ReadFailed {
+                        path: self.path.clone(),
+                        line: self.line + 1,
+                        detail,
+                    });
                 }
             }
             if !self.buf.iter().all(u8::is_ascii_whitespace) {
@@ -93,10 +97,12 @@ impl GfwRows {
     fn row(&mut self) -> Result<Record, Reject> {
         let line = self.line;
         let bad = |what: String| Reject::new(RejectReason::MalformedRow, line, what);
-        let text = std::str::from_utf8(&self.buf).map_err(|_| bad("text is not valid UTF-8 (pass --encoding)".into()))?;
+        let text =
+            std::str::from_utf8(&self.buf).map_err(|_| bad("text is not valid UTF-8 (pass --encoding)".into()))?;
         let row: JsonRow = serde_json::from_str(text.trim())
             .map_err(|e| bad(format!("not a JSON object with ssvid/lat/lon/timestamp: {e}")))?;
-        let vessel = row.ssvid.as_ref().and_then(id_text).ok_or_else(|| bad("key \"ssvid\": missing or not an id".into()))?;
+        let vessel =
+            row.ssvid.as_ref().and_then(id_text).ok_or_else(|| bad("key \"ssvid\": missing or not an id".into()))?;
         let (timestamp, kind) = match &row.timestamp {
             Some(Value::String(s)) => parse_with_kind(s, self.tz),
             Some(Value::Number(n)) => parse_with_kind(&n.to_string(), self.tz),

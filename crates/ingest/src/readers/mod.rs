@@ -79,8 +79,14 @@ pub enum Format {
 
 impl Format {
     /// Every format, in `--format` help order.
-    pub const ALL: [Format; 6] =
-        [Format::Nmea, Format::MarineCadastre, Format::DmaAisdk, Format::DmaResampled, Format::GfwJsonl, Format::Generic];
+    pub const ALL: [Format; 6] = [
+        Format::Nmea,
+        Format::MarineCadastre,
+        Format::DmaAisdk,
+        Format::DmaResampled,
+        Format::GfwJsonl,
+        Format::Generic,
+    ];
 
     /// The `--format` name.
     pub fn name(self) -> &'static str {
@@ -441,7 +447,9 @@ fn open_gfw(
     }
     let mut ids = IdSample::default();
     for (_, t) in content_lines(text) {
-        if let Some(id) = serde_json::from_str::<gfw::JsonRow>(t).ok().and_then(|r| r.ssvid.as_ref().and_then(gfw::id_text)) {
+        if let Some(id) =
+            serde_json::from_str::<gfw::JsonRow>(t).ok().and_then(|r| r.ssvid.as_ref().and_then(gfw::id_text))
+        {
             ids.add(&id);
         }
     }

@@ -119,11 +119,7 @@ pub fn encoding_display_name(enc: &'static Encoding) -> String {
 }
 
 /// The explicit encoding, or UTF-16 when a UTF-16 BOM says so; `None` means UTF-8.
-fn pick_encoding(
-    path: &Path,
-    label: Option<&str>,
-    head: &[u8],
-) -> Result<Option<&'static Encoding>, IngestError> {
+fn pick_encoding(path: &Path, label: Option<&str>, head: &[u8]) -> Result<Option<&'static Encoding>, IngestError> {
     if let Some(label) = label {
         let enc = encoding_for_label(label)
             .ok_or_else(|| IngestError::UnknownEncoding { path: path.to_path_buf(), label: label.to_string() })?;

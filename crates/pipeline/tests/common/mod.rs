@@ -11,10 +11,7 @@ pub fn t(s: &str) -> Timestamp {
 }
 
 pub fn window(start: &str, end: &str) -> CycleWindow {
-    CycleWindow {
-        start: t(start),
-        end: t(end),
-    }
+    CycleWindow { start: t(start), end: t(end) }
 }
 
 #[allow(clippy::too_many_arguments)]
