@@ -13,13 +13,13 @@ use super::report::parse_duration;
 use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
-pub struct AlertsArgs {
+pub(crate) struct AlertsArgs {
     #[command(subcommand)]
     pub command: AlertsCommand,
 }
 
 #[derive(clap::Subcommand)]
-pub enum AlertsCommand {
+pub(crate) enum AlertsCommand {
     /// Alerts (firing by default), with the silences holding them.
     List {
         /// Resolved alerts too.
@@ -38,7 +38,7 @@ pub enum AlertsCommand {
     },
 }
 
-pub fn run(args: AlertsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: AlertsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         AlertsCommand::List { all, format } => {
             let store = db.open()?;
@@ -74,7 +74,7 @@ pub fn run(args: AlertsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
 }
 
 #[derive(clap::Args)]
-pub struct SilencesArgs {
+pub(crate) struct SilencesArgs {
     /// The time silences are judged at (RFC 3339); default: the clock. Also the default
     /// start of `add` and the end of `expire`.
     #[arg(long, global = true)]
@@ -84,7 +84,7 @@ pub struct SilencesArgs {
 }
 
 #[derive(clap::Subcommand)]
-pub enum SilencesCommand {
+pub(crate) enum SilencesCommand {
     /// Mutes alerts whose labels match every matcher (`category=DARK_VESSEL`,
     /// `vessel!=123`, `area=~N35.*`, `level!~LOW|MEDIUM`).
     Add {
@@ -139,7 +139,7 @@ fn silence_line(s: &Silence, now: DateTime<Utc>) -> String {
     )
 }
 
-pub fn run_silences(args: SilencesArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_silences(args: SilencesArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let now = args.now;
     match args.command {
         SilencesCommand::Add { matchers, author, comment, ends, duration, starts } => {
@@ -196,13 +196,13 @@ pub fn run_silences(args: SilencesArgs, db: &DbArgs) -> anyhow::Result<ExitCode>
 }
 
 #[derive(clap::Args)]
-pub struct OutboxArgs {
+pub(crate) struct OutboxArgs {
     #[command(subcommand)]
     pub command: OutboxCommand,
 }
 
 #[derive(clap::Subcommand)]
-pub enum OutboxCommand {
+pub(crate) enum OutboxCommand {
     /// Notifications per sink with attempts and delivery state.
     List {
         /// Undelivered rows only.
@@ -218,7 +218,7 @@ pub enum OutboxCommand {
     },
 }
 
-pub fn run_outbox(args: OutboxArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_outbox(args: OutboxArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         OutboxCommand::List { pending } => {
             let store = db.open()?;

@@ -17,14 +17,14 @@ use super::report::{
 use super::rules::{overrides, window_end, AsStore, EngineArgs};
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     Table,
     Json,
     Geojson,
 }
 
 #[derive(clap::Args)]
-pub struct AnalyzeArgs {
+pub(crate) struct AnalyzeArgs {
     /// Length of the analysed window ending at --at (e.g. 24h, 90m, 7d).
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub window: chrono::Duration,
@@ -60,7 +60,7 @@ pub struct AnalyzeArgs {
     pub out: OutputArgs,
 }
 
-pub fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let mut store = db.open()?;
     let set = args.engine.rule_set()?;
     let over = overrides(args.params.as_deref())?;
@@ -112,12 +112,12 @@ pub fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Who changes things: `$USER`, or `lookout` when unset.
-pub fn actor() -> String {
+pub(crate) fn actor() -> String {
     std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "lookout".into())
 }
 
 /// Reads and parses zone files into one set; `None` without files.
-pub fn load_zones(paths: &[PathBuf]) -> anyhow::Result<Option<ZoneSet>> {
+pub(crate) fn load_zones(paths: &[PathBuf]) -> anyhow::Result<Option<ZoneSet>> {
     let mut set: Option<ZoneSet> = None;
     for path in paths {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading zones {}", path.display()))?;
@@ -130,7 +130,7 @@ pub fn load_zones(paths: &[PathBuf]) -> anyhow::Result<Option<ZoneSet>> {
     Ok(set)
 }
 
-pub fn load_registry(path: Option<&PathBuf>) -> anyhow::Result<Option<Registry>> {
+pub(crate) fn load_registry(path: Option<&PathBuf>) -> anyhow::Result<Option<Registry>> {
     let Some(path) = path else { return Ok(None) };
     let text = std::fs::read_to_string(path).with_context(|| format!("reading registry {}", path.display()))?;
     Ok(Some(parse_registry(&text).with_context(|| format!("registry {}", path.display()))?))

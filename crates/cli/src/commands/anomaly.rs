@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-pub struct AnomalyArgs {
+pub(crate) struct AnomalyArgs {
     #[command(subcommand)]
     pub command: Option<AnomalySub>,
     /// Metric CSV: `timestamp,value[,series]` (NAB's `timestamp,value` files work as is).
@@ -43,13 +43,13 @@ pub struct AnomalyArgs {
 }
 
 #[derive(clap::Subcommand)]
-pub enum AnomalySub {
+pub(crate) enum AnomalySub {
     /// Run the detectors over the Numenta Anomaly Benchmark and score them with NAB's rules.
     Nab(NabArgs),
 }
 
 #[derive(clap::Args)]
-pub struct NabArgs {
+pub(crate) struct NabArgs {
     /// NAB data directory (`<category>/<file>.csv`).
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
@@ -82,7 +82,7 @@ fn params(json: Option<&str>) -> anyhow::Result<DetectorParams> {
     }
 }
 
-pub fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
     if let Some(AnomalySub::Nab(n)) = args.command {
         return run_nab(n);
     }

@@ -9,13 +9,13 @@ use super::common::DbArgs;
 use super::report::parse_duration;
 
 #[derive(clap::Args)]
-pub struct DbCommandArgs {
+pub(crate) struct DbCommandArgs {
     #[command(subcommand)]
     pub command: DbCommand,
 }
 
 #[derive(clap::Subcommand)]
-pub enum DbCommand {
+pub(crate) enum DbCommand {
     /// Create the database if needed and apply pending schema migrations.
     Migrate,
     /// Backend, location, schema version applied vs supported, and row counts per table.
@@ -25,7 +25,7 @@ pub enum DbCommand {
 }
 
 #[derive(clap::Args)]
-pub struct PruneArgs {
+pub(crate) struct PruneArgs {
     /// Keep positions this recent (e.g. 30d, 48h); older ones are deleted.
     #[arg(long, value_parser = parse_duration)]
     pub keep: chrono::Duration,
@@ -34,7 +34,7 @@ pub struct PruneArgs {
     pub now: Option<DateTime<Utc>>,
 }
 
-pub fn run(args: DbCommandArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: DbCommandArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         DbCommand::Migrate => migrate(db),
         DbCommand::Status => status(db),

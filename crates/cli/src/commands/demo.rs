@@ -30,7 +30,7 @@ use super::report::{add_reception_stats, breakdown_lines, dark_headline, outage_
 use super::rules::{overrides, AsStore};
 
 #[derive(clap::Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Folder with the demo data (default: the repository's data/demo).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -55,7 +55,7 @@ const DEMO_DB: &str = "lookout-demo.db";
 /// `db`: the global `--db`, a SQLite file to (re)create for the demo, or a PostgreSQL
 /// URL: there only the schema `lookout_demo` (or the URL's `?schema=`) is dropped and
 /// recreated.
-pub fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<ExitCode> {
     let db = db.unwrap_or_else(|| DEMO_DB.to_string());
     let data = args.data.clone().unwrap_or_else(default_data_dir);
     let files = data_files(&data)?;

@@ -15,13 +15,13 @@ use super::outputs_common::{now_or_clock, report_lines, ts, OutputArgs};
 use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
-pub struct EventsArgs {
+pub(crate) struct EventsArgs {
     #[command(subcommand)]
     pub command: EventsCommand,
 }
 
 #[derive(clap::Subcommand)]
-pub enum EventsCommand {
+pub(crate) enum EventsCommand {
     /// Events, by id; filter by status and category.
     List(ListArgs),
     /// One event with its evidence, history and enforcement records.
@@ -39,7 +39,7 @@ pub enum EventsCommand {
 }
 
 #[derive(clap::Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// NEW, ACK, CONFIRMED, FALSE_POSITIVE, ENFORCED, CLOSED or WITHDRAWN.
     #[arg(long)]
     pub status: Option<String>,
@@ -51,14 +51,14 @@ pub struct ListArgs {
 }
 
 #[derive(clap::Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     pub id: String,
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(clap::Args)]
-pub struct StepArgs {
+pub(crate) struct StepArgs {
     pub id: String,
     /// Who takes the step (default: $USER).
     #[arg(long)]
@@ -73,7 +73,7 @@ pub struct StepArgs {
 }
 
 #[derive(clap::Args)]
-pub struct EnforceArgs {
+pub(crate) struct EnforceArgs {
     #[command(flatten)]
     pub step: StepArgs,
     /// What was done (e.g. boarding, warning, seizure).
@@ -81,7 +81,7 @@ pub struct EnforceArgs {
     pub action: String,
 }
 
-pub fn run(args: EventsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: EventsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         EventsCommand::List(a) => list(a, db),
         EventsCommand::Show(a) => show(a, db),
@@ -157,7 +157,7 @@ fn event_csv_row(e: &Event) -> Vec<String> {
 }
 
 /// One line per event: id, category, level, status, vessels, area, time, labels.
-pub fn event_line(e: &Event) -> String {
+pub(crate) fn event_line(e: &Event) -> String {
     let vessels: Vec<&str> = e.vessels.iter().map(|v| v.as_str()).collect();
     let labels: Vec<&str> = e.labels.iter().map(|l| l.as_str()).collect();
     format!(

@@ -14,7 +14,7 @@ use super::outputs_common::{ts, OutputArgs};
 use crate::output::{counts_cell, print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
-pub struct KpisArgs {
+pub(crate) struct KpisArgs {
     /// Recompute (and store) the KPIs at this time; default: show the latest snapshot.
     #[arg(long)]
     pub now: Option<DateTime<Utc>>,
@@ -25,13 +25,13 @@ pub struct KpisArgs {
 }
 
 /// The KPI block the demo and `lookout kpis` print.
-pub fn kpi_lines(k: &Kpis) -> Vec<String> {
+pub(crate) fn kpi_lines(k: &Kpis) -> Vec<String> {
     let mut out = vec![format!("KPIs at {} (today = {} local)", ts(k.at), k.today.label)];
     out.extend(k.values().iter().map(|(n, v)| format!("  {n:<22} {v}")));
     out
 }
 
-pub fn run(args: KpisArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: KpisArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let mut store = db.open()?;
     let k = match args.now {
         Some(now) => Some(outputs::kpis_stage(store.as_mut(), now, &args.out.tz()?)?),
@@ -80,14 +80,14 @@ fn kpi_csv_header() -> Vec<&'static str> {
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum Period {
+pub(crate) enum Period {
     Hourly,
     Daily,
     Monthly,
 }
 
 #[derive(clap::Args)]
-pub struct StatsArgs {
+pub(crate) struct StatsArgs {
     #[arg(value_enum)]
     pub period: Period,
     /// Buckets starting at or after this (RFC 3339); default: all.
@@ -113,7 +113,7 @@ fn pct(p: Option<f64>) -> String {
     p.map(|v| format!("{v:.2}%")).unwrap_or_else(|| "-".into())
 }
 
-pub fn run_stats(args: StatsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_stats(args: StatsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let store = db.open()?;
     // Wide defaults: every stored bucket (years either side of any AIS data).
     let from = args.from.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);

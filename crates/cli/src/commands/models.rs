@@ -17,14 +17,14 @@ use super::rules::{overrides, AsStore, EngineArgs};
 use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
-pub struct ModelsArgs {
+pub(crate) struct ModelsArgs {
     #[command(subcommand)]
     pub command: ModelsCommand,
 }
 
 /// Who, when and why, for commands that change a model.
 #[derive(clap::Args, Clone, Debug)]
-pub struct ChangeArgs {
+pub(crate) struct ChangeArgs {
     /// Who makes the change (default: $USER).
     #[arg(long)]
     pub actor: Option<String>,
@@ -47,7 +47,7 @@ impl ChangeArgs {
 }
 
 #[derive(clap::Subcommand)]
-pub enum ModelsCommand {
+pub(crate) enum ModelsCommand {
     /// Every model with its versions and their status.
     List {
         #[command(flatten)]
@@ -105,7 +105,7 @@ pub enum ModelsCommand {
     },
 }
 
-pub fn run(args: ModelsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: ModelsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let mut store = db.open()?;
     match args.command {
         ModelsCommand::List { format } => {
@@ -261,7 +261,7 @@ fn print_diff(lines: &[DiffLine]) -> anyhow::Result<()> {
 }
 
 /// Prints a shadow report (also used by the demo).
-pub fn print_shadow(r: &ShadowReport) -> anyhow::Result<()> {
+pub(crate) fn print_shadow(r: &ShadowReport) -> anyhow::Result<()> {
     outln!(
         "shadow run of {}@{} beside ACTIVE {}@{} on the cycle {} .. {} (nothing written)",
         r.model,

@@ -11,7 +11,7 @@ use lookout_pipeline::{PipelineConfig, RunReport};
 
 /// Where notifications go, and in which time zone days are counted.
 #[derive(clap::Args, Clone, Debug)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// IANA time zone of "today", hours, days and months.
     #[arg(long = "timezone", default_value = "Asia/Seoul")]
     pub tz: String,
@@ -31,7 +31,7 @@ pub struct OutputArgs {
 
 impl OutputArgs {
     /// The runner's configuration: sinks in the order log, webhook, nats.
-    pub fn config(&self) -> anyhow::Result<OutputConfig> {
+    pub(crate) fn config(&self) -> anyhow::Result<OutputConfig> {
         let pipeline = PipelineConfig { timezone: self.tz.clone(), ..PipelineConfig::default() };
         pipeline.tz().context("--timezone")?;
         let mut sinks = Vec::new();
@@ -48,7 +48,7 @@ impl OutputArgs {
     }
 
     /// The configured sinks, connected lazily on first send.
-    pub fn sinks(&self) -> anyhow::Result<Vec<Box<dyn Sink>>> {
+    pub(crate) fn sinks(&self) -> anyhow::Result<Vec<Box<dyn Sink>>> {
         let timeout = StdDuration::from_secs(10);
         let mut out: Vec<Box<dyn Sink>> = Vec::new();
         if !self.no_log_sink {
@@ -64,18 +64,18 @@ impl OutputArgs {
         Ok(out)
     }
 
-    pub fn tz(&self) -> anyhow::Result<chrono_tz::Tz> {
+    pub(crate) fn tz(&self) -> anyhow::Result<chrono_tz::Tz> {
         PipelineConfig { timezone: self.tz.clone(), ..PipelineConfig::default() }.tz().context("--timezone")
     }
 }
 
 /// `--now`: the pipeline's clock, default the system clock.
-pub fn now_or_clock(now: Option<DateTime<Utc>>) -> DateTime<Utc> {
+pub(crate) fn now_or_clock(now: Option<DateTime<Utc>>) -> DateTime<Utc> {
     now.unwrap_or_else(Utc::now)
 }
 
 /// One line per stage: `  events: ok — ...`.
-pub fn report_lines(report: &RunReport) -> Vec<String> {
+pub(crate) fn report_lines(report: &RunReport) -> Vec<String> {
     report
         .stages
         .iter()
@@ -84,19 +84,22 @@ pub fn report_lines(report: &RunReport) -> Vec<String> {
 }
 
 /// RFC 3339 with seconds, UTC.
-pub fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The demo's pipeline: default zone, notifications to the log only.
-pub fn demo_output_config() -> lookout_engine::outputs::OutputConfig {
+pub(crate) fn demo_output_config() -> lookout_engine::outputs::OutputConfig {
     lookout_engine::outputs::OutputConfig::default()
 }
 
 /// The demo's last section: a dispatcher tick `group_wait` after the last cycle (the
 /// dispatcher loop, replayed on the data's clock), a delivery pass to the log, then the
 /// KPIs, events by category and alerts.
-pub fn print_demo_outputs(store: &mut dyn lookout_store::Store, last_cycle_end: DateTime<Utc>) -> anyhow::Result<()> {
+pub(crate) fn print_demo_outputs(
+    store: &mut dyn lookout_store::Store,
+    last_cycle_end: DateTime<Utc>,
+) -> anyhow::Result<()> {
     use std::collections::BTreeMap;
 
     let cfg = demo_output_config();

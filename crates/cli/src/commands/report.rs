@@ -4,7 +4,7 @@ use lookout_model::Finding;
 use serde_json::Value;
 
 /// Parses durations such as `90m`, `24h`, `7d`, `3600s`, `2w`.
-pub fn parse_duration(raw: &str) -> Result<chrono::Duration, String> {
+pub(crate) fn parse_duration(raw: &str) -> Result<chrono::Duration, String> {
     let t = raw.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
@@ -21,7 +21,7 @@ pub fn parse_duration(raw: &str) -> Result<chrono::Duration, String> {
 }
 
 /// Parses a JSON argument given inline (`{...}`) or as a file path.
-pub fn json_arg(raw: &str, what: &str) -> anyhow::Result<Value> {
+pub(crate) fn json_arg(raw: &str, what: &str) -> anyhow::Result<Value> {
     use anyhow::Context;
     let text = if raw.trim_start().starts_with('{') {
         raw.to_string()
@@ -43,7 +43,7 @@ fn latlon(v: &Value, which: &str) -> String {
 }
 
 /// One line describing a dark finding: vessel, tier, score, the gap.
-pub fn dark_headline(f: &Finding) -> String {
+pub(crate) fn dark_headline(f: &Finding) -> String {
     let gap = f.evidence.get("gap_info").cloned().unwrap_or(Value::Null);
     let minutes = num(&gap, &["gap_min"]).unwrap_or(0.0) as i64;
     format!(
@@ -62,7 +62,7 @@ pub fn dark_headline(f: &Finding) -> String {
 }
 
 /// The breakdown, added points first, then subtracted, each with ko/en labels.
-pub fn breakdown_lines(f: &Finding) -> Vec<String> {
+pub(crate) fn breakdown_lines(f: &Finding) -> Vec<String> {
     let mut items: Vec<_> = f.breakdown.iter().collect();
     items.sort_by_key(|b| (b.points < 0, -b.points.abs()));
     let mut lines: Vec<String> = items
@@ -81,7 +81,7 @@ pub fn breakdown_lines(f: &Finding) -> Vec<String> {
 }
 
 /// One line per composite risk: vessel, level, score and each rule's share.
-pub fn risk_line(f: &Finding) -> String {
+pub(crate) fn risk_line(f: &Finding) -> String {
     let parts: Vec<String> =
         f.breakdown.iter().map(|b| format!("{} {:+} ({})", b.code, b.points, b.description_en)).collect();
     format!("vessel {} — risk {} {} = {}", f.vessel, f.level, f.score.unwrap_or(0), parts.join(" + "))
@@ -89,7 +89,7 @@ pub fn risk_line(f: &Finding) -> String {
 
 /// One line describing a receiver outage (`reception` finding): the area, the span and
 /// the numbers, from its breakdown.
-pub fn outage_line(f: &Finding) -> String {
+pub(crate) fn outage_line(f: &Finding) -> String {
     let what = f.breakdown.first().map(|b| b.description_en.as_str()).unwrap_or("");
     let ongoing = if f.evidence.get("ongoing").and_then(Value::as_bool) == Some(true) {
         " (still on at the window end)"
@@ -101,7 +101,7 @@ pub fn outage_line(f: &Finding) -> String {
 
 /// Reception outages of a set of findings, how many dark scores one lowered, and how
 /// much of the area could be judged (`judged`: summed `reception` rule statistics).
-pub fn outage_summary(findings: &[Finding], judged: &Value) -> Vec<String> {
+pub(crate) fn outage_summary(findings: &[Finding], judged: &Value) -> Vec<String> {
     let outages: Vec<&Finding> = findings.iter().filter(|f| f.detector == "reception").collect();
     let dark: Vec<&Finding> = findings.iter().filter(|f| f.detector == "dark_suspicion").collect();
     let lowered = dark.iter().filter(|f| f.breakdown.iter().any(|b| b.pattern == "reception_outage")).count();
@@ -121,7 +121,7 @@ pub fn outage_summary(findings: &[Finding], judged: &Value) -> Vec<String> {
 }
 
 /// Sums the numeric statistics of every `reception` rule of `rules` into `into`.
-pub fn add_reception_stats(into: &mut Value, rules: &[lookout_engine::cycle::RuleSummary]) {
+pub(crate) fn add_reception_stats(into: &mut Value, rules: &[lookout_engine::cycle::RuleSummary]) {
     for r in rules.iter().filter(|r| r.algorithm == "reception") {
         let Some(stats) = r.stats.as_object() else { continue };
         for (k, v) in stats {
@@ -132,7 +132,7 @@ pub fn add_reception_stats(into: &mut Value, rules: &[lookout_engine::cycle::Rul
 }
 
 /// Dark findings as GeoJSON: one line from the gap's start to its end per finding.
-pub fn geojson(findings: &[Finding]) -> Value {
+pub(crate) fn geojson(findings: &[Finding]) -> Value {
     let features: Vec<Value> = findings
         .iter()
         .filter_map(|f| {

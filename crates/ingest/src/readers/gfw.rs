@@ -62,7 +62,7 @@ impl GfwRows {
         self.line
     }
 
-    pub fn new(stream: Box<dyn Read + Send>, tz: Tz, path: PathBuf) -> Self {
+    pub(super) fn new(stream: Box<dyn Read + Send>, tz: Tz, path: PathBuf) -> Self {
         GfwRows {
             rdr: BufReader::with_capacity(64 * 1024, stream),
             buf: Vec::with_capacity(512),
@@ -73,7 +73,7 @@ impl GfwRows {
         }
     }
 
-    pub fn next_step(&mut self) -> Step {
+    pub(super) fn next_step(&mut self) -> Step {
         loop {
             self.buf.clear();
             match self.rdr.read_until(b'\n', &mut self.buf) {

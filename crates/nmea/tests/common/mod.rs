@@ -7,7 +7,7 @@ use lookout_nmea::{Decoder, DecoderOptions, Outcome};
 
 /// The real reference files shipped in the repository (`testdata/ais`), overridable with
 /// `LOOKOUT_AIS_DATA`.
-pub fn data_dir() -> PathBuf {
+pub(crate) fn data_dir() -> PathBuf {
     match std::env::var_os("LOOKOUT_AIS_DATA") {
         Some(p) => PathBuf::from(p),
         None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/ais")),
@@ -15,7 +15,7 @@ pub fn data_dir() -> PathBuf {
 }
 
 /// A reference file's bytes; a gzipped copy (`name.gz`) stands for `name`.
-pub fn read(rel: &str) -> Vec<u8> {
+pub(crate) fn read(rel: &str) -> Vec<u8> {
     let p = data_dir().join(rel);
     if p.exists() {
         return std::fs::read(&p).unwrap_or_else(|e| panic!("reference file {} unreadable: {e}", p.display()));
@@ -29,7 +29,7 @@ pub fn read(rel: &str) -> Vec<u8> {
 }
 
 /// Decodes a whole file, one outcome per message or reject.
-pub fn decode_all(bytes: &[u8]) -> Vec<Outcome> {
+pub(crate) fn decode_all(bytes: &[u8]) -> Vec<Outcome> {
     let mut d = Decoder::new(DecoderOptions::default());
     let mut out = Vec::new();
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
