@@ -6,6 +6,8 @@
 //! file of a directory (e.g. the hostile corpus of `bench/hostile/gen.py`) as a seed.
 //! No wall-clock bound is asserted: the count bounds the work.
 
+// The bodies are `pub` for the cargo-fuzz binaries; here they are one module of a test.
+#[allow(unreachable_pub)]
 #[path = "../../../fuzz/targets.rs"]
 mod targets;
 
