@@ -159,6 +159,7 @@ pub fn run_stages(
             }),
             Stage::Alerts => report.run(stage.name(), || alerts_stage(store, now, cfg)),
         };
+        crate::fault::pause_point(&format!("outputs-{}", stage.name()));
     }
     report
 }
