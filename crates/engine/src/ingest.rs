@@ -127,6 +127,23 @@ pub fn ingest_file(
     crate::fault::pause_point("ingest-batch");
     crate::fault::pause_point("ingest-positions");
     summary.positions_inserted += committed;
+    summary.notes = reader.notes();
+    progress(reader.bytes_read(), reader.total_bytes());
+    finish_file(store, &mut summary, statics, identities, resumed, now).map_err(stopped(committed))?;
+    crate::fault::pause_point("ingest-finished");
+    Ok(summary)
+}
+
+/// The file's vessels, identity sightings and run record, in the one transaction that
+/// ends its ingest. `resumed`: what an interrupted ingest of the file had committed.
+fn finish_file(
+    store: &mut dyn Store,
+    summary: &mut FileSummary,
+    statics: BTreeMap<VesselId, StaticData>,
+    identities: IdentityTally,
+    resumed: Option<u64>,
+    now: Timestamp,
+) -> Result<(), lookout_store::StoreError> {
     let rows: Vec<VesselRow> = statics
         .into_iter()
         .map(|(vessel, data)| VesselRow { id_is_mmsi: vessel.is_mmsi() && !summary.ids_are_opaque, vessel, data })
@@ -134,7 +151,6 @@ pub fn ingest_file(
     summary.vessels = rows.len() as u64;
     let (mut sightings, untimed) = identities.finish();
     summary.identities_untimed = untimed;
-    summary.notes = reader.notes();
     if let Some(n) = resumed {
         summary.notes.push(format!("completed an interrupted ingest of this file, which had stored {n} new positions"));
     }
@@ -146,16 +162,13 @@ pub fn ingest_file(
         sightings.clear();
     }
     summary.identities = sightings.len() as u64;
-    progress(reader.bytes_read(), reader.total_bytes());
     let run = IngestRun {
-        source: source.clone(),
+        source: summary.path.display().to_string(),
         format: summary.format.clone(),
         started_at: now,
         records_read: summary.records_read,
         positions_inserted: summary.positions_inserted,
         rejects: summary.rejects.counts.iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect(),
     };
-    store.finish_ingest(&rows, &sightings, &run).map_err(stopped(committed))?;
-    crate::fault::pause_point("ingest-finished");
-    Ok(summary)
+    store.finish_ingest(&rows, &sightings, &run)
 }
