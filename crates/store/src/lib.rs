@@ -5,7 +5,14 @@
 //! one logical schema (migrations embedded per backend in `migrations/`) and pass the
 //! same compliance suite (`tests/compliance.rs`). [`open`] picks the backend from a
 //! `--db` value. Every cycle's output is written in one transaction, so a crash leaves
-//! either all of it or none.
+//! either all of it or none; an ingest commits position batches one by one, counted in
+//! its `ingest_journal` row, and everything else at its end in one transaction, so a
+//! re-run completes a killed one ([`Store::begin_ingest`]).
+//!
+//! Concurrency: migrations run under a lock (SQLite's write lock, PostgreSQL's advisory
+//! lock), so lookouts starting at once on a new database each see it migrated once.
+//! SQLite write transactions take the write lock at their start (`BEGIN IMMEDIATE`) and
+//! statements wait for a busy database (busy timeout) instead of failing.
 //!
 //! Each query is written once: `tables.rs` implements [`Store`] for every backend over a
 //! small private seam (`sql.rs`: parameter values, rows, a connection that runs SQL and
