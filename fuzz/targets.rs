@@ -39,7 +39,7 @@ pub fn reader(data: &[u8], format: Option<Format>) {
     let mut validator = Validator::new(ValidateOptions::new(now));
     let (mut read, mut accepted, mut rejected) = (0u64, 0u64, 0u64);
     let mut reader = reader;
-    while let Some(item) = reader.next() {
+    for item in reader.by_ref() {
         read += 1;
         match item.and_then(|r| validator.check(r, 0)) {
             Ok(_) => accepted += 1,

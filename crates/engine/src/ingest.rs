@@ -1,6 +1,11 @@
 //! One file through reader → validator → store, in batches. Identity sightings (name,
 //! call sign, IMO, ship type over time) are aggregated for the whole file and written
 //! once at its end (see `ingest_identity`).
+//!
+//! Crash safety: position batches commit one by one, each counted in the file's journal
+//! row (`Store::begin_ingest`); the vessels, identity history and run record commit
+//! together at the end, removing the row. An ingest killed anywhere is completed by
+//! ingesting the file again: the rows are then those of an uninterrupted ingest.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -72,7 +77,20 @@ pub fn ingest_file(
         error: None,
         span: None,
     };
-    let mut batch: Vec<Position> = Vec::with_capacity(BATCH);
+    // Positions this run committed, for the error when the store fails part-way.
+    let mut committed = 0u64;
+    let stopped = |committed: u64| {
+        let path = source.clone();
+        move |cause| EngineError::IngestStopped { path, committed, cause }
+    };
+    let resumed = store.begin_ingest(&source).map_err(stopped(0))?;
+    crate::fault::pause_point("ingest-begun");
+    if let Some(n) = resumed {
+        // The killed ingest's positions are no longer new: count them as this file's.
+        summary.positions_inserted = n;
+    }
+    let batch_size = crate::fault::batch_size(BATCH);
+    let mut batch: Vec<Position> = Vec::with_capacity(batch_size);
     let mut statics: BTreeMap<VesselId, StaticData> = BTreeMap::new();
     let mut identities = IdentityTally::default();
     while let Some(item) = reader.next() {
@@ -88,8 +106,9 @@ pub fn ingest_file(
                 statics.entry(p.vessel.clone()).or_default();
                 identities.on_position(&reader, &p.vessel, p.timestamp);
                 batch.push(p);
-                if batch.len() >= BATCH {
-                    summary.positions_inserted += store.insert_positions(&batch)?;
+                if batch.len() >= batch_size {
+                    committed += store.insert_ingest_positions(&source, &batch).map_err(stopped(committed))?;
+                    crate::fault::pause_point("ingest-batch");
                     batch.clear();
                     progress(reader.bytes_read(), reader.total_bytes());
                 }
@@ -105,32 +124,52 @@ pub fn ingest_file(
     // A file that breaks part-way (a truncated gzip) keeps what was read before the
     // break; the summary carries the error so the user sees where it stopped.
     summary.error = reader.take_error().map(|e| e.to_string());
-    summary.positions_inserted += store.insert_positions(&batch)?;
+    committed += store.insert_ingest_positions(&source, &batch).map_err(stopped(committed))?;
+    crate::fault::pause_point("ingest-batch");
+    crate::fault::pause_point("ingest-positions");
+    summary.positions_inserted += committed;
+    summary.notes = reader.notes();
+    progress(reader.bytes_read(), reader.total_bytes());
+    finish_file(store, &mut summary, statics, identities, resumed, now).map_err(stopped(committed))?;
+    crate::fault::pause_point("ingest-finished");
+    Ok(summary)
+}
+
+/// The file's vessels, identity sightings and run record, in the one transaction that
+/// ends its ingest. `resumed`: what an interrupted ingest of the file had committed.
+fn finish_file(
+    store: &mut dyn Store,
+    summary: &mut FileSummary,
+    statics: BTreeMap<VesselId, StaticData>,
+    identities: IdentityTally,
+    resumed: Option<u64>,
+    now: Timestamp,
+) -> Result<(), lookout_store::StoreError> {
     let rows: Vec<VesselRow> = statics
         .into_iter()
         .map(|(vessel, data)| VesselRow { id_is_mmsi: vessel.is_mmsi() && !summary.ids_are_opaque, vessel, data })
         .collect();
     summary.vessels = rows.len() as u64;
-    store.upsert_vessels(&rows)?;
-    let (sightings, untimed) = identities.finish();
+    let (mut sightings, untimed) = identities.finish();
     summary.identities_untimed = untimed;
-    summary.notes = reader.notes();
-    // Sightings add to report counts, which the store cannot tell apart from new ones: a
-    // file none of whose positions were new was ingested before, and must add nothing.
-    if summary.positions_accepted > 0 && summary.positions_inserted == 0 && !sightings.is_empty() {
-        summary.notes.push("identity history unchanged: no position of this file was new (ingested before)".into());
-    } else {
-        summary.identities = sightings.len() as u64;
-        store.record_identities(&sightings)?;
+    if let Some(n) = resumed {
+        summary.notes.push(format!("completed an interrupted ingest of this file, which had stored {n} new positions"));
     }
-    progress(reader.bytes_read(), reader.total_bytes());
-    store.record_ingest(&IngestRun {
-        source,
+    // Sightings add to report counts, which the store cannot tell apart from new ones: a
+    // file none of whose positions were new was ingested before, and must add nothing
+    // (unless it is the interrupted ingest being completed, which never wrote them).
+    if resumed.is_none() && summary.positions_accepted > 0 && summary.positions_inserted == 0 && !sightings.is_empty() {
+        summary.notes.push("identity history unchanged: no position of this file was new (ingested before)".into());
+        sightings.clear();
+    }
+    summary.identities = sightings.len() as u64;
+    let run = IngestRun {
+        source: summary.path.display().to_string(),
         format: summary.format.clone(),
         started_at: now,
         records_read: summary.records_read,
         positions_inserted: summary.positions_inserted,
         rejects: summary.rejects.counts.iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect(),
-    })?;
-    Ok(summary)
+    };
+    store.finish_ingest(&rows, &sightings, &run)
 }

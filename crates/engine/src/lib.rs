@@ -16,6 +16,7 @@ pub mod composite;
 pub mod cycle;
 pub mod dryrun;
 pub mod exec;
+pub mod fault;
 pub mod ingest;
 mod ingest_identity;
 pub mod models;
@@ -33,6 +34,10 @@ pub enum EngineError {
     Ingest(Box<lookout_ingest::IngestError>),
     #[error(transparent)]
     Store(#[from] lookout_store::StoreError),
+    /// The store failed part-way through a file. What was committed stays, and the
+    /// file's journal row makes its next ingest complete it.
+    #[error("{cause} ({committed} new positions of {path} were committed before the failure; ingest the file again to complete it)")]
+    IngestStopped { path: String, committed: u64, cause: lookout_store::StoreError },
     #[error("{0}")]
     Params(String),
     #[error(transparent)]

@@ -135,6 +135,7 @@ pub fn run_stages(
             Stage::Stats => report.run(stage.name(), || stats_stage(store, Some(key), [key.window_end, now], now, &tz)),
             Stage::Alerts => report.run(stage.name(), || alerts_stage(store, now, cfg)),
         };
+        crate::fault::pause_point(&format!("outputs-{}", stage.name()));
     }
     report
 }

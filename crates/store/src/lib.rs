@@ -5,7 +5,14 @@
 //! one logical schema (migrations embedded per backend in `migrations/`) and pass the
 //! same compliance suite (`tests/compliance.rs`). [`open`] picks the backend from a
 //! `--db` value. Every cycle's output is written in one transaction, so a crash leaves
-//! either all of it or none.
+//! either all of it or none; an ingest commits position batches one by one, counted in
+//! its `ingest_journal` row, and everything else at its end in one transaction, so a
+//! re-run completes a killed one ([`Store::begin_ingest`]).
+//!
+//! Concurrency: migrations run under a lock (SQLite's write lock, PostgreSQL's advisory
+//! lock), so lookouts starting at once on a new database each see it migrated once.
+//! SQLite write transactions take the write lock at their start (`BEGIN IMMEDIATE`) and
+//! statements wait for a busy database (busy timeout) instead of failing.
 //!
 //! Each query is written once: `tables.rs` implements [`Store`] for every backend over a
 //! small private seam (`sql.rs`: parameter values, rows, a connection that runs SQL and
@@ -119,6 +126,30 @@ pub trait Store {
     /// Inserts positions, ignoring exact repeats; returns how many were new.
     fn insert_positions(&mut self, positions: &[Position]) -> Result<u64>;
     fn record_ingest(&mut self, run: &IngestRun) -> Result<()>;
+
+    // ----- Crash-safe ingest (issue 14) -----
+    // Position batches commit one by one (a reader never waits for a whole file), and
+    // each counts itself in the source's journal row in its own transaction; everything
+    // else the file derives commits at its end in one transaction that also removes the
+    // journal row. A killed ingest leaves the row behind, so re-running it completes it.
+
+    /// Starts the ingest of `source`: `None` when no ingest of it was left unfinished,
+    /// else how many positions the unfinished one committed. A resumed ingest reads the
+    /// whole file again; its positions are then no longer new, but its vessels, identity
+    /// history and run record were never written, so it must still write them.
+    fn begin_ingest(&mut self, source: &str) -> Result<Option<u64>>;
+    /// [`Store::insert_positions`] for an ingest begun with [`Store::begin_ingest`]: the
+    /// new positions are counted in its journal row in the same transaction.
+    fn insert_ingest_positions(&mut self, source: &str, positions: &[Position]) -> Result<u64>;
+    /// Ends the ingest of `run.source` in one transaction: vessels upserted (as
+    /// [`Store::upsert_vessels`]), sightings recorded (as [`Store::record_identities`]),
+    /// the run recorded and the journal row removed.
+    fn finish_ingest(
+        &mut self,
+        vessels: &[VesselRow],
+        sightings: &[IdentityObservation],
+        run: &IngestRun,
+    ) -> Result<()>;
     /// Tracks with positions in `[from, to]`, joined with vessel static data.
     fn load_tracks(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Track>>;
     /// Time span of all stored positions.

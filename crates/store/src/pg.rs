@@ -15,7 +15,7 @@ use lookout_model::Position;
 
 use crate::admin::OpenMode;
 use crate::location::{Location, PgLocation};
-use crate::sql::{quote_ident, vals, values, Backend, Conn, Row, Val};
+use crate::sql::{count_in_journal, quote_ident, vals, values, Backend, Conn, Row, Val};
 use crate::{Result, StoreError};
 
 /// Ordered migrations; row `version` N of `lookout_schema_migrations` records that the
@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0002_models.sql"),
     include_str!("../migrations/postgres/0003_pipeline.sql"),
     include_str!("../migrations/postgres/0004_identities.sql"),
+    include_str!("../migrations/postgres/0005_ingest_journal.sql"),
 ];
 
 /// Key of the advisory lock that serialises lookouts migrating the same database.
@@ -144,7 +145,12 @@ impl PostgresStore {
 fn use_schema(client: &mut Client, schema: &str, mode: OpenMode, location: &str) -> Result<()> {
     let (q, e) = (quote_ident(schema), pg_err(location));
     if mode != OpenMode::Inspect {
-        client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {q}")).map_err(&e)?;
+        // Concurrent `CREATE SCHEMA IF NOT EXISTS` of one name can fail with a unique
+        // violation: lookouts starting at once take turns, under the migration lock.
+        let mut tx = client.transaction().map_err(&e)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(&e)?;
+        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {q}")).map_err(&e)?;
+        tx.commit().map_err(&e)?;
     } else if client.query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema]).map_err(&e)?.is_none() {
         let message = format!("schema '{schema}' does not exist");
         return Err(StoreError::Location { location: location.to_string(), message });
@@ -313,7 +319,7 @@ impl Backend for PostgresStore {
         Ok(out)
     }
 
-    fn bulk_insert_positions(&mut self, positions: &[Position]) -> Result<u64> {
+    fn bulk_insert_positions(&mut self, positions: &[Position], journal: Option<&str>) -> Result<u64> {
         if positions.is_empty() {
             return Ok(0);
         }
@@ -379,6 +385,8 @@ impl Backend for PostgresStore {
                 &[],
             )
             .map_err(&e)?;
+        let statements = self.statements.get_mut();
+        count_in_journal(&mut Pg { client: &mut tx, statements, location: &self.location }, journal, inserted)?;
         tx.commit().map_err(e)?;
         self.copy_table_ready = true;
         Ok(inserted)

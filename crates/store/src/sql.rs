@@ -239,9 +239,10 @@ pub(crate) trait Backend {
     /// Runs `f` in one transaction, committed when it returns `Ok`, else rolled back.
     fn write<T>(&mut self, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T>;
     /// The bulk path for positions: new rows only, missing vessel rows created, the first
-    /// of a repeated key wins. Here prepared statements in one transaction (SQLite);
-    /// PostgreSQL uses `COPY` instead.
-    fn bulk_insert_positions(&mut self, positions: &[Position]) -> Result<u64> {
+    /// of a repeated key wins; with `journal`, the new rows are counted in that source's
+    /// `ingest_journal` row in the same transaction. Here prepared statements in one
+    /// transaction (SQLite); PostgreSQL uses `COPY` instead.
+    fn bulk_insert_positions(&mut self, positions: &[Position], journal: Option<&str>) -> Result<u64> {
         let (mut vessels, mut rows) = (Vec::new(), Vec::with_capacity(positions.len() * 8));
         for (i, p) in positions.iter().enumerate() {
             // A position may arrive before its vessel's static data: create the vessel row.
@@ -254,11 +255,21 @@ pub(crate) trait Backend {
         self.write(|c| {
             c.insert_rows("INSERT INTO vessels (vessel_id, id_is_mmsi)", 2, "ON CONFLICT DO NOTHING", &vessels)?;
             let insert = "INSERT INTO positions (vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status)";
-            c.insert_rows(insert, 8, "ON CONFLICT DO NOTHING", &rows)
+            let inserted = c.insert_rows(insert, 8, "ON CONFLICT DO NOTHING", &rows)?;
+            count_in_journal(c, journal, inserted)?;
+            Ok(inserted)
         })
     }
     /// Schema version applied to the database and the one this build knows.
     fn versions(&self) -> Result<(i64, i64)>;
     /// Applies pending migrations; returns the version before and after.
     fn apply_migrations(&mut self) -> Result<(i64, i64)>;
+}
+
+/// Adds `inserted` to the journal row of an ingest in progress (see `ingest_journal`).
+pub(crate) fn count_in_journal(c: &mut dyn Conn, journal: Option<&str>, inserted: u64) -> Result<()> {
+    let Some(source) = journal else { return Ok(()) };
+    let n = i64::try_from(inserted).unwrap_or(i64::MAX);
+    let sql = "UPDATE ingest_journal SET positions_inserted = positions_inserted + $1 WHERE source = $2";
+    c.execute(sql, &vals![n, source]).map(drop)
 }

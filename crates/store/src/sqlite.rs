@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-use rusqlite::{params_from_iter, Connection, OpenFlags, ToSql};
+use std::time::{Duration, Instant};
+
+use rusqlite::{params_from_iter, Connection, ErrorCode, OpenFlags, ToSql, Transaction, TransactionBehavior};
 
 use crate::admin::OpenMode;
 use crate::sql::{json_error, values, Backend, Conn, Row, Val};
@@ -16,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_models.sql"),
     include_str!("../migrations/sqlite/0003_pipeline.sql"),
     include_str!("../migrations/sqlite/0004_identities.sql"),
+    include_str!("../migrations/sqlite/0005_ingest_journal.sql"),
 ];
 
 /// The embedded default store.
@@ -54,11 +57,13 @@ impl SqliteStore {
     fn init(conn: Connection, location: String, mode: OpenMode) -> Result<Self> {
         let mut store = SqliteStore { conn, location };
         // WAL lets readers (the console) run while a cycle writes.
+        // The busy timeout comes first: on a new file, switching to WAL and migrating
+        // wait for another lookout doing the same instead of failing at once.
         let c = &store.conn;
-        c.pragma_update(None, "journal_mode", "WAL")
+        c.busy_timeout(BUSY_TIMEOUT)
+            .and_then(|_| retry_busy(|| c.pragma_update(None, "journal_mode", "WAL")))
             .and_then(|_| c.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|_| c.pragma_update(None, "foreign_keys", "ON"))
-            .and_then(|_| c.busy_timeout(std::time::Duration::from_secs(10)))
             .map_err(lite_error(&store.location))?;
         if mode == OpenMode::Migrate {
             store.apply_migrations()?;
@@ -75,6 +80,34 @@ impl SqliteStore {
     pub fn supported_version() -> i64 {
         MIGRATIONS.len() as i64
     }
+}
+
+/// How long a statement waits for another connection's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Retries `f` while SQLite reports the database busy without having waited (it does
+/// not call the busy handler where waiting could deadlock, e.g. changing the journal
+/// mode of a file another connection is opening), up to [`BUSY_TIMEOUT`].
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let start = Instant::now();
+    loop {
+        match f() {
+            Err(e) if is_busy(&e) && start.elapsed() < BUSY_TIMEOUT => std::thread::sleep(Duration::from_millis(20)),
+            other => return other,
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+}
+
+/// A write transaction that takes the write lock at its start (`BEGIN IMMEDIATE`), so
+/// it waits for another writer (busy timeout) instead of failing when a read
+/// transaction would have to be upgraded after that writer committed.
+fn begin_write(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    let conn: &Connection = conn;
+    retry_busy(|| Transaction::new_unchecked(conn, TransactionBehavior::Immediate))
 }
 
 fn lite_error(location: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -187,7 +220,7 @@ impl Backend for SqliteStore {
 
     fn write<T>(&mut self, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {
         let e = lite_error(&self.location);
-        let tx = self.conn.transaction().map_err(&e)?;
+        let tx = begin_write(&mut self.conn).map_err(&e)?;
         let out = f(&mut Lite { conn: &tx, location: &self.location })?;
         tx.commit().map_err(e)?;
         Ok(out)
@@ -202,13 +235,21 @@ impl Backend for SqliteStore {
         if found > supported {
             return Err(StoreError::TooNew { location: self.location.clone(), found, supported });
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let tx = self.conn.transaction().map_err(lite_error(&self.location))?;
-            tx.execute_batch(sql)
-                .and_then(|_| tx.pragma_update(None, "user_version", (i + 1) as i64))
-                .and_then(|_| tx.commit())
-                .map_err(lite_error(&self.location))?;
+        if found == supported {
+            return Ok((found, supported));
         }
+        // Several lookouts may start on a new file at once: the version is read again
+        // under the write lock, so each migration is applied by exactly one of them.
+        let e = lite_error(&self.location);
+        let tx = begin_write(&mut self.conn).map_err(&e)?;
+        let locked: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(&e)?;
+        if locked > supported {
+            return Err(StoreError::TooNew { location: self.location.clone(), found: locked, supported });
+        }
+        for sql in MIGRATIONS.iter().skip(locked as usize) {
+            tx.execute_batch(sql).map_err(&e)?;
+        }
+        tx.pragma_update(None, "user_version", supported).and_then(|_| tx.commit()).map_err(e)?;
         Ok((found, supported))
     }
 }

@@ -39,35 +39,44 @@ const ENFORCEMENTS: &str = "SELECT event_id, action, actor, at_ms, note FROM enf
 
 impl<B: Backend> Store for B {
     fn upsert_vessels(&mut self, vessels: &[VesselRow]) -> Result<()> {
-        let folded = fold_vessels(vessels);
-        let mut rows = Vec::with_capacity(folded.len() * 8);
-        for (id, is_mmsi, d) in &folded {
-            let ship_type = d.ship_type.map(|s| s.0);
-            rows.extend(vals![*id, *is_mmsi, &d.name, &d.call_sign, d.imo, ship_type, d.length_m, d.width_m]);
-        }
-        let insert = "INSERT INTO vessels (vessel_id, id_is_mmsi, name, call_sign, imo, ship_type, length_m, width_m)";
-        self.write(|c| c.insert_rows(insert, 8, UPSERT_VESSEL, &rows)).map(drop)
+        self.write(|c| upsert_vessels_in(c, vessels))
     }
 
     fn insert_positions(&mut self, positions: &[Position]) -> Result<u64> {
-        self.bulk_insert_positions(positions)
+        self.bulk_insert_positions(positions, None)
     }
 
     fn record_ingest(&mut self, run: &IngestRun) -> Result<()> {
-        let count = |what: &str, v: u64| {
-            i64::try_from(v).map_err(|_| corrupt(self.location(), format!("{what} {v} does not fit a BIGINT")))
-        };
-        let (read, inserted) =
-            (count("records_read", run.records_read)?, count("positions_inserted", run.positions_inserted)?);
+        self.write(|c| record_ingest_in(c, run))
+    }
+
+    fn begin_ingest(&mut self, source: &str) -> Result<Option<u64>> {
         self.write(|c| {
-            let args = vals![&run.source, &run.format, run.started_at, read, inserted, c.json(&run.rejects)?];
-            c.execute(
-                "INSERT INTO ingest_runs (source, format, started_at_ms, records_read, positions_inserted, rejects)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                &args,
-            )
+            let sql = "SELECT positions_inserted FROM ingest_journal WHERE source = $1";
+            if let Some(n) = c.one(sql, &vals![source], |r| r.i64(0))? {
+                return Ok(Some(u64::try_from(n).unwrap_or(0)));
+            }
+            c.execute("INSERT INTO ingest_journal (source, positions_inserted) VALUES ($1, 0)", &vals![source])?;
+            Ok(None)
         })
-        .map(drop)
+    }
+
+    fn insert_ingest_positions(&mut self, source: &str, positions: &[Position]) -> Result<u64> {
+        self.bulk_insert_positions(positions, Some(source))
+    }
+
+    fn finish_ingest(
+        &mut self,
+        vessels: &[VesselRow],
+        sightings: &[IdentityObservation],
+        run: &IngestRun,
+    ) -> Result<()> {
+        self.write(|c| {
+            upsert_vessels_in(c, vessels)?;
+            record_identities_in(c, sightings)?;
+            record_ingest_in(c, run)?;
+            c.execute("DELETE FROM ingest_journal WHERE source = $1", &vals![&run.source]).map(drop)
+        })
     }
 
     fn load_tracks(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Track>> {
@@ -184,26 +193,7 @@ impl<B: Backend> Store for B {
     }
 
     fn record_identities(&mut self, sightings: &[IdentityObservation]) -> Result<()> {
-        let folded = fold_identities(sightings);
-        let (mut vessels, mut rows) = (Vec::new(), Vec::with_capacity(folded.len() * 8));
-        for (i, s) in folded.iter().enumerate() {
-            // Folded rows come by vessel, so each vessel is listed once.
-            if i == 0 || folded[i - 1].vessel != s.vessel {
-                vessels.extend(vals![s.vessel.as_str(), s.vessel.is_mmsi()]);
-            }
-            let id = &s.identity;
-            let (name, call_sign) = (id.name.as_deref().unwrap_or(""), id.call_sign.as_deref().unwrap_or(""));
-            let (imo, ship_type) = (id.imo.unwrap_or(0), id.ship_type.map_or(0, |t| t.0));
-            let reports = i64::try_from(s.reports).unwrap_or(i64::MAX);
-            rows.extend(vals![s.vessel.as_str(), name, call_sign, imo, ship_type, s.first_seen, s.last_seen, reports]);
-        }
-        self.write(|c| {
-            c.insert_rows("INSERT INTO vessels (vessel_id, id_is_mmsi)", 2, "ON CONFLICT DO NOTHING", &vessels)?;
-            let insert = "INSERT INTO vessel_identities
-                          (vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports)";
-            c.insert_rows(insert, 8, WIDEN_IDENTITY, &rows)
-        })
-        .map(drop)
+        self.write(|c| record_identities_in(c, sightings))
     }
 
     fn identities_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IdentityObservation>> {
@@ -574,6 +564,53 @@ impl<B: Backend> Store for B {
     fn monthly_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<MonthlyStats>> {
         self.read(|c| stats_between(c, "stats_monthly", from, to))
     }
+}
+
+fn upsert_vessels_in(c: &mut dyn Conn, vessels: &[VesselRow]) -> Result<()> {
+    let folded = fold_vessels(vessels);
+    let mut rows = Vec::with_capacity(folded.len() * 8);
+    for (id, is_mmsi, d) in &folded {
+        let ship_type = d.ship_type.map(|s| s.0);
+        rows.extend(vals![*id, *is_mmsi, &d.name, &d.call_sign, d.imo, ship_type, d.length_m, d.width_m]);
+    }
+    let insert = "INSERT INTO vessels (vessel_id, id_is_mmsi, name, call_sign, imo, ship_type, length_m, width_m)";
+    c.insert_rows(insert, 8, UPSERT_VESSEL, &rows).map(drop)
+}
+
+fn record_ingest_in(c: &mut dyn Conn, run: &IngestRun) -> Result<()> {
+    let location = c.location().to_string();
+    let count = |what: &str, v: u64| {
+        i64::try_from(v).map_err(|_| corrupt(&location, format!("{what} {v} does not fit a BIGINT")))
+    };
+    let (read, inserted) =
+        (count("records_read", run.records_read)?, count("positions_inserted", run.positions_inserted)?);
+    let args = vals![&run.source, &run.format, run.started_at, read, inserted, c.json(&run.rejects)?];
+    c.execute(
+        "INSERT INTO ingest_runs (source, format, started_at_ms, records_read, positions_inserted, rejects)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &args,
+    )
+    .map(drop)
+}
+
+fn record_identities_in(c: &mut dyn Conn, sightings: &[IdentityObservation]) -> Result<()> {
+    let folded = fold_identities(sightings);
+    let (mut vessels, mut rows) = (Vec::new(), Vec::with_capacity(folded.len() * 8));
+    for (i, s) in folded.iter().enumerate() {
+        // Folded rows come by vessel, so each vessel is listed once.
+        if i == 0 || folded[i - 1].vessel != s.vessel {
+            vessels.extend(vals![s.vessel.as_str(), s.vessel.is_mmsi()]);
+        }
+        let id = &s.identity;
+        let (name, call_sign) = (id.name.as_deref().unwrap_or(""), id.call_sign.as_deref().unwrap_or(""));
+        let (imo, ship_type) = (id.imo.unwrap_or(0), id.ship_type.map_or(0, |t| t.0));
+        let reports = i64::try_from(s.reports).unwrap_or(i64::MAX);
+        rows.extend(vals![s.vessel.as_str(), name, call_sign, imo, ship_type, s.first_seen, s.last_seen, reports]);
+    }
+    c.insert_rows("INSERT INTO vessels (vessel_id, id_is_mmsi)", 2, "ON CONFLICT DO NOTHING", &vessels)?;
+    let insert = "INSERT INTO vessel_identities
+                  (vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports)";
+    c.insert_rows(insert, 8, WIDEN_IDENTITY, &rows).map(drop)
 }
 
 /// Repeats of a vessel folded into what sequential upserts leave (`ON CONFLICT DO UPDATE`

@@ -117,3 +117,47 @@ impl Drop for TestSchema {
         }
     }
 }
+
+/// The rows of one table as text (`NULL` as `None`), columns in table order, rows in
+/// no particular order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableRows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+/// Every lookout table of the store at `db` (a `--db` value), for "identical rows"
+/// checks of fault tests. The store is opened without migrating.
+pub fn table_rows(db: &str) -> crate::Result<std::collections::BTreeMap<String, TableRows>> {
+    use crate::admin::OpenMode;
+    match Location::parse(db)? {
+        Location::Sqlite(path) => dump(
+            &crate::SqliteStore::open_with(&path, OpenMode::Inspect)?,
+            "SELECT name FROM pragma_table_info($1) ORDER BY cid",
+        ),
+        Location::Postgres(pg) => dump(
+            &crate::PostgresStore::open_with(&pg, OpenMode::Inspect)?,
+            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
+             WHERE table_schema = current_schema() AND CAST(table_name AS TEXT) = $1 ORDER BY ordinal_position",
+        ),
+    }
+}
+
+fn dump<B: crate::sql::Backend>(
+    store: &B,
+    columns_sql: &str,
+) -> crate::Result<std::collections::BTreeMap<String, TableRows>> {
+    use crate::sql::{quote_ident, vals};
+    store.read(|c| {
+        let names = c.query(B::TABLES, &[], |r| r.string(0))?;
+        let mut out = std::collections::BTreeMap::new();
+        for name in names {
+            let columns = c.query(columns_sql, &vals![name.as_str()], |r| r.string(0))?;
+            let select: Vec<String> = columns.iter().map(|col| format!("CAST({} AS TEXT)", quote_ident(col))).collect();
+            let sql = format!("SELECT {} FROM {}", select.join(", "), quote_ident(&name));
+            let rows = c.query(&sql, &[], |r| (0..columns.len()).map(|i| r.text(i)).collect())?;
+            out.insert(name, TableRows { columns, rows });
+        }
+        Ok(out)
+    })
+}

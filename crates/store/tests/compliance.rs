@@ -809,3 +809,49 @@ fn nan_static_values_read_back_as_missing() {
         assert_eq!((tracks[0].static_data.length_m, tracks[0].static_data.width_m), (None, Some(4.5)));
     });
 }
+
+/// The crash-safe ingest protocol: the journal counts committed batches, survives an
+/// ingest that never finishes (a second `begin_ingest` resumes it with that count), and
+/// `finish_ingest` writes vessels, identities and the run record and ends the journal.
+#[test]
+fn an_unfinished_ingest_is_resumed_with_what_it_committed() {
+    with_each_backend(|store| {
+        assert_eq!(store.begin_ingest("a.nmea").expect("begin"), None);
+        let batch = [pos("440000001", 0, 35.0), pos("440000001", 1, 35.1)];
+        assert_eq!(store.insert_ingest_positions("a.nmea", &batch).expect("batch"), 2);
+        // Killed here: the next ingest of the file resumes with the committed count.
+        assert_eq!(store.begin_ingest("a.nmea").expect("resume"), Some(2));
+        assert_eq!(store.insert_ingest_positions("a.nmea", &batch).expect("again"), 0);
+        let more = [pos("440000002", 2, 36.0)];
+        assert_eq!(store.insert_ingest_positions("a.nmea", &more).expect("more"), 1);
+        assert_eq!(store.begin_ingest("a.nmea").expect("resume again"), Some(3));
+        // Another source has its own journal row.
+        assert_eq!(store.begin_ingest("b.csv").expect("other"), None);
+
+        let vessels = [VesselRow {
+            vessel: VesselId::new("440000001"),
+            id_is_mmsi: true,
+            data: StaticData { name: Some("ALPHA".into()), ..Default::default() },
+        }];
+        let sightings = [sighting("440000001", Some("ALPHA"), None, 0, 1, 2)];
+        let run = IngestRun {
+            source: "a.nmea".into(),
+            format: "nmea".into(),
+            started_at: t(0),
+            records_read: 3,
+            positions_inserted: 3,
+            rejects: Default::default(),
+        };
+        store.finish_ingest(&vessels, &sightings, &run).expect("finish");
+        let info = store.info().expect("info");
+        let rows = |table: &str| info.tables.iter().find(|(n, _)| n == table).map(|(_, c)| *c);
+        assert_eq!(rows("ingest_journal"), Some(1), "only b.csv is left unfinished");
+        assert_eq!(rows("ingest_runs"), Some(1));
+        assert_eq!(store.identities_between(t(0), t(10)).expect("identities").len(), 1);
+        let tracks = store.load_tracks(t(0), t(10)).expect("tracks");
+        assert_eq!(tracks[0].static_data.name.as_deref(), Some("ALPHA"));
+        assert_eq!(store.counts().expect("counts").positions, 3);
+        // Finished: a new ingest of the file starts afresh.
+        assert_eq!(store.begin_ingest("a.nmea").expect("new"), None);
+    });
+}

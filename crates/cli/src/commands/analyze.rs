@@ -71,6 +71,7 @@ pub(crate) fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     resolve(&set, store.store(), &over, None).context("--params")?;
     // First start: the DEFAULT params in code become version 1, ACTIVE, of each model.
     ensure_seeded(store.store_mut(), &actor(), Utc::now())?;
+    lookout_engine::fault::pause_point("analyze-seeded");
     let rules = resolve(&set, store.store(), &over, None).context("--params")?;
     let req = CycleRequest {
         at,
@@ -84,6 +85,7 @@ pub(crate) fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let cfg = args.out.config()?;
     let mut sinks = args.out.sinks()?;
     let report = run_cycle(store.store_mut(), &req)?;
+    lookout_engine::fault::pause_point("analyze-cycle");
     // The output pipeline after the cycle: never fatal; failed stages are reported.
     let now = now_or_clock(args.now);
     let pipeline = lookout_engine::outputs::run_after_cycle(store.store_mut(), &report.key, now, &cfg);

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use lookout_engine::ingest::ingest_file;
+use lookout_engine::EngineError;
 use lookout_model::RejectCounts;
 
 use super::common::{file_progress, print_file_summary, print_rejects, DbArgs, ReadArgs};
@@ -40,7 +41,13 @@ pub(crate) fn run(args: IngestArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
                 inserted += summary.positions_inserted;
                 rejects.merge(&summary.rejects);
             }
-            Err(err) => eprintln!("lookout: error: {err}"),
+            Err(err) => {
+                // Batches committed before a store failure stay: the total counts them.
+                if let EngineError::IngestStopped { committed, .. } = &err {
+                    inserted += committed;
+                }
+                eprintln!("lookout: error: {err}");
+            }
         }
     }
     outln!(
