@@ -17,3 +17,4 @@ pub mod outputs_common;
 pub mod report;
 pub mod rules;
 pub mod score_dark;
+pub mod serve;

@@ -1,0 +1,38 @@
+//! `lookout serve`: the HTTP API (crate `lookout-server`) over the store.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::common::DbArgs;
+use super::outputs_common::OutputArgs;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    pub max_body: usize,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+pub fn run(args: ServeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+    let cfg = args.out.config()?;
+    // Open (and migrate) once up front so a bad --db fails here, not on the first request.
+    db.open()?;
+    let state = lookout_server::AppState::new(db.db.clone(), cfg);
+    let limits = lookout_server::Limits { body_bytes: args.max_body, ..lookout_server::Limits::default() };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
+        let addr = listener.local_addr()?;
+        outln!("lookout serve: http://{addr}/api/v1 (store {})", db.location());
+        super::super::output::flush_stdout()?;
+        lookout_server::serve(listener, lookout_server::app_with(state, limits)).await.context("serving")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
