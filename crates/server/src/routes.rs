@@ -7,8 +7,9 @@ use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use lookout_engine::outputs;
 use lookout_pipeline::lifecycle::Action;
-use lookout_pipeline::{AlertStatus, Matcher, Silence};
-use lookout_store::EventFilter;
+use lookout_model::VesselId;
+use lookout_pipeline::{AlertStatus, EventStatus, Matcher, Silence};
+use lookout_store::{EventFilter, VesselRow};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -28,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/events/{id}/false-positive", post(false_positive))
         .route("/api/v1/events/{id}/enforce", post(enforce))
         .route("/api/v1/events/{id}/close", post(close))
+        .route("/api/v1/vessels", get(search_vessels))
+        .route("/api/v1/vessels/{id}", get(show_vessel))
         .route("/api/v1/alerts", get(list_alerts))
         .route("/api/v1/silences", get(list_silences).post(create_silence))
         .route("/api/v1/silences/{id}/expire", post(expire_silence))
@@ -312,4 +315,41 @@ async fn cycles(State(state): State<AppState>, ApiQuery(q): ApiQuery<CycleQuery>
     let limit = params::limit(q.limit.as_deref())?;
     let rows = state.with_store(move |s| Ok(s.recent_cycle_stats(limit)?)).await?;
     Ok(Json(json!({ "items": rows })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VesselQuery {
+    /// Prefix of the id, name, call sign or IMO (case ignored); empty: every vessel.
+    q: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+async fn search_vessels(State(state): State<AppState>, ApiQuery(q): ApiQuery<VesselQuery>) -> Result<Json<params::Page<VesselRow>>, ApiError> {
+    let cursor = params::decode_cursor(q.cursor.as_deref())?;
+    let limit = params::limit(q.limit.as_deref())?;
+    let prefix = q.q.unwrap_or_default();
+    // One more than asked says whether another page follows.
+    let rows = state.with_store(move |s| Ok(s.search_vessels(&prefix, cursor.as_deref(), limit + 1)?)).await?;
+    Ok(Json(page(rows, |r| r.vessel.as_str(), None, limit)))
+}
+
+/// A vessel with its identity history, last position and open events.
+async fn show_vessel(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let detail = state
+        .with_store(move |s| {
+            let vessel = VesselId::new(id.as_str());
+            let row = s.vessel(&vessel)?.ok_or_else(|| ApiError::not_found("id", format!("no vessel with id '{id}'")))?;
+            let identities = s.vessel_identities(&vessel)?;
+            let last_position = s.last_position(&vessel)?;
+            let open_events: Vec<_> = s
+                .list_events(&EventFilter::default())?
+                .into_iter()
+                .filter(|e| e.vessels.contains(&vessel) && !matches!(e.status, EventStatus::Closed | EventStatus::Withdrawn))
+                .collect();
+            Ok(json!({ "vessel": row, "identities": identities, "last_position": last_position, "open_events": open_events }))
+        })
+        .await?;
+    Ok(Json(detail))
 }

@@ -202,6 +202,9 @@ async fn bad_input_names_the_field() {
         ("GET", "/api/v1/events/nosuchevent".into(), None, StatusCode::NOT_FOUND, "id"),
         ("GET", "/api/v1/alerts?all=maybe".into(), None, StatusCode::BAD_REQUEST, "all"),
         ("GET", "/api/v1/stats/weekly".into(), None, StatusCode::NOT_FOUND, "period"),
+        ("GET", "/api/v1/vessels/nosuchvessel".into(), None, StatusCode::NOT_FOUND, "id"),
+        ("GET", "/api/v1/vessels?cursor=1".into(), None, StatusCode::BAD_REQUEST, "cursor"),
+        ("GET", "/api/v1/vessels?limit=100000".into(), None, StatusCode::BAD_REQUEST, "limit"),
         ("GET", "/api/v1/nothing".into(), None, StatusCode::NOT_FOUND, "path"),
         ("POST", ack.clone(), Some("{not json"), StatusCode::BAD_REQUEST, "body"),
         ("POST", ack.clone(), Some(r#"{"actor":5}"#), StatusCode::UNPROCESSABLE_ENTITY, "actor"),
@@ -262,4 +265,29 @@ async fn serves_over_loopback() {
     let body = &text[text.find("\r\n\r\n").expect("head end") + 4..];
     let page: Value = serde_json::from_str(body).expect("json body");
     assert_eq!(page["items"].as_array().expect("items").len(), 2);
+}
+
+#[tokio::test]
+async fn vessels_search_pages_and_detail() {
+    let (status, all) = get("/api/v1/vessels?limit=1000").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let ids: Vec<&str> = all["items"].as_array().expect("items").iter().map(|v| v["vessel"].as_str().expect("id")).collect();
+    assert!(ids.len() > 2);
+    let (_, first) = get("/api/v1/vessels?limit=2").await;
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let (_, second) = get(&format!("/api/v1/vessels?limit=2&cursor={cursor}")).await;
+    assert_eq!(second["items"][0]["vessel"], ids[2]);
+    // The Danish file's vessel, by MMSI prefix.
+    let (_, found) = get("/api/v1/vessels?q=21902").await;
+    assert_eq!(found["items"][0]["vessel"], "219021240");
+    let (_, events) = get("/api/v1/events?limit=1000").await;
+    let vessel = events["items"][0]["vessels"][0].as_str().expect("vessel");
+    let (status, detail) = get(&format!("/api/v1/vessels/{vessel}")).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(detail["vessel"]["vessel"], vessel);
+    assert!(detail["last_position"]["lat"].is_number(), "{detail}");
+    // No test closes an event, so the vessel's first event is open.
+    let open = detail["open_events"].as_array().expect("events");
+    assert!(open.iter().any(|e| e["id"] == events["items"][0]["id"]), "{detail}");
+    assert!(detail["identities"].is_array());
 }

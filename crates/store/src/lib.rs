@@ -149,6 +149,19 @@ pub trait Store {
     /// `from`), by vessel id, first seen, last seen, then name, call sign, IMO, ship type
     /// (missing values first).
     fn identities_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IdentityObservation>>;
+    /// Identity rows of one vessel, in the order of [`Store::identities_between`].
+    fn vessel_identities(&self, vessel: &VesselId) -> Result<Vec<IdentityObservation>>;
+
+    // ----- Vessels for the API (issue 17) -----
+
+    /// Vessels whose id, name, call sign or IMO starts with `prefix` (ASCII case
+    /// ignored; `%` and `_` are plain characters), by id (bytewise), after `after`, at
+    /// most `limit`.
+    fn search_vessels(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<VesselRow>>;
+    /// One vessel's row, if stored.
+    fn vessel(&self, vessel: &VesselId) -> Result<Option<VesselRow>>;
+    /// The latest stored position of a vessel (ties: lowest lat, then lon).
+    fn last_position(&self, vessel: &VesselId) -> Result<Option<Position>>;
 
     // ----- Administration: `lookout db` (issue 4) -----
 
