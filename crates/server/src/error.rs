@@ -86,3 +86,22 @@ pub fn field_of(message: &str) -> Option<String> {
     let len = message[start..].find('`')?;
     Some(message[start..start + len].to_string())
 }
+
+impl From<lookout_engine::EngineError> for ApiError {
+    fn from(e: lookout_engine::EngineError) -> Self {
+        use lookout_engine::EngineError;
+        match e {
+            EngineError::Store(s) => s.into(),
+            EngineError::Model(m) if m.starts_with("unknown model") => ApiError::not_found("model", m),
+            EngineError::Model(m) if m.contains("has no version") => ApiError::not_found("version", m),
+            EngineError::Model(m) if m.contains("has no") => ApiError::conflict(m),
+            EngineError::Model(m) | EngineError::Params(m) => ApiError {
+                status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid_field",
+                message: m,
+                field: Some("params".into()),
+            },
+            other => ApiError::internal(other),
+        }
+    }
+}

@@ -9,6 +9,7 @@
 
 mod error;
 mod extract;
+mod models;
 mod params;
 mod routes;
 
@@ -86,6 +87,7 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with(state: AppState, limits: Limits) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     routes::router()
+        .merge(models::router())
         .with_state(state)
         .fallback(|| async { ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such route".into(), field: Some("path".into()) } })
         .layer(CompressionLayer::new())

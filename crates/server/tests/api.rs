@@ -291,3 +291,41 @@ async fn vessels_search_pages_and_detail() {
     assert!(open.iter().any(|e| e["id"] == events["items"][0]["id"]), "{detail}");
     assert!(detail["identities"].is_array());
 }
+
+#[tokio::test]
+async fn models_draft_promote_rollback_and_history() {
+    let (status, list) = get("/api/v1/models").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert!(list["items"].as_array().expect("items").iter().any(|m| m["model"] == "dark_suspicion"));
+    let (status, draft) =
+        post("/api/v1/models/dark_suspicion/drafts", r#"{"params":{"weights":{"P7_unpermitted":20}},"actor":"ana","reason":"try"}"#).await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    assert_eq!(draft["status"], "DRAFT");
+    let v = draft["version"].as_i64().expect("version");
+    let (status, shown) = get(&format!("/api/v1/models/dark_suspicion/versions/{v}")).await;
+    assert_eq!((status, &shown["version"]), (StatusCode::OK, &json!(v)));
+    let (status, promoted) = post(&format!("/api/v1/models/dark_suspicion/versions/{v}/promote"), r#"{"actor":"ana"}"#).await;
+    assert_eq!(status, StatusCode::OK, "{promoted}");
+    assert_eq!(promoted["status"], "ACTIVE");
+    // Promoting again: no longer a DRAFT.
+    let (status, again) = post(&format!("/api/v1/models/dark_suspicion/versions/{v}/promote"), r#"{"actor":"ana"}"#).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let (status, back) = post("/api/v1/models/dark_suspicion/rollback", r#"{"actor":"ana","reason":"undo"}"#).await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    assert_ne!(back["version"], json!(v));
+    let (_, history) = get("/api/v1/models/dark_suspicion/history").await;
+    let actions: Vec<&str> = history["items"].as_array().expect("items").iter().map(|a| a["action"].as_str().expect("action")).collect();
+    assert!(actions.ends_with(&["create", "promote", "rollback"]), "{actions:?}");
+    let cases = [
+        ("/api/v1/models/nosuch", StatusCode::NOT_FOUND, "model"),
+        ("/api/v1/models/nosuch/history", StatusCode::NOT_FOUND, "model"),
+        ("/api/v1/models/dark_suspicion/versions/x", StatusCode::BAD_REQUEST, "version"),
+        ("/api/v1/models/dark_suspicion/versions/999", StatusCode::NOT_FOUND, "version"),
+    ];
+    for (uri, want, field) in cases {
+        let (status, body) = get(uri).await;
+        assert_eq!((status, body["error"]["field"].as_str()), (want, Some(field)), "{uri}: {body}");
+    }
+    let (status, body) = post("/api/v1/models/dark_suspicion/drafts", r#"{"params":{"weights":"heavy"},"actor":"ana"}"#).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("params")), "{body}");
+}
