@@ -152,6 +152,17 @@ pub trait Store {
     /// Identity rows of one vessel, in the order of [`Store::identities_between`].
     fn vessel_identities(&self, vessel: &VesselId) -> Result<Vec<IdentityObservation>>;
 
+    // ----- API tokens (issue 17) -----
+
+    /// Stores a new token (its hash, never the token).
+    fn create_token(&mut self, token: &ApiToken) -> Result<()>;
+    /// Every token, revoked ones too, by id.
+    fn tokens(&self) -> Result<Vec<ApiToken>>;
+    /// The token with this hash, revoked or not.
+    fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
+    /// Marks a token revoked at `at`; false when no unrevoked token has this id.
+    fn revoke_token(&mut self, id: &str, at: Timestamp) -> Result<bool>;
+
     // ----- Vessels for the API (issue 17) -----
 
     /// Vessels whose id, name, call sign or IMO starts with `prefix` (ASCII case
@@ -270,6 +281,19 @@ pub struct EventFilter {
     /// `occurred_at` in `[from, to)`.
     pub occurred_from: Option<Timestamp>,
     pub occurred_to: Option<Timestamp>,
+}
+
+/// A bearer token of the HTTP API as stored: its SHA-256 (hex), never the token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    /// `viewer`, `analyst` or `admin`.
+    pub role: String,
+    #[serde(skip_serializing)]
+    pub hash: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// Lifecycle of a model version: DRAFT → ACTIVE → ARCHIVED (and back to ACTIVE on rollback).

@@ -15,7 +15,7 @@ use lookout_pipeline::{
 use crate::admin::{PruneReport, Retention, StoreInfo};
 use crate::sql::{corrupt, json_error, quote_ident, vals, Backend, Conn, Row, Val};
 use crate::{
-    CycleKey, CycleOutput, CycleStats, EventFilter, IngestRun, ModelAudit, ModelChange, ModelStatus, ModelVersion,
+    ApiToken, CycleKey, CycleOutput, CycleStats, EventFilter, IngestRun, ModelAudit, ModelChange, ModelStatus, ModelVersion,
     Result, Store, StoreCounts, VesselRow,
 };
 
@@ -239,6 +239,31 @@ impl<B: Backend> Store for B {
                    ORDER BY vessel_id COLLATE \"C\" LIMIT $3";
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|c| c.query(sql, &vals![&pattern, after.unwrap_or(""), limit], vessel_row))
+    }
+
+    fn create_token(&mut self, t: &ApiToken) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO api_tokens (id, name, role, hash, created_at_ms, revoked_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                &vals![&t.id, &t.name, &t.role, &t.hash, t.created_at, t.revoked_at],
+            )
+        })
+        .map(drop)
+    }
+
+    fn tokens(&self) -> Result<Vec<ApiToken>> {
+        let sql = "SELECT id, name, role, hash, created_at_ms, revoked_at_ms FROM api_tokens ORDER BY id COLLATE \"C\"";
+        self.read(|c| c.query(sql, &[], token_row))
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
+        let sql = "SELECT id, name, role, hash, created_at_ms, revoked_at_ms FROM api_tokens WHERE hash = $1";
+        self.read(|c| c.one(sql, &vals![hash], token_row))
+    }
+
+    fn revoke_token(&mut self, id: &str, at: Timestamp) -> Result<bool> {
+        let sql = "UPDATE api_tokens SET revoked_at_ms = $2 WHERE id = $1 AND revoked_at_ms IS NULL";
+        self.write(|c| c.execute(sql, &vals![id, at])).map(|n| n > 0)
     }
 
     fn vessel(&self, vessel: &VesselId) -> Result<Option<VesselRow>> {
@@ -804,5 +829,16 @@ fn identity_row(r: &dyn Row) -> Result<IdentityObservation> {
         last_seen: r.ts(6)?,
         reports: u64::try_from(reports)
             .map_err(|_| corrupt(r.location(), format!("reports {reports} < 0")))?,
+    })
+}
+
+fn token_row(r: &dyn Row) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.string(0)?,
+        name: r.string(1)?,
+        role: r.string(2)?,
+        hash: r.string(3)?,
+        created_at: r.ts(4)?,
+        revoked_at: r.opt_ts(5)?,
     })
 }

@@ -800,3 +800,28 @@ fn last_position_and_identities_of_one_vessel() {
         assert_eq!(names, [Some("A".to_string()), Some("B".to_string())]);
     });
 }
+
+#[test]
+fn api_tokens_are_stored_found_by_hash_and_revoked_once() {
+    with_each_backend(|s| {
+        let token = |id: &str, role: &str| lookout_store::ApiToken {
+            id: id.into(),
+            name: format!("name {id}"),
+            role: role.into(),
+            hash: format!("hash-{id}"),
+            created_at: t(0),
+            revoked_at: None,
+        };
+        s.create_token(&token("b", "viewer")).expect("create");
+        s.create_token(&token("a", "admin")).expect("create");
+        assert!(s.create_token(&token("a", "admin")).is_err(), "ids are unique");
+        assert_eq!(s.tokens().expect("tokens"), vec![token("a", "admin"), token("b", "viewer")]);
+        assert_eq!(s.token_by_hash("hash-b").expect("find"), Some(token("b", "viewer")));
+        assert_eq!(s.token_by_hash("nope").expect("find"), None);
+        assert!(s.revoke_token("b", t(5)).expect("revoke"));
+        assert!(!s.revoke_token("b", t(9)).expect("revoke again"), "already revoked");
+        assert!(!s.revoke_token("zz", t(9)).expect("revoke unknown"));
+        let revoked = s.token_by_hash("hash-b").expect("find").expect("still there");
+        assert_eq!(revoked.revoked_at, Some(t(5)));
+    });
+}
