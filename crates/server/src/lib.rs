@@ -7,6 +7,7 @@
 //! query never stalls the runtime, and on SQLite (WAL) readers never wait for a running
 //! cycle.
 
+pub mod auth;
 mod error;
 mod extract;
 mod models;
@@ -38,12 +39,23 @@ pub struct AppState {
 struct Inner {
     db: String,
     output: OutputConfig,
+    auth: bool,
 }
 
 impl AppState {
     /// `db`: a `--db` value (SQLite file or PostgreSQL URL).
+    /// Every route but the probes needs a bearer token (see [`auth`]).
     pub fn new(db: impl Into<String>, output: OutputConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { db: db.into(), output }) }
+        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: true }) }
+    }
+
+    /// Without tokens: for `--no-auth` on a loopback address only (the CLI checks).
+    pub fn without_auth(db: impl Into<String>, output: OutputConfig) -> AppState {
+        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: false }) }
+    }
+
+    pub fn auth_enabled(&self) -> bool {
+        self.inner.auth
     }
 
     pub fn output(&self) -> &OutputConfig {
@@ -88,6 +100,7 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     routes::router()
         .merge(models::router())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
         .with_state(state)
         .fallback(|| async { ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such route".into(), field: Some("path".into()) } })
         .layer(CompressionLayer::new())

@@ -14,6 +14,7 @@ use lookout_engine::outputs::{run_after_cycle, OutputConfig};
 use lookout_engine::plan::ExecOptions;
 use lookout_engine::rules::RuleSet;
 use lookout_ingest::readers::ReadOptions;
+use lookout_server::auth::{create_token, Role};
 use lookout_server::{app, app_with, AppState, Limits};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -63,8 +64,9 @@ fn demo_db() -> &'static str {
     .1
 }
 
+/// Functional tests run without tokens; `every_route_needs_its_role` covers auth.
 fn state() -> AppState {
-    AppState::new(demo_db(), OutputConfig::default())
+    AppState::without_auth(demo_db(), OutputConfig::default())
 }
 
 async fn call(req: Request<Body>) -> (StatusCode, Value) {
@@ -328,4 +330,94 @@ async fn models_draft_promote_rollback_and_history() {
     }
     let (status, body) = post("/api/v1/models/dark_suspicion/drafts", r#"{"params":{"weights":"heavy"},"actor":"ana"}"#).await;
     assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("params")), "{body}");
+}
+
+/// Every route: method, path (a sample), the least role that may call it.
+const ROUTES: &[(&str, &str, Role)] = &[
+    ("GET", "/api/v1/events", Role::Viewer),
+    ("GET", "/api/v1/events/x", Role::Viewer),
+    ("POST", "/api/v1/events/x/ack", Role::Analyst),
+    ("POST", "/api/v1/events/x/confirm", Role::Analyst),
+    ("POST", "/api/v1/events/x/false-positive", Role::Analyst),
+    ("POST", "/api/v1/events/x/enforce", Role::Analyst),
+    ("POST", "/api/v1/events/x/close", Role::Analyst),
+    ("GET", "/api/v1/vessels", Role::Viewer),
+    ("GET", "/api/v1/vessels/x", Role::Viewer),
+    ("GET", "/api/v1/alerts", Role::Viewer),
+    ("GET", "/api/v1/silences", Role::Viewer),
+    ("POST", "/api/v1/silences", Role::Analyst),
+    ("POST", "/api/v1/silences/x/expire", Role::Analyst),
+    ("GET", "/api/v1/outbox", Role::Viewer),
+    ("GET", "/api/v1/kpis", Role::Viewer),
+    ("GET", "/api/v1/stats/daily", Role::Viewer),
+    ("GET", "/api/v1/cycles", Role::Viewer),
+    ("GET", "/api/v1/models", Role::Viewer),
+    ("GET", "/api/v1/models/dark_suspicion", Role::Viewer),
+    ("GET", "/api/v1/models/dark_suspicion/history", Role::Viewer),
+    ("GET", "/api/v1/models/dark_suspicion/versions/1", Role::Viewer),
+    ("POST", "/api/v1/models/dark_suspicion/drafts", Role::Admin),
+    ("POST", "/api/v1/models/dark_suspicion/versions/1/promote", Role::Admin),
+    ("POST", "/api/v1/models/dark_suspicion/rollback", Role::Admin),
+];
+
+/// A token per role, created once in the demo store.
+fn tokens() -> &'static [(Role, String)] {
+    static TOKENS: OnceLock<Vec<(Role, String)>> = OnceLock::new();
+    TOKENS.get_or_init(|| {
+        let mut store = lookout_store::open(demo_db()).expect("open");
+        [Role::Viewer, Role::Analyst, Role::Admin]
+            .into_iter()
+            .map(|r| (r, create_token(store.as_mut(), r, r.as_str(), Utc::now()).expect("token").0))
+            .collect()
+    })
+}
+
+fn token(role: Role) -> &'static str {
+    &tokens().iter().find(|(r, _)| *r == role).expect("role").1
+}
+
+async fn call_as(method: &str, uri: &str, token: Option<&str>) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let resp = app(AppState::new(demo_db(), OutputConfig::default())).oneshot(req.body(Body::from("{}")).expect("request")).await.expect("response");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn every_route_needs_its_role() {
+    for &(method, uri, least) in ROUTES {
+        let (status, body) = call_as(method, uri, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri} without a token: {body}");
+        assert_eq!(body["error"]["field"], "authorization");
+        let (status, _) = call_as(method, uri, Some("lk_not_a_token")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri} with a made-up token");
+        for &role in [Role::Viewer, Role::Analyst, Role::Admin].iter() {
+            let (status, body) = call_as(method, uri, Some(token(role))).await;
+            if role < least {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri} as {role:?}: {body}");
+                assert_eq!(body["error"]["code"], "forbidden");
+            } else {
+                assert!(status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN, "{method} {uri} as {role:?}: {status} {body}");
+            }
+        }
+    }
+    // The probes need no token.
+    assert_eq!(call_as("GET", "/healthz", None).await.0, StatusCode::OK);
+    assert_eq!(call_as("GET", "/readyz", None).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn revoked_tokens_are_refused_and_only_hashes_are_stored() {
+    let mut store = lookout_store::open(demo_db()).expect("open");
+    let (secret, row) = create_token(store.as_mut(), Role::Viewer, "short-lived", Utc::now()).expect("token");
+    assert!(secret.starts_with("lk_") && secret.len() == 67, "{secret}");
+    let stored = store.tokens().expect("tokens");
+    assert!(stored.iter().all(|t| t.hash != secret && !t.hash.contains(&secret[3..])));
+    assert_eq!(call_as("GET", "/api/v1/kpis", Some(&secret)).await.0, StatusCode::OK);
+    assert!(store.revoke_token(&row.id, Utc::now()).expect("revoke"));
+    assert_eq!(call_as("GET", "/api/v1/kpis", Some(&secret)).await.0, StatusCode::UNAUTHORIZED);
 }
