@@ -18,3 +18,4 @@ pub mod report;
 pub mod rules;
 pub mod score_dark;
 pub mod serve;
+pub mod tokens;

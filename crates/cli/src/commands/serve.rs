@@ -16,6 +16,9 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     pub max_body: usize,
+    /// Serve without tokens (everyone is admin); only on a loopback address.
+    #[arg(long)]
+    pub no_auth: bool,
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -24,7 +27,14 @@ pub fn run(args: ServeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let cfg = args.out.config()?;
     // Open (and migrate) once up front so a bad --db fails here, not on the first request.
     db.open()?;
-    let state = lookout_server::AppState::new(db.db.clone(), cfg);
+    let state = if args.no_auth {
+        anyhow::ensure!(args.bind.ip().is_loopback(), "--no-auth is only allowed on a loopback address, not {}", args.bind);
+        tracing::warn!("--no-auth: every request is served as admin without a token");
+        eprintln!("lookout serve: WARNING: --no-auth: NO AUTHENTICATION, every local client is admin");
+        lookout_server::AppState::without_auth(db.db.clone(), cfg)
+    } else {
+        lookout_server::AppState::new(db.db.clone(), cfg)
+    };
     let limits = lookout_server::Limits { body_bytes: args.max_body, ..lookout_server::Limits::default() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async {
