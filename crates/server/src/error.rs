@@ -92,6 +92,7 @@ impl From<lookout_engine::EngineError> for ApiError {
         use lookout_engine::EngineError;
         match e {
             EngineError::Store(s) => s.into(),
+            EngineError::Rules(r) => ApiError::internal(r),
             EngineError::Model(m) if m.starts_with("unknown model") => ApiError::not_found("model", m),
             EngineError::Model(m) if m.contains("has no version") => ApiError::not_found("version", m),
             EngineError::Model(m) if m.contains("has no") => ApiError::conflict(m),

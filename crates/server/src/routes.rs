@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/outbox", get(list_outbox))
         .route("/api/v1/kpis", get(kpis))
         .route("/api/v1/stats/{period}", get(stats))
-        .route("/api/v1/cycles", get(cycles))
+        .route("/api/v1/cycles", get(cycles).post(run_cycle))
 }
 
 async fn healthz() -> Json<Value> {
@@ -352,4 +352,67 @@ async fn show_vessel(State(state): State<AppState>, Path(id): Path<String>) -> R
         })
         .await?;
     Ok(Json(detail))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CycleBody {
+    /// End of the window; default: the latest stored position.
+    at: Option<DateTime<Utc>>,
+    #[serde(default = "day_seconds")]
+    window_seconds: i64,
+    #[serde(default = "day_seconds")]
+    lookback_seconds: i64,
+    actor: String,
+}
+
+fn day_seconds() -> i64 {
+    86_400
+}
+
+/// Runs a cycle now with the shipped rules and the ACTIVE model versions, then the
+/// output pipeline, as `lookout analyze` does (without zones or a permit registry).
+async fn run_cycle(State(state): State<AppState>, ApiJson(b): ApiJson<CycleBody>) -> Result<Json<Value>, ApiError> {
+    if b.actor.trim().is_empty() {
+        return Err(ApiError::bad_request("actor", "actor: required"));
+    }
+    for (field, v) in [("window_seconds", b.window_seconds), ("lookback_seconds", b.lookback_seconds)] {
+        if !(0..=366 * 86_400).contains(&v) || (field == "window_seconds" && v == 0) {
+            return Err(ApiError::bad_request(field, format!("{field}: from 1 second to 366 days")));
+        }
+    }
+    let cfg = state.output().clone();
+    let (report, failures) = state
+        .with_store(move |s| {
+            let at = match b.at {
+                Some(at) => at,
+                None => s.position_span()?.map(|(_, last)| last).ok_or_else(|| ApiError::conflict("the store has no positions; ingest first"))?,
+            };
+            let set = lookout_engine::rules::RuleSet::builtin().map_err(ApiError::internal)?;
+            lookout_engine::models::ensure_seeded(s, &b.actor, Utc::now())?;
+            let rules = lookout_engine::models::resolve(&set, s, &Default::default(), None)?;
+            let req = lookout_engine::cycle::CycleRequest {
+                at,
+                window: Duration::seconds(b.window_seconds),
+                lookback: Duration::seconds(b.lookback_seconds),
+                rules: &rules,
+                exec: lookout_engine::plan::ExecOptions::default(),
+                registry: None,
+                zones: None,
+            };
+            let report = lookout_engine::cycle::run_cycle(s, &req)?;
+            let pipeline = outputs::run_after_cycle(s, &report.key, Utc::now(), &cfg);
+            let failures: Vec<Value> = pipeline.failures().map(|f| json!({ "stage": f.stage, "detail": f.detail })).collect();
+            Ok((report, failures))
+        })
+        .await?;
+    Ok(Json(json!({
+        "key": report.key,
+        "tracks": report.tracks,
+        "positions": report.positions,
+        "composite": report.composite,
+        "rules": report.rules,
+        "findings": report.findings.len(),
+        "stage_failures": failures,
+    })))
 }

@@ -207,6 +207,9 @@ async fn bad_input_names_the_field() {
         ("GET", "/api/v1/vessels/nosuchvessel".into(), None, StatusCode::NOT_FOUND, "id"),
         ("GET", "/api/v1/vessels?cursor=1".into(), None, StatusCode::BAD_REQUEST, "cursor"),
         ("GET", "/api/v1/vessels?limit=100000".into(), None, StatusCode::BAD_REQUEST, "limit"),
+        ("POST", "/api/v1/cycles".into(), Some(r#"{"actor":"a","window_seconds":0}"#), StatusCode::BAD_REQUEST, "window_seconds"),
+        ("POST", "/api/v1/cycles".into(), Some(r#"{"actor":"a","at":"noon"}"#), StatusCode::UNPROCESSABLE_ENTITY, "at"),
+        ("POST", "/api/v1/cycles".into(), Some(r#"{"actor":""}"#), StatusCode::BAD_REQUEST, "actor"),
         ("GET", "/api/v1/nothing".into(), None, StatusCode::NOT_FOUND, "path"),
         ("POST", ack.clone(), Some("{not json"), StatusCode::BAD_REQUEST, "body"),
         ("POST", ack.clone(), Some(r#"{"actor":5}"#), StatusCode::UNPROCESSABLE_ENTITY, "actor"),
@@ -351,6 +354,7 @@ const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/kpis", Role::Viewer),
     ("GET", "/api/v1/stats/daily", Role::Viewer),
     ("GET", "/api/v1/cycles", Role::Viewer),
+    ("POST", "/api/v1/cycles", Role::Admin),
     ("GET", "/api/v1/models", Role::Viewer),
     ("GET", "/api/v1/models/dark_suspicion", Role::Viewer),
     ("GET", "/api/v1/models/dark_suspicion/history", Role::Viewer),
@@ -420,4 +424,14 @@ async fn revoked_tokens_are_refused_and_only_hashes_are_stored() {
     assert_eq!(call_as("GET", "/api/v1/kpis", Some(&secret)).await.0, StatusCode::OK);
     assert!(store.revoke_token(&row.id, Utc::now()).expect("revoke"));
     assert_eq!(call_as("GET", "/api/v1/kpis", Some(&secret)).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn run_a_cycle_now() {
+    let (status, report) = post("/api/v1/cycles", r#"{"at":"2019-07-05T00:00:00Z","actor":"ops"}"#).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["key"]["window_end"], "2019-07-05T00:00:00Z");
+    assert!(report["positions"].as_u64().expect("positions") > 0, "{report}");
+    assert!(!report["rules"].as_array().expect("rules").is_empty());
+    assert_eq!(report["stage_failures"], json!([]));
 }
