@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/kpis", get(kpis))
         .route("/api/v1/stats/{period}", get(stats))
         .route("/api/v1/cycles", get(cycles).post(run_cycle))
+        .route("/api/v1/ingest", post(ingest))
 }
 
 async fn healthz() -> Json<Value> {
@@ -415,4 +416,46 @@ async fn run_cycle(State(state): State<AppState>, ApiJson(b): ApiJson<CycleBody>
         "findings": report.findings.len(),
         "stage_failures": failures,
     })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IngestQuery {
+    /// nmea, marinecadastre, dma, gfw, generic, ...; default: detected from the body.
+    format: Option<String>,
+    /// A name for the summary; default `request`.
+    source: Option<String>,
+}
+
+/// Ingests an NMEA, CSV or JSON-lines body (gzip allowed, detected by its magic bytes)
+/// through the engine's `ingest_file`, as `lookout ingest`; answers its summary with
+/// rejects by reason.
+async fn ingest(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<IngestQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let format = q
+        .format
+        .as_deref()
+        .map(|f| f.parse::<lookout_ingest::readers::Format>().map_err(|e| ApiError::bad_request("format", e.to_string())))
+        .transpose()?;
+    if body.is_empty() {
+        return Err(ApiError::bad_request("body", "body: empty"));
+    }
+    let source = q.source.unwrap_or_else(|| "request".into());
+    let summary = state
+        .with_store(move |s| {
+            let mut file = tempfile::NamedTempFile::new().map_err(ApiError::internal)?;
+            std::io::Write::write_all(&mut file, &body).map_err(ApiError::internal)?;
+            let read = lookout_ingest::readers::ReadOptions { format, ..Default::default() };
+            lookout_engine::ingest::ingest_file(s, file.path(), &read, Utc::now(), &mut |_, _| {}).map_err(|e| match e {
+                lookout_engine::EngineError::Ingest(i) => ApiError::bad_request("body", i.to_string()),
+                other => other.into(),
+            })
+        })
+        .await?;
+    let mut v = serde_json::to_value(&summary).map_err(ApiError::internal)?;
+    v["path"] = json!(source);
+    Ok(Json(v))
 }
