@@ -72,3 +72,46 @@ fn serve_answers_with_a_token() {
     assert!(without.starts_with("HTTP/1.1 401"), "{without}");
     assert!(with.starts_with("HTTP/1.1 200"), "{with}");
 }
+
+/// `lookout demo --serve`: the demo, an admin token, then the API over the demo store.
+#[test]
+fn demo_serve_prints_a_token_and_serves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("demo.db").display().to_string();
+    let bin = assert_cmd::cargo::cargo_bin("lookout");
+    let mut child = StdCommand::new(bin)
+        .args(["--db", &db, "demo", "--serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let (mut token, mut addr) = (None, None);
+    let mut line = String::new();
+    while addr.is_none() {
+        line.clear();
+        if reader.read_line(&mut line).expect("read") == 0 {
+            break;
+        }
+        if let Some(t) = line.strip_prefix("admin token (shown once): ") {
+            token = Some(t.trim().to_string());
+        }
+        if let Some(rest) = line.split("lookout serve: http://").nth(1) {
+            addr = rest.split('/').next().map(str::to_string);
+        }
+    }
+    let (token, addr) = (token.expect("a token line"), addr.expect("a URL line"));
+    let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(conn, "POST /api/v1/models/dark_suspicion/rollback HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}").expect("write");
+    let mut text = String::new();
+    conn.read_to_string(&mut text).expect("read");
+    let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(conn, "GET /api/v1/events?limit=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").expect("write");
+    let mut events = String::new();
+    conn.read_to_string(&mut events).expect("read");
+    child.kill().expect("stop the server");
+    child.wait().expect("reaped");
+    // An admin route passes auth (the empty body is then refused for its missing actor).
+    assert!(text.starts_with("HTTP/1.1 422"), "{text}");
+    assert!(events.starts_with("HTTP/1.1 200") && events.contains("\"items\":[{"), "{events}");
+}

@@ -36,13 +36,23 @@ pub fn run(args: ServeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
         lookout_server::AppState::new(db.db.clone(), cfg)
     };
     let limits = lookout_server::Limits { body_bytes: args.max_body, ..lookout_server::Limits::default() };
+    serve_until_stopped(state, args.bind, limits, &db.location())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Serves until ctrl-c or SIGTERM, after printing the URL (the first line of stdout).
+pub fn serve_until_stopped(
+    state: lookout_server::AppState,
+    bind: SocketAddr,
+    limits: lookout_server::Limits,
+    location: &str,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
+        let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
         let addr = listener.local_addr()?;
-        outln!("lookout serve: http://{addr}/api/v1 (store {})", db.location());
+        outln!("lookout serve: http://{addr}/api/v1 (store {location})");
         super::super::output::flush_stdout()?;
         lookout_server::serve(listener, lookout_server::app_with(state, limits)).await.context("serving")
-    })?;
-    Ok(ExitCode::SUCCESS)
+    })
 }
