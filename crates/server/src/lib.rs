@@ -10,6 +10,7 @@
 pub mod auth;
 mod error;
 mod extract;
+pub mod metrics;
 mod models;
 mod params;
 mod routes;
@@ -30,28 +31,32 @@ use tower_http::trace::TraceLayer;
 pub use error::ApiError;
 
 /// What every handler shares: where the store is and how the output pipeline runs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     db: String,
     output: OutputConfig,
     auth: bool,
+    metrics: metrics::Metrics,
 }
 
 impl AppState {
     /// `db`: a `--db` value (SQLite file or PostgreSQL URL).
     /// Every route but the probes needs a bearer token (see [`auth`]).
     pub fn new(db: impl Into<String>, output: OutputConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: true }) }
+        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: true, metrics: metrics::Metrics::default() }) }
     }
 
     /// Without tokens: for `--no-auth` on a loopback address only (the CLI checks).
     pub fn without_auth(db: impl Into<String>, output: OutputConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: false }) }
+        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: false, metrics: metrics::Metrics::default() }) }
+    }
+
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
     }
 
     pub fn auth_enabled(&self) -> bool {
@@ -100,7 +105,9 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     routes::router()
         .merge(models::router())
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
         .fallback(|| async { ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such route".into(), field: Some("path".into()) } })
         .layer(CompressionLayer::new())

@@ -407,6 +407,7 @@ async fn run_cycle(State(state): State<AppState>, ApiJson(b): ApiJson<CycleBody>
             Ok((report, failures))
         })
         .await?;
+    state.metrics().cycle(&report);
     Ok(Json(json!({
         "key": report.key,
         "tracks": report.tracks,
@@ -455,6 +456,7 @@ async fn ingest(
             })
         })
         .await?;
+    state.metrics().ingest(&summary);
     let mut v = serde_json::to_value(&summary).map_err(ApiError::internal)?;
     v["path"] = json!(source);
     Ok(Json(v))

@@ -359,6 +359,7 @@ const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/cycles", Role::Viewer),
     ("POST", "/api/v1/cycles", Role::Admin),
     ("POST", "/api/v1/ingest", Role::Admin),
+    ("GET", "/metrics", Role::Viewer),
     ("GET", "/api/v1/models", Role::Viewer),
     ("GET", "/api/v1/models/dark_suspicion", Role::Viewer),
     ("GET", "/api/v1/models/dark_suspicion/history", Role::Viewer),
@@ -464,4 +465,33 @@ async fn ingest_a_gzip_body() {
     let (_, again) = send().await;
     assert_eq!(again["records_read"], summary["records_read"]);
     assert_eq!(again["positions_inserted"], 0, "{again}");
+}
+
+/// `/metrics` after a cycle run through the API: requests, cycles, rule durations, findings, events.
+#[tokio::test]
+async fn metrics_after_a_cycle() {
+    let router = app(state());
+    let send = |req: Request<Body>| {
+        let router = router.clone();
+        async move {
+            let resp = router.oneshot(req).await.expect("response");
+            let status = resp.status();
+            (status, String::from_utf8(resp.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("utf8"))
+        }
+    };
+    let cycle = Request::post("/api/v1/cycles")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"at":"2019-07-03T00:00:00Z","actor":"ops"}"#))
+        .expect("request");
+    let (status, body) = send(cycle).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, text) = send(Request::get("/metrics").body(Body::empty()).expect("request")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("lookout_cycles_total 1"), "{text}");
+    assert!(text.contains(r#"lookout_http_requests_total{route="/api/v1/cycles",method="POST",status="200"} 1"#), "{text}");
+    assert!(text.contains("lookout_http_request_duration_seconds_bucket{"), "{text}");
+    assert!(text.contains(r#"lookout_rule_duration_seconds_count{rule="dark_suspicion"} 1"#), "{text}");
+    assert!(text.contains("lookout_findings_total{detector="), "{text}");
+    assert!(text.contains("lookout_events{category="), "{text}");
+    assert!(text.trim_end().ends_with("# EOF") && text.matches("# EOF").count() == 1, "{text}");
 }
