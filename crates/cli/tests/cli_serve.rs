@@ -25,7 +25,9 @@ fn tokens_create_list_revoke() {
     assert!(!text.contains(&token), "the token is never shown again");
     let id = text.split_whitespace().next().expect("id").to_string();
     lookout(&db).args(["tokens", "revoke", &id]).assert().success();
-    lookout(&db).args(["tokens", "revoke", &id]).assert().failure();
+    // Revoking again keeps it revoked; an unknown id is an error.
+    lookout(&db).args(["tokens", "revoke", &id]).assert().success();
+    lookout(&db).args(["tokens", "revoke", "nosuchtoken"]).assert().failure();
     let text = String::from_utf8(lookout(&db).args(["tokens", "list"]).output().expect("runs").stdout).expect("utf8");
     assert!(text.contains("revoked"), "{text}");
     lookout(&db).args(["tokens", "create", "--role", "boss", "--name", "x"]).assert().failure();

@@ -16,6 +16,9 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     pub max_body: usize,
+    /// Check the options, open the store and bind, print the URL, then exit without serving.
+    #[arg(long)]
+    pub check: bool,
     /// Serve without tokens (everyone is admin); only on a loopback address.
     #[arg(long)]
     pub no_auth: bool,
@@ -36,6 +39,11 @@ pub fn run(args: ServeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
         lookout_server::AppState::new(db.db.clone(), cfg)
     };
     let limits = lookout_server::Limits { body_bytes: args.max_body, ..lookout_server::Limits::default() };
+    if args.check {
+        let listener = std::net::TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
+        outln!("lookout serve: http://{}/api/v1 (store {}; --check: not serving)", listener.local_addr()?, db.location());
+        return Ok(ExitCode::SUCCESS);
+    }
     serve_until_stopped(state, args.bind, limits, &db.location())?;
     Ok(ExitCode::SUCCESS)
 }

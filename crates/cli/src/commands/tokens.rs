@@ -27,7 +27,7 @@ pub enum TokensCommand {
     },
     /// Every token (id, role, name, created, revoked); never the token itself.
     List,
-    /// Revokes a token by id.
+    /// Revokes a token by id (a token already revoked stays so).
     Revoke { id: String },
 }
 
@@ -49,8 +49,8 @@ pub fn run(args: TokensArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
             outln!("{} tokens", tokens.len());
         }
         TokensCommand::Revoke { id } => {
-            if !store.revoke_token(&id, Utc::now())? {
-                eprintln!("lookout: no active token with id '{id}'");
+            if !store.revoke_token(&id, Utc::now())? && !store.tokens()?.iter().any(|t| t.id == id) {
+                eprintln!("lookout: no token with id '{id}'");
                 return Ok(ExitCode::FAILURE);
             }
             outln!("revoked {id}");
