@@ -57,12 +57,24 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Creates a token: 32 random bytes, returned once as `lk_<hex>`; only its hash is stored.
-pub fn create_token(store: &mut dyn Store, role: Role, name: &str, now: DateTime<Utc>) -> Result<(String, ApiToken), TokenError> {
+pub fn create_token(
+    store: &mut dyn Store,
+    role: Role,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(String, ApiToken), TokenError> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| TokenError::Random(e.to_string()))?;
     let token = format!("lk_{}", hex(&secret));
     let hash = token_hash(&token);
-    let row = ApiToken { id: hash[..12].to_string(), name: name.to_string(), role: role.as_str().to_string(), hash, created_at: now, revoked_at: None };
+    let row = ApiToken {
+        id: hash[..12].to_string(),
+        name: name.to_string(),
+        role: role.as_str().to_string(),
+        hash,
+        created_at: now,
+        revoked_at: None,
+    };
     store.create_token(&row)?;
     Ok((token, row))
 }
@@ -85,9 +97,18 @@ fn is_open(route: &str) -> bool {
 }
 
 /// Checks the bearer token against the route's role, unless the server runs without auth.
-pub async fn require(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, ApiError> {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
-    let Some(route) = route else { return Ok(next.run(req).await) };
+pub async fn require(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string());
+    let Some(route) = route else {
+        return Ok(next.run(req).await);
+    };
     if !state.auth_enabled() || is_open(&route) {
         return Ok(next.run(req).await);
     }
@@ -98,9 +119,13 @@ pub async fn require(State(state): State<AppState>, req: Request, next: Next) ->
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string())
-        .ok_or_else(|| unauthorized("a bearer token is required (Authorization: Bearer <token>)"))?;
+        .ok_or_else(|| {
+            unauthorized("a bearer token is required (Authorization: Bearer <token>)")
+        })?;
     let hash = token_hash(&token);
-    let found = state.with_store(move |s| Ok(s.token_by_hash(&hash)?)).await?;
+    let found = state
+        .with_store(move |s| Ok(s.token_by_hash(&hash)?))
+        .await?;
     let role = found
         .filter(|t| t.revoked_at.is_none())
         .and_then(|t| Role::parse(&t.role))
@@ -109,7 +134,11 @@ pub async fn require(State(state): State<AppState>, req: Request, next: Next) ->
         return Err(ApiError {
             status: StatusCode::FORBIDDEN,
             code: "forbidden",
-            message: format!("this needs the {} role; the token has {}", needed.as_str(), role.as_str()),
+            message: format!(
+                "this needs the {} role; the token has {}",
+                needed.as_str(),
+                role.as_str()
+            ),
             field: Some("authorization".into()),
         });
     }
@@ -117,5 +146,10 @@ pub async fn require(State(state): State<AppState>, req: Request, next: Next) ->
 }
 
 fn unauthorized(message: &str) -> ApiError {
-    ApiError { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: message.into(), field: Some("authorization".into()) }
+    ApiError {
+        status: StatusCode::UNAUTHORIZED,
+        code: "unauthorized",
+        message: message.into(),
+        field: Some("authorization".into()),
+    }
 }

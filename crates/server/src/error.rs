@@ -31,15 +31,30 @@ struct Inner<'a> {
 
 impl ApiError {
     pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::BAD_REQUEST, code: "bad_request", message: message.into(), field: Some(field.into()) }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_request",
+            message: message.into(),
+            field: Some(field.into()),
+        }
     }
 
     pub fn not_found(field: &str, message: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: message.into(), field: Some(field.into()) }
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: message.into(),
+            field: Some(field.into()),
+        }
     }
 
     pub fn conflict(message: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::CONFLICT, code: "conflict", message: message.into(), field: None }
+        ApiError {
+            status: StatusCode::CONFLICT,
+            code: "conflict",
+            message: message.into(),
+            field: None,
+        }
     }
 
     pub fn internal(message: impl std::fmt::Display) -> ApiError {
@@ -55,7 +70,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { error: Inner { code: self.code, message: &self.message, field: self.field.as_deref() } };
+        let body = Body {
+            error: Inner {
+                code: self.code,
+                message: &self.message,
+                field: self.field.as_deref(),
+            },
+        };
         (self.status, Json(body)).into_response()
     }
 }
@@ -73,7 +94,9 @@ impl From<StoreError> for ApiError {
 impl From<OutputError> for ApiError {
     fn from(e: OutputError) -> Self {
         match e {
-            OutputError::NoSuchEvent(id) => ApiError::not_found("id", format!("no event with id '{id}'")),
+            OutputError::NoSuchEvent(id) => {
+                ApiError::not_found("id", format!("no event with id '{id}'"))
+            }
             OutputError::Pipeline(p) => ApiError::conflict(p.to_string()),
             OutputError::Store(s) => s.into(),
         }
@@ -93,8 +116,12 @@ impl From<lookout_engine::EngineError> for ApiError {
         match e {
             EngineError::Store(s) => s.into(),
             EngineError::Rules(r) => ApiError::internal(r),
-            EngineError::Model(m) if m.starts_with("unknown model") => ApiError::not_found("model", m),
-            EngineError::Model(m) if m.contains("has no version") => ApiError::not_found("version", m),
+            EngineError::Model(m) if m.starts_with("unknown model") => {
+                ApiError::not_found("model", m)
+            }
+            EngineError::Model(m) if m.contains("has no version") => {
+                ApiError::not_found("version", m)
+            }
             EngineError::Model(m) if m.contains("has no") => ApiError::conflict(m),
             EngineError::Model(m) | EngineError::Params(m) => ApiError {
                 status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,

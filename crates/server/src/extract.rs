@@ -25,19 +25,34 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 fn json_rejection(r: JsonRejection) -> ApiError {
     let message = r.body_text();
     match r {
-        JsonRejection::JsonDataError(_) => {
-            ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid_field", field: Some(json_path(&message).or_else(|| field_of(&message)).unwrap_or_else(|| "body".into())), message }
-        }
+        JsonRejection::JsonDataError(_) => ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid_field",
+            field: Some(
+                json_path(&message)
+                    .or_else(|| field_of(&message))
+                    .unwrap_or_else(|| "body".into()),
+            ),
+            message,
+        },
         JsonRejection::MissingJsonContentType(_) => ApiError {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code: "unsupported_media_type",
             field: Some("content-type".into()),
             message,
         },
-        r if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError { status: StatusCode::PAYLOAD_TOO_LARGE, code: "body_too_large", field: Some("body".into()), message }
-        }
-        _ => ApiError { status: StatusCode::BAD_REQUEST, code: "malformed_json", field: Some("body".into()), message },
+        r if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "body_too_large",
+            field: Some("body".into()),
+            message,
+        },
+        _ => ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "malformed_json",
+            field: Some("body".into()),
+            message,
+        },
     }
 }
 
@@ -46,7 +61,9 @@ fn json_rejection(r: JsonRejection) -> ApiError {
 fn json_path(message: &str) -> Option<String> {
     let rest = &message[message.find("target type: ")? + "target type: ".len()..];
     let path = &rest[..rest.find(": ")?];
-    let plain = path.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
+    let plain = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
     (plain && path != "." && !path.is_empty()).then(|| path.to_string())
 }
 

@@ -47,12 +47,26 @@ impl AppState {
     /// `db`: a `--db` value (SQLite file or PostgreSQL URL).
     /// Every route but the probes needs a bearer token (see [`auth`]).
     pub fn new(db: impl Into<String>, output: OutputConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: true, metrics: metrics::Metrics::default() }) }
+        AppState {
+            inner: Arc::new(Inner {
+                db: db.into(),
+                output,
+                auth: true,
+                metrics: metrics::Metrics::default(),
+            }),
+        }
     }
 
     /// Without tokens: for `--no-auth` on a loopback address only (the CLI checks).
     pub fn without_auth(db: impl Into<String>, output: OutputConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: false, metrics: metrics::Metrics::default() }) }
+        AppState {
+            inner: Arc::new(Inner {
+                db: db.into(),
+                output,
+                auth: false,
+                metrics: metrics::Metrics::default(),
+            }),
+        }
     }
 
     pub fn metrics(&self) -> &metrics::Metrics {
@@ -92,7 +106,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { body_bytes: 16 * 1024 * 1024, timeout: Duration::from_secs(60) }
+        Limits {
+            body_bytes: 16 * 1024 * 1024,
+            timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -106,13 +123,29 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
     routes::router()
         .merge(models::router())
         .route("/metrics", axum::routing::get(metrics::scrape))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
-        .fallback(|| async { ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such route".into(), field: Some("path".into()) } })
+        .fallback(|| async {
+            ApiError {
+                status: StatusCode::NOT_FOUND,
+                code: "not_found",
+                message: "no such route".into(),
+                field: Some("path".into()),
+            }
+        })
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.timeout,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
@@ -120,7 +153,9 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
 
 /// Serves `app` on `listener` until ctrl-c or SIGTERM; in-flight requests finish.
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {

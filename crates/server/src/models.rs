@@ -20,8 +20,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/models/{model}", get(show))
         .route("/api/v1/models/{model}/history", get(history))
         .route("/api/v1/models/{model}/drafts", post(create_draft))
-        .route("/api/v1/models/{model}/versions/{version}", get(show_version))
-        .route("/api/v1/models/{model}/versions/{version}/promote", post(promote))
+        .route(
+            "/api/v1/models/{model}/versions/{version}",
+            get(show_version),
+        )
+        .route(
+            "/api/v1/models/{model}/versions/{version}/promote",
+            post(promote),
+        )
         .route("/api/v1/models/{model}/rollback", post(rollback))
 }
 
@@ -40,22 +46,38 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "items": items })))
 }
 
-async fn show(State(state): State<AppState>, Path(model): Path<String>) -> Result<Json<Value>, ApiError> {
-    let versions = state.with_store(move |s| Ok(models::versions(s, &model)?)).await?;
+async fn show(
+    State(state): State<AppState>,
+    Path(model): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let versions = state
+        .with_store(move |s| Ok(models::versions(s, &model)?))
+        .await?;
     Ok(Json(json!({ "versions": versions })))
 }
 
 fn version_number(raw: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError::bad_request("version", format!("version: not a number: '{raw}'")))
+    raw.parse()
+        .map_err(|_| ApiError::bad_request("version", format!("version: not a number: '{raw}'")))
 }
 
-async fn show_version(State(state): State<AppState>, Path((model, version)): Path<(String, String)>) -> Result<Json<ModelVersion>, ApiError> {
+async fn show_version(
+    State(state): State<AppState>,
+    Path((model, version)): Path<(String, String)>,
+) -> Result<Json<ModelVersion>, ApiError> {
     let v = version_number(&version)?;
-    Ok(Json(state.with_store(move |s| Ok(models::version(s, &model, Some(v))?)).await?))
+    Ok(Json(
+        state
+            .with_store(move |s| Ok(models::version(s, &model, Some(v))?))
+            .await?,
+    ))
 }
 
 /// The audit trail: every seed, draft, promotion and rollback with before and after.
-async fn history(State(state): State<AppState>, Path(model): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn history(
+    State(state): State<AppState>,
+    Path(model): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let audit = state
         .with_store(move |s| {
             models::versions(s, &model)?;
@@ -91,7 +113,11 @@ fn change(actor: String, reason: String) -> Result<ModelChange, ApiError> {
     if actor.trim().is_empty() {
         return Err(ApiError::bad_request("actor", "actor: required"));
     }
-    Ok(ModelChange { actor, at: Utc::now(), reason })
+    Ok(ModelChange {
+        actor,
+        at: Utc::now(),
+        reason,
+    })
 }
 
 async fn create_draft(
@@ -100,7 +126,9 @@ async fn create_draft(
     ApiJson(b): ApiJson<DraftBody>,
 ) -> Result<(StatusCode, Json<ModelVersion>), ApiError> {
     let change = change(b.actor, b.reason)?;
-    let draft = state.with_store(move |s| Ok(models::create_draft(s, &model, &b.params, b.base, &change)?)).await?;
+    let draft = state
+        .with_store(move |s| Ok(models::create_draft(s, &model, &b.params, b.base, &change)?))
+        .await?;
     Ok((StatusCode::CREATED, Json(draft)))
 }
 
@@ -114,7 +142,11 @@ async fn promote(
         return Err(ApiError::bad_request("to", "to: only for rollback"));
     }
     let change = change(b.actor, b.reason)?;
-    Ok(Json(state.with_store(move |s| Ok(models::promote(s, &model, v, &change)?)).await?))
+    Ok(Json(
+        state
+            .with_store(move |s| Ok(models::promote(s, &model, v, &change)?))
+            .await?,
+    ))
 }
 
 async fn rollback(
@@ -124,5 +156,9 @@ async fn rollback(
 ) -> Result<Json<ModelVersion>, ApiError> {
     let to = b.to;
     let change = change(b.actor, b.reason)?;
-    Ok(Json(state.with_store(move |s| Ok(models::rollback(s, &model, to, &change)?)).await?))
+    Ok(Json(
+        state
+            .with_store(move |s| Ok(models::rollback(s, &model, to, &change)?))
+            .await?,
+    ))
 }

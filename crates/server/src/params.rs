@@ -14,13 +14,18 @@ pub fn time(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, A
         .map(|v| {
             DateTime::parse_from_rfc3339(v)
                 .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| ApiError::bad_request(field, format!("{field}: not an RFC 3339 time ({e})")))
+                .map_err(|e| {
+                    ApiError::bad_request(field, format!("{field}: not an RFC 3339 time ({e})"))
+                })
         })
         .transpose()
 }
 
 /// `from`/`to` as a half-open range; a reversed range is the caller's mistake.
-pub fn range(from: Option<&str>, to: Option<&str>) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), ApiError> {
+/// `from` and `to`, each optional.
+pub type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+pub fn range(from: Option<&str>, to: Option<&str>) -> Result<Range, ApiError> {
     let (from, to) = (time("from", from)?, time("to", to)?);
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
@@ -31,10 +36,15 @@ pub fn range(from: Option<&str>, to: Option<&str>) -> Result<(Option<DateTime<Ut
 }
 
 pub fn limit(value: Option<&str>) -> Result<usize, ApiError> {
-    let Some(v) = value else { return Ok(DEFAULT_LIMIT) };
+    let Some(v) = value else {
+        return Ok(DEFAULT_LIMIT);
+    };
     match v.parse::<usize>() {
         Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        _ => Err(ApiError::bad_request("limit", format!("limit: an integer from 1 to {MAX_LIMIT}"))),
+        _ => Err(ApiError::bad_request(
+            "limit",
+            format!("limit: an integer from 1 to {MAX_LIMIT}"),
+        )),
     }
 }
 
@@ -42,25 +52,42 @@ pub fn boolean(field: &str, value: Option<&str>) -> Result<bool, ApiError> {
     match value {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
-        Some(_) => Err(ApiError::bad_request(field, format!("{field}: true or false"))),
+        Some(_) => Err(ApiError::bad_request(
+            field,
+            format!("{field}: true or false"),
+        )),
     }
 }
 
 pub fn category(value: Option<&str>) -> Result<Option<Category>, ApiError> {
-    parsed("category", value, |v| Category::parse(&v.to_ascii_uppercase()))
+    parsed("category", value, |v| {
+        Category::parse(&v.to_ascii_uppercase())
+    })
 }
 
 pub fn status(value: Option<&str>) -> Result<Option<EventStatus>, ApiError> {
-    parsed("status", value, |v| EventStatus::parse(&v.to_ascii_uppercase()))
+    parsed("status", value, |v| {
+        EventStatus::parse(&v.to_ascii_uppercase())
+    })
 }
 
 pub fn level(value: Option<&str>) -> Result<Option<Severity>, ApiError> {
-    parsed("level", value, |v| serde_json::from_value(serde_json::Value::String(v.to_ascii_uppercase())).ok())
+    parsed("level", value, |v| {
+        serde_json::from_value(serde_json::Value::String(v.to_ascii_uppercase())).ok()
+    })
 }
 
-fn parsed<T>(field: &str, value: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
+fn parsed<T>(
+    field: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
     value
-        .map(|v| parse(v).ok_or_else(|| ApiError::bad_request(field, format!("{field}: unknown value '{v}'"))))
+        .map(|v| {
+            parse(v).ok_or_else(|| {
+                ApiError::bad_request(field, format!("{field}: unknown value '{v}'"))
+            })
+        })
         .transpose()
 }
 
@@ -91,12 +118,26 @@ fn encode_cursor(key: &str) -> String {
 }
 
 /// Items (sorted by `key`) after `cursor`, at most `limit`.
-pub fn page<T>(mut items: Vec<T>, key: impl Fn(&T) -> &str, cursor: Option<&str>, limit: usize) -> Page<T> {
+pub fn page<T>(
+    mut items: Vec<T>,
+    key: impl Fn(&T) -> &str,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Page<T> {
     items.sort_by(|a, b| key(a).cmp(key(b)));
-    let start = cursor.map(|c| items.partition_point(|i| key(i) <= c)).unwrap_or(0);
+    let start = cursor
+        .map(|c| items.partition_point(|i| key(i) <= c))
+        .unwrap_or(0);
     let mut rest: Vec<T> = items.into_iter().skip(start).collect();
     let more = rest.len() > limit;
     rest.truncate(limit);
-    let next_cursor = if more { rest.last().map(|i| encode_cursor(key(i))) } else { None };
-    Page { items: rest, next_cursor }
+    let next_cursor = if more {
+        rest.last().map(|i| encode_cursor(key(i)))
+    } else {
+        None
+    };
+    Page {
+        items: rest,
+        next_cursor,
+    }
 }

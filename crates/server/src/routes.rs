@@ -6,8 +6,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use lookout_engine::outputs;
-use lookout_pipeline::lifecycle::Action;
 use lookout_model::VesselId;
+use lookout_pipeline::lifecycle::Action;
 use lookout_pipeline::{AlertStatus, EventStatus, Matcher, Silence};
 use lookout_store::{EventFilter, VesselRow};
 use serde::Deserialize;
@@ -47,12 +47,15 @@ async fn healthz() -> Json<Value> {
 
 /// Ready when the store opens (which migrates it to the current schema) and answers.
 async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let info = state.with_store(|s| Ok(s.info()?)).await.map_err(|e| ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "not_ready",
-        message: e.message,
-        field: None,
-    })?;
+    let info = state
+        .with_store(|s| Ok(s.info()?))
+        .await
+        .map_err(|e| ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "not_ready",
+            message: e.message,
+            field: None,
+        })?;
     Ok(Json(json!({ "status": "ready", "store": info })))
 }
 
@@ -84,17 +87,31 @@ async fn list_events(
     let cursor = params::decode_cursor(q.cursor.as_deref())?;
     let limit = params::limit(q.limit.as_deref())?;
     let vessel = q.vessel;
-    let events = state.with_store(move |s| Ok(s.list_events(&filter)?)).await?;
+    let events = state
+        .with_store(move |s| Ok(s.list_events(&filter)?))
+        .await?;
     let events = events
         .into_iter()
-        .filter(|e| level.map_or(true, |l| e.level == l))
-        .filter(|e| vessel.as_deref().map_or(true, |v| e.vessels.iter().any(|x| x.as_str() == v)))
+        .filter(|e| level.is_none_or(|l| e.level == l))
+        .filter(|e| {
+            vessel
+                .as_deref()
+                .is_none_or(|v| e.vessels.iter().any(|x| x.as_str() == v))
+        })
         .collect();
-    Ok(Json(page(events, |e| e.id.as_str(), cursor.as_deref(), limit)))
+    Ok(Json(page(
+        events,
+        |e| e.id.as_str(),
+        cursor.as_deref(),
+        limit,
+    )))
 }
 
 /// One event with its history (inside the event) and its enforcement records.
-async fn show_event(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn show_event(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (event, enforcements) = state
         .with_store(move |s| {
             let event = s
@@ -106,7 +123,9 @@ async fn show_event(State(state): State<AppState>, Path(id): Path<String>) -> Re
             Ok((event, enforcements))
         })
         .await?;
-    Ok(Json(json!({ "event": event, "enforcements": enforcements })))
+    Ok(Json(
+        json!({ "event": event, "enforcements": enforcements }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -119,23 +138,43 @@ struct StepBody {
     action: Option<String>,
 }
 
-async fn ack(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+async fn ack(
+    state: State<AppState>,
+    id: Path<String>,
+    body: ApiJson<StepBody>,
+) -> Result<Json<Value>, ApiError> {
     step(state, id, body, Action::Ack).await
 }
 
-async fn confirm(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+async fn confirm(
+    state: State<AppState>,
+    id: Path<String>,
+    body: ApiJson<StepBody>,
+) -> Result<Json<Value>, ApiError> {
     step(state, id, body, Action::Confirm).await
 }
 
-async fn false_positive(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+async fn false_positive(
+    state: State<AppState>,
+    id: Path<String>,
+    body: ApiJson<StepBody>,
+) -> Result<Json<Value>, ApiError> {
     step(state, id, body, Action::FalsePositive).await
 }
 
-async fn enforce(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+async fn enforce(
+    state: State<AppState>,
+    id: Path<String>,
+    body: ApiJson<StepBody>,
+) -> Result<Json<Value>, ApiError> {
     step(state, id, body, Action::Enforce).await
 }
 
-async fn close(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+async fn close(
+    state: State<AppState>,
+    id: Path<String>,
+    body: ApiJson<StepBody>,
+) -> Result<Json<Value>, ApiError> {
     step(state, id, body, Action::Close).await
 }
 
@@ -151,7 +190,12 @@ async fn step(
     }
     let enforcement = match (action, body.action) {
         (Action::Enforce, Some(a)) if !a.trim().is_empty() => Some(a),
-        (Action::Enforce, _) => return Err(ApiError::bad_request("action", "action: required to enforce")),
+        (Action::Enforce, _) => {
+            return Err(ApiError::bad_request(
+                "action",
+                "action: required to enforce",
+            ))
+        }
         (_, Some(_)) => return Err(ApiError::bad_request("action", "action: only for enforce")),
         (_, None) => None,
     };
@@ -159,10 +203,22 @@ async fn step(
     let now = Utc::now();
     let (event, report) = state
         .with_store(move |s| {
-            Ok(outputs::event_action(s, &id, action, &body.actor, &body.note, enforcement.as_deref(), now, &cfg)?)
+            Ok(outputs::event_action(
+                s,
+                &id,
+                action,
+                &body.actor,
+                &body.note,
+                enforcement.as_deref(),
+                now,
+                &cfg,
+            )?)
         })
         .await?;
-    let failures: Vec<Value> = report.failures().map(|f| json!({ "stage": f.stage, "detail": f.detail })).collect();
+    let failures: Vec<Value> = report
+        .failures()
+        .map(|f| json!({ "stage": f.stage, "detail": f.detail }))
+        .collect();
     Ok(Json(json!({ "event": event, "stage_failures": failures })))
 }
 
@@ -182,8 +238,17 @@ async fn list_alerts(
     let cursor = params::decode_cursor(q.cursor.as_deref())?;
     let limit = params::limit(q.limit.as_deref())?;
     let dispatch = state.with_store(|s| Ok(s.dispatch_state()?)).await?;
-    let alerts = dispatch.alerts.into_values().filter(|a| all || a.status == AlertStatus::Firing).collect();
-    Ok(Json(page(alerts, |a| a.fingerprint.as_str(), cursor.as_deref(), limit)))
+    let alerts = dispatch
+        .alerts
+        .into_values()
+        .filter(|a| all || a.status == AlertStatus::Firing)
+        .collect();
+    Ok(Json(page(
+        alerts,
+        |a| a.fingerprint.as_str(),
+        cursor.as_deref(),
+        limit,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -193,11 +258,19 @@ struct PageQuery {
     limit: Option<String>,
 }
 
-async fn list_silences(State(state): State<AppState>, ApiQuery(q): ApiQuery<PageQuery>) -> Result<Json<params::Page<Silence>>, ApiError> {
+async fn list_silences(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<params::Page<Silence>>, ApiError> {
     let cursor = params::decode_cursor(q.cursor.as_deref())?;
     let limit = params::limit(q.limit.as_deref())?;
     let silences = state.with_store(|s| Ok(s.silences()?)).await?;
-    Ok(Json(page(silences, |s| s.id.as_str(), cursor.as_deref(), limit)))
+    Ok(Json(page(
+        silences,
+        |s| s.id.as_str(),
+        cursor.as_deref(),
+        limit,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -214,13 +287,26 @@ struct SilenceBody {
     comment: String,
 }
 
-async fn create_silence(State(state): State<AppState>, ApiJson(b): ApiJson<SilenceBody>) -> Result<(StatusCode, Json<Silence>), ApiError> {
+async fn create_silence(
+    State(state): State<AppState>,
+    ApiJson(b): ApiJson<SilenceBody>,
+) -> Result<(StatusCode, Json<Silence>), ApiError> {
     let starts = b.starts_at.unwrap_or_else(Utc::now);
     let ends = match (b.ends_at, b.duration_seconds) {
         (Some(e), None) => e,
         (None, Some(d)) if d > 0 => starts + Duration::seconds(d),
-        (None, Some(_)) => return Err(ApiError::bad_request("duration_seconds", "duration_seconds: must be positive")),
-        _ => return Err(ApiError::bad_request("ends_at", "give exactly one of ends_at and duration_seconds")),
+        (None, Some(_)) => {
+            return Err(ApiError::bad_request(
+                "duration_seconds",
+                "duration_seconds: must be positive",
+            ))
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "ends_at",
+                "give exactly one of ends_at and duration_seconds",
+            ))
+        }
     };
     let matchers = b
         .matchers
@@ -230,11 +316,16 @@ async fn create_silence(State(state): State<AppState>, ApiJson(b): ApiJson<Silen
     let silence = Silence::new(matchers, starts, ends, &b.created_by, &b.comment)
         .map_err(|e| ApiError::bad_request("matchers", e.to_string()))?;
     let saved = silence.clone();
-    state.with_store(move |s| Ok(s.put_silence(&saved)?)).await?;
+    state
+        .with_store(move |s| Ok(s.put_silence(&saved)?))
+        .await?;
     Ok((StatusCode::CREATED, Json(silence)))
 }
 
-async fn expire_silence(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Silence>, ApiError> {
+async fn expire_silence(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Silence>, ApiError> {
     let now = Utc::now();
     let silence = state
         .with_store(move |s| {
@@ -259,7 +350,10 @@ struct OutboxQuery {
     limit: Option<String>,
 }
 
-async fn list_outbox(State(state): State<AppState>, ApiQuery(q): ApiQuery<OutboxQuery>) -> Result<Json<params::Page<Value>>, ApiError> {
+async fn list_outbox(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<OutboxQuery>,
+) -> Result<Json<params::Page<Value>>, ApiError> {
     let pending = params::boolean("pending", q.pending.as_deref())?;
     let cursor = params::decode_cursor(q.cursor.as_deref())?;
     let limit = params::limit(q.limit.as_deref())?;
@@ -268,10 +362,17 @@ async fn list_outbox(State(state): State<AppState>, ApiQuery(q): ApiQuery<Outbox
     let keyed = rows
         .into_iter()
         .enumerate()
-        .map(|(i, r)| serde_json::to_value(r).map(|v| json!({ "seq": format!("{i:010}"), "item": v })))
+        .map(|(i, r)| {
+            serde_json::to_value(r).map(|v| json!({ "seq": format!("{i:010}"), "item": v }))
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(ApiError::internal)?;
-    Ok(Json(page(keyed, |v| v["seq"].as_str().unwrap_or_default(), cursor.as_deref(), limit)))
+    Ok(Json(page(
+        keyed,
+        |v| v["seq"].as_str().unwrap_or_default(),
+        cursor.as_deref(),
+        limit,
+    )))
 }
 
 async fn kpis(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -287,7 +388,11 @@ struct RangeQuery {
 }
 
 /// Hourly, daily or monthly statistics in `[from, to)`; default: every stored bucket.
-async fn stats(State(state): State<AppState>, Path(period): Path<String>, ApiQuery(q): ApiQuery<RangeQuery>) -> Result<Json<Value>, ApiError> {
+async fn stats(
+    State(state): State<AppState>,
+    Path(period): Path<String>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
+) -> Result<Json<Value>, ApiError> {
     let (from, to) = params::range(q.from.as_deref(), q.to.as_deref())?;
     let from = from.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let to = to.unwrap_or_else(|| DateTime::<Utc>::UNIX_EPOCH + Duration::days(365 * 200));
@@ -297,7 +402,12 @@ async fn stats(State(state): State<AppState>, Path(period): Path<String>, ApiQue
                 "hourly" => serde_json::to_value(s.hourly_stats(from, to)?),
                 "daily" => serde_json::to_value(s.daily_stats(from, to)?),
                 "monthly" => serde_json::to_value(s.monthly_stats(from, to)?),
-                _ => return Err(ApiError::not_found("period", "period: hourly, daily or monthly")),
+                _ => {
+                    return Err(ApiError::not_found(
+                        "period",
+                        "period: hourly, daily or monthly",
+                    ))
+                }
             };
             rows.map_err(ApiError::internal)
         })
@@ -312,9 +422,14 @@ struct CycleQuery {
 }
 
 /// The latest cycles, newest first, with per-rule statistics.
-async fn cycles(State(state): State<AppState>, ApiQuery(q): ApiQuery<CycleQuery>) -> Result<Json<Value>, ApiError> {
+async fn cycles(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CycleQuery>,
+) -> Result<Json<Value>, ApiError> {
     let limit = params::limit(q.limit.as_deref())?;
-    let rows = state.with_store(move |s| Ok(s.recent_cycle_stats(limit)?)).await?;
+    let rows = state
+        .with_store(move |s| Ok(s.recent_cycle_stats(limit)?))
+        .await?;
     Ok(Json(json!({ "items": rows })))
 }
 
@@ -327,17 +442,25 @@ struct VesselQuery {
     limit: Option<String>,
 }
 
-async fn search_vessels(State(state): State<AppState>, ApiQuery(q): ApiQuery<VesselQuery>) -> Result<Json<params::Page<VesselRow>>, ApiError> {
+async fn search_vessels(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<VesselQuery>,
+) -> Result<Json<params::Page<VesselRow>>, ApiError> {
     let cursor = params::decode_cursor(q.cursor.as_deref())?;
     let limit = params::limit(q.limit.as_deref())?;
     let prefix = q.q.unwrap_or_default();
     // One more than asked says whether another page follows.
-    let rows = state.with_store(move |s| Ok(s.search_vessels(&prefix, cursor.as_deref(), limit + 1)?)).await?;
+    let rows = state
+        .with_store(move |s| Ok(s.search_vessels(&prefix, cursor.as_deref(), limit + 1)?))
+        .await?;
     Ok(Json(page(rows, |r| r.vessel.as_str(), None, limit)))
 }
 
 /// A vessel with its identity history, last position and open events.
-async fn show_vessel(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn show_vessel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let detail = state
         .with_store(move |s| {
             let vessel = VesselId::new(id.as_str());
@@ -373,13 +496,22 @@ fn day_seconds() -> i64 {
 
 /// Runs a cycle now with the shipped rules and the ACTIVE model versions, then the
 /// output pipeline, as `lookout analyze` does (without zones or a permit registry).
-async fn run_cycle(State(state): State<AppState>, ApiJson(b): ApiJson<CycleBody>) -> Result<Json<Value>, ApiError> {
+async fn run_cycle(
+    State(state): State<AppState>,
+    ApiJson(b): ApiJson<CycleBody>,
+) -> Result<Json<Value>, ApiError> {
     if b.actor.trim().is_empty() {
         return Err(ApiError::bad_request("actor", "actor: required"));
     }
-    for (field, v) in [("window_seconds", b.window_seconds), ("lookback_seconds", b.lookback_seconds)] {
+    for (field, v) in [
+        ("window_seconds", b.window_seconds),
+        ("lookback_seconds", b.lookback_seconds),
+    ] {
         if !(0..=366 * 86_400).contains(&v) || (field == "window_seconds" && v == 0) {
-            return Err(ApiError::bad_request(field, format!("{field}: from 1 second to 366 days")));
+            return Err(ApiError::bad_request(
+                field,
+                format!("{field}: from 1 second to 366 days"),
+            ));
         }
     }
     let cfg = state.output().clone();
@@ -387,7 +519,9 @@ async fn run_cycle(State(state): State<AppState>, ApiJson(b): ApiJson<CycleBody>
         .with_store(move |s| {
             let at = match b.at {
                 Some(at) => at,
-                None => s.position_span()?.map(|(_, last)| last).ok_or_else(|| ApiError::conflict("the store has no positions; ingest first"))?,
+                None => s.position_span()?.map(|(_, last)| last).ok_or_else(|| {
+                    ApiError::conflict("the store has no positions; ingest first")
+                })?,
             };
             let set = lookout_engine::rules::RuleSet::builtin().map_err(ApiError::internal)?;
             lookout_engine::models::ensure_seeded(s, &b.actor, Utc::now())?;
@@ -403,7 +537,10 @@ async fn run_cycle(State(state): State<AppState>, ApiJson(b): ApiJson<CycleBody>
             };
             let report = lookout_engine::cycle::run_cycle(s, &req)?;
             let pipeline = outputs::run_after_cycle(s, &report.key, Utc::now(), &cfg);
-            let failures: Vec<Value> = pipeline.failures().map(|f| json!({ "stage": f.stage, "detail": f.detail })).collect();
+            let failures: Vec<Value> = pipeline
+                .failures()
+                .map(|f| json!({ "stage": f.stage, "detail": f.detail }))
+                .collect();
             Ok((report, failures))
         })
         .await?;
@@ -439,7 +576,10 @@ async fn ingest(
     let format = q
         .format
         .as_deref()
-        .map(|f| f.parse::<lookout_ingest::readers::Format>().map_err(|e| ApiError::bad_request("format", e.to_string())))
+        .map(|f| {
+            f.parse::<lookout_ingest::readers::Format>()
+                .map_err(|e| ApiError::bad_request("format", e.to_string()))
+        })
         .transpose()?;
     if body.is_empty() {
         return Err(ApiError::bad_request("body", "body: empty"));
@@ -449,11 +589,17 @@ async fn ingest(
         .with_store(move |s| {
             let mut file = tempfile::NamedTempFile::new().map_err(ApiError::internal)?;
             std::io::Write::write_all(&mut file, &body).map_err(ApiError::internal)?;
-            let read = lookout_ingest::readers::ReadOptions { format, ..Default::default() };
-            lookout_engine::ingest::ingest_file(s, file.path(), &read, Utc::now(), &mut |_, _| {}).map_err(|e| match e {
-                lookout_engine::EngineError::Ingest(i) => ApiError::bad_request("body", i.to_string()),
-                other => other.into(),
-            })
+            let read = lookout_ingest::readers::ReadOptions {
+                format,
+                ..Default::default()
+            };
+            lookout_engine::ingest::ingest_file(s, file.path(), &read, Utc::now(), &mut |_, _| {})
+                .map_err(|e| match e {
+                    lookout_engine::EngineError::Ingest(i) => {
+                        ApiError::bad_request("body", i.to_string())
+                    }
+                    other => other.into(),
+                })
         })
         .await?;
     state.metrics().ingest(&summary);

@@ -33,9 +33,18 @@ fn demo_db() -> &'static str {
         let mut store = lookout_store::open(&db).expect("open");
         let now = Utc::now();
         let mut ends = std::collections::BTreeSet::new();
-        for name in ["dma_collision_2021-12-13_219021240_232018267.csv", "shipstrike_kitimat_2019-07-01_14.csv.gz"] {
-            let s = ingest_file(store.as_mut(), &data_dir().join(name), &ReadOptions::default(), now, &mut |_, _| {})
-                .expect("ingest");
+        for name in [
+            "dma_collision_2021-12-13_219021240_232018267.csv",
+            "shipstrike_kitimat_2019-07-01_14.csv.gz",
+        ] {
+            let s = ingest_file(
+                store.as_mut(),
+                &data_dir().join(name),
+                &ReadOptions::default(),
+                now,
+                &mut |_, _| {},
+            )
+            .expect("ingest");
             let (first, last) = s.span.expect("span");
             let mut day = first.duration_trunc(Duration::days(1)).expect("day");
             while day <= last {
@@ -57,7 +66,12 @@ fn demo_db() -> &'static str {
                 zones: None,
             };
             let report = run_cycle(store.as_mut(), &req).expect("cycle");
-            run_after_cycle(store.as_mut(), &report.key, report.key.window_end, &OutputConfig::default());
+            run_after_cycle(
+                store.as_mut(),
+                &report.key,
+                report.key.window_end,
+                &OutputConfig::default(),
+            );
         }
         (dir, db)
     })
@@ -73,7 +87,8 @@ async fn call(req: Request<Body>) -> (StatusCode, Value) {
     let resp = app(state()).oneshot(req).await.expect("response");
     let status = resp.status();
     let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({ "raw": String::from_utf8_lossy(&bytes) }));
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| json!({ "raw": String::from_utf8_lossy(&bytes) }));
     (status, body)
 }
 
@@ -82,12 +97,21 @@ async fn get(uri: &str) -> (StatusCode, Value) {
 }
 
 async fn post(uri: &str, body: &str) -> (StatusCode, Value) {
-    call(Request::post(uri).header("content-type", "application/json").body(Body::from(body.to_string())).expect("request")).await
+    call(
+        Request::post(uri)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request"),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn health_and_readiness() {
-    assert_eq!(get("/healthz").await, (StatusCode::OK, json!({ "status": "ok" })));
+    assert_eq!(
+        get("/healthz").await,
+        (StatusCode::OK, json!({ "status": "ok" }))
+    );
     let (status, body) = get("/readyz").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "ready");
@@ -97,7 +121,12 @@ async fn health_and_readiness() {
 async fn events_page_through_every_event_once() {
     let (status, all) = get("/api/v1/events?limit=1000").await;
     assert_eq!(status, StatusCode::OK, "{all}");
-    let all: Vec<String> = all["items"].as_array().expect("items").iter().map(|e| e["id"].as_str().expect("id").to_string()).collect();
+    let all: Vec<String> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["id"].as_str().expect("id").to_string())
+        .collect();
     assert!(all.len() >= 2, "the demo data makes events: {all:?}");
     let mut paged = Vec::new();
     let mut uri = "/api/v1/events?limit=1".to_string();
@@ -106,7 +135,11 @@ async fn events_page_through_every_event_once() {
         assert_eq!(status, StatusCode::OK, "{page}");
         let items = page["items"].as_array().expect("items");
         assert!(items.len() <= 1);
-        paged.extend(items.iter().map(|e| e["id"].as_str().expect("id").to_string()));
+        paged.extend(
+            items
+                .iter()
+                .map(|e| e["id"].as_str().expect("id").to_string()),
+        );
         match page["next_cursor"].as_str() {
             Some(c) => uri = format!("/api/v1/events?limit=1&cursor={c}"),
             None => break,
@@ -121,14 +154,22 @@ async fn events_filter_by_category_and_vessel() {
     let first = &all["items"][0];
     let category = first["category"].as_str().expect("category");
     let vessel = first["vessels"][0].as_str().expect("vessel");
-    let (status, by_cat) = get(&format!("/api/v1/events?limit=1000&category={}", category.to_lowercase())).await;
+    let (status, by_cat) = get(&format!(
+        "/api/v1/events?limit=1000&category={}",
+        category.to_lowercase()
+    ))
+    .await;
     assert_eq!(status, StatusCode::OK);
     let items = by_cat["items"].as_array().expect("items");
     assert!(!items.is_empty() && items.iter().all(|e| e["category"] == category));
     let (_, by_vessel) = get(&format!("/api/v1/events?limit=1000&vessel={vessel}")).await;
     let items = by_vessel["items"].as_array().expect("items");
     assert!(!items.is_empty());
-    assert!(items.iter().all(|e| e["vessels"].as_array().expect("vessels").iter().any(|v| v == vessel)));
+    assert!(items.iter().all(|e| e["vessels"]
+        .as_array()
+        .expect("vessels")
+        .iter()
+        .any(|v| v == vessel)));
     let (_, none) = get("/api/v1/events?from=1990-01-01T00:00:00Z&to=1990-01-02T00:00:00Z").await;
     assert_eq!(none["items"], json!([]));
 }
@@ -136,25 +177,41 @@ async fn events_filter_by_category_and_vessel() {
 /// An event of its own per test that changes it, so tests running in parallel do not meet.
 async fn event_id(index: usize) -> String {
     let (_, all) = get("/api/v1/events?limit=1000&status=new").await;
-    all["items"][index]["id"].as_str().expect("an event to act on").to_string()
+    all["items"][index]["id"]
+        .as_str()
+        .expect("an event to act on")
+        .to_string()
 }
 
 #[tokio::test]
 async fn lifecycle_steps_through_the_engine() {
     let id = event_id(0).await;
-    let (status, body) = post(&format!("/api/v1/events/{id}/ack"), r#"{"actor":"ana","note":"looking"}"#).await;
+    let (status, body) = post(
+        &format!("/api/v1/events/{id}/ack"),
+        r#"{"actor":"ana","note":"looking"}"#,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["event"]["status"], "ACK");
     // Not allowed twice: the lifecycle refuses, a conflict.
     let (status, body) = post(&format!("/api/v1/events/{id}/ack"), r#"{"actor":"ana"}"#).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let (status, body) = post(&format!("/api/v1/events/{id}/enforce"), r#"{"actor":"ana","action":"boarding","note":"n"}"#).await;
+    let (status, body) = post(
+        &format!("/api/v1/events/{id}/enforce"),
+        r#"{"actor":"ana","action":"boarding","note":"n"}"#,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["event"]["status"], "ENFORCED");
     let (status, detail) = get(&format!("/api/v1/events/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(detail["enforcements"][0]["action"], "boarding");
-    let history: Vec<&str> = detail["event"]["history"].as_array().expect("history").iter().map(|h| h["to"].as_str().expect("to")).collect();
+    let history: Vec<&str> = detail["event"]["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| h["to"].as_str().expect("to"))
+        .collect();
     assert!(history.ends_with(&["ACK", "ENFORCED"]), "{history:?}");
 }
 
@@ -168,16 +225,32 @@ async fn silences_create_list_expire() {
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().expect("id");
     let (_, list) = get("/api/v1/silences?limit=1000").await;
-    assert!(list["items"].as_array().expect("items").iter().any(|s| s["id"] == id));
+    assert!(list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|s| s["id"] == id));
     let (status, expired) = post(&format!("/api/v1/silences/{id}/expire"), "").await;
     assert_eq!(status, StatusCode::OK, "{expired}");
-    let ends: DateTime<Utc> = expired["ends_at"].as_str().expect("ends").parse().expect("time");
+    let ends: DateTime<Utc> = expired["ends_at"]
+        .as_str()
+        .expect("ends")
+        .parse()
+        .expect("time");
     assert!(ends <= Utc::now());
 }
 
 #[tokio::test]
 async fn read_routes_answer() {
-    for uri in ["/api/v1/alerts?all=true", "/api/v1/outbox", "/api/v1/kpis", "/api/v1/stats/daily", "/api/v1/stats/hourly", "/api/v1/stats/monthly", "/api/v1/cycles?limit=5"] {
+    for uri in [
+        "/api/v1/alerts?all=true",
+        "/api/v1/outbox",
+        "/api/v1/kpis",
+        "/api/v1/stats/daily",
+        "/api/v1/stats/hourly",
+        "/api/v1/stats/monthly",
+        "/api/v1/cycles?limit=5",
+    ] {
         let (status, body) = get(uri).await;
         assert_eq!(status, StatusCode::OK, "{uri}: {body}");
     }
@@ -193,49 +266,257 @@ async fn bad_input_names_the_field() {
     let id = event_id(1).await;
     let ack = format!("/api/v1/events/{id}/ack");
     let cases: Vec<(&str, String, Option<&str>, StatusCode, &str)> = vec![
-        ("GET", "/api/v1/events?from=yesterday".into(), None, StatusCode::BAD_REQUEST, "from"),
-        ("GET", "/api/v1/events?from=2021-01-02T00:00:00Z&to=2021-01-01T00:00:00Z".into(), None, StatusCode::BAD_REQUEST, "to"),
-        ("GET", "/api/v1/events?cursor=zz".into(), None, StatusCode::BAD_REQUEST, "cursor"),
-        ("GET", "/api/v1/events?limit=abc".into(), None, StatusCode::BAD_REQUEST, "limit"),
-        ("GET", "/api/v1/events?limit=0".into(), None, StatusCode::BAD_REQUEST, "limit"),
-        ("GET", "/api/v1/events?status=SLEEPING".into(), None, StatusCode::BAD_REQUEST, "status"),
-        ("GET", "/api/v1/events?level=loud".into(), None, StatusCode::BAD_REQUEST, "level"),
-        ("GET", "/api/v1/events?colour=red".into(), None, StatusCode::BAD_REQUEST, "colour"),
-        ("GET", "/api/v1/events/nosuchevent".into(), None, StatusCode::NOT_FOUND, "id"),
-        ("GET", "/api/v1/alerts?all=maybe".into(), None, StatusCode::BAD_REQUEST, "all"),
-        ("GET", "/api/v1/stats/weekly".into(), None, StatusCode::NOT_FOUND, "period"),
-        ("GET", "/api/v1/vessels/nosuchvessel".into(), None, StatusCode::NOT_FOUND, "id"),
-        ("GET", "/api/v1/vessels?cursor=1".into(), None, StatusCode::BAD_REQUEST, "cursor"),
-        ("GET", "/api/v1/vessels?limit=100000".into(), None, StatusCode::BAD_REQUEST, "limit"),
-        ("POST", "/api/v1/cycles".into(), Some(r#"{"actor":"a","window_seconds":0}"#), StatusCode::BAD_REQUEST, "window_seconds"),
-        ("POST", "/api/v1/cycles".into(), Some(r#"{"actor":"a","at":"noon"}"#), StatusCode::UNPROCESSABLE_ENTITY, "at"),
-        ("POST", "/api/v1/cycles".into(), Some(r#"{"actor":""}"#), StatusCode::BAD_REQUEST, "actor"),
-        ("POST", "/api/v1/ingest?format=pdf".into(), Some("x"), StatusCode::BAD_REQUEST, "format"),
-        ("POST", "/api/v1/ingest?mode=fast".into(), Some("x"), StatusCode::BAD_REQUEST, "mode"),
-        ("POST", "/api/v1/ingest".into(), Some(""), StatusCode::BAD_REQUEST, "body"),
-        ("GET", "/api/v1/nothing".into(), None, StatusCode::NOT_FOUND, "path"),
-        ("POST", ack.clone(), Some("{not json"), StatusCode::BAD_REQUEST, "body"),
-        ("POST", ack.clone(), Some(r#"{"actor":5}"#), StatusCode::UNPROCESSABLE_ENTITY, "actor"),
-        ("POST", ack.clone(), Some(r#"{"actor":"a","bogus":1}"#), StatusCode::UNPROCESSABLE_ENTITY, "bogus"),
-        ("POST", ack.clone(), Some(r#"{"note":"x"}"#), StatusCode::UNPROCESSABLE_ENTITY, "actor"),
-        ("POST", ack.clone(), Some(r#"{"actor":" "}"#), StatusCode::BAD_REQUEST, "actor"),
-        ("POST", ack.clone(), Some(r#"{"actor":"a","action":"boarding"}"#), StatusCode::BAD_REQUEST, "action"),
-        ("POST", format!("/api/v1/events/{id}/enforce"), Some(r#"{"actor":"a"}"#), StatusCode::BAD_REQUEST, "action"),
-        ("POST", "/api/v1/events/nosuchevent/ack".into(), Some(r#"{"actor":"a"}"#), StatusCode::NOT_FOUND, "id"),
-        ("POST", "/api/v1/silences".into(), Some(r#"{"matchers":["bad"],"duration_seconds":60,"created_by":"a"}"#), StatusCode::BAD_REQUEST, "matchers"),
-        ("POST", "/api/v1/silences".into(), Some(r#"{"matchers":["a=b"],"created_by":"a"}"#), StatusCode::BAD_REQUEST, "ends_at"),
-        ("POST", "/api/v1/silences".into(), Some(r#"{"matchers":["a=b"],"ends_at":"soon","created_by":"a"}"#), StatusCode::UNPROCESSABLE_ENTITY, "ends_at"),
-        ("POST", "/api/v1/silences/nosuch/expire".into(), None, StatusCode::NOT_FOUND, "id"),
+        (
+            "GET",
+            "/api/v1/events?from=yesterday".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "from",
+        ),
+        (
+            "GET",
+            "/api/v1/events?from=2021-01-02T00:00:00Z&to=2021-01-01T00:00:00Z".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "to",
+        ),
+        (
+            "GET",
+            "/api/v1/events?cursor=zz".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "cursor",
+        ),
+        (
+            "GET",
+            "/api/v1/events?limit=abc".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "limit",
+        ),
+        (
+            "GET",
+            "/api/v1/events?limit=0".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "limit",
+        ),
+        (
+            "GET",
+            "/api/v1/events?status=SLEEPING".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "status",
+        ),
+        (
+            "GET",
+            "/api/v1/events?level=loud".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "level",
+        ),
+        (
+            "GET",
+            "/api/v1/events?colour=red".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "colour",
+        ),
+        (
+            "GET",
+            "/api/v1/events/nosuchevent".into(),
+            None,
+            StatusCode::NOT_FOUND,
+            "id",
+        ),
+        (
+            "GET",
+            "/api/v1/alerts?all=maybe".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "all",
+        ),
+        (
+            "GET",
+            "/api/v1/stats/weekly".into(),
+            None,
+            StatusCode::NOT_FOUND,
+            "period",
+        ),
+        (
+            "GET",
+            "/api/v1/vessels/nosuchvessel".into(),
+            None,
+            StatusCode::NOT_FOUND,
+            "id",
+        ),
+        (
+            "GET",
+            "/api/v1/vessels?cursor=1".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "cursor",
+        ),
+        (
+            "GET",
+            "/api/v1/vessels?limit=100000".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "limit",
+        ),
+        (
+            "POST",
+            "/api/v1/cycles".into(),
+            Some(r#"{"actor":"a","window_seconds":0}"#),
+            StatusCode::BAD_REQUEST,
+            "window_seconds",
+        ),
+        (
+            "POST",
+            "/api/v1/cycles".into(),
+            Some(r#"{"actor":"a","at":"noon"}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "at",
+        ),
+        (
+            "POST",
+            "/api/v1/cycles".into(),
+            Some(r#"{"actor":""}"#),
+            StatusCode::BAD_REQUEST,
+            "actor",
+        ),
+        (
+            "POST",
+            "/api/v1/ingest?format=pdf".into(),
+            Some("x"),
+            StatusCode::BAD_REQUEST,
+            "format",
+        ),
+        (
+            "POST",
+            "/api/v1/ingest?mode=fast".into(),
+            Some("x"),
+            StatusCode::BAD_REQUEST,
+            "mode",
+        ),
+        (
+            "POST",
+            "/api/v1/ingest".into(),
+            Some(""),
+            StatusCode::BAD_REQUEST,
+            "body",
+        ),
+        (
+            "GET",
+            "/api/v1/nothing".into(),
+            None,
+            StatusCode::NOT_FOUND,
+            "path",
+        ),
+        (
+            "POST",
+            ack.clone(),
+            Some("{not json"),
+            StatusCode::BAD_REQUEST,
+            "body",
+        ),
+        (
+            "POST",
+            ack.clone(),
+            Some(r#"{"actor":5}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "actor",
+        ),
+        (
+            "POST",
+            ack.clone(),
+            Some(r#"{"actor":"a","bogus":1}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bogus",
+        ),
+        (
+            "POST",
+            ack.clone(),
+            Some(r#"{"note":"x"}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "actor",
+        ),
+        (
+            "POST",
+            ack.clone(),
+            Some(r#"{"actor":" "}"#),
+            StatusCode::BAD_REQUEST,
+            "actor",
+        ),
+        (
+            "POST",
+            ack.clone(),
+            Some(r#"{"actor":"a","action":"boarding"}"#),
+            StatusCode::BAD_REQUEST,
+            "action",
+        ),
+        (
+            "POST",
+            format!("/api/v1/events/{id}/enforce"),
+            Some(r#"{"actor":"a"}"#),
+            StatusCode::BAD_REQUEST,
+            "action",
+        ),
+        (
+            "POST",
+            "/api/v1/events/nosuchevent/ack".into(),
+            Some(r#"{"actor":"a"}"#),
+            StatusCode::NOT_FOUND,
+            "id",
+        ),
+        (
+            "POST",
+            "/api/v1/silences".into(),
+            Some(r#"{"matchers":["bad"],"duration_seconds":60,"created_by":"a"}"#),
+            StatusCode::BAD_REQUEST,
+            "matchers",
+        ),
+        (
+            "POST",
+            "/api/v1/silences".into(),
+            Some(r#"{"matchers":["a=b"],"created_by":"a"}"#),
+            StatusCode::BAD_REQUEST,
+            "ends_at",
+        ),
+        (
+            "POST",
+            "/api/v1/silences".into(),
+            Some(r#"{"matchers":["a=b"],"ends_at":"soon","created_by":"a"}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ends_at",
+        ),
+        (
+            "POST",
+            "/api/v1/silences/nosuch/expire".into(),
+            None,
+            StatusCode::NOT_FOUND,
+            "id",
+        ),
     ];
     for (method, uri, body, want, field) in cases {
         let mut req = Request::builder().method(method).uri(&uri);
         if body.is_some() {
             req = req.header("content-type", "application/json");
         }
-        let (status, json) = call(req.body(Body::from(body.unwrap_or_default().to_string())).expect("request")).await;
+        let (status, json) = call(
+            req.body(Body::from(body.unwrap_or_default().to_string()))
+                .expect("request"),
+        )
+        .await;
         assert_eq!(status, want, "{method} {uri} {body:?}: {json}");
-        assert_eq!(json["error"]["field"], field, "{method} {uri} {body:?}: {json}");
-        assert!(json["error"]["code"].is_string() && json["error"]["message"].is_string(), "{json}");
+        assert_eq!(
+            json["error"]["field"], field,
+            "{method} {uri} {body:?}: {json}"
+        );
+        assert!(
+            json["error"]["code"].is_string() && json["error"]["message"].is_string(),
+            "{json}"
+        );
     }
     // The event the mistakes were aimed at is untouched.
     let (_, detail) = get(&format!("/api/v1/events/{id}")).await;
@@ -244,14 +525,27 @@ async fn bad_input_names_the_field() {
 
 #[tokio::test]
 async fn oversized_and_untyped_bodies_are_refused() {
-    let small = app_with(state(), Limits { body_bytes: 64, ..Limits::default() });
+    let small = app_with(
+        state(),
+        Limits {
+            body_bytes: 64,
+            ..Limits::default()
+        },
+    );
     let big = format!(r#"{{"actor":"{}"}}"#, "a".repeat(200));
-    let req = Request::post("/api/v1/events/x/ack").header("content-type", "application/json").body(Body::from(big)).expect("request");
+    let req = Request::post("/api/v1/events/x/ack")
+        .header("content-type", "application/json")
+        .body(Body::from(big))
+        .expect("request");
     let resp = small.oneshot(req).await.expect("response");
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let body: Value = serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes()).expect("json");
+    let body: Value =
+        serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes())
+            .expect("json");
     assert_eq!(body["error"]["field"], "body");
-    let req = Request::post("/api/v1/events/x/ack").body(Body::from(r#"{"actor":"a"}"#)).expect("request");
+    let req = Request::post("/api/v1/events/x/ack")
+        .body(Body::from(r#"{"actor":"a"}"#))
+        .expect("request");
     let (status, body) = call(req).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
     assert_eq!(body["error"]["field"], "content-type");
@@ -261,15 +555,22 @@ async fn oversized_and_untyped_bodies_are_refused() {
 #[tokio::test]
 async fn serves_over_loopback() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(lookout_server::serve(listener, app(state())));
     let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    conn.write_all(b"GET /api/v1/events?limit=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.expect("write");
+    conn.write_all(b"GET /api/v1/events?limit=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
     let mut text = String::new();
     conn.read_to_string(&mut text).await.expect("read");
     assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
-    assert!(text.to_ascii_lowercase().contains("x-request-id: "), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("x-request-id: "),
+        "{text}"
+    );
     let body = &text[text.find("\r\n\r\n").expect("head end") + 4..];
     let page: Value = serde_json::from_str(body).expect("json body");
     assert_eq!(page["items"].as_array().expect("items").len(), 2);
@@ -279,7 +580,12 @@ async fn serves_over_loopback() {
 async fn vessels_search_pages_and_detail() {
     let (status, all) = get("/api/v1/vessels?limit=1000").await;
     assert_eq!(status, StatusCode::OK, "{all}");
-    let ids: Vec<&str> = all["items"].as_array().expect("items").iter().map(|v| v["vessel"].as_str().expect("id")).collect();
+    let ids: Vec<&str> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|v| v["vessel"].as_str().expect("id"))
+        .collect();
     assert!(ids.len() > 2);
     let (_, first) = get("/api/v1/vessels?limit=2").await;
     let cursor = first["next_cursor"].as_str().expect("a next page");
@@ -296,7 +602,10 @@ async fn vessels_search_pages_and_detail() {
     assert!(detail["last_position"]["lat"].is_number(), "{detail}");
     // No test closes an event, so the vessel's first event is open.
     let open = detail["open_events"].as_array().expect("events");
-    assert!(open.iter().any(|e| e["id"] == events["items"][0]["id"]), "{detail}");
+    assert!(
+        open.iter().any(|e| e["id"] == events["items"][0]["id"]),
+        "{detail}"
+    );
     assert!(detail["identities"].is_array());
 }
 
@@ -304,38 +613,89 @@ async fn vessels_search_pages_and_detail() {
 async fn models_draft_promote_rollback_and_history() {
     let (status, list) = get("/api/v1/models").await;
     assert_eq!(status, StatusCode::OK, "{list}");
-    assert!(list["items"].as_array().expect("items").iter().any(|m| m["model"] == "dark_suspicion"));
-    let (status, draft) =
-        post("/api/v1/models/dark_suspicion/drafts", r#"{"params":{"weights":{"P7_unpermitted":20}},"actor":"ana","reason":"try"}"#).await;
+    assert!(list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|m| m["model"] == "dark_suspicion"));
+    let (status, draft) = post(
+        "/api/v1/models/dark_suspicion/drafts",
+        r#"{"params":{"weights":{"P7_unpermitted":20}},"actor":"ana","reason":"try"}"#,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{draft}");
     assert_eq!(draft["status"], "DRAFT");
     let v = draft["version"].as_i64().expect("version");
     let (status, shown) = get(&format!("/api/v1/models/dark_suspicion/versions/{v}")).await;
     assert_eq!((status, &shown["version"]), (StatusCode::OK, &json!(v)));
-    let (status, promoted) = post(&format!("/api/v1/models/dark_suspicion/versions/{v}/promote"), r#"{"actor":"ana"}"#).await;
+    let (status, promoted) = post(
+        &format!("/api/v1/models/dark_suspicion/versions/{v}/promote"),
+        r#"{"actor":"ana"}"#,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{promoted}");
     assert_eq!(promoted["status"], "ACTIVE");
     // Promoting again: no longer a DRAFT.
-    let (status, again) = post(&format!("/api/v1/models/dark_suspicion/versions/{v}/promote"), r#"{"actor":"ana"}"#).await;
+    let (status, again) = post(
+        &format!("/api/v1/models/dark_suspicion/versions/{v}/promote"),
+        r#"{"actor":"ana"}"#,
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
-    let (status, back) = post("/api/v1/models/dark_suspicion/rollback", r#"{"actor":"ana","reason":"undo"}"#).await;
+    let (status, back) = post(
+        "/api/v1/models/dark_suspicion/rollback",
+        r#"{"actor":"ana","reason":"undo"}"#,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{back}");
     assert_ne!(back["version"], json!(v));
     let (_, history) = get("/api/v1/models/dark_suspicion/history").await;
-    let actions: Vec<&str> = history["items"].as_array().expect("items").iter().map(|a| a["action"].as_str().expect("action")).collect();
-    assert!(actions.ends_with(&["create", "promote", "rollback"]), "{actions:?}");
+    let actions: Vec<&str> = history["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|a| a["action"].as_str().expect("action"))
+        .collect();
+    assert!(
+        actions.ends_with(&["create", "promote", "rollback"]),
+        "{actions:?}"
+    );
     let cases = [
         ("/api/v1/models/nosuch", StatusCode::NOT_FOUND, "model"),
-        ("/api/v1/models/nosuch/history", StatusCode::NOT_FOUND, "model"),
-        ("/api/v1/models/dark_suspicion/versions/x", StatusCode::BAD_REQUEST, "version"),
-        ("/api/v1/models/dark_suspicion/versions/999", StatusCode::NOT_FOUND, "version"),
+        (
+            "/api/v1/models/nosuch/history",
+            StatusCode::NOT_FOUND,
+            "model",
+        ),
+        (
+            "/api/v1/models/dark_suspicion/versions/x",
+            StatusCode::BAD_REQUEST,
+            "version",
+        ),
+        (
+            "/api/v1/models/dark_suspicion/versions/999",
+            StatusCode::NOT_FOUND,
+            "version",
+        ),
     ];
     for (uri, want, field) in cases {
         let (status, body) = get(uri).await;
-        assert_eq!((status, body["error"]["field"].as_str()), (want, Some(field)), "{uri}: {body}");
+        assert_eq!(
+            (status, body["error"]["field"].as_str()),
+            (want, Some(field)),
+            "{uri}: {body}"
+        );
     }
-    let (status, body) = post("/api/v1/models/dark_suspicion/drafts", r#"{"params":{"weights":"heavy"},"actor":"ana"}"#).await;
-    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("params")), "{body}");
+    let (status, body) = post(
+        "/api/v1/models/dark_suspicion/drafts",
+        r#"{"params":{"weights":"heavy"},"actor":"ana"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("params")),
+        "{body}"
+    );
 }
 
 /// Every route: method, path (a sample), the least role that may call it.
@@ -363,10 +723,22 @@ const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/models", Role::Viewer),
     ("GET", "/api/v1/models/dark_suspicion", Role::Viewer),
     ("GET", "/api/v1/models/dark_suspicion/history", Role::Viewer),
-    ("GET", "/api/v1/models/dark_suspicion/versions/1", Role::Viewer),
+    (
+        "GET",
+        "/api/v1/models/dark_suspicion/versions/1",
+        Role::Viewer,
+    ),
     ("POST", "/api/v1/models/dark_suspicion/drafts", Role::Admin),
-    ("POST", "/api/v1/models/dark_suspicion/versions/1/promote", Role::Admin),
-    ("POST", "/api/v1/models/dark_suspicion/rollback", Role::Admin),
+    (
+        "POST",
+        "/api/v1/models/dark_suspicion/versions/1/promote",
+        Role::Admin,
+    ),
+    (
+        "POST",
+        "/api/v1/models/dark_suspicion/rollback",
+        Role::Admin,
+    ),
 ];
 
 /// A token per role, created once in the demo store.
@@ -376,7 +748,14 @@ fn tokens() -> &'static [(Role, String)] {
         let mut store = lookout_store::open(demo_db()).expect("open");
         [Role::Viewer, Role::Analyst, Role::Admin]
             .into_iter()
-            .map(|r| (r, create_token(store.as_mut(), r, r.as_str(), Utc::now()).expect("token").0))
+            .map(|r| {
+                (
+                    r,
+                    create_token(store.as_mut(), r, r.as_str(), Utc::now())
+                        .expect("token")
+                        .0,
+                )
+            })
             .collect()
     })
 }
@@ -386,31 +765,55 @@ fn token(role: Role) -> &'static str {
 }
 
 async fn call_as(method: &str, uri: &str, token: Option<&str>) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
-    let resp = app(AppState::new(demo_db(), OutputConfig::default())).oneshot(req.body(Body::from("{}")).expect("request")).await.expect("response");
+    let resp = app(AppState::new(demo_db(), OutputConfig::default()))
+        .oneshot(req.body(Body::from("{}")).expect("request"))
+        .await
+        .expect("response");
     let status = resp.status();
     let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 #[tokio::test]
 async fn every_route_needs_its_role() {
     for &(method, uri, least) in ROUTES {
         let (status, body) = call_as(method, uri, None).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri} without a token: {body}");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {uri} without a token: {body}"
+        );
         assert_eq!(body["error"]["field"], "authorization");
         let (status, _) = call_as(method, uri, Some("lk_not_a_token")).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri} with a made-up token");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {uri} with a made-up token"
+        );
         for &role in [Role::Viewer, Role::Analyst, Role::Admin].iter() {
             let (status, body) = call_as(method, uri, Some(token(role))).await;
             if role < least {
-                assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri} as {role:?}: {body}");
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{method} {uri} as {role:?}: {body}"
+                );
                 assert_eq!(body["error"]["code"], "forbidden");
             } else {
-                assert!(status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN, "{method} {uri} as {role:?}: {status} {body}");
+                assert!(
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                    "{method} {uri} as {role:?}: {status} {body}"
+                );
             }
         }
     }
@@ -422,21 +825,37 @@ async fn every_route_needs_its_role() {
 #[tokio::test]
 async fn revoked_tokens_are_refused_and_only_hashes_are_stored() {
     let mut store = lookout_store::open(demo_db()).expect("open");
-    let (secret, row) = create_token(store.as_mut(), Role::Viewer, "short-lived", Utc::now()).expect("token");
+    let (secret, row) =
+        create_token(store.as_mut(), Role::Viewer, "short-lived", Utc::now()).expect("token");
     assert!(secret.starts_with("lk_") && secret.len() == 67, "{secret}");
     let stored = store.tokens().expect("tokens");
-    assert!(stored.iter().all(|t| t.hash != secret && !t.hash.contains(&secret[3..])));
-    assert_eq!(call_as("GET", "/api/v1/kpis", Some(&secret)).await.0, StatusCode::OK);
+    assert!(stored
+        .iter()
+        .all(|t| t.hash != secret && !t.hash.contains(&secret[3..])));
+    assert_eq!(
+        call_as("GET", "/api/v1/kpis", Some(&secret)).await.0,
+        StatusCode::OK
+    );
     assert!(store.revoke_token(&row.id, Utc::now()).expect("revoke"));
-    assert_eq!(call_as("GET", "/api/v1/kpis", Some(&secret)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call_as("GET", "/api/v1/kpis", Some(&secret)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn run_a_cycle_now() {
-    let (status, report) = post("/api/v1/cycles", r#"{"at":"2019-07-05T00:00:00Z","actor":"ops"}"#).await;
+    let (status, report) = post(
+        "/api/v1/cycles",
+        r#"{"at":"2019-07-05T00:00:00Z","actor":"ops"}"#,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["key"]["window_end"], "2019-07-05T00:00:00Z");
-    assert!(report["positions"].as_u64().expect("positions") > 0, "{report}");
+    assert!(
+        report["positions"].as_u64().expect("positions") > 0,
+        "{report}"
+    );
     assert!(!report["rules"].as_array().expect("rules").is_empty());
     assert_eq!(report["stage_failures"], json!([]));
 }
@@ -444,22 +863,33 @@ async fn run_a_cycle_now() {
 /// A gzip body, as shipped, with the CLI's summary; the same file again inserts nothing new.
 #[tokio::test]
 async fn ingest_a_gzip_body() {
-    let bytes = std::fs::read(data_dir().join("gfw_segment_338013000.jsonl.gz")).expect("demo file");
+    let bytes =
+        std::fs::read(data_dir().join("gfw_segment_338013000.jsonl.gz")).expect("demo file");
     // A store of its own, so the shared one keeps the vessels other tests page through.
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("ingest.db").display().to_string();
     let send = || async {
-        let req = Request::post("/api/v1/ingest?source=gfw.jsonl.gz").body(Body::from(bytes.clone())).expect("request");
-        let resp = app(AppState::without_auth(db.as_str(), OutputConfig::default())).oneshot(req).await.expect("response");
+        let req = Request::post("/api/v1/ingest?source=gfw.jsonl.gz")
+            .body(Body::from(bytes.clone()))
+            .expect("request");
+        let resp = app(AppState::without_auth(db.as_str(), OutputConfig::default()))
+            .oneshot(req)
+            .await
+            .expect("response");
         let status = resp.status();
-        let body: Value = serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes()).expect("json");
+        let body: Value =
+            serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes())
+                .expect("json");
         (status, body)
     };
     let (status, summary) = send().await;
     assert_eq!(status, StatusCode::OK, "{summary}");
     assert_eq!(summary["path"], "gfw.jsonl.gz");
     assert_eq!(summary["format"], "gfw");
-    assert!(summary["records_read"].as_u64().expect("read") > 100, "{summary}");
+    assert!(
+        summary["records_read"].as_u64().expect("read") > 100,
+        "{summary}"
+    );
     assert!(summary["positions_inserted"].as_u64().expect("inserted") > 0);
     assert!(summary["rejects"].is_object(), "{summary}");
     let (_, again) = send().await;
@@ -476,7 +906,18 @@ async fn metrics_after_a_cycle() {
         async move {
             let resp = router.oneshot(req).await.expect("response");
             let status = resp.status();
-            (status, String::from_utf8(resp.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("utf8"))
+            (
+                status,
+                String::from_utf8(
+                    resp.into_body()
+                        .collect()
+                        .await
+                        .expect("body")
+                        .to_bytes()
+                        .to_vec(),
+                )
+                .expect("utf8"),
+            )
         }
     };
     let cycle = Request::post("/api/v1/cycles")
@@ -485,13 +926,32 @@ async fn metrics_after_a_cycle() {
         .expect("request");
     let (status, body) = send(cycle).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, text) = send(Request::get("/metrics").body(Body::empty()).expect("request")).await;
+    let (status, text) = send(
+        Request::get("/metrics")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert!(text.contains("lookout_cycles_total 1"), "{text}");
-    assert!(text.contains(r#"lookout_http_requests_total{route="/api/v1/cycles",method="POST",status="200"} 1"#), "{text}");
-    assert!(text.contains("lookout_http_request_duration_seconds_bucket{"), "{text}");
-    assert!(text.contains(r#"lookout_rule_duration_seconds_count{rule="dark_suspicion"} 1"#), "{text}");
+    assert!(
+        text.contains(
+            r#"lookout_http_requests_total{route="/api/v1/cycles",method="POST",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("lookout_http_request_duration_seconds_bucket{"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"lookout_rule_duration_seconds_count{rule="dark_suspicion"} 1"#),
+        "{text}"
+    );
     assert!(text.contains("lookout_findings_total{detector="), "{text}");
     assert!(text.contains("lookout_events{category="), "{text}");
-    assert!(text.trim_end().ends_with("# EOF") && text.matches("# EOF").count() == 1, "{text}");
+    assert!(
+        text.trim_end().ends_with("# EOF") && text.matches("# EOF").count() == 1,
+        "{text}"
+    );
 }

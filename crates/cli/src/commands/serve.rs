@@ -31,17 +31,31 @@ pub fn run(args: ServeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     // Open (and migrate) once up front so a bad --db fails here, not on the first request.
     db.open()?;
     let state = if args.no_auth {
-        anyhow::ensure!(args.bind.ip().is_loopback(), "--no-auth is only allowed on a loopback address, not {}", args.bind);
+        anyhow::ensure!(
+            args.bind.ip().is_loopback(),
+            "--no-auth is only allowed on a loopback address, not {}",
+            args.bind
+        );
         tracing::warn!("--no-auth: every request is served as admin without a token");
-        eprintln!("lookout serve: WARNING: --no-auth: NO AUTHENTICATION, every local client is admin");
+        eprintln!(
+            "lookout serve: WARNING: --no-auth: NO AUTHENTICATION, every local client is admin"
+        );
         lookout_server::AppState::without_auth(db.db.clone(), cfg)
     } else {
         lookout_server::AppState::new(db.db.clone(), cfg)
     };
-    let limits = lookout_server::Limits { body_bytes: args.max_body, ..lookout_server::Limits::default() };
+    let limits = lookout_server::Limits {
+        body_bytes: args.max_body,
+        ..lookout_server::Limits::default()
+    };
     if args.check {
-        let listener = std::net::TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
-        outln!("lookout serve: http://{}/api/v1 (store {}; --check: not serving)", listener.local_addr()?, db.location());
+        let listener = std::net::TcpListener::bind(args.bind)
+            .with_context(|| format!("binding {}", args.bind))?;
+        outln!(
+            "lookout serve: http://{}/api/v1 (store {}; --check: not serving)",
+            listener.local_addr()?,
+            db.location()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     serve_until_stopped(state, args.bind, limits, &db.location())?;
@@ -55,12 +69,19 @@ pub fn serve_until_stopped(
     limits: lookout_server::Limits,
     location: &str,
 ) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("binding {bind}"))?;
         let addr = listener.local_addr()?;
         outln!("lookout serve: http://{addr}/api/v1 (store {location})");
         super::super::output::flush_stdout()?;
-        lookout_server::serve(listener, lookout_server::app_with(state, limits)).await.context("serving")
+        lookout_server::serve(listener, lookout_server::app_with(state, limits))
+            .await
+            .context("serving")
     })
 }

@@ -35,21 +35,36 @@ pub fn run(args: TokensArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let mut store = db.open()?;
     match args.command {
         TokensCommand::Create { role, name } => {
-            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("--role {role}: viewer, analyst or admin"))?;
+            let role = Role::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("--role {role}: viewer, analyst or admin"))?;
             let (token, row) = create_token(store.as_mut(), role, &name, Utc::now())?;
             outln!("{token}");
-            eprintln!("token {} ({}, {}) created; it is shown only this once", row.id, row.role, row.name);
+            eprintln!(
+                "token {} ({}, {}) created; it is shown only this once",
+                row.id, row.role, row.name
+            );
         }
         TokensCommand::List => {
             let tokens = store.tokens()?;
             for t in &tokens {
-                let revoked = t.revoked_at.map(|r| format!("revoked {}", ts(r))).unwrap_or_else(|| "active".into());
-                outln!("{}  {:<8} {:<20} created {}  {}", t.id, t.role, t.name, ts(t.created_at), revoked);
+                let revoked = t
+                    .revoked_at
+                    .map(|r| format!("revoked {}", ts(r)))
+                    .unwrap_or_else(|| "active".into());
+                outln!(
+                    "{}  {:<8} {:<20} created {}  {}",
+                    t.id,
+                    t.role,
+                    t.name,
+                    ts(t.created_at),
+                    revoked
+                );
             }
             outln!("{} tokens", tokens.len());
         }
         TokensCommand::Revoke { id } => {
-            if !store.revoke_token(&id, Utc::now())? && !store.tokens()?.iter().any(|t| t.id == id) {
+            if !store.revoke_token(&id, Utc::now())? && !store.tokens()?.iter().any(|t| t.id == id)
+            {
                 eprintln!("lookout: no token with id '{id}'");
                 return Ok(ExitCode::FAILURE);
             }
