@@ -25,7 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0002_models.sql"),
     include_str!("../migrations/postgres/0003_pipeline.sql"),
     include_str!("../migrations/postgres/0004_identities.sql"),
-    include_str!("../migrations/postgres/0005_api_tokens.sql"),
+    include_str!("../migrations/postgres/0006_api_tokens.sql"),
 ];
 
 /// Key of the advisory lock that serialises lookouts migrating the same database.

@@ -16,7 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_models.sql"),
     include_str!("../migrations/sqlite/0003_pipeline.sql"),
     include_str!("../migrations/sqlite/0004_identities.sql"),
-    include_str!("../migrations/sqlite/0005_api_tokens.sql"),
+    include_str!("../migrations/sqlite/0006_api_tokens.sql"),
 ];
 
 /// The embedded default store.
