@@ -61,6 +61,10 @@ enum Command {
     Models(commands::models::ModelsArgs),
     /// Time-series anomaly detection on a metric CSV; `anomaly nab` runs the NAB benchmark.
     Anomaly(commands::anomaly::AnomalyArgs),
+    /// Serve the HTTP API (`/api/v1`, `/healthz`, `/readyz`) until ctrl-c or SIGTERM.
+    Serve(commands::serve::ServeArgs),
+    /// Bearer tokens of `lookout serve`: create (shown once), list, revoke.
+    Tokens(commands::tokens::TokensArgs),
     /// Print shell completions: `lookout completions bash > /etc/bash_completion.d/lookout`.
     Completions(commands::completions::CompletionsArgs),
 }
@@ -86,6 +90,8 @@ fn main() -> ExitCode {
         Command::Rules(a) => commands::rules::run(a, &db),
         Command::Models(a) => commands::models::run(a, &db),
         Command::Anomaly(a) => commands::anomaly::run(a),
+        Command::Serve(a) => commands::serve::run(a, &db),
+        Command::Tokens(a) => commands::tokens::run(a, &db),
         Command::Completions(a) => commands::completions::run(a, Cli::command()),
     };
     exit_code(result.and_then(|code| output::flush_stdout().map(|()| code).map_err(Into::into)))

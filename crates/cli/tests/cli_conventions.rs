@@ -71,6 +71,8 @@ struct Fixture {
     acked_event: String,
     confirmed_event: String,
     silence: String,
+    /// A viewer token's id.
+    token: String,
 }
 
 impl Fixture {
@@ -110,6 +112,8 @@ impl Fixture {
         let silences: Value =
             serde_json::from_str(&at(&["silences", "list", "--db", &db, "--now", AT, "--json"])).expect("json");
         let silence = silences[0]["id"].as_str().expect("silence id").to_string();
+        at(&["tokens", "create", "--db", &db, "--role", "viewer", "--name", "fixture"]);
+        let token = at(&["tokens", "list", "--db", &db]).split_whitespace().next().expect("token id").to_string();
         let change = ["--actor", "tester", "--reason", "test", "--now", AT];
         let m = |args: &[&str]| at(&[&["models", "--db", &db][..], args, &change].concat());
         m(&["create", "dark_suspicion", "--params", r#"{"weights": {"out_of_coverage": -30}}"#]);
@@ -140,6 +144,7 @@ impl Fixture {
             acked_event: ids[1].clone(),
             confirmed_event: ids[2].clone(),
             silence,
+            token,
         }
     }
 
@@ -307,6 +312,11 @@ fn cases(f: &Fixture) -> Vec<Case> {
         Case::new("anomaly", &[&f.input("metric.csv")]).no_store(),
         Case::new("anomaly nab", &["--data", &f.input("nab/data")]).no_store().timed(),
         Case::new("completions", &["bash"]).no_store(),
+        // A random port and a random token: the same shape, not the same bytes.
+        Case::new("serve", &["--bind", "127.0.0.1:0", "--check"]).timed(),
+        Case::new("tokens create", &["--role", "analyst", "--name", "ana"]).timed(),
+        Case::new("tokens list", &[]),
+        Case::new("tokens revoke", &[&f.token]),
     ]
 }
 

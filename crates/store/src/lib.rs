@@ -180,6 +180,30 @@ pub trait Store {
     /// `from`), by vessel id, first seen, last seen, then name, call sign, IMO, ship type
     /// (missing values first).
     fn identities_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IdentityObservation>>;
+    /// Identity rows of one vessel, in the order of [`Store::identities_between`].
+    fn vessel_identities(&self, vessel: &VesselId) -> Result<Vec<IdentityObservation>>;
+
+    // ----- API tokens (issue 17) -----
+
+    /// Stores a new token (its hash, never the token).
+    fn create_token(&mut self, token: &ApiToken) -> Result<()>;
+    /// Every token, revoked ones too, by id.
+    fn tokens(&self) -> Result<Vec<ApiToken>>;
+    /// The token with this hash, revoked or not.
+    fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
+    /// Marks a token revoked at `at`; false when no unrevoked token has this id.
+    fn revoke_token(&mut self, id: &str, at: Timestamp) -> Result<bool>;
+
+    // ----- Vessels for the API (issue 17) -----
+
+    /// Vessels whose id, name, call sign or IMO starts with `prefix` (ASCII case
+    /// ignored; `%` and `_` are plain characters), by id (bytewise), after `after`, at
+    /// most `limit`.
+    fn search_vessels(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<VesselRow>>;
+    /// One vessel's row, if stored.
+    fn vessel(&self, vessel: &VesselId) -> Result<Option<VesselRow>>;
+    /// The latest stored position of a vessel (ties: lowest lat, then lon).
+    fn last_position(&self, vessel: &VesselId) -> Result<Option<Position>>;
 
     // ----- Administration: `lookout db` (issue 4) -----
 
@@ -288,6 +312,19 @@ pub struct EventFilter {
     /// `occurred_at` in `[from, to)`.
     pub occurred_from: Option<Timestamp>,
     pub occurred_to: Option<Timestamp>,
+}
+
+/// A bearer token of the HTTP API as stored: its SHA-256 (hex), never the token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    /// `viewer`, `analyst` or `admin`.
+    pub role: String,
+    #[serde(skip_serializing)]
+    pub hash: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// Lifecycle of a model version: DRAFT → ACTIVE → ARCHIVED (and back to ACTIVE on rollback).

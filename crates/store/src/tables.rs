@@ -15,8 +15,8 @@ use lookout_pipeline::{
 use crate::admin::{PruneReport, Retention, StoreInfo};
 use crate::sql::{corrupt, json_error, quote_ident, vals, Backend, Conn, Row, Val};
 use crate::{
-    CycleKey, CycleOutput, CycleStats, EventFilter, IngestRun, ModelAudit, ModelChange, ModelStatus, ModelVersion,
-    Result, Store, StoreCounts, VesselRow,
+    ApiToken, CycleKey, CycleOutput, CycleStats, EventFilter, IngestRun, ModelAudit, ModelChange, ModelStatus,
+    ModelVersion, Result, Store, StoreCounts, VesselRow,
 };
 
 const UPSERT_VESSEL: &str = "ON CONFLICT (vessel_id) DO UPDATE SET
@@ -200,28 +200,86 @@ impl<B: Backend> Store for B {
         let sql = "SELECT vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports
                    FROM vessel_identities WHERE last_seen_ms >= $1 AND first_seen_ms <= $2
                    ORDER BY vessel_id, first_seen_ms, last_seen_ms, name, call_sign, imo, ship_type";
+        self.read(|c| c.query(sql, &vals![from, to], identity_row))
+    }
+
+    fn vessel_identities(&self, vessel: &VesselId) -> Result<Vec<IdentityObservation>> {
+        let sql = "SELECT vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports
+                   FROM vessel_identities WHERE vessel_id = $1
+                   ORDER BY vessel_id, first_seen_ms, last_seen_ms, name, call_sign, imo, ship_type";
+        self.read(|c| c.query(sql, &vals![vessel.as_str()], identity_row))
+    }
+
+    fn search_vessels(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<VesselRow>> {
+        let escaped: String = prefix
+            .to_ascii_lowercase()
+            .chars()
+            .flat_map(|ch| match ch {
+                '%' | '_' | '\\' => vec!['\\', ch],
+                ch => vec![ch],
+            })
+            .collect();
+        let pattern = format!("{escaped}%");
+        let sql = "SELECT vessel_id, CASE WHEN id_is_mmsi THEN 1 ELSE 0 END, name, call_sign, imo, ship_type, length_m, width_m
+                   FROM vessels
+                   WHERE (LOWER(vessel_id) LIKE $1 ESCAPE '\\' OR LOWER(COALESCE(name, '')) LIKE $1 ESCAPE '\\'
+                          OR LOWER(COALESCE(call_sign, '')) LIKE $1 ESCAPE '\\'
+                          OR COALESCE(CAST(imo AS TEXT), '') LIKE $1 ESCAPE '\\')
+                     AND vessel_id COLLATE \"C\" > $2
+                   ORDER BY vessel_id COLLATE \"C\" LIMIT $3";
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|c| c.query(sql, &vals![&pattern, after.unwrap_or(""), limit], vessel_row))
+    }
+
+    fn create_token(&mut self, t: &ApiToken) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO api_tokens (id, name, role, hash, created_at_ms, revoked_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                &vals![&t.id, &t.name, &t.role, &t.hash, t.created_at, t.revoked_at],
+            )
+        })
+        .map(drop)
+    }
+
+    fn tokens(&self) -> Result<Vec<ApiToken>> {
+        let sql = "SELECT id, name, role, hash, created_at_ms, revoked_at_ms FROM api_tokens ORDER BY id COLLATE \"C\"";
+        self.read(|c| c.query(sql, &[], token_row))
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
+        let sql = "SELECT id, name, role, hash, created_at_ms, revoked_at_ms FROM api_tokens WHERE hash = $1";
+        self.read(|c| c.one(sql, &vals![hash], token_row))
+    }
+
+    fn revoke_token(&mut self, id: &str, at: Timestamp) -> Result<bool> {
+        let sql = "UPDATE api_tokens SET revoked_at_ms = $2 WHERE id = $1 AND revoked_at_ms IS NULL";
+        self.write(|c| c.execute(sql, &vals![id, at])).map(|n| n > 0)
+    }
+
+    fn vessel(&self, vessel: &VesselId) -> Result<Option<VesselRow>> {
+        let sql = "SELECT vessel_id, CASE WHEN id_is_mmsi THEN 1 ELSE 0 END, name, call_sign, imo, ship_type, length_m, width_m
+                   FROM vessels WHERE vessel_id = $1";
+        self.read(|c| c.one(sql, &vals![vessel.as_str()], vessel_row))
+    }
+
+    fn last_position(&self, vessel: &VesselId) -> Result<Option<Position>> {
+        let sql = "SELECT vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status FROM positions
+                   WHERE vessel_id = $1 ORDER BY ts_ms DESC, lat, lon LIMIT 1";
         self.read(|c| {
-            c.query(sql, &vals![from, to], |r| {
-                let (name, call_sign) = (r.string(1)?, r.string(2)?);
-                let identity = Identity {
-                    name: (!name.is_empty()).then_some(name),
-                    call_sign: (!call_sign.is_empty()).then_some(call_sign),
-                    imo: r.small::<u32>(3, "imo")?.filter(|&v| v != 0),
-                    ship_type: r.small::<u16>(4, "ship type")?.filter(|&v| v != 0).map(ShipType),
-                };
-                let reports = r.i64(7)?;
-                Ok(IdentityObservation {
+            c.one(sql, &vals![vessel.as_str()], |r| {
+                Ok(Position {
                     vessel: VesselId::new(r.string(0)?),
-                    identity,
-                    first_seen: r.ts(5)?,
-                    last_seen: r.ts(6)?,
-                    reports: u64::try_from(reports)
-                        .map_err(|_| corrupt(r.location(), format!("reports {reports} < 0")))?,
+                    timestamp: r.ts(1)?,
+                    lat: r.f64(2)?,
+                    lon: r.f64(3)?,
+                    sog: r.real(4)?,
+                    cog: r.real(5)?,
+                    heading: r.real(6)?,
+                    nav_status: r.small(7, "nav status")?.map(NavStatus),
                 })
             })
         })
     }
-
     fn info(&self) -> Result<StoreInfo> {
         let (schema_version, supported_version) = self.versions()?;
         let tables = self.read(|c| {
@@ -775,4 +833,48 @@ fn stats_between<T: serde::de::DeserializeOwned>(
 ) -> Result<Vec<T>> {
     let sql = format!("SELECT doc FROM {table} WHERE start_ms >= $1 AND start_ms < $2 ORDER BY start_ms");
     c.docs(&sql, &vals![from, to])
+}
+
+fn vessel_row(r: &dyn Row) -> Result<VesselRow> {
+    Ok(VesselRow {
+        vessel: VesselId::new(r.string(0)?),
+        id_is_mmsi: r.i64(1)? != 0,
+        data: StaticData {
+            name: r.text(2)?,
+            call_sign: r.text(3)?,
+            imo: r.small(4, "imo")?,
+            ship_type: r.small(5, "ship type")?.map(ShipType),
+            length_m: r.real(6)?,
+            width_m: r.real(7)?,
+        },
+    })
+}
+
+fn identity_row(r: &dyn Row) -> Result<IdentityObservation> {
+    let (name, call_sign) = (r.string(1)?, r.string(2)?);
+    let identity = Identity {
+        name: (!name.is_empty()).then_some(name),
+        call_sign: (!call_sign.is_empty()).then_some(call_sign),
+        imo: r.small::<u32>(3, "imo")?.filter(|&v| v != 0),
+        ship_type: r.small::<u16>(4, "ship type")?.filter(|&v| v != 0).map(ShipType),
+    };
+    let reports = r.i64(7)?;
+    Ok(IdentityObservation {
+        vessel: VesselId::new(r.string(0)?),
+        identity,
+        first_seen: r.ts(5)?,
+        last_seen: r.ts(6)?,
+        reports: u64::try_from(reports).map_err(|_| corrupt(r.location(), format!("reports {reports} < 0")))?,
+    })
+}
+
+fn token_row(r: &dyn Row) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.string(0)?,
+        name: r.string(1)?,
+        role: r.string(2)?,
+        hash: r.string(3)?,
+        created_at: r.ts(4)?,
+        revoked_at: r.opt_ts(5)?,
+    })
 }

@@ -855,3 +855,100 @@ fn an_unfinished_ingest_is_resumed_with_what_it_committed() {
         assert_eq!(store.begin_ingest("a.nmea").expect("new"), None);
     });
 }
+
+#[test]
+fn vessels_are_found_by_prefix_of_id_name_call_sign_or_imo() {
+    with_each_backend(|s| {
+        let row = |id: &str, name: &str, call_sign: &str, imo: Option<u32>| VesselRow {
+            vessel: VesselId::new(id),
+            id_is_mmsi: id.len() == 9,
+            data: StaticData {
+                name: Some(name.into()),
+                call_sign: Some(call_sign.into()),
+                imo,
+                ..StaticData::default()
+            },
+        };
+        let rows = vec![
+            row("440123456", "HAE WON", "DSAB", Some(9_123_456)),
+            row("441000001", "Sea_Star%", "D7XY", None),
+            row("X-1", "OTHER", "Q1", None),
+        ];
+        s.upsert_vessels(&rows).expect("upsert");
+        let ids = |prefix: &str, after: Option<&str>, limit: usize| -> Vec<String> {
+            s.search_vessels(prefix, after, limit)
+                .expect("search")
+                .into_iter()
+                .map(|r| r.vessel.as_str().to_string())
+                .collect()
+        };
+        assert_eq!(ids("44", None, 10), ["440123456", "441000001"]);
+        assert_eq!(ids("hae w", None, 10), ["440123456"]);
+        assert_eq!(ids("d7", None, 10), ["441000001"]);
+        assert_eq!(ids("912", None, 10), ["440123456"]);
+        assert_eq!(ids("x-", None, 10), ["X-1"]);
+        // `%` and `_` match only themselves.
+        assert_eq!(ids("sea_", None, 10), ["441000001"]);
+        assert_eq!(ids("%", None, 10), Vec::<String>::new());
+        assert_eq!(ids("_", None, 10), Vec::<String>::new());
+        // Paging: by id, after the cursor, at most `limit`.
+        assert_eq!(ids("", None, 2), ["440123456", "441000001"]);
+        assert_eq!(ids("", Some("441000001"), 2), ["X-1"]);
+        let found = s.search_vessels("440", None, 1).expect("search");
+        assert_eq!(found, vec![rows[0].clone()]);
+        assert_eq!(s.vessel(&VesselId::new("X-1")).expect("vessel"), Some(rows[2].clone()));
+        assert_eq!(s.vessel(&VesselId::new("X")).expect("vessel"), None);
+    });
+}
+
+#[test]
+fn last_position_and_identities_of_one_vessel() {
+    with_each_backend(|s| {
+        s.insert_positions(&[pos("440123456", 0, 35.0), pos("440123456", 30, 35.5), pos("441000001", 60, 34.0)])
+            .expect("positions");
+        let last = s.last_position(&VesselId::new("440123456")).expect("last").expect("a position");
+        assert_eq!(last, pos("440123456", 30, 35.5));
+        assert_eq!(s.last_position(&VesselId::new("nobody")).expect("last"), None);
+        let seen = |id: &str, name: &str, min: i64| lookout_model::IdentityObservation {
+            vessel: VesselId::new(id),
+            identity: lookout_model::Identity { name: Some(name.into()), ..lookout_model::Identity::default() },
+            first_seen: t(min),
+            last_seen: t(min + 10),
+            reports: 2,
+        };
+        s.record_identities(&[seen("440123456", "B", 20), seen("440123456", "A", 0), seen("441000001", "C", 0)])
+            .expect("identities");
+        let names: Vec<Option<String>> = s
+            .vessel_identities(&VesselId::new("440123456"))
+            .expect("identities")
+            .into_iter()
+            .map(|o| o.identity.name)
+            .collect();
+        assert_eq!(names, [Some("A".to_string()), Some("B".to_string())]);
+    });
+}
+
+#[test]
+fn api_tokens_are_stored_found_by_hash_and_revoked_once() {
+    with_each_backend(|s| {
+        let token = |id: &str, role: &str| lookout_store::ApiToken {
+            id: id.into(),
+            name: format!("name {id}"),
+            role: role.into(),
+            hash: format!("hash-{id}"),
+            created_at: t(0),
+            revoked_at: None,
+        };
+        s.create_token(&token("b", "viewer")).expect("create");
+        s.create_token(&token("a", "admin")).expect("create");
+        assert!(s.create_token(&token("a", "admin")).is_err(), "ids are unique");
+        assert_eq!(s.tokens().expect("tokens"), vec![token("a", "admin"), token("b", "viewer")]);
+        assert_eq!(s.token_by_hash("hash-b").expect("find"), Some(token("b", "viewer")));
+        assert_eq!(s.token_by_hash("nope").expect("find"), None);
+        assert!(s.revoke_token("b", t(5)).expect("revoke"));
+        assert!(!s.revoke_token("b", t(9)).expect("revoke again"), "already revoked");
+        assert!(!s.revoke_token("zz", t(9)).expect("revoke unknown"));
+        let revoked = s.token_by_hash("hash-b").expect("find").expect("still there");
+        assert_eq!(revoked.revoked_at, Some(t(5)));
+    });
+}

@@ -37,6 +37,12 @@ pub(crate) struct DemoArgs {
     /// How many dark vessels to explain.
     #[arg(long, default_value_t = 5)]
     pub top: usize,
+    /// Then serve the demo store over HTTP (`lookout serve`), with a new admin token.
+    #[arg(long)]
+    pub serve: bool,
+    /// Address for --serve.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
 }
 
 /// Data and parameter files are read relative to the repository when run from a clone.
@@ -109,10 +115,25 @@ pub(crate) fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<ExitCode
     if let Some(last) = days(&summaries).last() {
         print_demo_outputs(store.store_mut(), *last)?;
     }
+    if args.serve {
+        serve_demo(store.store_mut(), &db, args.bind)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 const DEMO_ACTOR: &str = "demo";
+
+/// `--serve`: an admin token for the demo store (printed once), then `lookout serve`.
+fn serve_demo(store: &mut dyn Store, db: &str, bind: std::net::SocketAddr) -> anyhow::Result<()> {
+    let role = lookout_server::auth::Role::Admin;
+    let (token, _) = lookout_server::auth::create_token(store, role, "demo", Utc::now())?;
+    outln!("\n== 6. Serving the demo store (ctrl-c stops)");
+    outln!("admin token (shown once): {token}");
+    outln!("try: curl -H 'Authorization: Bearer {token}' http://{bind}/api/v1/events?limit=5");
+    let state = lookout_server::AppState::new(db, demo_output_config());
+    let location = super::common::display_location(db);
+    super::serve::serve_until_stopped(state, bind, lookout_server::Limits::default(), &location)
+}
 
 fn data_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -17,3 +17,5 @@ pub(crate) mod outputs_common;
 pub(crate) mod report;
 pub(crate) mod rules;
 pub(crate) mod score_dark;
+pub(crate) mod serve;
+pub(crate) mod tokens;

@@ -1,0 +1,155 @@
+//! `lookout serve`: the HTTP API.
+//!
+//! Only this crate knows HTTP. Handlers translate a request into a call of the same
+//! engine and store functions the CLI uses, and the result back into JSON; no detection,
+//! lifecycle or storage logic lives here. The store is synchronous: every call runs on
+//! the blocking pool (`spawn_blocking`) with a store opened for the request, so a slow
+//! query never stalls the runtime, and on SQLite (WAL) readers never wait for a running
+//! cycle.
+
+pub mod auth;
+mod error;
+mod extract;
+pub mod metrics;
+mod models;
+mod params;
+mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderName, StatusCode};
+use axum::Router;
+use lookout_engine::outputs::OutputConfig;
+use lookout_store::Store;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// What every handler shares: where the store is and how the output pipeline runs.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: String,
+    output: OutputConfig,
+    auth: bool,
+    metrics: metrics::Metrics,
+}
+
+impl AppState {
+    /// `db`: a `--db` value (SQLite file or PostgreSQL URL).
+    /// Every route but the probes needs a bearer token (see [`auth`]).
+    pub fn new(db: impl Into<String>, output: OutputConfig) -> AppState {
+        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: true, metrics: metrics::Metrics::default() }) }
+    }
+
+    /// Without tokens: for `--no-auth` on a loopback address only (the CLI checks).
+    pub fn without_auth(db: impl Into<String>, output: OutputConfig) -> AppState {
+        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: false, metrics: metrics::Metrics::default() }) }
+    }
+
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    pub fn auth_enabled(&self) -> bool {
+        self.inner.auth
+    }
+
+    pub fn output(&self) -> &OutputConfig {
+        &self.inner.output
+    }
+
+    /// Runs `f` with a freshly opened store on the blocking pool.
+    pub async fn with_store<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = lookout_store::open(&state.inner.db)?;
+            f(store.as_mut())
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+}
+
+/// Server limits (request body size, per-request time).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub body_bytes: usize,
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { body_bytes: 16 * 1024 * 1024, timeout: Duration::from_secs(60) }
+    }
+}
+
+/// The whole API with its middleware.
+pub fn app(state: AppState) -> Router {
+    app_with(state, Limits::default())
+}
+
+pub fn app_with(state: AppState, limits: Limits) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    routes::router()
+        .merge(models::router())
+        .route("/metrics", axum::routing::get(metrics::scrape))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .with_state(state)
+        .fallback(|| async {
+            ApiError {
+                status: StatusCode::NOT_FOUND,
+                code: "not_found",
+                message: "no such route".into(),
+                field: Some("path".into()),
+            }
+        })
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(limits.body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.timeout))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Serves `app` on `listener` until ctrl-c or SIGTERM; in-flight requests finish.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,107 @@
+//! Query parameters arrive as text and are parsed here, so a bad value names its field.
+
+use chrono::{DateTime, Utc};
+use lookout_model::Severity;
+use lookout_pipeline::{Category, EventStatus};
+
+use crate::error::ApiError;
+
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 1000;
+
+pub fn time(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| ApiError::bad_request(field, format!("{field}: not an RFC 3339 time ({e})")))
+        })
+        .transpose()
+}
+
+/// `from`/`to` as a half-open range; a reversed range is the caller's mistake.
+/// `from` and `to`, each optional.
+pub type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+pub fn range(from: Option<&str>, to: Option<&str>) -> Result<Range, ApiError> {
+    let (from, to) = (time("from", from)?, time("to", to)?);
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(ApiError::bad_request("to", "to: before from"));
+        }
+    }
+    Ok((from, to))
+}
+
+pub fn limit(value: Option<&str>) -> Result<usize, ApiError> {
+    let Some(v) = value else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    match v.parse::<usize>() {
+        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(ApiError::bad_request("limit", format!("limit: an integer from 1 to {MAX_LIMIT}"))),
+    }
+}
+
+pub fn boolean(field: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::bad_request(field, format!("{field}: true or false"))),
+    }
+}
+
+pub fn category(value: Option<&str>) -> Result<Option<Category>, ApiError> {
+    parsed("category", value, |v| Category::parse(&v.to_ascii_uppercase()))
+}
+
+pub fn status(value: Option<&str>) -> Result<Option<EventStatus>, ApiError> {
+    parsed("status", value, |v| EventStatus::parse(&v.to_ascii_uppercase()))
+}
+
+pub fn level(value: Option<&str>) -> Result<Option<Severity>, ApiError> {
+    parsed("level", value, |v| serde_json::from_value(serde_json::Value::String(v.to_ascii_uppercase())).ok())
+}
+
+fn parsed<T>(field: &str, value: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
+    value
+        .map(|v| parse(v).ok_or_else(|| ApiError::bad_request(field, format!("{field}: unknown value '{v}'"))))
+        .transpose()
+}
+
+/// A page of a list ordered by a unique key: the cursor is opaque to clients (the hex of
+/// the last key returned) and the next page starts after it.
+#[derive(serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+pub fn decode_cursor(value: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(v) = value else { return Ok(None) };
+    let bad = || ApiError::bad_request("cursor", "cursor: not a cursor this server returned");
+    if v.len() % 2 != 0 || v.is_empty() {
+        return Err(bad());
+    }
+    let bytes = (0..v.len())
+        .step_by(2)
+        .map(|i| v.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(bad)?;
+    String::from_utf8(bytes).map(Some).map_err(|_| bad())
+}
+
+fn encode_cursor(key: &str) -> String {
+    key.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Items (sorted by `key`) after `cursor`, at most `limit`.
+pub fn page<T>(mut items: Vec<T>, key: impl Fn(&T) -> &str, cursor: Option<&str>, limit: usize) -> Page<T> {
+    items.sort_by(|a, b| key(a).cmp(key(b)));
+    let start = cursor.map(|c| items.partition_point(|i| key(i) <= c)).unwrap_or(0);
+    let mut rest: Vec<T> = items.into_iter().skip(start).collect();
+    let more = rest.len() > limit;
+    rest.truncate(limit);
+    let next_cursor = if more { rest.last().map(|i| encode_cursor(key(i))) } else { None };
+    Page { items: rest, next_cursor }
+}

@@ -1,0 +1,491 @@
+//! The routes: each translates HTTP into one engine or store call and back.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, Utc};
+use lookout_engine::outputs;
+use lookout_model::VesselId;
+use lookout_pipeline::lifecycle::Action;
+use lookout_pipeline::{AlertStatus, EventStatus, Matcher, Silence};
+use lookout_store::{EventFilter, VesselRow};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::params::{self, page};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/v1/events", get(list_events))
+        .route("/api/v1/events/{id}", get(show_event))
+        .route("/api/v1/events/{id}/ack", post(ack))
+        .route("/api/v1/events/{id}/confirm", post(confirm))
+        .route("/api/v1/events/{id}/false-positive", post(false_positive))
+        .route("/api/v1/events/{id}/enforce", post(enforce))
+        .route("/api/v1/events/{id}/close", post(close))
+        .route("/api/v1/vessels", get(search_vessels))
+        .route("/api/v1/vessels/{id}", get(show_vessel))
+        .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/silences", get(list_silences).post(create_silence))
+        .route("/api/v1/silences/{id}/expire", post(expire_silence))
+        .route("/api/v1/outbox", get(list_outbox))
+        .route("/api/v1/kpis", get(kpis))
+        .route("/api/v1/stats/{period}", get(stats))
+        .route("/api/v1/cycles", get(cycles).post(run_cycle))
+        .route("/api/v1/ingest", post(ingest))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready when the store opens (which migrates it to the current schema) and answers.
+async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let info = state.with_store(|s| Ok(s.info()?)).await.map_err(|e| ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "not_ready",
+        message: e.message,
+        field: None,
+    })?;
+    Ok(Json(json!({ "status": "ready", "store": info })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventQuery {
+    category: Option<String>,
+    level: Option<String>,
+    status: Option<String>,
+    vessel: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+async fn list_events(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<EventQuery>,
+) -> Result<Json<params::Page<lookout_pipeline::Event>>, ApiError> {
+    let (from, to) = params::range(q.from.as_deref(), q.to.as_deref())?;
+    let filter = EventFilter {
+        status: params::status(q.status.as_deref())?,
+        category: params::category(q.category.as_deref())?,
+        occurred_from: from,
+        occurred_to: to,
+    };
+    let level = params::level(q.level.as_deref())?;
+    let cursor = params::decode_cursor(q.cursor.as_deref())?;
+    let limit = params::limit(q.limit.as_deref())?;
+    let vessel = q.vessel;
+    let events = state.with_store(move |s| Ok(s.list_events(&filter)?)).await?;
+    let events = events
+        .into_iter()
+        .filter(|e| level.is_none_or(|l| e.level == l))
+        .filter(|e| vessel.as_deref().is_none_or(|v| e.vessels.iter().any(|x| x.as_str() == v)))
+        .collect();
+    Ok(Json(page(events, |e| e.id.as_str(), cursor.as_deref(), limit)))
+}
+
+/// One event with its history (inside the event) and its enforcement records.
+async fn show_event(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let (event, enforcements) = state
+        .with_store(move |s| {
+            let event = s
+                .events_by_ids(std::slice::from_ref(&id))?
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::not_found("id", format!("no event with id '{id}'")))?;
+            let enforcements = s.event_enforcements(&event.id)?;
+            Ok((event, enforcements))
+        })
+        .await?;
+    Ok(Json(json!({ "event": event, "enforcements": enforcements })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepBody {
+    actor: String,
+    #[serde(default)]
+    note: String,
+    /// Only for `enforce`: what was done (boarding, warning, seizure, ...).
+    action: Option<String>,
+}
+
+async fn ack(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+    step(state, id, body, Action::Ack).await
+}
+
+async fn confirm(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+    step(state, id, body, Action::Confirm).await
+}
+
+async fn false_positive(
+    state: State<AppState>,
+    id: Path<String>,
+    body: ApiJson<StepBody>,
+) -> Result<Json<Value>, ApiError> {
+    step(state, id, body, Action::FalsePositive).await
+}
+
+async fn enforce(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+    step(state, id, body, Action::Enforce).await
+}
+
+async fn close(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+    step(state, id, body, Action::Close).await
+}
+
+/// The lifecycle step through the engine's `event_action`, as `lookout events <step>`.
+async fn step(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StepBody>,
+    action: Action,
+) -> Result<Json<Value>, ApiError> {
+    if body.actor.trim().is_empty() {
+        return Err(ApiError::bad_request("actor", "actor: required"));
+    }
+    let enforcement = match (action, body.action) {
+        (Action::Enforce, Some(a)) if !a.trim().is_empty() => Some(a),
+        (Action::Enforce, _) => return Err(ApiError::bad_request("action", "action: required to enforce")),
+        (_, Some(_)) => return Err(ApiError::bad_request("action", "action: only for enforce")),
+        (_, None) => None,
+    };
+    let cfg = state.output().clone();
+    let now = Utc::now();
+    let (event, report) = state
+        .with_store(move |s| {
+            Ok(outputs::event_action(s, &id, action, &body.actor, &body.note, enforcement.as_deref(), now, &cfg)?)
+        })
+        .await?;
+    let failures: Vec<Value> = report.failures().map(|f| json!({ "stage": f.stage, "detail": f.detail })).collect();
+    Ok(Json(json!({ "event": event, "stage_failures": failures })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertQuery {
+    all: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+async fn list_alerts(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<AlertQuery>,
+) -> Result<Json<params::Page<lookout_pipeline::Alert>>, ApiError> {
+    let all = params::boolean("all", q.all.as_deref())?;
+    let cursor = params::decode_cursor(q.cursor.as_deref())?;
+    let limit = params::limit(q.limit.as_deref())?;
+    let dispatch = state.with_store(|s| Ok(s.dispatch_state()?)).await?;
+    let alerts = dispatch.alerts.into_values().filter(|a| all || a.status == AlertStatus::Firing).collect();
+    Ok(Json(page(alerts, |a| a.fingerprint.as_str(), cursor.as_deref(), limit)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+async fn list_silences(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<params::Page<Silence>>, ApiError> {
+    let cursor = params::decode_cursor(q.cursor.as_deref())?;
+    let limit = params::limit(q.limit.as_deref())?;
+    let silences = state.with_store(|s| Ok(s.silences()?)).await?;
+    Ok(Json(page(silences, |s| s.id.as_str(), cursor.as_deref(), limit)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SilenceBody {
+    /// `name=value`, `name!=value`, `name=~regex`, `name!~regex`.
+    matchers: Vec<String>,
+    starts_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
+    /// Length in seconds from `starts_at`, instead of `ends_at`.
+    duration_seconds: Option<i64>,
+    created_by: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn create_silence(
+    State(state): State<AppState>,
+    ApiJson(b): ApiJson<SilenceBody>,
+) -> Result<(StatusCode, Json<Silence>), ApiError> {
+    let starts = b.starts_at.unwrap_or_else(Utc::now);
+    let ends = match (b.ends_at, b.duration_seconds) {
+        (Some(e), None) => e,
+        (None, Some(d)) if d > 0 => starts + Duration::seconds(d),
+        (None, Some(_)) => return Err(ApiError::bad_request("duration_seconds", "duration_seconds: must be positive")),
+        _ => return Err(ApiError::bad_request("ends_at", "give exactly one of ends_at and duration_seconds")),
+    };
+    let matchers = b
+        .matchers
+        .iter()
+        .map(|m| Matcher::parse(m).map_err(|e| ApiError::bad_request("matchers", e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let silence = Silence::new(matchers, starts, ends, &b.created_by, &b.comment)
+        .map_err(|e| ApiError::bad_request("matchers", e.to_string()))?;
+    let saved = silence.clone();
+    state.with_store(move |s| Ok(s.put_silence(&saved)?)).await?;
+    Ok((StatusCode::CREATED, Json(silence)))
+}
+
+async fn expire_silence(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Silence>, ApiError> {
+    let now = Utc::now();
+    let silence = state
+        .with_store(move |s| {
+            let mut silence = s
+                .silences()?
+                .into_iter()
+                .find(|x| x.id == id)
+                .ok_or_else(|| ApiError::not_found("id", format!("no silence with id '{id}'")))?;
+            silence.expire(now);
+            s.put_silence(&silence)?;
+            Ok(silence)
+        })
+        .await?;
+    Ok(Json(silence))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboxQuery {
+    pending: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+async fn list_outbox(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<OutboxQuery>,
+) -> Result<Json<params::Page<Value>>, ApiError> {
+    let pending = params::boolean("pending", q.pending.as_deref())?;
+    let cursor = params::decode_cursor(q.cursor.as_deref())?;
+    let limit = params::limit(q.limit.as_deref())?;
+    let rows = state.with_store(move |s| Ok(s.outbox(pending)?)).await?;
+    // Rows keyed by their position in the store's order (zero-padded so text order is it).
+    let keyed = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| serde_json::to_value(r).map(|v| json!({ "seq": format!("{i:010}"), "item": v })))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::internal)?;
+    Ok(Json(page(keyed, |v| v["seq"].as_str().unwrap_or_default(), cursor.as_deref(), limit)))
+}
+
+async fn kpis(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let kpis = state.with_store(|s| Ok(s.kpis()?)).await?;
+    Ok(Json(json!({ "kpis": kpis })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// Hourly, daily or monthly statistics in `[from, to)`; default: every stored bucket.
+async fn stats(
+    State(state): State<AppState>,
+    Path(period): Path<String>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let (from, to) = params::range(q.from.as_deref(), q.to.as_deref())?;
+    let from = from.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let to = to.unwrap_or_else(|| DateTime::<Utc>::UNIX_EPOCH + Duration::days(365 * 200));
+    let rows = state
+        .with_store(move |s| {
+            let rows = match period.as_str() {
+                "hourly" => serde_json::to_value(s.hourly_stats(from, to)?),
+                "daily" => serde_json::to_value(s.daily_stats(from, to)?),
+                "monthly" => serde_json::to_value(s.monthly_stats(from, to)?),
+                _ => return Err(ApiError::not_found("period", "period: hourly, daily or monthly")),
+            };
+            rows.map_err(ApiError::internal)
+        })
+        .await?;
+    Ok(Json(json!({ "items": rows })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CycleQuery {
+    limit: Option<String>,
+}
+
+/// The latest cycles, newest first, with per-rule statistics.
+async fn cycles(State(state): State<AppState>, ApiQuery(q): ApiQuery<CycleQuery>) -> Result<Json<Value>, ApiError> {
+    let limit = params::limit(q.limit.as_deref())?;
+    let rows = state.with_store(move |s| Ok(s.recent_cycle_stats(limit)?)).await?;
+    Ok(Json(json!({ "items": rows })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VesselQuery {
+    /// Prefix of the id, name, call sign or IMO (case ignored); empty: every vessel.
+    q: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+async fn search_vessels(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<VesselQuery>,
+) -> Result<Json<params::Page<VesselRow>>, ApiError> {
+    let cursor = params::decode_cursor(q.cursor.as_deref())?;
+    let limit = params::limit(q.limit.as_deref())?;
+    let prefix = q.q.unwrap_or_default();
+    // One more than asked says whether another page follows.
+    let rows = state.with_store(move |s| Ok(s.search_vessels(&prefix, cursor.as_deref(), limit + 1)?)).await?;
+    Ok(Json(page(rows, |r| r.vessel.as_str(), None, limit)))
+}
+
+/// A vessel with its identity history, last position and open events.
+async fn show_vessel(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let detail = state
+        .with_store(move |s| {
+            let vessel = VesselId::new(id.as_str());
+            let row = s.vessel(&vessel)?.ok_or_else(|| ApiError::not_found("id", format!("no vessel with id '{id}'")))?;
+            let identities = s.vessel_identities(&vessel)?;
+            let last_position = s.last_position(&vessel)?;
+            let open_events: Vec<_> = s
+                .list_events(&EventFilter::default())?
+                .into_iter()
+                .filter(|e| e.vessels.contains(&vessel) && !matches!(e.status, EventStatus::Closed | EventStatus::Withdrawn))
+                .collect();
+            Ok(json!({ "vessel": row, "identities": identities, "last_position": last_position, "open_events": open_events }))
+        })
+        .await?;
+    Ok(Json(detail))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CycleBody {
+    /// End of the window; default: the latest stored position.
+    at: Option<DateTime<Utc>>,
+    #[serde(default = "day_seconds")]
+    window_seconds: i64,
+    #[serde(default = "day_seconds")]
+    lookback_seconds: i64,
+    actor: String,
+}
+
+fn day_seconds() -> i64 {
+    86_400
+}
+
+/// Runs a cycle now with the shipped rules and the ACTIVE model versions, then the
+/// output pipeline, as `lookout analyze` does (without zones or a permit registry).
+async fn run_cycle(State(state): State<AppState>, ApiJson(b): ApiJson<CycleBody>) -> Result<Json<Value>, ApiError> {
+    if b.actor.trim().is_empty() {
+        return Err(ApiError::bad_request("actor", "actor: required"));
+    }
+    for (field, v) in [("window_seconds", b.window_seconds), ("lookback_seconds", b.lookback_seconds)] {
+        if !(0..=366 * 86_400).contains(&v) || (field == "window_seconds" && v == 0) {
+            return Err(ApiError::bad_request(field, format!("{field}: from 1 second to 366 days")));
+        }
+    }
+    let cfg = state.output().clone();
+    let (report, failures) = state
+        .with_store(move |s| {
+            let at = match b.at {
+                Some(at) => at,
+                None => s
+                    .position_span()?
+                    .map(|(_, last)| last)
+                    .ok_or_else(|| ApiError::conflict("the store has no positions; ingest first"))?,
+            };
+            let set = lookout_engine::rules::RuleSet::builtin().map_err(ApiError::internal)?;
+            lookout_engine::models::ensure_seeded(s, &b.actor, Utc::now())?;
+            let rules = lookout_engine::models::resolve(&set, s, &Default::default(), None)?;
+            let req = lookout_engine::cycle::CycleRequest {
+                at,
+                window: Duration::seconds(b.window_seconds),
+                lookback: Duration::seconds(b.lookback_seconds),
+                rules: &rules,
+                exec: lookout_engine::plan::ExecOptions::default(),
+                registry: None,
+                zones: None,
+            };
+            let report = lookout_engine::cycle::run_cycle(s, &req)?;
+            let pipeline = outputs::run_after_cycle(s, &report.key, Utc::now(), &cfg);
+            let failures: Vec<Value> =
+                pipeline.failures().map(|f| json!({ "stage": f.stage, "detail": f.detail })).collect();
+            Ok((report, failures))
+        })
+        .await?;
+    state.metrics().cycle(&report);
+    Ok(Json(json!({
+        "key": report.key,
+        "tracks": report.tracks,
+        "positions": report.positions,
+        "composite": report.composite,
+        "rules": report.rules,
+        "findings": report.findings.len(),
+        "stage_failures": failures,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IngestQuery {
+    /// nmea, marinecadastre, dma, gfw, generic, ...; default: detected from the body.
+    format: Option<String>,
+    /// A name for the summary; default `request`.
+    source: Option<String>,
+}
+
+/// Ingests an NMEA, CSV or JSON-lines body (gzip allowed, detected by its magic bytes)
+/// through the engine's `ingest_file`, as `lookout ingest`; answers its summary with
+/// rejects by reason.
+async fn ingest(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<IngestQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let format = q
+        .format
+        .as_deref()
+        .map(|f| {
+            f.parse::<lookout_ingest::readers::Format>().map_err(|e| ApiError::bad_request("format", e.to_string()))
+        })
+        .transpose()?;
+    if body.is_empty() {
+        return Err(ApiError::bad_request("body", "body: empty"));
+    }
+    let source = q.source.unwrap_or_else(|| "request".into());
+    let summary = state
+        .with_store(move |s| {
+            let mut file = tempfile::NamedTempFile::new().map_err(ApiError::internal)?;
+            std::io::Write::write_all(&mut file, &body).map_err(ApiError::internal)?;
+            let read = lookout_ingest::readers::ReadOptions { format, ..Default::default() };
+            lookout_engine::ingest::ingest_file(s, file.path(), &read, Utc::now(), &mut |_, _| {}).map_err(
+                |e| match e {
+                    lookout_engine::EngineError::Ingest(i) => ApiError::bad_request("body", i.to_string()),
+                    other => other.into(),
+                },
+            )
+        })
+        .await?;
+    state.metrics().ingest(&summary);
+    let mut v = serde_json::to_value(&summary).map_err(ApiError::internal)?;
+    v["path"] = json!(source);
+    Ok(Json(v))
+}

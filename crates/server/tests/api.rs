@@ -1,0 +1,572 @@
+//! The API over a real SQLite store built from the shipped demo data.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use http_body_util::BodyExt;
+use lookout_engine::cycle::{run_cycle, CycleRequest};
+use lookout_engine::ingest::ingest_file;
+use lookout_engine::models::{ensure_seeded, resolve};
+use lookout_engine::outputs::{run_after_cycle, OutputConfig};
+use lookout_engine::plan::ExecOptions;
+use lookout_engine::rules::RuleSet;
+use lookout_ingest::readers::ReadOptions;
+use lookout_server::auth::{create_token, Role};
+use lookout_server::{app, app_with, AppState, Limits};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/demo")
+}
+
+/// Two demo files (a day of Danish and two weeks of Canadian AIS), one cycle per day
+/// and the output pipeline after each, as `lookout demo` does; built once per binary.
+fn demo_db() -> &'static str {
+    static DB: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
+    &DB.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("api.db").display().to_string();
+        let mut store = lookout_store::open(&db).expect("open");
+        let now = Utc::now();
+        let mut ends = std::collections::BTreeSet::new();
+        for name in ["dma_collision_2021-12-13_219021240_232018267.csv", "shipstrike_kitimat_2019-07-01_14.csv.gz"] {
+            let s = ingest_file(store.as_mut(), &data_dir().join(name), &ReadOptions::default(), now, &mut |_, _| {})
+                .expect("ingest");
+            let (first, last) = s.span.expect("span");
+            let mut day = first.duration_trunc(Duration::days(1)).expect("day");
+            while day <= last {
+                day += Duration::days(1);
+                ends.insert(day);
+            }
+        }
+        ensure_seeded(store.as_mut(), "test", now).expect("seed");
+        let set = RuleSet::builtin().expect("rules");
+        let rules = resolve(&set, store.as_ref(), &Default::default(), None).expect("resolve");
+        for at in ends {
+            let req = CycleRequest {
+                at,
+                window: Duration::days(1),
+                lookback: Duration::days(1),
+                rules: &rules,
+                exec: ExecOptions::default(),
+                registry: None,
+                zones: None,
+            };
+            let report = run_cycle(store.as_mut(), &req).expect("cycle");
+            run_after_cycle(store.as_mut(), &report.key, report.key.window_end, &OutputConfig::default());
+        }
+        (dir, db)
+    })
+    .1
+}
+
+/// Functional tests run without tokens; `every_route_needs_its_role` covers auth.
+fn state() -> AppState {
+    AppState::without_auth(demo_db(), OutputConfig::default())
+}
+
+async fn call(req: Request<Body>) -> (StatusCode, Value) {
+    let resp = app(state()).oneshot(req).await.expect("response");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({ "raw": String::from_utf8_lossy(&bytes) }));
+    (status, body)
+}
+
+async fn get(uri: &str) -> (StatusCode, Value) {
+    call(Request::get(uri).body(Body::empty()).expect("request")).await
+}
+
+async fn post(uri: &str, body: &str) -> (StatusCode, Value) {
+    call(
+        Request::post(uri)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    assert_eq!(get("/healthz").await, (StatusCode::OK, json!({ "status": "ok" })));
+    let (status, body) = get("/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ready");
+}
+
+#[tokio::test]
+async fn events_page_through_every_event_once() {
+    let (status, all) = get("/api/v1/events?limit=1000").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let all: Vec<String> =
+        all["items"].as_array().expect("items").iter().map(|e| e["id"].as_str().expect("id").to_string()).collect();
+    assert!(all.len() >= 2, "the demo data makes events: {all:?}");
+    let mut paged = Vec::new();
+    let mut uri = "/api/v1/events?limit=1".to_string();
+    loop {
+        let (status, page) = get(&uri).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().expect("items");
+        assert!(items.len() <= 1);
+        paged.extend(items.iter().map(|e| e["id"].as_str().expect("id").to_string()));
+        match page["next_cursor"].as_str() {
+            Some(c) => uri = format!("/api/v1/events?limit=1&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+}
+
+#[tokio::test]
+async fn events_filter_by_category_and_vessel() {
+    let (_, all) = get("/api/v1/events?limit=1000").await;
+    let first = &all["items"][0];
+    let category = first["category"].as_str().expect("category");
+    let vessel = first["vessels"][0].as_str().expect("vessel");
+    let (status, by_cat) = get(&format!("/api/v1/events?limit=1000&category={}", category.to_lowercase())).await;
+    assert_eq!(status, StatusCode::OK);
+    let items = by_cat["items"].as_array().expect("items");
+    assert!(!items.is_empty() && items.iter().all(|e| e["category"] == category));
+    let (_, by_vessel) = get(&format!("/api/v1/events?limit=1000&vessel={vessel}")).await;
+    let items = by_vessel["items"].as_array().expect("items");
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|e| e["vessels"].as_array().expect("vessels").iter().any(|v| v == vessel)));
+    let (_, none) = get("/api/v1/events?from=1990-01-01T00:00:00Z&to=1990-01-02T00:00:00Z").await;
+    assert_eq!(none["items"], json!([]));
+}
+
+/// An event of its own per test that changes it, so tests running in parallel do not meet.
+async fn event_id(index: usize) -> String {
+    let (_, all) = get("/api/v1/events?limit=1000&status=new").await;
+    all["items"][index]["id"].as_str().expect("an event to act on").to_string()
+}
+
+#[tokio::test]
+async fn lifecycle_steps_through_the_engine() {
+    let id = event_id(0).await;
+    let (status, body) = post(&format!("/api/v1/events/{id}/ack"), r#"{"actor":"ana","note":"looking"}"#).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["event"]["status"], "ACK");
+    // Not allowed twice: the lifecycle refuses, a conflict.
+    let (status, body) = post(&format!("/api/v1/events/{id}/ack"), r#"{"actor":"ana"}"#).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) =
+        post(&format!("/api/v1/events/{id}/enforce"), r#"{"actor":"ana","action":"boarding","note":"n"}"#).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["event"]["status"], "ENFORCED");
+    let (status, detail) = get(&format!("/api/v1/events/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(detail["enforcements"][0]["action"], "boarding");
+    let history: Vec<&str> =
+        detail["event"]["history"].as_array().expect("history").iter().map(|h| h["to"].as_str().expect("to")).collect();
+    assert!(history.ends_with(&["ACK", "ENFORCED"]), "{history:?}");
+}
+
+#[tokio::test]
+async fn silences_create_list_expire() {
+    let (status, created) = post(
+        "/api/v1/silences",
+        r#"{"matchers":["area=N99E999"],"duration_seconds":3600,"created_by":"ana","comment":"test"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id");
+    let (_, list) = get("/api/v1/silences?limit=1000").await;
+    assert!(list["items"].as_array().expect("items").iter().any(|s| s["id"] == id));
+    let (status, expired) = post(&format!("/api/v1/silences/{id}/expire"), "").await;
+    assert_eq!(status, StatusCode::OK, "{expired}");
+    let ends: DateTime<Utc> = expired["ends_at"].as_str().expect("ends").parse().expect("time");
+    assert!(ends <= Utc::now());
+}
+
+#[tokio::test]
+async fn read_routes_answer() {
+    for uri in [
+        "/api/v1/alerts?all=true",
+        "/api/v1/outbox",
+        "/api/v1/kpis",
+        "/api/v1/stats/daily",
+        "/api/v1/stats/hourly",
+        "/api/v1/stats/monthly",
+        "/api/v1/cycles?limit=5",
+    ] {
+        let (status, body) = get(uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+    }
+    let (_, cycles) = get("/api/v1/cycles?limit=5").await;
+    assert_eq!(cycles["items"].as_array().expect("items").len(), 5);
+    let (_, daily) = get("/api/v1/stats/daily").await;
+    assert!(!daily["items"].as_array().expect("items").is_empty());
+}
+
+/// Every client mistake is a 4xx JSON error naming the field.
+#[tokio::test]
+async fn bad_input_names_the_field() {
+    let id = event_id(1).await;
+    let ack = format!("/api/v1/events/{id}/ack");
+    let cases: Vec<(&str, String, Option<&str>, StatusCode, &str)> = vec![
+        ("GET", "/api/v1/events?from=yesterday".into(), None, StatusCode::BAD_REQUEST, "from"),
+        (
+            "GET",
+            "/api/v1/events?from=2021-01-02T00:00:00Z&to=2021-01-01T00:00:00Z".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "to",
+        ),
+        ("GET", "/api/v1/events?cursor=zz".into(), None, StatusCode::BAD_REQUEST, "cursor"),
+        ("GET", "/api/v1/events?limit=abc".into(), None, StatusCode::BAD_REQUEST, "limit"),
+        ("GET", "/api/v1/events?limit=0".into(), None, StatusCode::BAD_REQUEST, "limit"),
+        ("GET", "/api/v1/events?status=SLEEPING".into(), None, StatusCode::BAD_REQUEST, "status"),
+        ("GET", "/api/v1/events?level=loud".into(), None, StatusCode::BAD_REQUEST, "level"),
+        ("GET", "/api/v1/events?colour=red".into(), None, StatusCode::BAD_REQUEST, "colour"),
+        ("GET", "/api/v1/events/nosuchevent".into(), None, StatusCode::NOT_FOUND, "id"),
+        ("GET", "/api/v1/alerts?all=maybe".into(), None, StatusCode::BAD_REQUEST, "all"),
+        ("GET", "/api/v1/stats/weekly".into(), None, StatusCode::NOT_FOUND, "period"),
+        ("GET", "/api/v1/vessels/nosuchvessel".into(), None, StatusCode::NOT_FOUND, "id"),
+        ("GET", "/api/v1/vessels?cursor=1".into(), None, StatusCode::BAD_REQUEST, "cursor"),
+        ("GET", "/api/v1/vessels?limit=100000".into(), None, StatusCode::BAD_REQUEST, "limit"),
+        (
+            "POST",
+            "/api/v1/cycles".into(),
+            Some(r#"{"actor":"a","window_seconds":0}"#),
+            StatusCode::BAD_REQUEST,
+            "window_seconds",
+        ),
+        ("POST", "/api/v1/cycles".into(), Some(r#"{"actor":"a","at":"noon"}"#), StatusCode::UNPROCESSABLE_ENTITY, "at"),
+        ("POST", "/api/v1/cycles".into(), Some(r#"{"actor":""}"#), StatusCode::BAD_REQUEST, "actor"),
+        ("POST", "/api/v1/ingest?format=pdf".into(), Some("x"), StatusCode::BAD_REQUEST, "format"),
+        ("POST", "/api/v1/ingest?mode=fast".into(), Some("x"), StatusCode::BAD_REQUEST, "mode"),
+        ("POST", "/api/v1/ingest".into(), Some(""), StatusCode::BAD_REQUEST, "body"),
+        ("GET", "/api/v1/nothing".into(), None, StatusCode::NOT_FOUND, "path"),
+        ("POST", ack.clone(), Some("{not json"), StatusCode::BAD_REQUEST, "body"),
+        ("POST", ack.clone(), Some(r#"{"actor":5}"#), StatusCode::UNPROCESSABLE_ENTITY, "actor"),
+        ("POST", ack.clone(), Some(r#"{"actor":"a","bogus":1}"#), StatusCode::UNPROCESSABLE_ENTITY, "bogus"),
+        ("POST", ack.clone(), Some(r#"{"note":"x"}"#), StatusCode::UNPROCESSABLE_ENTITY, "actor"),
+        ("POST", ack.clone(), Some(r#"{"actor":" "}"#), StatusCode::BAD_REQUEST, "actor"),
+        ("POST", ack.clone(), Some(r#"{"actor":"a","action":"boarding"}"#), StatusCode::BAD_REQUEST, "action"),
+        ("POST", format!("/api/v1/events/{id}/enforce"), Some(r#"{"actor":"a"}"#), StatusCode::BAD_REQUEST, "action"),
+        ("POST", "/api/v1/events/nosuchevent/ack".into(), Some(r#"{"actor":"a"}"#), StatusCode::NOT_FOUND, "id"),
+        (
+            "POST",
+            "/api/v1/silences".into(),
+            Some(r#"{"matchers":["bad"],"duration_seconds":60,"created_by":"a"}"#),
+            StatusCode::BAD_REQUEST,
+            "matchers",
+        ),
+        (
+            "POST",
+            "/api/v1/silences".into(),
+            Some(r#"{"matchers":["a=b"],"created_by":"a"}"#),
+            StatusCode::BAD_REQUEST,
+            "ends_at",
+        ),
+        (
+            "POST",
+            "/api/v1/silences".into(),
+            Some(r#"{"matchers":["a=b"],"ends_at":"soon","created_by":"a"}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ends_at",
+        ),
+        ("POST", "/api/v1/silences/nosuch/expire".into(), None, StatusCode::NOT_FOUND, "id"),
+    ];
+    for (method, uri, body, want, field) in cases {
+        let mut req = Request::builder().method(method).uri(&uri);
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let (status, json) = call(req.body(Body::from(body.unwrap_or_default().to_string())).expect("request")).await;
+        assert_eq!(status, want, "{method} {uri} {body:?}: {json}");
+        assert_eq!(json["error"]["field"], field, "{method} {uri} {body:?}: {json}");
+        assert!(json["error"]["code"].is_string() && json["error"]["message"].is_string(), "{json}");
+    }
+    // The event the mistakes were aimed at is untouched.
+    let (_, detail) = get(&format!("/api/v1/events/{id}")).await;
+    assert_eq!(detail["event"]["status"], "NEW");
+}
+
+#[tokio::test]
+async fn oversized_and_untyped_bodies_are_refused() {
+    let small = app_with(state(), Limits { body_bytes: 64, ..Limits::default() });
+    let big = format!(r#"{{"actor":"{}"}}"#, "a".repeat(200));
+    let req = Request::post("/api/v1/events/x/ack")
+        .header("content-type", "application/json")
+        .body(Body::from(big))
+        .expect("request");
+    let resp = small.oneshot(req).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value =
+        serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes()).expect("json");
+    assert_eq!(body["error"]["field"], "body");
+    let req = Request::post("/api/v1/events/x/ack").body(Body::from(r#"{"actor":"a"}"#)).expect("request");
+    let (status, body) = call(req).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+    assert_eq!(body["error"]["field"], "content-type");
+}
+
+/// Over real HTTP on loopback: the server answers, with a request id.
+#[tokio::test]
+async fn serves_over_loopback() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(lookout_server::serve(listener, app(state())));
+    let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    conn.write_all(b"GET /api/v1/events?limit=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut text = String::new();
+    conn.read_to_string(&mut text).await.expect("read");
+    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+    assert!(text.to_ascii_lowercase().contains("x-request-id: "), "{text}");
+    let body = &text[text.find("\r\n\r\n").expect("head end") + 4..];
+    let page: Value = serde_json::from_str(body).expect("json body");
+    assert_eq!(page["items"].as_array().expect("items").len(), 2);
+}
+
+#[tokio::test]
+async fn vessels_search_pages_and_detail() {
+    let (status, all) = get("/api/v1/vessels?limit=1000").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let ids: Vec<&str> =
+        all["items"].as_array().expect("items").iter().map(|v| v["vessel"].as_str().expect("id")).collect();
+    assert!(ids.len() > 2);
+    let (_, first) = get("/api/v1/vessels?limit=2").await;
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let (_, second) = get(&format!("/api/v1/vessels?limit=2&cursor={cursor}")).await;
+    assert_eq!(second["items"][0]["vessel"], ids[2]);
+    // The Danish file's vessel, by MMSI prefix.
+    let (_, found) = get("/api/v1/vessels?q=21902").await;
+    assert_eq!(found["items"][0]["vessel"], "219021240");
+    let (_, events) = get("/api/v1/events?limit=1000").await;
+    let vessel = events["items"][0]["vessels"][0].as_str().expect("vessel");
+    let (status, detail) = get(&format!("/api/v1/vessels/{vessel}")).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(detail["vessel"]["vessel"], vessel);
+    assert!(detail["last_position"]["lat"].is_number(), "{detail}");
+    // No test closes an event, so the vessel's first event is open.
+    let open = detail["open_events"].as_array().expect("events");
+    assert!(open.iter().any(|e| e["id"] == events["items"][0]["id"]), "{detail}");
+    assert!(detail["identities"].is_array());
+}
+
+#[tokio::test]
+async fn models_draft_promote_rollback_and_history() {
+    let (status, list) = get("/api/v1/models").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert!(list["items"].as_array().expect("items").iter().any(|m| m["model"] == "dark_suspicion"));
+    let (status, draft) = post(
+        "/api/v1/models/dark_suspicion/drafts",
+        r#"{"params":{"weights":{"P7_unpermitted":20}},"actor":"ana","reason":"try"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    assert_eq!(draft["status"], "DRAFT");
+    let v = draft["version"].as_i64().expect("version");
+    let (status, shown) = get(&format!("/api/v1/models/dark_suspicion/versions/{v}")).await;
+    assert_eq!((status, &shown["version"]), (StatusCode::OK, &json!(v)));
+    let (status, promoted) =
+        post(&format!("/api/v1/models/dark_suspicion/versions/{v}/promote"), r#"{"actor":"ana"}"#).await;
+    assert_eq!(status, StatusCode::OK, "{promoted}");
+    assert_eq!(promoted["status"], "ACTIVE");
+    // Promoting again: no longer a DRAFT.
+    let (status, again) =
+        post(&format!("/api/v1/models/dark_suspicion/versions/{v}/promote"), r#"{"actor":"ana"}"#).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let (status, back) = post("/api/v1/models/dark_suspicion/rollback", r#"{"actor":"ana","reason":"undo"}"#).await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    assert_ne!(back["version"], json!(v));
+    let (_, history) = get("/api/v1/models/dark_suspicion/history").await;
+    let actions: Vec<&str> =
+        history["items"].as_array().expect("items").iter().map(|a| a["action"].as_str().expect("action")).collect();
+    assert!(actions.ends_with(&["create", "promote", "rollback"]), "{actions:?}");
+    let cases = [
+        ("/api/v1/models/nosuch", StatusCode::NOT_FOUND, "model"),
+        ("/api/v1/models/nosuch/history", StatusCode::NOT_FOUND, "model"),
+        ("/api/v1/models/dark_suspicion/versions/x", StatusCode::BAD_REQUEST, "version"),
+        ("/api/v1/models/dark_suspicion/versions/999", StatusCode::NOT_FOUND, "version"),
+    ];
+    for (uri, want, field) in cases {
+        let (status, body) = get(uri).await;
+        assert_eq!((status, body["error"]["field"].as_str()), (want, Some(field)), "{uri}: {body}");
+    }
+    let (status, body) =
+        post("/api/v1/models/dark_suspicion/drafts", r#"{"params":{"weights":"heavy"},"actor":"ana"}"#).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("params")), "{body}");
+}
+
+/// Every route: method, path (a sample), the least role that may call it.
+const ROUTES: &[(&str, &str, Role)] = &[
+    ("GET", "/api/v1/events", Role::Viewer),
+    ("GET", "/api/v1/events/x", Role::Viewer),
+    ("POST", "/api/v1/events/x/ack", Role::Analyst),
+    ("POST", "/api/v1/events/x/confirm", Role::Analyst),
+    ("POST", "/api/v1/events/x/false-positive", Role::Analyst),
+    ("POST", "/api/v1/events/x/enforce", Role::Analyst),
+    ("POST", "/api/v1/events/x/close", Role::Analyst),
+    ("GET", "/api/v1/vessels", Role::Viewer),
+    ("GET", "/api/v1/vessels/x", Role::Viewer),
+    ("GET", "/api/v1/alerts", Role::Viewer),
+    ("GET", "/api/v1/silences", Role::Viewer),
+    ("POST", "/api/v1/silences", Role::Analyst),
+    ("POST", "/api/v1/silences/x/expire", Role::Analyst),
+    ("GET", "/api/v1/outbox", Role::Viewer),
+    ("GET", "/api/v1/kpis", Role::Viewer),
+    ("GET", "/api/v1/stats/daily", Role::Viewer),
+    ("GET", "/api/v1/cycles", Role::Viewer),
+    ("POST", "/api/v1/cycles", Role::Admin),
+    ("POST", "/api/v1/ingest", Role::Admin),
+    ("GET", "/metrics", Role::Viewer),
+    ("GET", "/api/v1/models", Role::Viewer),
+    ("GET", "/api/v1/models/dark_suspicion", Role::Viewer),
+    ("GET", "/api/v1/models/dark_suspicion/history", Role::Viewer),
+    ("GET", "/api/v1/models/dark_suspicion/versions/1", Role::Viewer),
+    ("POST", "/api/v1/models/dark_suspicion/drafts", Role::Admin),
+    ("POST", "/api/v1/models/dark_suspicion/versions/1/promote", Role::Admin),
+    ("POST", "/api/v1/models/dark_suspicion/rollback", Role::Admin),
+];
+
+/// A token per role, created once in the demo store.
+fn tokens() -> &'static [(Role, String)] {
+    static TOKENS: OnceLock<Vec<(Role, String)>> = OnceLock::new();
+    TOKENS.get_or_init(|| {
+        let mut store = lookout_store::open(demo_db()).expect("open");
+        [Role::Viewer, Role::Analyst, Role::Admin]
+            .into_iter()
+            .map(|r| (r, create_token(store.as_mut(), r, r.as_str(), Utc::now()).expect("token").0))
+            .collect()
+    })
+}
+
+fn token(role: Role) -> &'static str {
+    &tokens().iter().find(|(r, _)| *r == role).expect("role").1
+}
+
+async fn call_as(method: &str, uri: &str, token: Option<&str>) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let resp = app(AppState::new(demo_db(), OutputConfig::default()))
+        .oneshot(req.body(Body::from("{}")).expect("request"))
+        .await
+        .expect("response");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn every_route_needs_its_role() {
+    for &(method, uri, least) in ROUTES {
+        let (status, body) = call_as(method, uri, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri} without a token: {body}");
+        assert_eq!(body["error"]["field"], "authorization");
+        let (status, _) = call_as(method, uri, Some("lk_not_a_token")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri} with a made-up token");
+        for &role in [Role::Viewer, Role::Analyst, Role::Admin].iter() {
+            let (status, body) = call_as(method, uri, Some(token(role))).await;
+            if role < least {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri} as {role:?}: {body}");
+                assert_eq!(body["error"]["code"], "forbidden");
+            } else {
+                assert!(
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                    "{method} {uri} as {role:?}: {status} {body}"
+                );
+            }
+        }
+    }
+    // The probes need no token.
+    assert_eq!(call_as("GET", "/healthz", None).await.0, StatusCode::OK);
+    assert_eq!(call_as("GET", "/readyz", None).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn revoked_tokens_are_refused_and_only_hashes_are_stored() {
+    let mut store = lookout_store::open(demo_db()).expect("open");
+    let (secret, row) = create_token(store.as_mut(), Role::Viewer, "short-lived", Utc::now()).expect("token");
+    assert!(secret.starts_with("lk_") && secret.len() == 67, "{secret}");
+    let stored = store.tokens().expect("tokens");
+    assert!(stored.iter().all(|t| t.hash != secret && !t.hash.contains(&secret[3..])));
+    assert_eq!(call_as("GET", "/api/v1/kpis", Some(&secret)).await.0, StatusCode::OK);
+    assert!(store.revoke_token(&row.id, Utc::now()).expect("revoke"));
+    assert_eq!(call_as("GET", "/api/v1/kpis", Some(&secret)).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn run_a_cycle_now() {
+    let (status, report) = post("/api/v1/cycles", r#"{"at":"2019-07-05T00:00:00Z","actor":"ops"}"#).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["key"]["window_end"], "2019-07-05T00:00:00Z");
+    assert!(report["positions"].as_u64().expect("positions") > 0, "{report}");
+    assert!(!report["rules"].as_array().expect("rules").is_empty());
+    assert_eq!(report["stage_failures"], json!([]));
+}
+
+/// A gzip body, as shipped, with the CLI's summary; the same file again inserts nothing new.
+#[tokio::test]
+async fn ingest_a_gzip_body() {
+    let bytes = std::fs::read(data_dir().join("gfw_segment_338013000.jsonl.gz")).expect("demo file");
+    // A store of its own, so the shared one keeps the vessels other tests page through.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ingest.db").display().to_string();
+    let send = || async {
+        let req = Request::post("/api/v1/ingest?source=gfw.jsonl.gz").body(Body::from(bytes.clone())).expect("request");
+        let resp =
+            app(AppState::without_auth(db.as_str(), OutputConfig::default())).oneshot(req).await.expect("response");
+        let status = resp.status();
+        let body: Value =
+            serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes()).expect("json");
+        (status, body)
+    };
+    let (status, summary) = send().await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(summary["path"], "gfw.jsonl.gz");
+    assert_eq!(summary["format"], "gfw");
+    assert!(summary["records_read"].as_u64().expect("read") > 100, "{summary}");
+    assert!(summary["positions_inserted"].as_u64().expect("inserted") > 0);
+    assert!(summary["rejects"].is_object(), "{summary}");
+    let (_, again) = send().await;
+    assert_eq!(again["records_read"], summary["records_read"]);
+    assert_eq!(again["positions_inserted"], 0, "{again}");
+}
+
+/// `/metrics` after a cycle run through the API: requests, cycles, rule durations, findings, events.
+#[tokio::test]
+async fn metrics_after_a_cycle() {
+    let router = app(state());
+    let send = |req: Request<Body>| {
+        let router = router.clone();
+        async move {
+            let resp = router.oneshot(req).await.expect("response");
+            let status = resp.status();
+            (
+                status,
+                String::from_utf8(resp.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("utf8"),
+            )
+        }
+    };
+    let cycle = Request::post("/api/v1/cycles")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"at":"2019-07-03T00:00:00Z","actor":"ops"}"#))
+        .expect("request");
+    let (status, body) = send(cycle).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, text) = send(Request::get("/metrics").body(Body::empty()).expect("request")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("lookout_cycles_total 1"), "{text}");
+    assert!(
+        text.contains(r#"lookout_http_requests_total{route="/api/v1/cycles",method="POST",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("lookout_http_request_duration_seconds_bucket{"), "{text}");
+    assert!(text.contains(r#"lookout_rule_duration_seconds_count{rule="dark_suspicion"} 1"#), "{text}");
+    assert!(text.contains("lookout_findings_total{detector="), "{text}");
+    assert!(text.contains("lookout_events{category="), "{text}");
+    assert!(text.trim_end().ends_with("# EOF") && text.matches("# EOF").count() == 1, "{text}");
+}
