@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 /// Parameters of the contextual novelty detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ContextParams {
     /// Quantisation levels across the range of the training points.
     pub bins: usize,

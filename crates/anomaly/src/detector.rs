@@ -25,9 +25,10 @@ use crate::context::{ContextDetector, ContextParams, RestPeriod};
 use crate::likelihood::Likelihood;
 use crate::series::median_step;
 
-/// Detector parameters; `Default` is the single source of the defaults.
+/// Detector parameters; `Default` is the single source of the defaults. Unknown keys are
+/// rejected (as the engine's detector params are): a typo must not fall back to a default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DetectorParams {
     /// Autoencoder window (the reference's 7).
     pub window: usize,
@@ -85,7 +86,7 @@ pub enum DetectorKind {
 
 /// The parts of the fused raw score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Parts {
     /// Trailing MAD z.
     pub mad: bool,
@@ -114,6 +115,41 @@ pub enum Calibration {
 }
 
 impl DetectorParams {
+    /// Checks what serde cannot: sizes at least 1, positive thresholds, weights and
+    /// fractions within 0..=1. The error names the key.
+    pub fn validate(&self) -> crate::Result<()> {
+        let c = &self.context;
+        let checks: [(&str, bool, &str); 17] = [
+            ("window", self.window >= 1, "expected >= 1"),
+            ("sigma", self.sigma.is_finite() && self.sigma > 0.0, "expected a positive number"),
+            ("decrease", self.decrease.is_finite() && (-1.0..=0.0).contains(&self.decrease), "expected -1 <= decrease <= 0"),
+            ("ae_weight", (0.0..=1.0).contains(&self.ae_weight), "expected 0 <= ae_weight <= 1"),
+            ("hidden", self.hidden >= 1, "expected >= 1"),
+            ("mad_window", self.mad_window >= 2, "expected >= 2"),
+            ("z_flag", self.z_flag.is_finite() && self.z_flag > 0.0, "expected a positive number"),
+            ("ewma_alpha", self.ewma_alpha > 0.0 && self.ewma_alpha <= 1.0, "expected 0 < ewma_alpha <= 1"),
+            ("seasonal_periods", self.seasonal_periods >= 1, "expected >= 1"),
+            ("likelihood_short", self.likelihood_short >= 1, "expected >= 1"),
+            (
+                "likelihood_history",
+                self.likelihood_history >= self.likelihood_short,
+                "expected >= likelihood_short",
+            ),
+            ("flag_threshold", self.flag_threshold.is_finite() && self.flag_threshold > 0.0, "expected a positive number"),
+            ("context.bins", c.bins >= 1, "expected >= 1"),
+            ("context.orders", c.orders >= 1, "expected >= 1"),
+            ("context.rest", (0.0..=1.0).contains(&c.rest), "expected 0 <= rest <= 1"),
+            ("context.max_contexts", c.max_contexts >= 1, "expected >= 1"),
+            ("context.flag", c.flag.is_finite() && c.flag > 0.0, "expected a positive number"),
+        ];
+        match checks.into_iter().find(|(_, ok, _)| !ok) {
+            Some((key, _, message)) => {
+                Err(crate::AnomalyError::Params { key: key.to_string(), message: message.to_string() })
+            }
+            None => Ok(()),
+        }
+    }
+
     /// The flag threshold of the selected detector.
     pub fn threshold(&self) -> f64 {
         match self.detector {

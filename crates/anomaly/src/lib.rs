@@ -61,6 +61,14 @@ pub enum AnomalyError {
     /// A timestamp could not be parsed.
     #[error("bad timestamp {0:?}")]
     BadTimestamp(String),
+    /// A detector parameter is out of its meaningful range.
+    #[error("{key}: {message}")]
+    Params {
+        /// The key path, e.g. `context.bins`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// Result alias for this crate.

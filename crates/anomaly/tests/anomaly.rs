@@ -301,3 +301,16 @@ fn nested_cross_validation_picks_candidates_on_the_other_categories() {
         assert_eq!(a.result, *b);
     }
 }
+
+#[test]
+fn params_reject_unknown_keys_and_meaningless_values() {
+    let e = serde_json::from_str::<DetectorParams>(r#"{"sigmaa": 2}"#).unwrap_err();
+    assert!(e.to_string().contains("unknown field `sigmaa`"), "{e}");
+    let e = serde_json::from_str::<DetectorParams>(r#"{"context": {"orderz": 2}}"#).unwrap_err();
+    assert!(e.to_string().contains("unknown field `orderz`"), "{e}");
+    assert!(DetectorParams::default().validate().is_ok());
+    let p = DetectorParams { ewma_alpha: 0.0, ..DetectorParams::default() };
+    assert_eq!(p.validate().unwrap_err().to_string(), "ewma_alpha: expected 0 < ewma_alpha <= 1");
+    let p = DetectorParams { context: ContextParams { bins: 0, ..ContextParams::default() }, ..DetectorParams::default() };
+    assert_eq!(p.validate().unwrap_err().to_string(), "context.bins: expected >= 1");
+}

@@ -71,3 +71,27 @@ fn nab_harness_ends_with_the_three_profile_lines() {
     let column: f64 = standard.split("thresholds:").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).expect("column number");
     assert!((column - headline).abs() <= 0.05 + 1e-9, "{standard} vs {headline}");
 }
+
+/// `anomaly --params` rejects what `analyze --params` rejects: unknown keys (at any level)
+/// and values without meaning, naming the key, instead of silently using a default.
+#[test]
+fn params_with_unknown_keys_or_meaningless_values_are_rejected() {
+    let file = format!("{NAB}/data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv");
+    let cases = [
+        (r#"{"windw": 7}"#, "windw"),
+        (r#"{"context": {"binz": 4}}"#, "binz"),
+        (r#"{"parts": {"madd": true}}"#, "madd"),
+        (r#"{"window": 0}"#, "window"),
+        (r#"{"ewma_alpha": 1.5}"#, "ewma_alpha"),
+        (r#"{"ae_weight": -0.1}"#, "ae_weight"),
+        (r#"{"context": {"flag": 0}}"#, "context.flag"),
+        (r#"{"likelihood_short": 50, "likelihood_history": 10}"#, "likelihood_history"),
+    ];
+    for (json, key) in cases {
+        let out = lookout().args(["anomaly", &file, "--params", json]).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{json}: {stderr}");
+        assert!(stderr.contains("--params") && stderr.contains(key), "{json}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{json}: {stderr}");
+    }
+}

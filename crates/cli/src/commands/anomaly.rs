@@ -78,7 +78,12 @@ pub struct NabArgs {
 fn params(json: Option<&str>) -> anyhow::Result<DetectorParams> {
     match json {
         None => Ok(DetectorParams::default()),
-        Some(text) => serde_json::from_str(text).context("--params: expected a JSON object of detector parameters"),
+        Some(text) => {
+            let p: DetectorParams =
+                serde_json::from_str(text).context("--params: expected a JSON object of detector parameters")?;
+            p.validate().context("--params")?;
+            Ok(p)
+        }
     }
 }
 
@@ -243,6 +248,9 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
     if let Some(text) = &args.candidates {
         let list: Vec<serde_json::Value> = serde_json::from_str(text).context("--candidates: expected a JSON list of parameter objects")?;
         let cands: Vec<DetectorParams> = list.iter().map(|v| serde_json::from_value(v.clone())).collect::<Result<_, _>>().context("--candidates: a candidate is not a parameter object")?;
+        for c in &cands {
+            c.validate().context("--candidates")?;
+        }
         let scores: Vec<Vec<Vec<f64>>> = cands.iter().map(|c| files.par_iter().map(|f| score_series(&f.series.timestamps, &f.series.values, c).iter().map(|x| x.score).collect()).collect()).collect();
         for (i, v) in list.iter().enumerate() {
             let single = nab::evaluate(&files, &scores[i], ThresholdMethod::LeaveOneCategoryOut);

@@ -84,7 +84,7 @@ pub struct ReadArgs {
     #[arg(long)]
     pub encoding: Option<String>,
     /// The current time for validation (future-timestamp check); default: the clock.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub now: Option<DateTime<Utc>>,
 }
 
