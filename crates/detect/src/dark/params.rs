@@ -315,9 +315,7 @@ impl Params for GapThresholds {
     }
 }
 
-/// Largest number of points one pattern may add or remove: the score is clamped to 0..=100,
-/// so a larger weight only hides every other pattern (typically a slip of a digit).
-const MAX_WEIGHT: i64 = 1000;
+use crate::params::MAX_POINTS as MAX_WEIGHT;
 
 fn check_weights(w: &Weights) -> Result<(), ParamsError> {
     let Ok(Value::Object(map)) = serde_json::to_value(w) else { return Ok(()) };
