@@ -235,6 +235,9 @@ impl ZoneSet {
                 None => err(m),
             };
             let polygons = parse_geometry(geom).map_err(named)?;
+            if polygons.is_empty() {
+                return Err(named("a MultiPolygon without any polygon".into()));
+            }
             if polygons.iter().any(|p| p.bbox.2 - p.bbox.0 > 180.0) {
                 return Err(err("polygon spans more than 180 degrees of longitude (antimeridian not supported)".into()));
             }
@@ -488,6 +491,11 @@ mod tests {
         assert!(msg("[[0,0],[9,0],[9,9],[0,9],[0,0]],[[4,4],[6,4],[6,6],[4,6]]").contains("hole 1: not closed"));
         // Repeated positions and collinear edges are fine.
         assert!(one_ring("[[0,0],[1,0],[1,0],[2,0],[2,2],[0,2],[0,0]]").is_ok());
+        let none = r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"MultiPolygon","coordinates":[]}}"#;
+        assert_eq!(
+            ZoneSet::from_geojson(none).err().map(|e| e.to_string()),
+            Some("feature 0: a MultiPolygon without any polygon".into())
+        );
         let multi = r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,5],[6,5]]]]}}"#;
         assert_eq!(
             ZoneSet::from_geojson(multi).err().map(|e| e.to_string()),
