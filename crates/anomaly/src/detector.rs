@@ -115,31 +115,35 @@ pub enum Calibration {
 }
 
 impl DetectorParams {
-    /// Checks what serde cannot: sizes at least 1, positive thresholds, weights and
-    /// fractions within 0..=1. The error names the key.
+    /// Checks what serde cannot: sizes from 1 up to a bound (each one sizes a buffer or a
+    /// loop, so an unbounded value is unbounded memory or time), positive thresholds,
+    /// weights and fractions within 0..=1. The error names the key.
     pub fn validate(&self) -> crate::Result<()> {
         let c = &self.context;
-        let checks: [(&str, bool, &str); 17] = [
-            ("window", self.window >= 1, "expected >= 1"),
+        let within = |x: usize, lo: usize, hi: usize| (lo..=hi).contains(&x);
+        let checks: [(&str, bool, &str); 19] = [
+            ("window", within(self.window, 1, 1000), "expected 1..=1000"),
             ("sigma", self.sigma.is_finite() && self.sigma > 0.0, "expected a positive number"),
             ("decrease", self.decrease.is_finite() && (-1.0..=0.0).contains(&self.decrease), "expected -1 <= decrease <= 0"),
             ("ae_weight", (0.0..=1.0).contains(&self.ae_weight), "expected 0 <= ae_weight <= 1"),
-            ("hidden", self.hidden >= 1, "expected >= 1"),
-            ("mad_window", self.mad_window >= 2, "expected >= 2"),
+            ("hidden", within(self.hidden, 1, self.window.max(1)), "expected 1..=window"),
+            ("epochs", within(self.epochs, 1, 10_000), "expected 1..=10000"),
+            ("mad_window", within(self.mad_window, 2, 100_000), "expected 2..=100000"),
             ("z_flag", self.z_flag.is_finite() && self.z_flag > 0.0, "expected a positive number"),
             ("ewma_alpha", self.ewma_alpha > 0.0 && self.ewma_alpha <= 1.0, "expected 0 < ewma_alpha <= 1"),
-            ("seasonal_periods", self.seasonal_periods >= 1, "expected >= 1"),
-            ("likelihood_short", self.likelihood_short >= 1, "expected >= 1"),
+            ("seasonal_periods", within(self.seasonal_periods, 1, 100), "expected 1..=100"),
+            ("likelihood_short", within(self.likelihood_short, 1, 100_000), "expected 1..=100000"),
             (
                 "likelihood_history",
-                self.likelihood_history >= self.likelihood_short,
-                "expected >= likelihood_short",
+                within(self.likelihood_history, self.likelihood_short, 100_000),
+                "expected likelihood_short..=100000",
             ),
+            ("suppress", self.suppress <= 1_000_000, "expected 0..=1000000"),
             ("flag_threshold", self.flag_threshold.is_finite() && self.flag_threshold > 0.0, "expected a positive number"),
-            ("context.bins", c.bins >= 1, "expected >= 1"),
-            ("context.orders", c.orders >= 1, "expected >= 1"),
+            ("context.bins", within(c.bins, 1, 100_000), "expected 1..=100000"),
+            ("context.orders", within(c.orders, 1, 64), "expected 1..=64"),
             ("context.rest", (0.0..=1.0).contains(&c.rest), "expected 0 <= rest <= 1"),
-            ("context.max_contexts", c.max_contexts >= 1, "expected >= 1"),
+            ("context.max_contexts", within(c.max_contexts, 1, 2_000_000), "expected 1..=2000000"),
             ("context.flag", c.flag.is_finite() && c.flag > 0.0, "expected a positive number"),
         ];
         match checks.into_iter().find(|(_, ok, _)| !ok) {

@@ -312,5 +312,5 @@ fn params_reject_unknown_keys_and_meaningless_values() {
     let p = DetectorParams { ewma_alpha: 0.0, ..DetectorParams::default() };
     assert_eq!(p.validate().unwrap_err().to_string(), "ewma_alpha: expected 0 < ewma_alpha <= 1");
     let p = DetectorParams { context: ContextParams { bins: 0, ..ContextParams::default() }, ..DetectorParams::default() };
-    assert_eq!(p.validate().unwrap_err().to_string(), "context.bins: expected >= 1");
+    assert_eq!(p.validate().unwrap_err().to_string(), "context.bins: expected 1..=100000");
 }

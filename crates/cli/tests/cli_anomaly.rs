@@ -86,6 +86,13 @@ fn params_with_unknown_keys_or_meaningless_values_are_rejected() {
         (r#"{"ae_weight": -0.1}"#, "ae_weight"),
         (r#"{"context": {"flag": 0}}"#, "context.flag"),
         (r#"{"likelihood_short": 50, "likelihood_history": 10}"#, "likelihood_history"),
+        // Sizes that would allocate or loop without bound if taken as given.
+        (r#"{"mad_window": 1000000000000}"#, "mad_window"),
+        (r#"{"epochs": 1000000000000}"#, "epochs"),
+        (r#"{"context": {"max_contexts": 1000000000000000}}"#, "context.max_contexts"),
+        (r#"{"seasonal_periods": 1000000000000}"#, "seasonal_periods"),
+        (r#"{"suppress": 18446744073709551615}"#, "suppress"),
+        (r#"{"window": 100000000000}"#, "window"),
     ];
     for (json, key) in cases {
         let out = lookout().args(["anomaly", &file, "--params", json]).output().expect("runs");
