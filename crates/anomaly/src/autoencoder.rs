@@ -99,7 +99,8 @@ impl Autoencoder {
         let batch = cfg.batch.max(1);
         for _ in 0..cfg.epochs {
             for chunk in windows.chunks(batch) {
-                let (mut gw1, mut gb1, mut gw2, mut gb2) = (vec![0.0; h * n], vec![0.0; h], vec![0.0; n * h], vec![0.0; n]);
+                let (mut gw1, mut gb1, mut gw2, mut gb2) =
+                    (vec![0.0; h * n], vec![0.0; h], vec![0.0; n * h], vec![0.0; n]);
                 for x in chunk {
                     let (hid, out) = ae.forward(x);
                     // d(MSE)/d(out) = 2 (out - x) / n, averaged over the batch below.
@@ -138,7 +139,9 @@ impl Autoencoder {
         let hid: Vec<f64> = (0..self.h)
             .map(|j| (self.b1[j] + (0..self.n).map(|i| self.w1[j * self.n + i] * x[i]).sum::<f64>()).tanh())
             .collect();
-        let out: Vec<f64> = (0..self.n).map(|i| self.b2[i] + (0..self.h).map(|j| self.w2[i * self.h + j] * hid[j]).sum::<f64>()).collect();
+        let out: Vec<f64> = (0..self.n)
+            .map(|i| self.b2[i] + (0..self.h).map(|j| self.w2[i * self.h + j] * hid[j]).sum::<f64>())
+            .collect();
         (hid, out)
     }
 

@@ -37,7 +37,7 @@ use std::collections::{HashSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-/// Parameters of the contextual novelty detector.
+/// Parameters of the contextual novelty detector (checked by `DetectorParams::validate`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContextParams {
@@ -67,15 +67,7 @@ impl Default for ContextParams {
     fn default() -> Self {
         // Chosen by comparing variants on the 46 visible NAB files (thresholds
         // cross-validated by category, the configuration not): see the README's count.
-        Self {
-            bins: 32,
-            orders: 7,
-            rest: 0.1,
-            max_contexts: 200_000,
-            rescale: false,
-            seasonal: false,
-            flag: 1.0,
-        }
+        Self { bins: 32, orders: 7, rest: 0.1, max_contexts: 200_000, rescale: false, seasonal: false, flag: 1.0 }
     }
 }
 
@@ -94,24 +86,14 @@ impl Quantiser {
         let lo = finite().fold(f64::INFINITY, f64::min);
         let hi = finite().fold(f64::NEG_INFINITY, f64::max);
         if !lo.is_finite() || !hi.is_finite() {
-            return Self {
-                lo: 0.0,
-                width: 1.0,
-                min: 0.0,
-                max: 0.0,
-            };
+            return Self { lo: 0.0, width: 1.0, min: 0.0, max: 0.0 };
         }
         let mut width = (hi - lo) / bins.max(1) as f64;
         // A flat training period: any visible change should be a new token.
         if width <= 0.0 || !width.is_finite() {
             width = (lo.abs() * 1e-3).max(1e-9);
         }
-        Self {
-            lo,
-            width,
-            min: lo,
-            max: hi,
-        }
+        Self { lo, width, min: lo, max: hi }
     }
 
     fn token(&self, x: f64) -> i64 {
@@ -148,11 +130,7 @@ struct Memory {
 
 impl Memory {
     fn new(max: usize) -> Self {
-        Self {
-            current: HashSet::new(),
-            old: HashSet::new(),
-            half: (max / 2).max(1),
-        }
+        Self { current: HashSet::new(), old: HashSet::new(), half: (max / 2).max(1) }
     }
     fn contains(&self, c: &[i64]) -> bool {
         self.current.contains(c) || self.old.contains(c)
@@ -168,13 +146,7 @@ impl Memory {
     /// Every context at a doubled bin width (`floor(t / 2)`; the extreme tokens stay put).
     fn coarsen(&mut self) {
         let halve = |set: &HashSet<Vec<i64>>| -> HashSet<Vec<i64>> {
-            set.iter()
-                .map(|c| {
-                    c.iter()
-                        .map(|&t| if t == i64::MIN { t } else { t.div_euclid(2) })
-                        .collect()
-                })
-                .collect()
+            set.iter().map(|c| c.iter().map(|&t| if t == i64::MIN { t } else { t.div_euclid(2) }).collect()).collect()
         };
         self.current = halve(&self.current);
         self.old = halve(&self.old);
@@ -204,10 +176,7 @@ pub struct RestPeriod {
 impl RestPeriod {
     /// A rest period of `len` points (at least 1).
     pub fn new(len: usize) -> Self {
-        Self {
-            levels: VecDeque::with_capacity(len.max(1)),
-            len: len.max(1),
-        }
+        Self { levels: VecDeque::with_capacity(len.max(1)), len: len.max(1) }
     }
     /// The rest period for a training length: `fraction x train_len` points.
     pub fn for_training(train_len: usize, fraction: f64) -> Self {
@@ -271,11 +240,7 @@ impl ContextDetector {
     /// Values held in memory (warm-up buffer, tokens, rest levels, contexts counted once
     /// each, whatever their length).
     pub fn held(&self) -> usize {
-        self.warm.len()
-            + self.tokens.len()
-            + self.prev_seen.len()
-            + self.rest.held()
-            + self.memory.len()
+        self.warm.len() + self.tokens.len() + self.prev_seen.len() + self.rest.held() + self.memory.len()
     }
 
     /// The most [`ContextDetector::held`] can ever reach.
@@ -287,10 +252,7 @@ impl ContextDetector {
     /// Returns `None` while the detector is still collecting its training points.
     pub fn push(&mut self, value: f64) -> Option<ContextScore> {
         let novelty = self.novelty(value)?;
-        Some(ContextScore {
-            novelty,
-            score: self.rest.push(novelty),
-        })
+        Some(ContextScore { novelty, score: self.rest.push(novelty) })
     }
 
     /// The novelty level of one value (no rest period), then learn it. `None` while the
@@ -372,12 +334,7 @@ mod tests {
     }
 
     fn params() -> ContextParams {
-        ContextParams {
-            bins: 8,
-            orders: 4,
-            rest: 0.25,
-            ..ContextParams::default()
-        }
+        ContextParams { bins: 8, orders: 4, rest: 0.25, ..ContextParams::default() }
     }
 
     #[test]
@@ -390,10 +347,7 @@ mod tests {
         v[80] = 40.0; // a new level after the rest period
         let mut d = ContextDetector::new(params(), 40);
         let out: Vec<Option<ContextScore>> = v.iter().map(|&x| d.push(x)).collect();
-        assert!(
-            out[..40].iter().all(Option::is_none),
-            "silent while training"
-        );
+        assert!(out[..40].iter().all(Option::is_none), "silent while training");
         let score = |i: usize| out[i].map_or(-1.0, |s| s.score);
         let novelty = |i: usize| out[i].map_or(-1.0, |s| s.novelty);
         assert_eq!(novelty(50), 1.0);
@@ -401,23 +355,14 @@ mod tests {
         assert_eq!(novelty(53), 1.0, "a new level is still novel...");
         assert_eq!(score(53), 0.0, "...but the rest period suppresses it");
         assert_eq!(score(51), 0.0);
-        assert_eq!(
-            score(80),
-            1.0,
-            "after the rest period a new level fires again"
-        );
+        assert_eq!(score(80), 1.0, "after the rest period a new level fires again");
         // The familiar pattern before the anomaly scores nothing.
         assert!((40..50).all(|i| score(i) == 0.0 && novelty(i) == 0.0));
         // Every reported point is one of the three episode starts.
         let fired: Vec<usize> = (0..v.len()).filter(|&i| score(i) > 0.0).collect();
         assert_eq!(fired[0], 50);
         assert!(fired.contains(&80));
-        assert!(
-            fired
-                .iter()
-                .all(|&i| (50..=64).contains(&i) || (80..=94).contains(&i)),
-            "{fired:?}"
-        );
+        assert!(fired.iter().all(|&i| (50..=64).contains(&i) || (80..=94).contains(&i)), "{fired:?}");
     }
 
     #[test]
@@ -426,15 +371,8 @@ mod tests {
         // 10, 12, 15, 12 | 10, 15 <- the transition 10 -> 15 was never seen.
         v[49] = 15.0;
         let mut d = ContextDetector::new(params(), 40);
-        let out: Vec<f64> = v
-            .iter()
-            .map(|&x| d.push(x).map_or(0.0, |s| s.novelty))
-            .collect();
-        assert!(
-            out[49] > 0.0 && out[49] < 1.0,
-            "known value, new context: {}",
-            out[49]
-        );
+        let out: Vec<f64> = v.iter().map(|&x| d.push(x).map_or(0.0, |s| s.novelty)).collect();
+        assert!(out[49] > 0.0 && out[49] < 1.0, "known value, new context: {}", out[49]);
         assert!(out[40..49].iter().all(|&n| n == 0.0));
     }
 
@@ -449,11 +387,7 @@ mod tests {
                 x
             })
             .collect();
-        let p = ContextParams {
-            max_contexts: 500,
-            rescale: true,
-            ..ContextParams::default()
-        };
+        let p = ContextParams { max_contexts: 500, rescale: true, ..ContextParams::default() };
         let run = || {
             let mut d = ContextDetector::new(p.clone(), 300);
             let mut max_held = 0;
@@ -481,19 +415,9 @@ mod tests {
         let mut v: Vec<f64> = (0..40).map(|i| (i % 8) as f64).collect();
         v.push(100.0);
         v.extend((0..8).map(f64::from));
-        let mut d = ContextDetector::new(
-            ContextParams {
-                bins: 8,
-                orders: 1,
-                rescale: true,
-                ..ContextParams::default()
-            },
-            40,
-        );
-        let out: Vec<f64> = v
-            .iter()
-            .map(|&x| d.push(x).map_or(0.0, |s| s.novelty))
-            .collect();
+        let mut d =
+            ContextDetector::new(ContextParams { bins: 8, orders: 1, rescale: true, ..ContextParams::default() }, 40);
+        let out: Vec<f64> = v.iter().map(|&x| d.push(x).map_or(0.0, |s| s.novelty)).collect();
         assert_eq!(out[40], 1.0);
         assert!(out[41..].iter().all(|&n| n == 0.0), "{:?}", &out[41..]);
         let q = d.quant.expect("trained");
@@ -507,11 +431,7 @@ mod tests {
             assert!(d.push(x).is_none());
         }
         assert_eq!(d.push(5.0).map(|s| s.novelty), Some(0.0));
-        assert_eq!(
-            d.push(5.1).map(|s| s.novelty),
-            Some(1.0),
-            "a change after a flat start is new"
-        );
+        assert_eq!(d.push(5.1).map(|s| s.novelty), Some(1.0), "a change after a flat start is new");
         assert!(d.push(f64::NAN).is_some());
         assert!(d.push(f64::INFINITY).is_some());
         assert!(d.push(1e300).is_some());

@@ -24,11 +24,15 @@ use crate::baselines::{Ewma, MadZ, Ring, Seasonal};
 use crate::context::{ContextDetector, ContextParams, RestPeriod};
 use crate::likelihood::Likelihood;
 use crate::series::median_step;
+use crate::{AnomalyError, Result};
 
-/// Detector parameters; `Default` is the single source of the defaults. Unknown keys are
-/// rejected (as the engine's detector params are): a typo must not fall back to a default.
+/// Detector parameters; `Default` is the single source of the defaults.
+///
+/// Deserializing validates: an unknown key is an error (as in `analyze --params`), and so
+/// is a size or weight the detector cannot run with ([`DetectorParams::validate`]), since
+/// buffers are sized and training loops run by these numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default, deny_unknown_fields, remote = "Self")]
 pub struct DetectorParams {
     /// Autoencoder window (the reference's 7).
     pub window: usize,
@@ -114,44 +118,59 @@ pub enum Calibration {
     Record,
 }
 
+// `remote = "Self"` above makes the derives inherent functions, wrapped here so that
+// every deserialization goes through `validate`.
+impl Serialize for DetectorParams {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        DetectorParams::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for DetectorParams {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let p = DetectorParams::deserialize(d)?;
+        p.validate().map_err(serde::de::Error::custom)?;
+        Ok(p)
+    }
+}
+
+/// `name` lies in `range`, or an error naming the parameter.
+fn within<T: PartialOrd + std::fmt::Display>(name: &str, v: T, range: std::ops::RangeInclusive<T>) -> Result<()> {
+    if range.contains(&v) {
+        Ok(())
+    } else {
+        Err(AnomalyError::Params(format!("{name}: {v} is outside {}..={}", range.start(), range.end())))
+    }
+}
+
 impl DetectorParams {
-    /// Checks what serde cannot: sizes from 1 up to a bound (each one sizes a buffer or a
-    /// loop, so an unbounded value is unbounded memory or time), positive thresholds,
-    /// weights and fractions within 0..=1. The error names the key.
-    pub fn validate(&self) -> crate::Result<()> {
+    /// Checks that every size, count and weight lets the detector run in bounded memory
+    /// and time: buffer lengths and training epochs are capped far above any useful value,
+    /// weights and rates lie in their ranges, and no float is NaN or infinite.
+    pub fn validate(&self) -> Result<()> {
+        within("window", self.window, 1..=1_000)?;
+        within("hidden", self.hidden, 1..=1_000)?;
+        within("epochs", self.epochs, 0..=10_000)?;
+        within("mad_window", self.mad_window, 1..=100_000)?;
+        within("seasonal_periods", self.seasonal_periods, 1..=100)?;
+        within("likelihood_history", self.likelihood_history, 2..=1_000_000)?;
+        within("likelihood_short", self.likelihood_short, 1..=self.likelihood_history)?;
+        within("suppress", self.suppress, 0..=1_000_000_000)?;
+        within("sigma", self.sigma, 0.0..=1e6)?;
+        within("decrease", self.decrease, -1e6..=1e6)?;
+        within("ae_weight", self.ae_weight, 0.0..=1.0)?;
+        within("z_flag", self.z_flag, f64::MIN_POSITIVE..=1e6)?;
+        within("ewma_alpha", self.ewma_alpha, f64::MIN_POSITIVE..=1.0)?;
+        within("flag_threshold", self.flag_threshold, -1e6..=1e6)?;
         let c = &self.context;
-        let within = |x: usize, lo: usize, hi: usize| (lo..=hi).contains(&x);
-        let checks: [(&str, bool, &str); 19] = [
-            ("window", within(self.window, 1, 1000), "expected 1..=1000"),
-            ("sigma", self.sigma.is_finite() && self.sigma > 0.0, "expected a positive number"),
-            ("decrease", self.decrease.is_finite() && (-1.0..=0.0).contains(&self.decrease), "expected -1 <= decrease <= 0"),
-            ("ae_weight", (0.0..=1.0).contains(&self.ae_weight), "expected 0 <= ae_weight <= 1"),
-            ("hidden", within(self.hidden, 1, self.window.max(1)), "expected 1..=window"),
-            ("epochs", within(self.epochs, 1, 10_000), "expected 1..=10000"),
-            ("mad_window", within(self.mad_window, 2, 100_000), "expected 2..=100000"),
-            ("z_flag", self.z_flag.is_finite() && self.z_flag > 0.0, "expected a positive number"),
-            ("ewma_alpha", self.ewma_alpha > 0.0 && self.ewma_alpha <= 1.0, "expected 0 < ewma_alpha <= 1"),
-            ("seasonal_periods", within(self.seasonal_periods, 1, 100), "expected 1..=100"),
-            ("likelihood_short", within(self.likelihood_short, 1, 100_000), "expected 1..=100000"),
-            (
-                "likelihood_history",
-                within(self.likelihood_history, self.likelihood_short, 100_000),
-                "expected likelihood_short..=100000",
-            ),
-            ("suppress", self.suppress <= 1_000_000, "expected 0..=1000000"),
-            ("flag_threshold", self.flag_threshold.is_finite() && self.flag_threshold > 0.0, "expected a positive number"),
-            ("context.bins", within(c.bins, 1, 100_000), "expected 1..=100000"),
-            ("context.orders", within(c.orders, 1, 64), "expected 1..=64"),
-            ("context.rest", (0.0..=1.0).contains(&c.rest), "expected 0 <= rest <= 1"),
-            ("context.max_contexts", within(c.max_contexts, 1, 2_000_000), "expected 1..=2000000"),
-            ("context.flag", c.flag.is_finite() && c.flag > 0.0, "expected a positive number"),
-        ];
-        match checks.into_iter().find(|(_, ok, _)| !ok) {
-            Some((key, _, message)) => {
-                Err(crate::AnomalyError::Params { key: key.to_string(), message: message.to_string() })
-            }
-            None => Ok(()),
-        }
+        within("context.bins", c.bins, 1..=1_000_000)?;
+        within("context.orders", c.orders, 1..=64)?;
+        within("context.rest", c.rest, 0.0..=1.0)?;
+        within("context.max_contexts", c.max_contexts, 2..=2_000_000)?;
+        // Remembered contexts hold up to `orders` tokens each: bound the product too.
+        within("context.max_contexts x context.orders", c.max_contexts * c.orders, 2..=16_000_000)?;
+        within("context.flag", c.flag, -1e6..=1e6)?;
+        Ok(())
     }
 
     /// The flag threshold of the selected detector.
@@ -366,7 +385,17 @@ impl StreamingDetector {
     /// Values currently held in memory across all buffers; bounded by the parameters,
     /// not by the length of the stream.
     pub fn held(&self) -> usize {
-        self.warm.len() + self.recent.len() + self.mad.held() + self.seasonal.as_ref().map_or(0, |s| s.held()) + self.likelihood.held() + self.short.len() + self.maxes.len() + self.emitted.len() + self.context.held() + self.seasonal_context.as_ref().map_or(0, |(c, r)| c.held() + r.len()) + self.context_rest.held()
+        self.warm.len()
+            + self.recent.len()
+            + self.mad.held()
+            + self.seasonal.as_ref().map_or(0, |s| s.held())
+            + self.likelihood.held()
+            + self.short.len()
+            + self.maxes.len()
+            + self.emitted.len()
+            + self.context.held()
+            + self.seasonal_context.as_ref().map_or(0, |(c, r)| c.held() + r.len())
+            + self.context_rest.held()
     }
 
     /// Score one point (timestamps must not decrease) and learn it.
@@ -388,7 +417,8 @@ impl StreamingDetector {
                 ae_flag = e > *thr;
             }
         }
-        let hybrid = p.ae_weight * f64::from(u8::from(ae_flag)) + (1.0 - p.ae_weight) * f64::from(u8::from(decrease_flag));
+        let hybrid =
+            p.ae_weight * f64::from(u8::from(ae_flag)) + (1.0 - p.ae_weight) * f64::from(u8::from(decrease_flag));
 
         let mad = self.mad.push(value);
         let ewma_z = self.ewma.push(value);
@@ -397,7 +427,14 @@ impl StreamingDetector {
         // Each part divided by its own flag level, so "1" means "at its threshold" for all.
         let mut raw = 0.0f64;
         let pick = |on: bool, z: Option<f64>| if on { z } else { None };
-        for z in [pick(p.parts.mad, mad.map(|m| m.z)), pick(p.parts.seasonal, seasonal.map(|s| s.z)), pick(p.parts.ewma, ewma_z)].into_iter().flatten() {
+        for z in [
+            pick(p.parts.mad, mad.map(|m| m.z)),
+            pick(p.parts.seasonal, seasonal.map(|s| s.z)),
+            pick(p.parts.ewma, ewma_z),
+        ]
+        .into_iter()
+        .flatten()
+        {
             raw = raw.max(z / p.z_flag);
         }
         if let (Some(e), Some(t), true) = (recon_error, recon_threshold, p.parts.autoencoder) {
@@ -422,7 +459,8 @@ impl StreamingDetector {
         self.emitted.push(level);
         let seasonal_novelty = match &mut self.seasonal_context {
             Some((det, past)) => {
-                let diff = (past.len() == past.capacity()).then(|| past.ago(past.capacity())).flatten().map(|old| value - old);
+                let diff =
+                    (past.len() == past.capacity()).then(|| past.ago(past.capacity())).flatten().map(|old| value - old);
                 past.push(value);
                 diff.and_then(|d| det.novelty(d))
             }
@@ -470,7 +508,13 @@ impl StreamingDetector {
 
     fn finish_training(&mut self) {
         let values: Vec<f64> = self.warm.iter().map(|w| w.1).collect();
-        let cfg = AeConfig { window: self.p.window.max(2), hidden: self.p.hidden, epochs: self.p.epochs, seed: self.p.seed, ..AeConfig::default() };
+        let cfg = AeConfig {
+            window: self.p.window.max(2),
+            hidden: self.p.hidden,
+            epochs: self.p.epochs,
+            seed: self.p.seed,
+            ..AeConfig::default()
+        };
         if let Some(ae) = Autoencoder::train(&values, &cfg) {
             let errors: Vec<f64> = values.windows(ae.window()).map(|w| ae.error(w)).collect();
             let (m, s) = mean_std(&errors);

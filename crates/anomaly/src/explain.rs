@@ -68,11 +68,23 @@ pub fn explain(s: &PointScore, p: &DetectorParams, lang: Lang) -> String {
     let v = num(s.value);
     match (s.expected, lang) {
         (Some((lo, hi)), Lang::En) => {
-            let side = if s.value > hi { "above" } else if s.value < lo { "below" } else { "inside" };
+            let side = if s.value > hi {
+                "above"
+            } else if s.value < lo {
+                "below"
+            } else {
+                "inside"
+            };
             parts.push(format!("value {v} is {side} the expected range {}..{}", num(lo), num(hi)));
         }
         (Some((lo, hi)), Lang::Ko) => {
-            let side = if s.value > hi { "보다 높습니다" } else if s.value < lo { "보다 낮습니다" } else { " 안에 있습니다" };
+            let side = if s.value > hi {
+                "보다 높습니다"
+            } else if s.value < lo {
+                "보다 낮습니다"
+            } else {
+                " 안에 있습니다"
+            };
             parts.push(format!("값 {v}은(는) 예상 범위 {}~{}{side}", num(lo), num(hi)));
         }
         (None, Lang::En) => parts.push(format!("value {v}")),
@@ -85,7 +97,9 @@ pub fn explain(s: &PointScore, p: &DetectorParams, lang: Lang) -> String {
         let fired = s.decrease_flag;
         parts.push(match (lang, fired) {
             (Lang::En, true) => format!("change from the previous point {c:+.1}% (decrease rule: below {rule}%)"),
-            (Lang::En, false) => format!("change from the previous point {c:+.1}% (decrease rule needs below {rule}%: not met)"),
+            (Lang::En, false) => {
+                format!("change from the previous point {c:+.1}% (decrease rule needs below {rule}%: not met)")
+            }
             (Lang::Ko, true) => format!("직전 대비 변화율 {c:+.1}% (감소율 규칙 기준 {rule}% 미만)"),
             (Lang::Ko, false) => format!("직전 대비 변화율 {c:+.1}% (감소율 규칙 기준 {rule}% 미만 아님)"),
         });

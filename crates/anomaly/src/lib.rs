@@ -61,14 +61,9 @@ pub enum AnomalyError {
     /// A timestamp could not be parsed.
     #[error("bad timestamp {0:?}")]
     BadTimestamp(String),
-    /// A detector parameter is out of its meaningful range.
-    #[error("{key}: {message}")]
-    Params {
-        /// The key path, e.g. `context.bins`.
-        key: String,
-        /// What is wrong.
-        message: String,
-    },
+    /// A detector parameter is outside the range the detector can run with.
+    #[error("params: {0}")]
+    Params(String),
 }
 
 /// Result alias for this crate.

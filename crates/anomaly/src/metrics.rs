@@ -60,10 +60,15 @@ pub fn windowed(timestamps: &[i64], flags: &[bool], windows: &[(i64, i64)]) -> P
             }
         }
     }
-    let hit = windows.iter().filter(|&&(a, b)| timestamps.iter().zip(flags).any(|(t, f)| *f && a <= *t && *t <= b)).count();
+    let hit =
+        windows.iter().filter(|&&(a, b)| timestamps.iter().zip(flags).any(|(t, f)| *f && a <= *t && *t <= b)).count();
     // Precision over flags, recall over windows: tp for precision is flags in windows.
     let mut prf = Prf::from_counts(tp, fp, windows.len() - hit);
     prf.recall = if windows.is_empty() { 0.0 } else { hit as f64 / windows.len() as f64 };
-    prf.f1 = if prf.precision + prf.recall == 0.0 { 0.0 } else { 2.0 * prf.precision * prf.recall / (prf.precision + prf.recall) };
+    prf.f1 = if prf.precision + prf.recall == 0.0 {
+        0.0
+    } else {
+        2.0 * prf.precision * prf.recall / (prf.precision + prf.recall)
+    };
     prf
 }

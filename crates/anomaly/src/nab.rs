@@ -77,19 +77,11 @@ pub enum RowKind {
     Outside(f64),
 }
 
-/// Label one file's rows as NAB's sweeper does. Windows are matched to rows by timestamp
-/// (first row at or after the start, last row at or before the end; NAB requires exact
-/// timestamps, for which this is the same).
+/// Label one file's rows, in the data file's order, as NAB's sweeper does (the probationary
+/// period counts these rows, duplicated timestamps included).
 pub fn sweep(timestamps: &[i64], windows: &[(i64, i64)]) -> Vec<RowKind> {
     let prob = probationary_length(timestamps.len());
-    let mut spans: Vec<(usize, usize)> = windows
-        .iter()
-        .filter_map(|&(a, b)| {
-            let l = timestamps.partition_point(|&t| t < a);
-            let r = timestamps.partition_point(|&t| t <= b);
-            (r > l).then(|| (l, r - 1))
-        })
-        .collect();
+    let mut spans: Vec<(usize, usize)> = windows.iter().filter_map(|&w| window_span(timestamps, w)).collect();
     spans.sort_unstable();
     let mut out = Vec::with_capacity(timestamps.len());
     let mut next = 0usize;
@@ -124,6 +116,17 @@ pub fn sweep(timestamps: &[i64], windows: &[(i64, i64)]) -> Vec<RowKind> {
         }
     }
     out
+}
+
+/// The rows a window covers. NAB finds its limits with `timestamps.index(...)`, the first
+/// row carrying each one, so with a duplicated last timestamp the window ends at that
+/// timestamp's first row. Limits no row carries (labels made elsewhere) fall back to the
+/// first and last rows inside the window.
+fn window_span(timestamps: &[i64], (start, end): (i64, i64)) -> Option<(usize, usize)> {
+    let inside = |t: i64| start <= t && t <= end;
+    let left = timestamps.iter().position(|&t| t == start).or_else(|| timestamps.iter().position(|&t| inside(t)))?;
+    let right = timestamps.iter().position(|&t| t == end).or_else(|| timestamps.iter().rposition(|&t| inside(t)))?;
+    (right >= left).then_some((left, right))
 }
 
 /// The score of one file at one threshold.
@@ -176,7 +179,7 @@ pub struct NabFile {
     pub key: String,
     /// The category directory.
     pub category: String,
-    /// The data.
+    /// The data: merged points for the detectors, `input_rows` for results and scoring.
     pub series: Series,
     /// Anomaly windows (epoch seconds, inclusive).
     pub windows: Vec<(i64, i64)>,
@@ -189,7 +192,8 @@ fn labels_err(path: &Path, message: impl Into<String>) -> AnomalyError {
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|source| AnomalyError::Io { path: path.display().to_string(), source })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| AnomalyError::Io { path: path.display().to_string(), source })?;
     serde_json::from_str(&text).map_err(|e| labels_err(path, e.to_string()))
 }
 
@@ -202,7 +206,10 @@ pub fn read_windows(path: &Path) -> Result<BTreeMap<String, Vec<(i64, i64)>>> {
         let list = v.as_array().ok_or_else(|| labels_err(path, format!("{k}: not a list")))?;
         let mut ws = Vec::new();
         for w in list {
-            let pair = w.as_array().filter(|a| a.len() == 2).ok_or_else(|| labels_err(path, format!("{k}: a window is not [start, end]")))?;
+            let pair = w
+                .as_array()
+                .filter(|a| a.len() == 2)
+                .ok_or_else(|| labels_err(path, format!("{k}: a window is not [start, end]")))?;
             let a = pair[0].as_str().ok_or_else(|| labels_err(path, format!("{k}: start not a string")))?;
             let b = pair[1].as_str().ok_or_else(|| labels_err(path, format!("{k}: end not a string")))?;
             ws.push((parse_timestamp(a)?, parse_timestamp(b)?));
@@ -219,7 +226,10 @@ pub fn read_point_labels(path: &Path) -> Result<BTreeMap<String, Vec<i64>>> {
     let mut out = BTreeMap::new();
     for (k, v) in obj {
         let list = v.as_array().ok_or_else(|| labels_err(path, format!("{k}: not a list")))?;
-        let ts: Result<Vec<i64>> = list.iter().map(|t| t.as_str().ok_or_else(|| labels_err(path, "label not a string")).and_then(parse_timestamp)).collect();
+        let ts: Result<Vec<i64>> = list
+            .iter()
+            .map(|t| t.as_str().ok_or_else(|| labels_err(path, "label not a string")).and_then(parse_timestamp))
+            .collect();
         out.insert(k.clone(), ts?);
     }
     Ok(out)
@@ -228,7 +238,9 @@ pub fn read_point_labels(path: &Path) -> Result<BTreeMap<String, Vec<i64>>> {
 /// The default label file for a data directory: `DIR/../labels/combined_windows.json`,
 /// else `DIR/labels/combined_windows.json`.
 pub fn default_labels(data_dir: &Path) -> Option<PathBuf> {
-    [data_dir.join("../labels/combined_windows.json"), data_dir.join("labels/combined_windows.json")].into_iter().find(|p| p.exists())
+    [data_dir.join("../labels/combined_windows.json"), data_dir.join("labels/combined_windows.json")]
+        .into_iter()
+        .find(|p| p.exists())
 }
 
 /// Load every labelled file that exists under `data_dir`; keys without a CSV are returned
@@ -236,18 +248,25 @@ pub fn default_labels(data_dir: &Path) -> Option<PathBuf> {
 /// the given substrings.
 pub fn load_corpus(data_dir: &Path, labels: &Path, only: &[String]) -> Result<(Vec<NabFile>, Vec<String>)> {
     let windows = read_windows(labels)?;
-    let points = labels.parent().map(|d| d.join("combined_labels.json")).filter(|p| p.exists()).map(|p| read_point_labels(&p)).transpose()?.unwrap_or_default();
+    let points = labels
+        .parent()
+        .map(|d| d.join("combined_labels.json"))
+        .filter(|p| p.exists())
+        .map(|p| read_point_labels(&p))
+        .transpose()?
+        .unwrap_or_default();
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     for (key, ws) in windows {
         if !only.is_empty() && !only.iter().any(|o| key.contains(o.as_str())) {
             continue;
         }
-        let path = data_dir.join(&key);
-        if !path.exists() {
+        // A compressed copy (`file.csv.gz`) stands for `file.csv`.
+        let Some(path) = [data_dir.join(&key), data_dir.join(format!("{key}.gz"))].into_iter().find(|p| p.exists())
+        else {
             skipped.push(key);
             continue;
-        }
+        };
         let (series, _) = crate::series::read_file(&path, None)?;
         let category = key.split('/').next().unwrap_or("").to_string();
         let pts = points.get(&key).cloned().unwrap_or_default();
@@ -258,7 +277,9 @@ pub fn load_corpus(data_dir: &Path, labels: &Path, only: &[String]) -> Result<(V
 
 /// Write one detector's results in NAB's layout:
 /// `OUT/<detector>/<category>/<detector>_<file>.csv` with `timestamp,value,anomaly_score,label`
-/// (label = 1 inside a window, as NAB's labeller writes it).
+/// (label = 1 inside a window, as NAB's labeller writes it). `scores` are per point; the file
+/// has one row per data row, in the data file's order (NAB's scorer rejects any other length),
+/// and the rows of a duplicated timestamp each carry that timestamp's score.
 pub fn write_results(out: &Path, detector: &str, file: &NabFile, scores: &[f64]) -> Result<PathBuf> {
     let name = file.key.rsplit('/').next().unwrap_or(&file.key);
     let dir = out.join(detector).join(&file.category);
@@ -266,10 +287,10 @@ pub fn write_results(out: &Path, detector: &str, file: &NabFile, scores: &[f64])
     std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
     let path = dir.join(format!("{detector}_{name}"));
     let mut text = String::from("timestamp,value,anomaly_score,label\n");
-    for (i, (&t, &v)) in file.series.timestamps.iter().zip(&file.series.values).enumerate() {
+    let row_scores = file.series.per_input_row(scores, 0.0);
+    for (&(t, v), s) in file.series.input_rows.iter().zip(row_scores) {
         let label = u8::from(file.windows.iter().any(|&(a, b)| a <= t && t <= b));
         let ts = crate::series::format_timestamp(t);
-        let s = scores.get(i).copied().unwrap_or(0.0);
         text.push_str(&format!("{ts},{v},{s},{label}\n"));
     }
     std::fs::write(&path, text).map_err(|e| io(&path, e))?;
@@ -348,9 +369,21 @@ pub fn threshold_grid() -> Vec<f64> {
     (0..=400).map(|i| i as f64 / 400.0).collect()
 }
 
-/// Score a detector's per-file `anomaly_score`s on every profile.
+/// Each file's rows as NAB's sweeper labels them: the data file's rows, in its order.
+fn sweep_files(files: &[NabFile]) -> Vec<Vec<RowKind>> {
+    files.iter().map(|f| sweep(&f.series.input_timestamps(), &f.windows)).collect()
+}
+
+/// Per-point scores spread over each file's data rows.
+fn per_row(files: &[NabFile], scores: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    files.iter().zip(scores).map(|(f, s)| f.series.per_input_row(s, 0.0)).collect()
+}
+
+/// Score a detector's per-file, per-point `anomaly_score`s on every profile (scored per
+/// data row, as NAB scores the results file [`write_results`] writes).
 pub fn evaluate(files: &[NabFile], scores: &[Vec<f64>], method: ThresholdMethod) -> Vec<ProfileResult> {
-    let rows: Vec<Vec<RowKind>> = files.iter().map(|f| sweep(&f.series.timestamps, &f.windows)).collect();
+    let rows = sweep_files(files);
+    let scores = &per_row(files, scores);
     let grid = threshold_grid();
     let categories: Vec<String> = {
         let mut c: Vec<String> = files.iter().map(|f| f.category.clone()).collect();
@@ -365,12 +398,20 @@ pub fn evaluate(files: &[NabFile], scores: &[Vec<f64>], method: ThresholdMethod)
             let table: Vec<Vec<f64>> = if matches!(method, ThresholdMethod::Fixed(_)) {
                 Vec::new()
             } else {
-                rows.iter().zip(scores).map(|(r, s)| grid.iter().map(|&t| score_file(r, s, t, p).score).collect()).collect()
+                rows.iter()
+                    .zip(scores)
+                    .map(|(r, s)| grid.iter().map(|&t| score_file(r, s, t, p).score).collect())
+                    .collect()
             };
             let best_excluding = |exclude: Option<&str>| -> f64 {
                 let mut best = (f64::NEG_INFINITY, 1.0);
                 for (k, &t) in grid.iter().enumerate() {
-                    let total: f64 = files.iter().zip(&table).filter(|(f, _)| Some(f.category.as_str()) != exclude).map(|(_, row)| row[k]).sum();
+                    let total: f64 = files
+                        .iter()
+                        .zip(&table)
+                        .filter(|(f, _)| Some(f.category.as_str()) != exclude)
+                        .map(|(_, row)| row[k])
+                        .sum();
                     // Ties go to the higher threshold (fewer detections).
                     if total >= best.0 {
                         best = (total, t);
@@ -412,7 +453,8 @@ pub fn normalise(raw: f64, null: f64, perfect: f64) -> f64 {
 /// Read a NAB-format results file (`timestamp,value,anomaly_score[,...]`): timestamps and
 /// scores, for re-scoring results produced by any detector.
 pub fn read_results(path: &Path) -> Result<(Vec<i64>, Vec<f64>)> {
-    let file = std::fs::File::open(path).map_err(|source| AnomalyError::Io { path: path.display().to_string(), source })?;
+    let file =
+        std::fs::File::open(path).map_err(|source| AnomalyError::Io { path: path.display().to_string(), source })?;
     let mut rdr = csv::Reader::from_reader(std::io::BufReader::new(file));
     let headers = rdr.headers()?.clone();
     let col = |n: &str| headers.iter().position(|h| h == n).ok_or_else(|| AnomalyError::MissingColumn(n.to_string()));
@@ -439,9 +481,10 @@ pub struct NestedResult {
 /// the (candidate, threshold) pair that maximises the score on all *other* categories. This
 /// puts the choice among detector configurations inside the cross-validation, so the number
 /// is not inflated by having picked the configuration on the files being scored.
-/// `candidates[c][f]` are candidate `c`'s scores for file `f`.
+/// `candidates[c][f]` are candidate `c`'s per-point scores for file `f`.
 pub fn evaluate_candidates(files: &[NabFile], candidates: &[Vec<Vec<f64>>]) -> Vec<NestedResult> {
-    let rows: Vec<Vec<RowKind>> = files.iter().map(|f| sweep(&f.series.timestamps, &f.windows)).collect();
+    let rows = sweep_files(files);
+    let candidates: &Vec<Vec<Vec<f64>>> = &candidates.iter().map(|c| per_row(files, c)).collect();
     let grid = threshold_grid();
     let mut categories: Vec<String> = files.iter().map(|f| f.category.clone()).collect();
     categories.sort();
@@ -450,14 +493,27 @@ pub fn evaluate_candidates(files: &[NabFile], candidates: &[Vec<Vec<f64>>]) -> V
         .iter()
         .map(|p| {
             // table[candidate][file][threshold] = raw score.
-            let table: Vec<Vec<Vec<f64>>> = candidates.iter().map(|cand| rows.iter().zip(cand).map(|(r, s)| grid.iter().map(|&t| score_file(r, s, t, p).score).collect()).collect()).collect();
+            let table: Vec<Vec<Vec<f64>>> = candidates
+                .iter()
+                .map(|cand| {
+                    rows.iter()
+                        .zip(cand)
+                        .map(|(r, s)| grid.iter().map(|&t| score_file(r, s, t, p).score).collect())
+                        .collect()
+                })
+                .collect();
             let mut chosen = BTreeMap::new();
             let mut thresholds = BTreeMap::new();
             for c in &categories {
                 let mut best = (f64::NEG_INFINITY, 0usize, 1.0);
                 for (ci, cand) in table.iter().enumerate() {
                     for (k, &t) in grid.iter().enumerate() {
-                        let total: f64 = files.iter().zip(cand).filter(|(f, _)| categories.len() == 1 || &f.category != c).map(|(_, row)| row[k]).sum();
+                        let total: f64 = files
+                            .iter()
+                            .zip(cand)
+                            .filter(|(f, _)| categories.len() == 1 || &f.category != c)
+                            .map(|(_, row)| row[k])
+                            .sum();
                         // Ties go to the earlier candidate, then the higher threshold.
                         if total > best.0 || (total == best.0 && ci == best.1) {
                             best = (total, ci, t);

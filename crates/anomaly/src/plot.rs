@@ -28,7 +28,10 @@ pub fn svg(title: &str, scores: &[PointScore], p: &DetectorParams) -> String {
     let x = |i: usize| left + (w - left - right) * i as f64 / (n - 1.0);
     let y = |v: f64| top + (h - top - bottom) * (1.0 - (v.clamp(ymin, ymax) - ymin) / (ymax - ymin));
     let mut out = String::new();
-    let _ = writeln!(out, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#);
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+    );
     let _ = writeln!(out, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
     let _ = writeln!(out, r#"<text x="{left}" y="22" font-size="15">{}</text>"#, escape(title));
     // Expected band: upper edge left to right, lower edge back.
@@ -50,19 +53,42 @@ pub fn svg(title: &str, scores: &[PointScore], p: &DetectorParams) -> String {
     let _ = writeln!(out, r##"<polyline points="{line}" fill="none" stroke="#08519c" stroke-width="1"/>"##);
     for s in scores.iter().filter(|s| s.flagged(p)) {
         let colour = if s.hybrid >= 1.0 { "#d62728" } else { "#ff7f0e" };
-        let _ = writeln!(out, r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="none" stroke="{colour}" stroke-width="2"><title>{}</title></circle>"#, x(s.index), y(s.value), escape(&format_timestamp(s.timestamp)));
+        let _ = writeln!(
+            out,
+            r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="none" stroke="{colour}" stroke-width="2"><title>{}</title></circle>"#,
+            x(s.index),
+            y(s.value),
+            escape(&format_timestamp(s.timestamp))
+        );
     }
     // Axes and labels.
-    let _ = writeln!(out, r#"<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="black"/>"#, h - bottom, w - right, h - bottom);
+    let _ = writeln!(
+        out,
+        r#"<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="black"/>"#,
+        h - bottom,
+        w - right,
+        h - bottom
+    );
     let _ = writeln!(out, r#"<line x1="{left}" y1="{top}" x2="{left}" y2="{}" stroke="black"/>"#, h - bottom);
     let _ = writeln!(out, r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#, left - 4.0, y(hi) + 4.0, num(hi));
     let _ = writeln!(out, r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#, left - 4.0, y(lo) + 4.0, num(lo));
     if let (Some(first), Some(last)) = (scores.first(), scores.last()) {
-        let _ = writeln!(out, r#"<text x="{left}" y="{}">{}</text>"#, h - bottom + 16.0, format_timestamp(first.timestamp));
-        let _ = writeln!(out, r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#, w - right, h - bottom + 16.0, format_timestamp(last.timestamp));
+        let _ =
+            writeln!(out, r#"<text x="{left}" y="{}">{}</text>"#, h - bottom + 16.0, format_timestamp(first.timestamp));
+        let _ = writeln!(
+            out,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+            w - right,
+            h - bottom + 16.0,
+            format_timestamp(last.timestamp)
+        );
     }
     let flagged = scores.iter().filter(|s| s.flagged(p)).count();
-    let _ = writeln!(out, r##"<text x="{}" y="22" text-anchor="end" font-size="12">series (blue), expected range (band), flagged: {flagged} (red = hybrid 1.0, orange = score at or above the flag threshold)</text>"##, w - right);
+    let _ = writeln!(
+        out,
+        r##"<text x="{}" y="22" text-anchor="end" font-size="12">series (blue), expected range (band), flagged: {flagged} (red = hybrid 1.0, orange = score at or above the flag threshold)</text>"##,
+        w - right
+    );
     out.push_str("</svg>\n");
     out
 }

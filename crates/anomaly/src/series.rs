@@ -6,7 +6,8 @@
 //! the explanations would then talk about.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{BufRead, Read};
+use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde::Serialize;
@@ -24,6 +25,30 @@ pub struct Series {
     pub labels: Vec<String>,
     /// The values.
     pub values: Vec<f64>,
+    /// Every parsed input row in input order (epoch seconds, value), before sorting and
+    /// merging: NAB's scorer wants one result row per data row.
+    pub input_rows: Vec<(i64, f64)>,
+}
+
+impl Series {
+    /// The point (index into `timestamps`) holding timestamp `ts`, if any.
+    pub fn point_of(&self, ts: i64) -> Option<usize> {
+        self.timestamps.binary_search(&ts).ok()
+    }
+
+    /// Per-point values spread over the input rows: a duplicated timestamp's rows each get
+    /// that timestamp's value.
+    pub fn per_input_row<T: Copy>(&self, per_point: &[T], missing: T) -> Vec<T> {
+        self.input_rows
+            .iter()
+            .map(|&(ts, _)| self.point_of(ts).and_then(|i| per_point.get(i).copied()).unwrap_or(missing))
+            .collect()
+    }
+
+    /// The input rows' timestamps, in input order.
+    pub fn input_timestamps(&self) -> Vec<i64> {
+        self.input_rows.iter().map(|r| r.0).collect()
+    }
 }
 
 /// What was found while reading a series.
@@ -72,9 +97,7 @@ pub fn parse_timestamp(s: &str) -> Result<i64> {
 
 /// Format epoch seconds as NAB does (`YYYY-MM-DD HH:MM:SS`).
 pub fn format_timestamp(ts: i64) -> String {
-    DateTime::from_timestamp(ts, 0)
-        .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|| ts.to_string())
+    DateTime::from_timestamp(ts, 0).map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| ts.to_string())
 }
 
 /// One parsed row: epoch seconds, the timestamp as written, the value.
@@ -82,7 +105,11 @@ type RawRow = (i64, String, f64);
 
 /// Read every series in a CSV. `series` selects the column that names series
 /// (default `series` if present); without it the whole file is one series named `default_name`.
-pub fn read_csv<R: Read>(reader: R, series_col: Option<&str>, default_name: &str) -> Result<Vec<(Series, SeriesReport)>> {
+pub fn read_csv<R: Read>(
+    reader: R,
+    series_col: Option<&str>,
+    default_name: &str,
+) -> Result<Vec<(Series, SeriesReport)>> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(reader);
     let headers = rdr.headers()?.clone();
     let find = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
@@ -122,22 +149,43 @@ pub fn read_csv<R: Read>(reader: R, series_col: Option<&str>, default_name: &str
     Ok(raw.into_iter().map(|(name, (rows, report))| build(name, rows, report)).collect())
 }
 
-/// Read one series from a CSV file; `series` picks it when the file holds several.
-pub fn read_file(path: &std::path::Path, series: Option<&str>) -> Result<(Series, SeriesReport)> {
-    let file = std::fs::File::open(path).map_err(|source| AnomalyError::Io { path: path.display().to_string(), source })?;
-    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    let all = read_csv(std::io::BufReader::new(file), None, &stem)?;
+/// Opens a CSV file for reading, decompressing it when it is gzip (recognised by its magic
+/// bytes, whatever its name).
+pub fn open_input(path: &Path) -> Result<Box<dyn Read>> {
+    let io = |source| AnomalyError::Io { path: path.display().to_string(), source };
+    let mut file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let gzip = file.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
+        Box::new(std::io::BufReader::new(flate2::bufread::MultiGzDecoder::new(file)))
+    } else {
+        Box::new(file)
+    })
+}
+
+/// The series name a file gives: its name without `.gz` and without the extension.
+pub fn file_stem(path: &Path) -> String {
+    let name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    Path::new(name).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()
+}
+
+/// Read one series from a CSV file (plain or gzip); `series` picks it when the file holds several.
+pub fn read_file(path: &Path, series: Option<&str>) -> Result<(Series, SeriesReport)> {
+    let all = read_csv(open_input(path)?, None, &file_stem(path))?;
     match series {
-        Some(name) => all.into_iter().find(|(s, _)| s.name == name).ok_or_else(|| AnomalyError::UnknownSeries(name.to_string())),
+        Some(name) => {
+            all.into_iter().find(|(s, _)| s.name == name).ok_or_else(|| AnomalyError::UnknownSeries(name.to_string()))
+        }
         None => all.into_iter().next().ok_or(AnomalyError::TooShort(0, 1)),
     }
 }
 
 fn build(name: String, mut rows: Vec<RawRow>, mut report: SeriesReport) -> (Series, SeriesReport) {
     report.out_of_order = rows.windows(2).filter(|w| w[1].0 < w[0].0).count();
+    let input_rows = rows.iter().map(|r| (r.0, r.2)).collect();
     // Stable sort keeps the input order among equal timestamps, so the merge is deterministic.
     rows.sort_by_key(|r| r.0);
-    let mut s = Series { name, timestamps: Vec::new(), labels: Vec::new(), values: Vec::new() };
+    let mut s = Series { name, timestamps: Vec::new(), labels: Vec::new(), values: Vec::new(), input_rows };
     let mut count = 0usize;
     for (ts, text, v) in rows {
         if s.timestamps.last() == Some(&ts) {

@@ -1,20 +1,20 @@
-//! Tests on real NAB files (`../shared/data/nab`) and hand-computed scorer cases.
+//! Tests on real NAB files (`testdata/nab`, gzipped) and hand-computed scorer cases.
 
 use std::path::{Path, PathBuf};
 
 use lookout_anomaly::baselines::{ewma_batch, mad_z_batch, Ewma, MadZ};
+use lookout_anomaly::context::{ContextDetector, ContextParams};
 use lookout_anomaly::explain::{explain, Lang};
 use lookout_anomaly::nab::{self, RowKind, ThresholdMethod, PROFILES};
 use lookout_anomaly::series::{read_csv, read_file};
-use lookout_anomaly::context::{ContextDetector, ContextParams};
 use lookout_anomaly::{score_series, DetectorParams, StreamingDetector};
 
 fn nab_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nab")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/nab")
 }
 
 fn ec2() -> lookout_anomaly::Series {
-    read_file(&nab_dir().join("data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv"), None).expect("NAB file").0
+    read_file(&nab_dir().join("data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv.gz"), None).expect("NAB file").0
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -75,7 +75,9 @@ fn corpus_null_and_perfect_detectors_normalise_to_0_and_100() {
     assert_eq!(skipped.len(), 12);
     let perfect: Vec<Vec<f64>> = files
         .iter()
-        .map(|f| f.series.timestamps.iter().map(|t| if f.windows.iter().any(|w| w.0 == *t) { 1.0 } else { 0.0 }).collect())
+        .map(|f| {
+            f.series.timestamps.iter().map(|t| if f.windows.iter().any(|w| w.0 == *t) { 1.0 } else { 0.0 }).collect()
+        })
         .collect();
     let null: Vec<Vec<f64>> = files.iter().map(|f| vec![0.0; f.series.values.len()]).collect();
     for r in nab::evaluate(&files, &perfect, ThresholdMethod::Fixed(0.5)) {
@@ -94,7 +96,10 @@ fn nab_results_layout_and_scores_on_real_files() {
     let (files, _) = nab::load_corpus(&dir.join("data"), &labels, &only).expect("corpus");
     assert_eq!(files.len(), 2);
     let p = DetectorParams::default();
-    let scores: Vec<Vec<f64>> = files.iter().map(|f| score_series(&f.series.timestamps, &f.series.values, &p).iter().map(|s| s.score).collect()).collect();
+    let scores: Vec<Vec<f64>> = files
+        .iter()
+        .map(|f| score_series(&f.series.timestamps, &f.series.values, &p).iter().map(|s| s.score).collect())
+        .collect();
     let out = tempfile::tempdir().expect("tempdir");
     let path = nab::write_results(out.path(), "lookout", &files[1], &scores[1]).expect("write");
     assert!(path.ends_with("lookout/realAWSCloudwatch/lookout_ec2_cpu_utilization_825cc2.csv"), "{}", path.display());
@@ -161,7 +166,10 @@ fn streaming_detector_equals_batch_and_memory_is_bounded() {
     let s = ec2();
     // A small context budget (so it really binds) and the seasonal-difference detector on,
     // so every buffer is exercised.
-    let p = DetectorParams { context: ContextParams { max_contexts: 3000, seasonal: true, ..ContextParams::default() }, ..DetectorParams::default() };
+    let p = DetectorParams {
+        context: ContextParams { max_contexts: 3000, seasonal: true, ..ContextParams::default() },
+        ..DetectorParams::default()
+    };
     let batch = score_series(&s.timestamps, &s.values, &p);
     let train = lookout_anomaly::detector::default_train_len(s.values.len(), p.window);
     let mut d = StreamingDetector::new(p.clone(), train);
@@ -174,7 +182,16 @@ fn streaming_detector_equals_batch_and_memory_is_bounded() {
     assert_eq!(batch, stream);
     // Bounded: the memory stops growing once the buffers are full, whatever the length.
     let context = ContextDetector::new(p.context.clone(), train).bound();
-    let bound = p.window + p.mad_window + 288 * p.seasonal_periods + p.mad_window + 2 * p.likelihood_short + 2 * p.likelihood_history + p.suppress + 2 * context + 288 + train;
+    let bound = p.window
+        + p.mad_window
+        + 288 * p.seasonal_periods
+        + p.mad_window
+        + 2 * p.likelihood_short
+        + 2 * p.likelihood_history
+        + p.suppress
+        + 2 * context
+        + 288
+        + train;
     assert!(held.iter().all(|&(_, h)| h <= bound), "max held {:?}", held.iter().map(|h| h.1).max());
     // Feeding the same file three times over keeps the same bound.
     let mut d = StreamingDetector::new(p.clone(), train);
@@ -201,7 +218,10 @@ fn scores_are_deterministic() {
     // A different seed trains different weights (the seed is really used).
     let q = DetectorParams { seed: 7, ..p.clone() };
     let c = score_series(&s.timestamps, &s.values, &q);
-    assert_ne!(a.iter().map(|x| x.recon_error).collect::<Vec<_>>(), c.iter().map(|x| x.recon_error).collect::<Vec<_>>());
+    assert_ne!(
+        a.iter().map(|x| x.recon_error).collect::<Vec<_>>(),
+        c.iter().map(|x| x.recon_error).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -234,7 +254,9 @@ fn explanations_are_built_from_the_numbers() {
         assert_eq!(en.contains("not met"), !x.decrease_flag, "{en}");
         assert_eq!(ko.contains("미만 아님"), !x.decrease_flag, "{ko}");
     }
-    assert!(scores.iter().any(|x| x.decrease_flag) && scores.iter().any(|x| x.pct_change.is_some() && !x.decrease_flag));
+    assert!(
+        scores.iter().any(|x| x.decrease_flag) && scores.iter().any(|x| x.pct_change.is_some() && !x.decrease_flag)
+    );
 }
 
 #[test]
@@ -286,7 +308,9 @@ fn nested_cross_validation_picks_candidates_on_the_other_categories() {
     assert_eq!(files.len(), 3);
     let perfect: Vec<Vec<f64>> = files
         .iter()
-        .map(|f| f.series.timestamps.iter().map(|t| if f.windows.iter().any(|w| w.0 == *t) { 1.0 } else { 0.0 }).collect())
+        .map(|f| {
+            f.series.timestamps.iter().map(|t| if f.windows.iter().any(|w| w.0 == *t) { 1.0 } else { 0.0 }).collect()
+        })
         .collect();
     let null: Vec<Vec<f64>> = files.iter().map(|f| vec![0.0; f.series.values.len()]).collect();
     // The perfect candidate wins on the other categories, so every category gets it.
@@ -302,15 +326,71 @@ fn nested_cross_validation_picks_candidates_on_the_other_categories() {
     }
 }
 
+/// Every NAB corpus at hand: the repository's copy and, beside a development checkout, the
+/// full shared one.
+fn nab_dirs() -> Vec<PathBuf> {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nab");
+    std::iter::once(nab_dir()).chain(shared.join("data").is_dir().then_some(shared)).collect()
+}
+
+/// A CSV's rows as text cells (header dropped), read with nothing but `csv` and gzip.
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let input = lookout_anomaly::series::open_input(path).expect("open");
+    csv::Reader::from_reader(input)
+        .records()
+        .map(|r| r.expect("csv row").iter().map(str::to_string).collect())
+        .collect()
+}
+
 #[test]
-fn params_reject_unknown_keys_and_meaningless_values() {
-    let e = serde_json::from_str::<DetectorParams>(r#"{"sigmaa": 2}"#).unwrap_err();
-    assert!(e.to_string().contains("unknown field `sigmaa`"), "{e}");
-    let e = serde_json::from_str::<DetectorParams>(r#"{"context": {"orderz": 2}}"#).unwrap_err();
-    assert!(e.to_string().contains("unknown field `orderz`"), "{e}");
-    assert!(DetectorParams::default().validate().is_ok());
-    let p = DetectorParams { ewma_alpha: 0.0, ..DetectorParams::default() };
-    assert_eq!(p.validate().unwrap_err().to_string(), "ewma_alpha: expected 0 < ewma_alpha <= 1");
-    let p = DetectorParams { context: ContextParams { bins: 0, ..ContextParams::default() }, ..DetectorParams::default() };
-    assert_eq!(p.validate().unwrap_err().to_string(), "context.bins: expected 1..=100000");
+fn nab_results_have_exactly_the_data_files_rows_and_timestamps() {
+    for dir in nab_dirs() {
+        let (files, _) =
+            nab::load_corpus(&dir.join("data"), &dir.join("labels/combined_windows.json"), &[]).expect("corpus");
+        assert!(files.len() >= 46, "{}: {} files", dir.display(), files.len());
+        let out = tempfile::tempdir().expect("tempdir");
+        let mut duplicated = 0;
+        for f in &files {
+            // A distinct score per point: a row carrying another timestamp's score shows.
+            let scores: Vec<f64> = (0..f.series.timestamps.len()).map(|i| i as f64).collect();
+            let results = csv_rows(&nab::write_results(out.path(), "t", f, &scores).expect("write"));
+            let plain = dir.join("data").join(&f.key);
+            let data = csv_rows(&if plain.exists() { plain } else { dir.join("data").join(format!("{}.gz", f.key)) });
+            assert_eq!(results.len(), data.len(), "{}: one result row per data row", f.key);
+            let mut distinct: Vec<&str> = data.iter().map(|r| r[0].as_str()).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            duplicated += data.len() - distinct.len();
+            for (i, (d, r)) in data.iter().zip(&results).enumerate() {
+                assert_eq!(r[0], d[0], "{} row {}: timestamp", f.key, i + 2);
+                assert_eq!(r[1].parse::<f64>().ok(), d[1].parse::<f64>().ok(), "{} row {}: value", f.key, i + 2);
+                let point = distinct.binary_search(&d[0].as_str()).expect("timestamp among the data's");
+                assert_eq!(
+                    r[2].parse::<f64>().ok(),
+                    Some(point as f64),
+                    "{} row {}: its timestamp's score",
+                    f.key,
+                    i + 2
+                );
+            }
+        }
+        // The corpus has duplicated timestamps (8 of NAB's 58 files), so the check bites.
+        assert!(duplicated > 0, "{}", dir.display());
+    }
+}
+
+#[test]
+fn duplicated_timestamps_are_swept_per_row_as_nab_does() {
+    // 100 data rows; row 50 repeats row 49's timestamp, the window's last one.
+    let ts: Vec<i64> = (0..100).map(|i| if i >= 50 { (i - 1) * 60 } else { i * 60 }).collect();
+    let rows = nab::sweep(&ts, &[(40 * 60, 49 * 60)]);
+    assert_eq!(rows.len(), 100);
+    // Probation counts data rows: floor(0.15 x 100) = 15 (99 distinct timestamps would give 14).
+    assert_eq!(rows[14], RowKind::Probationary);
+    assert!(!matches!(rows[15], RowKind::Probationary));
+    // NAB ends a window at the first row of its last timestamp (`timestamps.index`): 10 rows.
+    assert_eq!(rows[40], RowKind::Window(0, nab::scaled_sigmoid(-1.0)));
+    assert_eq!(rows[49], RowKind::Window(0, nab::scaled_sigmoid(-0.1)));
+    // The repeated row is one row past that 10-row window.
+    assert_eq!(rows[50], RowKind::Outside(nab::scaled_sigmoid(1.0 / 9.0)));
 }

@@ -43,11 +43,7 @@ fn s(p: &Path) -> String {
 /// The binary run in `cwd` with no `$LOOKOUT_DB`, so only `--db` can name the store.
 fn lookout_in(cwd: &Path, args: &[String]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_lookout"));
-    c.current_dir(cwd)
-        .env_remove("LOOKOUT_DB")
-        .env_remove("RUST_LOG")
-        .env("USER", "tester")
-        .args(args);
+    c.current_dir(cwd).env_remove("LOOKOUT_DB").env_remove("RUST_LOG").env("USER", "tester").args(args);
     c
 }
 
@@ -57,11 +53,7 @@ fn run(cwd: &Path, args: &[String]) -> Output {
 
 fn ok(cwd: &Path, args: &[String]) -> String {
     let o = run(cwd, args);
-    assert!(
-        o.status.success(),
-        "lookout {args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "lookout {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout).expect("utf-8 output")
 }
 
@@ -90,50 +82,16 @@ impl Fixture {
         let at = |args: &[&str]| ok(&root, &strings(args));
         at(&["ingest", "--db", &db, &s(&demo_file(KITIMAT))]);
         let params = s(&demo_file("params.json"));
-        at(&[
-            "analyze",
-            "--db",
-            &db,
-            "--at",
-            AT,
-            "--now",
-            AT,
-            "--params",
-            &params,
-            "--no-log-sink",
-        ]);
+        at(&["analyze", "--db", &db, "--at", AT, "--now", AT, "--params", &params, "--no-log-sink"]);
         let events: Value =
-            serde_json::from_str(&at(&["events", "list", "--db", &db, "--format", "json"]))
-                .expect("json");
-        let ids: Vec<String> = events
-            .as_array()
-            .expect("array")
-            .iter()
-            .map(|e| e["id"].as_str().expect("id").to_string())
-            .collect();
+            serde_json::from_str(&at(&["events", "list", "--db", &db, "--format", "json"])).expect("json");
+        let ids: Vec<String> =
+            events.as_array().expect("array").iter().map(|e| e["id"].as_str().expect("id").to_string()).collect();
         assert!(ids.len() >= 4, "the Kitimat day raises events: {ids:?}");
         for id in &ids[1..3] {
-            at(&[
-                "events",
-                "ack",
-                id,
-                "--db",
-                &db,
-                "--now",
-                LATER,
-                "--no-log-sink",
-            ]);
+            at(&["events", "ack", id, "--db", &db, "--now", LATER, "--no-log-sink"]);
         }
-        at(&[
-            "events",
-            "confirm",
-            &ids[2],
-            "--db",
-            &db,
-            "--now",
-            LATER,
-            "--no-log-sink",
-        ]);
+        at(&["events", "confirm", &ids[2], "--db", &db, "--now", LATER, "--no-log-sink"]);
         at(&[
             "silences",
             "add",
@@ -149,26 +107,14 @@ impl Fixture {
             "--now",
             AT,
         ]);
-        let silences: Value = serde_json::from_str(&at(&[
-            "silences", "list", "--db", &db, "--now", AT, "--json",
-        ]))
-        .expect("json");
+        let silences: Value =
+            serde_json::from_str(&at(&["silences", "list", "--db", &db, "--now", AT, "--json"])).expect("json");
         let silence = silences[0]["id"].as_str().expect("silence id").to_string();
         let change = ["--actor", "tester", "--reason", "test", "--now", AT];
         let m = |args: &[&str]| at(&[&["models", "--db", &db][..], args, &change].concat());
-        m(&[
-            "create",
-            "dark_suspicion",
-            "--params",
-            r#"{"weights": {"out_of_coverage": -30}}"#,
-        ]);
+        m(&["create", "dark_suspicion", "--params", r#"{"weights": {"out_of_coverage": -30}}"#]);
         m(&["promote", "dark_suspicion", "2"]);
-        m(&[
-            "create",
-            "dark_suspicion",
-            "--params",
-            r#"{"weights": {"out_of_coverage": -20}}"#,
-        ]);
+        m(&["create", "dark_suspicion", "--params", r#"{"weights": {"out_of_coverage": -20}}"#]);
         // Inputs of the commands that use no store.
         std::fs::write(root.join("tiny.nmea"), NMEA).expect("write");
         write_metric_csv(&root.join("metric.csv"));
@@ -217,10 +163,7 @@ impl Fixture {
 /// A smooth 5-minute metric with one spike: enough points for every detector.
 fn write_metric_csv(path: &Path) {
     let mut text = String::from("timestamp,value\n");
-    let start = chrono::NaiveDate::from_ymd_opt(2020, 1, 1)
-        .expect("date")
-        .and_hms_opt(0, 0, 0)
-        .expect("time");
+    let start = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date").and_hms_opt(0, 0, 0).expect("time");
     for i in 0..400i64 {
         let t = start + chrono::Duration::minutes(5 * i);
         let v = 10.0 + (i as f64 / 10.0).sin() + if i == 300 { 30.0 } else { 0.0 };
@@ -236,10 +179,7 @@ fn write_positions_csv(path: &Path) {
     for i in 0..30i64 {
         let t = start + chrono::Duration::minutes(10 * i + if i > 20 { 300 } else { 0 });
         let (lat, lon) = (35.0 + i as f64 * 0.01, 125.0 + i as f64 * 0.01);
-        text.push_str(&format!(
-            "440123456,{},{lat:.3},{lon:.3},8.0\n",
-            t.format("%Y-%m-%dT%H:%M:%SZ")
-        ));
+        text.push_str(&format!("440123456,{},{lat:.3},{lon:.3},8.0\n", t.format("%Y-%m-%dT%H:%M:%SZ")));
     }
     std::fs::write(path, text).expect("write positions");
 }
@@ -312,19 +252,8 @@ impl Case {
 
 /// Every subcommand of the binary, each with arguments that make it succeed and print.
 fn cases(f: &Fixture) -> Vec<Case> {
-    let (new, acked, confirmed) = (
-        f.new_event.as_str(),
-        f.acked_event.as_str(),
-        f.confirmed_event.as_str(),
-    );
-    let step = |id: &str| {
-        vec![
-            id.to_string(),
-            "--now".into(),
-            LATER.into(),
-            "--no-log-sink".into(),
-        ]
-    };
+    let (new, acked, confirmed) = (f.new_event.as_str(), f.acked_event.as_str(), f.confirmed_event.as_str());
+    let step = |id: &str| vec![id.to_string(), "--now".into(), LATER.into(), "--no-log-sink".into()];
     let step_case = |path: &str, id: &str| {
         let mut c = Case::new(path, &[]);
         c.args = step(id);
@@ -343,18 +272,7 @@ fn cases(f: &Fixture) -> Vec<Case> {
         Case::new("db prune", &["--keep", "30d", "--now", AT]),
         Case::new("ingest", &[&s(&demo_file(DMA))]),
         Case::new("decode", &[&nmea]).no_store(),
-        Case::new(
-            "analyze",
-            &[
-                "--at",
-                AT,
-                "--now",
-                AT,
-                "--params",
-                &params,
-                "--no-log-sink",
-            ],
-        ),
+        Case::new("analyze", &["--at", AT, "--now", AT, "--params", &params, "--no-log-sink"]),
         Case::new("events list", &[]),
         Case::new("events show", &[new]),
         step_case("events ack", new),
@@ -364,19 +282,8 @@ fn cases(f: &Fixture) -> Vec<Case> {
         step_case("events close", confirmed),
         Case::new("alerts list", &["--all"]),
         Case::new("alerts tick", &["--now", LATER, "--no-log-sink"]),
-        Case::new(
-            "silences add",
-            &[
-                "vessel=1345",
-                "--author",
-                "tester",
-                "--comment",
-                "known",
-                "--duration",
-                "2h",
-            ],
-        )
-        .group_opts(&["--now", AT]),
+        Case::new("silences add", &["vessel=1345", "--author", "tester", "--comment", "known", "--duration", "2h"])
+            .group_opts(&["--now", AT]),
         Case::new("silences list", &[]).group_opts(&["--now", AT]),
         Case::new("silences expire", &[&f.silence]).group_opts(&["--now", LATER]),
         Case::new("outbox list", &[]),
@@ -384,50 +291,21 @@ fn cases(f: &Fixture) -> Vec<Case> {
         Case::new("kpis", &[]),
         Case::new("stats", &["daily"]),
         Case::new("score-dark", &[&f.input("positions.csv")]).no_store(),
-        Case::new("bench decode", &[&nmea])
-            .no_store()
-            .timed()
-            .group_opts(&["--threads", "1", "--json"]),
-        Case::new("bench csv", &[&dma])
-            .no_store()
-            .timed()
-            .group_opts(&["--threads", "1", "--json"]),
-        Case::new("bench dark", &[&dma])
-            .no_store()
-            .timed()
-            .group_opts(&["--threads", "1", "--json"]),
-        Case::new("rules plan", &[])
-            .no_store()
-            .group_opts(&["--mode", "sequential"]),
+        Case::new("bench decode", &[&nmea]).no_store().timed().group_opts(&["--threads", "1", "--json"]),
+        Case::new("bench csv", &[&dma]).no_store().timed().group_opts(&["--threads", "1", "--json"]),
+        Case::new("bench dark", &[&dma]).no_store().timed().group_opts(&["--threads", "1", "--json"]),
+        Case::new("rules plan", &[]).no_store().group_opts(&["--mode", "sequential"]),
         Case::new("rules dry-run", &["--at", AT]).group_opts(&["--mode", "sequential"]),
         Case::new("models list", &[]),
         Case::new("models show", &["dark_suspicion", "2"]),
-        Case::new(
-            "models create",
-            &[
-                &["gaps", "--params", r#"{"suspicious_sec": 7200}"#][..],
-                &change,
-            ]
-            .concat(),
-        ),
+        Case::new("models create", &[&["gaps", "--params", r#"{"suspicious_sec": 7200}"#][..], &change].concat()),
         Case::new("models diff", &["dark_suspicion", "1", "3"]),
-        Case::new(
-            "models promote",
-            &[&["dark_suspicion", "3"][..], &change].concat(),
-        ),
-        Case::new(
-            "models rollback",
-            &[&["dark_suspicion"][..], &change].concat(),
-        ),
+        Case::new("models promote", &[&["dark_suspicion", "3"][..], &change].concat()),
+        Case::new("models rollback", &[&["dark_suspicion"][..], &change].concat()),
         Case::new("models history", &["dark_suspicion"]),
-        Case::new(
-            "models shadow",
-            &["dark_suspicion", "3", "--params", &params],
-        ),
+        Case::new("models shadow", &["dark_suspicion", "3", "--params", &params]),
         Case::new("anomaly", &[&f.input("metric.csv")]).no_store(),
-        Case::new("anomaly nab", &["--data", &f.input("nab/data")])
-            .no_store()
-            .timed(),
+        Case::new("anomaly nab", &["--data", &f.input("nab/data")]).no_store().timed(),
         Case::new("completions", &["bash"]).no_store(),
     ]
 }
@@ -463,15 +341,9 @@ fn the_cases_cover_every_subcommand() {
     let f = Fixture::new();
     let covered: BTreeSet<String> = cases(&f).iter().map(Case::name).collect();
     let leaves = leaf_subcommands(f.root());
-    assert!(
-        leaves.len() > 30,
-        "lookout help lists the subcommands: {leaves:?}"
-    );
+    assert!(leaves.len() > 30, "lookout help lists the subcommands: {leaves:?}");
     let missing: Vec<&String> = leaves.difference(&covered).collect();
-    assert!(
-        missing.is_empty(),
-        "subcommands without a case: {missing:?}"
-    );
+    assert!(missing.is_empty(), "subcommands without a case: {missing:?}");
 }
 
 /// Options before the subcommand and after it: both succeed, print the same (timings
@@ -484,29 +356,15 @@ fn global_and_group_options_go_before_or_after_the_subcommand() {
         let out_before = ok(f.root(), &before);
         let after = case.options_after(&f.work_db());
         let out_after = ok(f.root(), &after);
-        assert!(
-            !out_before.trim().is_empty(),
-            "{} prints something",
-            case.name()
-        );
+        assert!(!out_before.trim().is_empty(), "{} prints something", case.name());
         if case.deterministic {
-            assert_eq!(
-                out_before, out_after,
-                "{before:?} and {after:?} print the same"
-            );
+            assert_eq!(out_before, out_after, "{before:?} and {after:?} print the same");
         } else {
-            assert_eq!(
-                out_before.lines().count(),
-                out_after.lines().count(),
-                "{before:?} vs {after:?}"
-            );
+            assert_eq!(out_before.lines().count(), out_after.lines().count(), "{before:?} vs {after:?}");
         }
     }
     for default in ["lookout.db", "lookout-demo.db"] {
-        assert!(
-            !f.root().join(default).exists(),
-            "no command fell back to {default}"
-        );
+        assert!(!f.root().join(default).exists(), "no command fell back to {default}");
     }
 }
 
@@ -522,10 +380,7 @@ fn db_before_or_after_reaches_the_named_store() {
         strings(&["models", "--db", &db, "list", "--format", "csv"]),
     ] {
         let csv = ok(f.root(), &args);
-        assert!(
-            csv.contains("dark_suspicion,3,DRAFT"),
-            "{args:?} read the prepared store: {csv}"
-        );
+        assert!(csv.contains("dark_suspicion,3,DRAFT"), "{args:?} read the prepared store: {csv}");
     }
     let status = ok(f.root(), &strings(&["db", "status", "--db", &db]));
     assert!(status.contains(&format!("location: {db}")), "{status}");
@@ -535,17 +390,11 @@ fn db_before_or_after_reaches_the_named_store() {
 /// Runs with stdout closed before the command writes anything, as `| head -0` would, or
 /// after reading `read_first` bytes, as `| head -c N`.
 fn with_closed_stdout(cwd: &Path, args: &[String], read_first: usize) -> Output {
-    let mut child = lookout_in(cwd, args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn lookout");
+    let mut child = lookout_in(cwd, args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn lookout");
     let mut stdout = child.stdout.take().expect("piped stdout");
     if read_first > 0 {
         let mut first = vec![0u8; read_first];
-        stdout
-            .read_exact(&mut first)
-            .unwrap_or_else(|e| panic!("{args:?} prints {read_first} bytes: {e}"));
+        stdout.read_exact(&mut first).unwrap_or_else(|e| panic!("{args:?} prints {read_first} bytes: {e}"));
     }
     drop(stdout);
     child.wait_with_output().expect("wait for lookout")
@@ -553,15 +402,9 @@ fn with_closed_stdout(cwd: &Path, args: &[String], read_first: usize) -> Output 
 
 fn assert_quiet_success(o: &Output, what: &str) {
     let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{what}: status {:?} with stdout closed: {stderr}", o.status);
     assert!(
-        o.status.success(),
-        "{what}: status {:?} with stdout closed: {stderr}",
-        o.status
-    );
-    assert!(
-        !stderr.contains("panicked")
-            && !stderr.contains("Broken pipe")
-            && !stderr.contains("error"),
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe") && !stderr.contains("error"),
         "{what}: quiet on a closed stdout: {stderr}"
     );
 }
@@ -581,13 +424,7 @@ fn a_closed_stdout_ends_every_command_quietly_with_status_0() {
     std::fs::write(&many, NMEA.repeat(2000)).expect("write");
     let decode = strings(&["decode", &s(&many)]);
     let long = [
-        strings(&[
-            "demo",
-            "--data",
-            &f.input("demo-data"),
-            "--db",
-            &f.input("demo.db"),
-        ]),
+        strings(&["demo", "--data", &f.input("demo-data"), "--db", &f.input("demo.db")]),
         strings(&["events", "list", "--db", &f.work_db(), "--format", "json"]),
         strings(&["completions", "zsh"]),
     ];
@@ -600,21 +437,9 @@ fn a_closed_stdout_ends_every_command_quietly_with_status_0() {
 /// Parses CSV text: the header and the rows, each checked to have the header's width.
 fn csv_rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = r
-        .headers()
-        .expect("header row")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows: Vec<Vec<String>> = r
-        .records()
-        .map(|rec| {
-            rec.expect("a well-formed row")
-                .iter()
-                .map(str::to_string)
-                .collect()
-        })
-        .collect();
+    let header: Vec<String> = r.headers().expect("header row").iter().map(str::to_string).collect();
+    let rows: Vec<Vec<String>> =
+        r.records().map(|rec| rec.expect("a well-formed row").iter().map(str::to_string).collect()).collect();
     (header, rows)
 }
 
@@ -671,29 +496,13 @@ fn list_commands_print_table_json_and_csv() {
         ),
         (
             &["silences", "list", "--now", AT],
-            &[
-                "id",
-                "state",
-                "starts_at",
-                "ends_at",
-                "matchers",
-                "created_by",
-                "comment",
-            ],
+            &["id", "state", "starts_at", "ends_at", "matchers", "created_by", "comment"],
             " silences",
             "id",
         ),
         (
             &["stats", "hourly"],
-            &[
-                "bucket",
-                "start",
-                "end",
-                "detections",
-                "events",
-                "critical",
-                "by_risk_level",
-            ],
+            &["bucket", "start", "end", "detections", "events", "critical", "by_risk_level"],
             " hourly rows",
             "bucket",
         ),
@@ -736,104 +545,52 @@ fn list_commands_print_table_json_and_csv() {
     ];
     for (cmd, header, count_suffix, key) in arrays {
         let json: Value = serde_json::from_str(&list(cmd, "json")).expect("one JSON document");
-        let items = json
-            .as_array()
-            .unwrap_or_else(|| panic!("{cmd:?}: a JSON array"));
+        let items = json.as_array().unwrap_or_else(|| panic!("{cmd:?}: a JSON array"));
         assert!(!items.is_empty(), "{cmd:?}: the prepared store has rows");
         let (csv_header, rows) = csv_rows(&list(cmd, "csv"));
-        assert_eq!(
-            csv_header,
-            header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
-            "{cmd:?}"
-        );
-        assert_eq!(
-            rows.len(),
-            items.len(),
-            "{cmd:?}: one CSV row per JSON item"
-        );
+        assert_eq!(csv_header, header.iter().map(|h| h.to_string()).collect::<Vec<_>>(), "{cmd:?}");
+        assert_eq!(rows.len(), items.len(), "{cmd:?}: one CSV row per JSON item");
         for (row, item) in rows.iter().zip(items) {
             let want = match &item[key] {
                 Value::String(v) => v.clone(),
                 Value::Object(b) => b["label"].as_str().expect("bucket label").to_string(),
                 other => other.to_string(),
             };
-            assert_eq!(
-                row[0], want,
-                "{cmd:?}: CSV and JSON list the same items in the same order"
-            );
+            assert_eq!(row[0], want, "{cmd:?}: CSV and JSON list the same items in the same order");
         }
         let table = list(cmd, "table");
         let last = table.lines().last().expect("a count line");
         assert_eq!(last, format!("{}{count_suffix}", items.len()), "{cmd:?}");
         let mut json_flag = strings(cmd);
         json_flag.extend(strings(&["--db", &db, "--json"]));
-        assert_eq!(
-            ok(f.root(), &json_flag),
-            list(cmd, "json"),
-            "{cmd:?}: --json is --format json"
-        );
+        assert_eq!(ok(f.root(), &json_flag), list(cmd, "json"), "{cmd:?}: --json is --format json");
     }
 
     // The CSV cells say the same as the JSON, e.g. an event's vessels, labels and score.
     let events: Value = serde_json::from_str(&list(&["events", "list"], "json")).expect("json");
     let (_, rows) = csv_rows(&list(&["events", "list"], "csv"));
     for (row, e) in rows.iter().zip(events.as_array().expect("array")) {
-        let vessels: Vec<String> = e["vessels"]
-            .as_array()
-            .expect("vessels")
-            .iter()
-            .map(|v| v.as_str().expect("id").to_string())
-            .collect();
+        let vessels: Vec<String> =
+            e["vessels"].as_array().expect("vessels").iter().map(|v| v.as_str().expect("id").to_string()).collect();
         assert_eq!(row[4], vessels.join("+"));
         assert_eq!(row[3], e["status"].as_str().expect("status"));
-        assert_eq!(
-            row[11],
-            e["score"]
-                .as_i64()
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-        );
+        assert_eq!(row[11], e["score"].as_i64().map(|v| v.to_string()).unwrap_or_default());
     }
 
     // models list: one object per model with its versions; CSV: one row per version.
     let models: Value = serde_json::from_str(&list(&["models", "list"], "json")).expect("json");
     let models = models.as_array().expect("array of models");
-    let dark = models
-        .iter()
-        .find(|m| m["model"] == "dark_suspicion")
-        .expect("the dark model");
-    let statuses: Vec<&str> = dark["versions"]
-        .as_array()
-        .expect("versions")
-        .iter()
-        .map(|v| v["status"].as_str().expect("status"))
-        .collect();
+    let dark = models.iter().find(|m| m["model"] == "dark_suspicion").expect("the dark model");
+    let statuses: Vec<&str> =
+        dark["versions"].as_array().expect("versions").iter().map(|v| v["status"].as_str().expect("status")).collect();
     assert_eq!(statuses, ["ARCHIVED", "ACTIVE", "DRAFT"]);
     assert!(dark["name"]["en"].is_string() && dark["name"]["ko"].is_string());
-    assert!(
-        dark["versions"][0]["params"].is_object() && dark["versions"][0]["params_hash"].is_string()
-    );
-    let versions: usize = models
-        .iter()
-        .map(|m| m["versions"].as_array().expect("versions").len())
-        .sum();
+    assert!(dark["versions"][0]["params"].is_object() && dark["versions"][0]["params_hash"].is_string());
+    let versions: usize = models.iter().map(|m| m["versions"].as_array().expect("versions").len()).sum();
     let (header, rows) = csv_rows(&list(&["models", "list"], "csv"));
-    assert_eq!(
-        header,
-        [
-            "model",
-            "version",
-            "status",
-            "params_hash",
-            "created_at",
-            "created_by",
-            "reason"
-        ]
-    );
+    assert_eq!(header, ["model", "version", "status", "params_hash", "created_at", "created_by", "reason"]);
     assert_eq!(rows.len(), versions);
-    assert!(rows
-        .iter()
-        .any(|r| r[..3] == ["dark_suspicion", "3", "DRAFT"]));
+    assert!(rows.iter().any(|r| r[..3] == ["dark_suspicion", "3", "DRAFT"]));
     let table = list(&["models", "list"], "table");
     assert!(table.contains("dark_suspicion — "), "{table}");
 
@@ -861,15 +618,9 @@ fn list_commands_print_table_json_and_csv() {
     assert!(list(&["kpis"], "table").starts_with(&format!("KPIs at {AT}")));
 
     // An unknown format and `--json` with another format are refused.
-    let bad = run(
-        f.root(),
-        &strings(&["events", "list", "--db", &db, "--format", "xml"]),
-    );
+    let bad = run(f.root(), &strings(&["events", "list", "--db", &db, "--format", "xml"]));
     assert!(!bad.status.success());
-    let both = run(
-        f.root(),
-        &strings(&["kpis", "--db", &db, "--format", "csv", "--json"]),
-    );
+    let both = run(f.root(), &strings(&["kpis", "--db", &db, "--format", "csv", "--json"]));
     assert!(!both.status.success());
 }
 
@@ -878,15 +629,9 @@ fn list_commands_print_table_json_and_csv() {
 fn kpis_before_any_analysis_stay_machine_readable() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = s(&dir.path().join("empty.db"));
-    let json = ok(
-        dir.path(),
-        &strings(&["kpis", "--db", &db, "--format", "json"]),
-    );
+    let json = ok(dir.path(), &strings(&["kpis", "--db", &db, "--format", "json"]));
     assert_eq!(json.trim(), "null");
-    let csv = ok(
-        dir.path(),
-        &strings(&["kpis", "--db", &db, "--format", "csv"]),
-    );
+    let csv = ok(dir.path(), &strings(&["kpis", "--db", &db, "--format", "csv"]));
     assert_eq!(csv.lines().count(), 1, "{csv}");
     assert!(csv.starts_with("at,today,tracking_active,"), "{csv}");
 }
@@ -897,27 +642,13 @@ fn completions_for_each_shell_name_the_subcommands() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let script = ok(dir.path(), &strings(&["completions", shell]));
         assert!(script.len() > 1000, "{shell}: a real script");
-        for sub in [
-            "events",
-            "silences",
-            "models",
-            "completions",
-            "dry-run",
-            "false-positive",
-        ] {
+        for sub in ["events", "silences", "models", "completions", "dry-run", "false-positive"] {
             assert!(script.contains(sub), "{shell} completions mention {sub}");
         }
         // fish spells a long option `-l db`, the others `--db`.
         for option in ["db", "format"] {
-            let spelled = if shell == "fish" {
-                format!("-l {option}")
-            } else {
-                format!("--{option}")
-            };
-            assert!(
-                script.contains(&spelled),
-                "{shell} completions mention {spelled}"
-            );
+            let spelled = if shell == "fish" { format!("-l {option}") } else { format!("--{option}") };
+            assert!(script.contains(&spelled), "{shell} completions mention {spelled}");
         }
     }
     let bad = run(dir.path(), &strings(&["completions", "tcsh"]));

@@ -13,12 +13,7 @@ fn demo_file(name: &str) -> PathBuf {
 }
 
 fn lookout(args: &[&str]) -> Output {
-    Command::cargo_bin("lookout")
-        .expect("binary")
-        .env_remove("LOOKOUT_DB")
-        .args(args)
-        .output()
-        .expect("run lookout")
+    Command::cargo_bin("lookout").expect("binary").env_remove("LOOKOUT_DB").args(args).output().expect("run lookout")
 }
 
 fn ok(o: Output) -> String {
@@ -54,7 +49,10 @@ fn sqlite_migrate_status_and_prune() {
     let status = ok(lookout(&["db", "status", "--db", db]));
     assert!(status.contains("backend:  sqlite"), "{status}");
     assert!(status.contains(&format!("location: {db}")), "{status}");
-    assert!(status.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["positions", "77", "rows"]), "{status}");
+    assert!(
+        status.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["positions", "77", "rows"]),
+        "{status}"
+    );
 
     // The file covers 2021-12-13 01:51 to 02:30; keeping 30 minutes before 02:40 drops what is older than 02:10.
     let pruned = ok(lookout(&["db", "prune", "--db", db, "--keep", "30m", "--now", "2021-12-13T02:40:00Z"]));
@@ -67,7 +65,10 @@ fn sqlite_migrate_status_and_prune() {
     assert!(deleted > 0 && deleted < 77, "some but not all positions are older: {pruned}");
     let status = ok(lookout(&["db", "status", "--db", db]));
     let left = (77 - deleted).to_string();
-    assert!(status.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["positions", left.as_str(), "rows"]), "{status}");
+    assert!(
+        status.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["positions", left.as_str(), "rows"]),
+        "{status}"
+    );
 }
 
 #[test]
@@ -131,7 +132,10 @@ fn demo_on_postgres_matches_the_sqlite_demo_and_touches_only_its_schema() {
     let pg = ok(lookout(&["demo", "--db", &pg_url]));
     assert_eq!(first, pg, "the PostgreSQL demo recreates its schema: runs are identical");
     let store_line = pg.lines().find(|l| l.starts_with("store: ")).expect("store line");
-    assert!(store_line.contains("schema lookout_demo dropped and recreated") && !store_line.contains("hunter2"), "{store_line}");
+    assert!(
+        store_line.contains("schema lookout_demo dropped and recreated") && !store_line.contains("hunter2"),
+        "{store_line}"
+    );
     let body = |s: &str| s.lines().filter(|l| !l.starts_with("store: ")).collect::<Vec<_>>().join("\n");
     assert_eq!(body(&sqlite), body(&pg), "the demo prints the same on both backends");
 

@@ -2,7 +2,17 @@
 
 use assert_cmd::Command;
 
-const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/ais/gpsd_sample.aivdm");
+const SAMPLE_GZ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/ais/gpsd_sample.aivdm.gz");
+
+/// gpsd's sample as `decode` takes it: plain text (the repository stores it gzipped).
+fn sample(dir: &tempfile::TempDir) -> String {
+    let mut text = Vec::new();
+    let gz = std::fs::File::open(SAMPLE_GZ).expect("testdata sample");
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut text).expect("gzip");
+    let path = dir.path().join("gpsd_sample.aivdm");
+    std::fs::write(&path, text).expect("write sample");
+    path.to_str().expect("utf-8 path").to_string()
+}
 
 fn lookout() -> Command {
     Command::cargo_bin("lookout").expect("lookout binary")
@@ -10,7 +20,8 @@ fn lookout() -> Command {
 
 #[test]
 fn json_output_has_real_values() {
-    let out = lookout().args(["decode", SAMPLE, "--json"]).output().expect("runs");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = lookout().args(["decode", &sample(&dir), "--json"]).output().expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let msgs: Vec<serde_json::Value> =
@@ -40,8 +51,11 @@ fn json_output_has_real_values() {
 fn readable_output_and_timestamps() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("s.nmea");
-    std::fs::write(&p, "\\s:117,c:1668046497*0A\\!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n!AIVDM,1,1,,B,,0*25\n")
-        .expect("write");
+    std::fs::write(
+        &p,
+        "\\s:117,c:1668046497*0A\\!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n!AIVDM,1,1,,B,,0*25\n",
+    )
+    .expect("write");
     let out = lookout().arg("decode").arg(&p).output().expect("runs");
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);

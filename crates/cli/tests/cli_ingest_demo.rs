@@ -55,7 +55,8 @@ fn a_bad_file_is_named_and_the_others_still_load() {
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "mmsi,timestamp,lon\n440000001,2024-01-01T00:00:00Z,128.0\n").expect("write");
     let good = demo_file("dma_collision_2021-12-13_219021240_232018267.csv");
-    let out = lookout(&["ingest", "--db", db.to_str().expect("p"), bad.to_str().expect("p"), good.to_str().expect("p")]);
+    let out =
+        lookout(&["ingest", "--db", db.to_str().expect("p"), bad.to_str().expect("p"), good.to_str().expect("p")]);
     assert!(out.status.success(), "one good file is enough to succeed");
     let err = stderr(&out);
     assert!(err.contains("bad.csv") && err.contains("line 1") && err.contains("\"lat\""), "{err}");
@@ -102,7 +103,8 @@ fn analyze_rejects_a_misspelt_parameter_by_name() {
     let db = dir.path().join("t.db");
     let data = demo_file("dma_collision_2021-12-13_219021240_232018267.csv");
     assert!(lookout(&["ingest", "--db", db.to_str().expect("p"), data.to_str().expect("p")]).status.success());
-    let out = lookout(&["analyze", "--db", db.to_str().expect("p"), "--params", r#"{"weights": {"P1_moving_of": 30}}"#]);
+    let out =
+        lookout(&["analyze", "--db", db.to_str().expect("p"), "--params", r#"{"weights": {"P1_moving_of": 30}}"#]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("P1_moving_of"), "{}", stderr(&out));
 }
@@ -115,17 +117,51 @@ fn demo_runs_on_the_shipped_data_and_is_deterministic() {
     let first = run();
     assert!(first.status.success(), "{}", stderr(&first));
     let out = stdout(&first);
-    for section in ["== 1. Ingest", "== 2. Analysis", "== 3. Top dark vessels", "rejected duplicate", "vessel ids are opaque"] {
+    for section in
+        ["== 1. Ingest", "== 2. Analysis", "== 3. Top dark vessels", "rejected duplicate", "vessel ids are opaque"]
+    {
         assert!(out.contains(section), "missing {section:?} in:\n{out}");
     }
     assert!(out.contains("23317 positions stored"), "{out}");
     // Every family prints its findings or why there are none.
-    for family in ["  spoofing: ", "  zones: ", "  e.g. segments: ", "transshipment funnel:", "pair trawl funnel:",
-        "  loitering: ", "  gear: ", "reception outages: ", "identity changes (spoofing M6/M7): 0 findings; identity history: 1220 identities"]
-    {
+    for family in [
+        "  spoofing: ",
+        "  zones: ",
+        "  e.g. segments: ",
+        "transshipment funnel:",
+        "pair trawl funnel:",
+        "  loitering: ",
+        "  gear: ",
+        "reception outages: ",
+        "identity changes (spoofing M6/M7): 0 findings; identity history: 1220 identities",
+    ] {
         assert!(out.contains(family), "missing {family:?} in:\n{out}");
     }
     // Each explained vessel ends with its total and tier.
     assert_eq!(out.matches("      = ").count(), 5, "{out}");
     assert_eq!(stdout(&run()), out, "the demo is reproducible");
+}
+
+#[test]
+fn korean_cp949_is_detected_or_named_and_the_summary_says_which() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let sample = repo().join("testdata/encodings/ko_cp949.csv.gz");
+    let sample = sample.to_str().expect("utf8 path");
+    for (i, extra) in
+        [&[][..], &["--encoding", "cp949"], &["--encoding", "MS949"], &["--encoding", "uhc"]].iter().enumerate()
+    {
+        let db = dir.path().join(format!("k{i}.db"));
+        let mut args = vec!["ingest", "--db", db.to_str().expect("utf8 path"), sample];
+        args.extend_from_slice(extra);
+        let out = lookout(&args);
+        assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("532 records, 396 positions accepted"), "{extra:?}: {text}");
+        let note = if extra.is_empty() {
+            "note: text is not UTF-8: decoded as EUC-KR (CP949 / windows-949), detected from its bytes"
+        } else {
+            "note: text decoded from EUC-KR (CP949 / windows-949)"
+        };
+        assert!(text.contains(note), "{extra:?}: {text}");
+    }
 }

@@ -38,7 +38,11 @@ fn plan_of_the_shipped_rules() {
     let dark = lines.iter().position(|l| l.starts_with("  dark_suspicion ")).expect("dark line");
     assert!(gaps < stage2 && stage2 < dark, "{text}");
     assert!(lines[gaps].contains("model gaps@active") && lines[gaps].ends_with("depends on -"), "{text}");
-    assert!(lines[dark].contains("model dark_suspicion@active") && lines[dark].ends_with("depends on gaps; uses reception if it succeeds"), "{text}");
+    assert!(
+        lines[dark].contains("model dark_suspicion@active")
+            && lines[dark].ends_with("depends on gaps; uses reception if it succeeds"),
+        "{text}"
+    );
     assert!(text.contains("dark_suspicion  vessel  다크 선박 의심도 / Dark vessel suspicion"), "{text}");
 }
 

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use lookout_detect::{ZoneClass, ZoneClassifier};
 use lookout_detect::zones::ZoneSet;
+use lookout_detect::{ZoneClass, ZoneClassifier};
 use lookout_store::{CycleKey, SqliteStore, Store};
 
 fn repo() -> PathBuf {
@@ -32,7 +32,8 @@ fn analyze_with_the_demo_zones_finds_zone_episodes_and_feeds_p2_exactly_where_ga
     let pmz = repo().join("data/zones/korea_china_pmz.geojson");
     let at = ["--at", "2019-07-08T00:00:00Z", "--now", "2019-07-08T00:00:00Z"];
     let with = lookout(
-        &[&["analyze", "--db", db_s, "--zones", zones.to_str().expect("p"), pmz.to_str().expect("p")][..], &at[..]].concat(),
+        &[&["analyze", "--db", db_s, "--zones", zones.to_str().expect("p"), pmz.to_str().expect("p")][..], &at[..]]
+            .concat(),
     );
     assert!(with.status.success(), "{}", stderr(&with));
     let key = CycleKey {
@@ -61,7 +62,10 @@ fn analyze_with_the_demo_zones_finds_zone_episodes_and_feeds_p2_exactly_where_ga
 
     // The table ends with the highest composite risks; each line's shares add up to it.
     let table = String::from_utf8_lossy(&with.stdout).to_string();
-    let risks: Vec<&str> = table.lines().skip_while(|l| !l.starts_with("highest composite risk")).skip(1)
+    let risks: Vec<&str> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("highest composite risk"))
+        .skip(1)
         .take_while(|l| l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()))
         .collect();
     assert_eq!(risks.len(), 10, "{table}");

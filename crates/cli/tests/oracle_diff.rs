@@ -1,13 +1,19 @@
 //! Differential test: `lookout score-dark` against the Python reference oracle
-//! (`<shared>/oracle/oracle.py`). Both must print byte-identical output on generated
-//! tracks that hit every threshold edge and pattern branch, and on the real AIS tracks
-//! shipped in `<shared>/data/ais`.
+//! (`<shared>/oracle/oracle.py`), on generated tracks that hit every threshold edge and
+//! pattern branch and on the real AIS tracks shipped in `testdata/ais`.
 //!
-//! Needs python3 with pandas. Without them the test is skipped loudly, or fails when
-//! the `CI` environment variable is set.
+//! Two ways, the same cases:
+//! - everywhere: lookout's output must equal the reference's output committed in
+//!   `testdata/oracle/golden/` (one gzipped file per case; `testdata/oracle/regen.sh`
+//!   rewrites them from the reference);
+//! - when the reference is at hand (`../shared/oracle` beside the checkout, python3 with
+//!   pandas): the live reference's output must equal lookout's *and* the committed golden
+//!   file (so stale golden files fail). Without the reference these are skipped loudly, or
+//!   fail when the `CI` environment variable is set.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::f64::consts::PI;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,18 +31,40 @@ fn shared_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
 }
 
-/// True when python3 + pandas are usable; otherwise skip (or fail under CI).
-fn python_ready() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import pandas"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        assert!(std::env::var_os("CI").is_none(), "CI is set but python3 with pandas is not available");
-        eprintln!("\n\n!!!!! oracle_diff SKIPPED: python3 with pandas is not available !!!!!\n\n");
+fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+}
+
+fn golden_dir() -> PathBuf {
+    testdata().join("oracle/golden")
+}
+
+/// The Python that runs the reference (`LOOKOUT_ORACLE_PYTHON`, default `python3`).
+fn python() -> String {
+    std::env::var("LOOKOUT_ORACLE_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+/// The reference script when it and python3 + pandas are usable; otherwise `None` after a
+/// loud skip message (a failure when CI is set).
+fn live_oracle() -> Option<PathBuf> {
+    let oracle = shared_dir().join("oracle/oracle.py");
+    let missing = if !oracle.exists() {
+        Some(format!("the reference {} is missing", oracle.display()))
+    } else {
+        let ok =
+            Command::new(python()).args(["-c", "import pandas"]).output().map(|o| o.status.success()).unwrap_or(false);
+        (!ok).then(|| format!("{} with pandas is not available", python()))
+    };
+    match missing {
+        None => Some(oracle),
+        Some(why) => {
+            assert!(std::env::var_os("CI").is_none(), "CI is set but {why}");
+            eprintln!(
+                "\n\n!!!!! oracle_diff live comparison SKIPPED: {why} (the golden files are still compared) !!!!!\n\n"
+            );
+            None
+        }
     }
-    ok
 }
 
 fn work_dir(name: &str) -> PathBuf {
@@ -48,44 +76,95 @@ fn work_dir(name: &str) -> PathBuf {
 /// Runs a command, requiring success, and returns stdout.
 fn run(cmd: &mut Command, what: &str) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
-/// Runs both tools with the same arguments; panics with the first differing lines.
-fn compare(csv: &Path, args: &[String]) -> String {
-    let oracle = shared_dir().join("oracle/oracle.py");
-    let py = run(Command::new("python3").arg(&oracle).arg(csv).args(args), "oracle.py");
-    let rs = run(
-        Command::new(env!("CARGO_BIN_EXE_lookout")).arg("score-dark").arg(csv).args(args),
-        "lookout score-dark",
-    );
-    if py != rs {
-        let (pl, rl): (Vec<&str>, Vec<&str>) = (py.lines().collect(), rs.lines().collect());
-        let mut report = format!(
-            "MISMATCH on {} with args {:?} ({} oracle lines, {} lookout lines)\n",
-            csv.display(),
-            args,
-            pl.len(),
-            rl.len()
-        );
-        let mut shown = 0;
-        for i in 0..pl.len().max(rl.len()) {
-            let (a, b) = (pl.get(i).copied().unwrap_or("<none>"), rl.get(i).copied().unwrap_or("<none>"));
-            if a != b && shown < 5 {
-                report.push_str(&format!("line {}:\n  oracle : {a}\n  lookout: {b}\n", i + 1));
-                shown += 1;
-            }
-        }
-        report.push_str(&format!("inputs kept in {}\n", csv.parent().unwrap_or(csv).display()));
-        panic!("{report}");
+/// One comparison: a CSV and the arguments both tools get, named for its golden file.
+struct Case {
+    name: String,
+    csv: PathBuf,
+    args: Vec<String>,
+}
+
+impl Case {
+    fn golden_path(&self) -> PathBuf {
+        golden_dir().join(format!("{}.jsonl.gz", self.name))
     }
+
+    fn lookout(&self) -> String {
+        run(
+            Command::new(env!("CARGO_BIN_EXE_lookout")).arg("score-dark").arg(&self.csv).args(&self.args),
+            "lookout score-dark",
+        )
+    }
+
+    fn oracle(&self, oracle: &Path) -> String {
+        run(Command::new(python()).arg(oracle).arg(&self.csv).args(&self.args), "oracle.py")
+    }
+
+    fn golden(&self) -> String {
+        let path = self.golden_path();
+        let file = std::fs::File::open(&path)
+            .unwrap_or_else(|e| panic!("golden file {}: {e}; run testdata/oracle/regen.sh", path.display()));
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(file).read_to_string(&mut text).expect("golden file is gzipped UTF-8");
+        text
+    }
+
+    /// Writes the golden file byte-for-byte reproducibly (no name, no time in the header).
+    fn write_golden(&self, text: &str) {
+        let file = std::fs::File::create(self.golden_path()).expect("create golden file");
+        let mut gz = flate2::GzBuilder::new().mtime(0).write(file, flate2::Compression::best());
+        gz.write_all(text.as_bytes()).expect("write golden file");
+        gz.finish().expect("finish golden file");
+    }
+}
+
+/// Panics with the first differing lines when `expected` (from `source`) and lookout differ.
+fn assert_same(case: &Case, source: &str, expected: &str, rs: &str) {
+    if expected == rs {
+        return;
+    }
+    let (pl, rl): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), rs.lines().collect());
+    let mut report = format!(
+        "MISMATCH ({}) on {} = {} with args {:?} ({} {source} lines, {} lookout lines)\n",
+        case.name,
+        case.csv.display(),
+        source,
+        case.args,
+        pl.len(),
+        rl.len()
+    );
+    let mut shown = 0;
+    for i in 0..pl.len().max(rl.len()) {
+        let (a, b) = (pl.get(i).copied().unwrap_or("<none>"), rl.get(i).copied().unwrap_or("<none>"));
+        if a != b && shown < 5 {
+            report.push_str(&format!("line {}:\n  {source:<7}: {a}\n  lookout: {b}\n", i + 1));
+            shown += 1;
+        }
+    }
+    report.push_str(&format!("inputs kept in {}\n", case.csv.parent().unwrap_or(&case.csv).display()));
+    panic!("{report}");
+}
+
+/// Live: the reference equals lookout and its committed golden file. Returns the output.
+fn compare_live(case: &Case, oracle: &Path) -> String {
+    let py = case.oracle(oracle);
+    assert_same(case, "oracle", &py, &case.lookout());
+    assert!(
+        py == case.golden(),
+        "golden file {} is stale: the reference now prints something else; run testdata/oracle/regen.sh",
+        case.golden_path().display()
+    );
     py
+}
+
+/// Everywhere: lookout equals the reference's committed output. Returns the output.
+fn compare_golden(case: &Case) -> String {
+    let golden = case.golden();
+    assert_same(case, "golden", &golden, &case.lookout());
+    golden
 }
 
 // ---------------------------------------------------------------- generator
@@ -134,12 +213,33 @@ struct Row {
 }
 
 const GAPS: &[i64] = &[
-    1800, 5940, 5999, 6000, 6001, 7200, 10740, 10799, 10800, 10801, 21540, 21599, 21600, 21601, 25200, 86399,
-    86400, 86401, 100_000, 200_000,
+    1800, 5940, 5999, 6000, 6001, 7200, 10740, 10799, 10800, 10801, 21540, 21599, 21600, 21601, 25200, 86399, 86400,
+    86401, 100_000, 200_000,
 ];
 const START_SOGS: &[&str] = &[
-    "1.0", "1", "1.0000001", "2.0", "2.0000001", "2.01", "3.0", "3.0001", "5.0", "5", "5.0000001", "5.01", "0.0", "0",
-    "0.5", "8.0", "12.3", "", "NaN", "-0.0", "4.2", "2.675", "0.125",
+    "1.0",
+    "1",
+    "1.0000001",
+    "2.0",
+    "2.0000001",
+    "2.01",
+    "3.0",
+    "3.0001",
+    "5.0",
+    "5",
+    "5.0000001",
+    "5.01",
+    "0.0",
+    "0",
+    "0.5",
+    "8.0",
+    "12.3",
+    "",
+    "NaN",
+    "-0.0",
+    "4.2",
+    "2.675",
+    "0.125",
 ];
 const NAVS: &[&str] = &[
     "Under way using engine",
@@ -187,7 +287,8 @@ const COVERAGE_EDGES: &[(f64, f64)] = &[
     (20.0, 140.0),
     (55.0, 10.0),
 ];
-const TIE_SOGS: &[&str] = &["0.125", "0.375", "0.625", "2.675", "1.005", "1.015", "1.025", "8.125", "10.375", "3.335", "4.445", "0.005"];
+const TIE_SOGS: &[&str] =
+    &["0.125", "0.375", "0.625", "2.675", "1.005", "1.015", "1.025", "8.125", "10.375", "3.335", "4.445", "0.005"];
 
 fn deg(x: f64) -> String {
     format!("{x:.6}")
@@ -530,8 +631,18 @@ const RUNS: &[(i64, Option<&str>, bool)] = &[
     (12, None, false),
     (5, None, true),
     (6, Some(r#"{"weights": {"P1_moving_off": 30, "out_of_coverage": -20, "P7_unpermitted": 12}}"#), true),
-    (17, Some(r#"{"sog_thresholds": {"moving": 4.5}, "gap_min_thresholds": {"long": 120}, "p5_daytime_range": [0, 6]}"#), true),
-    (18, Some(r#"{"tier_thresholds": {"critical": 60, "high": 40, "watch": 20}, "heading_cog_mismatch_deg": 30, "p4_distance_multiplier": 1.5, "repeat_thresholds": {"h7_high": 4}}"#), true),
+    (
+        17,
+        Some(r#"{"sog_thresholds": {"moving": 4.5}, "gap_min_thresholds": {"long": 120}, "p5_daytime_range": [0, 6]}"#),
+        true,
+    ),
+    (
+        18,
+        Some(
+            r#"{"tier_thresholds": {"critical": 60, "high": 40, "watch": 20}, "heading_cog_mismatch_deg": 30, "p4_distance_multiplier": 1.5, "repeat_thresholds": {"h7_high": 4}}"#,
+        ),
+        true,
+    ),
     (5, Some(r#"{"p5_daytime_range": [0, 6], "weights": {"P5_daytime_fishing_off": 40}}"#), false),
 ];
 
@@ -545,22 +656,21 @@ fn tally(output: &str, patterns: &mut BTreeMap<String, usize>, tiers: &mut BTree
     }
 }
 
-#[test]
-fn generated_tracks_match_the_oracle() {
-    if !python_ready() {
-        return;
-    }
-    let dir = work_dir("generated");
+/// Writes the generated CSVs and side files into `dir`; returns the cases and, per case,
+/// the number of distinct MMSIs (one output line each), and the number of vessels.
+fn generated_cases(dir: &Path) -> (Vec<(Case, usize)>, usize) {
     let formats = [TimeFormat::Zulu, TimeFormat::Naive, TimeFormat::Offsets, TimeFormat::Zulu];
-    let mut patterns = BTreeMap::new();
-    let mut tiers = BTreeSet::new();
+    let mut cases = Vec::new();
     let mut vessels = 0;
     for f in 0..GENERATED_FILES {
         let csv = dir.join(format!("generated_{f}.csv"));
         let seed = 0x5EED_0000 + f as u64;
         let mmsis = write_generated(&csv, seed, f * VESSELS_PER_FILE, formats[f % formats.len()], f % 2 == 1);
         vessels += mmsis.len();
-        let (permitted, history) = write_side_files(&dir, &mmsis, seed);
+        let distinct = mmsis.iter().collect::<BTreeSet<_>>().len();
+        let side_dir = dir.join(format!("side_{f}"));
+        std::fs::create_dir_all(&side_dir).expect("side dir");
+        let (permitted, history) = write_side_files(&side_dir, &mmsis, seed);
         for (i, (hour, params, side)) in RUNS.iter().enumerate() {
             if (i + f) % 2 == 1 && i != 0 {
                 continue;
@@ -573,12 +683,26 @@ fn generated_tracks_match_the_oracle() {
                 args.extend(["--permitted".into(), permitted.display().to_string()]);
                 args.extend(["--history".into(), history.display().to_string()]);
             }
-            let out = compare(&csv, &args);
-            assert_eq!(out.lines().count(), mmsis.iter().collect::<BTreeSet<_>>().len(), "one line per MMSI");
-            tally(&out, &mut patterns, &mut tiers);
+            cases.push((Case { name: format!("generated_{f}_run{i}"), csv: csv.clone(), args }, distinct));
         }
     }
-    eprintln!("oracle_diff: {vessels} generated tracks identical; patterns seen: {patterns:?}; tiers: {tiers:?}");
+    (cases, vessels)
+}
+
+/// The generated cases compared one way (`check` returns the reference output).
+fn generated_tracks_match(name: &str, check: impl Fn(&Case) -> String) {
+    let dir = work_dir(name);
+    let (cases, vessels) = generated_cases(&dir);
+    let mut patterns = BTreeMap::new();
+    let mut tiers = BTreeSet::new();
+    for (case, distinct) in &cases {
+        let out = check(case);
+        assert_eq!(out.lines().count(), *distinct, "one line per MMSI");
+        tally(&out, &mut patterns, &mut tiers);
+    }
+    eprintln!(
+        "oracle_diff ({name}): {vessels} generated tracks identical; patterns seen: {patterns:?}; tiers: {tiers:?}"
+    );
     // P2 (sensitive_zone, special_zone) needs a zone classifier, which the oracle does
     // not accept yet (--zones exits 2), and reception_outage is ours, not the oracle's
     // (it needs the reception rule's outages, tested in crates/engine/tests/reception.rs);
@@ -598,8 +722,20 @@ fn generated_tracks_match_the_oracle() {
 }
 
 #[test]
+fn generated_tracks_match_the_oracle() {
+    let Some(oracle) = live_oracle() else { return };
+    generated_tracks_match("generated-live", |c| compare_live(c, &oracle));
+}
+
+#[test]
+fn generated_tracks_match_the_golden_files() {
+    generated_tracks_match("generated-golden", compare_golden);
+}
+
+#[test]
 fn zones_flag_is_refused_like_the_oracle() {
-    let csv = shared_dir().join("oracle/sample.csv");
+    let csv = testdata().join("oracle/sample.csv");
+    assert!(csv.exists(), "{}", csv.display());
     let out = Command::new(env!("CARGO_BIN_EXE_lookout"))
         .args(["score-dark"])
         .arg(&csv)
@@ -619,8 +755,12 @@ fn ais_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for p in paths {
         if p.is_dir() {
             ais_files(&p, out);
-        } else if !p.extension().is_some_and(|e| e == "md" || e == "chk") {
-            out.push(p);
+        } else {
+            // gpsd's expected-output files (`.chk`) are not AIS input.
+            let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            if !(name.ends_with(".md") || name.ends_with(".chk") || name.ends_with(".chk.gz")) {
+                out.push(p);
+            }
         }
     }
 }
@@ -690,30 +830,74 @@ fn convert_real(path: &Path, csv: &Path) -> Option<usize> {
     Some(vessels.len())
 }
 
-#[test]
-fn real_tracks_match_the_oracle() {
-    if !python_ready() {
-        return;
-    }
+/// Converts every real AIS file of `testdata/ais` into `dir`; returns the cases and the
+/// number of tracks.
+fn real_cases(dir: &Path) -> (Vec<Case>, usize) {
+    let base = testdata().join("ais");
     let mut files = Vec::new();
-    ais_files(&shared_dir().join("data/ais"), &mut files);
-    assert!(!files.is_empty(), "no real AIS files under {}", shared_dir().display());
-    let dir = work_dir("real");
-    let (mut tracks, mut used) = (0, 0);
+    ais_files(&base, &mut files);
+    assert!(!files.is_empty(), "no real AIS files under {}", base.display());
+    let (mut cases, mut tracks) = (Vec::new(), 0);
     for (i, f) in files.iter().enumerate() {
+        let rel = f.strip_prefix(&base).unwrap_or(f).to_string_lossy().replace(['/', '\\'], "__");
         let csv = dir.join(format!("real_{i}.csv"));
         let Some(n) = convert_real(f, &csv) else {
             eprintln!("oracle_diff: {} yields no timed positions; skipped", f.display());
             continue;
         };
-        compare(&csv, &[]);
-        if i % 3 == 0 {
-            compare(&csv, &["--now-kst-hour".into(), "6".into(), "--params".into(), RUNS[4].1.unwrap_or("{}").into()]);
-        }
         tracks += n;
-        used += 1;
+        cases.push(Case { name: format!("real_{rel}"), csv: csv.clone(), args: Vec::new() });
+        if i % 3 == 0 {
+            let args = vec!["--now-kst-hour".into(), "6".into(), "--params".into(), RUNS[4].1.unwrap_or("{}").into()];
+            cases.push(Case { name: format!("real_{rel}_params"), csv, args });
+        }
     }
-    eprintln!("oracle_diff: {tracks} real tracks from {used} files identical");
+    (cases, tracks)
+}
+
+/// The real-data cases compared one way.
+fn real_tracks_match(name: &str, check: impl Fn(&Case) -> String) {
+    let dir = work_dir(name);
+    let (cases, tracks) = real_cases(&dir);
+    for case in &cases {
+        check(case);
+    }
+    let used = cases.iter().filter(|c| c.args.is_empty()).count();
+    eprintln!("oracle_diff ({name}): {tracks} real tracks from {used} files identical");
     assert!(used >= 5, "too few real files converted ({used})");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn real_tracks_match_the_oracle() {
+    let Some(oracle) = live_oracle() else { return };
+    real_tracks_match("real-live", |c| compare_live(c, &oracle));
+}
+
+#[test]
+fn real_tracks_match_the_golden_files() {
+    real_tracks_match("real-golden", compare_golden);
+}
+
+/// Rewrites `testdata/oracle/golden` from the live reference (run by `testdata/oracle/regen.sh`).
+#[test]
+#[ignore]
+fn regenerate_golden_files() {
+    let oracle = shared_dir().join("oracle/oracle.py");
+    assert!(oracle.exists(), "the reference {} is needed to regenerate the golden files", oracle.display());
+    let dir = work_dir("regen");
+    let _ = std::fs::remove_dir_all(golden_dir());
+    std::fs::create_dir_all(golden_dir()).expect("golden dir");
+    let (generated_dir, real_dir) = (dir.join("generated"), dir.join("real"));
+    for d in [&generated_dir, &real_dir] {
+        std::fs::create_dir_all(d).expect("work dir");
+    }
+    let (generated, _) = generated_cases(&generated_dir);
+    let (real, _) = real_cases(&real_dir);
+    let cases: Vec<&Case> = generated.iter().map(|(c, _)| c).chain(&real).collect();
+    for case in &cases {
+        case.write_golden(&case.oracle(&oracle));
+    }
+    eprintln!("oracle_diff: {} golden files written to {}", cases.len(), golden_dir().display());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,7 +3,7 @@
 //! as pandas does.
 
 /// Splits `text` into records of fields, each with its 1-based starting line.
-pub fn records(text: &str) -> Vec<(usize, Vec<String>)> {
+pub(crate) fn records(text: &str) -> Vec<(usize, Vec<String>)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();
     let mut fields: Vec<String> = Vec::new();

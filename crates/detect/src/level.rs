@@ -33,7 +33,16 @@ mod tests {
 
     #[test]
     fn levels_follow_the_documented_cut_offs() {
-        let cases = [(100, "CRITICAL"), (70, "CRITICAL"), (69, "HIGH"), (50, "HIGH"), (49, "MEDIUM"), (30, "MEDIUM"), (29, "LOW"), (0, "LOW")];
+        let cases = [
+            (100, "CRITICAL"),
+            (70, "CRITICAL"),
+            (69, "HIGH"),
+            (50, "HIGH"),
+            (49, "MEDIUM"),
+            (30, "MEDIUM"),
+            (29, "LOW"),
+            (0, "LOW"),
+        ];
         for (score, level) in cases {
             assert_eq!(level_of(score).0, level, "{score}");
         }

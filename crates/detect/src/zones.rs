@@ -200,16 +200,42 @@ fn zone_findings(track: &Track, zones: &ZoneSet, input: &CycleInput<'_>, p: &Zon
         }
         let zone_label = zone.name.clone().unwrap_or_else(|| zone.code.clone());
         let base = match &zone.class {
-            ZoneClass::TerritorialSea => {
-                item("Z1", "territorial_sea_intrusion", w.territorial_sea, "영해 침범", "Territorial sea intrusion", format!("무허가 외국 선박이 영해({zone_label})에 진입"), format!("unpermitted foreign vessel inside the territorial sea ({zone_label})"))
-            }
-            ZoneClass::ContiguousZone => {
-                item("Z2", "contiguous_zone_intrusion", w.contiguous_zone, "접속수역 침범", "Contiguous zone intrusion", format!("무허가 외국 선박이 접속수역({zone_label})에 진입"), format!("unpermitted foreign vessel inside the contiguous zone ({zone_label})"))
-            }
-            ZoneClass::Eez => item("Z3", "eez_intrusion", w.eez, "EEZ 침범", "EEZ intrusion", format!("무허가 외국 선박이 EEZ({zone_label})에 진입"), format!("unpermitted foreign vessel inside the EEZ ({zone_label})")),
-            ZoneClass::Special(_) => {
-                item("Z4", "special_zone_entry", w.special_zone, "특정 수역 진입", "Special zone entry", format!("무허가 외국 선박이 특정 수역({zone_label})에 진입"), format!("unpermitted foreign vessel inside the special zone ({zone_label})"))
-            }
+            ZoneClass::TerritorialSea => item(
+                "Z1",
+                "territorial_sea_intrusion",
+                w.territorial_sea,
+                "영해 침범",
+                "Territorial sea intrusion",
+                format!("무허가 외국 선박이 영해({zone_label})에 진입"),
+                format!("unpermitted foreign vessel inside the territorial sea ({zone_label})"),
+            ),
+            ZoneClass::ContiguousZone => item(
+                "Z2",
+                "contiguous_zone_intrusion",
+                w.contiguous_zone,
+                "접속수역 침범",
+                "Contiguous zone intrusion",
+                format!("무허가 외국 선박이 접속수역({zone_label})에 진입"),
+                format!("unpermitted foreign vessel inside the contiguous zone ({zone_label})"),
+            ),
+            ZoneClass::Eez => item(
+                "Z3",
+                "eez_intrusion",
+                w.eez,
+                "EEZ 침범",
+                "EEZ intrusion",
+                format!("무허가 외국 선박이 EEZ({zone_label})에 진입"),
+                format!("unpermitted foreign vessel inside the EEZ ({zone_label})"),
+            ),
+            ZoneClass::Special(_) => item(
+                "Z4",
+                "special_zone_entry",
+                w.special_zone,
+                "특정 수역 진입",
+                "Special zone entry",
+                format!("무허가 외국 선박이 특정 수역({zone_label})에 진입"),
+                format!("unpermitted foreign vessel inside the special zone ({zone_label})"),
+            ),
             ZoneClass::Port | ZoneClass::Other(_) => continue,
         };
         let mut breakdown = vec![base];

@@ -46,7 +46,10 @@ fn name(v: &str, first: f64, last: f64, reports: u64) -> IdentityObservation {
 }
 
 fn imo(v: u32, first: f64, last: f64, reports: u64) -> IdentityObservation {
-    IdentityObservation { identity: Identity { imo: Some(v), ..Identity::default() }, ..name("X", first, last, reports) }
+    IdentityObservation {
+        identity: Identity { imo: Some(v), ..Identity::default() },
+        ..name("X", first, last, reports)
+    }
 }
 
 /// Runs the detector over `rows` with the window (t0 - 1 h, t0 + 24 h].
@@ -88,8 +91,14 @@ fn a_sequential_name_change_is_reported_with_both_values() {
     assert_eq!(c["field"], "name");
     assert_eq!(c["kind"], "sequential");
     assert_eq!(c["flip_flop"], false);
-    assert_eq!(c["before"], json!({"value": "FOO", "first_seen": "2024-05-01T00:00:00+00:00", "last_seen": "2024-05-01T02:00:00+00:00", "reports": 5}));
-    assert_eq!(c["after"], json!({"value": "BAR", "first_seen": "2024-05-01T03:00:00+00:00", "last_seen": "2024-05-01T04:00:00+00:00", "reports": 7}));
+    assert_eq!(
+        c["before"],
+        json!({"value": "FOO", "first_seen": "2024-05-01T00:00:00+00:00", "last_seen": "2024-05-01T02:00:00+00:00", "reports": 5})
+    );
+    assert_eq!(
+        c["after"],
+        json!({"value": "BAR", "first_seen": "2024-05-01T03:00:00+00:00", "last_seen": "2024-05-01T04:00:00+00:00", "reports": 7})
+    );
     assert!(f.breakdown[0].description_en.contains("name 'FOO' → 'BAR'"), "{}", f.breakdown[0].description_en);
     assert!(f.breakdown[0].description_ko.contains("선명 'FOO' → 'BAR'"), "{}", f.breakdown[0].description_ko);
 }
@@ -103,7 +112,8 @@ fn min_reports_just_inside_and_just_outside() {
     assert!(run_over(vec![name("FOO", 0.0, 2.0, 5), name("BAR", 3.0, 3.5, 2)], three.clone()).is_none());
     // Reports of one value add up across rows (here: two tuples with the same name).
     assert_eq!(
-        patterns(&run_over(vec![name("FOO", 0.0, 2.0, 5), name("BAR", 3.0, 3.5, 2), name("bar", 4.0, 4.5, 1)], three)).len(),
+        patterns(&run_over(vec![name("FOO", 0.0, 2.0, 5), name("BAR", 3.0, 3.5, 2), name("bar", 4.0, 4.5, 1)], three))
+            .len(),
         1
     );
 }
@@ -148,8 +158,14 @@ fn an_imo_change_weighs_more_and_fields_can_be_turned_off() {
     assert_eq!(patterns(&run_over(vec![imo(9_074_729, 0.0, 2.0, 5), imo(9_176_187, 3.0, 4.0, 5)], pts))[0].1, 45);
     // Name and IMO both changing: points add up, once per field.
     let rows = vec![
-        IdentityObservation { identity: Identity { name: Some("FOO".into()), imo: Some(9_074_729), ..Identity::default() }, ..name("", 0.0, 2.0, 5) },
-        IdentityObservation { identity: Identity { name: Some("BAR".into()), imo: Some(9_176_187), ..Identity::default() }, ..name("", 3.0, 4.0, 5) },
+        IdentityObservation {
+            identity: Identity { name: Some("FOO".into()), imo: Some(9_074_729), ..Identity::default() },
+            ..name("", 0.0, 2.0, 5)
+        },
+        IdentityObservation {
+            identity: Identity { name: Some("BAR".into()), imo: Some(9_176_187), ..Identity::default() },
+            ..name("", 3.0, 4.0, 5)
+        },
     ];
     assert_eq!(patterns(&run_over(rows, Value::Null)), [("identity_change".to_string(), 45)]);
 }
@@ -163,7 +179,10 @@ fn flip_flop_just_inside_and_just_outside() {
     let f = f.expect("f");
     assert_eq!((f.score, f.level.as_str()), (Some(55), "HIGH"));
     let c = &f.evidence["identity_changes"][0];
-    assert_eq!((c["kind"].as_str(), c["flip_flop"].as_bool(), c["alternation_hours"].as_f64()), (Some("overlapping"), Some(true), Some(10.0)));
+    assert_eq!(
+        (c["kind"].as_str(), c["flip_flop"].as_bool(), c["alternation_hours"].as_f64()),
+        (Some("overlapping"), Some(true), Some(10.0))
+    );
     assert!(f.breakdown[1].description_en.contains("two transmitters"), "{}", f.breakdown[1].description_en);
     assert_eq!(patterns(&run_over(rows(), json!({"identity": {"flip_flop_hours": 10.0}}))).len(), 2);
     let outside = run_over(rows(), json!({"identity": {"flip_flop_hours": 9.9}}));
@@ -171,7 +190,8 @@ fn flip_flop_just_inside_and_just_outside() {
     assert_eq!(outside.expect("f").evidence["identity_changes"][0]["kind"], "overlapping");
     // Partly overlapping ranges: the shorter range holding an alternation counts (BAR 2..12
     // holds FOO's last sighting at 10: BAR, FOO, BAR within 10 h; FOO 0..10 also 10 h).
-    let f = run_over(vec![name("FOO", 0.0, 10.0, 20), name("BAR", 2.0, 5.0, 10), name("bar", 12.0, 12.0, 1)], Value::Null);
+    let f =
+        run_over(vec![name("FOO", 0.0, 10.0, 20), name("BAR", 2.0, 5.0, 10), name("bar", 12.0, 12.0, 1)], Value::Null);
     assert_eq!(f.expect("f").evidence["identity_changes"][0]["alternation_hours"], 10.0);
 }
 

@@ -7,9 +7,7 @@ use lookout_detect::{CycleInput, DarkHistoryIndex, Detector};
 use lookout_model::{Position, ShipType, StaticData, Track, VesselId};
 
 fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0)
-        .single()
-        .expect("time")
+    Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time")
 }
 
 const LAT: f64 = 34.0;
@@ -22,14 +20,10 @@ fn tow(id: &str, ship_type: u16, lat: f64, sog: f64, cog: f64, minutes: i64) -> 
     if mins.last() != Some(&minutes) {
         mins.push(minutes);
     }
-    let deg_per_min =
-        (sog * 1852.0 / 60.0 / (EARTH_RADIUS_M * LAT.to_radians().cos())).to_degrees();
+    let deg_per_min = (sog * 1852.0 / 60.0 / (EARTH_RADIUS_M * LAT.to_radians().cos())).to_degrees();
     Track {
         vessel: VesselId::new(id),
-        static_data: StaticData {
-            ship_type: Some(ShipType(ship_type)),
-            ..Default::default()
-        },
+        static_data: StaticData { ship_type: Some(ShipType(ship_type)), ..Default::default() },
         positions: mins
             .into_iter()
             .map(|m| Position {
@@ -56,14 +50,7 @@ fn pair(dist: f64, sog: (f64, f64), cog: (f64, f64), minutes: i64, types: (u16, 
     // Both vessels must stay exactly `dist` apart: at the same latitude-row speed. A
     // speed difference is tested with reported SOG only, positions keep the first speed.
     let a = tow("440000001", types.0, LAT, sog.0, cog.0, minutes);
-    let mut b = tow(
-        "440000002",
-        types.1,
-        north(LAT, dist),
-        sog.0,
-        cog.1,
-        minutes,
-    );
+    let mut b = tow("440000002", types.1, north(LAT, dist), sog.0, cog.1, minutes);
     for p in &mut b.positions {
         p.sog = Some(sog.1);
     }
@@ -78,9 +65,7 @@ fn pair(dist: f64, sog: (f64, f64), cog: (f64, f64), minutes: i64, types: (u16, 
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
     };
-    PairTrawlDetector::detect(&input, &PairTrawlParams::default())
-        .1
-        .len()
+    PairTrawlDetector::detect(&input, &PairTrawlParams::default()).1.len()
 }
 
 const F: (u16, u16) = (30, 30);
@@ -123,10 +108,7 @@ fn only_fishing_pairs() {
 
 #[test]
 fn tiers_by_duration_and_evidence() {
-    let tracks = vec![
-        tow("1", 30, LAT, 3.0, 90.0, 300),
-        tow("2", 30, north(LAT, 400.0), 3.0, 90.0, 300),
-    ];
+    let tracks = vec![tow("1", 30, LAT, 3.0, 90.0, 300), tow("2", 30, north(LAT, 400.0), 3.0, 90.0, 300)];
     let h = DarkHistoryIndex::default();
     let mut input = CycleInput {
         window_start: t0() - Duration::hours(1),
@@ -144,30 +126,19 @@ fn tiers_by_duration_and_evidence() {
     };
     let f = run(&input, serde_json::Value::Null);
     assert_eq!(f.len(), 2);
-    assert_eq!(
-        (f[0].vessel.as_str(), f[0].evidence["partner"].as_str()),
-        ("1", Some("2"))
-    );
+    assert_eq!((f[0].vessel.as_str(), f[0].evidence["partner"].as_str()), ("1", Some("2")));
     assert_eq!(f[0].evidence["duration_min"], 300);
     assert_eq!(f[0].evidence["median_distance_m"], 400.0);
     // 300 min >= 240: 40 + 30 = 70, CRITICAL.
     assert_eq!((f[0].score, f[0].level.as_str()), (Some(70), "CRITICAL"));
     let f = run(&input, serde_json::json!({"very_long_min": 301}));
     assert_eq!((f[0].score, f[0].level.as_str()), (Some(55), "HIGH"));
-    let f = run(
-        &input,
-        serde_json::json!({"very_long_min": 301, "long_min": 301}),
-    );
+    let f = run(&input, serde_json::json!({"very_long_min": 301, "long_min": 301}));
     assert_eq!((f[0].score, f[0].level.as_str()), (Some(40), "MEDIUM"));
     // An episode that ended before the window belongs to an earlier cycle.
     input.window_start = t0() + Duration::hours(5);
     assert!(run(&input, serde_json::Value::Null).is_empty());
-    assert!(d
-        .merge_params(
-            &d.default_params(),
-            &serde_json::json!({"min_distance_m": 2000.0})
-        )
-        .is_err());
+    assert!(d.merge_params(&d.default_params(), &serde_json::json!({"min_distance_m": 2000.0})).is_err());
 }
 
 #[test]
@@ -175,14 +146,7 @@ fn grid_and_all_pairs_agree_on_a_fleet() {
     let mut tracks = Vec::new();
     for i in 0..40 {
         // Rows 290 m apart: up to 5 rows (1450 m) pair, 6 rows (1740 m) do not.
-        tracks.push(tow(
-            &format!("{i:03}"),
-            30,
-            north(LAT, 290.0 * i as f64),
-            3.0,
-            90.0,
-            120,
-        ));
+        tracks.push(tow(&format!("{i:03}"), 30, north(LAT, 290.0 * i as f64), 3.0, 90.0, 120));
     }
     let h = DarkHistoryIndex::default();
     let input = CycleInput {

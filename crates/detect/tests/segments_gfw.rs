@@ -1,5 +1,5 @@
 //! The segmenter on Global Fishing Watch's own segmenter test tracks (real satellite
-//! AIS, `../shared/data/ais/gfw_segment_*.jsonl`): 416000000 is shared by several
+//! AIS, `testdata/ais/gfw_segment_*.jsonl.gz`): 416000000 is shared by several
 //! transmitters; 338013000 comes with GFW's expected segment ids.
 
 use std::collections::BTreeMap;
@@ -10,17 +10,19 @@ use lookout_detect::identity::segment::{agreement, segment_positions, split_trac
 use lookout_detect::{gap_findings, DarkParams};
 use lookout_model::{Position, Track, VesselId};
 
-fn ais(rel: &str) -> PathBuf {
-    let base = std::env::var_os("LOOKOUT_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    base.join("ais").join(rel)
+/// A file of the repository's `testdata/ais` as text; files are stored gzipped.
+fn testdata_ais_text(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ais").join(format!("{name}.gz"));
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(file), &mut text).expect("gzip text");
+    text
 }
 
 /// Every row of a GFW segment file, in file order (already time-sorted), with its
 /// `expected` id when the file has one. Exact duplicate rows are kept: GFW labels them.
 fn read(rel: &str) -> Vec<(Position, Option<String>)> {
-    let text = std::fs::read_to_string(ais(rel)).expect("shared data file");
+    let text = testdata_ais_text(rel);
     let mut out = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).expect("json line");
@@ -109,7 +111,12 @@ fn shared_416000000_split_removes_the_spurious_gaps() {
         d > params.max_speed_kn * h + params.jitter_nm.max(params.parallel_nm)
     };
     let spurious_before = whole.iter().filter(|f| implausible(f)).count();
-    println!("416000000 gaps: whole track {} ({} implausible hops); split {}", whole.len(), spurious_before, split.len());
+    println!(
+        "416000000 gaps: whole track {} ({} implausible hops); split {}",
+        whole.len(),
+        spurious_before,
+        split.len()
+    );
     assert!(spurious_before > 0, "the raw track has hops between transmitters");
     assert_eq!(split.iter().filter(|f| implausible(f)).count(), 0);
 }

@@ -132,7 +132,11 @@ fn two_places_at_once_just_inside_and_just_outside() {
         let mut p = steady("440123456");
         let other: Vec<Position> = p
             .iter()
-            .map(|q| Position { lon: q.lon + sep * lon_per_nm, timestamp: q.timestamp + Duration::minutes(5), ..q.clone() })
+            .map(|q| Position {
+                lon: q.lon + sep * lon_per_nm,
+                timestamp: q.timestamp + Duration::minutes(5),
+                ..q.clone()
+            })
             .collect();
         p.extend(other);
         p.sort_by_key(|q| q.timestamp);
@@ -165,10 +169,7 @@ fn weights_are_params() {
 
 #[test]
 fn shared_416000000_is_in_two_places_at_once() {
-    let base = std::env::var_os("LOOKOUT_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let text = std::fs::read_to_string(base.join("ais/gfw_segment_416000000.jsonl")).expect("shared data");
+    let text = testdata_ais_text("gfw_segment_416000000.jsonl");
     let mut positions: Vec<Position> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -205,4 +206,13 @@ fn shared_416000000_is_in_two_places_at_once() {
     assert_eq!((found[0].score, found[0].level.as_str()), (Some(90), "CRITICAL"));
     let far = found[0].evidence["simultaneous"].as_array().map(Vec::len).unwrap_or(0);
     assert!(far >= 1);
+}
+
+/// A file of the repository's `testdata/ais` as text; files are stored gzipped.
+fn testdata_ais_text(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ais").join(format!("{name}.gz"));
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(file), &mut text).expect("gzip text");
+    text
 }

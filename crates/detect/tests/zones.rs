@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use lookout_detect::zones::{episodes, Polygon, ZoneSet, ZonesDetector};
 use lookout_detect::{
-    dark_finding, CycleInput, DarkContext, DarkHistory, DarkHistoryIndex, DarkParams, Detector, Registry, RegistryEntry,
-    Upstream, ZoneClass, ZoneClassifier,
+    dark_finding, CycleInput, DarkContext, DarkHistory, DarkHistoryIndex, DarkParams, Detector, Registry,
+    RegistryEntry, Upstream, ZoneClass, ZoneClassifier,
 };
 use lookout_model::{Finding, NavStatus, Position, ShipType, StaticData, Track, VesselId};
 use proptest::prelude::*;
@@ -188,7 +188,9 @@ fn run(tracks: &[Track], zones: &ZoneSet, registry: Option<&Registry>, over: ser
 fn summary(found: &[Finding]) -> Vec<(String, String, Option<i64>, String)> {
     found
         .iter()
-        .map(|f| (f.vessel.to_string(), f.evidence["zone"].as_str().unwrap_or("").to_string(), f.score, f.level.clone()))
+        .map(|f| {
+            (f.vessel.to_string(), f.evidence["zone"].as_str().unwrap_or("").to_string(), f.score, f.level.clone())
+        })
         .collect()
 }
 

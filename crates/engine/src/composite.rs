@@ -176,7 +176,10 @@ fn contribution_item(r: &ResolvedRule, part: &Part, points: i64) -> BreakdownIte
         label_ko: name.ko.to_string(),
         label_en: name.en.to_string(),
         description_ko: format!("규칙 점수 {} × 가중치 {:.2} = 확률 {:.2}", part.score, r.weight, part.probability),
-        description_en: format!("rule score {} × weight {:.2} = probability {:.2}", part.score, r.weight, part.probability),
+        description_en: format!(
+            "rule score {} × weight {:.2} = probability {:.2}",
+            part.score, r.weight, part.probability
+        ),
     }
 }
 

@@ -158,9 +158,10 @@ fn run_pool(
             if candidates.iter().all(|&i| st.started[i]) {
                 return;
             }
-            let ready = candidates.iter().copied().find(|&i| {
-                !st.started[i] && rules[i].waits_for().all(|d| st.done.get(d).is_some_and(Option::is_some))
-            });
+            let ready = candidates
+                .iter()
+                .copied()
+                .find(|&i| !st.started[i] && rules[i].waits_for().all(|d| st.done.get(d).is_some_and(Option::is_some)));
             match ready {
                 Some(i) => break i,
                 None => st = cv.wait(st).unwrap_or_else(|e| e.into_inner()),

@@ -53,7 +53,8 @@ pub fn ingest_file(
     progress: Progress<'_>,
 ) -> Result<FileSummary, EngineError> {
     let mut reader = readers::open(path, read)?;
-    let mut validator = Validator::new(ValidateOptions { check_mmsi: !reader.ids_are_opaque(), ..ValidateOptions::new(now) });
+    let mut validator =
+        Validator::new(ValidateOptions { check_mmsi: !reader.ids_are_opaque(), ..ValidateOptions::new(now) });
     let source = path.display().to_string();
     let mut summary = FileSummary {
         path: path.to_path_buf(),

@@ -59,7 +59,13 @@ pub(crate) struct IdentityTally {
 
 impl IdentityTally {
     /// An accepted static record.
-    pub fn on_static(&mut self, reader: &RecordReader, vessel: &VesselId, at: Option<Timestamp>, data: &StaticData) {
+    pub(crate) fn on_static(
+        &mut self,
+        reader: &RecordReader,
+        vessel: &VesselId,
+        at: Option<Timestamp>,
+        data: &StaticData,
+    ) {
         let Some(identity) = Identity::from_static(data) else { return };
         if let Some(fp) = reader.row_statics() {
             // The row's position (next record) is the sighting; this names its cells.
@@ -73,7 +79,7 @@ impl IdentityTally {
     }
 
     /// An accepted position.
-    pub fn on_position(&mut self, reader: &RecordReader, vessel: &VesselId, at: Timestamp) {
+    pub(crate) fn on_position(&mut self, reader: &RecordReader, vessel: &VesselId, at: Timestamp) {
         if let Some(fp) = reader.row_statics() {
             // Every CSV row comes here: no allocation once the vessel is known.
             match self.rows.get_mut(vessel) {
@@ -110,7 +116,7 @@ impl IdentityTally {
     /// The file's sightings, one per (vessel, identity), in that order, and how many
     /// static records got no time. Rows whose cells state no identity (every static
     /// cell empty) are not sightings.
-    pub fn finish(self) -> (Vec<IdentityObservation>, u64) {
+    pub(crate) fn finish(self) -> (Vec<IdentityObservation>, u64) {
         let untimed = self.untimed + self.waiting.values().map(|w| w.len() as u64).sum::<u64>();
         let mut out: BTreeMap<(VesselId, Identity), IdentityObservation> = BTreeMap::new();
         let mut put = |vessel: &VesselId, identity: &Identity, t: &Tally| {

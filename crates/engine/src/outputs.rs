@@ -33,9 +33,7 @@ use lookout_pipeline::delivery::{deliver_due, DeliveryReport, OutboxItem, Sink};
 use lookout_pipeline::event::{self, candidate, fnv1a_hex};
 use lookout_pipeline::lifecycle::{self, Action};
 use lookout_pipeline::zone::{day_of, month_of};
-use lookout_pipeline::{
-    kpi, stats, CycleWindow, Event, EventStatus, Kpis, PipelineConfig, PipelineError, RunReport,
-};
+use lookout_pipeline::{kpi, stats, CycleWindow, Event, EventStatus, Kpis, PipelineConfig, PipelineError, RunReport};
 use lookout_store::{CycleKey, EventFilter, Retention, Store, StoreError};
 
 /// Errors of one stage (reported, never fatal to the others) or of an analyst's action.
@@ -67,13 +65,7 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in order.
-    pub const ALL: [Stage; 5] = [
-        Stage::Events,
-        Stage::Labels,
-        Stage::Stats,
-        Stage::Alerts,
-        Stage::Kpis,
-    ];
+    pub const ALL: [Stage; 5] = [Stage::Events, Stage::Labels, Stage::Stats, Stage::Alerts, Stage::Kpis];
 
     /// The name in reports and logs.
     pub fn name(self) -> &'static str {
@@ -99,28 +91,16 @@ pub struct OutputConfig {
 
 impl Default for OutputConfig {
     fn default() -> Self {
-        OutputConfig {
-            pipeline: PipelineConfig::default(),
-            sinks: vec!["log".into()],
-            receiver: "lookout".into(),
-        }
+        OutputConfig { pipeline: PipelineConfig::default(), sinks: vec!["log".into()], receiver: "lookout".into() }
     }
 }
 
 fn window_of(key: &CycleKey) -> CycleWindow {
-    CycleWindow {
-        start: key.window_start,
-        end: key.window_end,
-    }
+    CycleWindow { start: key.window_start, end: key.window_end }
 }
 
 /// Runs every stage after the cycle `key` at `now`.
-pub fn run_after_cycle(
-    store: &mut dyn Store,
-    key: &CycleKey,
-    now: Timestamp,
-    cfg: &OutputConfig,
-) -> RunReport {
+pub fn run_after_cycle(store: &mut dyn Store, key: &CycleKey, now: Timestamp, cfg: &OutputConfig) -> RunReport {
     run_stages(store, key, now, cfg, &Stage::ALL)
 }
 
@@ -151,12 +131,8 @@ pub fn run_stages(
         match stage {
             Stage::Events => report.run(stage.name(), || events_stage(store, key, now, cfg, &tz)),
             Stage::Labels => report.run(stage.name(), || labels_stage(store, key, cfg, &tz)),
-            Stage::Kpis => report.run(stage.name(), || {
-                kpis_stage(store, now, &tz).map(|k| ((), kpi_line(&k)))
-            }),
-            Stage::Stats => report.run(stage.name(), || {
-                stats_stage(store, Some(key), [key.window_end, now], now, &tz)
-            }),
+            Stage::Kpis => report.run(stage.name(), || kpis_stage(store, now, &tz).map(|k| ((), kpi_line(&k)))),
+            Stage::Stats => report.run(stage.name(), || stats_stage(store, Some(key), [key.window_end, now], now, &tz)),
             Stage::Alerts => report.run(stage.name(), || alerts_stage(store, now, cfg)),
         };
     }
@@ -181,11 +157,7 @@ fn kpi_line(k: &Kpis) -> String {
 }
 
 /// Event ids the findings of a cycle call for, with those findings.
-fn findings_by_event<'a>(
-    findings: &'a [Finding],
-    cfg: &PipelineConfig,
-    tz: &Tz,
-) -> BTreeMap<String, Vec<&'a Finding>> {
+fn findings_by_event<'a>(findings: &'a [Finding], cfg: &PipelineConfig, tz: &Tz) -> BTreeMap<String, Vec<&'a Finding>> {
     let mut out: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
     for f in findings {
         if let Some(c) = candidate(f, &cfg.events, tz) {
@@ -204,9 +176,7 @@ fn events_stage(
 ) -> Result<((), String), OutputError> {
     let window = window_of(key);
     let findings = store.cycle_findings(key)?;
-    let ids: Vec<String> = findings_by_event(&findings, &cfg.pipeline, tz)
-        .into_keys()
-        .collect();
+    let ids: Vec<String> = findings_by_event(&findings, &cfg.pipeline, tz).into_keys().collect();
     // Dedup needs every stored event these findings may produce; withdrawal needs every
     // event this window reported before.
     let mut existing = store.events_by_ids(&ids)?;
@@ -253,10 +223,7 @@ fn labels_stage(
         }
     }
     store.save_events(&changed)?;
-    Ok((
-        (),
-        format!("{} events labelled, {} changed", ids.len(), changed.len()),
-    ))
+    Ok(((), format!("{} events labelled, {} changed", ids.len(), changed.len())))
 }
 
 /// Computes and stores the KPIs at `now`.
@@ -287,24 +254,13 @@ pub fn stats_stage(
     let mut instants: Vec<Timestamp> = times.into_iter().collect();
     if let Some(key) = key {
         // Events the window reports count at their occurrence, which may be another day.
-        instants.extend(
-            store
-                .events_in_window(&window_of(key))?
-                .iter()
-                .map(|e| e.occurred_at),
-        );
+        instants.extend(store.events_in_window(&window_of(key))?.iter().map(|e| e.occurred_at));
         // Events withdrawn by this run have left the window but must leave their
         // buckets' counts too; the history says which were withdrawn now.
-        let withdrawn = store.list_events(&EventFilter {
-            status: Some(EventStatus::Withdrawn),
-            ..EventFilter::default()
-        })?;
-        instants.extend(
-            withdrawn
-                .iter()
-                .filter(|e| e.history.last().is_some_and(|h| h.at == now))
-                .map(|e| e.occurred_at),
-        );
+        let withdrawn =
+            store.list_events(&EventFilter { status: Some(EventStatus::Withdrawn), ..EventFilter::default() })?;
+        instants
+            .extend(withdrawn.iter().filter(|e| e.history.last().is_some_and(|h| h.at == now)).map(|e| e.occurred_at));
     }
     let touched = stats::touched(instants, tz);
     let (Some(first), Some(last)) = (touched.days.first(), touched.days.last()) else {
@@ -324,40 +280,22 @@ pub fn stats_stage(
     })?;
     let enforcements = store.enforcements_between(from, to)?;
     let cutoff = stats::hourly_cutoff(now);
-    let hourly: Vec<_> = touched
-        .hours
-        .iter()
-        .filter(|h| h.start >= cutoff)
-        .map(|h| stats::hourly(h, &detections, &events))
-        .collect();
-    let daily: Vec<_> = touched
-        .days
-        .iter()
-        .map(|d| stats::daily(d, &detections, &events, &enforcements))
-        .collect();
+    let hourly: Vec<_> =
+        touched.hours.iter().filter(|h| h.start >= cutoff).map(|h| stats::hourly(h, &detections, &events)).collect();
+    let daily: Vec<_> = touched.days.iter().map(|d| stats::daily(d, &detections, &events, &enforcements)).collect();
     // A month is the sum of all its days: the stored ones, with the recomputed replacing.
     let (Some(m_first), Some(m_last)) = (touched.months.first(), touched.months.last()) else {
         return Ok(((), "nothing to recompute".into()));
     };
-    let mut days: BTreeMap<Timestamp, lookout_pipeline::DailyStats> = store
-        .daily_stats(m_first.start, m_last.end)?
-        .into_iter()
-        .map(|d| (d.bucket.start, d))
-        .collect();
+    let mut days: BTreeMap<Timestamp, lookout_pipeline::DailyStats> =
+        store.daily_stats(m_first.start, m_last.end)?.into_iter().map(|d| (d.bucket.start, d)).collect();
     for d in &daily {
         days.insert(d.bucket.start, d.clone());
     }
     let days: Vec<_> = days.into_values().collect();
-    let monthly: Vec<_> = touched
-        .months
-        .iter()
-        .map(|m| stats::monthly(m, &days))
-        .collect();
+    let monthly: Vec<_> = touched.months.iter().map(|m| stats::monthly(m, &days)).collect();
     store.save_stats(&hourly, &daily, &monthly)?;
-    let pruned = store.prune(&Retention {
-        hourly_stats_before: Some(cutoff),
-        ..Retention::default()
-    })?;
+    let pruned = store.prune(&Retention { hourly_stats_before: Some(cutoff), ..Retention::default() })?;
     Ok((
         (),
         format!(
@@ -371,27 +309,16 @@ pub fn stats_stage(
 }
 
 /// One dispatcher tick over the stored state; notifications go to the outbox.
-fn alerts_stage(
-    store: &mut dyn Store,
-    now: Timestamp,
-    cfg: &OutputConfig,
-) -> Result<((), String), OutputError> {
+fn alerts_stage(store: &mut dyn Store, now: Timestamp, cfg: &OutputConfig) -> Result<((), String), OutputError> {
     let state = store.dispatch_state()?;
     // The tick needs the events that can fire and those whose alert fires now (to see
     // them resolve); the others keep their alerts as they are.
     let mut events: Vec<Event> = Vec::new();
     for status in [EventStatus::New, EventStatus::Ack, EventStatus::Confirmed] {
-        events.extend(store.list_events(&EventFilter {
-            status: Some(status),
-            ..EventFilter::default()
-        })?);
+        events.extend(store.list_events(&EventFilter { status: Some(status), ..EventFilter::default() })?);
     }
-    let firing: Vec<String> = state
-        .alerts
-        .values()
-        .filter(|a| a.status == AlertStatus::Firing)
-        .map(|a| a.event_id.clone())
-        .collect();
+    let firing: Vec<String> =
+        state.alerts.values().filter(|a| a.status == AlertStatus::Firing).map(|a| a.event_id.clone()).collect();
     events.extend(store.events_by_ids(&firing)?);
     events.sort_by(|a, b| a.id.cmp(&b.id));
     events.dedup_by(|a, b| a.id == b.id);
@@ -405,16 +332,9 @@ fn alerts_stage(
         }
     }
     store.save_dispatch(&state, &rows)?;
-    let firing = state
-        .alerts
-        .values()
-        .filter(|a| a.status == AlertStatus::Firing)
-        .count();
-    let silenced = state
-        .alerts
-        .values()
-        .filter(|a| a.status == AlertStatus::Firing && !a.silenced_by.is_empty())
-        .count();
+    let firing = state.alerts.values().filter(|a| a.status == AlertStatus::Firing).count();
+    let silenced =
+        state.alerts.values().filter(|a| a.status == AlertStatus::Firing && !a.silenced_by.is_empty()).count();
     Ok((
         (),
         format!(

@@ -319,7 +319,8 @@ mod tests {
         let r =
             |id: &str, alg: &str, extra: &str| format!("[[rules]]\nid = \"{id}\"\nalgorithm = \"{alg}\"\n{extra}\n");
         assert!(
-            err(&r("x", "nope", "")).starts_with("rule 'x': unknown algorithm 'nope' (registered: gaps, dark_suspicion"),
+            err(&r("x", "nope", ""))
+                .starts_with("rule 'x': unknown algorithm 'nope' (registered: gaps, dark_suspicion"),
             "{}",
             err(&r("x", "nope", ""))
         );

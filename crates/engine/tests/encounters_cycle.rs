@@ -13,9 +13,7 @@ use lookout_pipeline::event::{candidate, Category, EventRules};
 use lookout_store::{SqliteStore, Store};
 
 fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0)
-        .single()
-        .expect("time")
+    Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time")
 }
 
 /// `id` at `(lat, lon)` moving east at `sog` knots for `hours`, reporting every 5 min.
@@ -49,13 +47,7 @@ fn shipped_rules_find_a_transshipment_and_a_pair_trawl_with_funnel_and_events() 
         "mmsi,permitted,ship_kind\n440000010,no,77\n440000011,no,30\n440000020,yes,30\n440000021,yes,30\n",
     )
     .expect("registry");
-    let rules = resolve(
-        &RuleSet::builtin().expect("rules"),
-        &store,
-        &Default::default(),
-        None,
-    )
-    .expect("resolve");
+    let rules = resolve(&RuleSet::builtin().expect("rules"), &store, &Default::default(), None).expect("resolve");
     let req = CycleRequest {
         at: t0() + Duration::days(1),
         window: Duration::days(1),
@@ -68,47 +60,23 @@ fn shipped_rules_find_a_transshipment_and_a_pair_trawl_with_funnel_and_events() 
     let report = run_cycle(&mut store, &req).expect("cycle");
 
     // The funnel is in the rule's statistics.
-    let ts = report
-        .rules
-        .iter()
-        .find(|r| r.rule == "transshipment")
-        .expect("rule");
+    let ts = report.rules.iter().find(|r| r.rule == "transshipment").expect("rule");
     let funnel = &ts.stats["funnel"];
-    let stages: Vec<Option<u64>> = ["type_pairs", "proximity", "slow", "duration", "location"]
-        .iter()
-        .map(|k| funnel[*k].as_u64())
-        .collect();
+    let stages: Vec<Option<u64>> =
+        ["type_pairs", "proximity", "slow", "duration", "location"].iter().map(|k| funnel[*k].as_u64()).collect();
     // One reefer × three fishing vessels; one pair meets.
     assert_eq!(stages, [Some(3), Some(1), Some(1), Some(1), Some(1)]);
-    let pt = report
-        .rules
-        .iter()
-        .find(|r| r.rule == "pair_trawl")
-        .expect("rule");
+    let pt = report.rules.iter().find(|r| r.rule == "pair_trawl").expect("rule");
     assert_eq!(pt.stats["funnel"]["duration"], 1);
 
     // Two findings per encounter, partners named; 5 h: 50 + 10 (long) + 10 (unpermitted).
-    let tr: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.detector == "transshipment")
-        .collect();
+    let tr: Vec<_> = report.findings.iter().filter(|f| f.detector == "transshipment").collect();
     assert_eq!(tr.len(), 2);
-    assert_eq!(
-        (tr[0].vessel.as_str(), tr[0].evidence["partner"].as_str()),
-        ("440000010", Some("440000011"))
-    );
+    assert_eq!((tr[0].vessel.as_str(), tr[0].evidence["partner"].as_str()), ("440000010", Some("440000011")));
     assert_eq!((tr[0].score, tr[0].level.as_str()), (Some(70), "CRITICAL"));
-    let pairs: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.detector == "pair_trawl")
-        .collect();
+    let pairs: Vec<_> = report.findings.iter().filter(|f| f.detector == "pair_trawl").collect();
     assert_eq!(pairs.len(), 2);
-    assert_eq!(
-        (pairs[0].score, pairs[0].evidence["duration_min"].as_i64()),
-        (Some(55), Some(180))
-    );
+    assert_eq!((pairs[0].score, pairs[0].evidence["duration_min"].as_i64()), (Some(55), Some(180)));
 
     // The composite lists each rule's score for the vessel.
     let comp = report
@@ -142,31 +110,13 @@ fn shipped_rules_find_a_transshipment_and_a_pair_trawl_with_funnel_and_events() 
         .iter()
         .filter_map(|f| candidate(f, &EventRules::default(), &tz))
         .filter(|c| matches!(c.category, Category::Transshipment | Category::PairTrawl))
-        .map(|c| {
-            (
-                c.category,
-                c.vessels
-                    .iter()
-                    .map(|v| v.as_str())
-                    .collect::<Vec<_>>()
-                    .join("+"),
-            )
-        })
+        .map(|c| (c.category, c.vessels.iter().map(|v| v.as_str()).collect::<Vec<_>>().join("+")))
         .collect();
-    assert!(
-        cats.contains(&(Category::Transshipment, "440000010+440000011".into())),
-        "{cats:?}"
-    );
-    assert!(
-        cats.contains(&(Category::PairTrawl, "440000020+440000021".into())),
-        "{cats:?}"
-    );
+    assert!(cats.contains(&(Category::Transshipment, "440000010+440000011".into())), "{cats:?}");
+    assert!(cats.contains(&(Category::PairTrawl, "440000020+440000021".into())), "{cats:?}");
 
     // The stored cycle statistics hold the funnel too.
     let stored = store.recent_cycle_stats(1).expect("stats");
     assert_eq!(stored.len(), 1);
-    assert_eq!(
-        stored[0].stats["rules"]["transshipment"]["stats"]["funnel"]["location"],
-        1
-    );
+    assert_eq!(stored[0].stats["rules"]["transshipment"]["stats"]["funnel"]["location"], 1);
 }

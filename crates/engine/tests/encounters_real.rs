@@ -13,14 +13,9 @@ use lookout_model::Track;
 
 fn read(path: &Path) -> Vec<Track> {
     let mut reader = readers::open(path, &ReadOptions::default()).expect("open");
-    let now = Utc
-        .with_ymd_and_hms(2030, 1, 1, 0, 0, 0)
-        .single()
-        .expect("time");
-    let mut validator = Validator::new(ValidateOptions {
-        check_mmsi: !reader.ids_are_opaque(),
-        ..ValidateOptions::new(now)
-    });
+    let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).single().expect("time");
+    let mut validator =
+        Validator::new(ValidateOptions { check_mmsi: !reader.ids_are_opaque(), ..ValidateOptions::new(now) });
     let mut builder = TrackBuilder::new();
     for (i, item) in reader.by_ref().enumerate() {
         if let Ok(rec) = item.and_then(|r| validator.check(r, i as u64 + 1)) {
@@ -40,10 +35,7 @@ fn dma_collision_pair_is_close_but_not_slow() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let tracks = read(&repo.join("data/demo/dma_collision_2021-12-13_219021240_232018267.csv"));
     assert_eq!(tracks.len(), 2);
-    let types: Vec<u16> = tracks
-        .iter()
-        .map(|t| t.static_data.ship_type.map_or(0, |s| s.0))
-        .collect();
+    let types: Vec<u16> = tracks.iter().map(|t| t.static_data.ship_type.map_or(0, |s| s.0)).collect();
     // The closest reported approach, straight from the reports at the same second.
     let closest = tracks[0]
         .positions
@@ -58,12 +50,7 @@ fn dma_collision_pair_is_close_but_not_slow() {
         .fold(f64::INFINITY, f64::min);
     assert!((closest - 190.0).abs() < 5.0, "closest {closest}");
     let h = DarkHistoryIndex::default();
-    let first = tracks
-        .iter()
-        .filter_map(|t| t.positions.first())
-        .map(|p| p.timestamp)
-        .min()
-        .expect("time");
+    let first = tracks.iter().filter_map(|t| t.positions.first()).map(|p| p.timestamp).min().expect("time");
     let input = CycleInput {
         window_start: first - Duration::hours(1),
         window_end: first + Duration::hours(2),
@@ -73,33 +60,12 @@ fn dma_collision_pair_is_close_but_not_slow() {
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
     };
-    let mut p = TransshipParams {
-        carrier_types: vec![types[0]],
-        fishing_types: vec![types[1]],
-        ..Default::default()
-    };
+    let mut p = TransshipParams { carrier_types: vec![types[0]], fishing_types: vec![types[1]], ..Default::default() };
     let (funnel, findings) = TransshipmentDetector::detect(&input, &p);
-    assert_eq!(
-        (
-            funnel.type_pairs,
-            funnel.proximity,
-            funnel.slow,
-            findings.len()
-        ),
-        (1, 0, 0, 0)
-    );
+    assert_eq!((funnel.type_pairs, funnel.proximity, funnel.slow, findings.len()), (1, 0, 0, 0));
     p.step_min = 1;
     let (funnel, findings) = TransshipmentDetector::detect(&input, &p);
-    assert_eq!(
-        (
-            funnel.type_pairs,
-            funnel.proximity,
-            funnel.slow,
-            funnel.duration,
-            funnel.location
-        ),
-        (1, 1, 0, 0, 0)
-    );
+    assert_eq!((funnel.type_pairs, funnel.proximity, funnel.slow, funnel.duration, funnel.location), (1, 1, 0, 0, 0));
     assert!(findings.is_empty());
     // With the defaults their types are no carrier × fishing pair at all.
     let (funnel, _) = TransshipmentDetector::detect(&input, &TransshipParams::default());

@@ -74,7 +74,12 @@ fn rows(store: &dyn Store) -> Vec<(String, String, i64, i64, u64)> {
         );
         (o.vessel.to_string(), what, (o.first_seen - t0()).num_minutes(), (o.last_seen - t0()).num_minutes(), o.reports)
     };
-    store.identities_between(t0() - Duration::days(1), t0() + Duration::days(2)).expect("load").iter().map(show).collect()
+    store
+        .identities_between(t0() - Duration::days(1), t0() + Duration::days(2))
+        .expect("load")
+        .iter()
+        .map(show)
+        .collect()
 }
 
 fn cycle(store: &mut dyn Store) -> Vec<Finding> {
@@ -170,7 +175,10 @@ fn marinecadastre_lines() -> Vec<String> {
     ];
     let row = |k: i64, name: &str, imo: &str| {
         let ts = at(k * 10).format("%Y-%m-%dT%H:%M:%S");
-        format!("367000001,{ts},{:.4},-70.0000,7.0,0.0,0.0,{name},{imo},WDA1234,70,0,100,20,5,70,A", 40.0 + k as f64 * 0.02)
+        format!(
+            "367000001,{ts},{:.4},-70.0000,7.0,0.0,0.0,{name},{imo},WDA1234,70,0,100,20,5,70,A",
+            40.0 + k as f64 * 0.02
+        )
     };
     for k in 0..10 {
         lines.push(row(k, "ALPHA", "IMO9074729"));

@@ -11,20 +11,10 @@ use lookout_store::testing::{pg_test_url, TestSchema};
 use lookout_store::{CycleKey, CycleOutput, EventFilter, PostgresStore, SqliteStore, Store};
 
 fn t(min: i64) -> Timestamp {
-    Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0)
-        .single()
-        .expect("time")
-        + Duration::minutes(min)
+    Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time") + Duration::minutes(min)
 }
 
-fn finding(
-    detector: &str,
-    vessel: &str,
-    start: i64,
-    score: Option<i64>,
-    severity: Severity,
-    level: &str,
-) -> Finding {
+fn finding(detector: &str, vessel: &str, start: i64, score: Option<i64>, severity: Severity, level: &str) -> Finding {
     Finding {
         detector: detector.into(),
         vessel: VesselId::new(vessel),
@@ -44,51 +34,22 @@ fn finding(
 fn cycle_findings(with_second: bool) -> Vec<Finding> {
     let mut v = vec![
         finding("gaps", "440000001", 10, None, Severity::High, "VIOLATION"),
-        finding(
-            "dark_suspicion",
-            "440000001",
-            10,
-            Some(78),
-            Severity::Critical,
-            "CRITICAL",
-        ),
-        finding(
-            "composite",
-            "440000001",
-            10,
-            Some(72),
-            Severity::Critical,
-            "CRITICAL",
-        ),
+        finding("dark_suspicion", "440000001", 10, Some(78), Severity::Critical, "CRITICAL"),
+        finding("composite", "440000001", 10, Some(72), Severity::Critical, "CRITICAL"),
     ];
     if with_second {
-        v.push(finding(
-            "dark_suspicion",
-            "440000002",
-            40,
-            Some(55),
-            Severity::High,
-            "HIGH",
-        ));
+        v.push(finding("dark_suspicion", "440000002", 40, Some(55), Severity::High, "HIGH"));
     }
     v
 }
 
 fn key() -> CycleKey {
-    CycleKey {
-        window_start: t(0),
-        window_end: t(1440),
-    }
+    CycleKey { window_start: t(0), window_end: t(1440) }
 }
 
 fn write(store: &mut dyn Store, findings: Vec<Finding>) {
     store
-        .write_cycle(&CycleOutput {
-            key: key(),
-            params: serde_json::json!({}),
-            findings,
-            stats: serde_json::json!({}),
-        })
+        .write_cycle(&CycleOutput { key: key(), params: serde_json::json!({}), findings, stats: serde_json::json!({}) })
         .expect("write cycle");
 }
 
@@ -103,9 +64,7 @@ fn positions(store: &mut dyn Store) {
         heading: None,
         nav_status: Some(NavStatus(0)),
     };
-    store
-        .insert_positions(&[p("440000001", 1430), p("440000002", 1300)])
-        .expect("positions");
+    store.insert_positions(&[p("440000001", 1430), p("440000002", 1300)]).expect("positions");
 }
 
 /// Every row the pipeline writes, as JSON, for comparing two stores or two runs.
@@ -141,10 +100,7 @@ fn with_each_backend(check: impl Fn(&mut dyn Store, &mut dyn Store)) {
 }
 
 fn cfg() -> OutputConfig {
-    OutputConfig {
-        sinks: vec!["webhook".into(), "log".into()],
-        ..OutputConfig::default()
-    }
+    OutputConfig { sinks: vec!["webhook".into(), "log".into()], ..OutputConfig::default() }
 }
 
 #[test]
@@ -158,10 +114,7 @@ fn running_twice_and_recovering_from_a_crash_between_stages_give_identical_rows(
         let r = outputs::run_after_cycle(a, &key(), now, &cfg());
         assert!(r.all_ok(), "{r:?}");
         assert_eq!(
-            r.stages
-                .iter()
-                .map(|s| s.stage.as_str())
-                .collect::<Vec<_>>(),
+            r.stages.iter().map(|s| s.stage.as_str()).collect::<Vec<_>>(),
             ["events", "labels", "stats", "alerts", "kpis"]
         );
         assert_eq!(
@@ -170,27 +123,17 @@ fn running_twice_and_recovering_from_a_crash_between_stages_give_identical_rows(
         );
         let once = snapshot(a);
         assert!(outputs::run_after_cycle(a, &key(), now, &cfg()).all_ok());
-        assert_eq!(
-            snapshot(a),
-            once,
-            "a second run over the same cycle changes nothing"
-        );
+        assert_eq!(snapshot(a), once, "a second run over the same cycle changes nothing");
 
         // b crashes after the events stage, then the whole pipeline runs again.
         assert!(outputs::run_stages(b, &key(), now, &cfg(), &[Stage::Events]).all_ok());
         assert!(outputs::run_after_cycle(b, &key(), now, &cfg()).all_ok());
-        assert_eq!(
-            snapshot(b),
-            once,
-            "re-running after a crash converges to the same rows"
-        );
+        assert_eq!(snapshot(b), once, "re-running after a crash converges to the same rows");
 
         let events = a.list_events(&EventFilter::default()).expect("events");
         // The gap and the dark score of one episode are one event.
-        let cats: Vec<(&str, &str, &str)> = events
-            .iter()
-            .map(|e| (e.category.as_str(), e.vessels[0].as_str(), e.level.as_str()))
-            .collect();
+        let cats: Vec<(&str, &str, &str)> =
+            events.iter().map(|e| (e.category.as_str(), e.vessels[0].as_str(), e.level.as_str())).collect();
         let mut cats = cats;
         cats.sort();
         assert_eq!(
@@ -202,21 +145,10 @@ fn running_twice_and_recovering_from_a_crash_between_stages_give_identical_rows(
             ]
         );
         let k = a.kpis().expect("kpis").expect("some");
-        assert_eq!(
-            (
-                k.tracking_active,
-                k.dark_vessels_today,
-                k.critical_events_today,
-                k.alerts_today
-            ),
-            (1, 2, 2, 3)
-        );
+        assert_eq!((k.tracking_active, k.dark_vessels_today, k.critical_events_today, k.alerts_today), (1, 2, 2, 3));
         let daily = a.daily_stats(t(-100_000), t(100_000)).expect("daily");
         assert_eq!(daily.len(), 1);
-        assert_eq!(
-            (daily[0].detections, daily[0].events, daily[0].critical),
-            (2, 3, 2)
-        );
+        assert_eq!((daily[0].detections, daily[0].events, daily[0].critical), (2, 3, 2));
         assert_eq!(daily[0].by_risk_level.get("CRITICAL"), Some(&1));
         assert_eq!(daily[0].by_risk_level.get("HIGH"), Some(&1));
         // group_wait holds the first notification; a tick 30 s later sends the groups.
@@ -226,17 +158,10 @@ fn running_twice_and_recovering_from_a_crash_between_stages_give_identical_rows(
         let outbox = a.outbox(false).expect("outbox");
         // Two groups (DARK_VESSEL, HIGH_RISK in one area) × two sinks.
         assert_eq!(outbox.len(), 4);
-        assert_eq!(
-            outbox.iter().map(|o| o.seq).collect::<Vec<_>>(),
-            [1, 2, 3, 4]
-        );
+        assert_eq!(outbox.iter().map(|o| o.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
         let ticked = snapshot(a);
         assert!(outputs::tick(a, later, &cfg()).all_ok());
-        assert_eq!(
-            snapshot(a),
-            ticked,
-            "the same tick twice enqueues nothing twice"
-        );
+        assert_eq!(snapshot(a), ticked, "the same tick twice enqueues nothing twice");
     });
 }
 
@@ -256,45 +181,24 @@ fn late_data_withdraws_an_event_and_a_silence_holds_an_alert() {
         assert!(outputs::run_after_cycle(a, &key(), t(1440), &cfg()).all_ok());
         assert!(outputs::tick(a, t(1440) + Duration::seconds(30), &cfg()).all_ok());
         let state = a.dispatch_state().expect("state");
-        let held: Vec<_> = state
-            .alerts
-            .values()
-            .filter(|al| al.held_by == vec![silence.id.clone()])
-            .collect();
+        let held: Vec<_> = state.alerts.values().filter(|al| al.held_by == vec![silence.id.clone()]).collect();
         assert_eq!(held.len(), 1);
-        assert_eq!(
-            held[0].labels.get("vessel").map(String::as_str),
-            Some("440000002")
-        );
+        assert_eq!(held[0].labels.get("vessel").map(String::as_str), Some("440000002"));
         for row in a.outbox(false).expect("outbox") {
-            assert!(
-                !row.body.contains("440000002"),
-                "a silenced alert is not notified"
-            );
+            assert!(!row.body.contains("440000002"), "a silenced alert is not notified");
         }
 
         // Late positions filled 440000002's gap: the re-run window no longer reports it.
         write(a, cycle_findings(false));
         let r = outputs::run_after_cycle(a, &key(), t(1500), &cfg());
         assert!(r.all_ok(), "{r:?}");
-        assert!(
-            r.stages[0].detail.ends_with("1 withdrawn, 0 reinstated"),
-            "{}",
-            r.stages[0].detail
-        );
+        assert!(r.stages[0].detail.ends_with("1 withdrawn, 0 reinstated"), "{}", r.stages[0].detail);
         let withdrawn = a
-            .list_events(&EventFilter {
-                status: Some(EventStatus::Withdrawn),
-                ..EventFilter::default()
-            })
+            .list_events(&EventFilter { status: Some(EventStatus::Withdrawn), ..EventFilter::default() })
             .expect("withdrawn");
         assert_eq!(withdrawn.len(), 1);
         assert_eq!(withdrawn[0].vessels[0].as_str(), "440000002");
-        assert_eq!(
-            a.list_events(&EventFilter::default()).expect("all").len(),
-            3,
-            "nothing is deleted"
-        );
+        assert_eq!(a.list_events(&EventFilter::default()).expect("all").len(), 3, "nothing is deleted");
     });
 }
 
@@ -306,68 +210,25 @@ fn lifecycle_actions_are_stored_and_counted_in_daily_statistics() {
         let events = a.list_events(&EventFilter::default()).expect("events");
         let id = events[0].id.clone();
         let at = t(1450);
-        outputs::event_action(a, &id, Action::Ack, "kim", "checking", None, at, &cfg())
-            .expect("ack");
-        let (e, r) = outputs::event_action(
-            a,
-            &id,
-            Action::FalsePositive,
-            "kim",
-            "fishing ground",
-            None,
-            at,
-            &cfg(),
-        )
-        .expect("fp");
+        outputs::event_action(a, &id, Action::Ack, "kim", "checking", None, at, &cfg()).expect("ack");
+        let (e, r) = outputs::event_action(a, &id, Action::FalsePositive, "kim", "fishing ground", None, at, &cfg())
+            .expect("fp");
         assert!(r.all_ok());
         assert_eq!(e.status, EventStatus::FalsePositive);
         let id2 = events[1].id.clone();
         outputs::event_action(a, &id2, Action::Ack, "lee", "", None, at, &cfg()).expect("ack");
-        outputs::event_action(
-            a,
-            &id2,
-            Action::Enforce,
-            "lee",
-            "boarded",
-            Some("boarding"),
-            at,
-            &cfg(),
-        )
-        .expect("enforce");
-        let err = outputs::event_action(a, &id2, Action::Ack, "lee", "", None, at, &cfg())
-            .expect_err("invalid step");
-        assert_eq!(
-            err.to_string(),
-            format!("event {id2}: cannot ack an event that is ENFORCED")
-        );
+        outputs::event_action(a, &id2, Action::Enforce, "lee", "boarded", Some("boarding"), at, &cfg())
+            .expect("enforce");
+        let err = outputs::event_action(a, &id2, Action::Ack, "lee", "", None, at, &cfg()).expect_err("invalid step");
+        assert_eq!(err.to_string(), format!("event {id2}: cannot ack an event that is ENFORCED"));
         let daily = a.daily_stats(t(-100_000), t(100_000)).expect("daily");
-        assert_eq!(
-            (
-                daily[0].events,
-                daily[0].false_positives,
-                daily[0].enforcements
-            ),
-            (3, 1, 1)
-        );
+        assert_eq!((daily[0].events, daily[0].false_positives, daily[0].enforcements), (3, 1, 1));
         assert_eq!(daily[0].accuracy_pct, Some(66.67));
         let monthly = a.monthly_stats(t(-100_000), t(100_000)).expect("monthly");
-        assert_eq!(
-            (monthly[0].false_positives, monthly[0].enforcements),
-            (1, 1)
-        );
+        assert_eq!((monthly[0].false_positives, monthly[0].enforcements), (1, 1));
         let stored = a.events_by_ids(std::slice::from_ref(&id2)).expect("event");
-        assert_eq!(
-            stored[0]
-                .history
-                .iter()
-                .map(|h| h.to.as_str())
-                .collect::<Vec<_>>(),
-            ["NEW", "ACK", "ENFORCED"]
-        );
-        assert_eq!(
-            a.event_enforcements(&id2).expect("enf")[0].action,
-            "boarding"
-        );
+        assert_eq!(stored[0].history.iter().map(|h| h.to.as_str()).collect::<Vec<_>>(), ["NEW", "ACK", "ENFORCED"]);
+        assert_eq!(a.event_enforcements(&id2).expect("enf")[0].action, "boarding");
     });
 }
 
@@ -381,9 +242,7 @@ fn a_withdrawal_days_later_recomputes_the_day_the_event_was_counted_in() {
         let day = |s: &dyn Store| s.daily_stats(t(-100_000), t(100_000)).expect("daily");
         let rows = day(a);
         assert_eq!(
-            rows.iter()
-                .map(|r| (r.bucket.label.as_str(), r.events))
-                .collect::<Vec<_>>(),
+            rows.iter().map(|r| (r.bucket.label.as_str(), r.events)).collect::<Vec<_>>(),
             [("2024-05-02", 0), ("2024-05-03", 3)]
         );
         // Two days later late data removes every episode of the window.
@@ -391,10 +250,7 @@ fn a_withdrawal_days_later_recomputes_the_day_the_event_was_counted_in() {
         let r = outputs::run_after_cycle(a, &key(), t(4 * 1440), &cfg());
         assert!(r.all_ok(), "{r:?}");
         let rows = day(a);
-        let counted: Vec<(&str, u64)> = rows
-            .iter()
-            .map(|r| (r.bucket.label.as_str(), r.events))
-            .collect();
+        let counted: Vec<(&str, u64)> = rows.iter().map(|r| (r.bucket.label.as_str(), r.events)).collect();
         assert_eq!(
             counted,
             [("2024-05-02", 0), ("2024-05-03", 0), ("2024-05-05", 0)],

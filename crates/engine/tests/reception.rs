@@ -49,7 +49,9 @@ fn holding(id: &str, lat: f64, lon: f64, silent: (i64, i64)) -> Track {
 /// `n` vessels in the 0.5-degree cell 35.0-35.5N 125.0-125.5E, silent together during
 /// `silent` (an empty range: never).
 fn fleet(n: usize, silent: (i64, i64)) -> Vec<Track> {
-    (0..n).map(|k| holding(&format!("4400001{k:02}"), 35.1 + 0.01 * k as f64, 125.1 + 0.01 * k as f64, silent)).collect()
+    (0..n)
+        .map(|k| holding(&format!("4400001{k:02}"), 35.1 + 0.01 * k as f64, 125.1 + 0.01 * k as f64, silent))
+        .collect()
 }
 
 /// Ten vessels in another cell (36.0-36.5N 126.0-126.5E) that keep reporting: the rest
@@ -148,7 +150,10 @@ fn an_outage_lowers_the_dark_score_of_a_gap_inside_it_by_exactly_the_param() {
     assert_eq!((o.start, o.end), (t(240), t(420)));
     assert_eq!((o.level.as_str(), o.severity, o.score), ("OUTAGE", lookout_model::Severity::None, None));
     let e = &o.evidence;
-    assert_eq!(e["cell"], json!({"i": 70, "j": 250, "cell_deg": 0.5, "lat_min": 35.0, "lat_max": 35.5, "lon_min": 125.0, "lon_max": 125.5}));
+    assert_eq!(
+        e["cell"],
+        json!({"i": 70, "j": 250, "cell_deg": 0.5, "lat_min": 35.0, "lat_max": 35.5, "lon_min": 125.0, "lon_max": 125.5})
+    );
     // 25 vessels x 30 reports per 30 minutes before; nothing during.
     assert_eq!(e["baseline_reports_per_bucket"], json!(750.0));
     assert_eq!(e["observed_reports_per_bucket"], json!(0.0));
@@ -171,14 +176,25 @@ fn an_outage_lowers_the_dark_score_of_a_gap_inside_it_by_exactly_the_param() {
     assert_eq!(d_with[0].level, "WATCH");
     assert_eq!(
         patterns(d_with[0]),
-        ["slow_moving_at_off", "daytime_fishing_off", "unpermitted", "long_gap", "fishing_vessel_dark", "reception_outage"]
+        [
+            "slow_moving_at_off",
+            "daytime_fishing_off",
+            "unpermitted",
+            "long_gap",
+            "fishing_vessel_dark",
+            "reception_outage"
+        ]
     );
     let item = d_with[0].breakdown.last().expect("item");
     assert_eq!((item.code.as_str(), item.points), ("RCV", -20));
     assert!(item.description_en.contains("cell 35.00N~35.50N 125.00E~125.50E"), "{}", item.description_en);
     assert!(item.description_en.contains("fell from 750 to 0 (-100%)"), "{}", item.description_en);
     assert!(item.description_en.contains("25 of the 25 vessels"), "{}", item.description_en);
-    assert!(item.description_ko.contains("수신기 장애") && item.description_ko.contains("750건 → 0건"), "{}", item.description_ko);
+    assert!(
+        item.description_ko.contains("수신기 장애") && item.description_ko.contains("750건 → 0건"),
+        "{}",
+        item.description_ko
+    );
     assert_eq!(d_with[0].evidence["reception_outage"]["area"], json!("area:0.5:N35.00E125.00"));
     assert_eq!(d_with[0].evidence["raw_score"], json!(40));
     // Everything but the pattern is the score without the rule.
@@ -223,7 +239,11 @@ fn the_shipped_rules_run_reception_and_keep_areas_out_of_composites_and_events()
     assert_eq!(rx.len(), 1);
     assert!(patterns(of(&report, DARK, FISHER)[0]).contains(&"reception_outage"));
     // No composite for the area; the fisher's composite exists and names no area.
-    assert!(report.findings.iter().filter(|f| f.detector == "composite").all(|f| !f.vessel.as_str().starts_with("area:")));
+    assert!(report
+        .findings
+        .iter()
+        .filter(|f| f.detector == "composite")
+        .all(|f| !f.vessel.as_str().starts_with("area:")));
     assert_eq!(of(&report, "composite", FISHER).len(), 1);
     let tz: chrono_tz::Tz = "Asia/Seoul".parse().expect("tz");
     let rules = lookout_pipeline::event::EventRules::default();
@@ -319,7 +339,10 @@ fn no_look_ahead_and_ongoing_outages() {
     for cut in (0..=720).step_by(10) {
         let cut_tracks: Vec<Track> = tracks
             .iter()
-            .map(|tr| Track { positions: tr.positions.iter().filter(|p| p.timestamp <= t(cut)).cloned().collect(), ..tr.clone() })
+            .map(|tr| Track {
+                positions: tr.positions.iter().filter(|p| p.timestamp <= t(cut)).cloned().collect(),
+                ..tr.clone()
+            })
             .collect();
         let early = down_buckets(&cut_tracks, &params, t(cut)).expect("down");
         let expected: Vec<_> = full.iter().filter(|(_, b)| *b + Duration::minutes(30) <= t(cut)).cloned().collect();
@@ -343,4 +366,3 @@ fn deterministic_whatever_the_track_order() {
     assert_eq!(a.len(), 1);
     assert_eq!(serde_json::to_string(&a).ok(), serde_json::to_string(&b).ok());
 }
-

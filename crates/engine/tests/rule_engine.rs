@@ -135,8 +135,7 @@ fn plan_groups_rules_into_stages_by_level() {
     assert_eq!(stages, vec![(0, vec![0, 1], true), (1, vec![2, 3], true)]);
     let seq = Plan::new(&set, ExecOptions { mode: Mode::Sequential, concurrency: 4 });
     assert!(seq.stages.iter().all(|s| !s.parallel));
-    let lines = Plan::new(&dark_rules(), ExecOptions::default())
-        .render(&dark_rules());
+    let lines = Plan::new(&dark_rules(), ExecOptions::default()).render(&dark_rules());
     assert_eq!(lines[0], "plan: 2 rules in 2 stages, mode hybrid, concurrency 2");
     assert_eq!(lines[1], "stage 1 (level 0): 1 rule, sequential");
     assert!(lines[4].contains("dark_suspicion@active") && lines[4].contains("depends on gaps"), "{lines:?}");

@@ -14,10 +14,7 @@ use lookout_model::{Finding, Position, Track, VesselId};
 use lookout_store::{SqliteStore, Store, VesselRow};
 
 fn shared_416() -> Vec<Position> {
-    let base = std::env::var_os("LOOKOUT_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let text = std::fs::read_to_string(base.join("ais/gfw_segment_416000000.jsonl")).expect("shared data");
+    let text = testdata_ais_text("gfw_segment_416000000.jsonl");
     let mut out: Vec<Position> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -75,7 +72,11 @@ fn shared_mmsi_makes_no_gap_between_transmitters() {
         &DarkParams::default(),
     );
     let spurious_before = whole.iter().filter(|f| hop_is_implausible(f, &params)).count();
-    println!("416000000 in a cycle: {} gaps ({spurious_before} hops between transmitters) before, {} after", whole.len(), gaps.len());
+    println!(
+        "416000000 in a cycle: {} gaps ({spurious_before} hops between transmitters) before, {} after",
+        whole.len(),
+        gaps.len()
+    );
     assert!(spurious_before >= 20, "{spurious_before}");
     assert!(!gaps.is_empty(), "each transmitter's own silences are still gaps");
     assert!(gaps.iter().all(|f| !hop_is_implausible(f, &params)), "no gap joins two transmitters");
@@ -83,4 +84,13 @@ fn shared_mmsi_makes_no_gap_between_transmitters() {
     let seg: Vec<&Finding> = report.findings.iter().filter(|f| f.detector == "segments").collect();
     assert_eq!(seg.len(), 1);
     assert!(seg[0].evidence["tracks"].as_u64().unwrap_or(0) >= 3);
+}
+
+/// A file of the repository's `testdata/ais` as text; files are stored gzipped.
+fn testdata_ais_text(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ais").join(format!("{name}.gz"));
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(file), &mut text).expect("gzip text");
+    text
 }

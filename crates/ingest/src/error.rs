@@ -19,22 +19,15 @@ pub enum IngestError {
     #[error("{path}: line {line}: {message}")]
     Structure { path: PathBuf, line: u64, message: String },
     /// Text that is not UTF-8 and no `--encoding` was given.
-    #[error("{path}: line {line}: text is not valid UTF-8 (byte offset {offset}); pass --encoding (e.g. --encoding euc-kr or --encoding windows-1252)")]
+    #[error("{path}: line {line}: text is not valid UTF-8 (byte offset {offset}); pass --encoding (e.g. --encoding cp949 or --encoding windows-1252)")]
     NotUtf8 { path: PathBuf, line: u64, offset: usize },
     /// `--encoding` named something encoding_rs does not know.
-    #[error("{path}: unknown encoding label {label:?} (try utf-8, euc-kr, windows-1252, utf-16le)")]
+    #[error("{path}: unknown encoding label {label:?} (try utf-8, cp949, euc-kr, gbk, gb18030, shift_jis, windows-1252, utf-16le)")]
     UnknownEncoding { path: PathBuf, label: String },
     /// Format auto-detection found nothing it recognises.
     #[error("{path}: line {line}: cannot detect the format from its first lines; expected NMEA sentences (!AIVDM), or a CSV/JSON header such as {expected}; pass --format")]
     UnknownFormat { path: PathBuf, line: u64, expected: String },
     /// A CSV header lacks a column the format needs.
     #[error("{path}: line {line}: missing required column {column:?} for format {format}; header has: {header} (accepted names: {accepted})")]
-    MissingColumn {
-        path: PathBuf,
-        line: u64,
-        column: String,
-        format: String,
-        header: String,
-        accepted: String,
-    },
+    MissingColumn { path: PathBuf, line: u64, column: String, format: String, header: String, accepted: String },
 }

@@ -183,10 +183,10 @@ pub fn mmsi_problem(id: &str) -> Option<String> {
         return Some("all digits equal".into());
     }
     let ok = match b[0] {
-        b'2'..=b'7' => true,               // ship station, MID first
-        b'0' => true,                      // group (0MID) or coast station (00MID)
-        b'1' => id.starts_with("111"),     // SAR aircraft
-        b'8' => true,                      // handheld VHF
+        b'2'..=b'7' => true,           // ship station, MID first
+        b'0' => true,                  // group (0MID) or coast station (00MID)
+        b'1' => id.starts_with("111"), // SAR aircraft
+        b'8' => true,                  // handheld VHF
         b'9' => ["970", "972", "974", "98", "99"].iter().any(|p| id.starts_with(p)),
         _ => false,
     };
@@ -236,10 +236,22 @@ mod tests {
     #[test]
     fn rejects_each_reason() {
         let mut v = validator();
-        assert_eq!(reason(v.check(Record::Position(pos("440000001", 91.0, 128.0)), 1)), Some(RejectReason::PositionNotAvailable));
-        assert_eq!(reason(v.check(Record::Position(pos("440000001", 35.0, 181.0)), 2)), Some(RejectReason::PositionNotAvailable));
-        assert_eq!(reason(v.check(Record::Position(pos("440000001", -95.0, 1.0)), 3)), Some(RejectReason::CoordinatesOutOfRange));
-        assert_eq!(reason(v.check(Record::Position(pos("440000001", f64::NAN, 1.0)), 4)), Some(RejectReason::CoordinatesOutOfRange));
+        assert_eq!(
+            reason(v.check(Record::Position(pos("440000001", 91.0, 128.0)), 1)),
+            Some(RejectReason::PositionNotAvailable)
+        );
+        assert_eq!(
+            reason(v.check(Record::Position(pos("440000001", 35.0, 181.0)), 2)),
+            Some(RejectReason::PositionNotAvailable)
+        );
+        assert_eq!(
+            reason(v.check(Record::Position(pos("440000001", -95.0, 1.0)), 3)),
+            Some(RejectReason::CoordinatesOutOfRange)
+        );
+        assert_eq!(
+            reason(v.check(Record::Position(pos("440000001", f64::NAN, 1.0)), 4)),
+            Some(RejectReason::CoordinatesOutOfRange)
+        );
         assert_eq!(reason(v.check(Record::Position(pos("000000000", 1.0, 1.0)), 5)), Some(RejectReason::InvalidMmsi));
         assert_eq!(reason(v.check(Record::Position(pos("1303", 1.0, 1.0)), 6)), Some(RejectReason::InvalidMmsi));
         let mut future = pos("440000001", 1.0, 1.0);
@@ -252,9 +264,16 @@ mod tests {
     #[test]
     fn implausible_times_are_rejected_by_range() {
         let mut v = validator();
-        for (i, t) in ["0000-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "1994-12-31T23:59:59Z", "2024-05-02T12:00:01Z", "9999-12-31T23:59:59Z"]
-            .iter()
-            .enumerate()
+        for (i, t) in [
+            "0000-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "1970-01-01T00:00:00Z",
+            "1994-12-31T23:59:59Z",
+            "2024-05-02T12:00:01Z",
+            "9999-12-31T23:59:59Z",
+        ]
+        .iter()
+        .enumerate()
         {
             let mut p = pos("440000001", 1.0, 1.0);
             p.timestamp = t.parse().expect("test time");

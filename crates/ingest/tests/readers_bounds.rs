@@ -34,10 +34,13 @@ fn vessel(r: &Record) -> String {
 #[test]
 fn gfw_ids_that_are_not_integers_are_counted_rejects() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ids = ["219021240", "219021240.0", "\"219021241\"", "\"abc\"", "0", "-1", "1.5", "1e308", "123456789012345678901234"];
+    let ids =
+        ["219021240", "219021240.0", "\"219021241\"", "\"abc\"", "0", "-1", "1.5", "1e308", "123456789012345678901234"];
     let text: String = ids
         .iter()
-        .map(|id| format!("{{\"ssvid\": {id}, \"lat\": 55.0, \"lon\": 11.0, \"timestamp\": \"2024-05-01T12:00:00Z\"}}\n"))
+        .map(|id| {
+            format!("{{\"ssvid\": {id}, \"lat\": 55.0, \"lon\": 11.0, \"timestamp\": \"2024-05-01T12:00:00Z\"}}\n")
+        })
         .collect();
     let path = write(&dir, "ids.jsonl", &text);
     let (ok, bad) = collect(&mut open(&path, &ReadOptions::default()).expect("open"));

@@ -54,7 +54,8 @@ fn dma_aisdk_fixture() {
     assert_eq!(r.format(), Format::DmaAisdk);
     let (ok, bad) = collect(&mut r);
     assert!(bad.is_empty(), "{bad:?}");
-    let positions: Vec<_> = ok.iter().filter_map(|r| if let Record::Position(p) = r { Some(p) } else { None }).collect();
+    let positions: Vec<_> =
+        ok.iter().filter_map(|r| if let Record::Position(p) = r { Some(p) } else { None }).collect();
     assert_eq!(positions.len(), 3);
     assert_eq!(positions[0].timestamp, Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).single().expect("valid"));
     assert_eq!(positions[2].timestamp, Utc.with_ymd_and_hms(2025, 6, 13, 23, 59, 59).single().expect("valid"));
@@ -85,25 +86,22 @@ fn korean_headers_in_euc_kr() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = write(&dir, "kcg.csv", &bytes);
 
-    match open_err(&path, &ReadOptions::default()) {
-        e @ IngestError::NotUtf8 { line: 1, .. } => {
-            let msg = e.to_string();
-            assert!(msg.contains("kcg.csv") && msg.contains("--encoding"), "{msg}");
-        }
-        e => panic!("expected NotUtf8, got {e}"),
-    }
+    // Without --encoding the text is not UTF-8, so its encoding is detected and named.
+    let opts = ReadOptions { timezone: chrono_tz::Asia::Seoul, ..ReadOptions::default() };
+    let mut r = open(&path, &opts).expect("open without encoding");
+    assert!(r.notes().iter().any(|n| n.contains("not UTF-8: decoded as EUC-KR")), "{:?}", r.notes());
+    let (detected, bad) = collect(&mut r);
+    assert!(bad.is_empty(), "{bad:?}");
 
-    let opts = ReadOptions {
-        encoding: Some("euc-kr".into()),
-        timezone: chrono_tz::Asia::Seoul,
-        ..ReadOptions::default()
-    };
+    let opts =
+        ReadOptions { encoding: Some("euc-kr".into()), timezone: chrono_tz::Asia::Seoul, ..ReadOptions::default() };
     let mut r = open(&path, &opts).expect("open with encoding");
     assert_eq!(r.format(), Format::Generic);
     assert!(!r.ids_are_opaque());
     assert!(r.notes().iter().any(|n| n.contains("EUC-KR")), "{:?}", r.notes());
     let (ok, bad) = collect(&mut r);
     assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(detected, ok);
     let Record::Static { data, .. } = &ok[0] else { panic!("static first: {:?}", ok[0]) };
     assert_eq!(data.name.as_deref(), Some("제1해양호"));
     assert_eq!(data.ship_type.map(ShipType::kind), Some(lookout_model::ShipKind::Fishing));
@@ -164,7 +162,16 @@ fn truncated_gzip_small_fails_at_open() {
 fn truncated_gzip_large_stops_with_error() {
     let mut text = String::from("mmsi,timestamp,lat,lon,sog\n");
     for i in 0..100_000u32 {
-        text.push_str(&format!("{},2025-06-01 00:{:02}:{:02},{}.{:05},11.2,{}.{}\n", 219_000_000 + i % 997, i / 60 % 60, i % 60, 55, i, i % 20, i % 10));
+        text.push_str(&format!(
+            "{},2025-06-01 00:{:02}:{:02},{}.{:05},11.2,{}.{}\n",
+            219_000_000 + i % 997,
+            i / 60 % 60,
+            i % 60,
+            55,
+            i,
+            i % 20,
+            i % 10
+        ));
     }
     let gz = gzip(text.as_bytes());
     let dir = tempfile::tempdir().expect("tmp");
@@ -200,10 +207,7 @@ fn binary_empty_and_unknown_files() {
         assert!(msg.contains(name), "{msg}");
         match name {
             "empty.csv" | "blank.csv" => assert!(matches!(e, IngestError::Empty { .. }), "{msg}"),
-            "blob.bin" => assert!(
-                matches!(e, IngestError::Structure { .. } | IngestError::NotUtf8 { .. }),
-                "{msg}"
-            ),
+            "blob.bin" => assert!(matches!(e, IngestError::Structure { .. } | IngestError::NotUtf8 { .. }), "{msg}"),
             "notes.txt" => assert!(matches!(e, IngestError::UnknownFormat { line: 1, .. }), "{msg}"),
             _ => assert!(msg.contains("zip"), "{msg}"),
         }
@@ -222,7 +226,9 @@ fn wrong_format_and_missing_columns() {
     let e = open_err(&generic, &ReadOptions::default());
     let msg = e.to_string();
     assert!(
-        msg.contains("g.csv: line 1: missing required column \"lat\" for format generic; header has: mmsi,timestamp,lon"),
+        msg.contains(
+            "g.csv: line 1: missing required column \"lat\" for format generic; header has: mmsi,timestamp,lon"
+        ),
         "{msg}"
     );
 

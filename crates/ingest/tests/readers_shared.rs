@@ -1,5 +1,5 @@
-//! Every reader on the real shared files, asserting counts from SOURCES.md and values
-//! read off the files themselves.
+//! Every reader on the real files in the repository's `testdata/ais`, asserting counts from
+//! the SOURCES.md files and values read off the files themselves.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -8,11 +8,15 @@ use chrono::{TimeZone, Utc};
 use lookout_ingest::readers::{open, Format, ReadOptions};
 use lookout_model::{NavStatus, Position, Record, RejectReason, ShipType, StaticData};
 
+/// A file of `testdata/ais`; files are stored gzipped, so `name.gz` stands for `name`.
 fn ais(rel: &str) -> PathBuf {
-    let base = std::env::var_os("LOOKOUT_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    base.join("ais").join(rel)
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ais");
+    let plain = base.join(rel);
+    if plain.exists() {
+        plain
+    } else {
+        base.join(format!("{rel}.gz"))
+    }
 }
 
 #[derive(Default)]
@@ -96,10 +100,11 @@ fn marinecadastre_gz_first99999() {
 
 #[test]
 fn shipstrike_2019_unix_seconds_and_opaque_ids() {
-    let s = read("shipstrike_ais_kitimat_2019.csv.gz", &ReadOptions::default());
+    // The first 25,000 rows of the 229,452 (testdata/SOURCES.md).
+    let s = read("shipstrike_ais_kitimat_2019_slice.csv.gz", &ReadOptions::default());
     assert_eq!(s.format, Some(Format::Generic));
-    assert_eq!(s.positions.len(), 229_452);
-    assert_eq!(s.vessels(), 992);
+    assert_eq!(s.positions.len(), 25_000);
+    assert_eq!(s.vessels(), 121);
     assert!(s.opaque);
     assert!(s.notes.iter().any(|n| n.contains("opaque")), "{:?}", s.notes);
     let p = &s.positions[0];
@@ -114,10 +119,11 @@ fn shipstrike_2019_unix_seconds_and_opaque_ids() {
 #[test]
 fn shipstrike_2018_local_time() {
     let opts = ReadOptions { timezone: chrono_tz::America::Vancouver, ..ReadOptions::default() };
-    let s = read("shipstrike_ais_kitimat_2018-07_10.csv.gz", &opts);
+    // The first 20,000 and the last 5,000 rows of the 259,727 (testdata/SOURCES.md).
+    let s = read("shipstrike_ais_kitimat_2018-07_10_slice.csv.gz", &opts);
     assert_eq!(s.format, Some(Format::Generic));
-    assert_eq!(s.positions.len(), 259_727);
-    assert_eq!(s.vessels(), 793);
+    assert_eq!(s.positions.len(), 25_000);
+    assert_eq!(s.vessels(), 140);
     assert!(s.opaque);
     let p = &s.positions[0];
     assert_eq!(p.vessel.as_str(), "1303");
@@ -223,7 +229,7 @@ fn nmea_files_dispatch_to_the_decoder() {
 #[ignore]
 fn throughput() {
     let path = std::env::var_os("LOOKOUT_BENCH_FILE")
-        .map_or_else(|| ais("shipstrike_ais_kitimat_2018-07_10.csv.gz"), PathBuf::from);
+        .map_or_else(|| ais("shipstrike_ais_kitimat_2018-07_10_slice.csv.gz"), PathBuf::from);
     for _ in 0..3 {
         let t = std::time::Instant::now();
         let r = open(&path, &ReadOptions::default()).expect("open");
@@ -236,6 +242,10 @@ fn throughput() {
             }
         }
         let secs = t.elapsed().as_secs_f64();
-        println!("{}: {rows} positions, {rejects} rejects, {secs:.3} s, {:.0} rows/s", path.display(), rows as f64 / secs);
+        println!(
+            "{}: {rows} positions, {rejects} rejects, {secs:.3} s, {:.0} rows/s",
+            path.display(),
+            rows as f64 / secs
+        );
     }
 }

@@ -4,7 +4,7 @@
 /// 1998), so an earlier time is a corrupted or wrongly read stamp.
 pub const EARLIEST_PLAUSIBLE_SECS: i64 = 788_918_400;
 /// 2100-01-01T00:00:00Z: the upper end used to tell the unit of an epoch value apart.
-pub const LATEST_UNIT_SECS: i64 = 4_102_444_800;
+pub(crate) const LATEST_UNIT_SECS: i64 = 4_102_444_800;
 
 /// The unit of an epoch value, chosen by range: seconds when the value read as seconds
 /// falls in 1995-2100, milliseconds when read as milliseconds it does; anything else is

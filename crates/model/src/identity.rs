@@ -72,12 +72,14 @@ mod tests {
 
     #[test]
     fn not_available_values_are_no_identity() {
-        let none = StaticData { imo: Some(0), ship_type: Some(ShipType(0)), name: Some("@@@".into()), ..StaticData::default() };
+        let none = StaticData {
+            imo: Some(0),
+            ship_type: Some(ShipType(0)),
+            name: Some("@@@".into()),
+            ..StaticData::default()
+        };
         assert_eq!(Identity::from_static(&none), None);
         let some = StaticData { imo: Some(9_074_729), length_m: Some(20.0), ..StaticData::default() };
-        assert_eq!(
-            Identity::from_static(&some),
-            Some(Identity { imo: Some(9_074_729), ..Identity::default() })
-        );
+        assert_eq!(Identity::from_static(&some), Some(Identity { imo: Some(9_074_729), ..Identity::default() }));
     }
 }

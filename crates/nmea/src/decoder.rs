@@ -141,8 +141,18 @@ impl Decoder {
 
     /// Feeds one physical line (`line_no` is 1-based) and appends zero or more outcomes.
     /// Comments (`#`), blank lines and non-AIS sentences (`$GPGGA`, ...) add nothing.
+    /// A carriage return ends a sentence in NMEA 0183, so a caller that split the input
+    /// on `\n` only (a CR-only or mixed-ending file) still gets every sentence: each
+    /// CR-separated piece is fed on its own, under the same line number.
     pub fn feed(&mut self, line_no: u64, line: &[u8], out: &mut Vec<Outcome>) {
-        let line = line.trim_ascii();
+        for piece in line.split(|&b| b == b'\r') {
+            self.feed_one(line_no, piece, out);
+        }
+    }
+
+    fn feed_one(&mut self, line_no: u64, line: &[u8], out: &mut Vec<Outcome>) {
+        // A UTF-8 byte-order mark (a file saved by a Windows editor) is not content.
+        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line).trim_ascii();
         if line.is_empty() || line[0] == b'#' {
             return;
         }
@@ -158,13 +168,19 @@ impl Decoder {
                     self.next_stamp = ctx.stamp;
                 }
             }
-            Some(b'$') => self.proprietary(rest),
+            Some(b'$') => {
+                if let Err(e) = self.proprietary(rest, line_no) {
+                    out.push(Err(e));
+                }
+            }
             Some(b'!') => {
                 if let Err(e) = self.sentence(rest, &ctx, out) {
                     out.push(Err(e));
                 }
             }
-            Some(_) => out.push(Err(reject(RejectReason::MalformedSentence, line_no, "no NMEA sentence after the prefix"))),
+            Some(_) => {
+                out.push(Err(reject(RejectReason::MalformedSentence, line_no, "no NMEA sentence after the prefix")))
+            }
         }
     }
 
@@ -208,14 +224,22 @@ impl Decoder {
         Ok(rest)
     }
 
-    /// `$` sentences: only DMA's `$PGHP` matters (it stamps the next sentence).
-    fn proprietary(&mut self, s: &[u8]) {
+    /// `$` sentences: only DMA's `$PGHP` matters (it stamps the next sentence). A `$PGHP`
+    /// line that fails its checksum or carries no time is a counted reject, never a
+    /// silent drop; the next sentence then has no stamp from it.
+    fn proprietary(&mut self, s: &[u8], line: u64) -> LineResult<()> {
         if !s.starts_with(b"$PGHP,") {
-            return;
+            return Ok(());
         }
-        if let Some((body, _)) = checked_body(s) {
-            self.next_stamp = parse_pghp(body);
+        self.next_stamp = None;
+        let (body, _) =
+            checked_body(s).ok_or_else(|| reject(RejectReason::BadChecksum, line, "$PGHP line fails its checksum"))?;
+        self.next_stamp = parse_pghp(body);
+        // Type 1 is DMA's time line; other proprietary types carry no time.
+        if self.next_stamp.is_none() && body.starts_with(b"PGHP,1,") {
+            return Err(reject(RejectReason::MalformedSentence, line, "$PGHP line without a valid time"));
         }
+        Ok(())
     }
 
     fn sentence(&mut self, s: &[u8], ctx: &LineCtx, out: &mut Vec<Outcome>) -> LineResult<()> {
@@ -256,7 +280,13 @@ impl Decoder {
         self.fragment(&vdm, ctx, received, out)
     }
 
-    fn fragment(&mut self, v: &Vdm<'_>, ctx: &LineCtx, received: Option<Timestamp>, out: &mut Vec<Outcome>) -> LineResult<()> {
+    fn fragment(
+        &mut self,
+        v: &Vdm<'_>,
+        ctx: &LineCtx,
+        received: Option<Timestamp>,
+        out: &mut Vec<Outcome>,
+    ) -> LineResult<()> {
         let line = ctx.line;
         let key = GroupKey { seq: v.seq, channel: v.channel, tag_group: ctx.tag_group, own_ship: v.own_ship };
         let window = self.opts.interleave_window_lines;
@@ -266,7 +296,9 @@ impl Decoder {
             return Ok(());
         }
         let candidates: Vec<usize> = (0..self.pending.len())
-            .filter(|&i| self.pending[i].key == key && self.pending[i].next == v.number && self.pending[i].total == v.total)
+            .filter(|&i| {
+                self.pending[i].key == key && self.pending[i].next == v.number && self.pending[i].total == v.total
+            })
             .collect();
         if candidates.is_empty() {
             if let Some(i) = self.pending.iter().position(|g| g.key == key) {
@@ -294,7 +326,14 @@ impl Decoder {
     /// A first fragment opens a group; an older group of the same key that has waited
     /// longer than the window is taken as lost (sequence ids repeat only after ten
     /// multi-part messages), a recent one stays: the two messages may interleave.
-    fn open_group(&mut self, key: GroupKey, v: &Vdm<'_>, line: u64, received: Option<Timestamp>, out: &mut Vec<Outcome>) {
+    fn open_group(
+        &mut self,
+        key: GroupKey,
+        v: &Vdm<'_>,
+        line: u64,
+        received: Option<Timestamp>,
+        out: &mut Vec<Outcome>,
+    ) {
         while let Some(i) = self.pending.iter().position(|g| g.key == key && self.stale(g, line)) {
             self.drop_group(i, line, "a new message started before the last fragment", out);
         }
@@ -303,7 +342,8 @@ impl Decoder {
         let mut payload = self.spare.pop().unwrap_or_default();
         payload.clear();
         payload.extend_from_slice(v.payload);
-        let group = Group { key, total: v.total, next: 2, payload, first_line: line, last_line: line, received, copy_of };
+        let group =
+            Group { key, total: v.total, next: 2, payload, first_line: line, last_line: line, received, copy_of };
         self.pending.push_back(group);
         if self.sent.len() >= MAX_REMEMBERED {
             self.sent.pop_front();
@@ -409,7 +449,12 @@ fn incomplete(g: &Group, line: u64, why: &str) -> Reject {
     reject(
         RejectReason::IncompleteMultipart,
         line,
-        format!("{why} (message of {} fragments from line {}, seq {seq}, channel {ch}; got {})", g.total, g.first_line, g.next - 1),
+        format!(
+            "{why} (message of {} fragments from line {}, seq {seq}, channel {ch}; got {})",
+            g.total,
+            g.first_line,
+            g.next - 1
+        ),
     )
 }
 
@@ -438,7 +483,9 @@ fn finish_message(bits: &Bits, line: u64, received: Option<Timestamp>, channel: 
 
 fn armor_into(bits: &mut Bits, payload: &[u8], fill: u8, line: u64) -> LineResult<()> {
     bits.push_armored(payload).map_err(|e| match e {
-        ArmorError::BadChar(c) => reject(RejectReason::MalformedSentence, line, format!("byte 0x{c:02X} is not a payload character")),
+        ArmorError::BadChar(c) => {
+            reject(RejectReason::MalformedSentence, line, format!("byte 0x{c:02X} is not a payload character"))
+        }
         ArmorError::TooLong => reject(RejectReason::MalformedSentence, line, "payload longer than any AIS message"),
     })?;
     bits.drop_fill(fill);
@@ -514,7 +561,8 @@ fn parse_vdm(body: &[u8], line: u64) -> LineResult<Option<Vdm<'_>>> {
     };
     let mut next = || f.next().ok_or_else(|| bad("too few fields"));
     let total = single_digit(next()?).filter(|&n| n >= 1).ok_or_else(|| bad("bad fragment count"))?;
-    let number = single_digit(next()?).filter(|&n| (1..=total).contains(&n)).ok_or_else(|| bad("bad fragment number"))?;
+    let number =
+        single_digit(next()?).filter(|&n| (1..=total).contains(&n)).ok_or_else(|| bad("bad fragment number"))?;
     let seq_field = next()?;
     let seq = match seq_field {
         [] => None,
@@ -632,10 +680,7 @@ mod tests {
     #[test]
     fn out_of_order_fragments_never_yield_a_message() {
         let out = run(&[P2, P1]);
-        assert_eq!(
-            reasons(&out),
-            vec![Err(RejectReason::IncompleteMultipart), Err(RejectReason::IncompleteMultipart)]
-        );
+        assert_eq!(reasons(&out), vec![Err(RejectReason::IncompleteMultipart), Err(RejectReason::IncompleteMultipart)]);
     }
 
     #[test]
@@ -676,10 +721,7 @@ mod tests {
         let interleaved = Err(RejectReason::InterleavedMultipart);
         // Both groups and the first later fragment are interleaved; the second later
         // fragment finds no group left.
-        assert_eq!(
-            reasons(&out),
-            vec![interleaved, interleaved, interleaved, Err(RejectReason::IncompleteMultipart)]
-        );
+        assert_eq!(reasons(&out), vec![interleaved, interleaved, interleaved, Err(RejectReason::IncompleteMultipart)]);
     }
 
     #[test]
@@ -779,6 +821,33 @@ mod tests {
             ]
         );
         assert_eq!(out[7].as_ref().err().map(|r| r.reason), Some(RejectReason::BadChecksum));
+    }
+
+    #[test]
+    fn pghp_lines_that_fail_are_counted() {
+        let s = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A";
+        let out = run(&[
+            "$PGHP,1,2010,6,11,11,46,11,390,231,45,992190934,1,2B*5C",
+            s,
+            "$PGHP,1,2010,13,11,11,46,11,390,231,45,992190934,1,2B*6F",
+            s,
+            "$PGHP,2,whatever*33",
+            s,
+        ]);
+        assert_eq!(
+            reasons(&out),
+            vec![Err(RejectReason::BadChecksum), Ok(1), Err(RejectReason::MalformedSentence), Ok(1), Ok(1)]
+        );
+        // A failed time line stamps nothing: the sentence after it has no receive time.
+        assert!(out.iter().flatten().all(|d| d.received.is_none()));
+    }
+
+    #[test]
+    fn carriage_returns_end_sentences_and_a_bom_is_not_content() {
+        let s = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A";
+        let cr_only = format!("{s}\r{s}\r\n\r{s}\r");
+        let out = run(&[cr_only.as_str(), &format!("\u{feff}{s}")]);
+        assert_eq!(reasons(&out), vec![Ok(1), Ok(1), Ok(1), Ok(1)]);
     }
 
     #[test]

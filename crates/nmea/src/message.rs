@@ -191,7 +191,14 @@ fn type_name(t: u8) -> &'static str {
 }
 
 /// Longitude/latitude in 1/10000 minute (or 1/10 minute for type 27, `scale` 600).
-fn lon_lat(b: &Bits, lon_at: usize, lon_bits: u32, lat_at: usize, lat_bits: u32, scale: f64) -> (Option<f64>, Option<f64>) {
+fn lon_lat(
+    b: &Bits,
+    lon_at: usize,
+    lon_bits: u32,
+    lat_at: usize,
+    lat_bits: u32,
+    scale: f64,
+) -> (Option<f64>, Option<f64>) {
     let lon_raw = b.get_signed(lon_at, lon_bits);
     let lat_raw = b.get_signed(lat_at, lat_bits);
     let na_lon = (181.0 * scale) as i64;

@@ -47,7 +47,11 @@ pub fn to_records(d: &Decoded) -> Vec<Result<Record, Reject>> {
 fn position(d: &Decoded) -> Result<Record, Reject> {
     let m = &d.message;
     let (Some(lat), Some(lon)) = (m.lat, m.lon) else {
-        return Err(Reject::new(RejectReason::PositionNotAvailable, d.line, format!("MMSI {}: lat 91 / lon 181", m.mmsi)));
+        return Err(Reject::new(
+            RejectReason::PositionNotAvailable,
+            d.line,
+            format!("MMSI {}: lat 91 / lon 181", m.mmsi),
+        ));
     };
     if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
         return Err(Reject::new(
@@ -134,7 +138,7 @@ impl<R: BufRead> NmeaRecords<R> {
 
     fn pump(&mut self) {
         self.line.clear();
-        match self.reader.read_until(b'\n', &mut self.line) {
+        match read_line_any_ending(&mut self.reader, &mut self.line) {
             Ok(0) => {
                 self.decoder.finish(&mut self.outcomes);
                 self.done = true;
@@ -156,6 +160,54 @@ impl<R: BufRead> NmeaRecords<R> {
                 Ok(d) => self.ready.extend(to_records(&d)),
                 Err(r) => self.ready.push_back(Err(r)),
             }
+        }
+    }
+}
+
+/// Reads one line ended by LF, CRLF, LF CR or a lone CR (old Mac files, and NMEA's own
+/// sentence terminator), terminator included; `Ok(0)` at the end. Unlike `read_until(b'\n')`, a
+/// CR-only file is not one giant line, and line numbers count CR-ended lines too.
+fn read_line_any_ending<R: BufRead>(reader: &mut R, line: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut read = 0;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(read);
+        }
+        match buf.iter().position(|&b| b == b'\n' || b == b'\r') {
+            Some(i) => {
+                // The pair CR LF, and the reversed LF CR of some mixed files, is one break.
+                let other = if buf[i] == b'\r' { b'\n' } else { b'\r' };
+                line.extend_from_slice(&buf[..=i]);
+                reader.consume(i + 1);
+                read += i + 1;
+                if peek(reader)? == Some(other) {
+                    line.push(other);
+                    reader.consume(1);
+                    read += 1;
+                }
+                return Ok(read);
+            }
+            None => {
+                let n = buf.len();
+                line.extend_from_slice(buf);
+                reader.consume(n);
+                read += n;
+            }
+        }
+    }
+}
+
+fn peek<R: BufRead>(reader: &mut R) -> std::io::Result<Option<u8>> {
+    loop {
+        match reader.fill_buf() {
+            Ok(b) => return Ok(b.first().copied()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
         }
     }
 }

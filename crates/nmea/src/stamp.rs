@@ -57,7 +57,6 @@ fn parse_unix_uncached(s: &[u8]) -> Option<Timestamp> {
     Utc.timestamp_opt(i64::try_from(secs).ok()?, u32::try_from(nanos).ok()?).single()
 }
 
-
 fn digits(s: &[u8]) -> Option<u64> {
     let mut v: u64 = 0;
     for &b in s {

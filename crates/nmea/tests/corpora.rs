@@ -73,7 +73,10 @@ fn gfw_tag_blocks_give_times_and_groups() {
     assert!(ok.iter().filter(|d| d.message.msg_type == 27).count() > 3000);
     let (_, rejects) = tally(&out);
     assert_eq!(rejects.get(&RejectReason::BadChecksum), None, "{rejects:?}");
-    let span = ok.iter().filter_map(|d| d.received).fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t.timestamp()), b.max(t.timestamp())));
+    let span = ok
+        .iter()
+        .filter_map(|d| d.received)
+        .fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t.timestamp()), b.max(t.timestamp())));
     // SOURCES.md: 2022-11-10 02:09:52 -> 02:15:17 UTC.
     assert_eq!(span, (1_668_046_192, 1_668_046_517));
 }

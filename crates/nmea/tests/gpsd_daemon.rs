@@ -143,7 +143,8 @@ fn check_file(name: &str, t: &mut Tally) {
             continue;
         }
         let mut names: HashMap<u32, String> = HashMap::new();
-        for d in decoded.iter().filter(|d| d.line < *at && d.message.msg_type == 24 && d.message.part_number == Some(0)) {
+        for d in decoded.iter().filter(|d| d.line < *at && d.message.msg_type == 24 && d.message.part_number == Some(0))
+        {
             names.insert(d.message.mmsi, d.message.name.clone().unwrap_or_default());
         }
         t.compared_messages += 1;
@@ -160,7 +161,9 @@ fn check_file(name: &str, t: &mut Tally) {
             }
         }
         let known = |b: &String| KNOWN_DIFFERENCES.iter().any(|(f, l, k)| *f == name && l == at && b.starts_with(k));
-        if let Some(bad) = best.map(|b| b.into_iter().filter(|x| !known(x)).collect::<Vec<_>>()).filter(|b| !b.is_empty()) {
+        if let Some(bad) =
+            best.map(|b| b.into_iter().filter(|x| !known(x)).collect::<Vec<_>>()).filter(|b| !b.is_empty())
+        {
             t.mismatches.push(format!("{name}:{at}: {bad:?}"));
         }
     }
@@ -176,8 +179,16 @@ fn agrees_with_gpsd_json() {
     for m in &t.mismatches {
         *kinds.entry(m.split(':').next().unwrap_or("")).or_default() += 1;
     }
-    assert!(t.mismatches.is_empty(), "{} mismatches ({kinds:?}):\n{}", t.mismatches.len(), t.mismatches[..t.mismatches.len().min(30)].join("\n"));
+    assert!(
+        t.mismatches.is_empty(),
+        "{} mismatches ({kinds:?}):\n{}",
+        t.mismatches.len(),
+        t.mismatches[..t.mismatches.len().min(30)].join("\n")
+    );
     assert!(t.compared_messages >= 1500, "{t:?}");
     assert!(t.compared_fields >= 20_000, "{t:?}");
-    eprintln!("gpsd oracle: {} messages, {} fields agree; {} gpsd-only types skipped", t.compared_messages, t.compared_fields, t.skipped_unsupported);
+    eprintln!(
+        "gpsd oracle: {} messages, {} fields agree; {} gpsd-only types skipped",
+        t.compared_messages, t.compared_fields, t.skipped_unsupported
+    );
 }

@@ -72,7 +72,11 @@ fn check(m: &AisMessage, key: &str, v: &str) -> Option<bool> {
         "rot" => opt_int(m.rot.map(i64::from), -128)?,
         "sog" => {
             let w = float(v)?;
-            if w == 102.3 { m.sog.is_none() } else { close(m.sog, w, 0.051) }
+            if w == 102.3 {
+                m.sog.is_none()
+            } else {
+                close(m.sog, w, 0.051)
+            }
         }
         "speedoverground" => close(m.sog.map(|s| s * 10.0), float(v)?, 0.51),
         "cog" => close(m.cog, float(v)?, 0.051),
@@ -161,7 +165,21 @@ fn every_expected_field_matches() {
     assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
     // Guard against silently comparing nothing.
     assert!(compared >= 180, "only {compared} fields compared: {fields:?}");
-    for key in ["mmsi", "userid", "sog", "longitude", "latitude", "cog", "trueheading", "name", "callsign", "imonumber", "shipandcargo", "destination", "timeyear"] {
+    for key in [
+        "mmsi",
+        "userid",
+        "sog",
+        "longitude",
+        "latitude",
+        "cog",
+        "trueheading",
+        "name",
+        "callsign",
+        "imonumber",
+        "shipandcargo",
+        "destination",
+        "timeyear",
+    ] {
         assert!(fields.contains_key(key), "no comparison of {key}: {fields:?}");
     }
 }
@@ -182,8 +200,15 @@ fn outcome_per_sentence() {
         [(1, 4), (2, 1), (3, 1), (4, 4), (5, 3), (15, 3), (18, 3), (19, 1), (20, 5), (21, 2), (24, 7), (27, 2)].into();
     assert_eq!(by_type, want_types, "rejects: {rejects:?}");
     // The only rejects: unsupported types, and nothing else is broken in this file.
-    assert_eq!(rejects.keys().copied().collect::<Vec<_>>(), vec![RejectReason::MalformedSentence, RejectReason::UnsupportedType]);
-    let malformed: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).filter(|r| r.reason == RejectReason::MalformedSentence).collect();
+    assert_eq!(
+        rejects.keys().copied().collect::<Vec<_>>(),
+        vec![RejectReason::MalformedSentence, RejectReason::UnsupportedType]
+    );
+    let malformed: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().err())
+        .filter(|r| r.reason == RejectReason::MalformedSentence)
+        .collect();
     // `AIVDM,2,2,...` without its `!` in the "invalid packet" section.
     assert_eq!(malformed.len(), 1, "{malformed:?}");
     assert!(outcomes
@@ -196,7 +221,8 @@ fn outcome_per_sentence() {
 #[test]
 fn type4_utc_and_not_available_values() {
     let outcomes = common::decode_all(&common::read("gpsd_sample.aivdm"));
-    let t4: Vec<&AisMessage> = outcomes.iter().filter_map(|o| o.as_ref().ok()).map(|d| &d.message).filter(|m| m.msg_type == 4).collect();
+    let t4: Vec<&AisMessage> =
+        outcomes.iter().filter_map(|o| o.as_ref().ok()).map(|d| &d.message).filter(|m| m.msg_type == 4).collect();
     assert_eq!(t4[0].utc.map(|t| t.to_rfc3339()), Some("2007-05-14T19:57:39+00:00".to_string()));
     // "Type 4 with date/time set to N/A" and "HHmmSS N/A".
     assert!(t4[2].utc.is_none() && t4[3].utc.is_none(), "{:?}", &t4[2..]);

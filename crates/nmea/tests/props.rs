@@ -9,9 +9,25 @@ fn fields() -> impl Strategy<Value = PositionFields> {
         (0u16..1024, any::<bool>(), -(1i32 << 27)..(1 << 27), -(1i32 << 26)..(1 << 26)),
         (0u16..4096, 0u16..512, 0u8..64, any::<bool>()),
     )
-        .prop_map(|((msg_type, repeat, mmsi, nav_status, rot), (sog, accuracy, lon, lat), (cog, heading, second, raim))| {
-            PositionFields { msg_type, repeat, mmsi, nav_status, rot, sog, accuracy, lon, lat, cog, heading, second, raim }
-        })
+        .prop_map(
+            |((msg_type, repeat, mmsi, nav_status, rot), (sog, accuracy, lon, lat), (cog, heading, second, raim))| {
+                PositionFields {
+                    msg_type,
+                    repeat,
+                    mmsi,
+                    nav_status,
+                    rot,
+                    sog,
+                    accuracy,
+                    lon,
+                    lat,
+                    cog,
+                    heading,
+                    second,
+                    raim,
+                }
+            },
+        )
 }
 
 fn decode_one(line: &str) -> lookout_nmea::Decoded {

@@ -117,11 +117,7 @@ impl Matcher {
         if name.is_empty() {
             return Err(bad());
         }
-        let m = Matcher {
-            name: name.to_string(),
-            op,
-            value: value.trim().trim_matches('"').to_string(),
-        };
+        let m = Matcher { name: name.to_string(), op, value: value.trim().trim_matches('"').to_string() };
         if matches!(op, MatchOp::Regex | MatchOp::NotRegex) {
             m.regex()?;
         }
@@ -129,10 +125,8 @@ impl Matcher {
     }
 
     fn regex(&self) -> Result<regex::Regex, AlertError> {
-        regex::Regex::new(&format!("^(?:{})$", self.value)).map_err(|e| AlertError::BadRegex {
-            matcher: self.to_string(),
-            message: e.to_string(),
-        })
+        regex::Regex::new(&format!("^(?:{})$", self.value))
+            .map_err(|e| AlertError::BadRegex { matcher: self.to_string(), message: e.to_string() })
     }
 
     /// True when the labels satisfy this matcher; a missing label reads as "".
@@ -183,41 +177,20 @@ impl Silence {
         comment: &str,
     ) -> Result<Silence, AlertError> {
         if matchers.is_empty() {
-            return Err(AlertError::BadSilence(
-                "at least one matcher is needed".into(),
-            ));
+            return Err(AlertError::BadSilence("at least one matcher is needed".into()));
         }
         if ends_at <= starts_at {
-            return Err(AlertError::BadSilence(
-                "the end must be after the start".into(),
-            ));
+            return Err(AlertError::BadSilence("the end must be after the start".into()));
         }
         if created_by.trim().is_empty() {
-            return Err(AlertError::BadSilence(
-                "the author must not be empty".into(),
-            ));
+            return Err(AlertError::BadSilence("the author must not be empty".into()));
         }
         if comment.trim().is_empty() {
-            return Err(AlertError::BadSilence(
-                "the comment must not be empty".into(),
-            ));
+            return Err(AlertError::BadSilence("the comment must not be empty".into()));
         }
         let text: Vec<String> = matchers.iter().map(|m| m.to_string()).collect();
-        let id = fnv1a_hex(&format!(
-            "{}|{}|{}|{}",
-            text.join(","),
-            starts_at.to_rfc3339(),
-            created_by,
-            comment
-        ));
-        Ok(Silence {
-            id,
-            matchers,
-            starts_at,
-            ends_at,
-            created_by: created_by.into(),
-            comment: comment.into(),
-        })
+        let id = fnv1a_hex(&format!("{}|{}|{}|{}", text.join(","), starts_at.to_rfc3339(), created_by, comment));
+        Ok(Silence { id, matchers, starts_at, ends_at, created_by: created_by.into(), comment: comment.into() })
     }
 
     /// True between its start (inclusive) and end (exclusive).
@@ -316,11 +289,9 @@ impl Notification {
     /// The body sent to sinks: the Alertmanager webhook payload (version 4).
     pub fn payload(&self, receiver: &str) -> Value {
         let common: BTreeMap<&String, &String> = match self.alerts.split_first() {
-            Some((first, rest)) => first
-                .labels
-                .iter()
-                .filter(|(k, v)| rest.iter().all(|a| a.labels.get(*k) == Some(*v)))
-                .collect(),
+            Some((first, rest)) => {
+                first.labels.iter().filter(|(k, v)| rest.iter().all(|a| a.labels.get(*k) == Some(*v))).collect()
+            }
             None => BTreeMap::new(),
         };
         json!({
@@ -343,10 +314,7 @@ impl Notification {
 }
 
 fn group_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    ["category", "area"]
-        .iter()
-        .map(|k| (k.to_string(), labels.get(*k).cloned().unwrap_or_default()))
-        .collect()
+    ["category", "area"].iter().map(|k| (k.to_string(), labels.get(*k).cloned().unwrap_or_default())).collect()
 }
 
 fn group_key(gl: &BTreeMap<String, String>) -> String {
@@ -368,10 +336,7 @@ pub fn alert_labels(e: &Event) -> BTreeMap<String, String> {
 }
 
 fn event_fires(e: &Event) -> bool {
-    matches!(
-        e.status,
-        EventStatus::New | EventStatus::Ack | EventStatus::Confirmed
-    )
+    matches!(e.status, EventStatus::New | EventStatus::Ack | EventStatus::Confirmed)
 }
 
 /// One step of the dispatcher. Pure: same inputs, same outputs.
@@ -419,9 +384,7 @@ fn follow_event(state: &mut DispatchState, e: &Event, now: Timestamp, group_wait
     let fires = event_fires(e);
     let join_group = match state.alerts.get_mut(&e.fingerprint) {
         None if fires => {
-            state
-                .alerts
-                .insert(e.fingerprint.clone(), new_alert(e, labels, &gk, now));
+            state.alerts.insert(e.fingerprint.clone(), new_alert(e, labels, &gk, now));
             true
         }
         None => false,
@@ -458,13 +421,7 @@ fn new_alert(e: &Event, labels: BTreeMap<String, String>, gk: &str, now: Timesta
 
 /// Resolves or re-fires a known alert as its event says; true when it fires anew and
 /// so must (re)join its group.
-fn update_alert(
-    a: &mut Alert,
-    labels: BTreeMap<String, String>,
-    fires: bool,
-    gk: &str,
-    now: Timestamp,
-) -> bool {
+fn update_alert(a: &mut Alert, labels: BTreeMap<String, String>, fires: bool, gk: &str, now: Timestamp) -> bool {
     a.labels = labels;
     match (a.status, fires) {
         (AlertStatus::Firing, false) => {
@@ -490,11 +447,8 @@ fn apply_silences(a: &mut Alert, silences: &[Silence], now: Timestamp) {
     if a.status != AlertStatus::Firing {
         return;
     }
-    a.silenced_by = silences
-        .iter()
-        .filter(|s| s.is_active(now) && s.matches(&a.labels))
-        .map(|s| s.id.clone())
-        .collect();
+    a.silenced_by =
+        silences.iter().filter(|s| s.is_active(now) && s.matches(&a.labels)).map(|s| s.id.clone()).collect();
     for id in &a.silenced_by {
         if !a.held_by.contains(id) {
             a.held_by.push(id.clone());
@@ -523,12 +477,7 @@ fn flush_due_groups(
         }
         g.notified_firing = audible.firing;
         // Resolved alerts leave the group once looked at (notified or not).
-        g.members.retain(|fp| {
-            state
-                .alerts
-                .get(fp)
-                .is_some_and(|a| a.status == AlertStatus::Firing)
-        });
+        g.members.retain(|fp| state.alerts.get(fp).is_some_and(|a| a.status == AlertStatus::Firing));
         g.next_flush = now + timing.group_interval;
         if g.members.is_empty() {
             empty.push(key.clone());
@@ -572,13 +521,7 @@ impl Audible {
 
     /// Alertmanager's rule: notify when the set changed and there is something to say,
     /// or re-send a firing set once the repeat interval has passed.
-    fn should_notify(
-        &self,
-        g: &Group,
-        now: Timestamp,
-        send_resolved: bool,
-        repeat_interval: Duration,
-    ) -> bool {
+    fn should_notify(&self, g: &Group, now: Timestamp, send_resolved: bool, repeat_interval: Duration) -> bool {
         let changed = self.firing != g.notified_firing || !self.resolved.is_empty();
         let has_news = !self.firing.is_empty() || (send_resolved && !self.resolved.is_empty());
         let repeat_due = !self.firing.is_empty()
@@ -599,18 +542,9 @@ fn notify(
     now: Timestamp,
     send_resolved: bool,
 ) -> Notification {
-    let mut listed: Vec<Alert> = audible
-        .firing
-        .iter()
-        .filter_map(|fp| alerts.get(fp).cloned())
-        .collect();
+    let mut listed: Vec<Alert> = audible.firing.iter().filter_map(|fp| alerts.get(fp).cloned()).collect();
     if send_resolved {
-        listed.extend(
-            audible
-                .resolved
-                .iter()
-                .filter_map(|fp| alerts.get(fp).cloned()),
-        );
+        listed.extend(audible.resolved.iter().filter_map(|fp| alerts.get(fp).cloned()));
     }
     for fp in audible.firing.iter().chain(audible.resolved.iter()) {
         if let Some(a) = alerts.get_mut(fp) {
@@ -622,11 +556,7 @@ fn notify(
         id: fnv1a_hex(&format!("{key}|{}", now.to_rfc3339())),
         group_key: key.to_string(),
         group_labels: g.labels.clone(),
-        status: if audible.firing.is_empty() {
-            AlertStatus::Resolved
-        } else {
-            AlertStatus::Firing
-        },
+        status: if audible.firing.is_empty() { AlertStatus::Resolved } else { AlertStatus::Firing },
         alerts: listed,
         at: now,
     }
@@ -683,10 +613,7 @@ mod tests {
         .into_iter()
         .map(|a| (a.fingerprint.clone(), a))
         .collect();
-        let g = group(
-            &["firing", "muted", "was_told", "never_told", "gone"],
-            &["was_told"],
-        );
+        let g = group(&["firing", "muted", "was_told", "never_told", "gone"], &["was_told"]);
         let audible = Audible::of(&g, &alerts);
         assert_eq!(ids(&audible.firing), ["firing"]);
         assert_eq!(ids(&audible.resolved), ["was_told"]);
@@ -697,10 +624,7 @@ mod tests {
         let mut g = group(&["a"], &["a"]);
         let sent = utc("2024-05-01T00:00:00Z");
         g.last_notified_at = Some(sent);
-        let audible = Audible {
-            firing: g.notified_firing.clone(),
-            resolved: BTreeSet::new(),
-        };
+        let audible = Audible { firing: g.notified_firing.clone(), resolved: BTreeSet::new() };
         let repeat = Duration::seconds(600);
         assert!(!audible.should_notify(&g, sent + Duration::seconds(599), true, repeat));
         assert!(audible.should_notify(&g, sent + repeat, true, repeat));
@@ -709,10 +633,7 @@ mod tests {
     #[test]
     fn a_resolution_is_news_only_when_resolved_alerts_are_sent() {
         let g = group(&["a"], &["a"]);
-        let audible = Audible {
-            firing: BTreeSet::new(),
-            resolved: g.notified_firing.clone(),
-        };
+        let audible = Audible { firing: BTreeSet::new(), resolved: g.notified_firing.clone() };
         let (now, repeat) = (utc("2024-05-01T01:00:00Z"), Duration::seconds(600));
         assert!(audible.should_notify(&g, now, true, repeat));
         assert!(!audible.should_notify(&g, now, false, repeat));
@@ -737,17 +658,8 @@ mod tests {
         let now = utc("2024-05-02T00:00:00Z");
         let mut a = alert("a", AlertStatus::Resolved, &[]);
         a.ends_at = Some(utc("2024-05-01T12:00:00Z"));
-        assert!(update_alert(
-            &mut a,
-            BTreeMap::new(),
-            true,
-            "{area=\"N1E1\"}",
-            now
-        ));
-        assert_eq!(
-            (a.status, a.starts_at, a.ends_at),
-            (AlertStatus::Firing, now, None)
-        );
+        assert!(update_alert(&mut a, BTreeMap::new(), true, "{area=\"N1E1\"}", now));
+        assert_eq!((a.status, a.starts_at, a.ends_at), (AlertStatus::Firing, now, None));
         assert_eq!(a.group_key, "{area=\"N1E1\"}");
         // Still firing: nothing to rejoin.
         assert!(!update_alert(&mut a, BTreeMap::new(), true, "{}", now));

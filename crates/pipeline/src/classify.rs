@@ -63,10 +63,7 @@ pub fn finding_labels(f: &Finding) -> Vec<ViolationLabel> {
         out.push(ViolationLabel::Eez);
     }
     // A teleport before the gap is an identity/position anomaly.
-    if f.breakdown
-        .iter()
-        .any(|b| b.pattern == "teleport_before_gap")
-    {
+    if f.breakdown.iter().any(|b| b.pattern == "teleport_before_gap") {
         out.push(ViolationLabel::Mmsi);
     }
     match f.detector.as_str() {

@@ -64,13 +64,7 @@ pub struct OutboxItem {
 
 impl OutboxItem {
     /// A new row, due at once.
-    pub fn new(
-        seq: i64,
-        notification_id: &str,
-        sink: &str,
-        body: String,
-        now: Timestamp,
-    ) -> OutboxItem {
+    pub fn new(seq: i64, notification_id: &str, sink: &str, body: String, now: Timestamp) -> OutboxItem {
         OutboxItem {
             seq,
             notification_id: notification_id.into(),
@@ -97,11 +91,7 @@ pub struct DeliveryReport {
 
 /// Sends every due, undelivered row in `seq` order and updates it in place (the caller
 /// writes the rows back in one transaction).
-pub fn deliver_due(
-    items: &mut [OutboxItem],
-    sinks: &mut [Box<dyn Sink>],
-    now: Timestamp,
-) -> DeliveryReport {
+pub fn deliver_due(items: &mut [OutboxItem], sinks: &mut [Box<dyn Sink>], now: Timestamp) -> DeliveryReport {
     items.sort_by_key(|i| i.seq);
     let mut report = DeliveryReport::default();
     let mut down: Vec<String> = Vec::new();
@@ -142,10 +132,7 @@ pub fn deliver_due(
 }
 
 fn io_err(sink: &str, e: impl std::fmt::Display) -> SinkError {
-    SinkError::Io {
-        sink: sink.to_string(),
-        message: e.to_string(),
-    }
+    SinkError::Io { sink: sink.to_string(), message: e.to_string() }
 }
 
 fn connect(sink: &str, addr: &str, timeout: StdDuration) -> Result<TcpStream, SinkError> {
@@ -154,12 +141,9 @@ fn connect(sink: &str, addr: &str, timeout: StdDuration) -> Result<TcpStream, Si
         .map_err(|e| io_err(sink, format!("{addr}: {e}")))?
         .next()
         .ok_or_else(|| SinkError::Address(addr.to_string()))?;
-    let s = TcpStream::connect_timeout(&sa, timeout)
-        .map_err(|e| io_err(sink, format!("{addr}: {e}")))?;
-    s.set_read_timeout(Some(timeout))
-        .map_err(|e| io_err(sink, e))?;
-    s.set_write_timeout(Some(timeout))
-        .map_err(|e| io_err(sink, e))?;
+    let s = TcpStream::connect_timeout(&sa, timeout).map_err(|e| io_err(sink, format!("{addr}: {e}")))?;
+    s.set_read_timeout(Some(timeout)).map_err(|e| io_err(sink, e))?;
+    s.set_write_timeout(Some(timeout)).map_err(|e| io_err(sink, e))?;
     Ok(s)
 }
 
@@ -185,17 +169,8 @@ impl WebhookSink {
         if authority.is_empty() {
             return Err(SinkError::Address(url.to_string()));
         }
-        let addr = if authority.contains(':') {
-            authority.to_string()
-        } else {
-            format!("{authority}:80")
-        };
-        Ok(WebhookSink {
-            host: authority.to_string(),
-            addr,
-            path: path.to_string(),
-            timeout,
-        })
+        let addr = if authority.contains(':') { authority.to_string() } else { format!("{authority}:80") };
+        Ok(WebhookSink { host: authority.to_string(), addr, path: path.to_string(), timeout })
     }
 }
 
@@ -213,28 +188,16 @@ impl Sink for WebhookSink {
             body.len(),
             body
         );
-        s.write_all(req.as_bytes())
-            .map_err(|e| io_err("webhook", e))?;
+        s.write_all(req.as_bytes()).map_err(|e| io_err("webhook", e))?;
         s.flush().map_err(|e| io_err("webhook", e))?;
         let mut line = String::new();
-        BufReader::new(&mut s)
-            .read_line(&mut line)
-            .map_err(|e| io_err("webhook", e))?;
+        BufReader::new(&mut s).read_line(&mut line).map_err(|e| io_err("webhook", e))?;
         // "HTTP/1.1 204 No Content"
-        let code = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse::<u16>().ok());
+        let code = line.split_whitespace().nth(1).and_then(|c| c.parse::<u16>().ok());
         match code {
             Some(c) if (200..300).contains(&c) => Ok(()),
-            Some(_) => Err(SinkError::Rejected {
-                sink: "webhook".into(),
-                message: line.trim().to_string(),
-            }),
-            None => Err(io_err(
-                "webhook",
-                format!("no HTTP status line in reply '{}'", line.trim()),
-            )),
+            Some(_) => Err(SinkError::Rejected { sink: "webhook".into(), message: line.trim().to_string() }),
+            None => Err(io_err("webhook", format!("no HTTP status line in reply '{}'", line.trim()))),
         }
     }
 }
@@ -254,12 +217,7 @@ impl NatsSink {
         if subject.is_empty() || subject.contains(char::is_whitespace) {
             return Err(SinkError::Address(format!("nats subject '{subject}'")));
         }
-        Ok(NatsSink {
-            addr: addr.into(),
-            subject: subject.into(),
-            timeout,
-            conn: None,
-        })
+        Ok(NatsSink { addr: addr.into(), subject: subject.into(), timeout, conn: None })
     }
 
     fn read_line(conn: &mut BufReader<TcpStream>) -> Result<String, SinkError> {
@@ -288,35 +246,20 @@ impl NatsSink {
         if self.conn.is_none() {
             self.conn = Some(self.open()?);
         }
-        let conn = self
-            .conn
-            .as_mut()
-            .ok_or_else(|| io_err("nats", "not connected"))?;
-        let msg = format!(
-            "PUB {} {}\r\n{}\r\nPING\r\n",
-            self.subject,
-            body.len(),
-            body
-        );
-        conn.get_mut()
-            .write_all(msg.as_bytes())
-            .map_err(|e| io_err("nats", e))?;
+        let conn = self.conn.as_mut().ok_or_else(|| io_err("nats", "not connected"))?;
+        let msg = format!("PUB {} {}\r\n{}\r\nPING\r\n", self.subject, body.len(), body);
+        conn.get_mut().write_all(msg.as_bytes()).map_err(|e| io_err("nats", e))?;
         loop {
             let line = Self::read_line(conn)?;
             if line == "PONG" {
                 return Ok(());
             }
             if line == "PING" {
-                conn.get_mut()
-                    .write_all(b"PONG\r\n")
-                    .map_err(|e| io_err("nats", e))?;
+                conn.get_mut().write_all(b"PONG\r\n").map_err(|e| io_err("nats", e))?;
                 continue;
             }
             if let Some(err) = line.strip_prefix("-ERR") {
-                return Err(SinkError::Rejected {
-                    sink: "nats".into(),
-                    message: err.trim().to_string(),
-                });
+                return Err(SinkError::Rejected { sink: "nats".into(), message: err.trim().to_string() });
             }
             // +OK, INFO updates: keep reading until our PONG.
         }

@@ -218,12 +218,7 @@ impl Candidate {
     /// `CATEGORY|vessel[+partner]|episode`.
     pub fn key(&self) -> String {
         let who: Vec<&str> = self.vessels.iter().map(|v| v.as_str()).collect();
-        format!(
-            "{}|{}|{}",
-            self.category.as_str(),
-            who.join("+"),
-            self.episode
-        )
+        format!("{}|{}|{}", self.category.as_str(), who.join("+"), self.episode)
     }
 }
 
@@ -240,8 +235,7 @@ fn num(v: &Value) -> Option<f64> {
 fn evidence_position(e: &Value) -> Option<(f64, f64)> {
     for key in ["gap_start", "from", "position"] {
         if let Some(p) = e.get(key) {
-            if let (Some(lat), Some(lon)) = (p.get("lat").and_then(num), p.get("lon").and_then(num))
-            {
+            if let (Some(lat), Some(lon)) = (p.get("lat").and_then(num), p.get("lon").and_then(num)) {
                 return Some((lat, lon));
             }
         }
@@ -311,35 +305,20 @@ pub fn candidate(f: &Finding, rules: &EventRules, tz: &Tz) -> Option<Candidate> 
             if score < rules.dark_min_score {
                 return None;
             }
-            (
-                Category::DarkVessel,
-                one(),
-                start,
-                severity_from_score(score).max(f.severity),
-            )
+            (Category::DarkVessel, one(), start, severity_from_score(score).max(f.severity))
         }
         "gaps" => {
             if !rules.dark_gap_levels.iter().any(|l| l == &f.level) {
                 return None;
             }
-            (
-                Category::DarkVessel,
-                one(),
-                start,
-                rules.dark_gap_event_level,
-            )
+            (Category::DarkVessel, one(), start, rules.dark_gap_event_level)
         }
         "eez_intrusion" | "zones" => {
             if f.severity < rules.eez_min_severity {
                 return None;
             }
-            let territorial =
-                f.evidence.get("zone").and_then(Value::as_str) == Some("TERRITORIAL_SEA");
-            let level = if territorial {
-                Severity::Critical
-            } else {
-                f.severity
-            };
+            let territorial = f.evidence.get("zone").and_then(Value::as_str) == Some("TERRITORIAL_SEA");
+            let level = if territorial { Severity::Critical } else { f.severity };
             (Category::EezIntrusion, one(), start, level)
         }
         "mmsi_anomaly" | "spoofing" => {
@@ -370,17 +349,8 @@ pub fn candidate(f: &Finding, rules: &EventRules, tz: &Tz) -> Option<Candidate> 
             if !rules.gear_codes.contains(&code) {
                 return None;
             }
-            let floor = if rules.gear_high_codes.contains(&code) {
-                Severity::High
-            } else {
-                Severity::Medium
-            };
-            (
-                Category::GearViolation,
-                one(),
-                format!("{code}|{start}"),
-                f.severity.max(floor),
-            )
+            let floor = if rules.gear_high_codes.contains(&code) { Severity::High } else { Severity::Medium };
+            (Category::GearViolation, one(), format!("{code}|{start}"), f.severity.max(floor))
         }
         "composite" | "risk" => {
             let score = f.score?;
@@ -388,25 +358,13 @@ pub fn candidate(f: &Finding, rules: &EventRules, tz: &Tz) -> Option<Candidate> 
                 return None;
             }
             let day = local_date(f.end, tz).format("%Y-%m-%d").to_string();
-            (
-                Category::HighRisk,
-                one(),
-                day,
-                severity_from_score(score).max(f.severity),
-            )
+            (Category::HighRisk, one(), day, severity_from_score(score).max(f.severity))
         }
         _ => return None,
     };
     // An event is never below MEDIUM: the thresholds above already mean "look at it".
     let level = level.max(Severity::Medium);
-    Some(Candidate {
-        category,
-        vessels,
-        episode,
-        level,
-        score: f.score,
-        area,
-    })
+    Some(Candidate { category, vessels, episode, level, score: f.score, area })
 }
 
 /// What one run of the generator did.
@@ -437,8 +395,7 @@ pub fn generate(
     tz: &Tz,
     now: Timestamp,
 ) -> GenerateOutcome {
-    let mut by_id: BTreeMap<String, Event> =
-        existing.iter().map(|e| (e.id.clone(), e.clone())).collect();
+    let mut by_id: BTreeMap<String, Event> = existing.iter().map(|e| (e.id.clone(), e.clone())).collect();
     let mut touched: BTreeSet<String> = BTreeSet::new();
     let mut out = GenerateOutcome::default();
 
@@ -460,10 +417,7 @@ pub fn generate(
     }
     withdraw_unreported(&mut by_id, &merged, window, now, &mut out, &mut touched);
 
-    out.events = touched
-        .into_iter()
-        .filter_map(|id| by_id.remove(&id))
-        .collect();
+    out.events = touched.into_iter().filter_map(|id| by_id.remove(&id)).collect();
     out
 }
 
@@ -475,11 +429,7 @@ struct Merged<'a> {
 
 /// Merges this cycle's findings per fingerprint first, so two findings of one episode
 /// (a 24 h gap and its dark score) make one change.
-fn merge_by_fingerprint<'a>(
-    findings: &'a [Finding],
-    rules: &EventRules,
-    tz: &Tz,
-) -> BTreeMap<String, Merged<'a>> {
+fn merge_by_fingerprint<'a>(findings: &'a [Finding], rules: &EventRules, tz: &Tz) -> BTreeMap<String, Merged<'a>> {
     let mut merged: BTreeMap<String, Merged<'a>> = BTreeMap::new();
     for f in findings {
         let Some(c) = candidate(f, rules, tz) else {
@@ -496,13 +446,7 @@ fn merge_by_fingerprint<'a>(
                 m.findings.push(f);
             }
             None => {
-                merged.insert(
-                    id,
-                    Merged {
-                        cand: c,
-                        findings: vec![f],
-                    },
-                );
+                merged.insert(id, Merged { cand: c, findings: vec![f] });
             }
         }
     }
@@ -525,32 +469,18 @@ impl Sighting {
         for f in &m.findings {
             evidence.insert(f.detector.clone(), f.evidence.clone());
         }
-        let best = m
-            .findings
-            .iter()
-            .max_by_key(|f| (f.score.unwrap_or(-1), f.severity));
+        let best = m.findings.iter().max_by_key(|f| (f.score.unwrap_or(-1), f.severity));
         Sighting {
             evidence,
             breakdown: best.map(|f| f.breakdown.clone()).unwrap_or_default(),
-            start: m
-                .findings
-                .iter()
-                .map(|f| f.start)
-                .min()
-                .unwrap_or(window.start),
+            start: m.findings.iter().map(|f| f.start).min().unwrap_or(window.start),
             end: m.findings.iter().map(|f| f.end).max().unwrap_or(window.end),
             labels: labels_for(m.cand.category, &m.findings),
         }
     }
 }
 
-fn new_event(
-    id: &str,
-    cand: &Candidate,
-    seen: Sighting,
-    window: CycleWindow,
-    now: Timestamp,
-) -> Event {
+fn new_event(id: &str, cand: &Candidate, seen: Sighting, window: CycleWindow, now: Timestamp) -> Event {
     Event {
         id: id.to_string(),
         fingerprint: id.to_string(),
@@ -704,20 +634,13 @@ fn withdraw(e: &mut Event, window: CycleWindow, now: Timestamp) -> bool {
     );
     match e.status {
         EventStatus::New | EventStatus::Ack => {
-            e.history.push(HistoryEntry::transition(
-                e.status,
-                EventStatus::Withdrawn,
-                PIPELINE_ACTOR,
-                now,
-                note,
-            ));
+            e.history.push(HistoryEntry::transition(e.status, EventStatus::Withdrawn, PIPELINE_ACTOR, now, note));
             e.status = EventStatus::Withdrawn;
             true
         }
         // An analyst already decided; keep the decision, say what changed.
         _ => {
-            e.history
-                .push(HistoryEntry::note(e.status, PIPELINE_ACTOR, now, note));
+            e.history.push(HistoryEntry::note(e.status, PIPELINE_ACTOR, now, note));
             false
         }
     }
@@ -741,18 +664,10 @@ mod tests {
     }
 
     fn window() -> CycleWindow {
-        CycleWindow {
-            start: utc("2024-05-01T00:00:00Z"),
-            end: utc("2024-05-02T00:00:00Z"),
-        }
+        CycleWindow { start: utc("2024-05-01T00:00:00Z"), end: utc("2024-05-02T00:00:00Z") }
     }
 
-    fn finding(
-        detector: &str,
-        score: Option<i64>,
-        (level, severity): (&str, &str),
-        evidence: Value,
-    ) -> Finding {
+    fn finding(detector: &str, score: Option<i64>, (level, severity): (&str, &str), evidence: Value) -> Finding {
         let breakdown: Vec<Value> = score
             .map(|s| {
                 vec![json!({
@@ -770,12 +685,7 @@ mod tests {
     }
 
     fn dark(score: i64) -> Finding {
-        finding(
-            "dark_suspicion",
-            Some(score),
-            ("CRITICAL", "CRITICAL"),
-            json!({}),
-        )
+        finding("dark_suspicion", Some(score), ("CRITICAL", "CRITICAL"), json!({}))
     }
 
     fn tz() -> Tz {
@@ -784,12 +694,7 @@ mod tests {
 
     #[test]
     fn a_gap_and_its_dark_score_merge_into_one_episode() {
-        let gap = finding(
-            "gaps",
-            None,
-            ("VIOLATION", "CRITICAL"),
-            json!({ "from": { "lat": 35.2, "lon": 128.4 } }),
-        );
+        let gap = finding("gaps", None, ("VIOLATION", "CRITICAL"), json!({ "from": { "lat": 35.2, "lon": 128.4 } }));
         let findings = [gap, dark(75)];
         let merged = merge_by_fingerprint(&findings, &EventRules::default(), &tz());
         assert_eq!(merged.len(), 1);
@@ -817,23 +722,13 @@ mod tests {
         let merged = merge_by_fingerprint(&sighting, &rules, &tz);
         let m = merged.get(&e.id).expect("same episode");
         assert!(refresh_details(&mut e, &m.cand, Sighting::of(m, window())));
-        assert_eq!(
-            (e.score, e.breakdown[0].pattern.as_str()),
-            (Some(90), "p90")
-        );
+        assert_eq!((e.score, e.breakdown[0].pattern.as_str()), (Some(90), "p90"));
     }
 
     #[test]
     fn withdrawal_keeps_an_analysts_decision_and_notes_it() {
         let now = utc("2024-05-02T00:10:00Z");
-        let first = generate(
-            &[],
-            window(),
-            &[dark(80)],
-            &EventRules::default(),
-            &tz(),
-            now,
-        );
+        let first = generate(&[], window(), &[dark(80)], &EventRules::default(), &tz(), now);
         let mut open = first.events[0].clone();
         let mut confirmed = open.clone();
         confirmed.status = EventStatus::Confirmed;
@@ -843,14 +738,7 @@ mod tests {
         assert!(!withdraw(&mut confirmed, window(), now));
         assert_eq!(confirmed.status, EventStatus::Confirmed);
         let last = confirmed.history.last().expect("a note");
-        assert_eq!(
-            (last.from, last.to),
-            (Some(EventStatus::Confirmed), EventStatus::Confirmed)
-        );
-        assert!(
-            last.note.starts_with("finding withdrawn by late data"),
-            "{}",
-            last.note
-        );
+        assert_eq!((last.from, last.to), (Some(EventStatus::Confirmed), EventStatus::Confirmed));
+        assert!(last.note.starts_with("finding withdrawn by late data"), "{}", last.note);
     }
 }

@@ -62,39 +62,23 @@ pub fn compute(
 ) -> Kpis {
     let today = day_of(now, tz);
     let since = now - Duration::minutes(TRACKING_WINDOW_MIN);
-    let tracking: BTreeSet<&VesselId> = last_reports
-        .iter()
-        .filter(|(_, t)| *t > since && *t <= now)
-        .map(|(v, _)| v)
-        .collect();
+    let tracking: BTreeSet<&VesselId> =
+        last_reports.iter().filter(|(_, t)| *t > since && *t <= now).map(|(v, _)| v).collect();
     let todays: Vec<&Event> = events
         .iter()
-        .filter(|e| {
-            e.status != EventStatus::Withdrawn
-                && today.contains(e.occurred_at)
-                && e.occurred_at <= now
-        })
+        .filter(|e| e.status != EventStatus::Withdrawn && today.contains(e.occurred_at) && e.occurred_at <= now)
         .collect();
     let count = |c: Category| todays.iter().filter(|e| e.category == c).count() as u64;
-    let dark: BTreeSet<&VesselId> = todays
-        .iter()
-        .filter(|e| e.category == Category::DarkVessel)
-        .flat_map(|e| e.vessels.iter())
-        .collect();
+    let dark: BTreeSet<&VesselId> =
+        todays.iter().filter(|e| e.category == Category::DarkVessel).flat_map(|e| e.vessels.iter()).collect();
     Kpis {
         at: now,
         tracking_active: tracking.len() as u64,
         dark_vessels_today: dark.len() as u64,
         eez_violations_today: count(Category::EezIntrusion),
         transshipments_today: count(Category::Transshipment),
-        critical_events_today: todays
-            .iter()
-            .filter(|e| e.level == Severity::Critical)
-            .count() as u64,
-        alerts_today: alerts
-            .iter()
-            .filter(|a| today.contains(a.starts_at) && a.starts_at <= now)
-            .count() as u64,
+        critical_events_today: todays.iter().filter(|e| e.level == Severity::Critical).count() as u64,
+        alerts_today: alerts.iter().filter(|a| today.contains(a.starts_at) && a.starts_at <= now).count() as u64,
         today,
     }
 }

@@ -104,41 +104,17 @@ pub struct HistoryEntry {
 impl HistoryEntry {
     /// The first entry of every event.
     pub fn created(actor: &str, at: Timestamp) -> HistoryEntry {
-        HistoryEntry {
-            from: None,
-            to: EventStatus::New,
-            actor: actor.into(),
-            at,
-            note: "created".into(),
-        }
+        HistoryEntry { from: None, to: EventStatus::New, actor: actor.into(), at, note: "created".into() }
     }
 
     /// A status change.
-    pub fn transition(
-        from: EventStatus,
-        to: EventStatus,
-        actor: &str,
-        at: Timestamp,
-        note: String,
-    ) -> HistoryEntry {
-        HistoryEntry {
-            from: Some(from),
-            to,
-            actor: actor.into(),
-            at,
-            note,
-        }
+    pub fn transition(from: EventStatus, to: EventStatus, actor: &str, at: Timestamp, note: String) -> HistoryEntry {
+        HistoryEntry { from: Some(from), to, actor: actor.into(), at, note }
     }
 
     /// A note that leaves the status as it is.
     pub fn note(status: EventStatus, actor: &str, at: Timestamp, note: String) -> HistoryEntry {
-        HistoryEntry {
-            from: Some(status),
-            to: status,
-            actor: actor.into(),
-            at,
-            note,
-        }
+        HistoryEntry { from: Some(status), to: status, actor: actor.into(), at, note }
     }
 }
 
@@ -157,11 +133,7 @@ pub struct Enforcement {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LifecycleError {
     #[error("event {event}: cannot {action} an event that is {from}")]
-    InvalidTransition {
-        event: String,
-        from: EventStatus,
-        action: &'static str,
-    },
+    InvalidTransition { event: String, from: EventStatus, action: &'static str },
     #[error("event {event}: {what} must not be empty")]
     Missing { event: String, what: &'static str },
 }
@@ -190,10 +162,7 @@ pub fn apply(
     enforcement_action: Option<&str>,
 ) -> Result<Option<Enforcement>, LifecycleError> {
     if actor.trim().is_empty() {
-        return Err(LifecycleError::Missing {
-            event: event.id.clone(),
-            what: "actor",
-        });
+        return Err(LifecycleError::Missing { event: event.id.clone(), what: "actor" });
     }
     let to = next_status(event.status, action).ok_or(LifecycleError::InvalidTransition {
         event: event.id.clone(),
@@ -203,10 +172,7 @@ pub fn apply(
     let enforcement = if action == Action::Enforce {
         let what = enforcement_action.map(str::trim).unwrap_or("");
         if what.is_empty() {
-            return Err(LifecycleError::Missing {
-                event: event.id.clone(),
-                what: "enforcement action",
-            });
+            return Err(LifecycleError::Missing { event: event.id.clone(), what: "enforcement action" });
         }
         Some(Enforcement {
             event_id: event.id.clone(),
@@ -218,13 +184,7 @@ pub fn apply(
     } else {
         None
     };
-    event.history.push(HistoryEntry::transition(
-        event.status,
-        to,
-        actor,
-        at,
-        note.to_string(),
-    ));
+    event.history.push(HistoryEntry::transition(event.status, to, actor, at, note.to_string()));
     event.status = to;
     Ok(enforcement)
 }

@@ -54,11 +54,7 @@ impl RunReport {
         } else {
             tracing::error!(stage = name, "pipeline stage failed: {detail}");
         }
-        self.stages.push(StageReport {
-            stage: name.to_string(),
-            ok,
-            detail,
-        });
+        self.stages.push(StageReport { stage: name.to_string(), ok, detail });
         value
     }
 }

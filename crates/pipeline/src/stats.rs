@@ -64,11 +64,7 @@ pub fn detections(window: CycleWindow, findings: &[Finding]) -> Vec<Detection> {
         if matches!(f.detector.as_str(), "composite" | "risk") {
             a.composite = Some(f.severity);
         }
-        a.labels.extend(
-            finding_labels(f)
-                .into_iter()
-                .map(|l| l.as_str().to_string()),
-        );
+        a.labels.extend(finding_labels(f).into_iter().map(|l| l.as_str().to_string()));
     }
     per.into_iter()
         .filter_map(|(v, a)| {
@@ -136,8 +132,7 @@ fn counted(e: &Event) -> bool {
 
 fn was_false_positive(e: &Event) -> bool {
     e.status == EventStatus::FalsePositive
-        || (e.status == EventStatus::Closed
-            && e.history.iter().any(|h| h.to == EventStatus::FalsePositive))
+        || (e.status == EventStatus::Closed && e.history.iter().any(|h| h.to == EventStatus::FalsePositive))
 }
 
 fn by_risk<'a>(ds: impl Iterator<Item = &'a Detection>) -> BTreeMap<String, u64> {
@@ -150,14 +145,8 @@ fn by_risk<'a>(ds: impl Iterator<Item = &'a Detection>) -> BTreeMap<String, u64>
 
 /// Recomputes one hourly row from the sources (any superset of the bucket's rows).
 pub fn hourly(bucket: &Bucket, detections: &[Detection], events: &[Event]) -> HourlyStats {
-    let ds: Vec<&Detection> = detections
-        .iter()
-        .filter(|d| bucket.contains(d.at))
-        .collect();
-    let es: Vec<&Event> = events
-        .iter()
-        .filter(|e| counted(e) && bucket.contains(e.occurred_at))
-        .collect();
+    let ds: Vec<&Detection> = detections.iter().filter(|d| bucket.contains(d.at)).collect();
+    let es: Vec<&Event> = events.iter().filter(|e| counted(e) && bucket.contains(e.occurred_at)).collect();
     HourlyStats {
         bucket: bucket.clone(),
         detections: ds.len() as u64,
@@ -168,20 +157,9 @@ pub fn hourly(bucket: &Bucket, detections: &[Detection], events: &[Event]) -> Ho
 }
 
 /// Recomputes one daily row from the sources (any superset of the bucket's rows).
-pub fn daily(
-    bucket: &Bucket,
-    detections: &[Detection],
-    events: &[Event],
-    enforcements: &[Enforcement],
-) -> DailyStats {
-    let ds: Vec<&Detection> = detections
-        .iter()
-        .filter(|d| bucket.contains(d.at))
-        .collect();
-    let es: Vec<&Event> = events
-        .iter()
-        .filter(|e| counted(e) && bucket.contains(e.occurred_at))
-        .collect();
+pub fn daily(bucket: &Bucket, detections: &[Detection], events: &[Event], enforcements: &[Enforcement]) -> DailyStats {
+    let ds: Vec<&Detection> = detections.iter().filter(|d| bucket.contains(d.at)).collect();
+    let es: Vec<&Event> = events.iter().filter(|e| counted(e) && bucket.contains(e.occurred_at)).collect();
     let mut by_violation = BTreeMap::new();
     for d in &ds {
         for l in &d.labels {
@@ -197,10 +175,7 @@ pub fn daily(
         by_risk_level: by_risk(ds.into_iter()),
         events: n,
         critical: es.iter().filter(|e| e.level == Severity::Critical).count() as u64,
-        enforcements: enforcements
-            .iter()
-            .filter(|x| bucket.contains(x.at))
-            .count() as u64,
+        enforcements: enforcements.iter().filter(|x| bucket.contains(x.at)).count() as u64,
         false_positives: fp,
         accuracy_pct: accuracy_pct(fp, n),
     }

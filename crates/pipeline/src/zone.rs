@@ -6,9 +6,7 @@
 //! DST-safe: a local day is 23 or 25 hours long across a transition, and an hour bucket
 //! is always a real 60-minute interval even when its local label repeats.
 
-use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc,
-};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use lookout_model::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -20,8 +18,7 @@ pub const DEFAULT_TIMEZONE: &str = "Asia/Seoul";
 
 /// Parses an IANA zone name.
 pub fn parse_tz(name: &str) -> Result<Tz, PipelineError> {
-    name.parse()
-        .map_err(|_| PipelineError::UnknownTimeZone(name.to_string()))
+    name.parse().map_err(|_| PipelineError::UnknownTimeZone(name.to_string()))
 }
 
 /// A half-open interval `[start, end)` of UTC instants with its local label.
@@ -76,11 +73,7 @@ pub fn day_bucket(date: NaiveDate, tz: &Tz) -> Bucket {
     let start = first_instant(tz, date.and_time(chrono::NaiveTime::MIN));
     let next = date.succ_opt().unwrap_or(date);
     let end = first_instant(tz, next.and_time(chrono::NaiveTime::MIN));
-    Bucket {
-        start,
-        end,
-        label: date.format("%Y-%m-%d").to_string(),
-    }
+    Bucket { start, end, label: date.format("%Y-%m-%d").to_string() }
 }
 
 /// The local day holding `t` ("today" when `t` is now).
@@ -125,10 +118,7 @@ pub fn hour_of(t: Timestamp, tz: &Tz) -> Bucket {
         + Duration::nanoseconds(i64::from(local.nanosecond()));
     let start = t - into_hour;
     let end = start + Duration::hours(1);
-    let label = start
-        .with_timezone(tz)
-        .format("%Y-%m-%dT%H:%M%:z")
-        .to_string();
+    let label = start.with_timezone(tz).format("%Y-%m-%dT%H:%M%:z").to_string();
     Bucket { start, end, label }
 }
 
@@ -207,9 +197,6 @@ mod tests {
 
     #[test]
     fn unknown_zone_is_a_typed_error() {
-        assert!(matches!(
-            parse_tz("Mars/Olympus"),
-            Err(PipelineError::UnknownTimeZone(_))
-        ));
+        assert!(matches!(parse_tz("Mars/Olympus"), Err(PipelineError::UnknownTimeZone(_))));
     }
 }

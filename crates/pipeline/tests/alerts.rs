@@ -3,9 +3,7 @@ mod common;
 use chrono::Duration;
 use common::*;
 use lookout_model::Timestamp;
-use lookout_pipeline::alert::{
-    tick, AlertConfig, AlertStatus, DispatchState, MatchOp, Matcher, Notification, Silence,
-};
+use lookout_pipeline::alert::{tick, AlertConfig, AlertStatus, DispatchState, MatchOp, Matcher, Notification, Silence};
 use lookout_pipeline::event::generate;
 use lookout_pipeline::lifecycle::{apply, Action};
 use lookout_pipeline::{Event, EventRules, EventStatus};
@@ -20,19 +18,8 @@ fn secs(n: i64) -> Timestamp {
 /// Dark events of `vessels`, all in cell N35E128, level CRITICAL.
 fn dark_events(vessels: &[&str]) -> Vec<Event> {
     let tz = lookout_pipeline::zone::parse_tz("Asia/Seoul").expect("tz");
-    let fs: Vec<_> = vessels
-        .iter()
-        .map(|v| dark(v, "2024-04-30T10:00:00Z", "2024-04-30T16:00:00Z", 80))
-        .collect();
-    generate(
-        &[],
-        window("2024-04-30T00:00:00Z", T0),
-        &fs,
-        &EventRules::default(),
-        &tz,
-        t(T0),
-    )
-    .events
+    let fs: Vec<_> = vessels.iter().map(|v| dark(v, "2024-04-30T10:00:00Z", "2024-04-30T16:00:00Z", 80)).collect();
+    generate(&[], window("2024-04-30T00:00:00Z", T0), &fs, &EventRules::default(), &tz, t(T0)).events
 }
 
 fn eez_event(vessel: &str, zone: &str) -> Event {
@@ -47,23 +34,11 @@ fn eez_event(vessel: &str, zone: &str) -> Event {
         "HIGH",
         json!({"zone": zone}),
     );
-    generate(
-        &[],
-        window("2024-04-30T00:00:00Z", T0),
-        &[f],
-        &EventRules::default(),
-        &tz,
-        t(T0),
-    )
-    .events
-    .remove(0)
+    generate(&[], window("2024-04-30T00:00:00Z", T0), &[f], &EventRules::default(), &tz, t(T0)).events.remove(0)
 }
 
 fn vessels_in(n: &Notification) -> Vec<(String, AlertStatus)> {
-    n.alerts
-        .iter()
-        .map(|a| (a.labels["vessel"].clone(), a.status))
-        .collect()
+    n.alerts.iter().map(|a| (a.labels["vessel"].clone(), a.status)).collect()
 }
 
 struct Run {
@@ -73,19 +48,10 @@ struct Run {
 
 impl Run {
     fn new() -> Run {
-        Run {
-            state: DispatchState::default(),
-            cfg: AlertConfig::default(),
-        }
+        Run { state: DispatchState::default(), cfg: AlertConfig::default() }
     }
     fn tick(&mut self, events: &[Event], silences: &[Silence], at: Timestamp) -> Vec<Notification> {
-        let (s, n) = tick(
-            std::mem::take(&mut self.state),
-            events,
-            silences,
-            at,
-            &self.cfg,
-        );
+        let (s, n) = tick(std::mem::take(&mut self.state), events, silences, at, &self.cfg);
         self.state = s;
         n
     }
@@ -95,24 +61,15 @@ impl Run {
 fn group_wait_batches_alerts_that_arrive_together() {
     let mut r = Run::new();
     let evs = dark_events(&["440000001", "440000002"]);
-    assert!(
-        r.tick(&evs[..1], &[], secs(0)).is_empty(),
-        "group_wait: nothing at once"
-    );
+    assert!(r.tick(&evs[..1], &[], secs(0)).is_empty(), "group_wait: nothing at once");
     assert!(r.tick(&evs, &[], secs(10)).is_empty(), "still waiting");
     let n = r.tick(&evs, &[], secs(30));
     assert_eq!(n.len(), 1);
-    assert_eq!(
-        n[0].group_key,
-        "{area=\"N35E128\",category=\"DARK_VESSEL\"}"
-    );
+    assert_eq!(n[0].group_key, "{area=\"N35E128\",category=\"DARK_VESSEL\"}");
     assert_eq!(n[0].status, AlertStatus::Firing);
     assert_eq!(
         vessels_in(&n[0]),
-        [
-            ("440000001".into(), AlertStatus::Firing),
-            ("440000002".into(), AlertStatus::Firing)
-        ]
+        [("440000001".into(), AlertStatus::Firing), ("440000002".into(), AlertStatus::Firing)]
     );
     let payload = n[0].payload("webhook");
     assert_eq!(payload["version"], "4");
@@ -129,16 +86,10 @@ fn same_event_again_is_the_same_alert_and_sends_nothing_new() {
     r.tick(&evs, &[], secs(0));
     assert_eq!(r.tick(&evs, &[], secs(30)).len(), 1);
     for s in [100, 330, 630, 3600] {
-        assert!(
-            r.tick(&evs, &[], secs(s)).is_empty(),
-            "no change, no repeat yet at {s}"
-        );
+        assert!(r.tick(&evs, &[], secs(s)).is_empty(), "no change, no repeat yet at {s}");
     }
     assert_eq!(r.state.alerts.len(), 1);
-    assert_eq!(
-        r.state.alerts.values().next().map(|a| a.starts_at),
-        Some(secs(0))
-    );
+    assert_eq!(r.state.alerts.values().next().map(|a| a.starts_at), Some(secs(0)));
 }
 
 #[test]
@@ -152,11 +103,7 @@ fn a_new_alert_in_a_notified_group_waits_for_group_interval() {
     assert!(r.tick(&evs, &[], secs(329)).is_empty());
     let n = r.tick(&evs, &[], secs(330));
     assert_eq!(n.len(), 1);
-    assert_eq!(
-        n[0].alerts.len(),
-        2,
-        "the whole group is re-sent with the newcomer"
-    );
+    assert_eq!(n[0].alerts.len(), 2, "the whole group is re-sent with the newcomer");
 }
 
 #[test]
@@ -183,48 +130,23 @@ fn resolved_is_sent_once_then_the_group_is_dropped() {
     r.tick(&evs, &[], secs(0));
     assert_eq!(r.tick(&evs, &[], secs(30)).len(), 1);
     apply(&mut evs[0], Action::Ack, "kim", secs(40), "", None).expect("ack");
-    apply(
-        &mut evs[0],
-        Action::FalsePositive,
-        "kim",
-        secs(50),
-        "",
-        None,
-    )
-    .expect("fp");
+    apply(&mut evs[0], Action::FalsePositive, "kim", secs(50), "", None).expect("fp");
     let n = r.tick(&evs, &[], secs(330));
     assert_eq!(n.len(), 1);
     assert_eq!(n[0].status, AlertStatus::Firing);
     assert_eq!(
         vessels_in(&n[0]),
-        [
-            ("440000002".into(), AlertStatus::Firing),
-            ("440000001".into(), AlertStatus::Resolved)
-        ]
+        [("440000002".into(), AlertStatus::Firing), ("440000001".into(), AlertStatus::Resolved)]
     );
     let resolved = &r.state.alerts[&evs[0].fingerprint];
-    assert_eq!(
-        (resolved.status, resolved.ends_at),
-        (AlertStatus::Resolved, Some(secs(330)))
-    );
+    assert_eq!((resolved.status, resolved.ends_at), (AlertStatus::Resolved, Some(secs(330))));
 
     apply(&mut evs[1], Action::Ack, "kim", secs(400), "", None).expect("ack");
-    apply(
-        &mut evs[1],
-        Action::Enforce,
-        "kim",
-        secs(410),
-        "",
-        Some("boarding"),
-    )
-    .expect("enforce");
+    apply(&mut evs[1], Action::Enforce, "kim", secs(410), "", Some("boarding")).expect("enforce");
     let n = r.tick(&evs, &[], secs(630));
     assert_eq!(n.len(), 1);
     assert_eq!(n[0].status, AlertStatus::Resolved);
-    assert_eq!(
-        vessels_in(&n[0]),
-        [("440000002".into(), AlertStatus::Resolved)]
-    );
+    assert_eq!(vessels_in(&n[0]), [("440000002".into(), AlertStatus::Resolved)]);
     assert!(r.state.groups.is_empty());
     assert!(r.tick(&evs, &[], secs(5000)).is_empty());
     assert_eq!(r.state.alerts.len(), 2, "alerts are kept for the record");
@@ -249,10 +171,7 @@ fn groups_split_by_category_and_area() {
     evs.push(eez_event("412000003", "EEZ"));
     r.tick(&evs, &[], secs(0));
     let n = r.tick(&evs, &[], secs(30));
-    let keys: Vec<(&str, usize)> = n
-        .iter()
-        .map(|n| (n.group_key.as_str(), n.alerts.len()))
-        .collect();
+    let keys: Vec<(&str, usize)> = n.iter().map(|n| (n.group_key.as_str(), n.alerts.len())).collect();
     assert_eq!(
         keys,
         [
@@ -276,15 +195,7 @@ fn medium_events_do_not_alert() {
         "MEDIUM",
         json!({"zone": "EEZ"}),
     );
-    let evs = generate(
-        &[],
-        window("2024-04-30T00:00:00Z", T0),
-        &[f],
-        &EventRules::default(),
-        &tz,
-        t(T0),
-    )
-    .events;
+    let evs = generate(&[], window("2024-04-30T00:00:00Z", T0), &[f], &EventRules::default(), &tz, t(T0)).events;
     let mut r = Run::new();
     r.tick(&evs, &[], secs(0));
     assert!(r.tick(&evs, &[], secs(30)).is_empty());
@@ -296,10 +207,7 @@ fn silences_mute_matching_alerts_record_who_held_them_and_expire() {
     let mut r = Run::new();
     let evs = dark_events(&["440000001", "440000002"]);
     let mut s = Silence::new(
-        vec![
-            Matcher::parse("category=DARK_VESSEL").expect("m"),
-            Matcher::parse("vessel=~4400000(0)?1").expect("m"),
-        ],
+        vec![Matcher::parse("category=DARK_VESSEL").expect("m"), Matcher::parse("vessel=~4400000(0)?1").expect("m")],
         secs(0),
         secs(3600),
         "kim",
@@ -308,10 +216,7 @@ fn silences_mute_matching_alerts_record_who_held_them_and_expire() {
     .expect("silence");
     r.tick(&evs, std::slice::from_ref(&s), secs(0));
     let n = r.tick(&evs, std::slice::from_ref(&s), secs(30));
-    assert_eq!(
-        vessels_in(&n[0]),
-        [("440000002".into(), AlertStatus::Firing)]
-    );
+    assert_eq!(vessels_in(&n[0]), [("440000002".into(), AlertStatus::Firing)]);
     let held = &r.state.alerts[&evs[0].fingerprint];
     assert_eq!(held.silenced_by, vec![s.id.clone()]);
     assert_eq!(held.held_by, vec![s.id.clone()]);
@@ -324,25 +229,16 @@ fn silences_mute_matching_alerts_record_who_held_them_and_expire() {
     assert_eq!(n[0].alerts.len(), 2);
     let was_held = &r.state.alerts[&evs[0].fingerprint];
     assert!(was_held.silenced_by.is_empty());
-    assert_eq!(
-        was_held.held_by,
-        vec![s.id.clone()],
-        "the record of the silence stays"
-    );
+    assert_eq!(was_held.held_by, vec![s.id.clone()], "the record of the silence stays");
 }
 
 #[test]
 fn a_silence_that_has_not_started_does_not_mute() {
     let mut r = Run::new();
     let evs = dark_events(&["440000001"]);
-    let s = Silence::new(
-        vec![Matcher::parse("category=DARK_VESSEL").expect("m")],
-        secs(100),
-        secs(200),
-        "kim",
-        "later",
-    )
-    .expect("s");
+    let s =
+        Silence::new(vec![Matcher::parse("category=DARK_VESSEL").expect("m")], secs(100), secs(200), "kim", "later")
+            .expect("s");
     r.tick(&evs, std::slice::from_ref(&s), secs(0));
     assert_eq!(r.tick(&evs, std::slice::from_ref(&s), secs(30)).len(), 1);
 }
@@ -350,23 +246,15 @@ fn a_silence_that_has_not_started_does_not_mute() {
 #[test]
 fn matchers_parse_like_alertmanager_and_bad_ones_are_errors() {
     let m = Matcher::parse("area!=\"N35E128\"").expect("m");
-    assert_eq!(
-        (m.name.as_str(), m.op, m.value.as_str()),
-        ("area", MatchOp::NotEq, "N35E128")
-    );
-    assert_eq!(
-        Matcher::parse("level!~HIGH|LOW").expect("m").op,
-        MatchOp::NotRegex
-    );
+    assert_eq!((m.name.as_str(), m.op, m.value.as_str()), ("area", MatchOp::NotEq, "N35E128"));
+    assert_eq!(Matcher::parse("level!~HIGH|LOW").expect("m").op, MatchOp::NotRegex);
     assert!(Matcher::parse("novalue").is_err());
     assert!(Matcher::parse("=x").is_err());
     assert!(Matcher::parse("vessel=~(").is_err());
     // Anchored: a regex must match the whole value.
     let labels = [("vessel".to_string(), "440000001".to_string())].into();
     assert!(!Matcher::parse("vessel=~4400").expect("m").matches(&labels));
-    assert!(Matcher::parse("vessel=~4400.*")
-        .expect("m")
-        .matches(&labels));
+    assert!(Matcher::parse("vessel=~4400.*").expect("m").matches(&labels));
     assert!(Silence::new(vec![], secs(0), secs(1), "a", "c").is_err());
     assert!(Silence::new(vec![m.clone()], secs(1), secs(1), "a", "c").is_err());
     assert!(Silence::new(vec![m.clone()], secs(0), secs(1), "", "c").is_err());
@@ -383,10 +271,7 @@ fn a_withdrawn_then_reinstated_event_fires_again_as_a_new_alert() {
     let n = r.tick(&evs, &[], secs(330));
     assert_eq!(n[0].status, AlertStatus::Resolved);
     evs[0].status = EventStatus::New;
-    assert!(
-        r.tick(&evs, &[], secs(400)).is_empty(),
-        "a new group waits again"
-    );
+    assert!(r.tick(&evs, &[], secs(400)).is_empty(), "a new group waits again");
     let n = r.tick(&evs, &[], secs(430));
     assert_eq!(n[0].status, AlertStatus::Firing);
     assert_eq!(n[0].alerts[0].starts_at, secs(400));

@@ -24,17 +24,7 @@ fn free_port() -> u16 {
 }
 
 fn items(sink: &str, n: usize) -> Vec<OutboxItem> {
-    (0..n)
-        .map(|i| {
-            OutboxItem::new(
-                i as i64 + 1,
-                &format!("n{i}"),
-                sink,
-                format!("{{\"n\":{i}}}"),
-                t0(),
-            )
-        })
-        .collect()
+    (0..n).map(|i| OutboxItem::new(i as i64 + 1, &format!("n{i}"), sink, format!("{{\"n\":{i}}}"), t0())).collect()
 }
 
 #[test]
@@ -47,9 +37,7 @@ fn backoff_doubles_from_5_seconds_to_10_minutes() {
 fn webhook_down_then_rejecting_then_up_receives_everything_once_in_order() {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}/hook");
-    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(
-        WebhookSink::new(&url, StdDuration::from_secs(5)).expect("url"),
-    )];
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(WebhookSink::new(&url, StdDuration::from_secs(5)).expect("url"))];
     let mut rows = items("webhook", 3);
 
     // Down: connection refused. Only the first row is tried; the rest wait behind it.
@@ -57,15 +45,7 @@ fn webhook_down_then_rejecting_then_up_receives_everything_once_in_order() {
     assert_eq!((r.delivered, r.failed, r.waiting), (0, 1, 2));
     assert_eq!(rows[0].attempts, 1);
     assert_eq!(rows[0].next_attempt_at, t0() + Duration::seconds(5));
-    assert!(
-        rows[0]
-            .last_error
-            .as_deref()
-            .unwrap_or("")
-            .starts_with("webhook: 127.0.0.1:"),
-        "{:?}",
-        rows[0].last_error
-    );
+    assert!(rows[0].last_error.as_deref().unwrap_or("").starts_with("webhook: 127.0.0.1:"), "{:?}", rows[0].last_error);
     // Not due yet: nothing is tried.
     let r = deliver_due(&mut rows, &mut sinks, t0() + Duration::seconds(4));
     assert_eq!((r.delivered, r.failed, r.waiting), (0, 0, 3));
@@ -77,40 +57,26 @@ fn webhook_down_then_rejecting_then_up_receives_everything_once_in_order() {
         for (i, conn) in listener.incoming().take(4).enumerate() {
             let mut s = conn.expect("accept");
             let body = read_http_body(&mut s).expect("request");
-            let status = if i == 0 {
-                "503 Service Unavailable"
-            } else {
-                "200 OK"
-            };
-            s.write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n").as_bytes())
-                .expect("reply");
+            let status = if i == 0 { "503 Service Unavailable" } else { "200 OK" };
+            s.write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n").as_bytes()).expect("reply");
             tx.send((status.starts_with("200"), body)).expect("send");
         }
     });
     let r = deliver_due(&mut rows, &mut sinks, t0() + Duration::seconds(5));
     assert_eq!((r.delivered, r.failed, r.waiting), (0, 1, 2));
     assert_eq!(rows[0].attempts, 2);
-    assert_eq!(
-        rows[0].last_error.as_deref(),
-        Some("webhook: rejected: HTTP/1.1 503 Service Unavailable")
-    );
+    assert_eq!(rows[0].last_error.as_deref(), Some("webhook: rejected: HTTP/1.1 503 Service Unavailable"));
     assert_eq!(rows[0].next_attempt_at, t0() + Duration::seconds(15));
 
     let r = deliver_due(&mut rows, &mut sinks, t0() + Duration::seconds(15));
     assert_eq!((r.delivered, r.failed, r.waiting), (3, 0, 0));
-    assert!(rows
-        .iter()
-        .all(|i| i.delivered_at == Some(t0() + Duration::seconds(15)) && i.last_error.is_none()));
+    assert!(rows.iter().all(|i| i.delivered_at == Some(t0() + Duration::seconds(15)) && i.last_error.is_none()));
     // Delivered rows are never sent again.
     let r = deliver_due(&mut rows, &mut sinks, t0() + Duration::seconds(100));
     assert_eq!((r.delivered, r.failed, r.waiting), (0, 0, 0));
     server.join().expect("server");
     let got: Vec<(bool, String)> = rx.try_iter().collect();
-    let accepted: Vec<&str> = got
-        .iter()
-        .filter(|(ok, _)| *ok)
-        .map(|(_, b)| b.as_str())
-        .collect();
+    let accepted: Vec<&str> = got.iter().filter(|(ok, _)| *ok).map(|(_, b)| b.as_str()).collect();
     assert_eq!(accepted, ["{\"n\":0}", "{\"n\":1}", "{\"n\":2}"]);
     assert_eq!(got.len(), 4, "one rejected attempt plus three accepted");
 }
@@ -119,19 +85,11 @@ fn webhook_down_then_rejecting_then_up_receives_everything_once_in_order() {
 fn a_failing_sink_does_not_hold_up_another() {
     let port = free_port();
     let mut sinks: Vec<Box<dyn Sink>> = vec![
-        Box::new(
-            WebhookSink::new(
-                &format!("http://127.0.0.1:{port}/"),
-                StdDuration::from_secs(2),
-            )
-            .expect("url"),
-        ),
+        Box::new(WebhookSink::new(&format!("http://127.0.0.1:{port}/"), StdDuration::from_secs(2)).expect("url")),
         Box::new(LogSink),
     ];
     let mut rows = items("webhook", 2);
-    rows.extend(
-        (0..2).map(|i| OutboxItem::new(10 + i, &format!("n{i}"), "log", "{}".into(), t0())),
-    );
+    rows.extend((0..2).map(|i| OutboxItem::new(10 + i, &format!("n{i}"), "log", "{}".into(), t0())));
     rows.push(OutboxItem::new(20, "n9", "pager", "{}".into(), t0()));
     let r = deliver_due(&mut rows, &mut sinks, t0());
     assert_eq!((r.delivered, r.failed, r.waiting), (2, 1, 2));
@@ -151,12 +109,8 @@ fn forward(listener: TcpListener, to: &str) -> thread::JoinHandle<()> {
     let to = to.to_string();
     thread::spawn(move || {
         if let Some(Ok(client)) = listener.incoming().next() {
-            let server = TcpStream::connect(&to)
-                .expect("nats server at 127.0.0.1:4222 (started by .ci/run)");
-            let (mut c1, mut s1) = (
-                client.try_clone().expect("clone"),
-                server.try_clone().expect("clone"),
-            );
+            let server = TcpStream::connect(&to).expect("nats server at 127.0.0.1:4222 (started by .ci/run)");
+            let (mut c1, mut s1) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
             let (mut c2, mut s2) = (client, server);
             let up = thread::spawn(move || {
                 let _ = std::io::copy(&mut c1, &mut s1);
@@ -174,18 +128,13 @@ fn subscribe(subject: &str, want: usize) -> (thread::JoinHandle<Vec<String>>, mp
     let (ready_tx, ready_rx) = mpsc::channel();
     let subject = subject.to_string();
     let h = thread::spawn(move || {
-        let s = TcpStream::connect("127.0.0.1:4222")
-            .expect("nats server at 127.0.0.1:4222 (started by .ci/run)");
-        s.set_read_timeout(Some(StdDuration::from_secs(20)))
-            .expect("timeout");
+        let s = TcpStream::connect("127.0.0.1:4222").expect("nats server at 127.0.0.1:4222 (started by .ci/run)");
+        s.set_read_timeout(Some(StdDuration::from_secs(20))).expect("timeout");
         let mut w = s.try_clone().expect("clone");
         let mut r = BufReader::new(s);
         let mut line = String::new();
         r.read_line(&mut line).expect("INFO");
-        w.write_all(
-            format!("CONNECT {{\"verbose\":false}}\r\nSUB {subject} 1\r\nPING\r\n").as_bytes(),
-        )
-        .expect("sub");
+        w.write_all(format!("CONNECT {{\"verbose\":false}}\r\nSUB {subject} 1\r\nPING\r\n").as_bytes()).expect("sub");
         let mut got = Vec::new();
         loop {
             line.clear();
@@ -198,11 +147,7 @@ fn subscribe(subject: &str, want: usize) -> (thread::JoinHandle<Vec<String>>, mp
             } else if l == "PING" {
                 w.write_all(b"PONG\r\n").expect("pong");
             } else if let Some(rest) = l.strip_prefix("MSG ") {
-                let len: usize = rest
-                    .rsplit(' ')
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .expect("length");
+                let len: usize = rest.rsplit(' ').next().and_then(|n| n.parse().ok()).expect("length");
                 let mut buf = vec![0u8; len + 2];
                 r.read_exact(&mut buf).expect("payload");
                 got.push(String::from_utf8_lossy(&buf[..len]).into_owned());
@@ -220,38 +165,20 @@ fn subscribe(subject: &str, want: usize) -> (thread::JoinHandle<Vec<String>>, mp
 fn nats_down_then_back_receives_everything_once_in_order() {
     let subject = format!("lookout.test.alerts.{}", std::process::id());
     let (sub, ready) = subscribe(&subject, 3);
-    ready
-        .recv_timeout(StdDuration::from_secs(10))
-        .expect("subscribed on the real NATS server");
+    ready.recv_timeout(StdDuration::from_secs(10)).expect("subscribed on the real NATS server");
 
     let port = free_port();
-    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(
-        NatsSink::new(
-            &format!("127.0.0.1:{port}"),
-            &subject,
-            StdDuration::from_secs(5),
-        )
-        .expect("sink"),
-    )];
+    let mut sinks: Vec<Box<dyn Sink>> =
+        vec![Box::new(NatsSink::new(&format!("127.0.0.1:{port}"), &subject, StdDuration::from_secs(5)).expect("sink"))];
     let mut rows = items("nats", 3);
     let r = deliver_due(&mut rows, &mut sinks, t0());
     assert_eq!((r.delivered, r.failed, r.waiting), (0, 1, 2));
-    assert!(rows[0]
-        .last_error
-        .as_deref()
-        .unwrap_or("")
-        .starts_with("nats: "));
+    assert!(rows[0].last_error.as_deref().unwrap_or("").starts_with("nats: "));
 
-    let proxy = forward(
-        TcpListener::bind(("127.0.0.1", port)).expect("rebind"),
-        "127.0.0.1:4222",
-    );
+    let proxy = forward(TcpListener::bind(("127.0.0.1", port)).expect("rebind"), "127.0.0.1:4222");
     let r = deliver_due(&mut rows, &mut sinks, t0() + Duration::seconds(5));
     assert_eq!((r.delivered, r.failed, r.waiting), (3, 0, 0));
-    assert_eq!(
-        rows.iter().map(|i| i.attempts).collect::<Vec<_>>(),
-        [2, 1, 1]
-    );
+    assert_eq!(rows.iter().map(|i| i.attempts).collect::<Vec<_>>(), [2, 1, 1]);
     let got = sub.join().expect("subscriber");
     assert_eq!(got, ["{\"n\":0}", "{\"n\":1}", "{\"n\":2}"]);
     drop(sinks);

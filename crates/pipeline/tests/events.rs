@@ -18,19 +18,10 @@ fn each_of_the_seven_rules_fires_at_its_threshold_and_not_below() {
     let s = "2024-05-01T00:00:00Z";
     let e = "2024-05-01T06:00:00Z";
     let cases = vec![
-        (
-            dark("440000001", s, e, 50),
-            Some((Category::DarkVessel, Severity::High)),
-        ),
+        (dark("440000001", s, e, 50), Some((Category::DarkVessel, Severity::High))),
         (dark("440000001", s, e, 49), None),
-        (
-            dark("440000001", s, e, 70),
-            Some((Category::DarkVessel, Severity::Critical)),
-        ),
-        (
-            gap("440000001", s, e, "VIOLATION"),
-            Some((Category::DarkVessel, Severity::High)),
-        ),
+        (dark("440000001", s, e, 70), Some((Category::DarkVessel, Severity::Critical))),
+        (gap("440000001", s, e, "VIOLATION"), Some((Category::DarkVessel, Severity::High))),
         (gap("440000001", s, e, "HIGH_SUSPICIOUS"), None),
         (
             finding(
@@ -45,192 +36,45 @@ fn each_of_the_seven_rules_fires_at_its_threshold_and_not_below() {
             ),
             Some((Category::EezIntrusion, Severity::Medium)),
         ),
+        (finding("eez_intrusion", "412000001", s, e, None, "EEZ", "LOW", json!({"zone": "EEZ"})), None),
         (
-            finding(
-                "eez_intrusion",
-                "412000001",
-                s,
-                e,
-                None,
-                "EEZ",
-                "LOW",
-                json!({"zone": "EEZ"}),
-            ),
-            None,
-        ),
-        (
-            finding(
-                "zones",
-                "412000001",
-                s,
-                e,
-                None,
-                "TS",
-                "HIGH",
-                json!({"zone": "TERRITORIAL_SEA"}),
-            ),
+            finding("zones", "412000001", s, e, None, "TS", "HIGH", json!({"zone": "TERRITORIAL_SEA"})),
             Some((Category::EezIntrusion, Severity::Critical)),
         ),
         (
-            finding(
-                "mmsi_anomaly",
-                "123",
-                s,
-                e,
-                None,
-                "INVALID_MMSI",
-                "MEDIUM",
-                json!({}),
-            ),
+            finding("mmsi_anomaly", "123", s, e, None, "INVALID_MMSI", "MEDIUM", json!({})),
             Some((Category::MmsiAnomaly, Severity::Medium)),
         ),
         (
-            finding(
-                "spoofing",
-                "440000002",
-                s,
-                e,
-                None,
-                "TELEPORT",
-                "HIGH",
-                json!({}),
-            ),
+            finding("spoofing", "440000002", s, e, None, "TELEPORT", "HIGH", json!({})),
             Some((Category::MmsiAnomaly, Severity::High)),
         ),
+        (finding("spoofing", "440000002", s, e, None, "TELEPORT", "WATCH", json!({})), None),
         (
-            finding(
-                "spoofing",
-                "440000002",
-                s,
-                e,
-                None,
-                "TELEPORT",
-                "WATCH",
-                json!({}),
-            ),
-            None,
-        ),
-        (
-            finding(
-                "transshipment",
-                "440000003",
-                s,
-                e,
-                Some(80),
-                "STAGE5",
-                "HIGH",
-                json!({"partner": "440000009"}),
-            ),
+            finding("transshipment", "440000003", s, e, Some(80), "STAGE5", "HIGH", json!({"partner": "440000009"})),
             Some((Category::Transshipment, Severity::High)),
         ),
-        (
-            finding(
-                "transshipment",
-                "440000003",
-                s,
-                e,
-                Some(80),
-                "STAGE5",
-                "HIGH",
-                json!({}),
-            ),
-            None,
-        ),
+        (finding("transshipment", "440000003", s, e, Some(80), "STAGE5", "HIGH", json!({})), None),
         (
             finding("gear", "440000004", s, e, None, "G01", "LOW", json!({})),
             Some((Category::GearViolation, Severity::High)),
         ),
         (
-            finding(
-                "gear",
-                "440000004",
-                s,
-                e,
-                None,
-                "GEAR",
-                "LOW",
-                json!({"violation": "G05"}),
-            ),
+            finding("gear", "440000004", s, e, None, "GEAR", "LOW", json!({"violation": "G05"})),
             Some((Category::GearViolation, Severity::Medium)),
         ),
+        (finding("gear", "440000004", s, e, None, "DIRECT_MATCH", "LOW", json!({})), None),
         (
-            finding(
-                "gear",
-                "440000004",
-                s,
-                e,
-                None,
-                "DIRECT_MATCH",
-                "LOW",
-                json!({}),
-            ),
-            None,
-        ),
-        (
-            finding(
-                "pair_trawl",
-                "440000005",
-                s,
-                e,
-                None,
-                "LONG",
-                "HIGH",
-                json!({"partner": "440000006"}),
-            ),
+            finding("pair_trawl", "440000005", s, e, None, "LONG", "HIGH", json!({"partner": "440000006"})),
             Some((Category::PairTrawl, Severity::High)),
         ),
+        (finding("pair_trawl", "440000005", s, e, None, "SHORT", "LOW", json!({"partner": "440000006"})), None),
         (
-            finding(
-                "pair_trawl",
-                "440000005",
-                s,
-                e,
-                None,
-                "SHORT",
-                "LOW",
-                json!({"partner": "440000006"}),
-            ),
-            None,
-        ),
-        (
-            finding(
-                "composite",
-                "440000007",
-                s,
-                e,
-                Some(50),
-                "HIGH",
-                "HIGH",
-                json!({}),
-            ),
+            finding("composite", "440000007", s, e, Some(50), "HIGH", "HIGH", json!({})),
             Some((Category::HighRisk, Severity::High)),
         ),
-        (
-            finding(
-                "composite",
-                "440000007",
-                s,
-                e,
-                Some(49),
-                "MEDIUM",
-                "MEDIUM",
-                json!({}),
-            ),
-            None,
-        ),
-        (
-            finding(
-                "unknown_detector",
-                "440000007",
-                s,
-                e,
-                Some(99),
-                "X",
-                "CRITICAL",
-                json!({}),
-            ),
-            None,
-        ),
+        (finding("composite", "440000007", s, e, Some(49), "MEDIUM", "MEDIUM", json!({})), None),
+        (finding("unknown_detector", "440000007", s, e, Some(99), "X", "CRITICAL", json!({})), None),
     ];
     for (f, want) in cases {
         let got = candidate(&f, &rules, &tz).map(|c| (c.category, c.level));
@@ -262,14 +106,8 @@ fn pair_fingerprint_is_the_same_from_either_vessel() {
         "HIGH",
         json!({"partner": "440000003"}),
     );
-    let (ca, cb) = (
-        candidate(&a, &rules, &tz).expect("a"),
-        candidate(&b, &rules, &tz).expect("b"),
-    );
-    assert_eq!(
-        ca.key(),
-        "TRANSSHIPMENT|440000003+440000009|2024-05-01T00:00:00Z"
-    );
+    let (ca, cb) = (candidate(&a, &rules, &tz).expect("a"), candidate(&b, &rules, &tz).expect("b"));
+    assert_eq!(ca.key(), "TRANSSHIPMENT|440000003+440000009|2024-05-01T00:00:00Z");
     assert_eq!(ca.key(), cb.key());
     let out = generate(
         &[],
@@ -289,18 +127,8 @@ fn gap_and_dark_score_of_one_episode_make_one_event_with_both_evidences() {
     let w = window("2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z");
     let now = t("2024-05-02T00:00:00Z");
     let fs = vec![
-        gap(
-            "440000001",
-            "2024-05-01T01:00:00Z",
-            "2024-05-01T23:30:00Z",
-            "VIOLATION",
-        ),
-        dark(
-            "440000001",
-            "2024-05-01T01:00:00Z",
-            "2024-05-01T23:30:00Z",
-            85,
-        ),
+        gap("440000001", "2024-05-01T01:00:00Z", "2024-05-01T23:30:00Z", "VIOLATION"),
+        dark("440000001", "2024-05-01T01:00:00Z", "2024-05-01T23:30:00Z", 85),
     ];
     let out = generate(&[], w, &fs, &EventRules::default(), &tz, now);
     assert_eq!(out.created, 1);
@@ -314,10 +142,7 @@ fn gap_and_dark_score_of_one_episode_make_one_event_with_both_evidences() {
     assert_eq!(e.status, EventStatus::New);
     assert_eq!(e.occurred_at, now);
     assert_eq!(e.labels, vec![ViolationLabel::Dark]);
-    assert_eq!(
-        e.evidence.keys().cloned().collect::<Vec<_>>(),
-        vec!["dark_suspicion", "gaps"]
-    );
+    assert_eq!(e.evidence.keys().cloned().collect::<Vec<_>>(), vec!["dark_suspicion", "gaps"]);
 }
 
 #[test]
@@ -329,12 +154,7 @@ fn repeat_in_a_later_cycle_updates_the_open_event_and_escalates() {
     let first = generate(
         &[],
         w1,
-        &[dark(
-            "440000001",
-            "2024-05-01T10:00:00Z",
-            "2024-05-01T16:00:00Z",
-            55,
-        )],
+        &[dark("440000001", "2024-05-01T10:00:00Z", "2024-05-01T16:00:00Z", 55)],
         &rules,
         &tz,
         t("2024-05-02T00:00:00Z"),
@@ -343,25 +163,10 @@ fn repeat_in_a_later_cycle_updates_the_open_event_and_escalates() {
 
     // The overlapping window sees the same gap, now scored higher (history grew).
     let mut stored = first.events.clone();
-    let mut later = dark(
-        "440000001",
-        "2024-05-01T10:00:00Z",
-        "2024-05-01T16:00:00Z",
-        75,
-    );
+    let mut later = dark("440000001", "2024-05-01T10:00:00Z", "2024-05-01T16:00:00Z", 75);
     later.evidence = json!({"gap_start": {"lat": 35.9, "lon": 129.1}, "note": "latest"});
-    let second = generate(
-        &stored,
-        w2,
-        &[later],
-        &rules,
-        &tz,
-        t("2024-05-02T12:00:00Z"),
-    );
-    assert_eq!(
-        (second.created, second.updated, second.escalated),
-        (0, 1, 1)
-    );
+    let second = generate(&stored, w2, &[later], &rules, &tz, t("2024-05-02T12:00:00Z"));
+    assert_eq!((second.created, second.updated, second.escalated), (0, 1, 1));
     let e = &second.events[0];
     assert_eq!(e.id, first.events[0].id);
     assert_eq!(e.occurrences, 2);
@@ -370,10 +175,7 @@ fn repeat_in_a_later_cycle_updates_the_open_event_and_escalates() {
     assert_eq!(e.last_seen, t("2024-05-02T12:00:00Z"));
     assert_eq!(e.occurred_at, t("2024-05-02T00:00:00Z"));
     assert_eq!(e.evidence["dark_suspicion"]["note"], "latest");
-    assert!(e
-        .history
-        .iter()
-        .any(|h| h.note == "escalated HIGH -> CRITICAL"));
+    assert!(e.history.iter().any(|h| h.note == "escalated HIGH -> CRITICAL"));
 
     // A lower score later never lowers the level.
     stored = second.events.clone();
@@ -381,12 +183,7 @@ fn repeat_in_a_later_cycle_updates_the_open_event_and_escalates() {
     let third = generate(
         &stored,
         w3,
-        &[dark(
-            "440000001",
-            "2024-05-01T10:00:00Z",
-            "2024-05-01T16:00:00Z",
-            52,
-        )],
+        &[dark("440000001", "2024-05-01T10:00:00Z", "2024-05-01T16:00:00Z", 52)],
         &rules,
         &tz,
         t("2024-05-03T00:00:00Z"),
@@ -400,12 +197,7 @@ fn re_running_the_same_window_changes_nothing_but_last_seen() {
     let tz = seoul();
     let rules = EventRules::default();
     let w = window("2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z");
-    let fs = vec![dark(
-        "440000001",
-        "2024-05-01T10:00:00Z",
-        "2024-05-01T16:00:00Z",
-        60,
-    )];
+    let fs = vec![dark("440000001", "2024-05-01T10:00:00Z", "2024-05-01T16:00:00Z", 60)];
     let a = generate(&[], w, &fs, &rules, &tz, t("2024-05-02T00:00:00Z"));
     let b = generate(&a.events, w, &fs, &rules, &tz, t("2024-05-02T00:00:00Z"));
     assert_eq!((b.created, b.updated, b.escalated), (0, 0, 0));
@@ -417,78 +209,39 @@ fn a_gap_shrunk_by_late_data_withdraws_its_event_and_keeps_it() {
     let tz = seoul();
     let rules = EventRules::default();
     let w = window("2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z");
-    let other = dark(
-        "440000002",
-        "2024-05-01T02:00:00Z",
-        "2024-05-01T09:00:00Z",
-        65,
-    );
+    let other = dark("440000002", "2024-05-01T02:00:00Z", "2024-05-01T09:00:00Z", 65);
     let a = generate(
         &[],
         w,
-        &[
-            dark(
-                "440000001",
-                "2024-05-01T10:00:00Z",
-                "2024-05-01T16:00:00Z",
-                60,
-            ),
-            other.clone(),
-        ],
+        &[dark("440000001", "2024-05-01T10:00:00Z", "2024-05-01T16:00:00Z", 60), other.clone()],
         &rules,
         &tz,
         t("2024-05-02T00:00:00Z"),
     );
     assert_eq!(a.created, 2);
     // Late positions arrive inside the gap: re-running the window finds it no more.
-    let b = generate(
-        &a.events,
-        w,
-        std::slice::from_ref(&other),
-        &rules,
-        &tz,
-        t("2024-05-02T01:00:00Z"),
-    );
+    let b = generate(&a.events, w, std::slice::from_ref(&other), &rules, &tz, t("2024-05-02T01:00:00Z"));
     assert_eq!(b.withdrawn, 1);
-    let withdrawn: Vec<_> = b
-        .events
-        .iter()
-        .filter(|e| e.status == EventStatus::Withdrawn)
-        .collect();
+    let withdrawn: Vec<_> = b.events.iter().filter(|e| e.status == EventStatus::Withdrawn).collect();
     assert_eq!(withdrawn.len(), 1);
     let w_ev = withdrawn[0];
     assert_eq!(w_ev.vessels[0].as_str(), "440000001");
     assert!(w_ev.windows.is_empty());
     let last = w_ev.history.last().expect("history");
-    assert_eq!(
-        (last.from, last.to, last.actor.as_str()),
-        (Some(EventStatus::New), EventStatus::Withdrawn, "pipeline")
-    );
+    assert_eq!((last.from, last.to, last.actor.as_str()), (Some(EventStatus::New), EventStatus::Withdrawn, "pipeline"));
     assert!(last.note.starts_with("finding withdrawn by late data"));
 
     // Found again (the late data was itself corrected): reinstated as NEW, same id.
     let c = generate(
         &b.events,
         w,
-        &[
-            dark(
-                "440000001",
-                "2024-05-01T10:00:00Z",
-                "2024-05-01T16:00:00Z",
-                60,
-            ),
-            other,
-        ],
+        &[dark("440000001", "2024-05-01T10:00:00Z", "2024-05-01T16:00:00Z", 60), other],
         &rules,
         &tz,
         t("2024-05-02T02:00:00Z"),
     );
     assert_eq!(c.reinstated, 1);
-    let back = c
-        .events
-        .iter()
-        .find(|e| e.id == w_ev.id)
-        .expect("same event");
+    let back = c.events.iter().find(|e| e.id == w_ev.id).expect("same event");
     assert_eq!(back.status, EventStatus::New);
 }
 
@@ -496,22 +249,10 @@ fn a_gap_shrunk_by_late_data_withdraws_its_event_and_keeps_it() {
 fn an_episode_still_reported_by_another_window_is_not_withdrawn() {
     let tz = seoul();
     let rules = EventRules::default();
-    let f = dark(
-        "440000001",
-        "2024-05-01T10:00:00Z",
-        "2024-05-01T16:00:00Z",
-        60,
-    );
+    let f = dark("440000001", "2024-05-01T10:00:00Z", "2024-05-01T16:00:00Z", 60);
     let w1 = window("2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z");
     let w2 = window("2024-05-01T06:00:00Z", "2024-05-02T06:00:00Z");
-    let a = generate(
-        &[],
-        w1,
-        std::slice::from_ref(&f),
-        &rules,
-        &tz,
-        t("2024-05-02T00:00:00Z"),
-    );
+    let a = generate(&[], w1, std::slice::from_ref(&f), &rules, &tz, t("2024-05-02T00:00:00Z"));
     let b = generate(&a.events, w2, &[f], &rules, &tz, t("2024-05-02T06:00:00Z"));
     let c = generate(&b.events, w1, &[], &rules, &tz, t("2024-05-02T07:00:00Z"));
     assert_eq!(c.withdrawn, 0);
@@ -527,44 +268,18 @@ fn withdrawal_after_an_analyst_decision_keeps_the_decision() {
     let mut a = generate(
         &[],
         w,
-        &[dark(
-            "440000001",
-            "2024-05-01T10:00:00Z",
-            "2024-05-01T16:00:00Z",
-            60,
-        )],
+        &[dark("440000001", "2024-05-01T10:00:00Z", "2024-05-01T16:00:00Z", 60)],
         &rules,
         &tz,
         t("2024-05-02T00:00:00Z"),
     );
     let ev = &mut a.events[0];
-    apply(
-        ev,
-        Action::Ack,
-        "kim",
-        t("2024-05-02T00:10:00Z"),
-        "looking",
-        None,
-    )
-    .expect("ack");
-    apply(
-        ev,
-        Action::Confirm,
-        "kim",
-        t("2024-05-02T00:20:00Z"),
-        "seen on radar",
-        None,
-    )
-    .expect("confirm");
+    apply(ev, Action::Ack, "kim", t("2024-05-02T00:10:00Z"), "looking", None).expect("ack");
+    apply(ev, Action::Confirm, "kim", t("2024-05-02T00:20:00Z"), "seen on radar", None).expect("confirm");
     let b = generate(&a.events, w, &[], &rules, &tz, t("2024-05-02T01:00:00Z"));
     assert_eq!(b.withdrawn, 0);
     assert_eq!(b.events[0].status, EventStatus::Confirmed);
-    assert!(b.events[0]
-        .history
-        .last()
-        .expect("note")
-        .note
-        .starts_with("finding withdrawn"));
+    assert!(b.events[0].history.last().expect("note").note.starts_with("finding withdrawn"));
 }
 
 #[test]
@@ -601,12 +316,7 @@ fn high_risk_dedups_per_vessel_per_local_day() {
 #[test]
 fn labels_add_eez_for_a_dark_gap_in_the_territorial_sea() {
     let tz = seoul();
-    let mut f = dark(
-        "440000001",
-        "2024-05-01T10:00:00Z",
-        "2024-05-01T16:00:00Z",
-        80,
-    );
+    let mut f = dark("440000001", "2024-05-01T10:00:00Z", "2024-05-01T16:00:00Z", 80);
     f.breakdown = serde_json::from_value(json!([
         {"code": "P2", "pattern": "sensitive_zone", "points": 25, "label_ko": "", "label_en": "", "description_ko": "", "description_en": ""},
         {"code": "P6", "pattern": "teleport_before_gap", "points": 15, "label_ko": "", "label_en": "", "description_ko": "", "description_en": ""}
@@ -619,28 +329,15 @@ fn labels_add_eez_for_a_dark_gap_in_the_territorial_sea() {
         &tz,
         t("2024-05-02T00:00:00Z"),
     );
-    assert_eq!(
-        out.events[0].labels,
-        vec![
-            ViolationLabel::Eez,
-            ViolationLabel::Dark,
-            ViolationLabel::Mmsi
-        ]
-    );
+    assert_eq!(out.events[0].labels, vec![ViolationLabel::Eez, ViolationLabel::Dark, ViolationLabel::Mmsi]);
     assert_eq!(out.events[0].breakdown.len(), 2);
 }
 
 #[test]
 fn every_category_has_its_label() {
     use lookout_pipeline::classify::primary_label;
-    let got: Vec<&str> = Category::ALL
-        .iter()
-        .map(|c| primary_label(*c).as_str())
-        .collect();
-    assert_eq!(
-        got,
-        ["DARK", "EEZ", "MMSI", "TRANSSHIP", "GEAR", "GEAR", "RISK"]
-    );
+    let got: Vec<&str> = Category::ALL.iter().map(|c| primary_label(*c).as_str()).collect();
+    assert_eq!(got, ["DARK", "EEZ", "MMSI", "TRANSSHIP", "GEAR", "GEAR", "RISK"]);
     for c in Category::ALL {
         assert_eq!(Category::parse(c.as_str()), Some(c));
     }
@@ -648,8 +345,7 @@ fn every_category_has_its_label() {
 
 #[test]
 fn rules_reject_unknown_keys() {
-    let err = serde_json::from_value::<EventRules>(json!({"dark_min_scor": 40}))
-        .expect_err("unknown key");
+    let err = serde_json::from_value::<EventRules>(json!({"dark_min_scor": 40})).expect_err("unknown key");
     assert!(err.to_string().contains("dark_min_scor"));
     let r: EventRules = serde_json::from_value(json!({"dark_min_score": 40})).expect("partial");
     assert_eq!(r.dark_min_score, 40);

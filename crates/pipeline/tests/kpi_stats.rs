@@ -4,23 +4,14 @@ use common::*;
 use lookout_model::{Severity, VesselId};
 use lookout_pipeline::event::generate;
 use lookout_pipeline::lifecycle::{apply, Action};
-use lookout_pipeline::stats::{
-    accuracy_pct, daily, detections, hourly, hourly_cutoff, monthly, touched,
-};
+use lookout_pipeline::stats::{accuracy_pct, daily, detections, hourly, hourly_cutoff, monthly, touched};
 use lookout_pipeline::zone::{day_bucket, day_of, hour_of, month_of, parse_tz};
 use lookout_pipeline::{kpi, Category, Event, EventRules, EventStatus};
 use serde_json::json;
 
 fn events_at(now: &str, findings: &[lookout_model::Finding], tz: &chrono_tz::Tz) -> Vec<Event> {
-    generate(
-        &[],
-        window("2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z"),
-        findings,
-        &EventRules::default(),
-        tz,
-        t(now),
-    )
-    .events
+    generate(&[], window("2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z"), findings, &EventRules::default(), tz, t(now))
+        .events
 }
 
 #[test]
@@ -30,29 +21,14 @@ fn kpis_count_today_in_seoul_not_utc() {
     let now = t("2024-05-01T16:00:00Z");
     let mut evs = events_at(
         "2024-05-01T14:30:00Z",
-        &[dark(
-            "440000001",
-            "2024-05-01T01:00:00Z",
-            "2024-05-01T09:00:00Z",
-            80,
-        )],
+        &[dark("440000001", "2024-05-01T01:00:00Z", "2024-05-01T09:00:00Z", 80)],
         &tz,
     );
     evs.extend(events_at(
         "2024-05-01T15:10:00Z",
         &[
-            dark(
-                "440000002",
-                "2024-05-01T01:00:00Z",
-                "2024-05-01T09:00:00Z",
-                75,
-            ),
-            gap(
-                "440000002",
-                "2024-05-01T11:00:00Z",
-                "2024-05-02T11:00:00Z",
-                "VIOLATION",
-            ),
+            dark("440000002", "2024-05-01T01:00:00Z", "2024-05-01T09:00:00Z", 75),
+            gap("440000002", "2024-05-01T11:00:00Z", "2024-05-02T11:00:00Z", "VIOLATION"),
             finding(
                 "eez_intrusion",
                 "412000001",
@@ -82,13 +58,8 @@ fn kpis_count_today_in_seoul_not_utc() {
         (VesselId::new("c"), t("2024-05-01T16:00:00Z")),
         (VesselId::new("d"), t("2024-05-01T16:00:01Z")), // in the future: out
     ];
-    let (state, _) = lookout_pipeline::alert::tick(
-        Default::default(),
-        &evs,
-        &[],
-        t("2024-05-01T15:10:00Z"),
-        &Default::default(),
-    );
+    let (state, _) =
+        lookout_pipeline::alert::tick(Default::default(), &evs, &[], t("2024-05-01T15:10:00Z"), &Default::default());
     let alerts: Vec<_> = state.alerts.values().cloned().collect();
     let k = kpi::compute(now, &tz, &reports, &evs, &alerts);
     assert_eq!(k.today.label, "2024-05-02");
@@ -112,12 +83,7 @@ fn withdrawn_events_do_not_count() {
     let tz = parse_tz("Asia/Seoul").expect("tz");
     let mut evs = events_at(
         "2024-05-01T01:00:00Z",
-        &[dark(
-            "440000001",
-            "2024-05-01T01:00:00Z",
-            "2024-05-01T09:00:00Z",
-            80,
-        )],
+        &[dark("440000001", "2024-05-01T01:00:00Z", "2024-05-01T09:00:00Z", 80)],
         &tz,
     );
     evs[0].status = EventStatus::Withdrawn;
@@ -127,39 +93,13 @@ fn withdrawn_events_do_not_count() {
     assert_eq!(d.events, 0);
 }
 
-fn scenario(
-    tz: &chrono_tz::Tz,
-) -> (
-    Vec<lookout_pipeline::Detection>,
-    Vec<Event>,
-    Vec<lookout_pipeline::Enforcement>,
-) {
+fn scenario(tz: &chrono_tz::Tz) -> (Vec<lookout_pipeline::Detection>, Vec<Event>, Vec<lookout_pipeline::Enforcement>) {
     let w = window("2024-05-01T00:00:00Z", "2024-05-01T15:30:00Z");
     let fs = vec![
-        dark(
-            "440000001",
-            "2024-05-01T01:00:00Z",
-            "2024-05-01T09:00:00Z",
-            80,
-        ),
-        gap(
-            "440000001",
-            "2024-05-01T01:00:00Z",
-            "2024-05-01T09:00:00Z",
-            "HIGH_SUSPICIOUS",
-        ),
-        dark(
-            "440000002",
-            "2024-05-01T02:00:00Z",
-            "2024-05-01T09:00:00Z",
-            55,
-        ),
-        dark(
-            "440000003",
-            "2024-05-01T02:00:00Z",
-            "2024-05-01T09:00:00Z",
-            35,
-        ),
+        dark("440000001", "2024-05-01T01:00:00Z", "2024-05-01T09:00:00Z", 80),
+        gap("440000001", "2024-05-01T01:00:00Z", "2024-05-01T09:00:00Z", "HIGH_SUSPICIOUS"),
+        dark("440000002", "2024-05-01T02:00:00Z", "2024-05-01T09:00:00Z", 55),
+        dark("440000003", "2024-05-01T02:00:00Z", "2024-05-01T09:00:00Z", 35),
         finding(
             "eez_intrusion",
             "412000001",
@@ -172,40 +112,17 @@ fn scenario(
         ),
     ];
     let ds = detections(w, &fs);
-    let mut evs = generate(
-        &[],
-        w,
-        &fs,
-        &EventRules::default(),
-        tz,
-        t("2024-05-01T15:30:00Z"),
-    )
-    .events;
+    let mut evs = generate(&[], w, &fs, &EventRules::default(), tz, t("2024-05-01T15:30:00Z")).events;
     let mut enf = Vec::new();
     for e in evs.iter_mut() {
         apply(e, Action::Ack, "kim", t("2024-05-01T15:40:00Z"), "", None).expect("ack");
         if e.vessels[0].as_str() == "440000002" {
-            apply(
-                e,
-                Action::FalsePositive,
-                "kim",
-                t("2024-05-01T15:45:00Z"),
-                "fishing ground, known",
-                None,
-            )
-            .expect("fp");
+            apply(e, Action::FalsePositive, "kim", t("2024-05-01T15:45:00Z"), "fishing ground, known", None)
+                .expect("fp");
         }
         if e.vessels[0].as_str() == "440000001" {
             enf.extend(
-                apply(
-                    e,
-                    Action::Enforce,
-                    "lee",
-                    t("2024-05-01T15:50:00Z"),
-                    "",
-                    Some("warning"),
-                )
-                .expect("enforce"),
+                apply(e, Action::Enforce, "lee", t("2024-05-01T15:50:00Z"), "", Some("warning")).expect("enforce"),
             );
         }
     }
@@ -219,12 +136,7 @@ fn hourly_and_daily_rows_from_source() {
     assert_eq!(ds.len(), 4);
     assert_eq!(
         ds.iter().map(|d| d.risk_level).collect::<Vec<_>>(),
-        [
-            Severity::Medium,
-            Severity::Critical,
-            Severity::High,
-            Severity::Watch
-        ]
+        [Severity::Medium, Severity::Critical, Severity::High, Severity::Watch]
     );
     // Window end 15:30Z = 00:30 KST on 2024-05-02.
     let h = hourly(&hour_of(t("2024-05-01T15:30:00Z"), &tz), &ds, &evs);
@@ -233,44 +145,18 @@ fn hourly_and_daily_rows_from_source() {
     assert_eq!((h.detections, h.events, h.critical), (4, 3, 1));
     assert_eq!(
         h.by_risk_level,
-        [
-            ("CRITICAL".to_string(), 1),
-            ("HIGH".into(), 1),
-            ("MEDIUM".into(), 1),
-            ("WATCH".into(), 1)
-        ]
-        .into()
+        [("CRITICAL".to_string(), 1), ("HIGH".into(), 1), ("MEDIUM".into(), 1), ("WATCH".into(), 1)].into()
     );
     let empty = hourly(&hour_of(t("2024-05-01T14:59:59Z"), &tz), &ds, &evs);
     assert_eq!((empty.detections, empty.events), (0, 0));
 
     let d = daily(&day_of(t("2024-05-01T15:30:00Z"), &tz), &ds, &evs, &enf);
     assert_eq!(d.bucket.label, "2024-05-02");
-    assert_eq!(
-        (
-            d.detections,
-            d.events,
-            d.critical,
-            d.enforcements,
-            d.false_positives
-        ),
-        (4, 3, 1, 1, 1)
-    );
-    assert_eq!(
-        d.by_violation_type,
-        [("DARK".to_string(), 3), ("EEZ".into(), 1)].into()
-    );
+    assert_eq!((d.detections, d.events, d.critical, d.enforcements, d.false_positives), (4, 3, 1, 1, 1));
+    assert_eq!(d.by_violation_type, [("DARK".to_string(), 3), ("EEZ".into(), 1)].into());
     assert_eq!(d.accuracy_pct, Some(66.67));
     // The UTC date 2024-05-01 holds none of it: the reference's mistake is not repeated.
-    let utc_day = daily(
-        &day_bucket(
-            chrono::NaiveDate::from_ymd_opt(2024, 5, 1).expect("date"),
-            &tz,
-        ),
-        &ds,
-        &evs,
-        &enf,
-    );
+    let utc_day = daily(&day_bucket(chrono::NaiveDate::from_ymd_opt(2024, 5, 1).expect("date"), &tz), &ds, &evs, &enf);
     assert_eq!((utc_day.detections, utc_day.events), (0, 0));
 }
 
@@ -278,25 +164,13 @@ fn hourly_and_daily_rows_from_source() {
 fn recomputing_a_bucket_twice_gives_identical_rows() {
     let tz = parse_tz("Asia/Seoul").expect("tz");
     let (ds, evs, enf) = scenario(&tz);
-    let touched = touched(
-        ds.iter()
-            .map(|d| d.at)
-            .chain(evs.iter().map(|e| e.occurred_at)),
-        &tz,
-    );
+    let touched = touched(ds.iter().map(|d| d.at).chain(evs.iter().map(|e| e.occurred_at)), &tz);
     assert_eq!(touched.days.len(), 1);
     for day in &touched.days {
         assert_eq!(daily(day, &ds, &evs, &enf), daily(day, &ds, &evs, &enf));
     }
-    let days: Vec<_> = touched
-        .days
-        .iter()
-        .map(|d| daily(d, &ds, &evs, &enf))
-        .collect();
-    let m = monthly(
-        &touched.months.iter().next().cloned().expect("month"),
-        &days,
-    );
+    let days: Vec<_> = touched.days.iter().map(|d| daily(d, &ds, &evs, &enf)).collect();
+    let m = monthly(&touched.months.iter().next().cloned().expect("month"), &days);
     assert_eq!(m, monthly(&m.bucket, &days));
 }
 
@@ -311,15 +185,9 @@ fn monthly_sums_only_its_own_days_and_recomputes_accuracy() {
     may20.events = 5;
     let mut june1 = may2.clone();
     june1.bucket = day_of(t("2024-05-31T16:00:00Z"), &tz); // 01:00 KST June 1st
-    let m = monthly(
-        &month_of(t("2024-05-10T00:00:00Z"), &tz),
-        &[may2, may20, june1],
-    );
+    let m = monthly(&month_of(t("2024-05-10T00:00:00Z"), &tz), &[may2, may20, june1]);
     assert_eq!(m.bucket.label, "2024-05");
-    assert_eq!(
-        (m.detections, m.events, m.false_positives, m.enforcements),
-        (8, 8, 1, 2)
-    );
+    assert_eq!((m.detections, m.events, m.false_positives, m.enforcements), (8, 8, 1, 2));
     assert_eq!(m.accuracy_pct, Some(87.5));
     assert_eq!(m.by_violation_type.get("DARK"), Some(&6));
 }
@@ -333,65 +201,31 @@ fn accuracy_is_none_without_events() {
 
 #[test]
 fn hourly_retention_is_48_hours() {
-    assert_eq!(
-        hourly_cutoff(t("2024-05-03T12:00:00Z")),
-        t("2024-05-01T12:00:00Z")
-    );
+    assert_eq!(hourly_cutoff(t("2024-05-03T12:00:00Z")), t("2024-05-01T12:00:00Z"));
 }
 
 #[test]
 fn berlin_dst_days_count_events_by_local_day() {
     let tz = parse_tz("Europe/Berlin").expect("tz");
     // 2024-03-31 local runs 2024-03-30T23:00Z .. 2024-03-31T22:00Z (23 h).
-    let mut evs = events_at(
-        "2024-03-30T22:59:59Z",
-        &[dark(
-            "1",
-            "2024-03-30T01:00:00Z",
-            "2024-03-30T09:00:00Z",
-            80,
-        )],
-        &tz,
-    );
+    let mut evs =
+        events_at("2024-03-30T22:59:59Z", &[dark("1", "2024-03-30T01:00:00Z", "2024-03-30T09:00:00Z", 80)], &tz);
     evs.extend(events_at(
         "2024-03-30T23:00:00Z",
-        &[dark(
-            "2",
-            "2024-03-30T01:00:00Z",
-            "2024-03-30T09:00:00Z",
-            80,
-        )],
+        &[dark("2", "2024-03-30T01:00:00Z", "2024-03-30T09:00:00Z", 80)],
         &tz,
     ));
     evs.extend(events_at(
         "2024-03-31T21:59:59Z",
-        &[dark(
-            "3",
-            "2024-03-30T01:00:00Z",
-            "2024-03-30T09:00:00Z",
-            80,
-        )],
+        &[dark("3", "2024-03-30T01:00:00Z", "2024-03-30T09:00:00Z", 80)],
         &tz,
     ));
     evs.extend(events_at(
         "2024-03-31T22:00:00Z",
-        &[dark(
-            "4",
-            "2024-03-30T01:00:00Z",
-            "2024-03-30T09:00:00Z",
-            80,
-        )],
+        &[dark("4", "2024-03-30T01:00:00Z", "2024-03-30T09:00:00Z", 80)],
         &tz,
     ));
-    let d = daily(
-        &day_bucket(
-            chrono::NaiveDate::from_ymd_opt(2024, 3, 31).expect("date"),
-            &tz,
-        ),
-        &[],
-        &evs,
-        &[],
-    );
+    let d = daily(&day_bucket(chrono::NaiveDate::from_ymd_opt(2024, 3, 31).expect("date"), &tz), &[], &evs, &[]);
     assert_eq!(d.events, 2);
     let k = kpi::compute(t("2024-03-31T21:59:59Z"), &tz, &[], &evs, &[]);
     assert_eq!(k.dark_vessels_today, 2);
@@ -400,10 +234,7 @@ fn berlin_dst_days_count_events_by_local_day() {
     let touched = touched([t("2024-10-27T00:30:00Z"), t("2024-10-27T01:30:00Z")], &tz);
     assert_eq!(touched.hours.len(), 2);
     assert_eq!(touched.days.len(), 1);
-    assert_eq!(
-        touched.days.iter().next().map(|d| d.end - d.start),
-        Some(chrono::Duration::hours(25))
-    );
+    assert_eq!(touched.days.iter().next().map(|d| d.end - d.start), Some(chrono::Duration::hours(25)));
 }
 
 #[test]

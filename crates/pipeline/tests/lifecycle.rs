@@ -10,12 +10,7 @@ fn one_event() -> Event {
     let out = generate(
         &[],
         window("2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z"),
-        &[dark(
-            "440000001",
-            "2024-05-01T10:00:00Z",
-            "2024-05-01T16:00:00Z",
-            72,
-        )],
+        &[dark("440000001", "2024-05-01T10:00:00Z", "2024-05-01T16:00:00Z", 72)],
         &EventRules::default(),
         &tz,
         t("2024-05-02T00:00:00Z"),
@@ -26,85 +21,25 @@ fn one_event() -> Event {
 #[test]
 fn the_happy_path_records_actor_time_and_note_at_every_step() {
     let mut e = one_event();
-    assert_eq!(
-        apply(
-            &mut e,
-            Action::Ack,
-            "kim",
-            t("2024-05-02T00:05:00Z"),
-            "on it",
-            None
-        ),
-        Ok(None)
-    );
-    assert_eq!(
-        apply(
-            &mut e,
-            Action::Confirm,
-            "kim",
-            t("2024-05-02T00:30:00Z"),
-            "radar contact",
-            None
-        ),
-        Ok(None)
-    );
-    let enf = apply(
-        &mut e,
-        Action::Enforce,
-        "lee",
-        t("2024-05-02T03:00:00Z"),
-        "boarded at 35.3N",
-        Some("boarding"),
-    )
-    .expect("enforce")
-    .expect("record");
-    assert_eq!(
-        (
-            enf.event_id.as_str(),
-            enf.action.as_str(),
-            enf.actor.as_str()
-        ),
-        (e.id.as_str(), "boarding", "lee")
-    );
+    assert_eq!(apply(&mut e, Action::Ack, "kim", t("2024-05-02T00:05:00Z"), "on it", None), Ok(None));
+    assert_eq!(apply(&mut e, Action::Confirm, "kim", t("2024-05-02T00:30:00Z"), "radar contact", None), Ok(None));
+    let enf = apply(&mut e, Action::Enforce, "lee", t("2024-05-02T03:00:00Z"), "boarded at 35.3N", Some("boarding"))
+        .expect("enforce")
+        .expect("record");
+    assert_eq!((enf.event_id.as_str(), enf.action.as_str(), enf.actor.as_str()), (e.id.as_str(), "boarding", "lee"));
     assert_eq!(enf.at, t("2024-05-02T03:00:00Z"));
-    apply(
-        &mut e,
-        Action::Close,
-        "park",
-        t("2024-05-03T00:00:00Z"),
-        "done",
-        None,
-    )
-    .expect("close");
+    apply(&mut e, Action::Close, "park", t("2024-05-03T00:00:00Z"), "done", None).expect("close");
     assert_eq!(e.status, EventStatus::Closed);
-    let steps: Vec<(Option<EventStatus>, EventStatus, &str, &str)> = e
-        .history
-        .iter()
-        .map(|h| (h.from, h.to, h.actor.as_str(), h.note.as_str()))
-        .collect();
+    let steps: Vec<(Option<EventStatus>, EventStatus, &str, &str)> =
+        e.history.iter().map(|h| (h.from, h.to, h.actor.as_str(), h.note.as_str())).collect();
     assert_eq!(
         steps,
         vec![
             (None, EventStatus::New, "pipeline", "created"),
             (Some(EventStatus::New), EventStatus::Ack, "kim", "on it"),
-            (
-                Some(EventStatus::Ack),
-                EventStatus::Confirmed,
-                "kim",
-                "radar contact"
-            ),
-            (
-                Some(EventStatus::Confirmed),
-                EventStatus::Enforced,
-                "lee",
-                "boarded at 35.3N"
-            ),
-            (
-                Some(EventStatus::Enforced),
-                EventStatus::Closed,
-                "park",
-                "done"
-            ),
+            (Some(EventStatus::Ack), EventStatus::Confirmed, "kim", "radar contact"),
+            (Some(EventStatus::Confirmed), EventStatus::Enforced, "lee", "boarded at 35.3N"),
+            (Some(EventStatus::Enforced), EventStatus::Closed, "park", "done"),
         ]
     );
     assert_eq!(e.history[3].at, t("2024-05-02T03:00:00Z"));
@@ -114,62 +49,17 @@ fn the_happy_path_records_actor_time_and_note_at_every_step() {
 fn invalid_transitions_are_typed_errors_and_change_nothing() {
     let mut e = one_event();
     let before = e.clone();
-    let err = apply(
-        &mut e,
-        Action::Confirm,
-        "kim",
-        t("2024-05-02T00:05:00Z"),
-        "",
-        None,
-    )
-    .expect_err("must ack first");
+    let err = apply(&mut e, Action::Confirm, "kim", t("2024-05-02T00:05:00Z"), "", None).expect_err("must ack first");
     assert_eq!(
         err,
-        LifecycleError::InvalidTransition {
-            event: e.id.clone(),
-            from: EventStatus::New,
-            action: "confirm"
-        }
+        LifecycleError::InvalidTransition { event: e.id.clone(), from: EventStatus::New, action: "confirm" }
     );
-    assert_eq!(
-        err.to_string(),
-        format!("event {}: cannot confirm an event that is NEW", e.id)
-    );
+    assert_eq!(err.to_string(), format!("event {}: cannot confirm an event that is NEW", e.id));
     assert_eq!(e, before);
-    apply(
-        &mut e,
-        Action::Ack,
-        "kim",
-        t("2024-05-02T00:05:00Z"),
-        "",
-        None,
-    )
-    .expect("ack");
-    let err = apply(
-        &mut e,
-        Action::Enforce,
-        "kim",
-        t("2024-05-02T00:06:00Z"),
-        "",
-        None,
-    )
-    .expect_err("needs action");
-    assert!(matches!(
-        err,
-        LifecycleError::Missing {
-            what: "enforcement action",
-            ..
-        }
-    ));
-    let err = apply(
-        &mut e,
-        Action::FalsePositive,
-        " ",
-        t("2024-05-02T00:06:00Z"),
-        "",
-        None,
-    )
-    .expect_err("needs actor");
+    apply(&mut e, Action::Ack, "kim", t("2024-05-02T00:05:00Z"), "", None).expect("ack");
+    let err = apply(&mut e, Action::Enforce, "kim", t("2024-05-02T00:06:00Z"), "", None).expect_err("needs action");
+    assert!(matches!(err, LifecycleError::Missing { what: "enforcement action", .. }));
+    let err = apply(&mut e, Action::FalsePositive, " ", t("2024-05-02T00:06:00Z"), "", None).expect_err("needs actor");
     assert!(matches!(err, LifecycleError::Missing { what: "actor", .. }));
 }
 

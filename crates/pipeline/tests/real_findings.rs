@@ -11,10 +11,7 @@ use lookout_pipeline::{Category, CycleWindow, EventRules, ViolationLabel};
 fn pos(min: i64, lat: f64, lon: f64, sog: f64) -> Position {
     Position {
         vessel: VesselId::new("440000001"),
-        timestamp: chrono::Utc
-            .timestamp_opt(1_700_000_000 + min * 60, 0)
-            .single()
-            .expect("time"),
+        timestamp: chrono::Utc.timestamp_opt(1_700_000_000 + min * 60, 0).single().expect("time"),
         lat,
         lon,
         sog: Some(sog),
@@ -29,38 +26,17 @@ fn a_real_dark_finding_and_its_gap_make_one_dark_vessel_event() {
     // A fishing vessel at 8 kn goes silent for 25 h inside the coverage box.
     let track = Track {
         vessel: VesselId::new("440000001"),
-        static_data: StaticData {
-            ship_type: Some(ShipType(30)),
-            ..Default::default()
-        },
-        positions: vec![
-            pos(0, 35.0, 128.0, 8.0),
-            pos(10, 35.0, 128.02, 8.0),
-            pos(10 + 25 * 60, 35.4, 128.9, 8.0),
-        ],
+        static_data: StaticData { ship_type: Some(ShipType(30)), ..Default::default() },
+        positions: vec![pos(0, 35.0, 128.0, 8.0), pos(10, 35.0, 128.02, 8.0), pos(10 + 25 * 60, 35.4, 128.9, 8.0)],
     };
     let params = DarkParams::default();
-    let ctx = DarkContext {
-        permitted: false,
-        history: DarkHistory::default(),
-        local_hour: 12,
-        zones: None,
-    };
+    let ctx = DarkContext { permitted: false, history: DarkHistory::default(), local_hour: 12, zones: None };
     let findings = detect_track(&track, &ctx, &params);
-    let detectors: Vec<(&str, &str)> = findings
-        .iter()
-        .map(|f| (f.detector.as_str(), f.level.as_str()))
-        .collect();
-    assert_eq!(
-        detectors,
-        [("gaps", "VIOLATION"), ("dark_suspicion", "CRITICAL")]
-    );
+    let detectors: Vec<(&str, &str)> = findings.iter().map(|f| (f.detector.as_str(), f.level.as_str())).collect();
+    assert_eq!(detectors, [("gaps", "VIOLATION"), ("dark_suspicion", "CRITICAL")]);
 
     let end = track.positions[2].timestamp;
-    let window = CycleWindow {
-        start: end - chrono::Duration::hours(30),
-        end,
-    };
+    let window = CycleWindow { start: end - chrono::Duration::hours(30), end };
     let tz = lookout_pipeline::zone::parse_tz("Asia/Seoul").expect("tz");
     let out = generate(&[], window, &findings, &EventRules::default(), &tz, end);
     assert_eq!(out.created, 1);
@@ -75,8 +51,5 @@ fn a_real_dark_finding_and_its_gap_make_one_dark_vessel_event() {
 
     let ds = detections(window, &findings);
     assert_eq!(ds.len(), 1);
-    assert_eq!(
-        (ds[0].risk_level, ds[0].labels.clone()),
-        (Severity::Critical, vec!["DARK".to_string()])
-    );
+    assert_eq!((ds[0].risk_level, ds[0].labels.clone()), (Severity::Critical, vec!["DARK".to_string()]));
 }

@@ -24,19 +24,12 @@ const BATCH: usize = 20_000;
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// `n` positions of 500 vessels, one every 10 s each, all distinct keys.
 fn positions(n: usize, offset: usize) -> Vec<Position> {
-    let t0 = Utc
-        .with_ymd_and_hms(2024, 5, 1, 0, 0, 0)
-        .single()
-        .expect("time");
+    let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time");
     (offset..offset + n)
         .map(|i| Position {
             vessel: VesselId::new(format!("4400{:05}", i % 500)),
@@ -61,8 +54,7 @@ fn bulk(store: &mut dyn Store, rows: &[Position]) -> f64 {
     rows.len() as f64 / start.elapsed().as_secs_f64()
 }
 
-const SINGLE_SQL: &str =
-    "INSERT INTO positions (vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status)
+const SINGLE_SQL: &str = "INSERT INTO positions (vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
 
 fn report(backend: &str, bulk: f64, single: f64, single_tx: f64) {
@@ -86,16 +78,13 @@ fn main() {
     drop(sqlite);
     // The vessels exist from the bulk run, so the one-row path needs no vessel insert.
     let conn = rusqlite::Connection::open(&path).expect("sqlite raw");
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .expect("pragma");
+    conn.pragma_update(None, "synchronous", "NORMAL").expect("pragma");
     let sqlite_single = |rows: &[Position], in_tx: bool| {
         let start = Instant::now();
         if in_tx {
             conn.execute_batch("BEGIN").expect("begin");
         }
-        let mut stmt = conn
-            .prepare(&SINGLE_SQL.replace('$', "?"))
-            .expect("prepare");
+        let mut stmt = conn.prepare(&SINGLE_SQL.replace('$', "?")).expect("prepare");
         for p in rows {
             stmt.execute(rusqlite::params![
                 p.vessel.as_str(),
@@ -118,8 +107,7 @@ fn main() {
     let b = sqlite_single(&positions(single, rows + single), true);
     report("sqlite", sqlite_bulk, a, b);
 
-    let url =
-        std::env::var("LOOKOUT_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_TEST_PG_URL.to_string());
+    let url = std::env::var("LOOKOUT_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_TEST_PG_URL.to_string());
     let schema = match TestSchema::create(&url, "bench") {
         Ok(s) => s,
         Err(e) => {

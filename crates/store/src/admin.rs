@@ -96,20 +96,15 @@ pub fn recreate(db: &str, default_schema: &str) -> Result<Box<dyn Store>> {
             Ok(Box::new(SqliteStore::open(&path)?))
         }
         Location::Postgres(mut pg) => {
-            let schema = pg
-                .schema
-                .clone()
-                .unwrap_or_else(|| default_schema.to_string());
-            crate::location::check_schema_name(&schema).map_err(|message| {
-                StoreError::Location {
-                    location: pg.redacted(),
-                    message,
-                }
-            })?;
+            let schema = pg.schema.clone().unwrap_or_else(|| default_schema.to_string());
+            crate::location::check_schema_name(&schema)
+                .map_err(|message| StoreError::Location { location: pg.redacted(), message })?;
             if schema == "public" || schema.starts_with("pg_") || schema == "information_schema" {
                 return Err(StoreError::Location {
                     location: pg.redacted(),
-                    message: format!("refusing to drop and recreate schema '{schema}': name a dedicated one with ?schema="),
+                    message: format!(
+                        "refusing to drop and recreate schema '{schema}': name a dedicated one with ?schema="
+                    ),
                 });
             }
             pg.schema = Some(schema);
@@ -127,16 +122,9 @@ pub fn canonical_json(value: serde_json::Value) -> serde_json::Value {
         serde_json::Value::Object(map) => {
             let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            serde_json::Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k, canonical_json(v)))
-                    .collect(),
-            )
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, canonical_json(v))).collect())
         }
-        serde_json::Value::Array(items) => {
-            serde_json::Value::Array(items.into_iter().map(canonical_json).collect())
-        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(canonical_json).collect()),
         serde_json::Value::Number(n) if n.as_f64() == Some(0.0) && n.is_f64() => {
             serde_json::json!(0.0)
         }

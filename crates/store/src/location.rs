@@ -43,14 +43,8 @@ impl Location {
         let Some((scheme, _)) = s.split_once("://").filter(|(scheme, _)| is_scheme(scheme)) else {
             return Ok(Location::Sqlite(PathBuf::from(s)));
         };
-        let bad = |message: String| StoreError::Location {
-            location: redact(s),
-            message,
-        };
-        if !matches!(
-            scheme.to_ascii_lowercase().as_str(),
-            "postgres" | "postgresql"
-        ) {
+        let bad = |message: String| StoreError::Location { location: redact(s), message };
+        if !matches!(scheme.to_ascii_lowercase().as_str(), "postgres" | "postgresql") {
             return Err(bad(format!(
                 "unsupported scheme '{scheme}://': use a SQLite file path or a postgres:// (postgresql://) URL"
             )));
@@ -61,11 +55,7 @@ impl Location {
         };
         let mut schema = None;
         let mut kept = Vec::new();
-        for pair in query
-            .into_iter()
-            .flat_map(|q| q.split('&'))
-            .filter(|p| !p.is_empty())
-        {
+        for pair in query.into_iter().flat_map(|q| q.split('&')).filter(|p| !p.is_empty()) {
             match pair.split_once('=') {
                 Some(("schema", v)) => {
                     check_schema_name(v).map_err(bad)?;
@@ -74,11 +64,7 @@ impl Location {
                 _ => kept.push(pair),
             }
         }
-        let url = if kept.is_empty() {
-            base.to_string()
-        } else {
-            format!("{base}?{}", kept.join("&"))
-        };
+        let url = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
         Ok(Location::Postgres(PgLocation { url, schema }))
     }
 
@@ -102,13 +88,8 @@ fn is_scheme(s: &str) -> bool {
 pub(crate) fn check_schema_name(name: &str) -> std::result::Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 63
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if ok {
         Ok(())
     } else {
@@ -155,10 +136,7 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted_everywhere() {
-        assert_eq!(
-            redact("postgres://u:s3cret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
+        assert_eq!(redact("postgres://u:s3cret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(
             redact("postgres://u@h/db?password=s3cret&sslmode=disable"),
             "postgres://u@h/db?password=***&sslmode=disable"
@@ -170,31 +148,17 @@ mod tests {
 
     #[test]
     fn paths_urls_and_schemas_are_told_apart() {
-        assert_eq!(
-            Location::parse("data/x.db").expect("path"),
-            Location::Sqlite(PathBuf::from("data/x.db"))
-        );
-        let Location::Postgres(pg) =
-            Location::parse("postgres://u:pw@h/db?schema=lk&sslmode=disable").expect("url")
+        assert_eq!(Location::parse("data/x.db").expect("path"), Location::Sqlite(PathBuf::from("data/x.db")));
+        let Location::Postgres(pg) = Location::parse("postgres://u:pw@h/db?schema=lk&sslmode=disable").expect("url")
         else {
             panic!("not postgres")
         };
         assert_eq!(pg.url, "postgres://u:pw@h/db?sslmode=disable");
         assert_eq!(pg.schema.as_deref(), Some("lk"));
-        assert_eq!(
-            pg.redacted(),
-            "postgres://u:***@h/db?sslmode=disable&schema=lk"
-        );
-        let err = Location::parse("mysql://u:pw@h/db")
-            .expect_err("other scheme")
-            .to_string();
-        assert!(
-            err.contains("unsupported scheme 'mysql://'") && !err.contains("pw"),
-            "{err}"
-        );
-        let err = Location::parse("postgres://h/db?schema=Bad;drop")
-            .expect_err("bad schema")
-            .to_string();
+        assert_eq!(pg.redacted(), "postgres://u:***@h/db?sslmode=disable&schema=lk");
+        let err = Location::parse("mysql://u:pw@h/db").expect_err("other scheme").to_string();
+        assert!(err.contains("unsupported scheme 'mysql://'") && !err.contains("pw"), "{err}");
+        let err = Location::parse("postgres://h/db?schema=Bad;drop").expect_err("bad schema").to_string();
         assert!(err.contains("schema name 'Bad;drop'"), "{err}");
     }
 }

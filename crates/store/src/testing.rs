@@ -27,8 +27,7 @@ pub fn pg_test_url() -> Option<String> {
     static PROBE: OnceLock<std::result::Result<String, (bool, String)>> = OnceLock::new();
     let probe = PROBE.get_or_init(|| {
         let explicit = env_set("LOOKOUT_TEST_PG_URL");
-        let required =
-            explicit.is_some() || env_set("CI").is_some_and(|v| v != "false" && v != "0");
+        let required = explicit.is_some() || env_set("CI").is_some_and(|v| v != "false" && v != "0");
         let url = explicit.unwrap_or_else(|| DEFAULT_TEST_PG_URL.to_string());
         let reachable = url
             .parse::<Config>()
@@ -45,10 +44,7 @@ pub fn pg_test_url() -> Option<String> {
             });
         match reachable {
             Ok(()) => Ok(url),
-            Err(e) => Err((
-                required,
-                format!("PostgreSQL at {} is unreachable: {e}", redact(&url)),
-            )),
+            Err(e) => Err((required, format!("PostgreSQL at {} is unreachable: {e}", redact(&url)))),
         }
     });
     match probe {
@@ -75,17 +71,9 @@ impl TestSchema {
     /// Creates `lookout_t_<tag>_<pid>_<n>` on the server at `url`.
     pub fn create(url: &str, tag: &str) -> crate::Result<TestSchema> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        let tag: String = tag
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .take(20)
-            .collect::<String>()
-            .to_ascii_lowercase();
-        let name = format!(
-            "lookout_t_{tag}_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
+        let tag: String =
+            tag.chars().filter(|c| c.is_ascii_alphanumeric()).take(20).collect::<String>().to_ascii_lowercase();
+        let name = format!("lookout_t_{tag}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
         let base = match Location::parse(url)? {
             Location::Postgres(pg) => pg,
             Location::Sqlite(_) => {
@@ -95,34 +83,21 @@ impl TestSchema {
                 })
             }
         };
-        let schema = TestSchema {
-            base: PgLocation {
-                schema: Some(name.clone()),
-                ..base
-            },
-            name,
-        };
+        let schema = TestSchema { base: PgLocation { schema: Some(name.clone()), ..base }, name };
         crate::PostgresStore::recreate_schema(&schema.base)?;
         Ok(schema)
     }
 
     /// The server URL with `?schema=` naming this schema.
     pub fn url(&self) -> String {
-        let sep = if self.base.url.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
+        let sep = if self.base.url.contains('?') { '&' } else { '?' };
         format!("{}{sep}schema={}", self.base.url, self.name)
     }
 
     /// A plain connection to the server (not bound to the schema), for checks from a
     /// second session.
     pub fn connect(&self) -> crate::Result<::postgres::Client> {
-        let loc = PgLocation {
-            schema: None,
-            ..self.base.clone()
-        };
+        let loc = PgLocation { schema: None, ..self.base.clone() };
         let mut client = crate::pg::connect_to(&loc)?;
         client
             .batch_execute(&format!("SET search_path TO \"{}\"", self.name))
@@ -133,11 +108,7 @@ impl TestSchema {
 
 impl Drop for TestSchema {
     fn drop(&mut self) {
-        let result = crate::pg::connect_to(&PgLocation {
-            schema: None,
-            ..self.base.clone()
-        })
-        .and_then(|mut c| {
+        let result = crate::pg::connect_to(&PgLocation { schema: None, ..self.base.clone() }).and_then(|mut c| {
             c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name))
                 .map_err(|e| crate::pg::pg_error(&self.base.redacted(), e))
         });

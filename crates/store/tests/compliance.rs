@@ -121,7 +121,8 @@ fn rewriting_a_cycle_replaces_it_exactly() {
         // History spans cycles and counts each episode once.
         let other = CycleOutput { key: CycleKey { window_start: t(30), window_end: t(1470) }, ..first };
         store.write_cycle(&other).expect("other cycle");
-        let starts = store.finding_starts("dark_suspicion", &VesselId::new("440000002"), t(0), t(1000)).expect("history");
+        let starts =
+            store.finding_starts("dark_suspicion", &VesselId::new("440000002"), t(0), t(1000)).expect("history");
         assert_eq!(starts, vec![t(30), t(300)]);
         assert!(store.finding_starts("gaps", &VesselId::new("440000002"), t(0), t(1000)).expect("history").is_empty());
     });
@@ -170,7 +171,9 @@ fn positions_older_than_the_retention_window_are_pruned() {
         let none = store.prune(&lookout_store::Retention::default()).expect("prune nothing");
         assert_eq!(none.positions, 0, "no rule, nothing deleted");
         // Strictly before: the position at exactly the cut-off stays.
-        let report = store.prune(&lookout_store::Retention { positions_before: Some(t(60)), ..Default::default() }).expect("prune");
+        let report = store
+            .prune(&lookout_store::Retention { positions_before: Some(t(60)), ..Default::default() })
+            .expect("prune");
         assert_eq!(report.positions, 1);
         assert_eq!(store.position_span().expect("span"), Some((t(60), t(120))));
         let c = store.counts().expect("counts");
@@ -275,7 +278,12 @@ fn both_backends_read_back_identical_values() {
     let vessels = [VesselRow {
         vessel: VesselId::new("Z9"),
         id_is_mmsi: false,
-        data: StaticData { imo: Some(u32::MAX), ship_type: Some(ShipType(u16::MAX)), length_m: Some(0.5), ..StaticData::default() },
+        data: StaticData {
+            imo: Some(u32::MAX),
+            ship_type: Some(ShipType(u16::MAX)),
+            length_m: Some(0.5),
+            ..StaticData::default()
+        },
     }];
     let run = |store: &mut dyn Store| {
         store.insert_positions(&positions).expect("insert");
@@ -283,7 +291,11 @@ fn both_backends_read_back_identical_values() {
         store.write_cycle(&output).expect("cycle");
         let tracks = store.load_tracks(t(-100), t(100)).expect("load");
         let findings = store.cycle_findings(&output.key).expect("findings");
-        (serde_json::to_string(&tracks).expect("json"), serde_json::to_string(&findings).expect("json"), store.counts().expect("counts"))
+        (
+            serde_json::to_string(&tracks).expect("json"),
+            serde_json::to_string(&findings).expect("json"),
+            store.counts().expect("counts"),
+        )
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let sqlite = run(&mut SqliteStore::open(&dir.path().join("same.db")).expect("sqlite"));
@@ -308,8 +320,11 @@ fn postgres_refuses_a_database_from_a_newer_version() {
     let schema = TestSchema::create(&url, "future").expect("schema");
     drop(PostgresStore::open(&schema.url()).expect("create"));
     let mut raw = schema.connect().expect("raw connection");
-    raw.execute("INSERT INTO lookout_schema_migrations (version) VALUES ($1)", &[&(PostgresStore::supported_version() as i32 + 1)])
-        .expect("bump");
+    raw.execute(
+        "INSERT INTO lookout_schema_migrations (version) VALUES ($1)",
+        &[&(PostgresStore::supported_version() as i32 + 1)],
+    )
+    .expect("bump");
     // The password must not appear; trust auth ignores it.
     let with_password = schema.url().replacen("postgres://postgres@", "postgres://postgres:hunter2@", 1);
     let err = PostgresStore::open(&with_password).err().expect("must refuse");
@@ -320,7 +335,10 @@ fn postgres_refuses_a_database_from_a_newer_version() {
     assert!(msg.contains(&schema.name) && msg.contains("postgres:***@"), "{msg}");
     assert!(!msg.contains("hunter2"), "{msg}");
     // Status still describes it.
-    let info = lookout_store::open_with(&schema.url(), lookout_store::OpenMode::Inspect).expect("inspect").info().expect("info");
+    let info = lookout_store::open_with(&schema.url(), lookout_store::OpenMode::Inspect)
+        .expect("inspect")
+        .info()
+        .expect("info");
     assert_eq!(info.schema_version, PostgresStore::supported_version() + 1);
 }
 
@@ -359,16 +377,32 @@ fn model_registry_keeps_one_active_version_and_audits_every_change() {
         assert!(store.model_versions("dark_suspicion").expect("versions").is_empty());
         // A first version may not be a DRAFT-less ARCHIVED row, and only the first may be ACTIVE.
         let v1 = store
-            .insert_model_version("dark_suspicion", ModelStatus::Active, &serde_json::json!({"w": 1}), &change("sys", 0, "defaults"))
+            .insert_model_version(
+                "dark_suspicion",
+                ModelStatus::Active,
+                &serde_json::json!({"w": 1}),
+                &change("sys", 0, "defaults"),
+            )
             .expect("seed");
         assert_eq!((v1.version, v1.status), (1, ModelStatus::Active));
-        let again = store.insert_model_version("dark_suspicion", ModelStatus::Active, &serde_json::json!({}), &change("x", 1, ""));
+        let again = store.insert_model_version(
+            "dark_suspicion",
+            ModelStatus::Active,
+            &serde_json::json!({}),
+            &change("x", 1, ""),
+        );
         assert!(matches!(again, Err(StoreError::Conflict { .. })), "{again:?}");
-        let archived = store.insert_model_version("gaps", ModelStatus::Archived, &serde_json::json!({}), &change("x", 1, ""));
+        let archived =
+            store.insert_model_version("gaps", ModelStatus::Archived, &serde_json::json!({}), &change("x", 1, ""));
         assert!(matches!(archived, Err(StoreError::Conflict { .. })), "{archived:?}");
 
         let v2 = store
-            .insert_model_version("dark_suspicion", ModelStatus::Draft, &serde_json::json!({"w": 2}), &change("kim", 2, "tune"))
+            .insert_model_version(
+                "dark_suspicion",
+                ModelStatus::Draft,
+                &serde_json::json!({"w": 2}),
+                &change("kim", 2, "tune"),
+            )
             .expect("draft");
         assert_eq!((v2.version, v2.status), (2, ModelStatus::Draft));
         // Only a DRAFT can be promoted; an unknown version is refused.
@@ -376,7 +410,9 @@ fn model_registry_keeps_one_active_version_and_audits_every_change() {
             store.activate_model_version("dark_suspicion", 1, ModelStatus::Draft, "promote", &change("kim", 3, "")),
             Err(StoreError::Conflict { .. })
         ));
-        assert!(store.activate_model_version("dark_suspicion", 9, ModelStatus::Draft, "promote", &change("kim", 3, "")).is_err());
+        assert!(store
+            .activate_model_version("dark_suspicion", 9, ModelStatus::Draft, "promote", &change("kim", 3, ""))
+            .is_err());
         let promoted = store
             .activate_model_version("dark_suspicion", 2, ModelStatus::Draft, "promote", &change("lee", 4, "reviewed"))
             .expect("promote");
@@ -398,7 +434,12 @@ fn model_registry_keeps_one_active_version_and_audits_every_change() {
             audit.iter().map(|a| (a.action.as_str(), a.version, a.actor.as_str(), a.at)).collect();
         assert_eq!(
             summary,
-            vec![("seed", 1, "sys", t(0)), ("create", 2, "kim", t(2)), ("promote", 2, "lee", t(4)), ("rollback", 1, "lee", t(5))]
+            vec![
+                ("seed", 1, "sys", t(0)),
+                ("create", 2, "kim", t(2)),
+                ("promote", 2, "lee", t(4)),
+                ("rollback", 1, "lee", t(5))
+            ]
         );
         assert_eq!(audit[2].before["active"], 1);
         assert_eq!(audit[2].after["active"], 2);
@@ -444,7 +485,9 @@ mod pipeline {
     use super::*;
     use lookout_pipeline::delivery::OutboxItem;
     use lookout_pipeline::lifecycle::{self, Action};
-    use lookout_pipeline::{alert, event, kpi, stats, zone, AlertConfig, Category, CycleWindow, EventRules, EventStatus, Matcher, Silence};
+    use lookout_pipeline::{
+        alert, event, kpi, stats, zone, AlertConfig, Category, CycleWindow, EventRules, EventStatus, Matcher, Silence,
+    };
     use lookout_store::{EventFilter, Retention};
 
     fn seoul() -> chrono_tz::Tz {
@@ -545,7 +588,13 @@ mod pipeline {
             store.put_silence(&silence).expect("silence");
             assert_eq!(store.silences().expect("silences"), vec![silence.clone()]);
             let cfg = AlertConfig::default();
-            let (s1, n1) = alert::tick(store.dispatch_state().expect("state"), &events, std::slice::from_ref(&silence), t(1440), &cfg);
+            let (s1, n1) = alert::tick(
+                store.dispatch_state().expect("state"),
+                &events,
+                std::slice::from_ref(&silence),
+                t(1440),
+                &cfg,
+            );
             assert!(n1.is_empty(), "group_wait holds the first notification");
             store.save_dispatch(&s1, &[]).expect("save");
             assert_eq!(store.dispatch_state().expect("state"), s1);
@@ -564,7 +613,10 @@ mod pipeline {
             assert_eq!(held.len(), 1);
             assert_eq!(held[0].held_by, vec![silence.id.clone()]);
             let outbox = store.outbox(true).expect("outbox");
-            assert_eq!(outbox.iter().map(|i| (i.seq, i.sink.as_str())).collect::<Vec<_>>(), [(1, "webhook"), (2, "log")]);
+            assert_eq!(
+                outbox.iter().map(|i| (i.seq, i.sink.as_str())).collect::<Vec<_>>(),
+                [(1, "webhook"), (2, "log")]
+            );
             assert_eq!(outbox[0].body, rows[0].body);
             let mut done = outbox.clone();
             done[1].attempts = 1;
@@ -633,7 +685,14 @@ mod pipeline {
     }
 }
 
-fn sighting(id: &str, name: Option<&str>, imo: Option<u32>, first: i64, last: i64, reports: u64) -> lookout_model::IdentityObservation {
+fn sighting(
+    id: &str,
+    name: Option<&str>,
+    imo: Option<u32>,
+    first: i64,
+    last: i64,
+    reports: u64,
+) -> lookout_model::IdentityObservation {
     lookout_model::IdentityObservation {
         vessel: VesselId::new(id),
         identity: lookout_model::Identity {
@@ -671,7 +730,14 @@ fn identity_history_keeps_one_row_per_tuple_and_reads_back_in_key_order() {
             .iter()
             .map(|o| {
                 let m = |x: Timestamp| (x - t(0)).num_minutes();
-                (o.vessel.as_str(), o.identity.name.as_deref(), o.identity.imo, m(o.first_seen), m(o.last_seen), o.reports)
+                (
+                    o.vessel.as_str(),
+                    o.identity.name.as_deref(),
+                    o.identity.imo,
+                    m(o.first_seen),
+                    m(o.last_seen),
+                    o.reports,
+                )
             })
             .collect();
         assert_eq!(
@@ -711,7 +777,8 @@ fn batches_larger_than_one_statement_are_written_whole() {
     with_each_backend(|store| {
         let key = CycleKey { window_start: t(0), window_end: t(1440) };
         let findings: Vec<Finding> = (0..4_500).map(|i| finding(&format!("44{i:07}"), i % 1_000)).collect();
-        let output = CycleOutput { key: key.clone(), params: serde_json::json!({}), findings, stats: serde_json::json!({}) };
+        let output =
+            CycleOutput { key: key.clone(), params: serde_json::json!({}), findings, stats: serde_json::json!({}) };
         store.write_cycle(&output).expect("write");
         assert_eq!(store.cycle_findings(&key).expect("read"), output.findings);
         let vessels: Vec<VesselRow> = (0..9_000)
@@ -734,7 +801,9 @@ fn batches_larger_than_one_statement_are_written_whole() {
 fn nan_static_values_read_back_as_missing() {
     with_each_backend(|store| {
         let data = StaticData { length_m: Some(f64::NAN), width_m: Some(4.5), ..StaticData::default() };
-        store.upsert_vessels(&[VesselRow { vessel: VesselId::new("440000001"), id_is_mmsi: true, data }]).expect("upsert");
+        store
+            .upsert_vessels(&[VesselRow { vessel: VesselId::new("440000001"), id_is_mmsi: true, data }])
+            .expect("upsert");
         store.insert_positions(&[pos("440000001", 0, 35.0)]).expect("position");
         let tracks = store.load_tracks(t(0), t(0)).expect("load");
         assert_eq!((tracks[0].static_data.length_m, tracks[0].static_data.width_m), (None, Some(4.5)));

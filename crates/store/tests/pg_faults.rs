@@ -12,10 +12,7 @@ use lookout_store::testing::{pg_test_url, TestSchema};
 use lookout_store::{CycleKey, CycleOutput, PostgresStore, Store, StoreError};
 
 fn t(min: i64) -> Timestamp {
-    Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0)
-        .single()
-        .expect("time")
-        + Minutes::minutes(min)
+    Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time") + Minutes::minutes(min)
 }
 
 fn finding(i: usize, tag: &str) -> Finding {
@@ -47,10 +44,7 @@ fn output(key: &CycleKey, n: usize, tag: &str) -> CycleOutput {
 /// Every row of the cycle tables, as text, in key order: what "identical rows" means.
 fn dump(client: &mut postgres::Client) -> Vec<String> {
     let mut rows: Vec<String> = client
-        .query(
-            "SELECT to_jsonb(c)::TEXT FROM cycles c ORDER BY window_start_ms, window_end_ms",
-            &[],
-        )
+        .query("SELECT to_jsonb(c)::TEXT FROM cycles c ORDER BY window_start_ms, window_end_ms", &[])
         .expect("dump cycles")
         .iter()
         .map(|r| r.get(0))
@@ -68,10 +62,7 @@ fn dump(client: &mut postgres::Client) -> Vec<String> {
 #[test]
 fn a_cycle_cut_off_mid_write_leaves_the_previous_output_and_reruns_identically() {
     let Some(url) = pg_test_url() else { return };
-    let key = CycleKey {
-        window_start: t(0),
-        window_end: t(1440),
-    };
+    let key = CycleKey { window_start: t(0), window_end: t(1440) };
     let old = output(&key, 50, "OLD");
     let new = output(&key, 400, "NEW");
     const BLOCK_AT: i64 = 200;
@@ -85,10 +76,7 @@ fn a_cycle_cut_off_mid_write_leaves_the_previous_output_and_reruns_identically()
     // writer's unique-key check must wait for the blocker's transaction to end.
     let mut blocker = schema.connect().expect("blocker");
     let mut held = blocker.transaction().expect("blocker tx");
-    let blocker_pid: i32 = held
-        .query_one("SELECT pg_backend_pid()", &[])
-        .expect("pid")
-        .get(0);
+    let blocker_pid: i32 = held.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
     held.execute(
         "INSERT INTO findings (window_start_ms, window_end_ms, seq, detector, vessel_id, start_ms, end_ms, level, severity, breakdown, evidence)
          VALUES ($1, $2, $3, 'gaps', 'blocker', 0, 0, 'X', 'LOW', '[]', '{}')",
@@ -104,52 +92,32 @@ fn a_cycle_cut_off_mid_write_leaves_the_previous_output_and_reruns_identically()
     let mut monitor = schema.connect().expect("monitor");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let blocking: Vec<i32> = monitor
-            .query_one("SELECT pg_blocking_pids($1)", &[&writer_pid])
-            .expect("blocking pids")
-            .get(0);
+        let blocking: Vec<i32> =
+            monitor.query_one("SELECT pg_blocking_pids($1)", &[&writer_pid]).expect("blocking pids").get(0);
         if blocking == [blocker_pid] {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the writer never blocked on the held row (blocked by {blocking:?})"
-        );
+        assert!(Instant::now() < deadline, "the writer never blocked on the held row (blocked by {blocking:?})");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let terminated: bool = monitor
-        .query_one("SELECT pg_terminate_backend($1)", &[&writer_pid])
-        .expect("terminate")
-        .get(0);
+    let terminated: bool =
+        monitor.query_one("SELECT pg_terminate_backend($1)", &[&writer_pid]).expect("terminate").get(0);
     assert!(terminated);
     let (result, new) = writer.join().expect("writer thread");
     let err = result.expect_err("the cut-off write must fail");
     assert!(matches!(err, StoreError::Postgres { .. }), "{err}");
     let msg = err.to_string();
-    assert!(
-        msg.contains(&schema.name),
-        "the error names the database: {msg}"
-    );
-    assert!(
-        msg.contains("terminating connection")
-            || msg.contains("closed")
-            || msg.contains("communicating"),
-        "{msg}"
-    );
+    assert!(msg.contains(&schema.name), "the error names the database: {msg}");
+    assert!(msg.contains("terminating connection") || msg.contains("closed") || msg.contains("communicating"), "{msg}");
     held.rollback().expect("release the blocker");
 
     // Nothing half-written: the delete and the 200 inserted rows were rolled back.
     let mut recovered = PostgresStore::open(&schema.url()).expect("reconnect");
     assert_eq!(recovered.cycle_findings(&key).expect("read"), old.findings);
-    let params: serde_json::Value = monitor
-        .query_one("SELECT params FROM cycles", &[])
-        .expect("params")
-        .get(0);
+    let params: serde_json::Value = monitor.query_one("SELECT params FROM cycles", &[]).expect("params").get(0);
     assert_eq!(params, old.params);
-    let orphans: i64 = monitor
-        .query_one("SELECT COUNT(*) FROM findings WHERE level = 'NEW'", &[])
-        .expect("count")
-        .get(0);
+    let orphans: i64 =
+        monitor.query_one("SELECT COUNT(*) FROM findings WHERE level = 'NEW'", &[]).expect("count").get(0);
     assert_eq!(orphans, 0);
 
     // After recovery the same write gives exactly the rows of an undisturbed run.

@@ -13,13 +13,13 @@ use super::report::parse_duration;
 use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
-pub struct AlertsArgs {
+pub(crate) struct AlertsArgs {
     #[command(subcommand)]
     pub command: AlertsCommand,
 }
 
 #[derive(clap::Subcommand)]
-pub enum AlertsCommand {
+pub(crate) enum AlertsCommand {
     /// Alerts (firing by default), with the silences holding them.
     List {
         /// Resolved alerts too.
@@ -38,16 +38,13 @@ pub enum AlertsCommand {
     },
 }
 
-pub fn run(args: AlertsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: AlertsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         AlertsCommand::List { all, format } => {
             let store = db.open()?;
             let state = store.dispatch_state()?;
-            let alerts: Vec<_> = state
-                .alerts
-                .into_values()
-                .filter(|a| all || a.status == AlertStatus::Firing)
-                .collect();
+            let alerts: Vec<_> =
+                state.alerts.into_values().filter(|a| all || a.status == AlertStatus::Firing).collect();
             match format.format() {
                 ListFormat::Table => {
                     for a in &alerts {
@@ -56,10 +53,7 @@ pub fn run(args: AlertsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
                     outln!("{} alerts", alerts.len());
                 }
                 ListFormat::Json => print_json(&alerts)?,
-                ListFormat::Csv => print_csv(
-                    ALERT_CSV_HEADER,
-                    &alerts.iter().map(alert_csv_row).collect::<Vec<_>>(),
-                )?,
+                ListFormat::Csv => print_csv(ALERT_CSV_HEADER, &alerts.iter().map(alert_csv_row).collect::<Vec<_>>())?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -73,19 +67,14 @@ pub fn run(args: AlertsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
                 outln!("{line}");
             }
             let d = outputs::deliver(store.as_mut(), &mut sinks, now)?;
-            outln!(
-                "delivery: {} delivered, {} failed, {} waiting",
-                d.delivered,
-                d.failed,
-                d.waiting
-            );
+            outln!("delivery: {} delivered, {} failed, {} waiting", d.delivered, d.failed, d.waiting);
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
 #[derive(clap::Args)]
-pub struct SilencesArgs {
+pub(crate) struct SilencesArgs {
     /// The time silences are judged at (RFC 3339); default: the clock. Also the default
     /// start of `add` and the end of `expire`.
     #[arg(long, value_parser = crate::commands::report::parse_instant, global = true)]
@@ -95,7 +84,7 @@ pub struct SilencesArgs {
 }
 
 #[derive(clap::Subcommand)]
-pub enum SilencesCommand {
+pub(crate) enum SilencesCommand {
     /// Mutes alerts whose labels match every matcher (`category=DARK_VESSEL`,
     /// `vessel!=123`, `area=~N35.*`, `level!~LOW|MEDIUM`).
     Add {
@@ -150,17 +139,10 @@ fn silence_line(s: &Silence, now: DateTime<Utc>) -> String {
     )
 }
 
-pub fn run_silences(args: SilencesArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_silences(args: SilencesArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let now = args.now;
     match args.command {
-        SilencesCommand::Add {
-            matchers,
-            author,
-            comment,
-            ends,
-            duration,
-            starts,
-        } => {
+        SilencesCommand::Add { matchers, author, comment, ends, duration, starts } => {
             let now = now_or_clock(now);
             let starts = starts.unwrap_or(now);
             let ends = match (ends, duration) {
@@ -168,10 +150,7 @@ pub fn run_silences(args: SilencesArgs, db: &DbArgs) -> anyhow::Result<ExitCode>
                 (None, Some(d)) => starts + d,
                 (None, None) => anyhow::bail!("give --ends TIME or --duration LENGTH"),
             };
-            let matchers = matchers
-                .iter()
-                .map(|m| Matcher::parse(m))
-                .collect::<Result<Vec<_>, _>>()?;
+            let matchers = matchers.iter().map(|m| Matcher::parse(m)).collect::<Result<Vec<_>, _>>()?;
             let silence = Silence::new(matchers, starts, ends, &author, &comment)?;
             let mut store = db.open()?;
             store.put_silence(&silence)?;
@@ -190,15 +169,11 @@ pub fn run_silences(args: SilencesArgs, db: &DbArgs) -> anyhow::Result<ExitCode>
                     outln!("{} silences", silences.len());
                 }
                 ListFormat::Json => {
-                    let rows = silences
-                        .iter()
-                        .map(|s| silence_json(s, now))
-                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    let rows = silences.iter().map(|s| silence_json(s, now)).collect::<anyhow::Result<Vec<_>>>()?;
                     print_json(&rows)?;
                 }
                 ListFormat::Csv => {
-                    let rows: Vec<Vec<String>> =
-                        silences.iter().map(|s| silence_csv_row(s, now)).collect();
+                    let rows: Vec<Vec<String>> = silences.iter().map(|s| silence_csv_row(s, now)).collect();
                     print_csv(SILENCE_CSV_HEADER, &rows)?;
                 }
             }
@@ -221,13 +196,13 @@ pub fn run_silences(args: SilencesArgs, db: &DbArgs) -> anyhow::Result<ExitCode>
 }
 
 #[derive(clap::Args)]
-pub struct OutboxArgs {
+pub(crate) struct OutboxArgs {
     #[command(subcommand)]
     pub command: OutboxCommand,
 }
 
 #[derive(clap::Subcommand)]
-pub enum OutboxCommand {
+pub(crate) enum OutboxCommand {
     /// Notifications per sink with attempts and delivery state.
     List {
         /// Undelivered rows only.
@@ -243,7 +218,7 @@ pub enum OutboxCommand {
     },
 }
 
-pub fn run_outbox(args: OutboxArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_outbox(args: OutboxArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         OutboxCommand::List { pending } => {
             let store = db.open()?;
@@ -253,20 +228,8 @@ pub fn run_outbox(args: OutboxArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
                     Some(t) => format!("delivered {}", ts(t)),
                     None => format!("pending, next attempt {}", ts(r.next_attempt_at)),
                 };
-                let err = r
-                    .last_error
-                    .as_deref()
-                    .map(|e| format!("  last error: {e}"))
-                    .unwrap_or_default();
-                outln!(
-                    "{:>4}  {:<7} {}  attempts {}  {}{}",
-                    r.seq,
-                    r.sink,
-                    r.notification_id,
-                    r.attempts,
-                    state,
-                    err
-                );
+                let err = r.last_error.as_deref().map(|e| format!("  last error: {e}")).unwrap_or_default();
+                outln!("{:>4}  {:<7} {}  attempts {}  {}{}", r.seq, r.sink, r.notification_id, r.attempts, state, err);
             }
             outln!("{} rows", rows.len());
             Ok(ExitCode::SUCCESS)
@@ -275,12 +238,7 @@ pub fn run_outbox(args: OutboxArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
             let mut sinks = out.sinks()?;
             let mut store = db.open()?;
             let d = outputs::deliver(store.as_mut(), &mut sinks, now_or_clock(now))?;
-            outln!(
-                "delivery: {} delivered, {} failed, {} waiting",
-                d.delivered,
-                d.failed,
-                d.waiting
-            );
+            outln!("delivery: {} delivered, {} failed, {} waiting", d.delivered, d.failed, d.waiting);
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -289,11 +247,8 @@ pub fn run_outbox(args: OutboxArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
 /// One line per alert: fingerprint, status, labels, start, the silences holding it.
 fn alert_line(a: &lookout_pipeline::Alert) -> String {
     let label = |k: &str| a.labels.get(k).map(String::as_str).unwrap_or("");
-    let silenced = if a.silenced_by.is_empty() {
-        String::new()
-    } else {
-        format!("  silenced by {}", a.silenced_by.join(","))
-    };
+    let silenced =
+        if a.silenced_by.is_empty() { String::new() } else { format!("  silenced by {}", a.silenced_by.join(",")) };
     format!(
         "{}  {:<8} {:<14} {:<8} {:<20} area {:<9} since {}{}",
         a.fingerprint,
@@ -339,15 +294,7 @@ fn alert_csv_row(a: &lookout_pipeline::Alert) -> Vec<String> {
     ]
 }
 
-const SILENCE_CSV_HEADER: &[&str] = &[
-    "id",
-    "state",
-    "starts_at",
-    "ends_at",
-    "matchers",
-    "created_by",
-    "comment",
-];
+const SILENCE_CSV_HEADER: &[&str] = &["id", "state", "starts_at", "ends_at", "matchers", "created_by", "comment"];
 
 /// Matchers written as in `silences add`, joined by `,`.
 fn silence_csv_row(s: &Silence, now: DateTime<Utc>) -> Vec<String> {

@@ -17,14 +17,14 @@ use super::report::{
 use super::rules::{overrides, window_end, AsStore, EngineArgs};
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     Table,
     Json,
     Geojson,
 }
 
 #[derive(clap::Args)]
-pub struct AnalyzeArgs {
+pub(crate) struct AnalyzeArgs {
     /// Length of the analysed window ending at --at (e.g. 24h, 90m, 7d).
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub window: chrono::Duration,
@@ -60,7 +60,7 @@ pub struct AnalyzeArgs {
     pub out: OutputArgs,
 }
 
-pub fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let mut store = db.open()?;
     let set = args.engine.rule_set()?;
     let over = overrides(args.params.as_deref())?;
@@ -102,10 +102,7 @@ pub fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
             }
         }
         OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
-        OutputFormat::Geojson => outln!(
-            "{}",
-            serde_json::to_string_pretty(&geojson(&report.findings))?
-        ),
+        OutputFormat::Geojson => outln!("{}", serde_json::to_string_pretty(&geojson(&report.findings))?),
     }
     if !matches!(args.format, OutputFormat::Table) {
         // stdout stays one JSON document.
@@ -115,15 +112,12 @@ pub fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Who changes things: `$USER`, or `lookout` when unset.
-pub fn actor() -> String {
-    std::env::var("USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "lookout".into())
+pub(crate) fn actor() -> String {
+    std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "lookout".into())
 }
 
 /// Reads and parses zone files into one set; `None` without files.
-pub fn load_zones(paths: &[PathBuf]) -> anyhow::Result<Option<ZoneSet>> {
+pub(crate) fn load_zones(paths: &[PathBuf]) -> anyhow::Result<Option<ZoneSet>> {
     let mut set: Option<ZoneSet> = None;
     for path in paths {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading zones {}", path.display()))?;
@@ -136,13 +130,10 @@ pub fn load_zones(paths: &[PathBuf]) -> anyhow::Result<Option<ZoneSet>> {
     Ok(set)
 }
 
-pub fn load_registry(path: Option<&PathBuf>) -> anyhow::Result<Option<Registry>> {
+pub(crate) fn load_registry(path: Option<&PathBuf>) -> anyhow::Result<Option<Registry>> {
     let Some(path) = path else { return Ok(None) };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading registry {}", path.display()))?;
-    Ok(Some(
-        parse_registry(&text).with_context(|| format!("registry {}", path.display()))?,
-    ))
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading registry {}", path.display()))?;
+    Ok(Some(parse_registry(&text).with_context(|| format!("registry {}", path.display()))?))
 }
 
 fn print_table(report: &CycleReport, top: usize) -> anyhow::Result<()> {
@@ -164,7 +155,13 @@ fn print_table(report: &CycleReport, top: usize) -> anyhow::Result<()> {
         };
         outln!(
             "rule {:<16} {} — {} in, {} findings (model {}@{}, params {})",
-            r.rule, status, r.entities_in, r.findings_out, r.model, r.model_version, r.params_hash
+            r.rule,
+            status,
+            r.entities_in,
+            r.findings_out,
+            r.model,
+            r.model_version,
+            r.params_hash
         );
     }
     let mut judged = serde_json::json!({});
@@ -172,11 +169,7 @@ fn print_table(report: &CycleReport, top: usize) -> anyhow::Result<()> {
     for l in outage_summary(&report.findings, &judged).iter() {
         outln!("{l}");
     }
-    let mut dark: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.detector == DARK)
-        .collect();
+    let mut dark: Vec<_> = report.findings.iter().filter(|f| f.detector == DARK).collect();
     dark.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.vessel.cmp(&b.vessel)));
     for (i, f) in dark.iter().take(top).enumerate() {
         outln!("{:>2}. {}", i + 1, dark_headline(f));

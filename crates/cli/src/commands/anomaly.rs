@@ -6,16 +6,16 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
+use lookout_anomaly::detector::DetectorKind;
 use lookout_anomaly::explain::{explain, num, Lang};
 use lookout_anomaly::nab::{self, ThresholdMethod};
-use lookout_anomaly::series::{format_timestamp, read_csv};
-use lookout_anomaly::detector::DetectorKind;
+use lookout_anomaly::series::{file_stem, format_timestamp, open_input, read_csv};
 use lookout_anomaly::{metrics, plot, score_series, DetectorParams};
 use rayon::prelude::*;
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-pub struct AnomalyArgs {
+pub(crate) struct AnomalyArgs {
     #[command(subcommand)]
     pub command: Option<AnomalySub>,
     /// Metric CSV: `timestamp,value[,series]` (NAB's `timestamp,value` files work as is).
@@ -43,13 +43,13 @@ pub struct AnomalyArgs {
 }
 
 #[derive(clap::Subcommand)]
-pub enum AnomalySub {
+pub(crate) enum AnomalySub {
     /// Run the detectors over the Numenta Anomaly Benchmark and score them with NAB's rules.
     Nab(NabArgs),
 }
 
 #[derive(clap::Args)]
-pub struct NabArgs {
+pub(crate) struct NabArgs {
     /// NAB data directory (`<category>/<file>.csv`).
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
@@ -78,25 +78,20 @@ pub struct NabArgs {
 fn params(json: Option<&str>) -> anyhow::Result<DetectorParams> {
     match json {
         None => Ok(DetectorParams::default()),
-        Some(text) => {
-            let p: DetectorParams =
-                serde_json::from_str(text).context("--params: expected a JSON object of detector parameters")?;
-            p.validate().context("--params")?;
-            Ok(p)
-        }
+        Some(text) => serde_json::from_str(text).context("--params: expected a JSON object of detector parameters"),
     }
 }
 
-pub fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
     if let Some(AnomalySub::Nab(n)) = args.command {
         return run_nab(n);
     }
     let Some(path) = args.file else { bail!("a FILE.csv or the `nab` subcommand is required") };
     let lang: Lang = args.lang.parse().map_err(anyhow::Error::msg)?;
     let p = params(args.params.as_deref())?;
-    let file = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    let all = read_csv(std::io::BufReader::new(file), args.series.as_deref(), &stem).with_context(|| format!("reading {}", path.display()))?;
+    let input = open_input(&path).with_context(|| format!("opening {}", path.display()))?;
+    let all = read_csv(input, args.series.as_deref(), &file_stem(&path))
+        .with_context(|| format!("reading {}", path.display()))?;
     let selected: Vec<_> = all.into_iter().filter(|(s, _)| args.only.as_ref().is_none_or(|o| &s.name == o)).collect();
     if selected.is_empty() {
         bail!("no series to analyse{}", args.only.map(|o| format!(" (no series named {o:?})")).unwrap_or_default());
@@ -144,7 +139,8 @@ pub fn run(args: AnomalyArgs) -> anyhow::Result<ExitCode> {
         }
         if let Some(out) = &args.plot {
             if !plotted {
-                std::fs::write(out, plot::svg(&series.name, &scores, &p)).with_context(|| format!("writing {}", out.display()))?;
+                std::fs::write(out, plot::svg(&series.name, &scores, &p))
+                    .with_context(|| format!("writing {}", out.display()))?;
                 outln!("  plot written to {}", out.display());
                 plotted = true;
             }
@@ -157,16 +153,19 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
     let p = params(args.params.as_deref())?;
     let labels = match &args.labels {
         Some(l) => l.clone(),
-        None => nab::default_labels(&args.data).with_context(|| format!("no labels found next to {}; pass --labels", args.data.display()))?,
+        None => nab::default_labels(&args.data)
+            .with_context(|| format!("no labels found next to {}; pass --labels", args.data.display()))?,
     };
-    let (files, skipped) = nab::load_corpus(&args.data, &labels, &args.only).with_context(|| format!("loading the corpus from {}", args.data.display()))?;
+    let (files, skipped) = nab::load_corpus(&args.data, &labels, &args.only)
+        .with_context(|| format!("loading the corpus from {}", args.data.display()))?;
     if files.is_empty() {
         bail!("no labelled CSV found under {}", args.data.display());
     }
     let points: usize = files.iter().map(|f| f.series.values.len()).sum();
     outln!("files: {} scored, {} label keys without a CSV skipped; {points} points", files.len(), skipped.len());
     let start = Instant::now();
-    let scored: Vec<Vec<lookout_anomaly::PointScore>> = files.par_iter().map(|f| score_series(&f.series.timestamps, &f.series.values, &p)).collect();
+    let scored: Vec<Vec<lookout_anomaly::PointScore>> =
+        files.par_iter().map(|f| score_series(&f.series.timestamps, &f.series.values, &p)).collect();
     let secs = start.elapsed().as_secs_f64();
     outln!("detection: {:.2} s, {:.0} points/s", secs, points as f64 / secs.max(1e-9));
 
@@ -246,19 +245,33 @@ fn run_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(text) = &args.candidates {
-        let list: Vec<serde_json::Value> = serde_json::from_str(text).context("--candidates: expected a JSON list of parameter objects")?;
-        let cands: Vec<DetectorParams> = list.iter().map(|v| serde_json::from_value(v.clone())).collect::<Result<_, _>>().context("--candidates: a candidate is not a parameter object")?;
-        for c in &cands {
-            c.validate().context("--candidates")?;
-        }
-        let scores: Vec<Vec<Vec<f64>>> = cands.iter().map(|c| files.par_iter().map(|f| score_series(&f.series.timestamps, &f.series.values, c).iter().map(|x| x.score).collect()).collect()).collect();
+        let list: Vec<serde_json::Value> =
+            serde_json::from_str(text).context("--candidates: expected a JSON list of parameter objects")?;
+        let cands: Vec<DetectorParams> = list
+            .iter()
+            .map(|v| serde_json::from_value(v.clone()))
+            .collect::<Result<_, _>>()
+            .context("--candidates: a candidate is not a parameter object")?;
+        let scores: Vec<Vec<Vec<f64>>> = cands
+            .iter()
+            .map(|c| {
+                files
+                    .par_iter()
+                    .map(|f| score_series(&f.series.timestamps, &f.series.values, c).iter().map(|x| x.score).collect())
+                    .collect()
+            })
+            .collect();
         for (i, v) in list.iter().enumerate() {
             let single = nab::evaluate(&files, &scores[i], ThresholdMethod::LeaveOneCategoryOut);
             let line: Vec<String> = single.iter().map(|r| format!("{:.2}", r.score)).collect();
             outln!("candidate {i} {v}: leave-one-category-out thresholds {}", line.join(" / "));
         }
         for n in nab::evaluate_candidates(&files, &scores) {
-            let chosen: Vec<String> = n.chosen.iter().map(|(c, i)| format!("{c}={i}@{}", n.result.thresholds.get(c).copied().unwrap_or(0.0))).collect();
+            let chosen: Vec<String> = n
+                .chosen
+                .iter()
+                .map(|(c, i)| format!("{c}={i}@{}", n.result.thresholds.get(c).copied().unwrap_or(0.0)))
+                .collect();
             outln!(
                 "nested {:<19} leave-one-category-out over {} candidates and thresholds: {:6.2} (windows hit {}, missed {}, FP {}); chosen: {}",
                 n.result.profile,

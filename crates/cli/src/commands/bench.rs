@@ -31,7 +31,7 @@ use rayon::prelude::*;
 use serde_json::{json, Value};
 
 #[derive(clap::Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     #[command(flatten)]
     pub opts: BenchOptions,
     #[command(subcommand)]
@@ -39,7 +39,7 @@ pub struct BenchArgs {
 }
 
 #[derive(clap::Subcommand)]
-pub enum BenchWhat {
+pub(crate) enum BenchWhat {
     /// NMEA decode throughput (sentences/s) of a file of AIS sentences.
     Decode(InputArg),
     /// Position CSV reading throughput (rows/s), any layout `lookout ingest` reads.
@@ -49,14 +49,14 @@ pub enum BenchWhat {
 }
 
 #[derive(clap::Args, Clone, Debug)]
-pub struct InputArg {
+pub(crate) struct InputArg {
     /// Input file.
     pub file: PathBuf,
 }
 
 /// Options every measurement takes; global, so they go before or after the measurement.
 #[derive(clap::Args, Clone, Debug)]
-pub struct BenchOptions {
+pub(crate) struct BenchOptions {
     /// Worker threads; 1 runs the plain sequential path. Default: all cores.
     #[arg(long, global = true)]
     pub threads: Option<usize>,
@@ -70,7 +70,7 @@ pub struct BenchOptions {
 
 /// One measurement's input and options.
 #[derive(Clone, Debug)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     pub file: PathBuf,
     pub threads: Option<usize>,
     pub repeat: usize,
@@ -89,7 +89,7 @@ impl RunArgs {
     }
 }
 
-pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let (run, report) = match args.what {
         BenchWhat::Decode(a) => {
             let a = RunArgs::new(a, &args.opts);

@@ -12,52 +12,48 @@ use lookout_store::{Location, OpenMode, Store};
 
 /// Where the store lives: the global `--db` option, else `$LOOKOUT_DB`, else `lookout.db`.
 #[derive(Clone, Debug)]
-pub struct DbArgs {
+pub(crate) struct DbArgs {
     pub db: String,
 }
 
 impl DbArgs {
     /// The store named by `--db` (given before or after the subcommand), else by the
     /// environment, else the default file.
-    pub fn resolve(flag: Option<String>) -> DbArgs {
+    pub(crate) fn resolve(flag: Option<String>) -> DbArgs {
         let env = std::env::var("LOOKOUT_DB").ok().filter(|v| !v.is_empty());
-        DbArgs {
-            db: flag.or(env).unwrap_or_else(|| "lookout.db".to_string()),
-        }
+        DbArgs { db: flag.or(env).unwrap_or_else(|| "lookout.db".to_string()) }
     }
 
     /// Opens (creating and migrating) the store.
-    pub fn open(&self) -> anyhow::Result<Box<dyn Store>> {
+    pub(crate) fn open(&self) -> anyhow::Result<Box<dyn Store>> {
         open_store(&self.db)
     }
 
     /// Opens the store in the given mode (`lookout db status` inspects without migrating).
-    pub fn open_with(&self, mode: OpenMode) -> anyhow::Result<Box<dyn Store>> {
+    pub(crate) fn open_with(&self, mode: OpenMode) -> anyhow::Result<Box<dyn Store>> {
         // The store's errors name the location (password redacted) themselves.
         lookout_store::open_with(&self.db, mode).context("opening the store")
     }
 
     /// The location for messages, password redacted.
-    pub fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         display_location(&self.db)
     }
 }
 
 /// A `--db` value for messages: the password of a URL replaced by `***`.
-pub fn display_location(db: &str) -> String {
-    Location::parse(db)
-        .map(|l| l.redacted())
-        .unwrap_or_else(|_| lookout_store::redact(db))
+pub(crate) fn display_location(db: &str) -> String {
+    Location::parse(db).map(|l| l.redacted()).unwrap_or_else(|_| lookout_store::redact(db))
 }
 
-pub fn open_store(db: &str) -> anyhow::Result<Box<dyn Store>> {
+pub(crate) fn open_store(db: &str) -> anyhow::Result<Box<dyn Store>> {
     lookout_store::open(db).context("opening the store")
 }
 
 /// Deletes and recreates a store for the demo: the SQLite file, or on PostgreSQL only the
 /// schema named by `?schema=` (default `lookout_demo`). Returns the store and a line
 /// saying what was recreated.
-pub fn recreate_store(db: &str) -> anyhow::Result<(Box<dyn Store>, String)> {
+pub(crate) fn recreate_store(db: &str) -> anyhow::Result<(Box<dyn Store>, String)> {
     let store = lookout_store::recreate(db, "lookout_demo").context("recreating the demo store")?;
     let what = match Location::parse(db)? {
         Location::Sqlite(p) => format!("{} (SQLite, recreated on every demo run)", p.display()),
@@ -72,7 +68,7 @@ pub fn recreate_store(db: &str) -> anyhow::Result<(Box<dyn Store>, String)> {
 
 /// How to read input files.
 #[derive(clap::Args, Clone, Debug)]
-pub struct ReadArgs {
+pub(crate) struct ReadArgs {
     /// Input format; detected from the file's first lines when omitted
     /// (nmea, marinecadastre, dma, gfw, generic, ...).
     #[arg(long)]
@@ -80,7 +76,8 @@ pub struct ReadArgs {
     /// Time zone for timestamps written without one (IANA name).
     #[arg(long, default_value = "UTC")]
     pub timezone: chrono_tz::Tz,
-    /// Text encoding of the input when it is not UTF-8 (e.g. euc-kr, windows-1252).
+    /// Text encoding of the input (e.g. cp949, euc-kr, gbk, gb18030, shift_jis, windows-1252);
+    /// without it, text that is not UTF-8 is detected and the summary names the encoding.
     #[arg(long)]
     pub encoding: Option<String>,
     /// The current time for validation (future-timestamp check); default: the clock.
@@ -89,36 +86,28 @@ pub struct ReadArgs {
 }
 
 impl ReadArgs {
-    pub fn read_options(&self) -> ReadOptions {
-        ReadOptions {
-            format: self.format,
-            timezone: self.timezone,
-            encoding: self.encoding.clone(),
-        }
+    pub(crate) fn read_options(&self) -> ReadOptions {
+        ReadOptions { format: self.format, timezone: self.timezone, encoding: self.encoding.clone() }
     }
 
-    pub fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.now.unwrap_or_else(Utc::now)
     }
 }
 
 /// A byte-based progress bar, hidden when stderr is not a terminal.
-pub fn file_progress(path: &Path) -> ProgressBar {
+pub(crate) fn file_progress(path: &Path) -> ProgressBar {
     let bar = ProgressBar::new(0);
     let style = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
     bar.set_style(style);
-    bar.set_message(
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-    );
+    bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     bar
 }
 
 /// Prints the per-file ingest summary (stdout) in a readable block.
-pub fn print_file_summary(s: &FileSummary) -> anyhow::Result<()> {
+pub(crate) fn print_file_summary(s: &FileSummary) -> anyhow::Result<()> {
     outln!(
         "{}: {} — {} records, {} positions accepted ({} new), {} static, {} vessels, {} rejected",
         s.path.display(),
@@ -140,14 +129,9 @@ pub fn print_file_summary(s: &FileSummary) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn print_rejects(rejects: &RejectCounts, indent: &str) -> anyhow::Result<()> {
+pub(crate) fn print_rejects(rejects: &RejectCounts, indent: &str) -> anyhow::Result<()> {
     for (reason, n) in &rejects.counts {
-        let example = rejects
-            .examples
-            .get(reason)
-            .and_then(|e| e.first())
-            .map(String::as_str)
-            .unwrap_or("");
+        let example = rejects.examples.get(reason).and_then(|e| e.first()).map(String::as_str).unwrap_or("");
         outln!("{indent}rejected {reason}: {n}  (e.g. {example})");
     }
     Ok(())

@@ -5,14 +5,14 @@ use std::process::ExitCode;
 use clap_complete::Shell;
 
 #[derive(clap::Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: Shell,
 }
 
 /// Prints the completion script of `cli` for the shell.
-pub fn run(args: CompletionsArgs, mut cli: clap::Command) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: CompletionsArgs, mut cli: clap::Command) -> anyhow::Result<ExitCode> {
     // Generated into memory first so a closed stdout is an error `main` can see, not a panic.
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cli, "lookout", &mut script);

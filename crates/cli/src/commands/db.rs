@@ -9,13 +9,13 @@ use super::common::DbArgs;
 use super::report::parse_duration;
 
 #[derive(clap::Args)]
-pub struct DbCommandArgs {
+pub(crate) struct DbCommandArgs {
     #[command(subcommand)]
     pub command: DbCommand,
 }
 
 #[derive(clap::Subcommand)]
-pub enum DbCommand {
+pub(crate) enum DbCommand {
     /// Create the database if needed and apply pending schema migrations.
     Migrate,
     /// Backend, location, schema version applied vs supported, and row counts per table.
@@ -25,7 +25,7 @@ pub enum DbCommand {
 }
 
 #[derive(clap::Args)]
-pub struct PruneArgs {
+pub(crate) struct PruneArgs {
     /// Keep positions this recent (e.g. 30d, 48h); older ones are deleted.
     #[arg(long, value_parser = parse_duration)]
     pub keep: chrono::Duration,
@@ -34,7 +34,7 @@ pub struct PruneArgs {
     pub now: Option<DateTime<Utc>>,
 }
 
-pub fn run(args: DbCommandArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: DbCommandArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         DbCommand::Migrate => migrate(db),
         DbCommand::Status => status(db),
@@ -48,10 +48,7 @@ fn migrate(db: &DbArgs) -> anyhow::Result<ExitCode> {
     if before == after {
         outln!("{}: schema version {after}, up to date", db.location());
     } else {
-        outln!(
-            "{}: schema migrated from version {before} to {after}",
-            db.location()
-        );
+        outln!("{}: schema migrated from version {before} to {after}", db.location());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -61,19 +58,13 @@ fn status(db: &DbArgs) -> anyhow::Result<ExitCode> {
     let state = match info.schema_version.cmp(&info.supported_version) {
         std::cmp::Ordering::Equal => "up to date".to_string(),
         std::cmp::Ordering::Less => {
-            format!(
-                "{} migration(s) pending: run `lookout db migrate`",
-                info.supported_version - info.schema_version
-            )
+            format!("{} migration(s) pending: run `lookout db migrate`", info.supported_version - info.schema_version)
         }
         std::cmp::Ordering::Greater => "newer than this lookout: upgrade lookout".to_string(),
     };
     outln!("backend:  {}", info.backend);
     outln!("location: {}", info.location);
-    outln!(
-        "schema:   version {} applied, {} supported ({state})",
-        info.schema_version, info.supported_version
-    );
+    outln!("schema:   version {} applied, {} supported ({state})", info.schema_version, info.supported_version);
     outln!("tables:");
     let width = info.tables.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     for (name, rows) in &info.tables {
@@ -86,17 +77,11 @@ fn status(db: &DbArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn prune(args: PruneArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
-        args.keep > chrono::Duration::zero(),
-        "--keep must be positive"
-    );
+    anyhow::ensure!(args.keep > chrono::Duration::zero(), "--keep must be positive");
     let now = args.now.unwrap_or_else(Utc::now);
     let before = now - args.keep;
     let mut store = db.open()?;
-    let report = store.prune(&Retention {
-        positions_before: Some(before),
-        ..Default::default()
-    })?;
+    let report = store.prune(&Retention { positions_before: Some(before), ..Default::default() })?;
     outln!(
         "{}: deleted {} positions older than {} and {} identity rows last seen before it",
         db.location(),

@@ -11,7 +11,7 @@ use lookout_model::RejectCounts;
 use lookout_nmea::{Decoded, Decoder, DecoderOptions, Outcome};
 
 #[derive(clap::Args)]
-pub struct DecodeArgs {
+pub(crate) struct DecodeArgs {
     /// NMEA 0183 file (`!AIVDM` sentences, optional tag blocks / `$PGHP` / stamps).
     pub file: PathBuf,
     /// One JSON object per message instead of the readable one-line form.
@@ -24,12 +24,13 @@ pub struct DecodeArgs {
 
 /// Prints every decoded message on stdout and a summary on stderr. Fails only when the
 /// file cannot be read or nothing in it decodes.
-pub fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     let file = File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let stdout = std::io::stdout();
     let mut w = BufWriter::new(stdout.lock());
-    let mut dec = Decoder::new(DecoderOptions { max_pending_groups: args.max_pending_groups, ..DecoderOptions::default() });
+    let mut dec =
+        Decoder::new(DecoderOptions { max_pending_groups: args.max_pending_groups, ..DecoderOptions::default() });
     let source = args.file.display().to_string();
     let mut summary = Summary::default();
     let mut line = Vec::with_capacity(256);

@@ -22,15 +22,15 @@ use lookout_engine::rules::RuleSet;
 use lookout_engine::shadow::shadow;
 use lookout_store::ModelChange;
 
-use super::outputs_common::{demo_output_config, print_demo_outputs};
 use super::analyze::load_zones;
 use super::common::{file_progress, print_file_summary, print_rejects, recreate_store};
 use super::models::print_shadow;
+use super::outputs_common::{demo_output_config, print_demo_outputs};
 use super::report::{add_reception_stats, breakdown_lines, dark_headline, outage_summary};
 use super::rules::{overrides, AsStore};
 
 #[derive(clap::Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Folder with the demo data (default: the repository's data/demo).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -55,15 +55,12 @@ const DEMO_DB: &str = "lookout-demo.db";
 /// `db`: the global `--db`, a SQLite file to (re)create for the demo, or a PostgreSQL
 /// URL: there only the schema `lookout_demo` (or the URL's `?schema=`) is dropped and
 /// recreated.
-pub fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<ExitCode> {
     let db = db.unwrap_or_else(|| DEMO_DB.to_string());
     let data = args.data.clone().unwrap_or_else(default_data_dir);
     let files = data_files(&data)?;
     let (mut store, store_line) = recreate_store(&db)?;
-    outln!(
-        "Lookout demo: real AIS from {} (origins and licences in its SOURCES.md)",
-        data.display()
-    );
+    outln!("Lookout demo: real AIS from {} (origins and licences in its SOURCES.md)", data.display());
     outln!("store: {store_line}\n");
 
     outln!("== 1. Ingest: decode, validate, store");
@@ -98,28 +95,13 @@ pub fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<ExitCode> {
 
     outln!("\n== 4. Model registry: a DRAFT run in shadow beside the ACTIVE version");
     let draft_over = serde_json::json!({ "weights": { "P7_unpermitted": 20 } });
-    let change = ModelChange {
-        actor: DEMO_ACTOR.into(),
-        at: now,
-        reason: "demo: weigh unpermitted vessels double".into(),
-    };
+    let change =
+        ModelChange { actor: DEMO_ACTOR.into(), at: now, reason: "demo: weigh unpermitted vessels double".into() };
     let draft = models::create_draft(store.store_mut(), DARK, &draft_over, None, &change)?;
-    outln!(
-        "created {}@{} (DRAFT) from {}",
-        draft.model, draft.version, draft_over
-    );
+    outln!("created {}@{} (DRAFT) from {}", draft.model, draft.version, draft_over);
     // The cycle with the most dark vessels shows the most; `lookout models shadow`
     // defaults to the latest cycle.
-    let report = shadow(
-        store.store(),
-        &set,
-        DARK,
-        draft.version,
-        &over,
-        exec,
-        None,
-        busiest,
-    )?;
+    let report = shadow(store.store(), &set, DARK, draft.version, &over, exec, None, busiest)?;
     print_shadow(&report)?;
     outln!("(promote with `lookout models promote {DARK} {}`; nothing above was written but the DRAFT)", draft.version);
 
@@ -136,9 +118,7 @@ fn data_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("demo data folder {} (pass --data DIR)", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file() && !matches!(p.extension().and_then(|e| e.to_str()), Some("md" | "json"))
-        })
+        .filter(|p| p.is_file() && !matches!(p.extension().and_then(|e| e.to_str()), Some("md" | "json")))
         .collect();
     files.sort();
     anyhow::ensure!(!files.is_empty(), "no data files in {}", dir.display());
@@ -150,16 +130,10 @@ fn ingest_all(store: &mut dyn Store, files: &[PathBuf]) -> anyhow::Result<Vec<Fi
     let mut out = Vec::new();
     for path in files {
         let bar = file_progress(path);
-        let result = ingest_file(
-            store,
-            path,
-            &ReadOptions::default(),
-            now,
-            &mut |done, total| {
-                bar.set_length(total.unwrap_or(done));
-                bar.set_position(done);
-            },
-        );
+        let result = ingest_file(store, path, &ReadOptions::default(), now, &mut |done, total| {
+            bar.set_length(total.unwrap_or(done));
+            bar.set_position(done);
+        });
         bar.finish_and_clear();
         let summary = result.with_context(|| format!("ingesting {}", path.display()))?;
         print_file_summary(&summary)?;
@@ -223,7 +197,8 @@ fn print_family_examples(examples: &BTreeMap<String, Finding>) -> anyhow::Result
         match examples.get(detector) {
             Some(f) => {
                 let what: Vec<String> = f.breakdown.iter().map(|b| format!("{} {:+}", b.pattern, b.points)).collect();
-                let zone = f.evidence.get("zone").and_then(|z| z.as_str()).map(|z| format!(" in {z}")).unwrap_or_default();
+                let zone =
+                    f.evidence.get("zone").and_then(|z| z.as_str()).map(|z| format!(" in {z}")).unwrap_or_default();
                 outln!(
                     "  e.g. {detector}: {} {} {}{zone} ({}..{}): {}",
                     f.vessel,
@@ -299,55 +274,37 @@ fn run_daily_cycles(
         add_reception_stats(&mut reception_stats, &report.rules);
         // The output pipeline after each cycle, on the data's clock (the window end), so
         // the demo is reproducible; a failing stage is reported, never fatal.
-        let pipeline = lookout_engine::outputs::run_after_cycle(store, &report.key, report.key.window_end, &demo_output_config());
+        let pipeline =
+            lookout_engine::outputs::run_after_cycle(store, &report.key, report.key.window_end, &demo_output_config());
         for f in pipeline.failures() {
             outln!("  output pipeline stage {} failed: {}", f.stage, f.detail);
         }
-        let dark = report
-            .findings
-            .iter()
-            .filter(|f| f.detector == DARK)
-            .count();
+        let dark = report.findings.iter().filter(|f| f.detector == DARK).count();
         // Strictly more, so the earliest of equally busy days wins (deterministic).
         match busiest {
             Some((n, _)) if n >= dark => {}
             _ => busiest = Some((dark, *at)),
         }
         for f in report.findings.iter().filter(|f| matches!(f.detector.as_str(), SEGMENTS | "spoofing" | "zones")) {
-            let better = examples.get(&f.detector).is_none_or(|e| {
-                (f.score.unwrap_or(0), f.severity) > (e.score.unwrap_or(0), e.severity)
-            });
+            let better = examples
+                .get(&f.detector)
+                .is_none_or(|e| (f.score.unwrap_or(0), f.severity) > (e.score.unwrap_or(0), e.severity));
             if better {
                 examples.insert(f.detector.clone(), f.clone());
             }
         }
-        identity_findings += report
-            .findings
-            .iter()
-            .filter(|f| f.breakdown.iter().any(|b| b.pattern.starts_with("identity_")))
-            .count();
+        identity_findings +=
+            report.findings.iter().filter(|f| f.breakdown.iter().any(|b| b.pattern.starts_with("identity_"))).count();
         for f in &report.findings {
-            *by_level
-                .entry((f.detector.clone(), f.level.clone()))
-                .or_default() += 1;
+            *by_level.entry((f.detector.clone(), f.level.clone())).or_default() += 1;
         }
         all.extend(report.findings.into_iter().filter(|f| f.detector == DARK || f.detector == "reception"));
     }
     outln!("{} daily cycles", ends.len());
     for detector in [GAPS, DARK, SEGMENTS, "spoofing", "zones", COMPOSITE] {
-        let levels: Vec<String> = by_level
-            .iter()
-            .filter(|((d, _), _)| d == detector)
-            .map(|((_, l), n)| format!("{l} {n}"))
-            .collect();
-        outln!(
-            "  {detector}: {}",
-            if levels.is_empty() {
-                "none".into()
-            } else {
-                levels.join(", ")
-            }
-        );
+        let levels: Vec<String> =
+            by_level.iter().filter(|((d, _), _)| d == detector).map(|((_, l), n)| format!("{l} {n}")).collect();
+        outln!("  {detector}: {}", if levels.is_empty() { "none".into() } else { levels.join(", ") });
     }
     print_family_examples(&examples)?;
     print_identity_summary(store, identity_findings)?;
@@ -432,25 +389,30 @@ impl EncounterSummary {
             "  transshipment funnel: {}",
             stages(
                 "transshipment",
-                &[("type_pairs", "carrier x fishing pairs"), ("proximity", "within 500 m"), ("slow", "both < 2 kn"),
-                  ("duration", ">= 2 h"), ("location", ">= 10 km from port")]
+                &[
+                    ("type_pairs", "carrier x fishing pairs"),
+                    ("proximity", "within 500 m"),
+                    ("slow", "both < 2 kn"),
+                    ("duration", ">= 2 h"),
+                    ("location", ">= 10 km from port")
+                ]
             )
         );
         outln!(
             "  pair trawl funnel: {}",
             stages(
                 "pair_trawl",
-                &[("fishing_pairs", "fishing pairs"), ("proximity", "within 1500 m"),
-                  ("parallel", "parallel at 2-5 kn"), ("duration", ">= 1 h")]
+                &[
+                    ("fishing_pairs", "fishing pairs"),
+                    ("proximity", "within 1500 m"),
+                    ("parallel", "parallel at 2-5 kn"),
+                    ("duration", ">= 1 h")
+                ]
             )
         );
         for family in ENCOUNTER_FAMILIES {
-            let levels: Vec<String> = self
-                .levels
-                .iter()
-                .filter(|((d, _), _)| d == family)
-                .map(|((_, l), n)| format!("{l} {n}"))
-                .collect();
+            let levels: Vec<String> =
+                self.levels.iter().filter(|((d, _), _)| d == family).map(|((_, l), n)| format!("{l} {n}")).collect();
             if !levels.is_empty() {
                 outln!("  {family}: {}", levels.join(", "));
                 continue;
@@ -477,7 +439,10 @@ impl EncounterSummary {
                 "  e.g. gear {} {:?}: signals {}, parent {} ({} candidates)",
                 g.vessel,
                 e["name"].as_str().unwrap_or(""),
-                e["signals"].as_array().map(|s| s.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join("+")).unwrap_or_default(),
+                e["signals"]
+                    .as_array()
+                    .map(|s| s.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join("+"))
+                    .unwrap_or_default(),
                 e["parent_status"].as_str().unwrap_or(""),
                 e["candidate_count"].as_u64().unwrap_or(0)
             );

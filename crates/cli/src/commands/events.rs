@@ -15,13 +15,13 @@ use super::outputs_common::{now_or_clock, report_lines, ts, OutputArgs};
 use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
-pub struct EventsArgs {
+pub(crate) struct EventsArgs {
     #[command(subcommand)]
     pub command: EventsCommand,
 }
 
 #[derive(clap::Subcommand)]
-pub enum EventsCommand {
+pub(crate) enum EventsCommand {
     /// Events, by id; filter by status and category.
     List(ListArgs),
     /// One event with its evidence, history and enforcement records.
@@ -39,7 +39,7 @@ pub enum EventsCommand {
 }
 
 #[derive(clap::Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// NEW, ACK, CONFIRMED, FALSE_POSITIVE, ENFORCED, CLOSED or WITHDRAWN.
     #[arg(long)]
     pub status: Option<String>,
@@ -51,14 +51,14 @@ pub struct ListArgs {
 }
 
 #[derive(clap::Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     pub id: String,
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(clap::Args)]
-pub struct StepArgs {
+pub(crate) struct StepArgs {
     pub id: String,
     /// Who takes the step (default: $USER).
     #[arg(long)]
@@ -73,7 +73,7 @@ pub struct StepArgs {
 }
 
 #[derive(clap::Args)]
-pub struct EnforceArgs {
+pub(crate) struct EnforceArgs {
     #[command(flatten)]
     pub step: StepArgs,
     /// What was done (e.g. boarding, warning, seizure).
@@ -81,7 +81,7 @@ pub struct EnforceArgs {
     pub action: String,
 }
 
-pub fn run(args: EventsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: EventsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         EventsCommand::List(a) => list(a, db),
         EventsCommand::Show(a) => show(a, db),
@@ -97,25 +97,15 @@ fn list(args: ListArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let status = args
         .status
         .as_deref()
-        .map(|s| {
-            EventStatus::parse(&s.to_ascii_uppercase())
-                .with_context(|| format!("--status {s}: unknown status"))
-        })
+        .map(|s| EventStatus::parse(&s.to_ascii_uppercase()).with_context(|| format!("--status {s}: unknown status")))
         .transpose()?;
     let category = args
         .category
         .as_deref()
-        .map(|c| {
-            Category::parse(&c.to_ascii_uppercase())
-                .with_context(|| format!("--category {c}: unknown category"))
-        })
+        .map(|c| Category::parse(&c.to_ascii_uppercase()).with_context(|| format!("--category {c}: unknown category")))
         .transpose()?;
     let store = db.open()?;
-    let events = store.list_events(&EventFilter {
-        status,
-        category,
-        ..EventFilter::default()
-    })?;
+    let events = store.list_events(&EventFilter { status, category, ..EventFilter::default() })?;
     match args.format.format() {
         ListFormat::Table => {
             for e in &events {
@@ -124,10 +114,7 @@ fn list(args: ListArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
             outln!("{} events", events.len());
         }
         ListFormat::Json => print_json(&events)?,
-        ListFormat::Csv => print_csv(
-            EVENT_CSV_HEADER,
-            &events.iter().map(event_csv_row).collect::<Vec<_>>(),
-        )?,
+        ListFormat::Csv => print_csv(EVENT_CSV_HEADER, &events.iter().map(event_csv_row).collect::<Vec<_>>())?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -170,7 +157,7 @@ fn event_csv_row(e: &Event) -> Vec<String> {
 }
 
 /// One line per event: id, category, level, status, vessels, area, time, labels.
-pub fn event_line(e: &Event) -> String {
+pub(crate) fn event_line(e: &Event) -> String {
     let vessels: Vec<&str> = e.vessels.iter().map(|v| v.as_str()).collect();
     let labels: Vec<&str> = e.labels.iter().map(|l| l.as_str()).collect();
     format!(
@@ -189,11 +176,7 @@ pub fn event_line(e: &Event) -> String {
 
 fn show(args: ShowArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let store = db.open()?;
-    let Some(e) = store
-        .events_by_ids(std::slice::from_ref(&args.id))?
-        .into_iter()
-        .next()
-    else {
+    let Some(e) = store.events_by_ids(std::slice::from_ref(&args.id))?.into_iter().next() else {
         anyhow::bail!("no event with id '{}'", args.id);
     };
     let enforcements = store.event_enforcements(&e.id)?;
@@ -214,47 +197,21 @@ fn show(args: ShowArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     outln!("history:");
     for h in &e.history {
         let from = h.from.map(|s| s.as_str()).unwrap_or("-");
-        outln!(
-            "  {}  {} -> {}  by {}  {}",
-            ts(h.at),
-            from,
-            h.to.as_str(),
-            h.actor,
-            h.note
-        );
+        outln!("  {}  {} -> {}  by {}  {}", ts(h.at), from, h.to.as_str(), h.actor, h.note);
     }
     for x in &enforcements {
-        outln!(
-            "enforcement: {} by {} at {}  {}",
-            x.action,
-            x.actor,
-            ts(x.at),
-            x.note
-        );
+        outln!("enforcement: {} by {} at {}  {}", x.action, x.actor, ts(x.at), x.note);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn step(
-    args: StepArgs,
-    db: &DbArgs,
-    action: Action,
-    enforcement: Option<String>,
-) -> anyhow::Result<ExitCode> {
+fn step(args: StepArgs, db: &DbArgs, action: Action, enforcement: Option<String>) -> anyhow::Result<ExitCode> {
     let cfg = args.out.config()?;
     let mut store = db.open()?;
     let actor = args.actor.clone().unwrap_or_else(actor);
     let now = now_or_clock(args.now);
-    match outputs::event_action(
-        store.as_mut(),
-        &args.id,
-        action,
-        &actor,
-        &args.note,
-        enforcement.as_deref(),
-        now,
-        &cfg,
-    ) {
+    match outputs::event_action(store.as_mut(), &args.id, action, &actor, &args.note, enforcement.as_deref(), now, &cfg)
+    {
         Ok((e, report)) => {
             outln!("{}", event_line(&e));
             for line in report_lines(&report) {

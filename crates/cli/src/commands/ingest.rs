@@ -7,7 +7,7 @@ use lookout_model::RejectCounts;
 use super::common::{file_progress, print_file_summary, print_rejects, DbArgs, ReadArgs};
 
 #[derive(clap::Args)]
-pub struct IngestArgs {
+pub(crate) struct IngestArgs {
     /// AIS files: NMEA, CSV or JSON lines, optionally gzip-compressed.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -17,7 +17,7 @@ pub struct IngestArgs {
 
 /// Ingests every file; a file that cannot be read is reported and the others go on.
 /// Exits non-zero only when nothing could be read at all.
-pub fn run(args: IngestArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: IngestArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let mut store = db.open()?;
     let opts = args.read.read_options();
     let now = args.read.now();

@@ -14,7 +14,7 @@ use super::outputs_common::{ts, OutputArgs};
 use crate::output::{counts_cell, print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
-pub struct KpisArgs {
+pub(crate) struct KpisArgs {
     /// Recompute (and store) the KPIs at this time; default: show the latest snapshot.
     #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub now: Option<DateTime<Utc>>,
@@ -25,17 +25,13 @@ pub struct KpisArgs {
 }
 
 /// The KPI block the demo and `lookout kpis` print.
-pub fn kpi_lines(k: &Kpis) -> Vec<String> {
-    let mut out = vec![format!(
-        "KPIs at {} (today = {} local)",
-        ts(k.at),
-        k.today.label
-    )];
+pub(crate) fn kpi_lines(k: &Kpis) -> Vec<String> {
+    let mut out = vec![format!("KPIs at {} (today = {} local)", ts(k.at), k.today.label)];
     out.extend(k.values().iter().map(|(n, v)| format!("  {n:<22} {v}")));
     out
 }
 
-pub fn run(args: KpisArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: KpisArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let mut store = db.open()?;
     let k = match args.now {
         Some(now) => Some(outputs::kpis_stage(store.as_mut(), now, &args.out.tz()?)?),
@@ -77,22 +73,21 @@ pub fn run(args: KpisArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
 /// `at`, `today`, then the KPI names in their documented order.
 fn kpi_csv_header() -> Vec<&'static str> {
     // The names come from a computation over nothing, so they never drift from `values()`.
-    let empty =
-        lookout_pipeline::kpi::compute(DateTime::<Utc>::UNIX_EPOCH, &chrono_tz::UTC, &[], &[], &[]);
+    let empty = lookout_pipeline::kpi::compute(DateTime::<Utc>::UNIX_EPOCH, &chrono_tz::UTC, &[], &[], &[]);
     let mut header = vec!["at", "today"];
     header.extend(empty.values().map(|(n, _)| n));
     header
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum Period {
+pub(crate) enum Period {
     Hourly,
     Daily,
     Monthly,
 }
 
 #[derive(clap::Args)]
-pub struct StatsArgs {
+pub(crate) struct StatsArgs {
     #[arg(value_enum)]
     pub period: Period,
     /// Buckets starting at or after this (RFC 3339); default: all.
@@ -118,13 +113,11 @@ fn pct(p: Option<f64>) -> String {
     p.map(|v| format!("{v:.2}%")).unwrap_or_else(|| "-".into())
 }
 
-pub fn run_stats(args: StatsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_stats(args: StatsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let store = db.open()?;
     // Wide defaults: every stored bucket (years either side of any AIS data).
     let from = args.from.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-    let to = args
-        .to
-        .unwrap_or_else(|| DateTime::<Utc>::UNIX_EPOCH + Duration::days(365 * 200));
+    let to = args.to.unwrap_or_else(|| DateTime::<Utc>::UNIX_EPOCH + Duration::days(365 * 200));
     let format = args.format.format();
     match args.period {
         Period::Hourly => {
@@ -144,41 +137,22 @@ pub fn run_stats(args: StatsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
                     outln!("{} hourly rows", rows.len());
                 }
                 ListFormat::Json => print_json(&rows)?,
-                ListFormat::Csv => print_csv(
-                    HOURLY_CSV_HEADER,
-                    &rows.iter().map(hourly_csv_row).collect::<Vec<_>>(),
-                )?,
+                ListFormat::Csv => print_csv(HOURLY_CSV_HEADER, &rows.iter().map(hourly_csv_row).collect::<Vec<_>>())?,
             }
         }
         Period::Daily => {
-            let rows: Vec<PeriodRow> = store
-                .daily_stats(from, to)?
-                .into_iter()
-                .map(PeriodRow::from)
-                .collect();
+            let rows: Vec<PeriodRow> = store.daily_stats(from, to)?.into_iter().map(PeriodRow::from).collect();
             print_period_rows(&rows, "daily", format)?;
         }
         Period::Monthly => {
-            let rows: Vec<PeriodRow> = store
-                .monthly_stats(from, to)?
-                .into_iter()
-                .map(PeriodRow::from)
-                .collect();
+            let rows: Vec<PeriodRow> = store.monthly_stats(from, to)?.into_iter().map(PeriodRow::from).collect();
             print_period_rows(&rows, "monthly", format)?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-const HOURLY_CSV_HEADER: &[&str] = &[
-    "bucket",
-    "start",
-    "end",
-    "detections",
-    "events",
-    "critical",
-    "by_risk_level",
-];
+const HOURLY_CSV_HEADER: &[&str] = &["bucket", "start", "end", "detections", "events", "critical", "by_risk_level"];
 
 fn hourly_csv_row(r: &HourlyStats) -> Vec<String> {
     vec![

@@ -1,19 +1,19 @@
 //! One module per subcommand: an `Args` struct (clap) and a `run` function.
 
-pub mod alerts;
-pub mod analyze;
-pub mod anomaly;
-pub mod bench;
-pub mod common;
-pub mod completions;
-pub mod db;
-pub mod decode;
-pub mod demo;
-pub mod events;
-pub mod ingest;
-pub mod kpis;
-pub mod models;
-pub mod outputs_common;
-pub mod report;
-pub mod rules;
-pub mod score_dark;
+pub(crate) mod alerts;
+pub(crate) mod analyze;
+pub(crate) mod anomaly;
+pub(crate) mod bench;
+pub(crate) mod common;
+pub(crate) mod completions;
+pub(crate) mod db;
+pub(crate) mod decode;
+pub(crate) mod demo;
+pub(crate) mod events;
+pub(crate) mod ingest;
+pub(crate) mod kpis;
+pub(crate) mod models;
+pub(crate) mod outputs_common;
+pub(crate) mod report;
+pub(crate) mod rules;
+pub(crate) mod score_dark;

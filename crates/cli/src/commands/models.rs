@@ -12,19 +12,19 @@ use lookout_store::{ModelChange, ModelVersion};
 
 use super::analyze::{actor, load_registry};
 use super::common::DbArgs;
-use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 use super::report::json_arg;
 use super::rules::{overrides, AsStore, EngineArgs};
+use crate::output::{print_csv, print_json, FormatArgs, ListFormat};
 
 #[derive(clap::Args)]
-pub struct ModelsArgs {
+pub(crate) struct ModelsArgs {
     #[command(subcommand)]
     pub command: ModelsCommand,
 }
 
 /// Who, when and why, for commands that change a model.
 #[derive(clap::Args, Clone, Debug)]
-pub struct ChangeArgs {
+pub(crate) struct ChangeArgs {
     /// Who makes the change (default: $USER).
     #[arg(long)]
     pub actor: Option<String>,
@@ -47,7 +47,7 @@ impl ChangeArgs {
 }
 
 #[derive(clap::Subcommand)]
-pub enum ModelsCommand {
+pub(crate) enum ModelsCommand {
     /// Every model with its versions and their status.
     List {
         #[command(flatten)]
@@ -105,7 +105,7 @@ pub enum ModelsCommand {
     },
 }
 
-pub fn run(args: ModelsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: ModelsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let mut store = db.open()?;
     match args.command {
         ModelsCommand::List { format } => {
@@ -200,10 +200,8 @@ fn list(store: &dyn lookout_store::Store, format: ListFormat) -> anyhow::Result<
             print_json(&doc)?;
         }
         ListFormat::Csv => {
-            let rows: Vec<Vec<String>> = models
-                .iter()
-                .flat_map(|(_, versions)| versions.iter().map(version_csv_row))
-                .collect();
+            let rows: Vec<Vec<String>> =
+                models.iter().flat_map(|(_, versions)| versions.iter().map(version_csv_row)).collect();
             print_csv(VERSION_CSV_HEADER, &rows)?;
         }
     }
@@ -223,7 +221,8 @@ fn version_json(v: &ModelVersion) -> serde_json::Value {
     })
 }
 
-const VERSION_CSV_HEADER: &[&str] = &["model", "version", "status", "params_hash", "created_at", "created_by", "reason"];
+const VERSION_CSV_HEADER: &[&str] =
+    &["model", "version", "status", "params_hash", "created_at", "created_by", "reason"];
 
 fn version_csv_row(v: &ModelVersion) -> Vec<String> {
     vec![
@@ -262,7 +261,7 @@ fn print_diff(lines: &[DiffLine]) -> anyhow::Result<()> {
 }
 
 /// Prints a shadow report (also used by the demo).
-pub fn print_shadow(r: &ShadowReport) -> anyhow::Result<()> {
+pub(crate) fn print_shadow(r: &ShadowReport) -> anyhow::Result<()> {
     outln!(
         "shadow run of {}@{} beside ACTIVE {}@{} on the cycle {} .. {} (nothing written)",
         r.model,

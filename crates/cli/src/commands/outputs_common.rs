@@ -11,7 +11,7 @@ use lookout_pipeline::{PipelineConfig, RunReport};
 
 /// Where notifications go, and in which time zone days are counted.
 #[derive(clap::Args, Clone, Debug)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// IANA time zone of "today", hours, days and months.
     #[arg(long = "timezone", default_value = "Asia/Seoul")]
     pub tz: String,
@@ -31,11 +31,8 @@ pub struct OutputArgs {
 
 impl OutputArgs {
     /// The runner's configuration: sinks in the order log, webhook, nats.
-    pub fn config(&self) -> anyhow::Result<OutputConfig> {
-        let pipeline = PipelineConfig {
-            timezone: self.tz.clone(),
-            ..PipelineConfig::default()
-        };
+    pub(crate) fn config(&self) -> anyhow::Result<OutputConfig> {
+        let pipeline = PipelineConfig { timezone: self.tz.clone(), ..PipelineConfig::default() };
         pipeline.tz().context("--timezone")?;
         let mut sinks = Vec::new();
         if !self.no_log_sink {
@@ -47,82 +44,59 @@ impl OutputArgs {
         if self.nats_subject.is_some() {
             sinks.push("nats".to_string());
         }
-        Ok(OutputConfig {
-            pipeline,
-            sinks,
-            ..OutputConfig::default()
-        })
+        Ok(OutputConfig { pipeline, sinks, ..OutputConfig::default() })
     }
 
     /// The configured sinks, connected lazily on first send.
-    pub fn sinks(&self) -> anyhow::Result<Vec<Box<dyn Sink>>> {
+    pub(crate) fn sinks(&self) -> anyhow::Result<Vec<Box<dyn Sink>>> {
         let timeout = StdDuration::from_secs(10);
         let mut out: Vec<Box<dyn Sink>> = Vec::new();
         if !self.no_log_sink {
             out.push(Box::new(LogSink));
         }
         if let Some(url) = &self.webhook {
-            out.push(Box::new(
-                WebhookSink::new(url, timeout).context("--webhook")?,
-            ));
+            out.push(Box::new(WebhookSink::new(url, timeout).context("--webhook")?));
         }
         if let Some(subject) = &self.nats_subject {
-            let addr = self
-                .nats_url
-                .strip_prefix("nats://")
-                .unwrap_or(&self.nats_url);
-            out.push(Box::new(
-                NatsSink::new(addr, subject, timeout).context("--nats-subject")?,
-            ));
+            let addr = self.nats_url.strip_prefix("nats://").unwrap_or(&self.nats_url);
+            out.push(Box::new(NatsSink::new(addr, subject, timeout).context("--nats-subject")?));
         }
         Ok(out)
     }
 
-    pub fn tz(&self) -> anyhow::Result<chrono_tz::Tz> {
-        PipelineConfig {
-            timezone: self.tz.clone(),
-            ..PipelineConfig::default()
-        }
-        .tz()
-        .context("--timezone")
+    pub(crate) fn tz(&self) -> anyhow::Result<chrono_tz::Tz> {
+        PipelineConfig { timezone: self.tz.clone(), ..PipelineConfig::default() }.tz().context("--timezone")
     }
 }
 
 /// `--now`: the pipeline's clock, default the system clock.
-pub fn now_or_clock(now: Option<DateTime<Utc>>) -> DateTime<Utc> {
+pub(crate) fn now_or_clock(now: Option<DateTime<Utc>>) -> DateTime<Utc> {
     now.unwrap_or_else(Utc::now)
 }
 
 /// One line per stage: `  events: ok — ...`.
-pub fn report_lines(report: &RunReport) -> Vec<String> {
+pub(crate) fn report_lines(report: &RunReport) -> Vec<String> {
     report
         .stages
         .iter()
-        .map(|s| {
-            format!(
-                "  {}: {} — {}",
-                s.stage,
-                if s.ok { "ok" } else { "FAILED" },
-                s.detail
-            )
-        })
+        .map(|s| format!("  {}: {} — {}", s.stage, if s.ok { "ok" } else { "FAILED" }, s.detail))
         .collect()
 }
 
 /// RFC 3339 with seconds, UTC.
-pub fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The demo's pipeline: default zone, notifications to the log only.
-pub fn demo_output_config() -> lookout_engine::outputs::OutputConfig {
+pub(crate) fn demo_output_config() -> lookout_engine::outputs::OutputConfig {
     lookout_engine::outputs::OutputConfig::default()
 }
 
 /// The demo's last section: a dispatcher tick `group_wait` after the last cycle (the
 /// dispatcher loop, replayed on the data's clock), a delivery pass to the log, then the
 /// KPIs, events by category and alerts.
-pub fn print_demo_outputs(
+pub(crate) fn print_demo_outputs(
     store: &mut dyn lookout_store::Store,
     last_cycle_end: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -146,34 +120,22 @@ pub fn print_demo_outputs(
     }
     let busiest = per_instant
         .iter()
-        .fold(
-            None,
-            |best: Option<(DateTime<Utc>, usize)>, (t, n)| match best {
-                Some((_, m)) if m >= *n => best,
-                _ => Some((*t, *n)),
-            },
-        )
+        .fold(None, |best: Option<(DateTime<Utc>, usize)>, (t, n)| match best {
+            Some((_, m)) if m >= *n => best,
+            _ => Some((*t, *n)),
+        })
         .map(|(t, _)| t);
     if let Some(t) = busiest {
         let tz = cfg.pipeline.tz()?;
         let since = t - chrono::Duration::minutes(lookout_pipeline::kpi::TRACKING_WINDOW_MIN);
         let alerts: Vec<_> = store.dispatch_state()?.alerts.into_values().collect();
-        let k = lookout_pipeline::kpi::compute(
-            t,
-            &tz,
-            &store.last_reports(since, t)?,
-            &events,
-            &alerts,
-        );
+        let k = lookout_pipeline::kpi::compute(t, &tz, &store.last_reports(since, t)?, &events, &alerts);
         for line in super::kpis::kpi_lines(&k) {
             outln!("{line}");
         }
         outln!("  (just after the cycle that raised the most events; `lookout kpis` shows the latest snapshot)");
     }
-    outln!(
-        "events by category ({} in all, deduplicated across cycles):",
-        events.len()
-    );
+    outln!("events by category ({} in all, deduplicated across cycles):", events.len());
     let mut by: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
     for e in &events {
         *by.entry(e.category.as_str())
@@ -186,11 +148,7 @@ pub fn print_demo_outputs(
         outln!("  {cat:<14} {}", parts.join(", "));
     }
     let state = store.dispatch_state()?;
-    let firing = state
-        .alerts
-        .values()
-        .filter(|a| a.status == lookout_pipeline::AlertStatus::Firing)
-        .count();
+    let firing = state.alerts.values().filter(|a| a.status == lookout_pipeline::AlertStatus::Firing).count();
     let resolved = state.alerts.len() - firing;
     let outbox = store.outbox(false)?;
     let delivered = outbox.iter().filter(|o| o.delivered_at.is_some()).count();
@@ -200,6 +158,8 @@ pub fn print_demo_outputs(
         outbox.len(),
         delivery.delivered
     );
-    outln!("(see `lookout events list`, `lookout alerts list`, `lookout kpis`, `lookout stats daily` with the same --db)");
+    outln!(
+        "(see `lookout events list`, `lookout alerts list`, `lookout kpis`, `lookout stats daily` with the same --db)"
+    );
     Ok(())
 }

@@ -6,11 +6,11 @@ use serde_json::Value;
 /// Longest duration accepted on the command line: long enough for any real window or
 /// retention, short enough that adding it to or subtracting it from any time the store
 /// can hold never overflows chrono (which panics instead of erroring).
-pub const MAX_DURATION_DAYS: i64 = 36_600;
+pub(crate) const MAX_DURATION_DAYS: i64 = 36_600;
 
 /// Parses durations such as `90m`, `24h`, `7d`, `3600s`, `2w`, at most
 /// [`MAX_DURATION_DAYS`]; clap names the option in the error.
-pub fn parse_duration(raw: &str) -> Result<chrono::Duration, String> {
+pub(crate) fn parse_duration(raw: &str) -> Result<chrono::Duration, String> {
     let t = raw.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
@@ -41,10 +41,12 @@ const INSTANT_YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
 
 /// Parses an RFC 3339 time (`--at`, `--now`, `--from`, `--to`, `--starts`, `--ends`),
 /// with a year in 0001..=9999; clap names the option in the error.
-pub fn parse_instant(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+pub(crate) fn parse_instant(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     use chrono::Datelike;
-    let t: chrono::DateTime<chrono::Utc> =
-        raw.trim().parse().map_err(|e| format!("'{raw}': expected an RFC 3339 time such as 2024-05-01T12:00:00Z ({e})"))?;
+    let t: chrono::DateTime<chrono::Utc> = raw
+        .trim()
+        .parse()
+        .map_err(|e| format!("'{raw}': expected an RFC 3339 time such as 2024-05-01T12:00:00Z ({e})"))?;
     if !INSTANT_YEARS.contains(&t.year()) {
         return Err(format!("'{raw}': the year must be within 0001..=9999"));
     }
@@ -52,7 +54,7 @@ pub fn parse_instant(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String>
 }
 
 /// Parses a JSON argument given inline (`{...}`) or as a file path.
-pub fn json_arg(raw: &str, what: &str) -> anyhow::Result<Value> {
+pub(crate) fn json_arg(raw: &str, what: &str) -> anyhow::Result<Value> {
     use anyhow::Context;
     let text = if raw.trim_start().starts_with('{') {
         raw.to_string()
@@ -74,7 +76,7 @@ fn latlon(v: &Value, which: &str) -> String {
 }
 
 /// One line describing a dark finding: vessel, tier, score, the gap.
-pub fn dark_headline(f: &Finding) -> String {
+pub(crate) fn dark_headline(f: &Finding) -> String {
     let gap = f.evidence.get("gap_info").cloned().unwrap_or(Value::Null);
     let minutes = num(&gap, &["gap_min"]).unwrap_or(0.0) as i64;
     format!(
@@ -93,12 +95,17 @@ pub fn dark_headline(f: &Finding) -> String {
 }
 
 /// The breakdown, added points first, then subtracted, each with ko/en labels.
-pub fn breakdown_lines(f: &Finding) -> Vec<String> {
+pub(crate) fn breakdown_lines(f: &Finding) -> Vec<String> {
     let mut items: Vec<_> = f.breakdown.iter().collect();
     items.sort_by_key(|b| (b.points < 0, -b.points.abs()));
     let mut lines: Vec<String> = items
         .iter()
-        .map(|b| format!("{:+4}  {:<4} {:<24} {} / {} — {}", b.points, b.code, b.pattern, b.label_ko, b.label_en, b.description_en))
+        .map(|b| {
+            format!(
+                "{:+4}  {:<4} {:<24} {} / {} — {}",
+                b.points, b.code, b.pattern, b.label_ko, b.label_en, b.description_en
+            )
+        })
         .collect();
     let raw: i64 = f.breakdown.iter().map(|b| b.points).sum();
     let clamp = if Some(raw) != f.score { format!(" (sum {raw}, clamped to 0..100)") } else { String::new() };
@@ -107,26 +114,27 @@ pub fn breakdown_lines(f: &Finding) -> Vec<String> {
 }
 
 /// One line per composite risk: vessel, level, score and each rule's share.
-pub fn risk_line(f: &Finding) -> String {
-    let parts: Vec<String> = f
-        .breakdown
-        .iter()
-        .map(|b| format!("{} {:+} ({})", b.code, b.points, b.description_en))
-        .collect();
+pub(crate) fn risk_line(f: &Finding) -> String {
+    let parts: Vec<String> =
+        f.breakdown.iter().map(|b| format!("{} {:+} ({})", b.code, b.points, b.description_en)).collect();
     format!("vessel {} — risk {} {} = {}", f.vessel, f.level, f.score.unwrap_or(0), parts.join(" + "))
 }
 
 /// One line describing a receiver outage (`reception` finding): the area, the span and
 /// the numbers, from its breakdown.
-pub fn outage_line(f: &Finding) -> String {
+pub(crate) fn outage_line(f: &Finding) -> String {
     let what = f.breakdown.first().map(|b| b.description_en.as_str()).unwrap_or("");
-    let ongoing = if f.evidence.get("ongoing").and_then(Value::as_bool) == Some(true) { " (still on at the window end)" } else { "" };
+    let ongoing = if f.evidence.get("ongoing").and_then(Value::as_bool) == Some(true) {
+        " (still on at the window end)"
+    } else {
+        ""
+    };
     format!("{} — {}{ongoing}", f.vessel, what)
 }
 
 /// Reception outages of a set of findings, how many dark scores one lowered, and how
 /// much of the area could be judged (`judged`: summed `reception` rule statistics).
-pub fn outage_summary(findings: &[Finding], judged: &Value) -> Vec<String> {
+pub(crate) fn outage_summary(findings: &[Finding], judged: &Value) -> Vec<String> {
     let outages: Vec<&Finding> = findings.iter().filter(|f| f.detector == "reception").collect();
     let dark: Vec<&Finding> = findings.iter().filter(|f| f.detector == "dark_suspicion").collect();
     let lowered = dark.iter().filter(|f| f.breakdown.iter().any(|b| b.pattern == "reception_outage")).count();
@@ -146,7 +154,7 @@ pub fn outage_summary(findings: &[Finding], judged: &Value) -> Vec<String> {
 }
 
 /// Sums the numeric statistics of every `reception` rule of `rules` into `into`.
-pub fn add_reception_stats(into: &mut Value, rules: &[lookout_engine::cycle::RuleSummary]) {
+pub(crate) fn add_reception_stats(into: &mut Value, rules: &[lookout_engine::cycle::RuleSummary]) {
     for r in rules.iter().filter(|r| r.algorithm == "reception") {
         let Some(stats) = r.stats.as_object() else { continue };
         for (k, v) in stats {
@@ -157,17 +165,15 @@ pub fn add_reception_stats(into: &mut Value, rules: &[lookout_engine::cycle::Rul
 }
 
 /// Dark findings as GeoJSON: one line from the gap's start to its end per finding.
-pub fn geojson(findings: &[Finding]) -> Value {
+pub(crate) fn geojson(findings: &[Finding]) -> Value {
     let features: Vec<Value> = findings
         .iter()
         .filter_map(|f| {
-            let coords = ["gap_start", "gap_end", "from", "to"]
-                .chunks(2)
-                .find_map(|k| {
-                    let a = (num(&f.evidence, &[k[0], "lon"])?, num(&f.evidence, &[k[0], "lat"])?);
-                    let b = (num(&f.evidence, &[k[1], "lon"])?, num(&f.evidence, &[k[1], "lat"])?);
-                    Some(serde_json::json!([[a.0, a.1], [b.0, b.1]]))
-                })?;
+            let coords = ["gap_start", "gap_end", "from", "to"].chunks(2).find_map(|k| {
+                let a = (num(&f.evidence, &[k[0], "lon"])?, num(&f.evidence, &[k[0], "lat"])?);
+                let b = (num(&f.evidence, &[k[1], "lon"])?, num(&f.evidence, &[k[1], "lat"])?);
+                Some(serde_json::json!([[a.0, a.1], [b.0, b.1]]))
+            })?;
             Some(serde_json::json!({
                 "type": "Feature",
                 "geometry": { "type": "LineString", "coordinates": coords },

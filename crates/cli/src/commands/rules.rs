@@ -20,7 +20,7 @@ use super::report::{json_arg, parse_duration};
 
 /// The store behind whatever `DbArgs::open` returns (a concrete backend or a boxed
 /// `dyn Store`), so these commands do not depend on which one it is.
-pub trait AsStore {
+pub(crate) trait AsStore {
     fn store(&self) -> &dyn Store;
     fn store_mut(&mut self) -> &mut dyn Store;
 }
@@ -46,7 +46,7 @@ impl AsStore for lookout_store::SqliteStore {
 /// Which rules to run and how (shared by `analyze`, `rules`, `models shadow`). Global,
 /// so that under `rules` they go before or after `plan` / `dry-run`.
 #[derive(clap::Args, Clone, Debug)]
-pub struct EngineArgs {
+pub(crate) struct EngineArgs {
     /// Rules file (TOML); default: the shipped rules/default.toml.
     #[arg(long, global = true)]
     pub rules: Option<PathBuf>,
@@ -60,7 +60,7 @@ pub struct EngineArgs {
 
 impl EngineArgs {
     /// The rules file, validated.
-    pub fn rule_set(&self) -> anyhow::Result<RuleSet> {
+    pub(crate) fn rule_set(&self) -> anyhow::Result<RuleSet> {
         match &self.rules {
             None => Ok(RuleSet::builtin()?),
             Some(p) => {
@@ -70,13 +70,13 @@ impl EngineArgs {
         }
     }
 
-    pub fn exec(&self) -> ExecOptions {
+    pub(crate) fn exec(&self) -> ExecOptions {
         ExecOptions { mode: self.mode, concurrency: self.concurrency.max(1) }
     }
 }
 
 /// `--params` as an override of the `dark_suspicion` model, by algorithm code.
-pub fn overrides(raw: Option<&str>) -> anyhow::Result<BTreeMap<String, Value>> {
+pub(crate) fn overrides(raw: Option<&str>) -> anyhow::Result<BTreeMap<String, Value>> {
     let mut out = BTreeMap::new();
     if let Some(r) = raw {
         out.insert(DARK.to_string(), json_arg(r, "params")?);
@@ -85,7 +85,7 @@ pub fn overrides(raw: Option<&str>) -> anyhow::Result<BTreeMap<String, Value>> {
 }
 
 /// The end of the window: `--at`, or the latest stored position.
-pub fn window_end(store: &dyn Store, at: Option<DateTime<Utc>>) -> anyhow::Result<DateTime<Utc>> {
+pub(crate) fn window_end(store: &dyn Store, at: Option<DateTime<Utc>>) -> anyhow::Result<DateTime<Utc>> {
     match at {
         Some(at) => Ok(at),
         None => match store.position_span()? {
@@ -96,7 +96,7 @@ pub fn window_end(store: &dyn Store, at: Option<DateTime<Utc>>) -> anyhow::Resul
 }
 
 #[derive(clap::Args)]
-pub struct RulesArgs {
+pub(crate) struct RulesArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
     #[command(subcommand)]
@@ -104,7 +104,7 @@ pub struct RulesArgs {
 }
 
 #[derive(clap::Subcommand)]
-pub enum RulesCommand {
+pub(crate) enum RulesCommand {
     /// Print the execution plan of a rules file (stages, modes, dependencies).
     Plan,
     /// Print the plan, the input sizes and an estimated duration; runs and writes nothing.
@@ -112,7 +112,7 @@ pub enum RulesCommand {
 }
 
 #[derive(clap::Args)]
-pub struct DryRunArgs {
+pub(crate) struct DryRunArgs {
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub window: chrono::Duration,
     /// End of the window (RFC 3339); default: the latest stored position.
@@ -125,7 +125,7 @@ pub struct DryRunArgs {
     pub params: Option<String>,
 }
 
-pub fn run(args: RulesArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: RulesArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let engine = args.engine;
     match args.command {
         RulesCommand::Plan => {

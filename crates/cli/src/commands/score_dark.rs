@@ -11,7 +11,7 @@ use lookout_detect::compat::oracle::{parse_history, parse_oracle_csv, score_orac
 use lookout_detect::{parse_permitted_list, DarkParams};
 
 #[derive(clap::Args)]
-pub struct ScoreDarkArgs {
+pub(crate) struct ScoreDarkArgs {
     /// Positions CSV: mmsi,timestamp,lat,lon,sog[,cog,heading,nav_status,ship_kind_code,raw_sog].
     pub csv: PathBuf,
     /// File with one permitted MMSI per line (`#` comments); default: nobody is permitted.
@@ -42,7 +42,7 @@ fn load_json_arg(value: &str, what: &str) -> anyhow::Result<serde_json::Value> {
     serde_json::from_str(&text).with_context(|| format!("--{what}: invalid JSON"))
 }
 
-pub fn run(args: ScoreDarkArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: ScoreDarkArgs) -> anyhow::Result<ExitCode> {
     if args.zones.is_some() {
         eprintln!(
             "lookout score-dark: error: --zones is not implemented yet (no zone classifier); \

@@ -47,7 +47,8 @@ pub fn parse_timestamp_ns(raw: &str) -> Option<i64> {
 
 fn two_digits(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    (b.len() >= 2 && b[0].is_ascii_digit() && b[1].is_ascii_digit()).then(|| i64::from((b[0] - b'0') * 10 + (b[1] - b'0')))
+    (b.len() >= 2 && b[0].is_ascii_digit() && b[1].is_ascii_digit())
+        .then(|| i64::from((b[0] - b'0') * 10 + (b[1] - b'0')))
 }
 
 /// `HH:MM[:SS[.f]]` → (seconds of day, nanoseconds, remaining text).

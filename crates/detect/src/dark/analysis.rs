@@ -171,4 +171,3 @@ pub fn has_teleport<P: DarkSample>(window: &[P], limit_kn: f64) -> bool {
         dist / (dt_sec / 3600.0) > limit_kn
     })
 }
-

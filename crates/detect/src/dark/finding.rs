@@ -220,7 +220,8 @@ mod tests {
         };
         let params = DarkParams::default();
         let zones = Territorial;
-        let ctx = DarkContext { permitted: false, history: DarkHistory::default(), local_hour: 12, zones: Some(&zones) };
+        let ctx =
+            DarkContext { permitted: false, history: DarkHistory::default(), local_hour: 12, zones: Some(&zones) };
         let found = detect_track(&track, &ctx, &params);
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].detector, "gaps");
@@ -230,7 +231,14 @@ mod tests {
         let codes: Vec<&str> = dark.breakdown.iter().map(|b| b.pattern.as_str()).collect();
         assert_eq!(
             codes,
-            ["moving_at_off", "sensitive_zone", "unpermitted", "long_gap", "fishing_vessel_dark", "underway_deliberate_off"]
+            [
+                "moving_at_off",
+                "sensitive_zone",
+                "unpermitted",
+                "long_gap",
+                "fishing_vessel_dark",
+                "underway_deliberate_off"
+            ]
         );
         // 25 + 25 + 10 + 10 + 10 + 20 = 100
         assert_eq!(dark.score, Some(100));

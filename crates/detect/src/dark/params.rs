@@ -223,15 +223,15 @@ impl DarkParams {
         if let Value::Object(base_map) = &mut base {
             merge_object(base_map, over, "")?;
         }
-        let merged: DarkParams =
-            serde_json::from_value(base).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
+        let merged: DarkParams = serde_json::from_value(base).map_err(|e| ParamsError::at("(root)", e.to_string()))?;
         merged.validate()?;
         Ok(merged)
     }
 
     /// Parses a JSON text override (see [`DarkParams::from_override`]).
     pub fn from_json_str(text: &str) -> Result<DarkParams, ParamsError> {
-        let v: Value = serde_json::from_str(text).map_err(|e| ParamsError::at("(root)", format!("invalid JSON: {e}")))?;
+        let v: Value =
+            serde_json::from_str(text).map_err(|e| ParamsError::at("(root)", format!("invalid JSON: {e}")))?;
         Self::from_override(&v)
     }
 }
@@ -258,9 +258,17 @@ impl Params for DarkParams {
                 "expected 0 < watch < high < critical <= 100",
             ),
             ("coverage.lat_min", (-90.0..=90.0).contains(&c.lat_min), "expected a latitude in -90..=90"),
-            ("coverage.lat_max", (-90.0..=90.0).contains(&c.lat_max) && c.lat_min < c.lat_max, "expected lat_min < lat_max <= 90"),
+            (
+                "coverage.lat_max",
+                (-90.0..=90.0).contains(&c.lat_max) && c.lat_min < c.lat_max,
+                "expected lat_min < lat_max <= 90",
+            ),
             ("coverage.lon_min", (-180.0..=180.0).contains(&c.lon_min), "expected a longitude in -180..=180"),
-            ("coverage.lon_max", (-180.0..=180.0).contains(&c.lon_max) && c.lon_min < c.lon_max, "expected lon_min < lon_max <= 180"),
+            (
+                "coverage.lon_max",
+                (-180.0..=180.0).contains(&c.lon_max) && c.lon_min < c.lon_max,
+                "expected lon_min < lon_max <= 180",
+            ),
             (
                 "p5_daytime_range",
                 0 <= day_start && day_start < day_end && day_end <= 24,
@@ -268,7 +276,10 @@ impl Params for DarkParams {
             ),
             (
                 "sog_thresholds",
-                positive(s.moving) && positive(s.slow_moving) && positive(s.underway_deliberate) && s.slow_moving < s.moving,
+                positive(s.moving)
+                    && positive(s.slow_moving)
+                    && positive(s.underway_deliberate)
+                    && s.slow_moving < s.moving,
                 "expected positive speeds with slow_moving < moving",
             ),
             (
@@ -321,7 +332,10 @@ fn check_weights(w: &Weights) -> Result<(), ParamsError> {
     let Ok(Value::Object(map)) = serde_json::to_value(w) else { return Ok(()) };
     for (key, v) in &map {
         if v.as_i64().is_none_or(|n| n.abs() > MAX_WEIGHT) {
-            return Err(ParamsError::at(&format!("weights.{key}"), format!("expected -{MAX_WEIGHT}..={MAX_WEIGHT} points")));
+            return Err(ParamsError::at(
+                &format!("weights.{key}"),
+                format!("expected -{MAX_WEIGHT}..={MAX_WEIGHT} points"),
+            ));
         }
     }
     Ok(())

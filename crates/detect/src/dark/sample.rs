@@ -32,9 +32,7 @@ impl<T: DarkSample + ?Sized> DarkSample for &T {
 
 /// Nanoseconds since the epoch, saturating outside ±292 years instead of failing.
 pub fn timestamp_ns(t: &lookout_model::Timestamp) -> i64 {
-    t.timestamp()
-        .saturating_mul(1_000_000_000)
-        .saturating_add(i64::from(t.timestamp_subsec_nanos()))
+    t.timestamp().saturating_mul(1_000_000_000).saturating_add(i64::from(t.timestamp_subsec_nanos()))
 }
 
 impl DarkSample for Position {

@@ -80,11 +80,7 @@ pub fn resample(track: &Track, step_sec: i64, max_gap_sec: i64) -> Vec<Sample> {
     if step_sec <= 0 {
         return out;
     }
-    let pts: Vec<_> = track
-        .positions
-        .iter()
-        .filter(|p| p.lat.is_finite() && p.lon.is_finite())
-        .collect();
+    let pts: Vec<_> = track.positions.iter().filter(|p| p.lat.is_finite() && p.lon.is_finite()).collect();
     let (Some(first), Some(last)) = (pts.first(), pts.last()) else {
         return out;
     };
@@ -102,37 +98,23 @@ pub fn resample(track: &Track, step_sec: i64, max_gap_sec: i64) -> Vec<Sample> {
         let t0 = p0.timestamp.timestamp();
         let sample = if t0 == t {
             // A report exactly on the tick; its speed may still need its neighbour.
-            let next = pts
-                .get(j + 1)
-                .copied()
-                .filter(|p| p.timestamp.timestamp() - t0 <= max_gap_sec);
-            let prev = j
-                .checked_sub(1)
-                .map(|i| pts[i])
-                .filter(|p| t0 - p.timestamp.timestamp() <= max_gap_sec);
+            let next = pts.get(j + 1).copied().filter(|p| p.timestamp.timestamp() - t0 <= max_gap_sec);
+            let prev = j.checked_sub(1).map(|i| pts[i]).filter(|p| t0 - p.timestamp.timestamp() <= max_gap_sec);
             let other = next.or(prev);
             let implied = other.map(|o| {
                 let dt = (o.timestamp.timestamp() - t0).abs().max(1) as f64;
                 haversine_m(p0.lat, p0.lon, o.lat, o.lon) / dt / MS_PER_KN
             });
             let cog = p0.cog.or_else(|| {
-                other
-                    .filter(|o| o.lat != p0.lat || o.lon != p0.lon)
-                    .map(|o| {
-                        if o.timestamp >= p0.timestamp {
-                            bearing_deg(p0.lat, p0.lon, o.lat, o.lon)
-                        } else {
-                            bearing_deg(o.lat, o.lon, p0.lat, p0.lon)
-                        }
-                    })
+                other.filter(|o| o.lat != p0.lat || o.lon != p0.lon).map(|o| {
+                    if o.timestamp >= p0.timestamp {
+                        bearing_deg(p0.lat, p0.lon, o.lat, o.lon)
+                    } else {
+                        bearing_deg(o.lat, o.lon, p0.lat, p0.lon)
+                    }
+                })
             });
-            Some(Sample {
-                tick,
-                lat: p0.lat,
-                lon: p0.lon,
-                sog: p0.sog.or(implied).unwrap_or(0.0),
-                cog,
-            })
+            Some(Sample { tick, lat: p0.lat, lon: p0.lon, sog: p0.sog.or(implied).unwrap_or(0.0), cog })
         } else if let Some(p1) = pts.get(j + 1) {
             let t1 = p1.timestamp.timestamp();
             if t1 - t0 > max_gap_sec || t1 <= t0 {
@@ -140,8 +122,7 @@ pub fn resample(track: &Track, step_sec: i64, max_gap_sec: i64) -> Vec<Sample> {
             } else {
                 let f = (t - t0) as f64 / (t1 - t0) as f64;
                 let dlon = wrap_lon(p1.lon - p0.lon);
-                let implied =
-                    haversine_m(p0.lat, p0.lon, p1.lat, p1.lon) / (t1 - t0) as f64 / MS_PER_KN;
+                let implied = haversine_m(p0.lat, p0.lon, p1.lat, p1.lon) / (t1 - t0) as f64 / MS_PER_KN;
                 let sog = match (p0.sog, p1.sog) {
                     (Some(a), Some(b)) => a + f * (b - a),
                     (Some(a), None) | (None, Some(a)) => a,
@@ -153,16 +134,11 @@ pub fn resample(track: &Track, step_sec: i64, max_gap_sec: i64) -> Vec<Sample> {
                         Some((a + f * d).rem_euclid(360.0))
                     }
                     (Some(a), None) | (None, Some(a)) => Some(a),
-                    (None, None) => (p0.lat != p1.lat || p0.lon != p1.lon)
-                        .then(|| bearing_deg(p0.lat, p0.lon, p1.lat, p1.lon)),
+                    (None, None) => {
+                        (p0.lat != p1.lat || p0.lon != p1.lon).then(|| bearing_deg(p0.lat, p0.lon, p1.lat, p1.lon))
+                    }
                 };
-                Some(Sample {
-                    tick,
-                    lat: p0.lat + f * (p1.lat - p0.lat),
-                    lon: wrap_lon(p0.lon + f * dlon),
-                    sog,
-                    cog,
-                })
+                Some(Sample { tick, lat: p0.lat + f * (p1.lat - p0.lat), lon: wrap_lon(p0.lon + f * dlon), sog, cog })
             }
         } else {
             None
@@ -203,21 +179,13 @@ pub struct Close {
 
 fn ecef(lat: f64, lon: f64) -> [f64; 3] {
     let (p, l) = (lat.to_radians(), lon.to_radians());
-    [
-        EARTH_RADIUS_M * p.cos() * l.cos(),
-        EARTH_RADIUS_M * p.cos() * l.sin(),
-        EARTH_RADIUS_M * p.sin(),
-    ]
+    [EARTH_RADIUS_M * p.cos() * l.cos(), EARTH_RADIUS_M * p.cos() * l.sin(), EARTH_RADIUS_M * p.sin()]
 }
 
 /// The 3-D grid cell of a point for cells `cell_m` metres wide.
 pub fn grid_cell(lat: f64, lon: f64, cell_m: f64) -> [i64; 3] {
     let c = ecef(lat, lon);
-    [
-        (c[0] / cell_m).floor() as i64,
-        (c[1] / cell_m).floor() as i64,
-        (c[2] / cell_m).floor() as i64,
-    ]
+    [(c[0] / cell_m).floor() as i64, (c[1] / cell_m).floor() as i64, (c[2] / cell_m).floor() as i64]
 }
 
 fn push_close(
@@ -233,23 +201,13 @@ fn push_close(
     }
     let d = haversine_m(x.1.lat, x.1.lon, y.1.lat, y.1.lon);
     if d <= max_m {
-        out.push(Close {
-            a: x.0,
-            b: y.0,
-            dist_m: d,
-            sa: x.1,
-            sb: y.1,
-        });
+        out.push(Close { a: x.0, b: y.0, dist_m: d, sa: x.1, sb: y.1 });
     }
 }
 
 /// Every pair of `points` (one tick) within `max_m` metres that `allow(a, b)` accepts
 /// (`a < b`), through the 3-D grid; sorted by `(a, b)`.
-pub fn close_pairs_grid(
-    points: &[(usize, Sample)],
-    max_m: f64,
-    allow: impl Fn(usize, usize) -> bool,
-) -> Vec<Close> {
+pub fn close_pairs_grid(points: &[(usize, Sample)], max_m: f64, allow: impl Fn(usize, usize) -> bool) -> Vec<Close> {
     let mut out = Vec::new();
     if points.len() < 2 || max_m.is_nan() || max_m <= 0.0 {
         return out;
@@ -281,11 +239,7 @@ pub fn close_pairs_grid(
 }
 
 /// The same result as [`close_pairs_grid`] by comparing every pair (baseline, oracle).
-pub fn close_pairs_all(
-    points: &[(usize, Sample)],
-    max_m: f64,
-    allow: impl Fn(usize, usize) -> bool,
-) -> Vec<Close> {
+pub fn close_pairs_all(points: &[(usize, Sample)], max_m: f64, allow: impl Fn(usize, usize) -> bool) -> Vec<Close> {
     let mut out = Vec::new();
     for i in 0..points.len() {
         for j in i + 1..points.len() {
@@ -305,11 +259,8 @@ pub fn close_pairs_by_pair(
 ) -> BTreeMap<(usize, usize), Vec<Close>> {
     let mut pairs: BTreeMap<(usize, usize), Vec<Close>> = BTreeMap::new();
     for points in table.values() {
-        let close = if use_grid {
-            close_pairs_grid(points, max_m, allow)
-        } else {
-            close_pairs_all(points, max_m, allow)
-        };
+        let close =
+            if use_grid { close_pairs_grid(points, max_m, allow) } else { close_pairs_all(points, max_m, allow) };
         for c in close {
             pairs.entry((c.a, c.b)).or_default().push(c);
         }
@@ -319,11 +270,7 @@ pub fn close_pairs_by_pair(
 
 /// Maximal runs of consecutive ticks (no tick missing) among `items` that satisfy
 /// `ok`, as index ranges into `items`.
-pub fn runs<T>(
-    items: &[T],
-    tick: impl Fn(&T) -> i64,
-    ok: impl Fn(&T) -> bool,
-) -> Vec<std::ops::Range<usize>> {
+pub fn runs<T>(items: &[T], tick: impl Fn(&T) -> i64, ok: impl Fn(&T) -> bool) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     for (i, it) in items.iter().enumerate() {
@@ -396,11 +343,7 @@ impl Place {
             let (bx, by) = xy(&self.polygon[(i + 1) % n]);
             let (dx, dy) = (bx - ax, by - ay);
             let len2 = dx * dx + dy * dy;
-            let t = if len2 > 0.0 {
-                ((-ax * dx - ay * dy) / len2).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
+            let t = if len2 > 0.0 { ((-ax * dx - ay * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
             let (px, py) = (ax + t * dx, ay + t * dy);
             best = best.min((px * px + py * py).sqrt());
         }
@@ -410,10 +353,7 @@ impl Place {
 
 /// The nearest place and its distance in metres, or `None` without places.
 pub fn nearest_place(places: &[Place], lat: f64, lon: f64) -> Option<(&Place, f64)> {
-    places
-        .iter()
-        .map(|p| (p, p.distance_m(lat, lon)))
-        .min_by(|x, y| x.1.total_cmp(&y.1))
+    places.iter().map(|p| (p, p.distance_m(lat, lon))).min_by(|x, y| x.1.total_cmp(&y.1))
 }
 
 /// The ITU ship type of a vessel: the registry's first, else its own static data.
@@ -455,11 +395,7 @@ pub fn median(values: &mut [f64]) -> f64 {
 }
 
 /// The zone code of a point as findings report it, or `None` outside known zones.
-pub fn zone_code(
-    zones: Option<&(dyn ZoneClassifier + Sync)>,
-    lat: f64,
-    lon: f64,
-) -> Option<String> {
+pub fn zone_code(zones: Option<&(dyn ZoneClassifier + Sync)>, lat: f64, lon: f64) -> Option<String> {
     zones.and_then(|z| z.classify(lat, lon)).map(|c| match c {
         ZoneClass::TerritorialSea => "TERRITORIAL_SEA".to_string(),
         ZoneClass::ContiguousZone => "CONTIGUOUS_ZONE".to_string(),

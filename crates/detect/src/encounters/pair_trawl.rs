@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 
 use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
 use crate::encounters::grid::{
-    angle_diff_deg, by_tick, close_pairs_by_pair, median, resample, runs, ship_type_of, tick_time, type_in,
-    zone_code, Close, Sample,
+    angle_diff_deg, by_tick, close_pairs_by_pair, median, resample, runs, ship_type_of, tick_time, type_in, zone_code,
+    Close, Sample,
 };
 use crate::error::ParamsError;
 use crate::finding::{item, round_to};
@@ -84,19 +84,10 @@ impl Params for PairTrawlParams {
             return Err(ParamsError::at("step_min", "must be > 0"));
         }
         if self.max_interpolation_gap_min < self.step_min {
-            return Err(ParamsError::at(
-                "max_interpolation_gap_min",
-                "must be >= step_min",
-            ));
+            return Err(ParamsError::at("max_interpolation_gap_min", "must be >= step_min"));
         }
-        if !(self.min_distance_m >= 0.0
-            && self.min_distance_m <= self.max_distance_m
-            && self.max_distance_m > 0.0)
-        {
-            return Err(ParamsError::at(
-                "max_distance_m",
-                "expected 0 <= min_distance_m <= max_distance_m, > 0",
-            ));
+        if !(self.min_distance_m >= 0.0 && self.min_distance_m <= self.max_distance_m && self.max_distance_m > 0.0) {
+            return Err(ParamsError::at("max_distance_m", "expected 0 <= min_distance_m <= max_distance_m, > 0"));
         }
         if self.min_speed_kn > self.max_speed_kn {
             return Err(ParamsError::at("max_speed_kn", "must be >= min_speed_kn"));
@@ -111,7 +102,9 @@ impl Params for PairTrawlParams {
             ),
             (
                 "long_min",
-                0 <= self.min_duration_min && self.min_duration_min <= self.long_min && self.long_min <= self.very_long_min,
+                0 <= self.min_duration_min
+                    && self.min_duration_min <= self.long_min
+                    && self.long_min <= self.very_long_min,
                 "expected 0 <= min_duration_min <= long_min <= very_long_min",
             ),
         ])?;
@@ -159,41 +152,20 @@ pub struct PairFunnel {
 }
 
 /// Pair-trawl episodes ending after the window start.
-pub fn find_pair_trawls(
-    input: &CycleInput<'_>,
-    p: &PairTrawlParams,
-    use_grid: bool,
-) -> (PairFunnel, Vec<PairRun>) {
+pub fn find_pair_trawls(input: &CycleInput<'_>, p: &PairTrawlParams, use_grid: bool) -> (PairFunnel, Vec<PairRun>) {
     let step = p.step_min * 60;
-    let fishing: Vec<bool> = input
-        .tracks
-        .iter()
-        .map(|t| type_in(ship_type_of(t, input.registry), &p.fishing_types))
-        .collect();
+    let fishing: Vec<bool> =
+        input.tracks.iter().map(|t| type_in(ship_type_of(t, input.registry), &p.fishing_types)).collect();
     let samples: Vec<Vec<Sample>> = input
         .tracks
         .iter()
         .zip(&fishing)
-        .map(|(t, f)| {
-            if *f {
-                resample(t, step, p.max_interpolation_gap_min * 60)
-            } else {
-                Vec::new()
-            }
-        })
+        .map(|(t, f)| if *f { resample(t, step, p.max_interpolation_gap_min * 60) } else { Vec::new() })
         .collect();
     let n = samples.iter().filter(|s| !s.is_empty()).count() as u64;
-    let mut funnel = PairFunnel {
-        fishing_pairs: n * n.saturating_sub(1) / 2,
-        ..Default::default()
-    };
+    let mut funnel = PairFunnel { fishing_pairs: n * n.saturating_sub(1) / 2, ..Default::default() };
     let table = by_tick(&samples, |i| fishing[i]);
-    let pairs = close_pairs_by_pair(
-        &table,
-        p.max_distance_m,
-        |a, b| fishing[a] && fishing[b],
-        use_grid,
-    );
+    let pairs = close_pairs_by_pair(&table, p.max_distance_m, |a, b| fishing[a] && fishing[b], use_grid);
     let start_tick = input.window_start.timestamp().div_euclid(step);
     let min_ticks = p.min_duration_min as f64 / p.step_min as f64;
     let mut out = Vec::new();
@@ -212,23 +184,14 @@ pub fn find_pair_trawls(
             let (Some(first), Some(last)) = (run.first(), run.last()) else {
                 continue;
             };
-            if ((last.sa.tick - first.sa.tick) as f64) < min_ticks - 1e-9
-                || last.sa.tick <= start_tick
-            {
+            if ((last.sa.tick - first.sa.tick) as f64) < min_ticks - 1e-9 || last.sa.tick <= start_tick {
                 continue;
             }
             with_run.insert((a, b));
             let mut lats: Vec<f64> = run.iter().map(|c| (c.sa.lat + c.sb.lat) / 2.0).collect();
             let mut lons: Vec<f64> = run.iter().map(|c| (c.sa.lon + c.sb.lon) / 2.0).collect();
             let (lat, lon) = (median(&mut lats), median(&mut lons));
-            out.push(PairRun {
-                a,
-                b,
-                ticks: run.to_vec(),
-                lat,
-                lon,
-                zone: zone_code(input.zones, lat, lon),
-            });
+            out.push(PairRun { a, b, ticks: run.to_vec(), lat, lon, zone: zone_code(input.zones, lat, lon) });
         }
     }
     funnel.duration = with_run.len() as u64;
@@ -239,12 +202,7 @@ pub fn find_pair_trawls(
 pub struct PairTrawlDetector;
 
 /// Two findings per episode, one per vessel, each naming the other as partner.
-pub fn pair_findings(
-    input: &CycleInput<'_>,
-    p: &PairTrawlParams,
-    r: &PairRun,
-    funnel: &PairFunnel,
-) -> Vec<Finding> {
+pub fn pair_findings(input: &CycleInput<'_>, p: &PairTrawlParams, r: &PairRun, funnel: &PairFunnel) -> Vec<Finding> {
     let step = p.step_min * 60;
     let (Some(first), Some(last)) = (r.ticks.first(), r.ticks.last()) else {
         return Vec::new();
@@ -300,11 +258,7 @@ pub fn pair_findings(
     let (score, level, severity) = scored(&breakdown);
     let mut dists: Vec<f64> = r.ticks.iter().map(|c| c.dist_m).collect();
     let med_d = median(&mut dists);
-    let max_course = r
-        .ticks
-        .iter()
-        .filter_map(|c| Some(angle_diff_deg(c.sa.cog?, c.sb.cog?)))
-        .fold(0.0, f64::max);
+    let max_course = r.ticks.iter().filter_map(|c| Some(angle_diff_deg(c.sa.cog?, c.sb.cog?))).fold(0.0, f64::max);
     [(r.a, r.b), (r.b, r.a)]
         .into_iter()
         .map(|(me, other)| Finding {
@@ -337,10 +291,7 @@ impl PairTrawlDetector {
     /// Funnel and findings in canonical order (pair by track order, then start).
     pub fn detect(input: &CycleInput<'_>, p: &PairTrawlParams) -> (PairFunnel, Vec<Finding>) {
         let (funnel, found) = find_pair_trawls(input, p, true);
-        let findings = found
-            .iter()
-            .flat_map(|r| pair_findings(input, p, r, &funnel))
-            .collect();
+        let findings = found.iter().flat_map(|r| pair_findings(input, p, r, &funnel)).collect();
         (funnel, findings)
     }
 }

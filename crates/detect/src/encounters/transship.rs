@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
-use crate::error::ParamsError;
-use crate::finding::{item, round_to};
 use crate::encounters::grid::{
     by_tick, close_pairs_by_pair, median, nearest_place, resample, runs, ship_type_of, tick_time, type_in, zone_code,
     Close, Place, Sample,
 };
+use crate::error::ParamsError;
+use crate::finding::{item, round_to};
 use crate::input::{CycleInput, Upstream};
 use crate::level::scored;
 use crate::params::{check_points, first_failure, non_negative, positive, ListRule, Params};
@@ -80,13 +80,7 @@ impl Default for TransshipParams {
             min_duration_min: 120,
             min_port_distance_km: 10.0,
             ports: Vec::new(),
-            weights: EncounterWeights {
-                encounter: 50,
-                long: 10,
-                very_long: 20,
-                in_zone: 15,
-                unpermitted_fishing: 10,
-            },
+            weights: EncounterWeights { encounter: 50, long: 10, very_long: 20, in_zone: 15, unpermitted_fishing: 10 },
         }
     }
 }
@@ -100,10 +94,7 @@ impl Params for TransshipParams {
             return Err(ParamsError::at("step_min", "must be > 0"));
         }
         if self.max_interpolation_gap_min < self.step_min {
-            return Err(ParamsError::at(
-                "max_interpolation_gap_min",
-                "must be >= step_min",
-            ));
+            return Err(ParamsError::at("max_interpolation_gap_min", "must be >= step_min"));
         }
         if self.max_distance_m.is_nan() || self.max_distance_m <= 0.0 {
             return Err(ParamsError::at("max_distance_m", "must be > 0"));
@@ -167,51 +158,30 @@ pub struct Encounter {
 
 /// The funnel and the encounters (stage 4 and 5) ending after `window_start`.
 /// `use_grid = false` runs the all-pairs baseline (benchmark, tests).
-pub fn find_encounters(
-    input: &CycleInput<'_>,
-    p: &TransshipParams,
-    use_grid: bool,
-) -> (Funnel, Vec<Encounter>) {
+pub fn find_encounters(input: &CycleInput<'_>, p: &TransshipParams, use_grid: bool) -> (Funnel, Vec<Encounter>) {
     let step = p.step_min * 60;
-    let types: Vec<_> = input
-        .tracks
-        .iter()
-        .map(|t| ship_type_of(t, input.registry))
-        .collect();
-    let carrier: Vec<bool> = types
-        .iter()
-        .map(|t| type_in(*t, &p.carrier_types))
-        .collect();
-    let fishing: Vec<bool> = types
-        .iter()
-        .map(|t| type_in(*t, &p.fishing_types))
-        .collect();
-    let samples: Vec<Vec<Sample>> = input
-        .tracks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            if carrier[i] || fishing[i] {
-                resample(t, step, p.max_interpolation_gap_min * 60)
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
+    let types: Vec<_> = input.tracks.iter().map(|t| ship_type_of(t, input.registry)).collect();
+    let carrier: Vec<bool> = types.iter().map(|t| type_in(*t, &p.carrier_types)).collect();
+    let fishing: Vec<bool> = types.iter().map(|t| type_in(*t, &p.fishing_types)).collect();
+    let samples: Vec<Vec<Sample>> =
+        input
+            .tracks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                if carrier[i] || fishing[i] {
+                    resample(t, step, p.max_interpolation_gap_min * 60)
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
     let mut funnel = Funnel::default();
     // Stage 1 is counted, never enumerated: carriers × fishing vessels that have samples.
-    let with_samples = |flag: &Vec<bool>| {
-        flag.iter()
-            .zip(&samples)
-            .filter(|(f, s)| **f && !s.is_empty())
-            .count() as u64
-    };
-    let both = carrier
-        .iter()
-        .zip(&fishing)
-        .zip(&samples)
-        .filter(|((c, f), s)| **c && **f && !s.is_empty())
-        .count() as u64;
+    let with_samples =
+        |flag: &Vec<bool>| flag.iter().zip(&samples).filter(|(f, s)| **f && !s.is_empty()).count() as u64;
+    let both =
+        carrier.iter().zip(&fishing).zip(&samples).filter(|((c, f), s)| **c && **f && !s.is_empty()).count() as u64;
     funnel.type_pairs = with_samples(&carrier) * with_samples(&fishing) - both;
     let table = by_tick(&samples, |i| carrier[i] || fishing[i]);
     let allow = |a: usize, b: usize| (carrier[a] && fishing[b]) || (fishing[a] && carrier[b]);
@@ -235,9 +205,7 @@ pub fn find_encounters(
             let (Some(first), Some(last)) = (run.first(), run.last()) else {
                 continue;
             };
-            if ((last.sa.tick - first.sa.tick) as f64) < min_ticks - 1e-9
-                || last.sa.tick <= start_tick
-            {
+            if ((last.sa.tick - first.sa.tick) as f64) < min_ticks - 1e-9 || last.sa.tick <= start_tick {
                 continue;
             }
             funnel.encounters_duration += 1;
@@ -247,19 +215,13 @@ pub fn find_encounters(
             let (lat, lon) = (median(&mut lats), median(&mut lons));
             let nearest = nearest_place(&p.ports, lat, lon).map(|(pl, d)| (pl.name.clone(), d));
             let zone = zone_code(input.zones, lat, lon);
-            let far = nearest
-                .as_ref()
-                .is_none_or(|(_, d)| *d >= p.min_port_distance_km * 1000.0)
+            let far = nearest.as_ref().is_none_or(|(_, d)| *d >= p.min_port_distance_km * 1000.0)
                 && zone.as_deref() != Some("PORT");
             if far {
                 funnel.encounters_location += 1;
                 s5.insert((a, b));
             }
-            let (c, f) = if carrier[a] && fishing[b] {
-                (a, b)
-            } else {
-                (b, a)
-            };
+            let (c, f) = if carrier[a] && fishing[b] { (a, b) } else { (b, a) };
             encounters.push(Encounter {
                 carrier: c,
                 fishing: f,
@@ -282,12 +244,7 @@ fn sample_json(s: &Sample) -> Value {
 }
 
 /// The two findings (one per vessel, each naming the other as partner) of an encounter.
-fn encounter_findings(
-    input: &CycleInput<'_>,
-    p: &TransshipParams,
-    e: &Encounter,
-    funnel: &Funnel,
-) -> Vec<Finding> {
+fn encounter_findings(input: &CycleInput<'_>, p: &TransshipParams, e: &Encounter, funnel: &Funnel) -> Vec<Finding> {
     let step = p.step_min * 60;
     let (Some(first), Some(last)) = (e.ticks.first(), e.ticks.last()) else {
         return Vec::new();
@@ -300,8 +257,14 @@ fn encounter_findings(
         w.encounter,
         "환적 의심 조우",
         "Transshipment encounter",
-        format!("운반선·어선이 {minutes}분간 {:.0}m 이내, 모두 {}노트 미만, 항구에서 {}km 이상", p.max_distance_m, p.max_speed_kn, p.min_port_distance_km),
-        format!("carrier and fishing vessel within {:.0} m for {minutes} min, both under {} kn, at least {} km from port", p.max_distance_m, p.max_speed_kn, p.min_port_distance_km),
+        format!(
+            "운반선·어선이 {minutes}분간 {:.0}m 이내, 모두 {}노트 미만, 항구에서 {}km 이상",
+            p.max_distance_m, p.max_speed_kn, p.min_port_distance_km
+        ),
+        format!(
+            "carrier and fishing vessel within {:.0} m for {minutes} min, both under {} kn, at least {} km from port",
+            p.max_distance_m, p.max_speed_kn, p.min_port_distance_km
+        ),
     )];
     if minutes >= 4 * p.min_duration_min {
         breakdown.push(item(
@@ -353,27 +316,11 @@ fn encounter_findings(
     let mut dists: Vec<f64> = e.ticks.iter().map(|c| c.dist_m).collect();
     let min_d = dists.iter().copied().fold(f64::INFINITY, f64::min);
     let med_d = median(&mut dists);
-    let max_sog = e
-        .ticks
-        .iter()
-        .map(|c| c.sa.sog.max(c.sb.sog))
-        .fold(0.0, f64::max);
+    let max_sog = e.ticks.iter().map(|c| c.sa.sog.max(c.sb.sog)).fold(0.0, f64::max);
     let mut out = Vec::new();
-    for (me, other, role) in [
-        (e.carrier, e.fishing, "carrier"),
-        (e.fishing, e.carrier, "fishing"),
-    ] {
-        let (mine, theirs): (Vec<&Sample>, Vec<&Sample>) = e
-            .ticks
-            .iter()
-            .map(|c| {
-                if c.a == me {
-                    (&c.sa, &c.sb)
-                } else {
-                    (&c.sb, &c.sa)
-                }
-            })
-            .unzip();
+    for (me, other, role) in [(e.carrier, e.fishing, "carrier"), (e.fishing, e.carrier, "fishing")] {
+        let (mine, theirs): (Vec<&Sample>, Vec<&Sample>) =
+            e.ticks.iter().map(|c| if c.a == me { (&c.sa, &c.sb) } else { (&c.sb, &c.sa) }).unzip();
         out.push(Finding {
             detector: "transshipment".into(),
             vessel: input.tracks[me].vessel.clone(),

@@ -28,8 +28,8 @@ use lookout_model::{strip_ais_padding, BreakdownItem, IdentityObservation, Times
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::finding::item;
 use crate::error::ParamsError;
+use crate::finding::item;
 
 /// Which identity fields count as a change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -219,7 +219,12 @@ pub fn imo_is_valid(imo: u32) -> bool {
 
 /// The comparable key and shown text of one row's field, or `None` when the row does
 /// not state a usable value. `placeholders` are already normalised.
-fn value_of(row: &IdentityObservation, field: Field, p: &IdentityParams, placeholders: &[String]) -> Option<(String, String)> {
+fn value_of(
+    row: &IdentityObservation,
+    field: Field,
+    p: &IdentityParams,
+    placeholders: &[String],
+) -> Option<(String, String)> {
     let raw = match field {
         Field::Name => row.identity.name.clone()?,
         Field::CallSign => row.identity.call_sign.clone()?,
@@ -285,8 +290,7 @@ pub fn spans(rows: &[IdentityObservation], field: Field, p: &IdentityParams) -> 
             }
         }
     }
-    let mut out: Vec<ValueSpan> =
-        by_key.into_values().map(|(s, _)| s).filter(|s| s.reports >= p.min_reports).collect();
+    let mut out: Vec<ValueSpan> = by_key.into_values().map(|(s, _)| s).filter(|s| s.reports >= p.min_reports).collect();
     out.sort_by(|a, b| (a.first_seen, a.last_seen, &a.key).cmp(&(b.first_seen, b.last_seen, &b.key)));
     out
 }

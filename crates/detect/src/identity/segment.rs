@@ -198,7 +198,8 @@ fn merge_parallel(positions: &[Position], mut segments: Vec<Segment>, p: &Segmen
     let mut s = 1;
     while s < segments.len() {
         let target = (0..s).find(|&t| {
-            runs_parallel(positions, &segments[t], &segments[s], p) || runs_parallel(positions, &segments[s], &segments[t], p)
+            runs_parallel(positions, &segments[t], &segments[s], p)
+                || runs_parallel(positions, &segments[s], &segments[t], p)
         });
         match target {
             Some(t) => {

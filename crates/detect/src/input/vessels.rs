@@ -95,8 +95,10 @@ mod tests {
 
     #[test]
     fn registry_and_permitted_list() {
-        let r = parse_registry("mmsi,permitted,ship_kind,flag,name\n440000001,yes,000020,KR,\"Dae, Ho\"\n440000002,0,75,,\n")
-            .unwrap();
+        let r = parse_registry(
+            "mmsi,permitted,ship_kind,flag,name\n440000001,yes,000020,KR,\"Dae, Ho\"\n440000002,0,75,,\n",
+        )
+        .unwrap();
         assert!(r.is_permitted("440000001"));
         assert!(!r.is_permitted("440000002"));
         assert!(!r.is_permitted("1"));

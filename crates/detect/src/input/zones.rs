@@ -239,7 +239,9 @@ impl ZoneSet {
                 return Err(named("a MultiPolygon without any polygon".into()));
             }
             if polygons.iter().any(|p| p.bbox.2 - p.bbox.0 > 180.0) {
-                return Err(err("polygon spans more than 180 degrees of longitude (antimeridian not supported)".into()));
+                return Err(
+                    err("polygon spans more than 180 degrees of longitude (antimeridian not supported)".into()),
+                );
             }
             zones.push(Zone { class, code, countries, name, polygons });
         }
@@ -267,11 +269,8 @@ impl ZoneSet {
         let Some(cands) = self.grid.get(&(cell(lon), cell(lat))) else {
             return Vec::new();
         };
-        let mut hit: Vec<usize> = cands
-            .iter()
-            .filter(|(z, p)| self.zones[*z].polygons[*p].contains(lon, lat))
-            .map(|(z, _)| *z)
-            .collect();
+        let mut hit: Vec<usize> =
+            cands.iter().filter(|(z, p)| self.zones[*z].polygons[*p].contains(lon, lat)).map(|(z, _)| *z).collect();
         hit.sort_unstable();
         hit.dedup();
         hit.sort_by_key(|z| (rank(&self.zones[*z].class), *z));
@@ -341,10 +340,7 @@ fn ring_problem(ring: &[(f64, f64)]) -> Option<String> {
     }
     self_intersection(&pts).map(|(a, b)| {
         let (p, q) = (pts[a], pts[b]);
-        format!(
-            "self-intersecting: edge {a} from [{}, {}] crosses edge {b} from [{}, {}]",
-            p.0, p.1, q.0, q.1
-        )
+        format!("self-intersecting: edge {a} from [{}, {}] crosses edge {b} from [{}, {}]", p.0, p.1, q.0, q.1)
     })
 }
 
@@ -405,7 +401,10 @@ fn segments_touch(p1: (f64, f64), p2: (f64, f64), q1: (f64, f64), q2: (f64, f64)
     let on = |a: (f64, f64), b: (f64, f64), c: (f64, f64)| {
         c.0 >= a.0.min(b.0) && c.0 <= a.0.max(b.0) && c.1 >= a.1.min(b.1) && c.1 <= a.1.max(b.1)
     };
-    (d1 == 0.0 && on(q1, q2, p1)) || (d2 == 0.0 && on(q1, q2, p2)) || (d3 == 0.0 && on(p1, p2, q1)) || (d4 == 0.0 && on(p1, p2, q2))
+    (d1 == 0.0 && on(q1, q2, p1))
+        || (d2 == 0.0 && on(q1, q2, p2))
+        || (d3 == 0.0 && on(p1, p2, q1))
+        || (d4 == 0.0 && on(p1, p2, q2))
 }
 
 fn parse_geometry(g: &Value) -> Result<Vec<Polygon>, String> {
@@ -453,7 +452,10 @@ mod tests {
         let bad = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"zone":"NOPE"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#;
         assert_eq!(
             ZoneSet::from_geojson(bad).err().map(|e| e.to_string()),
-            Some("feature 0: unknown zone 'NOPE' (expected TERRITORIAL_SEA, CONTIGUOUS_ZONE, EEZ, PORT or ZONE_<name>)".into())
+            Some(
+                "feature 0: unknown zone 'NOPE' (expected TERRITORIAL_SEA, CONTIGUOUS_ZONE, EEZ, PORT or ZONE_<name>)"
+                    .into()
+            )
         );
         let point = r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"Point","coordinates":[0,0]}}"#;
         assert!(ZoneSet::from_geojson(point).err().is_some_and(|e| e.to_string().contains("expected Polygon")));
@@ -477,7 +479,10 @@ mod tests {
             msg("[[0,0],[2,0],[2,2],[0,2]]"),
             r#"feature 1: ("Box") exterior ring: not closed: first position [0, 0] differs from last [0, 2]"#
         );
-        assert_eq!(msg("[[0,0],[2,0],[0,0]]"), r#"feature 1: ("Box") exterior ring: 3 positions; a ring needs at least 4 (the first repeated last)"#);
+        assert_eq!(
+            msg("[[0,0],[2,0],[0,0]]"),
+            r#"feature 1: ("Box") exterior ring: 3 positions; a ring needs at least 4 (the first repeated last)"#
+        );
         // A bow tie: edge 0 (bottom) is fine, edge 1 crosses edge 3.
         assert_eq!(
             msg("[[0,0],[2,0],[0,2],[2,2],[0,0]]"),
@@ -491,7 +496,8 @@ mod tests {
         assert!(msg("[[0,0],[9,0],[9,9],[0,9],[0,0]],[[4,4],[6,4],[6,6],[4,6]]").contains("hole 1: not closed"));
         // Repeated positions and collinear edges are fine.
         assert!(one_ring("[[0,0],[1,0],[1,0],[2,0],[2,2],[0,2],[0,0]]").is_ok());
-        let none = r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"MultiPolygon","coordinates":[]}}"#;
+        let none =
+            r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"MultiPolygon","coordinates":[]}}"#;
         assert_eq!(
             ZoneSet::from_geojson(none).err().map(|e| e.to_string()),
             Some("feature 0: a MultiPolygon without any polygon".into())
@@ -499,7 +505,10 @@ mod tests {
         let multi = r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,5],[6,5]]]]}}"#;
         assert_eq!(
             ZoneSet::from_geojson(multi).err().map(|e| e.to_string()),
-            Some("feature 0: polygon 1: exterior ring: 2 positions; a ring needs at least 4 (the first repeated last)".into())
+            Some(
+                "feature 0: polygon 1: exterior ring: 2 positions; a ring needs at least 4 (the first repeated last)"
+                    .into()
+            )
         );
     }
 

@@ -273,13 +273,7 @@ fn judge_cell_counted(
         let rest = r.totals.get(&b).copied().unwrap_or(0).saturating_sub(here.reports) as f64;
         let verdict = cell_judge.judge(here.reports as f64);
         work.judged += u64::from(verdict.is_some() && b >= r.count_from);
-        let down = is_down(
-            verdict,
-            rest_judge.judge(rest),
-            &reference,
-            r.heard.get(&b),
-            p,
-        );
+        let down = is_down(verdict, rest_judge.judge(rest), &reference, r.heard.get(&b), p);
         rest_judge.learn(rest);
         let was_down = down.is_some();
         match down {
@@ -389,7 +383,8 @@ fn outage_finding(o: &Outage, tracks: &[Track], p: &ReceptionParams) -> Finding 
     let (lat0, lon0) = (i as f64 * p.cell_deg, j as f64 * p.cell_deg);
     let (start, end) = (bucket_time(o.from, p.bucket_sec()), bucket_time(o.to, p.bucket_sec()));
     // Sorted by id, so the evidence does not depend on the order tracks came in.
-    let mut silent: Vec<&str> = o.first.silent.iter().filter_map(|&v| tracks.get(v)).map(|t| t.vessel.as_str()).collect();
+    let mut silent: Vec<&str> =
+        o.first.silent.iter().filter_map(|&v| tracks.get(v)).map(|t| t.vessel.as_str()).collect();
     silent.sort_unstable();
     let evidence = json!({
         "area": area_id(p.cell_deg, i, j),
@@ -473,11 +468,8 @@ impl Algorithm for ReceptionDetector {
         _upstream: &Upstream<'_>,
     ) -> Result<(Vec<Finding>, Value), DetectError> {
         let (outages, stats) = detect(input.tracks, p, (input.window_start, input.window_end));
-        let findings = outages
-            .iter()
-            .map(|o| outage_finding(o, input.tracks, p))
-            .filter(|f| f.end > input.window_start)
-            .collect();
+        let findings =
+            outages.iter().map(|o| outage_finding(o, input.tracks, p)).filter(|f| f.end > input.window_start).collect();
         Ok((findings, serde_json::to_value(stats).unwrap_or(Value::Null)))
     }
 }

@@ -25,7 +25,7 @@ pub(super) enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 14] = [
+    pub(super) const ALL: [Role; 14] = [
         Role::Id,
         Role::Time,
         Role::Lat,
@@ -43,7 +43,7 @@ impl Role {
     ];
 
     /// Canonical (generic-format) name, used in messages.
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         self.aliases()[0]
     }
 
@@ -65,15 +65,34 @@ impl Role {
     /// id), 일시/시각/수신일시 (time), 위도/경도, 대지속력/속력 (SOG), 대지침로/침로 (COG),
     /// 선수방위 (heading), 항해상태 (nav status), 선종/선종코드 (ship type), 선명 (name),
     /// 호출부호 (call sign), 전장/길이 (length), 선폭/폭 (width).
-    pub fn aliases(self) -> &'static [&'static str] {
+    pub(super) fn aliases(self) -> &'static [&'static str] {
         match self {
             Role::Id => &[
-                "mmsi", "ssvid", "vesselid", "vessel", "shipid", "id", "vid", "선박id", "선박번호", "mmsi번호",
+                "mmsi",
+                "ssvid",
+                "vesselid",
+                "vessel",
+                "shipid",
+                "id",
+                "vid",
+                "선박id",
+                "선박번호",
+                "mmsi번호",
                 "해상이동업무식별번호",
             ],
             Role::Time => &[
-                "timestamp", "basedatetime", "localtime", "datetime", "time", "일시", "시각", "수신일시",
-                "수신시각", "일시utc", "시간", "date",
+                "timestamp",
+                "basedatetime",
+                "localtime",
+                "datetime",
+                "time",
+                "일시",
+                "시각",
+                "수신일시",
+                "수신시각",
+                "일시utc",
+                "시간",
+                "date",
             ],
             Role::Lat => &["lat", "latitude", "y", "위도"],
             Role::Lon => &["lon", "longitude", "long", "lng", "x", "경도"],
@@ -81,9 +100,7 @@ impl Role {
             Role::Cog => &["cog", "course", "courseoverground", "대지침로", "침로"],
             Role::Heading => &["heading", "trueheading", "hdg", "선수방위", "선수방향"],
             Role::NavStatus => &["navstatus", "navigationalstatus", "status", "항해상태", "항행상태"],
-            Role::ShipType => {
-                &["shiptype", "vesseltype", "type", "shiptypecode", "선종", "선종코드", "선박종류"]
-            }
+            Role::ShipType => &["shiptype", "vesseltype", "type", "shiptypecode", "선종", "선종코드", "선박종류"],
             Role::Name => &["name", "vesselname", "shipname", "선명", "선박명"],
             Role::Imo => &["imo", "imonumber", "imo번호"],
             Role::CallSign => &["callsign", "호출부호"],
@@ -130,18 +147,18 @@ pub(super) struct Columns {
 }
 
 impl Columns {
-    pub fn get(&self, role: Role) -> Option<usize> {
+    pub(super) fn get(&self, role: Role) -> Option<usize> {
         self.idx[role as usize]
     }
 
-    pub fn any_static(&self) -> bool {
+    pub(super) fn any_static(&self) -> bool {
         [Role::Name, Role::Imo, Role::CallSign, Role::ShipType, Role::Length, Role::Width]
             .iter()
             .any(|r| self.get(*r).is_some())
     }
 
     /// "vessel=MMSI, time=BaseDateTime, ..." for the reader's notes.
-    pub fn describe(&self, header: &[String]) -> String {
+    pub(super) fn describe(&self, header: &[String]) -> String {
         Role::ALL
             .iter()
             .filter_map(|r| self.get(*r).map(|i| format!("{}={}", r.label(), header[i])))

@@ -52,7 +52,7 @@ impl CsvRows {
         self.last_line
     }
 
-    pub fn new(stream: Box<dyn Read + Send>, setup: CsvSetup) -> Self {
+    pub(super) fn new(stream: Box<dyn Read + Send>, setup: CsvSetup) -> Self {
         let rdr = csv::ReaderBuilder::new()
             .delimiter(setup.delimiter)
             .flexible(true)
@@ -76,7 +76,7 @@ impl CsvRows {
         }
     }
 
-    pub fn next_step(&mut self) -> Step {
+    pub(super) fn next_step(&mut self) -> Step {
         if let Some(r) = self.pending.take() {
             return Step::Item(Ok(r));
         }

@@ -64,7 +64,7 @@ pub(super) struct StaticCells<'a> {
 }
 
 impl StaticCells<'_> {
-    pub fn fingerprint(&self) -> u64 {
+    pub(super) fn fingerprint(&self) -> u64 {
         let mut h = crate::hash::FastHasher::default();
         // Raw cells, untrimmed: trimming every cell of every row cost more than the rare
         // extra static record that differently padded but equal cells produce.
@@ -127,7 +127,7 @@ pub(super) struct StaticDedup {
 
 impl StaticDedup {
     /// The static data to emit for this row, if the vessel has not had these cells yet.
-    pub fn check(&mut self, vessel: &VesselId, cells: &StaticCells<'_>, fp: u64) -> Option<StaticData> {
+    pub(super) fn check(&mut self, vessel: &VesselId, cells: &StaticCells<'_>, fp: u64) -> Option<StaticData> {
         match self.seen.get_mut(vessel.as_str()) {
             Some(prints) if prints.contains(&fp) => return None,
             Some(prints) => prints.push(fp),
@@ -141,7 +141,6 @@ impl StaticDedup {
     }
 }
 
-
 /// Decides whether a file's ids are MMSIs from a sample of them: opaque when most
 /// distinct ids are not nine digits (a few bad MMSIs must still reach the validator as
 /// MMSIs so it can reject them).
@@ -153,20 +152,20 @@ pub(super) struct IdSample {
 impl IdSample {
     const LIMIT: usize = 2000;
 
-    pub fn add(&mut self, raw: &str) {
+    pub(super) fn add(&mut self, raw: &str) {
         let id = normalise_id(raw);
         if !id.is_empty() && self.distinct.len() < Self::LIMIT {
             self.distinct.insert(id.to_string());
         }
     }
 
-    pub fn opaque(&self) -> bool {
+    pub(super) fn opaque(&self) -> bool {
         let mmsi = self.distinct.iter().filter(|id| VesselId::new(id.as_str()).is_mmsi()).count();
         !self.distinct.is_empty() && mmsi * 2 < self.distinct.len()
     }
 
     /// A few ids for the notes, smallest first.
-    pub fn examples(&self) -> String {
+    pub(super) fn examples(&self) -> String {
         let mut v: Vec<&String> = self.distinct.iter().collect();
         v.sort_by_key(|s| (s.len(), s.as_str()));
         v.iter().take(3).map(|s| s.as_str()).collect::<Vec<_>>().join(", ")

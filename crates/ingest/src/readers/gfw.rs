@@ -48,7 +48,9 @@ pub(super) fn id_text(v: &Value) -> Result<String, String> {
             (None, Some(f)) if f.fract() == 0.0 && (0.0..=MAX_EXACT_FLOAT_ID).contains(&f) => Ok(format!("{f:.0}")),
             _ => Err(format!("{} is not a non-negative integer id", clip(&n.to_string()))),
         },
-        Value::String(s) => Some(normalise_id(s).to_string()).filter(|s| !s.is_empty()).ok_or_else(|| "empty id".to_string()),
+        Value::String(s) => {
+            Some(normalise_id(s).to_string()).filter(|s| !s.is_empty()).ok_or_else(|| "empty id".to_string())
+        }
         Value::Null => Err("missing value".to_string()),
         other => Err(format!("{} is not an id", clip(&other.to_string()))),
     }
@@ -70,7 +72,7 @@ impl GfwRows {
         self.line
     }
 
-    pub fn new(stream: Box<dyn Read + Send>, tz: Tz, path: PathBuf) -> Self {
+    pub(super) fn new(stream: Box<dyn Read + Send>, tz: Tz, path: PathBuf) -> Self {
         GfwRows {
             rdr: BufReader::with_capacity(64 * 1024, stream),
             buf: Vec::with_capacity(512),
@@ -81,7 +83,7 @@ impl GfwRows {
         }
     }
 
-    pub fn next_step(&mut self) -> Step {
+    pub(super) fn next_step(&mut self) -> Step {
         loop {
             self.buf.clear();
             match self.rdr.read_until(b'\n', &mut self.buf) {
@@ -89,7 +91,11 @@ impl GfwRows {
                 Ok(_) => self.line += 1,
                 Err(e) => {
                     let detail = e.to_string();
-                    return Step::Fatal(IngestError::ReadFailed { path: self.path.clone(), line: self.line + 1, detail });
+                    return Step::Fatal(IngestError::ReadFailed {
+                        path: self.path.clone(),
+                        line: self.line + 1,
+                        detail,
+                    });
                 }
             }
             if !self.buf.iter().all(u8::is_ascii_whitespace) {
@@ -101,7 +107,8 @@ impl GfwRows {
     fn row(&mut self) -> Result<Record, Reject> {
         let line = self.line;
         let bad = |what: String| Reject::new(RejectReason::MalformedRow, line, what);
-        let text = std::str::from_utf8(&self.buf).map_err(|_| bad("text is not valid UTF-8 (pass --encoding)".into()))?;
+        let text =
+            std::str::from_utf8(&self.buf).map_err(|_| bad("text is not valid UTF-8 (pass --encoding)".into()))?;
         let row: JsonRow = serde_json::from_str(text.trim())
             .map_err(|e| bad(format!("not a JSON object with ssvid/lat/lon/timestamp: {e}")))?;
         let vessel = match &row.ssvid {

@@ -14,7 +14,8 @@
 //!
 //! Input may be gzip-compressed (detected by magic bytes), may start with a UTF-8 BOM,
 //! and may be in another encoding when [`ReadOptions::encoding`] names it (UTF-16 with a
-//! BOM is recognised on its own). Readers only parse: values such as lat 91, heading 511
+//! BOM is recognised on its own; text whose first 64 KiB are not UTF-8 is decoded as the
+//! legacy encoding they look like, and a note says which). Readers only parse: values such as lat 91, heading 511
 //! or SOG 102.3 are passed through for the validator.
 
 // `IngestError` is large (path, header text) but is returned at most once per file.
@@ -44,6 +45,7 @@ use fields::IdSample;
 use gfw::GfwRows;
 use nmea::NmeaRows;
 use source::Source;
+pub use source::{encoding_display_name, encoding_for_label};
 pub use timestamp::{parse_timestamp, TimestampError};
 
 /// Knots per metre per second (1 kn = 1852 m / 3600 s).
@@ -77,8 +79,14 @@ pub enum Format {
 
 impl Format {
     /// Every format, in `--format` help order.
-    pub const ALL: [Format; 6] =
-        [Format::Nmea, Format::MarineCadastre, Format::DmaAisdk, Format::DmaResampled, Format::GfwJsonl, Format::Generic];
+    pub const ALL: [Format; 6] = [
+        Format::Nmea,
+        Format::MarineCadastre,
+        Format::DmaAisdk,
+        Format::DmaResampled,
+        Format::GfwJsonl,
+        Format::Generic,
+    ];
 
     /// The `--format` name.
     pub fn name(self) -> &'static str {
@@ -133,7 +141,8 @@ pub struct ReadOptions {
     pub format: Option<Format>,
     /// Zone for timestamps without an offset (`Z` and `±hh:mm` are always honoured).
     pub timezone: Tz,
-    /// encoding_rs label (`euc-kr`, `windows-1252`, `utf-16le`, ...) for non-UTF-8 input.
+    /// Encoding label for non-UTF-8 input ([`encoding_for_label`]: `cp949`, `euc-kr`, `gbk`,
+    /// `shift_jis`, `windows-1252`, `utf-16le`, ...); `None` = UTF-8, a BOM's, or detected.
     pub encoding: Option<String>,
 }
 
@@ -325,7 +334,14 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<RecordReader, IngestError
     };
     let mut notes = Vec::new();
     if let Some(enc) = src.decoded_from {
-        notes.push(format!("text decoded from {enc}"));
+        notes.push(if src.detected {
+            format!(
+                "text is not UTF-8: decoded as {}, detected from its bytes (pass --encoding to choose another)",
+                source::encoding_display_name(enc)
+            )
+        } else {
+            format!("text decoded from {}", source::encoding_display_name(enc))
+        });
     }
     let Source { stream, counter, total_bytes, .. } = src;
     let (inner, ids) = match format {
@@ -441,7 +457,10 @@ fn open_gfw(
     }
     let mut ids = IdSample::default();
     for (_, t) in content_lines(text) {
-        if let Some(id) = serde_json::from_str::<gfw::JsonRow>(t).ok().and_then(|r| r.ssvid.as_ref().and_then(|v| gfw::id_text(v).ok())) {
+        if let Some(id) = serde_json::from_str::<gfw::JsonRow>(t)
+            .ok()
+            .and_then(|r| r.ssvid.as_ref().and_then(|v| gfw::id_text(v).ok()))
+        {
             ids.add(&id);
         }
     }

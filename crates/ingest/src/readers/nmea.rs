@@ -21,12 +21,12 @@ impl NmeaRows {
         self.inner.lines_read()
     }
 
-    pub fn new(stream: Box<dyn Read + Send>, path: PathBuf) -> Self {
+    pub(super) fn new(stream: Box<dyn Read + Send>, path: PathBuf) -> Self {
         let reader = BufReader::with_capacity(64 * 1024, stream);
         NmeaRows { inner: NmeaRecords::new(reader, DecoderOptions::default()), path, failed: false }
     }
 
-    pub fn next_step(&mut self) -> Step {
+    pub(super) fn next_step(&mut self) -> Step {
         if let Some(item) = self.inner.next() {
             return Step::Item(item);
         }

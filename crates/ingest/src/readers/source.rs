@@ -1,5 +1,6 @@
-//! From a path to a UTF-8 byte stream: gzip by magic bytes, encoding, BOM, and a sniffed
-//! prefix that format detection looks at before the real reader starts.
+//! From a path to a UTF-8 byte stream: gzip by magic bytes, encoding (given, from a BOM,
+//! or detected when the text is not UTF-8), BOM, and a sniffed prefix that format detection
+//! looks at before the real reader starts.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
@@ -7,7 +8,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use encoding_rs::{Decoder, Encoding, UTF_16BE, UTF_16LE, UTF_8};
+use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
+use encoding_rs::{Decoder, Encoding, EUC_KR, GBK, SHIFT_JIS, UTF_16BE, UTF_16LE, UTF_8};
 use flate2::read::MultiGzDecoder;
 
 use crate::IngestError;
@@ -25,7 +27,9 @@ pub(super) struct Source {
     pub counter: Arc<AtomicU64>,
     pub total_bytes: Option<u64>,
     /// Set when the text was converted from another encoding.
-    pub decoded_from: Option<&'static str>,
+    pub decoded_from: Option<&'static Encoding>,
+    /// True when that encoding was guessed from the bytes, not given or stated by a BOM.
+    pub detected: bool,
 }
 
 /// Opens `path` and prepares its text. `encoding` is an encoding_rs label.
@@ -43,29 +47,81 @@ pub(super) fn open_source(path: &Path, encoding: Option<&str>) -> Result<Source,
     let mut decoded_from = None;
     let mut head = read_head(path, &mut text, 4)?;
     if let Some(enc) = pick_encoding(path, encoding, &head)? {
-        decoded_from = Some(enc.name());
-        let prefixed: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(text));
-        text = Box::new(Transcode::new(prefixed, enc.new_decoder()));
+        decoded_from = Some(enc);
+        text = transcode(head, text, enc);
         head = Vec::new();
     }
     let mut sniff = head;
     sniff.extend(read_head(path, &mut text, SNIFF_LEN - sniff.len())?);
+    // Without a stated encoding, text that is not UTF-8 (and not binary: NULs are reported
+    // below) is decoded as the legacy encoding its bytes look like.
+    let detected = decoded_from.is_none() && !sniff.contains(&0) && !is_utf8_prefix(&sniff);
+    if detected {
+        let enc = detect_encoding(&sniff);
+        decoded_from = Some(enc);
+        text = transcode(sniff, text, enc);
+        sniff = read_head(path, &mut text, SNIFF_LEN)?;
+    }
     if sniff.starts_with(b"\xEF\xBB\xBF") {
         sniff.drain(..3);
     }
     check_text(path, &sniff, decoded_from.is_some())?;
     let stream: Box<dyn Read + Send> = Box::new(Cursor::new(sniff.clone()).chain(text));
-    Ok(Source { stream, sniff, counter, total_bytes, decoded_from })
+    Ok(Source { stream, sniff, counter, total_bytes, decoded_from, detected })
+}
+
+/// `already_read` followed by the rest of `text`, decoded from `enc` to UTF-8.
+fn transcode(already_read: Vec<u8>, text: Box<dyn Read + Send>, enc: &'static Encoding) -> Box<dyn Read + Send> {
+    let prefixed: Box<dyn Read + Send> = Box::new(Cursor::new(already_read).chain(text));
+    Box::new(Transcode::new(prefixed, enc.new_decoder()))
+}
+
+/// True when the sniffed prefix is UTF-8 (a character cut by the sniff limit is fine: the
+/// rest follows in the stream).
+fn is_utf8_prefix(sniff: &[u8]) -> bool {
+    match std::str::from_utf8(sniff) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none() && sniff.len() >= SNIFF_LEN,
+    }
+}
+
+/// The legacy encoding the bytes look like (chardetng, the detector Firefox uses; it tells
+/// Korean, Chinese, Japanese, Cyrillic, Greek, ... and the Western windows-1252 apart).
+fn detect_encoding(sniff: &[u8]) -> &'static Encoding {
+    let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
+    detector.feed(sniff, sniff.len() < SNIFF_LEN);
+    detector.guess(None, Utf8Detection::Deny)
+}
+
+/// The encoding a label names: encoding_rs's (WHATWG) labels, plus the Windows code page
+/// names users know the East Asian encodings by. encoding_rs's EUC-KR is the WHATWG one,
+/// which is Windows code page 949 (Unified Hangul Code), a superset of EUC-KR.
+pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
+    let label = label.trim().to_ascii_lowercase();
+    match label.as_str() {
+        "cp949" | "ms949" | "uhc" | "windows-949" | "windows949" => Some(EUC_KR),
+        "cp936" | "ms936" | "windows-936" => Some(GBK),
+        "cp932" | "windows-932" => Some(SHIFT_JIS),
+        _ => Encoding::for_label(label.as_bytes()),
+    }
+}
+
+/// An encoding's name for messages, with the name Windows users know it by.
+pub fn encoding_display_name(enc: &'static Encoding) -> String {
+    let alias = match enc.name() {
+        "EUC-KR" => " (CP949 / windows-949)",
+        "GBK" => " (CP936; GB18030 sequences decoded too)",
+        "Shift_JIS" => " (CP932)",
+        "windows-1252" => " (Latin-1)",
+        _ => "",
+    };
+    format!("{}{alias}", enc.name())
 }
 
 /// The explicit encoding, or UTF-16 when a UTF-16 BOM says so; `None` means UTF-8.
-fn pick_encoding(
-    path: &Path,
-    label: Option<&str>,
-    head: &[u8],
-) -> Result<Option<&'static Encoding>, IngestError> {
+fn pick_encoding(path: &Path, label: Option<&str>, head: &[u8]) -> Result<Option<&'static Encoding>, IngestError> {
     if let Some(label) = label {
-        let enc = Encoding::for_label(label.trim().as_bytes())
+        let enc = encoding_for_label(label)
             .ok_or_else(|| IngestError::UnknownEncoding { path: path.to_path_buf(), label: label.to_string() })?;
         return Ok((enc != UTF_8).then_some(enc));
     }

@@ -23,7 +23,7 @@ pub enum TimestampError {
 
 /// What kind of timestamp was seen, so a reader can say how it interpreted the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TimestampKind {
+pub(super) enum TimestampKind {
     /// No zone given: read in the configured time zone.
     Naive,
     /// An explicit `Z`/`UTC` or numeric offset.
@@ -43,7 +43,7 @@ pub fn parse_timestamp(raw: &str, tz: Tz) -> Result<Timestamp, TimestampError> {
 }
 
 /// [`parse_timestamp`] that also reports which kind of timestamp it was.
-pub fn parse_with_kind(raw: &str, tz: Tz) -> Result<(Timestamp, TimestampKind), TimestampError> {
+pub(super) fn parse_with_kind(raw: &str, tz: Tz) -> Result<(Timestamp, TimestampKind), TimestampError> {
     let s = raw.trim().as_bytes();
     if s.is_empty() {
         return Err(TimestampError::Empty);

@@ -6,19 +6,16 @@ use lookout_model::{Finding, Timestamp};
 use lookout_pipeline::CycleWindow;
 use serde_json::{json, Value};
 
-pub fn t(s: &str) -> Timestamp {
+pub(crate) fn t(s: &str) -> Timestamp {
     s.parse().expect("test timestamp")
 }
 
-pub fn window(start: &str, end: &str) -> CycleWindow {
-    CycleWindow {
-        start: t(start),
-        end: t(end),
-    }
+pub(crate) fn window(start: &str, end: &str) -> CycleWindow {
+    CycleWindow { start: t(start), end: t(end) }
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn finding(
+pub(crate) fn finding(
     detector: &str,
     vessel: &str,
     start: &str,
@@ -36,7 +33,7 @@ pub fn finding(
 }
 
 /// A dark-suspicion finding for a gap starting at `start` near 35.2 N 128.4 E.
-pub fn dark(vessel: &str, start: &str, end: &str, score: i64) -> Finding {
+pub(crate) fn dark(vessel: &str, start: &str, end: &str, score: i64) -> Finding {
     let tier = if score >= 70 {
         "CRITICAL"
     } else if score >= 50 {
@@ -59,7 +56,7 @@ pub fn dark(vessel: &str, start: &str, end: &str, score: i64) -> Finding {
 }
 
 /// A gap finding of `level` starting at `start`.
-pub fn gap(vessel: &str, start: &str, end: &str, level: &str) -> Finding {
+pub(crate) fn gap(vessel: &str, start: &str, end: &str, level: &str) -> Finding {
     let sev = match level {
         "VIOLATION" => "CRITICAL",
         "HIGH_SUSPICIOUS" => "HIGH",

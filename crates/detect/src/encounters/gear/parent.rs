@@ -24,18 +24,12 @@ pub struct GearSignals {
 
 /// Upper-case, separators collapsed to single spaces: `Dae-Ho  1` → `DAE-HO 1`.
 fn clean(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_uppercase()
+    name.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase()
 }
 
 /// A name's comparison key: letters and digits only (`DAE-HO 7` → `DAEHO7`).
 pub fn name_key(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_uppercase)
-        .collect()
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect()
 }
 
 /// Splits a trailing `NN%` battery level (`NAME 12%`, `NAME12%`, `NAME 12 %`).
@@ -45,18 +39,12 @@ fn strip_battery(name: &str) -> (String, Option<u32>) {
         return (t.to_string(), None);
     };
     let rest = rest.trim_end();
-    let digits: String = rest
-        .chars()
-        .rev()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let digits: String = rest.chars().rev().take_while(char::is_ascii_digit).collect();
     if digits.is_empty() || digits.len() > 3 {
         return (t.to_string(), None);
     }
     let pct: Option<u32> = digits.chars().rev().collect::<String>().parse().ok();
-    let base = rest[..rest.len() - digits.len()]
-        .trim_end_matches([' ', '_', '-', '.'])
-        .to_string();
+    let base = rest[..rest.len() - digits.len()].trim_end_matches([' ', '_', '-', '.']).to_string();
     match pct {
         Some(p) if p <= 100 && !base.is_empty() => (base, Some(p)),
         _ => (t.to_string(), None),
@@ -66,11 +54,7 @@ fn strip_battery(name: &str) -> (String, Option<u32>) {
 /// Splits a trailing index (`NAME-1`, `NAME_12`, `NAME 3`, `NAME#2`), 1-3 digits after a
 /// separator.
 fn strip_index(name: &str) -> (String, bool) {
-    let digits: String = name
-        .chars()
-        .rev()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let digits: String = name.chars().rev().take_while(char::is_ascii_digit).collect();
     if digits.is_empty() || digits.len() > 3 {
         return (name.to_string(), false);
     }
@@ -111,22 +95,13 @@ pub fn recognise(
     known: &BTreeSet<String>,
     p: &GearParams,
 ) -> Option<GearSignals> {
-    if matches!(
-        ship_kind,
-        Some(ShipKind::Cargo | ShipKind::Tanker | ShipKind::Passenger)
-    ) {
+    if matches!(ship_kind, Some(ShipKind::Cargo | ShipKind::Tanker | ShipKind::Passenger)) {
         return None;
     }
     let mut s = GearSignals::default();
     let mut strong = 0;
     let mut weak = 0;
-    if let Some(raw) = track
-        .static_data
-        .name
-        .as_deref()
-        .map(clean)
-        .filter(|n| !n.is_empty())
-    {
+    if let Some(raw) = track.static_data.name.as_deref().map(clean).filter(|n| !n.is_empty()) {
         let (name, pct) = strip_battery(&raw);
         if pct.is_some() {
             s.signals.push("battery_suffix".into());
@@ -151,11 +126,7 @@ pub fn recognise(
     }
     let id = track.vessel.as_str();
     if id.len() == 9 && id.bytes().all(|b| b.is_ascii_digit()) {
-        if let Some(prefix) = p
-            .mmsi_prefixes
-            .iter()
-            .find(|pre| id.starts_with(pre.as_str()))
-        {
+        if let Some(prefix) = p.mmsi_prefixes.iter().find(|pre| id.starts_with(pre.as_str())) {
             s.signals.push(format!("mmsi_{prefix}"));
             strong += 1;
         } else if !(b'2'..=b'7').contains(&id.as_bytes()[0]) {
@@ -221,18 +192,13 @@ pub struct GearInfo {
 /// Recognises gear among `input.tracks` and infers each gear's parent.
 pub fn infer(input: &CycleInput<'_>, p: &GearParams) -> Vec<GearInfo> {
     let tracks = input.tracks;
-    let kinds: Vec<Option<ShipKind>> = tracks
-        .iter()
-        .map(|t| ship_type_of(t, input.registry).map(|s| s.kind()))
-        .collect();
+    let kinds: Vec<Option<ShipKind>> =
+        tracks.iter().map(|t| ship_type_of(t, input.registry).map(|s| s.kind())).collect();
     // Known vessel names: tracks and the registry, by name key -> ids.
     let mut by_name: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for t in tracks {
         if let Some(n) = t.static_data.name.as_deref() {
-            by_name
-                .entry(name_key(n))
-                .or_default()
-                .insert(t.vessel.as_str().to_string());
+            by_name.entry(name_key(n)).or_default().insert(t.vessel.as_str().to_string());
         }
     }
     if let Some(reg) = input.registry {
@@ -244,40 +210,23 @@ pub fn infer(input: &CycleInput<'_>, p: &GearParams) -> Vec<GearInfo> {
     }
     by_name.remove("");
     let known: BTreeSet<String> = by_name.keys().cloned().collect();
-    let signals: Vec<Option<GearSignals>> = tracks
-        .iter()
-        .zip(&kinds)
-        .map(|(t, k)| recognise(t, *k, &known, p))
-        .collect();
+    let signals: Vec<Option<GearSignals>> =
+        tracks.iter().zip(&kinds).map(|(t, k)| recognise(t, *k, &known, p)).collect();
     let is_gear: Vec<bool> = signals.iter().map(Option::is_some).collect();
     if !is_gear.iter().any(|g| *g) {
         return Vec::new();
     }
-    let index: BTreeMap<&str, usize> = tracks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.vessel.as_str(), i))
-        .collect();
+    let index: BTreeMap<&str, usize> = tracks.iter().enumerate().map(|(i, t)| (t.vessel.as_str(), i)).collect();
     // Spatio-temporal co-presence of every gear with non-gear vessels, through the grid.
     let step = p.step_min * 60;
-    let samples: Vec<Vec<Sample>> = tracks
-        .iter()
-        .map(|t| resample(t, step, p.max_interpolation_gap_min * 60))
-        .collect();
+    let samples: Vec<Vec<Sample>> =
+        tracks.iter().map(|t| resample(t, step, p.max_interpolation_gap_min * 60)).collect();
     let table = by_tick(&samples, |_| true);
-    let pairs = close_pairs_by_pair(
-        &table,
-        p.candidate_radius_m,
-        |a, b| is_gear[a] != is_gear[b],
-        true,
-    );
+    let pairs = close_pairs_by_pair(&table, p.candidate_radius_m, |a, b| is_gear[a] != is_gear[b], true);
     let mut near: BTreeMap<usize, Vec<Candidate>> = BTreeMap::new();
     for ((a, b), closes) in &pairs {
         let (g, v) = if is_gear[*a] { (*a, *b) } else { (*b, *a) };
-        let min_d = closes
-            .iter()
-            .map(|c| c.dist_m)
-            .fold(f64::INFINITY, f64::min);
+        let min_d = closes.iter().map(|c| c.dist_m).fold(f64::INFINITY, f64::min);
         near.entry(g).or_default().push(Candidate {
             vessel: tracks[v].vessel.as_str().to_string(),
             basis: "proximity".into(),
@@ -289,11 +238,7 @@ pub fn infer(input: &CycleInput<'_>, p: &GearParams) -> Vec<GearInfo> {
     for (g, sig) in signals.iter().enumerate() {
         let Some(sig) = sig else { continue };
         let mut prox = near.remove(&g).unwrap_or_default();
-        prox.sort_by(|x, y| {
-            y.ticks_together
-                .cmp(&x.ticks_together)
-                .then(x.vessel.cmp(&y.vessel))
-        });
+        prox.sort_by(|x, y| y.ticks_together.cmp(&x.ticks_together).then(x.vessel.cmp(&y.vessel)));
         let own = tracks[g].vessel.as_str();
         let named: Vec<String> = sig
             .base_name
@@ -301,26 +246,15 @@ pub fn infer(input: &CycleInput<'_>, p: &GearParams) -> Vec<GearInfo> {
             .and_then(|n| by_name.get(&name_key(n)))
             .map(|ids| {
                 ids.iter()
-                    .filter(|id| {
-                        id.as_str() != own && index.get(id.as_str()).is_none_or(|&i| !is_gear[i])
-                    })
+                    .filter(|id| id.as_str() != own && index.get(id.as_str()).is_none_or(|&i| !is_gear[i]))
                     .cloned()
                     .collect()
             })
             .unwrap_or_default();
-        let ticks_of = |id: &str| {
-            prox.iter()
-                .find(|c| c.vessel == id)
-                .map(|c| (c.ticks_together, c.min_distance_m))
-        };
+        let ticks_of = |id: &str| prox.iter().find(|c| c.vessel == id).map(|c| (c.ticks_together, c.min_distance_m));
         let (status, parent, candidates) = if named.len() == 1 {
             let (t, d) = ticks_of(&named[0]).unwrap_or((0, None));
-            let c = Candidate {
-                vessel: named[0].clone(),
-                basis: "name".into(),
-                ticks_together: t,
-                min_distance_m: d,
-            };
+            let c = Candidate { vessel: named[0].clone(), basis: "name".into(), ticks_together: t, min_distance_m: d };
             (ParentStatus::DirectMatch, Some(named[0].clone()), vec![c])
         } else if named.len() > 1 {
             // Several vessels share the name: the spatio-temporal evidence decides.
@@ -328,42 +262,23 @@ pub fn infer(input: &CycleInput<'_>, p: &GearParams) -> Vec<GearInfo> {
                 .iter()
                 .map(|id| {
                     let (t, d) = ticks_of(id).unwrap_or((0, None));
-                    Candidate {
-                        vessel: id.clone(),
-                        basis: "name".into(),
-                        ticks_together: t,
-                        min_distance_m: d,
-                    }
+                    Candidate { vessel: id.clone(), basis: "name".into(), ticks_together: t, min_distance_m: d }
                 })
                 .collect();
-            cands.sort_by(|x, y| {
-                y.ticks_together
-                    .cmp(&x.ticks_together)
-                    .then(x.vessel.cmp(&y.vessel))
-            });
+            cands.sort_by(|x, y| y.ticks_together.cmp(&x.ticks_together).then(x.vessel.cmp(&y.vessel)));
             decide(cands, p)
         } else {
             decide(prox, p)
         };
         let parent_track = parent.as_deref().and_then(|id| index.get(id).copied());
-        out.push(GearInfo {
-            gear: g,
-            signals: sig.clone(),
-            status,
-            parent_track,
-            parent,
-            candidates,
-        });
+        out.push(GearInfo { gear: g, signals: sig.clone(), status, parent_track, parent, candidates });
     }
     out
 }
 
 /// Spatio-temporal decision over candidates sorted best first.
 fn decide(cands: Vec<Candidate>, p: &GearParams) -> (ParentStatus, Option<String>, Vec<Candidate>) {
-    let strong: Vec<&Candidate> = cands
-        .iter()
-        .filter(|c| c.ticks_together >= p.min_cotravel_ticks)
-        .collect();
+    let strong: Vec<&Candidate> = cands.iter().filter(|c| c.ticks_together >= p.min_cotravel_ticks).collect();
     match strong.as_slice() {
         [] if cands.is_empty() => (ParentStatus::Unresolved, None, cands),
         [] => (ParentStatus::ReviewRequired, None, cands),
@@ -385,21 +300,11 @@ fn decide(cands: Vec<Candidate>, p: &GearParams) -> (ParentStatus, Option<String
 /// Metres between the median position of a gear's reports and its farthest report, and
 /// the hours those reports span.
 pub fn stationarity(track: &Track) -> Option<(f64, f64)> {
-    let pts: Vec<_> = track
-        .positions
-        .iter()
-        .filter(|p| p.lat.is_finite() && p.lon.is_finite())
-        .collect();
+    let pts: Vec<_> = track.positions.iter().filter(|p| p.lat.is_finite() && p.lon.is_finite()).collect();
     let (first, last) = (pts.first()?, pts.last()?);
     let mut lats: Vec<f64> = pts.iter().map(|p| p.lat).collect();
     let mut lons: Vec<f64> = pts.iter().map(|p| p.lon).collect();
     let (lat, lon) = (median(&mut lats), median(&mut lons));
-    let spread = pts
-        .iter()
-        .map(|p| haversine_m(lat, lon, p.lat, p.lon))
-        .fold(0.0, f64::max);
-    Some((
-        spread,
-        (last.timestamp - first.timestamp).num_seconds() as f64 / 3600.0,
-    ))
+    let spread = pts.iter().map(|p| haversine_m(lat, lon, p.lat, p.lon)).fold(0.0, f64::max);
+    Some((spread, (last.timestamp - first.timestamp).num_seconds() as f64 / 3600.0))
 }
