@@ -93,6 +93,12 @@ impl DropJudge {
     pub fn held(&self) -> usize {
         self.ring.len()
     }
+
+    /// True when the window is full of `x` alone: learning `x` again changes nothing, so
+    /// a caller may skip a run of such values (a silent stretch of a series) at no cost.
+    pub fn saturated_with(&self, x: f64) -> bool {
+        self.ring.len() == self.ring.capacity() && self.ring.iter().all(|v| *v == x)
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +123,7 @@ mod tests {
             assert!(v.down && v.baseline == 100.0 && v.drop == 1.0, "{v:?}");
         }
         assert_eq!(j.held(), 4);
+        assert!(!j.saturated_with(0.0));
         // 21 % of the baseline is not an 80 % drop.
         assert!(!j.push(21.0).expect("judged").down);
     }

@@ -48,6 +48,37 @@ pub trait Params: Serialize + DeserializeOwned + Default {
     }
 }
 
+/// Largest number of points one pattern may add or remove. Scores are clamped to
+/// 0..=100, so a larger weight only hides every other pattern (typically a slipped digit).
+pub const MAX_POINTS: i64 = 1000;
+
+/// Meaning checks shared by the detectors' [`Params::validate`]: the first failing
+/// `(key, ok, expectation)` becomes the error.
+pub(crate) fn first_failure(checks: &[(&str, bool, &str)]) -> Result<(), ParamsError> {
+    match checks.iter().find(|(_, ok, _)| !ok) {
+        Some((key, _, message)) => Err(ParamsError::at(key, *message)),
+        None => Ok(()),
+    }
+}
+
+/// A finite number above zero.
+pub(crate) fn positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}
+
+/// A finite number at least zero.
+pub(crate) fn non_negative(x: f64) -> bool {
+    x.is_finite() && x >= 0.0
+}
+
+/// Every `(key, points)` within `-MAX_POINTS..=MAX_POINTS`.
+pub(crate) fn check_points(points: &[(&str, i64)]) -> Result<(), ParamsError> {
+    match points.iter().find(|(_, p)| p.abs() > MAX_POINTS) {
+        Some((key, _)) => Err(ParamsError::at(key, format!("expected -{MAX_POINTS}..={MAX_POINTS} points"))),
+        None => Ok(()),
+    }
+}
+
 /// JSON with object keys sorted at every level and no whitespace: the same params give
 /// the same text whatever order their keys were written or merged in.
 pub fn canonical_json(v: &Value) -> String {

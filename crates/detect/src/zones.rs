@@ -36,7 +36,7 @@ use crate::finding::{item, position_json};
 use crate::identity::mid::flag_of;
 use crate::input::{CycleInput, Upstream};
 use crate::level::scored;
-use crate::params::Params;
+use crate::params::{check_points, Params};
 
 pub use crate::input::zones::{zone_class, Polygon, Ring, Zone, ZoneClass, ZoneClassifier, ZoneError, ZoneSet};
 
@@ -88,7 +88,15 @@ impl Params for ZoneParams {
         if !(self.long_stay_hours.is_finite() && self.long_stay_hours > 0.0) {
             return Err(ParamsError::at("long_stay_hours", "expected a positive number"));
         }
-        Ok(())
+        let w = &self.weights;
+        check_points(&[
+            ("weights.territorial_sea", w.territorial_sea),
+            ("weights.contiguous_zone", w.contiguous_zone),
+            ("weights.eez", w.eez),
+            ("weights.special_zone", w.special_zone),
+            ("weights.long_stay", w.long_stay),
+            ("weights.flag_unknown", w.flag_unknown),
+        ])
     }
 }
 

@@ -31,7 +31,7 @@ pub(crate) enum AlertsCommand {
     /// One dispatcher tick at --now (groups due since the last cycle notify), then the
     /// KPIs and a delivery pass.
     Tick {
-        #[arg(long)]
+        #[arg(long, value_parser = crate::commands::report::parse_instant)]
         now: Option<DateTime<Utc>>,
         #[command(flatten)]
         out: OutputArgs,
@@ -77,7 +77,7 @@ pub(crate) fn run(args: AlertsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
 pub(crate) struct SilencesArgs {
     /// The time silences are judged at (RFC 3339); default: the clock. Also the default
     /// start of `add` and the end of `expire`.
-    #[arg(long, global = true)]
+    #[arg(long, value_parser = crate::commands::report::parse_instant, global = true)]
     pub now: Option<DateTime<Utc>>,
     #[command(subcommand)]
     pub command: SilencesCommand,
@@ -95,13 +95,13 @@ pub(crate) enum SilencesCommand {
         #[arg(long)]
         comment: String,
         /// End (RFC 3339) ...
-        #[arg(long, conflicts_with = "duration")]
+        #[arg(long, value_parser = crate::commands::report::parse_instant, conflicts_with = "duration")]
         ends: Option<DateTime<Utc>>,
         /// ... or length from the start (e.g. 2h, 1d).
         #[arg(long, value_parser = parse_duration)]
         duration: Option<chrono::Duration>,
         /// Start (RFC 3339); default: now.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::commands::report::parse_instant)]
         starts: Option<DateTime<Utc>>,
     },
     /// Every silence with its state at --now.
@@ -211,7 +211,7 @@ pub(crate) enum OutboxCommand {
     },
     /// One delivery pass over due rows to the configured sinks.
     Deliver {
-        #[arg(long)]
+        #[arg(long, value_parser = crate::commands::report::parse_instant)]
         now: Option<DateTime<Utc>>,
         #[command(flatten)]
         out: OutputArgs,

@@ -29,7 +29,7 @@ pub(crate) struct AnalyzeArgs {
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub window: chrono::Duration,
     /// End of the window (RFC 3339); default: the latest stored position.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub at: Option<DateTime<Utc>>,
     /// Positions loaded before the window so gaps ending inside it are seen whole.
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
@@ -54,7 +54,7 @@ pub(crate) struct AnalyzeArgs {
     pub top: usize,
     /// The output pipeline's clock (RFC 3339): when events occur, "today" of the KPIs,
     /// alert timing; default: the system clock.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub now: Option<DateTime<Utc>>,
     #[command(flatten)]
     pub out: OutputArgs,

@@ -81,7 +81,7 @@ pub(crate) struct ReadArgs {
     #[arg(long)]
     pub encoding: Option<String>,
     /// The current time for validation (future-timestamp check); default: the clock.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub now: Option<DateTime<Utc>>,
 }
 

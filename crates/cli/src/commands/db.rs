@@ -30,7 +30,7 @@ pub(crate) struct PruneArgs {
     #[arg(long, value_parser = parse_duration)]
     pub keep: chrono::Duration,
     /// The time the window ends at (RFC 3339); default: the clock.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub now: Option<DateTime<Utc>>,
 }
 

@@ -66,7 +66,7 @@ pub(crate) struct StepArgs {
     #[arg(long, default_value = "")]
     pub note: String,
     /// Time of the step (RFC 3339); default: the clock.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub now: Option<DateTime<Utc>>,
     #[command(flatten)]
     pub out: OutputArgs,

@@ -16,7 +16,7 @@ use crate::output::{counts_cell, print_csv, print_json, FormatArgs, ListFormat};
 #[derive(clap::Args)]
 pub(crate) struct KpisArgs {
     /// Recompute (and store) the KPIs at this time; default: show the latest snapshot.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub now: Option<DateTime<Utc>>,
     #[command(flatten)]
     pub out: OutputArgs,
@@ -91,10 +91,10 @@ pub(crate) struct StatsArgs {
     #[arg(value_enum)]
     pub period: Period,
     /// Buckets starting at or after this (RFC 3339); default: all.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub from: Option<DateTime<Utc>>,
     /// Buckets starting before this (RFC 3339); default: all.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub to: Option<DateTime<Utc>>,
     #[command(flatten)]
     pub format: FormatArgs,

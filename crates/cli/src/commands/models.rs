@@ -32,7 +32,7 @@ pub(crate) struct ChangeArgs {
     #[arg(long, default_value = "")]
     pub reason: String,
     /// The time recorded for the change (RFC 3339); default: the clock.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub now: Option<DateTime<Utc>>,
 }
 
@@ -100,7 +100,7 @@ pub(crate) enum ModelsCommand {
         #[arg(long)]
         registry: Option<PathBuf>,
         /// The stored cycle ending at this time (RFC 3339); default: the latest.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::commands::report::parse_instant)]
         at: Option<DateTime<Utc>>,
     },
 }

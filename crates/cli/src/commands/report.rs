@@ -3,13 +3,24 @@
 use lookout_model::Finding;
 use serde_json::Value;
 
-/// Parses durations such as `90m`, `24h`, `7d`, `3600s`, `2w`.
+/// Longest duration accepted on the command line: long enough for any real window or
+/// retention, short enough that adding it to or subtracting it from any time the store
+/// can hold never overflows chrono (which panics instead of erroring).
+pub(crate) const MAX_DURATION_DAYS: i64 = 36_600;
+
+/// Parses durations such as `90m`, `24h`, `7d`, `3600s`, `2w`, at most
+/// [`MAX_DURATION_DAYS`]; clap names the option in the error.
 pub(crate) fn parse_duration(raw: &str) -> Result<chrono::Duration, String> {
     let t = raw.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: i64 = num.parse().map_err(|_| format!("'{raw}': expected a number followed by s, m, h, d or w"))?;
-    let secs = match unit {
+    let too_long = || format!("'{raw}' is too long (at most {MAX_DURATION_DAYS}d, about 100 years)");
+    let n: i64 = match num.parse() {
+        Ok(n) => n,
+        Err(e) if matches!(e.kind(), std::num::IntErrorKind::PosOverflow) => return Err(too_long()),
+        Err(_) => return Err(format!("'{raw}': expected a number followed by s, m, h, d or w")),
+    };
+    let secs: i64 = match unit {
         "s" => 1,
         "m" | "min" => 60,
         "h" => 3600,
@@ -17,7 +28,29 @@ pub(crate) fn parse_duration(raw: &str) -> Result<chrono::Duration, String> {
         "w" => 604_800,
         _ => return Err(format!("'{raw}': unknown unit '{unit}' (use s, m, h, d or w)")),
     };
-    Ok(chrono::Duration::seconds(n * secs))
+    n.checked_mul(secs)
+        .filter(|s| *s <= MAX_DURATION_DAYS * 86_400)
+        .and_then(chrono::Duration::try_seconds)
+        .ok_or_else(too_long)
+}
+
+/// Earliest and latest year accepted for a time given on the command line (RFC 3339's
+/// own range): any such time plus or minus a [`parse_duration`] value stays in chrono's
+/// range.
+const INSTANT_YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Parses an RFC 3339 time (`--at`, `--now`, `--from`, `--to`, `--starts`, `--ends`),
+/// with a year in 0001..=9999; clap names the option in the error.
+pub(crate) fn parse_instant(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use chrono::Datelike;
+    let t: chrono::DateTime<chrono::Utc> = raw
+        .trim()
+        .parse()
+        .map_err(|e| format!("'{raw}': expected an RFC 3339 time such as 2024-05-01T12:00:00Z ({e})"))?;
+    if !INSTANT_YEARS.contains(&t.year()) {
+        return Err(format!("'{raw}': the year must be within 0001..=9999"));
+    }
+    Ok(t)
 }
 
 /// Parses a JSON argument given inline (`{...}`) or as a file path.
@@ -166,5 +199,22 @@ mod tests {
         assert_eq!(parse_duration("7d"), Ok(chrono::Duration::days(7)));
         assert!(parse_duration("7y").is_err());
         assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn overflowing_durations_are_errors_not_panics() {
+        for raw in ["99999999999999d", "99999999999999999999999s", "9223372036854775807w", "36601d"] {
+            let e = parse_duration(raw).unwrap_err();
+            assert!(e.contains("too long"), "{raw}: {e}");
+        }
+        assert_eq!(parse_duration("36600d"), Ok(chrono::Duration::days(MAX_DURATION_DAYS)));
+    }
+
+    #[test]
+    fn instants_keep_to_rfc3339_years() {
+        assert!(parse_instant("2024-05-01T12:00:00Z").is_ok());
+        assert!(parse_instant("2024-05-01T12:00:00+09:00").is_ok());
+        assert!(parse_instant("0000-01-01T00:00:00Z").unwrap_err().contains("0001..=9999"));
+        assert!(parse_instant("yesterday").is_err());
     }
 }

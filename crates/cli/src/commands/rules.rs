@@ -116,7 +116,7 @@ pub(crate) struct DryRunArgs {
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub window: chrono::Duration,
     /// End of the window (RFC 3339); default: the latest stored position.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub at: Option<DateTime<Utc>>,
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub lookback: chrono::Duration,

@@ -237,12 +237,69 @@ impl DarkParams {
 }
 
 impl Params for DarkParams {
-    /// Checks values serde cannot: the time zone name.
+    /// Checks what serde cannot: the time zone name, ordered tiers and thresholds, a
+    /// non-inverted coverage box and daytime range, positive speeds and factors.
     fn validate(&self) -> Result<(), ParamsError> {
         self.timezone
             .parse::<chrono_tz::Tz>()
-            .map(|_| ())
-            .map_err(|_| ParamsError::at("timezone", format!("unknown time zone '{}'", self.timezone)))
+            .map_err(|_| ParamsError::at("timezone", format!("unknown time zone '{}'", self.timezone)))?;
+        self.gap_thresholds.validate().map_err(|e| ParamsError::at("gap_thresholds", e.message))?;
+        let t = &self.tier_thresholds;
+        let c = &self.coverage;
+        let s = &self.sog_thresholds;
+        let r = &self.repeat_thresholds;
+        let g = &self.gap_min_thresholds;
+        let [day_start, day_end] = self.p5_daytime_range;
+        let positive = |x: f64| x.is_finite() && x > 0.0;
+        let checks: [(&str, bool, &str); 12] = [
+            (
+                "tier_thresholds",
+                0 < t.watch && t.watch < t.high && t.high < t.critical && t.critical <= 100,
+                "expected 0 < watch < high < critical <= 100",
+            ),
+            ("coverage.lat_min", (-90.0..=90.0).contains(&c.lat_min), "expected a latitude in -90..=90"),
+            (
+                "coverage.lat_max",
+                (-90.0..=90.0).contains(&c.lat_max) && c.lat_min < c.lat_max,
+                "expected lat_min < lat_max <= 90",
+            ),
+            ("coverage.lon_min", (-180.0..=180.0).contains(&c.lon_min), "expected a longitude in -180..=180"),
+            (
+                "coverage.lon_max",
+                (-180.0..=180.0).contains(&c.lon_max) && c.lon_min < c.lon_max,
+                "expected lon_min < lon_max <= 180",
+            ),
+            (
+                "p5_daytime_range",
+                0 <= day_start && day_start < day_end && day_end <= 24,
+                "expected [start, end) hours with 0 <= start < end <= 24",
+            ),
+            (
+                "sog_thresholds",
+                positive(s.moving)
+                    && positive(s.slow_moving)
+                    && positive(s.underway_deliberate)
+                    && s.slow_moving < s.moving,
+                "expected positive speeds with slow_moving < moving",
+            ),
+            (
+                "heading_cog_mismatch_deg",
+                self.heading_cog_mismatch_deg > 0.0 && self.heading_cog_mismatch_deg <= 180.0,
+                "expected 0 < degrees <= 180",
+            ),
+            (
+                "repeat_thresholds",
+                0 < r.h7_low && r.h7_low <= r.h7_high && r.h7_high <= 7 && r.h24_recent > 0,
+                "expected 0 < h7_low <= h7_high <= 7 and h24_recent > 0",
+            ),
+            ("gap_min_thresholds", 0 < g.long && g.long <= g.very_long, "expected 0 < long <= very_long"),
+            ("p4_distance_multiplier", positive(self.p4_distance_multiplier), "expected a positive number"),
+            ("teleport_speed_kn", positive(self.teleport_speed_kn), "expected a positive number"),
+        ];
+        if let Some((key, _, message)) = checks.into_iter().find(|(_, ok, _)| !ok) {
+            return Err(ParamsError::at(key, message));
+        }
+        check_weights(&self.weights)
     }
 
     /// The reference's own merge (its error texts), over a validated base; the result
@@ -267,6 +324,21 @@ impl Params for GapThresholds {
         }
         Ok(())
     }
+}
+
+use crate::params::MAX_POINTS as MAX_WEIGHT;
+
+fn check_weights(w: &Weights) -> Result<(), ParamsError> {
+    let Ok(Value::Object(map)) = serde_json::to_value(w) else { return Ok(()) };
+    for (key, v) in &map {
+        if v.as_i64().is_none_or(|n| n.abs() > MAX_WEIGHT) {
+            return Err(ParamsError::at(
+                &format!("weights.{key}"),
+                format!("expected -{MAX_WEIGHT}..={MAX_WEIGHT} points"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The default parameters as pretty JSON, for seeding a model registry.
@@ -378,6 +450,32 @@ mod tests {
         let p = DarkParams::from_override(&json!({"p5_daytime_range": [0, 24], "p4_distance_multiplier": 3})).unwrap();
         assert_eq!(p.p5_daytime_range, [0, 24]);
         assert_eq!(p.p4_distance_multiplier, 3.0);
+    }
+
+    #[test]
+    fn meaningless_values_are_rejected_naming_the_key() {
+        let cases = [
+            (json!({"tier_thresholds": {"critical": 30, "high": 50, "watch": 70}}), "tier_thresholds"),
+            (json!({"tier_thresholds": {"high": 70}}), "tier_thresholds"),
+            (json!({"coverage": {"lat_min": 40.0, "lat_max": 30.0}}), "coverage.lat_max"),
+            (json!({"coverage": {"lon_min": 140.0}}), "coverage.lon_max"),
+            (json!({"coverage": {"lat_min": -100.0}}), "coverage.lat_min"),
+            (json!({"p5_daytime_range": [18, 6]}), "p5_daytime_range"),
+            (json!({"p5_daytime_range": [6, 25]}), "p5_daytime_range"),
+            (json!({"sog_thresholds": {"moving": -1.0}}), "sog_thresholds"),
+            (json!({"gap_thresholds": {"suspicious_sec": 0}}), "gap_thresholds"),
+            (json!({"gap_min_thresholds": {"long": 400}}), "gap_min_thresholds"),
+            (json!({"repeat_thresholds": {"h7_low": 5}}), "repeat_thresholds"),
+            (json!({"teleport_speed_kn": 0.0}), "teleport_speed_kn"),
+            (json!({"p4_distance_multiplier": -2.0}), "p4_distance_multiplier"),
+            (json!({"heading_cog_mismatch_deg": 270.0}), "heading_cog_mismatch_deg"),
+            (json!({"weights": {"P1_moving_off": 25000}}), "weights.P1_moving_off"),
+        ];
+        for (over, key) in cases {
+            let e = DarkParams::from_override(&over).unwrap_err();
+            assert_eq!(e.path, key, "{over}: {e}");
+        }
+        assert!(DarkParams::from_override(&json!({"p5_daytime_range": [0, 24]})).is_ok());
     }
 
     #[test]

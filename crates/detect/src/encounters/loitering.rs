@@ -14,7 +14,7 @@ use crate::error::ParamsError;
 use crate::finding::{item, round_to};
 use crate::input::{CycleInput, Upstream};
 use crate::level::scored;
-use crate::params::{ListRule, Params};
+use crate::params::{check_points, first_failure, non_negative, positive, ListRule, Params};
 
 /// Parameters of `loitering`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -66,7 +66,16 @@ impl Params for LoiteringParams {
         if self.max_interpolation_gap_min < self.step_min {
             return Err(ParamsError::at("max_interpolation_gap_min", "must be >= step_min"));
         }
-        Ok(())
+        first_failure(&[
+            ("max_speed_kn", positive(self.max_speed_kn), "expected a positive number"),
+            ("min_duration_min", self.min_duration_min >= 0, "expected a number >= 0"),
+            ("min_shore_distance_nm", non_negative(self.min_shore_distance_nm), "expected a number >= 0"),
+        ])?;
+        check_points(&[
+            ("points_loitering", self.points_loitering),
+            ("points_long", self.points_long),
+            ("points_in_zone", self.points_in_zone),
+        ])
     }
 }
 

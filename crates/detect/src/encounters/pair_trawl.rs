@@ -23,7 +23,7 @@ use crate::error::ParamsError;
 use crate::finding::{item, round_to};
 use crate::input::{CycleInput, Upstream};
 use crate::level::scored;
-use crate::params::{ListRule, Params};
+use crate::params::{check_points, first_failure, non_negative, positive, ListRule, Params};
 
 /// Parameters of `pair_trawl`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,7 +92,28 @@ impl Params for PairTrawlParams {
         if self.min_speed_kn > self.max_speed_kn {
             return Err(ParamsError::at("max_speed_kn", "must be >= min_speed_kn"));
         }
-        Ok(())
+        first_failure(&[
+            ("min_speed_kn", non_negative(self.min_speed_kn), "expected a number >= 0"),
+            ("max_speed_kn", positive(self.max_speed_kn), "expected a positive number"),
+            (
+                "max_course_diff_deg",
+                non_negative(self.max_course_diff_deg) && self.max_course_diff_deg <= 180.0,
+                "expected 0..=180 degrees",
+            ),
+            (
+                "long_min",
+                0 <= self.min_duration_min
+                    && self.min_duration_min <= self.long_min
+                    && self.long_min <= self.very_long_min,
+                "expected 0 <= min_duration_min <= long_min <= very_long_min",
+            ),
+        ])?;
+        check_points(&[
+            ("points_base", self.points_base),
+            ("points_long", self.points_long),
+            ("points_very_long", self.points_very_long),
+            ("points_in_zone", self.points_in_zone),
+        ])
     }
 }
 

@@ -24,7 +24,7 @@ use crate::error::ParamsError;
 use crate::finding::{item, round_to};
 use crate::input::{CycleInput, Upstream};
 use crate::level::scored;
-use crate::params::{ListRule, Params};
+use crate::params::{check_points, first_failure, non_negative, positive, ListRule, Params};
 
 /// Score weights of an encounter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -102,7 +102,18 @@ impl Params for TransshipParams {
         if self.min_duration_min < 0 {
             return Err(ParamsError::at("min_duration_min", "must be >= 0"));
         }
-        Ok(())
+        first_failure(&[
+            ("max_speed_kn", positive(self.max_speed_kn), "expected a positive number"),
+            ("min_port_distance_km", non_negative(self.min_port_distance_km), "expected a number >= 0"),
+        ])?;
+        let w = &self.weights;
+        check_points(&[
+            ("weights.encounter", w.encounter),
+            ("weights.long", w.long),
+            ("weights.very_long", w.very_long),
+            ("weights.in_zone", w.in_zone),
+            ("weights.unpermitted_fishing", w.unpermitted_fishing),
+        ])
     }
 }
 

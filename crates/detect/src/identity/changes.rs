@@ -130,7 +130,13 @@ impl IdentityParams {
         if !(self.history_days.is_finite() && (0.0..=3660.0).contains(&self.history_days)) {
             return Err(ParamsError::at("identity.history_days", "expected a number of days from 0 to 3660"));
         }
-        Ok(())
+        let p = &self.points;
+        crate::params::check_points(&[
+            ("identity.points.name", p.name),
+            ("identity.points.call_sign", p.call_sign),
+            ("identity.points.imo", p.imo),
+            ("identity.points.flip_flop", p.flip_flop),
+        ])
     }
 
     /// The history looked at before a window start, as a duration.

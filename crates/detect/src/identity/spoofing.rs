@@ -30,7 +30,7 @@ use crate::identity::mid::{is_placeholder, mid_table, mmsi_kind, MmsiKind};
 use crate::identity::segment::{chains_of, hours_between, Chain, SegmentParams};
 use crate::input::{CycleInput, Upstream};
 use crate::level::scored;
-use crate::params::{merge_strict, ListRule, Params};
+use crate::params::{check_points, first_failure, merge_strict, non_negative, positive, ListRule, Params};
 
 /// Thresholds and weights of the `spoofing` detector.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -93,6 +93,18 @@ impl Params for SpoofingParams {
         if !(self.teleport_speed_kn.is_finite() && self.teleport_speed_kn > 0.0) {
             return Err(ParamsError::at("teleport_speed_kn", "expected a positive number"));
         }
+        first_failure(&[
+            ("teleport_min_nm", non_negative(self.teleport_min_nm), "expected a number >= 0"),
+            ("two_places_min_nm", positive(self.two_places_min_nm), "expected a positive number"),
+        ])?;
+        let w = &self.weights;
+        check_points(&[
+            ("weights.unallocated_mid", w.unallocated_mid),
+            ("weights.placeholder_mmsi", w.placeholder_mmsi),
+            ("weights.teleport", w.teleport),
+            ("weights.two_places_at_once", w.two_places_at_once),
+            ("weights.identity_mismatch", w.identity_mismatch),
+        ])?;
         self.identity.validate()
     }
 

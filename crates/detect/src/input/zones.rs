@@ -230,7 +230,14 @@ impl ZoneSet {
                 .collect();
             let name = props.get("name").and_then(Value::as_str).map(str::to_string);
             let geom = f.get("geometry").ok_or_else(|| err("no geometry".into()))?;
-            let polygons = parse_geometry(geom).map_err(err)?;
+            let named = |m: String| match &name {
+                Some(n) => err(format!("({n:?}) {m}")),
+                None => err(m),
+            };
+            let polygons = parse_geometry(geom).map_err(named)?;
+            if polygons.is_empty() {
+                return Err(named("a MultiPolygon without any polygon".into()));
+            }
             if polygons.iter().any(|p| p.bbox.2 - p.bbox.0 > 180.0) {
                 return Err(
                     err("polygon spans more than 180 degrees of longitude (antimeridian not supported)".into()),
@@ -300,16 +307,117 @@ fn parse_ring(v: &Value) -> Result<Ring, String> {
 fn parse_polygon(v: &Value) -> Result<Polygon, String> {
     let rings = v.as_array().ok_or("polygon coordinates are not an array")?;
     let rings = rings.iter().map(parse_ring).collect::<Result<Vec<_>, _>>()?;
+    for (i, ring) in rings.iter().enumerate() {
+        let which = if i == 0 { "exterior ring".to_string() } else { format!("hole {i}") };
+        ring_problem(ring).map_or(Ok(()), |p| Err(format!("{which}: {p}")))?;
+    }
     Polygon::new(rings).ok_or_else(|| "a polygon needs an exterior ring of at least 3 positions".into())
+}
+
+/// Why a ring is not a valid GeoJSON linear ring, if it is not: fewer than 4 positions,
+/// not closed (first position repeated last), or self-intersecting. A bad ring makes
+/// point-in-polygon answers depend on the ray's direction, i.e. arbitrary findings.
+fn ring_problem(ring: &[(f64, f64)]) -> Option<String> {
+    if ring.len() < 4 {
+        return Some(format!("{} positions; a ring needs at least 4 (the first repeated last)", ring.len()));
+    }
+    let (first, last) = (ring[0], ring[ring.len() - 1]);
+    if first != last {
+        return Some(format!(
+            "not closed: first position [{}, {}] differs from last [{}, {}]",
+            first.0, first.1, last.0, last.1
+        ));
+    }
+    // Repeated consecutive positions are harmless; drop them so that every edge has a length.
+    let mut pts: Vec<(f64, f64)> = Vec::with_capacity(ring.len());
+    for &p in ring {
+        if pts.last() != Some(&p) {
+            pts.push(p);
+        }
+    }
+    if pts.len() < 4 {
+        return Some("fewer than 3 distinct positions".into());
+    }
+    self_intersection(&pts).map(|(a, b)| {
+        let (p, q) = (pts[a], pts[b]);
+        format!("self-intersecting: edge {a} from [{}, {}] crosses edge {b} from [{}, {}]", p.0, p.1, q.0, q.1)
+    })
+}
+
+/// The first pair of edges (by index, `i < j`) of a closed ring (`pts[0] == pts[n-1]`, no
+/// repeated consecutive positions) that touch or cross, other than neighbours meeting at
+/// their shared vertex. Sweep over edges sorted by their west end: each edge is compared
+/// only with edges whose longitude span overlaps its own, O(n log n) for real coastlines.
+fn self_intersection(pts: &[(f64, f64)]) -> Option<(usize, usize)> {
+    let edges = pts.len() - 1;
+    let span = |i: usize| {
+        let (a, b) = (pts[i].0, pts[i + 1].0);
+        (a.min(b), a.max(b))
+    };
+    let mut order: Vec<usize> = (0..edges).collect();
+    order.sort_by(|&a, &b| span(a).0.total_cmp(&span(b).0).then(a.cmp(&b)));
+    let mut found: Option<(usize, usize)> = None;
+    for (k, &i) in order.iter().enumerate() {
+        let (_, east) = span(i);
+        for &j in order[k + 1..].iter().take_while(|&&j| span(j).0 <= east) {
+            let (a, b) = (i.min(j), i.max(j));
+            if edges_conflict(pts, a, b, edges) && found.is_none_or(|f| (a, b) < f) {
+                found = Some((a, b));
+            }
+        }
+    }
+    found
+}
+
+/// Whether edges `a < b` of a ring with `edges` edges meet where they should not.
+fn edges_conflict(pts: &[(f64, f64)], a: usize, b: usize, edges: usize) -> bool {
+    let (p1, p2, q1, q2) = (pts[a], pts[a + 1], pts[b], pts[b + 1]);
+    let next = b == a + 1;
+    let wraps = a == 0 && b == edges - 1;
+    if next || wraps {
+        // Neighbours share one vertex; they conflict only when they fold back over
+        // each other (collinear and overlapping beyond that vertex).
+        let (shared, from_a, from_b) = if next { (p2, p1, q2) } else { (p1, p2, q1) };
+        return orient(shared, from_a, from_b) == 0.0 && dot(shared, from_a, from_b) > 0.0;
+    }
+    segments_touch(p1, p2, q1, q2)
+}
+
+fn orient(o: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
+}
+
+fn dot(o: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    (a.0 - o.0) * (b.0 - o.0) + (a.1 - o.1) * (b.1 - o.1)
+}
+
+/// Closed segments `p1p2` and `q1q2` share at least one point.
+fn segments_touch(p1: (f64, f64), p2: (f64, f64), q1: (f64, f64), q2: (f64, f64)) -> bool {
+    let (d1, d2) = (orient(q1, q2, p1), orient(q1, q2, p2));
+    let (d3, d4) = (orient(p1, p2, q1), orient(p1, p2, q2));
+    if ((d1 > 0.0 && d2 < 0.0) || (d1 < 0.0 && d2 > 0.0)) && ((d3 > 0.0 && d4 < 0.0) || (d3 < 0.0 && d4 > 0.0)) {
+        return true;
+    }
+    let on = |a: (f64, f64), b: (f64, f64), c: (f64, f64)| {
+        c.0 >= a.0.min(b.0) && c.0 <= a.0.max(b.0) && c.1 >= a.1.min(b.1) && c.1 <= a.1.max(b.1)
+    };
+    (d1 == 0.0 && on(q1, q2, p1))
+        || (d2 == 0.0 && on(q1, q2, p2))
+        || (d3 == 0.0 && on(p1, p2, q1))
+        || (d4 == 0.0 && on(p1, p2, q2))
 }
 
 fn parse_geometry(g: &Value) -> Result<Vec<Polygon>, String> {
     let coords = g.get("coordinates").ok_or("geometry without coordinates")?;
     match g.get("type").and_then(Value::as_str) {
         Some("Polygon") => Ok(vec![parse_polygon(coords)?]),
-        Some("MultiPolygon") => {
-            coords.as_array().ok_or("multipolygon coordinates are not an array")?.iter().map(parse_polygon).collect()
-        }
+        Some("MultiPolygon") => coords
+            .as_array()
+            .ok_or("multipolygon coordinates are not an array")?
+            .iter()
+            .enumerate()
+            .map(|(i, p)| parse_polygon(p).map_err(|e| format!("polygon {i}: {e}")))
+            .collect(),
         other => Err(format!("geometry type {} (expected Polygon or MultiPolygon)", other.unwrap_or("(none)"))),
     }
 }
@@ -354,5 +462,62 @@ mod tests {
         assert!(matches!(ZoneSet::from_geojson("{"), Err(ZoneError::Json(_))));
         let wide = r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"Polygon","coordinates":[[[-179,0],[179,0],[179,1],[-179,0]]]}}"#;
         assert!(ZoneSet::from_geojson(wide).err().is_some_and(|e| e.to_string().contains("antimeridian")));
+    }
+
+    fn one_ring(coords: &str) -> Result<ZoneSet, ZoneError> {
+        ZoneSet::from_geojson(&format!(
+            r#"{{"type":"FeatureCollection","features":[
+              {{"type":"Feature","properties":{{"zone":"EEZ"}},"geometry":{{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}}},
+              {{"type":"Feature","properties":{{"zone":"ZONE_X","name":"Box"}},"geometry":{{"type":"Polygon","coordinates":[{coords}]}}}}]}}"#
+        ))
+    }
+
+    #[test]
+    fn bad_rings_are_errors_naming_the_feature_and_the_problem() {
+        let msg = |coords: &str| one_ring(coords).err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            msg("[[0,0],[2,0],[2,2],[0,2]]"),
+            r#"feature 1: ("Box") exterior ring: not closed: first position [0, 0] differs from last [0, 2]"#
+        );
+        assert_eq!(
+            msg("[[0,0],[2,0],[0,0]]"),
+            r#"feature 1: ("Box") exterior ring: 3 positions; a ring needs at least 4 (the first repeated last)"#
+        );
+        // A bow tie: edge 0 (bottom) is fine, edge 1 crosses edge 3.
+        assert_eq!(
+            msg("[[0,0],[2,0],[0,2],[2,2],[0,0]]"),
+            r#"feature 1: ("Box") exterior ring: self-intersecting: edge 1 from [2, 0] crosses edge 3 from [2, 2]"#
+        );
+        // A spike folding back along its own edge.
+        assert!(msg("[[0,0],[2,0],[3,0],[1,0],[1,2],[0,0]]").contains("self-intersecting"));
+        // A figure eight pinched at one vertex.
+        assert!(msg("[[0,0],[2,2],[4,0],[4,4],[2,2],[0,4],[0,0]]").contains("self-intersecting"));
+        // Holes are checked too, and named.
+        assert!(msg("[[0,0],[9,0],[9,9],[0,9],[0,0]],[[4,4],[6,4],[6,6],[4,6]]").contains("hole 1: not closed"));
+        // Repeated positions and collinear edges are fine.
+        assert!(one_ring("[[0,0],[1,0],[1,0],[2,0],[2,2],[0,2],[0,0]]").is_ok());
+        let none =
+            r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"MultiPolygon","coordinates":[]}}"#;
+        assert_eq!(
+            ZoneSet::from_geojson(none).err().map(|e| e.to_string()),
+            Some("feature 0: a MultiPolygon without any polygon".into())
+        );
+        let multi = r#"{"type":"Feature","properties":{"zone":"EEZ"},"geometry":{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,5],[6,5]]]]}}"#;
+        assert_eq!(
+            ZoneSet::from_geojson(multi).err().map(|e| e.to_string()),
+            Some(
+                "feature 0: polygon 1: exterior ring: 2 positions; a ring needs at least 4 (the first repeated last)"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn shipped_zone_files_have_valid_rings() {
+        for file in ["kitimat_demo.geojson", "korea_china_pmz.geojson"] {
+            let path = format!("{}/../../data/zones/{file}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).expect("zone file");
+            assert!(ZoneSet::from_geojson(&text).is_ok_and(|z| !z.zones.is_empty()), "{file}");
+        }
     }
 }

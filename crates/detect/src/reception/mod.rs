@@ -232,15 +232,33 @@ fn is_down(
 /// The down buckets of one cell. Each bucket is judged from earlier buckets only, then
 /// learned unless down, so appending later data never changes an earlier verdict.
 fn judge_cell(r: &Rates, series: &BTreeMap<i64, Counts>, p: &ReceptionParams) -> BTreeMap<i64, Down> {
-    judge_cell_counted(r, series, p, &mut 0)
+    judge_cell_counted(r, series, p, &mut Work::default(), true)
 }
 
-/// [`judge_cell`], adding to `judged` the buckets that had enough traffic to be judged.
+/// What judging cost and found, for the run's statistics.
+#[derive(Default)]
+struct Work {
+    /// Buckets with enough traffic to be judged, from `count_from` on.
+    judged: u64,
+    /// Buckets stepped through: what bounds the run time.
+    visited: u64,
+}
+
+/// [`judge_cell`], adding to `work` the buckets judged and visited.
+///
+/// A stretch where the whole area is silent is stepped through only until the judges
+/// settle (their windows full of zeros, no vessel to miss: about twice
+/// `baseline_buckets`); from there every further silent bucket would be judged the same
+/// and change nothing, so the walk jumps to the next bucket with reports anywhere. The
+/// cost is then bounded by the buckets that have data, not by the time span (a stray
+/// position dated 1970 no longer means millions of buckets per cell). `skip` false walks
+/// every bucket, for the test that the jump changes no verdict.
 fn judge_cell_counted(
     r: &Rates,
     series: &BTreeMap<i64, Counts>,
     p: &ReceptionParams,
-    judged: &mut u64,
+    work: &mut Work,
+    skip: bool,
 ) -> BTreeMap<i64, Down> {
     let mut cell_judge = DropJudge::new(p.cell_rule());
     let mut rest_judge = DropJudge::new(p.rest_rule());
@@ -248,13 +266,16 @@ fn judge_cell_counted(
     let empty = Counts::default();
     let mut out = BTreeMap::new();
     let Some(&first_seen) = series.keys().next() else { return out };
-    for b in first_seen.max(r.first)..r.end {
+    let mut b = first_seen.max(r.first);
+    while b < r.end {
+        work.visited += 1;
         let here = series.get(&b).unwrap_or(&empty);
         let rest = r.totals.get(&b).copied().unwrap_or(0).saturating_sub(here.reports) as f64;
         let verdict = cell_judge.judge(here.reports as f64);
-        *judged += u64::from(verdict.is_some() && b >= r.count_from);
+        work.judged += u64::from(verdict.is_some() && b >= r.count_from);
         let down = is_down(verdict, rest_judge.judge(rest), &reference, r.heard.get(&b), p);
         rest_judge.learn(rest);
+        let was_down = down.is_some();
         match down {
             Some(d) => {
                 out.insert(b, d);
@@ -264,6 +285,16 @@ fn judge_cell_counted(
                 reference.clone_from(&here.vessels);
             }
         }
+        let settled = !was_down
+            && !r.totals.contains_key(&b)
+            && reference.is_empty()
+            && cell_judge.saturated_with(0.0)
+            && rest_judge.saturated_with(0.0);
+        b = match r.totals.range(b + 1..).next() {
+            Some((&next, _)) if skip && settled => next.min(r.end),
+            None if skip && settled => r.end,
+            _ => b + 1,
+        };
     }
     out
 }
@@ -313,6 +344,9 @@ struct RunStats {
     cells_judged: usize,
     /// Complete cell-buckets with enough history and traffic to be judged.
     buckets_judged: u64,
+    /// Cell-buckets stepped through (judged or not): the run's cost, bounded by the
+    /// buckets that have reports, not by the time span they cover.
+    buckets_visited: u64,
     buckets_down: usize,
     outages: usize,
 }
@@ -324,10 +358,11 @@ fn detect(tracks: &[Track], p: &ReceptionParams, window: (Timestamp, Timestamp))
     let mut all = Vec::new();
     let mut stats = RunStats { cells: r.cells.len(), ..RunStats::default() };
     for (cell, series) in &r.cells {
-        let mut judged = 0;
-        let down = judge_cell_counted(&r, series, p, &mut judged);
-        stats.cells_judged += usize::from(judged > 0);
-        stats.buckets_judged += judged;
+        let mut work = Work::default();
+        let down = judge_cell_counted(&r, series, p, &mut work, true);
+        stats.cells_judged += usize::from(work.judged > 0);
+        stats.buckets_judged += work.judged;
+        stats.buckets_visited += work.visited;
         stats.buckets_down += down.range(r.count_from..).count();
         all.extend(outages_of(*cell, down, r.end, p));
     }
@@ -461,5 +496,94 @@ mod tests {
         assert_eq!(bad.validate().err().map(|e| e.path), Some("min_baseline_buckets".into()));
         let bad = ReceptionParams { rest_min_pct: 120.0, ..Default::default() };
         assert!(bad.validate().is_err());
+    }
+
+    fn track(id: &str, times: &[Timestamp], lat: f64, lon: f64) -> Track {
+        let positions = times
+            .iter()
+            .map(|&t| lookout_model::Position {
+                vessel: VesselId::new(id),
+                timestamp: t,
+                lat,
+                lon,
+                sog: Some(1.0),
+                cog: None,
+                heading: None,
+                nav_status: None,
+            })
+            .collect();
+        Track { vessel: VesselId::new(id), static_data: Default::default(), positions }
+    }
+
+    /// Two busy cells over two days with a day of silence everywhere between them; cell A
+    /// goes quiet for two hours on each day while cell B keeps reporting (an outage), and
+    /// a third cell holds a few positions dated year 0000 and 1970 (older stores).
+    fn fleet() -> Vec<Track> {
+        let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("t0");
+        let busy = |skip_hours: std::ops::Range<i64>| -> Vec<Timestamp> {
+            (0..24 * 60)
+                .chain(2 * 24 * 60..3 * 24 * 60)
+                .filter(|m| !skip_hours.contains(&((m / 60) % 24)))
+                .map(|m| t0 + Duration::minutes(m))
+                .collect()
+        };
+        let mut tracks = Vec::new();
+        for v in 0..3 {
+            tracks.push(track(&format!("a{v}"), &busy(14..16), 35.2, 125.2));
+            tracks.push(track(&format!("b{v}"), &busy(0..0), 36.2, 126.2));
+        }
+        let ancient = [
+            Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).single().expect("year 0"),
+            Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).single().expect("1970"),
+            Utc.with_ymd_and_hms(1970, 1, 1, 0, 10, 0).single().expect("1970"),
+        ];
+        tracks.push(track("old", &ancient, 10.2, 100.2));
+        tracks
+    }
+
+    fn walk(tracks: &[Track], p: &ReceptionParams, now: Timestamp, skip: bool) -> (Vec<(Cell, Vec<i64>)>, u64) {
+        let r = rates(tracks, p, now);
+        let mut work = Work::default();
+        let down = r
+            .cells
+            .iter()
+            .map(|(cell, series)| (*cell, judge_cell_counted(&r, series, p, &mut work, skip).into_keys().collect()))
+            .collect();
+        (down, work.visited)
+    }
+
+    #[test]
+    fn cost_is_bounded_by_the_buckets_with_data_not_the_time_span() {
+        let tracks = fleet();
+        let p = ReceptionParams::default();
+        let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("t0");
+        let (start, end) = (t0, t0 + Duration::days(3));
+        let (outages, stats) = detect(&tracks, &p, (start, end));
+        // 3 cells; 96 buckets with data; each silent stretch costs at most about twice
+        // the baseline before the walk jumps. Walking the span from year 0000 would be
+        // over 100 million cell-buckets.
+        let data_buckets = 2 * 48;
+        let settle = 2 * p.baseline_buckets as u64 + 2;
+        assert!(
+            stats.buckets_visited <= 3 * (data_buckets + 3 * settle),
+            "visited {} cell-buckets",
+            stats.buckets_visited
+        );
+        assert_eq!(stats.cells, 3);
+        assert_eq!(outages.len(), 2, "cell A's two quiet spells are outages");
+        assert!(outages.iter().all(|o| o.cell == (70, 250) && o.to - o.from == 4));
+    }
+
+    #[test]
+    fn jumping_over_silence_changes_no_verdict() {
+        // Without the year-0000 cell, so that the full walk is short enough to compare.
+        let tracks: Vec<Track> = fleet().into_iter().filter(|t| t.vessel.as_str() != "old").collect();
+        let p = ReceptionParams::default();
+        let now = Utc.with_ymd_and_hms(2024, 5, 4, 0, 0, 0).single().expect("now");
+        let (jumped, visited_jumped) = walk(&tracks, &p, now, true);
+        let (walked, visited_all) = walk(&tracks, &p, now, false);
+        assert_eq!(jumped, walked);
+        assert!(jumped.iter().any(|(_, down)| !down.is_empty()));
+        assert!(visited_jumped < visited_all, "{visited_jumped} < {visited_all}");
     }
 }

@@ -24,7 +24,7 @@ pub(super) struct CsvRows {
     sog_factor: f64,
     tz: Tz,
     pub kinds: KindsSeen,
-    statics: StaticDedup,
+    pub(super) statics: StaticDedup,
     /// Fingerprint of the static cells of the row last read (see
     /// [`super::RecordReader::row_statics`]).
     pub row_statics: Option<u64>,

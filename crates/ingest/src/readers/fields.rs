@@ -74,18 +74,37 @@ impl StaticCells<'_> {
         h.finish()
     }
 
-    /// Static fields are parsed leniently: a bad IMO or an unknown type text should not
-    /// cost the position on the same row.
-    fn to_static(&self) -> StaticData {
+    /// Static fields are parsed leniently: a bad IMO, an unknown type text or an
+    /// implausible dimension should not cost the position on the same row. The second
+    /// value counts dimensions dropped as implausible.
+    fn to_static(&self) -> (StaticData, u64) {
         let number = |c: Option<&str>| c.and_then(|v| opt_number(v).ok().flatten());
-        StaticData {
+        let (length_m, bad_length) = plausible(number(self.length), MAX_LENGTH_M);
+        let (width_m, bad_width) = plausible(number(self.width), MAX_WIDTH_M);
+        let data = StaticData {
             name: opt_text(self.name),
             call_sign: opt_text(self.call_sign),
             imo: self.imo.and_then(parse_imo),
             ship_type: self.ship_type.and_then(ShipType::parse),
-            length_m: number(self.length),
-            width_m: number(self.width),
-        }
+            length_m,
+            width_m,
+        };
+        (data, u64::from(bad_length) + u64::from(bad_width))
+    }
+}
+
+/// Longest plausible hull, metres: the longest ships ever built are under 460 m, and
+/// AIS itself cannot say more than 1022 m.
+pub(crate) const MAX_LENGTH_M: f64 = 600.0;
+/// Widest plausible beam, metres (the widest ships are under 80 m).
+pub(crate) const MAX_WIDTH_M: f64 = 100.0;
+
+/// A dimension within `0..=max` (0 is the usual "not available"), or `None` and `true`
+/// when it was present but implausible (`1e308`, negative).
+fn plausible(v: Option<f64>, max: f64) -> (Option<f64>, bool) {
+    match v {
+        Some(x) if !(0.0..=max).contains(&x) => (None, true),
+        other => (other, false),
     }
 }
 
@@ -102,6 +121,8 @@ fn parse_imo(raw: &str) -> Option<u32> {
 #[derive(Default)]
 pub(super) struct StaticDedup {
     seen: HashMap<String, Vec<u64>, crate::hash::FastBuild>,
+    /// Lengths and widths dropped as implausible, for the reader's notes.
+    pub dropped_dimensions: u64,
 }
 
 impl StaticDedup {
@@ -114,7 +135,8 @@ impl StaticDedup {
                 self.seen.insert(vessel.as_str().to_string(), vec![fp]);
             }
         }
-        let data = cells.to_static();
+        let (data, dropped) = cells.to_static();
+        self.dropped_dimensions += dropped;
         (!data.is_empty()).then_some(data)
     }
 }

@@ -33,16 +33,26 @@ pub(super) struct JsonRow {
     heading: Option<f64>,
 }
 
-/// The id as text: numbers lose a `.0`, strings are normalised like CSV cells.
-pub(super) fn id_text(v: &Value) -> Option<String> {
+/// Largest integer an f64 holds exactly (2^53): a float-typed id beyond it has already
+/// lost digits, so it is no id.
+const MAX_EXACT_FLOAT_ID: f64 = 9_007_199_254_740_992.0;
+
+/// The id as text. A JSON string is the source text (normalised like a CSV cell, so it
+/// meets the same id rules); a JSON number must be a non-negative integer that fits
+/// (`219021240` or a float export's `219021240.0`), since `1.5`, `-1` or `1e308` name no
+/// vessel. `Err` says why, for a counted reject.
+pub(super) fn id_text(v: &Value) -> Result<String, String> {
     match v {
         Value::Number(n) => match (n.as_u64(), n.as_f64()) {
-            (Some(u), _) => Some(u.to_string()),
-            (None, Some(f)) if f.fract() == 0.0 && f >= 0.0 => Some(format!("{f:.0}")),
-            _ => Some(n.to_string()),
+            (Some(u), _) => Ok(u.to_string()),
+            (None, Some(f)) if f.fract() == 0.0 && (0.0..=MAX_EXACT_FLOAT_ID).contains(&f) => Ok(format!("{f:.0}")),
+            _ => Err(format!("{} is not a non-negative integer id", clip(&n.to_string()))),
         },
-        Value::String(s) => Some(normalise_id(s).to_string()).filter(|s| !s.is_empty()),
-        _ => None,
+        Value::String(s) => {
+            Some(normalise_id(s).to_string()).filter(|s| !s.is_empty()).ok_or_else(|| "empty id".to_string())
+        }
+        Value::Null => Err("missing value".to_string()),
+        other => Err(format!("{} is not an id", clip(&other.to_string()))),
     }
 }
 
@@ -101,8 +111,11 @@ impl GfwRows {
             std::str::from_utf8(&self.buf).map_err(|_| bad("text is not valid UTF-8 (pass --encoding)".into()))?;
         let row: JsonRow = serde_json::from_str(text.trim())
             .map_err(|e| bad(format!("not a JSON object with ssvid/lat/lon/timestamp: {e}")))?;
-        let vessel =
-            row.ssvid.as_ref().and_then(id_text).ok_or_else(|| bad("key \"ssvid\": missing or not an id".into()))?;
+        let vessel = match &row.ssvid {
+            Some(v) => id_text(v),
+            None => Err("missing value".to_string()),
+        }
+        .map_err(|why| bad(format!("key \"ssvid\": {why}")))?;
         let (timestamp, kind) = match &row.timestamp {
             Some(Value::String(s)) => parse_with_kind(s, self.tz),
             Some(Value::Number(n)) => parse_with_kind(&n.to_string(), self.tz),

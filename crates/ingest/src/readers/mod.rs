@@ -240,6 +240,16 @@ impl RecordReader {
         if kinds.unix {
             notes.push("unix-epoch timestamps (seconds, or milliseconds from 10^11) read as UTC".to_string());
         }
+        if let Inner::Csv(c) = &self.inner {
+            if c.statics.dropped_dimensions > 0 {
+                notes.push(format!(
+                    "{} implausible lengths/widths dropped (kept: 0..={} m long, 0..={} m wide); their rows were kept",
+                    c.statics.dropped_dimensions,
+                    fields::MAX_LENGTH_M,
+                    fields::MAX_WIDTH_M
+                ));
+            }
+        }
         notes
     }
 
@@ -447,8 +457,9 @@ fn open_gfw(
     }
     let mut ids = IdSample::default();
     for (_, t) in content_lines(text) {
-        if let Some(id) =
-            serde_json::from_str::<gfw::JsonRow>(t).ok().and_then(|r| r.ssvid.as_ref().and_then(gfw::id_text))
+        if let Some(id) = serde_json::from_str::<gfw::JsonRow>(t)
+            .ok()
+            .and_then(|r| r.ssvid.as_ref().and_then(|v| gfw::id_text(v).ok()))
         {
             ids.add(&id);
         }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ParamsError;
-use crate::params::{ListRule, Params};
+use crate::params::{check_points, first_failure, positive, ListRule, Params};
 
 /// Parameters of `gear`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,6 +88,18 @@ impl Params for GearParams {
         if let Some(m) = self.closed_months.iter().find(|m| !(1..=12).contains(*m)) {
             return Err(ParamsError::at("closed_months", format!("month {m} is not 1-12")));
         }
-        Ok(())
+        first_failure(&[
+            ("min_cotravel_ticks", self.min_cotravel_ticks >= 1, "expected >= 1"),
+            ("dominance", self.dominance.is_finite() && self.dominance >= 1.0, "expected a number >= 1"),
+            ("unattributed_hours", positive(self.unattributed_hours), "expected a positive number"),
+            ("max_gear_per_parent", self.max_gear_per_parent >= 1, "expected >= 1"),
+            ("stationary_radius_m", positive(self.stationary_radius_m), "expected a positive number"),
+            ("stationary_hours", positive(self.stationary_hours), "expected a positive number"),
+            ("parent_far_km", positive(self.parent_far_km), "expected a positive number"),
+            ("parent_silent_hours", positive(self.parent_silent_hours), "expected a positive number"),
+        ])?;
+        let names = ["points[0]", "points[1]", "points[2]", "points[3]", "points[4]", "points[5]"];
+        let points: Vec<(&str, i64)> = names.into_iter().zip(self.points).collect();
+        check_points(&points)
     }
 }
