@@ -45,7 +45,7 @@ use fields::IdSample;
 use gfw::GfwRows;
 use nmea::NmeaRows;
 use source::Source;
-pub use source::{encoding_display_name, encoding_for_label};
+pub use source::{encoding_display_name, encoding_for_label, open_text};
 pub use timestamp::{parse_timestamp, TimestampError};
 
 /// Knots per metre per second (1 kn = 1852 m / 3600 s).

@@ -70,6 +70,12 @@ pub(super) fn open_source(path: &Path, encoding: Option<&str>) -> Result<Source,
     Ok(Source { stream, sniff, counter, total_bytes, decoded_from, detected })
 }
 
+/// A file's text as a UTF-8 stream, exactly as the readers see it (gzip, BOMs, UTF-16 and
+/// other encodings handled), for tools that read lines themselves (`lookout decode`).
+pub fn open_text(path: &Path, encoding: Option<&str>) -> Result<Box<dyn Read + Send>, IngestError> {
+    open_source(path, encoding).map(|s| s.stream)
+}
+
 /// `already_read` followed by the rest of `text`, decoded from `enc` to UTF-8.
 fn transcode(already_read: Vec<u8>, text: Box<dyn Read + Send>, enc: &'static Encoding) -> Box<dyn Read + Send> {
     let prefixed: Box<dyn Read + Send> = Box::new(Cursor::new(already_read).chain(text));
