@@ -56,13 +56,15 @@ fn a_bad_file_is_named_and_the_others_still_load() {
     std::fs::write(&bad, "mmsi,timestamp,lon\n440000001,2024-01-01T00:00:00Z,128.0\n").expect("write");
     let good = demo_file("dma_collision_2021-12-13_219021240_232018267.csv");
     let out = lookout(&["ingest", "--db", db.to_str().expect("p"), bad.to_str().expect("p"), good.to_str().expect("p")]);
-    assert!(out.status.success(), "one good file is enough to succeed");
+    // Issue 14: an unreadable file makes the exit 1 (the good one still loads, below).
+    assert_eq!(out.status.code(), Some(1), "some file unreadable: exit 1");
     let err = stderr(&out);
     assert!(err.contains("bad.csv") && err.contains("line 1") && err.contains("\"lat\""), "{err}");
     assert!(stdout(&out).contains("total: 1/2 files"), "{}", stdout(&out));
 
     let only_bad = lookout(&["ingest", "--db", db.to_str().expect("p"), bad.to_str().expect("p")]);
     assert!(!only_bad.status.success(), "nothing readable must fail");
+    assert_eq!(only_bad.status.code(), Some(3), "nothing read: exit 3");
 }
 
 #[test]
