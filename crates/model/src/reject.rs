@@ -36,10 +36,13 @@ pub enum RejectReason {
     Duplicate,
     /// An MMSI-shaped id that is not a valid MMSI (e.g. zero).
     InvalidMmsi,
+    /// A line longer than the maximum line length (`--max-line-bytes`): skipped without
+    /// being buffered, reading goes on with the next line.
+    LineTooLong,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 13] = [
+    pub const ALL: [RejectReason; 14] = [
         RejectReason::BadChecksum,
         RejectReason::MalformedSentence,
         RejectReason::IncompleteMultipart,
@@ -53,6 +56,7 @@ impl RejectReason {
         RejectReason::ImplausibleTime,
         RejectReason::Duplicate,
         RejectReason::InvalidMmsi,
+        RejectReason::LineTooLong,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +74,7 @@ impl RejectReason {
             RejectReason::ImplausibleTime => "implausible_time",
             RejectReason::Duplicate => "duplicate",
             RejectReason::InvalidMmsi => "invalid_mmsi",
+            RejectReason::LineTooLong => "line_too_long",
         }
     }
 }

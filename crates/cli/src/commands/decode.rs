@@ -1,13 +1,15 @@
 //! `lookout decode FILE [--json]`: decode NMEA AIS sentences and print each message.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use lookout_ingest::readers::open_text;
-use lookout_model::RejectCounts;
-use lookout_nmea::{Decoded, Decoder, DecoderOptions, Outcome};
+use lookout_ingest::readers::{open_text, ReadOptions};
+use lookout_model::{Reject, RejectCounts, RejectReason};
+use lookout_nmea::{read_line_bounded, Decoded, Decoder, DecoderOptions, Outcome};
+
+use super::common::LimitArgs;
 
 #[derive(clap::Args)]
 pub struct DecodeArgs {
@@ -23,6 +25,8 @@ pub struct DecodeArgs {
     /// Text encoding (e.g. utf-16le, windows-1252); UTF-16 with a BOM is recognised alone.
     #[arg(long)]
     pub encoding: Option<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Prints every decoded message on stdout and a summary on stderr. The file is opened by
@@ -30,7 +34,8 @@ pub struct DecodeArgs {
 /// `ingest`. Exit codes as `ingest`: 1 when reading stopped early (a damaged or cut file),
 /// 3 when nothing in it decodes; a file that cannot be opened at all is an error.
 pub fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
-    let text = match open_text(&args.file, args.encoding.as_deref()) {
+    let opts = args.limits.apply(ReadOptions { encoding: args.encoding.clone(), ..ReadOptions::default() });
+    let text = match open_text(&args.file, &opts) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("lookout: error: {e}");
@@ -49,8 +54,14 @@ pub fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     let mut stopped = None;
     loop {
         line.clear();
-        let n = match reader.read_until(b'\n', &mut line) {
-            Ok(n) => n,
+        let n = match read_line_bounded(&mut reader, &mut line, opts.max_line_bytes) {
+            Ok((_, true)) => {
+                line_no += 1;
+                let detail = format!("line longer than {} bytes", opts.max_line_bytes);
+                summary.rejects.add(&source, &Reject::new(RejectReason::LineTooLong, line_no, detail));
+                continue;
+            }
+            Ok((n, false)) => n,
             Err(e) => {
                 stopped = Some(format!("line {}: {e}", line_no + 1));
                 0
