@@ -135,3 +135,21 @@ fn a_gzip_file_stops_at_the_decompressed_size_cap() {
     assert!(err.contains("decompressed size exceeds"), "{err}");
     assert!(read > 0 && read < whole.positions.len(), "{read} of {}", whole.positions.len());
 }
+
+#[test]
+fn a_stray_nul_or_bad_byte_near_the_start_is_one_reject_not_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["gfw_segment_338013000.jsonl.gz", "dma_aislib_stream_example_2010-06-11.txt.gz"] {
+        let lines = real_lines(name, 600);
+        let plain = read_all(&write_with_endings(dir.path(), "plain", &lines, &[0]), &ReadOptions::default());
+        for bad in [&b"\x00"[..], b"\xff"] {
+            let mut damaged = lines.clone();
+            // Line 3 (in the first 64 KiB, where the file's format and text are checked).
+            let at = damaged[2].len() / 2;
+            damaged[2].splice(at..at, bad.iter().copied());
+            let got = read_all(&write_with_endings(dir.path(), "bad", &damaged, &[0]), &ReadOptions::default());
+            assert!(got.positions.len() + 2 >= plain.positions.len(), "{name} {bad:?}: {} of {}", got.positions.len(), plain.positions.len());
+            assert!(got.rejects.len() <= plain.rejects.len() + 2, "{name} {bad:?}: {:?}", got.rejects);
+        }
+    }
+}
