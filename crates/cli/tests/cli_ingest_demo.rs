@@ -144,7 +144,10 @@ fn korean_cp949_is_detected_or_named_and_the_summary_says_which() {
         let out = lookout(&args);
         assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
         let text = stdout(&out);
-        assert!(text.contains("532 records, 396 positions accepted"), "{extra:?}: {text}");
+        // Issue 14: row 260 repeats vessel 100's time and position with other fields; the
+        // store kept one row (395 new) and that report is now a counted reject.
+        assert!(text.contains("532 records, 395 positions accepted (395 new)"), "{extra:?}: {text}");
+        assert!(text.contains("rejected duplicate_time_position: 1 "), "{extra:?}: {text}");
         let note = if extra.is_empty() {
             "note: text is not UTF-8: decoded as EUC-KR (CP949 / windows-949), detected from its bytes"
         } else {
