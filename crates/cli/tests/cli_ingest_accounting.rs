@@ -21,7 +21,7 @@ fn same_time_and_position_with_other_speed_is_a_counted_reject() {
     for l in lines.iter().step_by(10) {
         let mut row: serde_json::Value = serde_json::from_str(l).expect("json row");
         // Rows without a position are malformed anyway; one key is repeated once.
-        if !(row["lat"].is_number() && row["lon"].is_number()) || !keys.insert(row["timestamp"].to_string()) {
+        if !(row["lat"].is_number() && row["lon"].is_number() && keys.insert(row["timestamp"].to_string())) {
             continue;
         }
         let speed = row["speed"].as_f64().unwrap_or(0.0);

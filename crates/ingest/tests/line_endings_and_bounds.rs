@@ -27,14 +27,14 @@ fn real_lines(name: &str, limit: usize) -> Vec<Vec<u8>> {
 }
 
 #[derive(Debug, PartialEq)]
-struct Read_ {
+struct FileRead {
     positions: Vec<Position>,
     rejects: Vec<RejectReason>,
 }
 
-fn read_all(path: &Path, opts: &ReadOptions) -> Read_ {
+fn read_all(path: &Path, opts: &ReadOptions) -> FileRead {
     let mut r = open(path, opts).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
-    let mut out = Read_ { positions: Vec::new(), rejects: Vec::new() };
+    let mut out = FileRead { positions: Vec::new(), rejects: Vec::new() };
     for item in r.by_ref() {
         match item {
             Ok(Record::Position(p)) => out.positions.push(p),
