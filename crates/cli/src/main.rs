@@ -5,11 +5,18 @@
 mod output;
 mod commands;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
 use commands::common::DbArgs;
+
+/// Exit code of `ingest` / `decode` when some file could not be read or was cut short
+/// (also any other command's error). Clap's usage errors exit 2.
+pub const EXIT_CUT_SHORT: u8 = 1;
+/// Exit code of `ingest` / `decode` when nothing at all could be read.
+pub const EXIT_NOTHING_READ: u8 = 3;
 
 #[derive(Parser)]
 #[command(name = "lookout", version, about = "Maritime risk detection engine")]
@@ -112,5 +119,9 @@ fn exit_code(result: anyhow::Result<ExitCode>) -> ExitCode {
 fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }

@@ -57,13 +57,15 @@ fn a_bad_file_is_named_and_the_others_still_load() {
     let good = demo_file("dma_collision_2021-12-13_219021240_232018267.csv");
     let out =
         lookout(&["ingest", "--db", db.to_str().expect("p"), bad.to_str().expect("p"), good.to_str().expect("p")]);
-    assert!(out.status.success(), "one good file is enough to succeed");
+    // Issue 14: an unreadable file makes the exit 1 (the good one still loads, below).
+    assert_eq!(out.status.code(), Some(1), "some file unreadable: exit 1");
     let err = stderr(&out);
     assert!(err.contains("bad.csv") && err.contains("line 1") && err.contains("\"lat\""), "{err}");
     assert!(stdout(&out).contains("total: 1/2 files"), "{}", stdout(&out));
 
     let only_bad = lookout(&["ingest", "--db", db.to_str().expect("p"), bad.to_str().expect("p")]);
     assert!(!only_bad.status.success(), "nothing readable must fail");
+    assert_eq!(only_bad.status.code(), Some(3), "nothing read: exit 3");
 }
 
 #[test]
@@ -156,7 +158,10 @@ fn korean_cp949_is_detected_or_named_and_the_summary_says_which() {
         let out = lookout(&args);
         assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
         let text = stdout(&out);
-        assert!(text.contains("532 records, 396 positions accepted"), "{extra:?}: {text}");
+        // Issue 14: row 260 repeats vessel 100's time and position with other fields; the
+        // store kept one row (395 new) and that report is now a counted reject.
+        assert!(text.contains("532 records, 395 positions accepted (395 new)"), "{extra:?}: {text}");
+        assert!(text.contains("rejected duplicate_time_position: 1 "), "{extra:?}: {text}");
         let note = if extra.is_empty() {
             "note: text is not UTF-8: decoded as EUC-KR (CP949 / windows-949), detected from its bytes"
         } else {

@@ -4,7 +4,8 @@
 //! available" sentinels (SOG 102.3, COG 360, heading 511) to missing values, so
 //! detectors never see them as real numbers.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 
 use chrono::Duration;
 use lookout_model::{Position, Record, Reject, RejectReason, Timestamp, VesselId, EARLIEST_PLAUSIBLE_SECS};
@@ -41,15 +42,23 @@ impl ValidateOptions {
 /// Stateful validator: remembers what it saw to reject exact duplicates.
 pub struct Validator {
     opts: ValidateOptions,
-    seen: HashMap<VesselId, HashSet<PositionKey, FastBuild>, FastBuild>,
+    /// Per vessel: the store's key of each report seen (time, position) and the other
+    /// fields of the first report with that key, the one the store keeps.
+    seen: HashMap<VesselId, HashMap<StoreKey, OtherFields, FastBuild>, FastBuild>,
 }
 
-/// Identity of a report for duplicate detection: every field, floats by bit pattern.
+/// What the store's primary key holds besides the vessel: time and position, floats by
+/// bit pattern (with -0.0 as 0.0, which the database compares equal).
 #[derive(Hash, PartialEq, Eq)]
-struct PositionKey {
+struct StoreKey {
     ts_ms: i64,
     lat: u64,
     lon: u64,
+}
+
+/// The rest of a report, to tell an exact duplicate from a conflicting one.
+#[derive(PartialEq, Eq)]
+struct OtherFields {
     sog: Option<u64>,
     cog: Option<u64>,
     heading: Option<u64>,
@@ -91,26 +100,38 @@ impl Validator {
             ));
         }
         normalise_not_available(&mut p);
-        let key = PositionKey {
+        let key = StoreKey {
             ts_ms: p.timestamp.timestamp_millis(),
-            lat: p.lat.to_bits(),
-            lon: p.lon.to_bits(),
+            lat: (p.lat + 0.0).to_bits(),
+            lon: (p.lon + 0.0).to_bits(),
+        };
+        let other = OtherFields {
             sog: p.sog.map(f64::to_bits),
             cog: p.cog.map(f64::to_bits),
             heading: p.heading.map(f64::to_bits),
             nav: p.nav_status.map(|n| n.0),
         };
         // Look up by reference first: cloning the id for every row would allocate.
-        let fresh = match self.seen.get_mut(&p.vessel) {
-            Some(keys) => keys.insert(key),
-            None => self.seen.entry(p.vessel.clone()).or_default().insert(key),
+        let keys = match self.seen.get_mut(&p.vessel) {
+            Some(keys) => keys,
+            None => self.seen.entry(p.vessel.clone()).or_default(),
         };
-        if !fresh {
-            return Err(Reject::new(
-                RejectReason::Duplicate,
-                line,
-                format!("vessel {} at {} already seen", p.vessel, p.timestamp.to_rfc3339()),
-            ));
+        match keys.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert(other);
+            }
+            Entry::Occupied(first) => {
+                let (reason, what) = if *first.get() == other {
+                    (RejectReason::Duplicate, "already seen")
+                } else {
+                    (
+                        RejectReason::DuplicateTimePosition,
+                        "already seen at this position with other SOG/COG/heading/status",
+                    )
+                };
+                let detail = format!("vessel {} at {}: {what}", p.vessel, p.timestamp.to_rfc3339());
+                return Err(Reject::new(reason, line, detail));
+            }
         }
         Ok(p)
     }
@@ -259,6 +280,23 @@ mod tests {
         assert_eq!(reason(v.check(Record::Position(future), 7)), Some(RejectReason::FutureTimestamp));
         assert!(v.check(Record::Position(pos("440000001", 1.0, 1.0)), 8).is_ok());
         assert_eq!(reason(v.check(Record::Position(pos("440000001", 1.0, 1.0)), 9)), Some(RejectReason::Duplicate));
+    }
+
+    #[test]
+    fn same_time_and_position_with_other_fields_is_counted_not_lost() {
+        let mut v = validator();
+        assert!(v.check(Record::Position(pos("440000001", 1.0, 1.0)), 1).is_ok());
+        let mut other_speed = pos("440000001", 1.0, 1.0);
+        other_speed.sog = Some(7.5);
+        assert_eq!(reason(v.check(Record::Position(other_speed), 2)), Some(RejectReason::DuplicateTimePosition));
+        let mut minus_zero = pos("440000001", 0.0, 1.0);
+        assert!(v.check(Record::Position(minus_zero.clone()), 3).is_ok());
+        minus_zero.lat = -0.0;
+        minus_zero.cog = Some(12.0);
+        assert_eq!(reason(v.check(Record::Position(minus_zero), 4)), Some(RejectReason::DuplicateTimePosition));
+        let mut elsewhere = pos("440000001", 1.0, 1.5);
+        elsewhere.sog = Some(7.5);
+        assert!(v.check(Record::Position(elsewhere), 5).is_ok());
     }
 
     #[test]

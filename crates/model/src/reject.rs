@@ -36,10 +36,17 @@ pub enum RejectReason {
     Duplicate,
     /// An MMSI-shaped id that is not a valid MMSI (e.g. zero).
     InvalidMmsi,
+    /// A report for a vessel, time and position already seen in the file with other
+    /// SOG / COG / heading / status: the store keeps one row per vessel, time and
+    /// position (the first), so this one is counted here instead of vanishing there.
+    DuplicateTimePosition,
+    /// A line longer than the maximum line length (`--max-line-bytes`): skipped without
+    /// being buffered, reading goes on with the next line.
+    LineTooLong,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 13] = [
+    pub const ALL: [RejectReason; 15] = [
         RejectReason::BadChecksum,
         RejectReason::MalformedSentence,
         RejectReason::IncompleteMultipart,
@@ -53,6 +60,8 @@ impl RejectReason {
         RejectReason::ImplausibleTime,
         RejectReason::Duplicate,
         RejectReason::InvalidMmsi,
+        RejectReason::DuplicateTimePosition,
+        RejectReason::LineTooLong,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +79,8 @@ impl RejectReason {
             RejectReason::ImplausibleTime => "implausible_time",
             RejectReason::Duplicate => "duplicate",
             RejectReason::InvalidMmsi => "invalid_mmsi",
+            RejectReason::DuplicateTimePosition => "duplicate_time_position",
+            RejectReason::LineTooLong => "line_too_long",
         }
     }
 }

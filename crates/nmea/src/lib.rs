@@ -34,4 +34,4 @@ pub use armor::Bits;
 pub use decoder::{Decoded, Decoder, DecoderOptions, Outcome};
 pub use encode::{encode_position_report, encode_static_call_sign, encode_static_name, rewrite_mmsi, PositionFields};
 pub use message::AisMessage;
-pub use records::{to_records, vessel_id, NmeaRecords};
+pub use records::{read_line_bounded, to_records, vessel_id, NmeaRecords, DEFAULT_MAX_LINE_BYTES};

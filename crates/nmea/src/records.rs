@@ -103,6 +103,7 @@ pub struct NmeaRecords<R: BufRead> {
     ready: VecDeque<Result<Record, Reject>>,
     done: bool,
     error: Option<std::io::Error>,
+    max_line_bytes: usize,
 }
 
 impl<R: BufRead> NmeaRecords<R> {
@@ -118,7 +119,14 @@ impl<R: BufRead> NmeaRecords<R> {
             ready: VecDeque::new(),
             done: false,
             error: None,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
         }
+    }
+
+    /// Sets the longest line kept (default [`DEFAULT_MAX_LINE_BYTES`]).
+    pub fn with_max_line_bytes(mut self, max: usize) -> Self {
+        self.max_line_bytes = max;
+        self
     }
 
     /// Bytes consumed from the reader so far (for progress bars).
@@ -138,15 +146,20 @@ impl<R: BufRead> NmeaRecords<R> {
 
     fn pump(&mut self) {
         self.line.clear();
-        match read_line_any_ending(&mut self.reader, &mut self.line) {
-            Ok(0) => {
+        match read_line_bounded(&mut self.reader, &mut self.line, self.max_line_bytes) {
+            Ok((0, _)) => {
                 self.decoder.finish(&mut self.outcomes);
                 self.done = true;
             }
-            Ok(n) => {
+            Ok((n, too_long)) => {
                 self.bytes += n as u64;
                 self.line_no += 1;
-                self.decoder.feed(self.line_no, &self.line, &mut self.outcomes);
+                if too_long {
+                    let detail = format!("line longer than {} bytes", self.max_line_bytes);
+                    self.outcomes.push(Err(Reject::new(RejectReason::LineTooLong, self.line_no, detail)));
+                } else {
+                    self.decoder.feed(self.line_no, &self.line, &mut self.outcomes);
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
@@ -164,11 +177,17 @@ impl<R: BufRead> NmeaRecords<R> {
     }
 }
 
+/// The default longest line readers keep (1 MiB): a longer one is a `line_too_long` reject.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
+
 /// Reads one line ended by LF, CRLF, LF CR or a lone CR (old Mac files, and NMEA's own
-/// sentence terminator), terminator included; `Ok(0)` at the end. Unlike `read_until(b'\n')`, a
-/// CR-only file is not one giant line, and line numbers count CR-ended lines too.
-fn read_line_any_ending<R: BufRead>(reader: &mut R, line: &mut Vec<u8>) -> std::io::Result<usize> {
+/// sentence terminator), terminator included, into `line`; returns the bytes consumed,
+/// 0 at the end. Unlike `read_until(b'\n')`, a CR-only file is not one giant line, and
+/// line numbers count CR-ended lines too. At most `max` bytes are kept: the rest of a
+/// longer line is consumed without being buffered, and the returned flag is true.
+pub fn read_line_bounded<R: BufRead>(reader: &mut R, line: &mut Vec<u8>, max: usize) -> std::io::Result<(usize, bool)> {
     let mut read = 0;
+    let mut too_long = false;
     loop {
         let buf = match reader.fill_buf() {
             Ok(b) => b,
@@ -176,28 +195,29 @@ fn read_line_any_ending<R: BufRead>(reader: &mut R, line: &mut Vec<u8>) -> std::
             Err(e) => return Err(e),
         };
         if buf.is_empty() {
-            return Ok(read);
+            return Ok((read, too_long));
         }
-        match buf.iter().position(|&b| b == b'\n' || b == b'\r') {
-            Some(i) => {
-                // The pair CR LF, and the reversed LF CR of some mixed files, is one break.
-                let other = if buf[i] == b'\r' { b'\n' } else { b'\r' };
-                line.extend_from_slice(&buf[..=i]);
-                reader.consume(i + 1);
-                read += i + 1;
-                if peek(reader)? == Some(other) {
+        let end = buf.iter().position(|&b| b == b'\n' || b == b'\r');
+        let take = end.map_or(buf.len(), |i| i + 1);
+        let room = max.saturating_sub(line.len());
+        if take > room {
+            too_long = true;
+        }
+        line.extend_from_slice(&buf[..take.min(room)]);
+        let ending = end.map(|i| buf[i]);
+        reader.consume(take);
+        read += take;
+        if let Some(ending) = ending {
+            // The pair CR LF, and the reversed LF CR of some mixed files, is one break.
+            let other = if ending == b'\r' { b'\n' } else { b'\r' };
+            if peek(reader)? == Some(other) {
+                if line.len() < max {
                     line.push(other);
-                    reader.consume(1);
-                    read += 1;
                 }
-                return Ok(read);
+                reader.consume(1);
+                read += 1;
             }
-            None => {
-                let n = buf.len();
-                line.extend_from_slice(buf);
-                reader.consume(n);
-                read += n;
-            }
+            return Ok((read, too_long));
         }
     }
 }

@@ -83,11 +83,57 @@ pub(crate) struct ReadArgs {
     /// The current time for validation (future-timestamp check); default: the clock.
     #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub now: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Input bounds shared by `ingest` and `decode`.
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub(crate) struct LimitArgs {
+    /// Longest line read (bytes; K, M, G suffixes); a longer one is a `line_too_long` reject.
+    #[arg(long, value_parser = parse_size, default_value = "1M")]
+    pub max_line_bytes: u64,
+    /// Most bytes one gzip file may decompress to; past it the file stops, cut short.
+    #[arg(long, value_parser = parse_size, default_value = "4G")]
+    pub max_decompressed: u64,
+}
+
+impl LimitArgs {
+    /// Read options with these bounds and nothing else set.
+    pub(crate) fn apply(self, opts: ReadOptions) -> ReadOptions {
+        ReadOptions {
+            max_line_bytes: usize::try_from(self.max_line_bytes).unwrap_or(usize::MAX),
+            max_decompressed: self.max_decompressed,
+            ..opts
+        }
+    }
+}
+
+/// `1048576`, `1M`, `4G` (binary multiples), with overflow checks.
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 10),
+        Some('M') => (&t[..t.len() - 1], 20),
+        Some('G') => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = digits.trim().parse().map_err(|_| format!("expected a size such as 1048576, 1M or 4G, got {s:?}"))?;
+    let v = n.checked_mul(1u64 << shift).ok_or_else(|| format!("size {s:?} is too large"))?;
+    if v == 0 {
+        return Err("the size must be positive".into());
+    }
+    Ok(v)
 }
 
 impl ReadArgs {
     pub(crate) fn read_options(&self) -> ReadOptions {
-        ReadOptions { format: self.format, timezone: self.timezone, encoding: self.encoding.clone() }
+        self.limits.apply(ReadOptions {
+            format: self.format,
+            timezone: self.timezone,
+            encoding: self.encoding.clone(),
+            ..ReadOptions::default()
+        })
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

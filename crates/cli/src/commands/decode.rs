@@ -1,18 +1,20 @@
 //! `lookout decode FILE [--json]`: decode NMEA AIS sentences and print each message.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use lookout_model::RejectCounts;
-use lookout_nmea::{Decoded, Decoder, DecoderOptions, Outcome};
+use lookout_ingest::readers::{open_text, ReadOptions};
+use lookout_model::{Reject, RejectCounts, RejectReason};
+use lookout_nmea::{read_line_bounded, Decoded, Decoder, DecoderOptions, Outcome};
+
+use super::common::LimitArgs;
 
 #[derive(clap::Args)]
 pub(crate) struct DecodeArgs {
-    /// NMEA 0183 file (`!AIVDM` sentences, optional tag blocks / `$PGHP` / stamps).
+    /// NMEA 0183 file (`!AIVDM` sentences, optional tag blocks / `$PGHP` / stamps), optionally
+    /// gzip-compressed, in UTF-8, UTF-16 with a BOM or the encoding `--encoding` names.
     pub file: PathBuf,
     /// One JSON object per message instead of the readable one-line form.
     #[arg(long)]
@@ -20,13 +22,27 @@ pub(crate) struct DecodeArgs {
     /// Most multi-part messages kept waiting for their fragments.
     #[arg(long, default_value_t = 256)]
     pub max_pending_groups: usize,
+    /// Text encoding (e.g. utf-16le, windows-1252); UTF-16 with a BOM is recognised alone.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
-/// Prints every decoded message on stdout and a summary on stderr. Fails only when the
-/// file cannot be read or nothing in it decodes.
+/// Prints every decoded message on stdout and a summary on stderr. The file is opened by
+/// the ingest crate's source layer, so gzip, BOMs, UTF-16 and other encodings read as in
+/// `ingest`. Exit codes as `ingest`: 1 when reading stopped early (a damaged or cut file),
+/// 3 when nothing in it decodes; a file that cannot be opened at all is an error.
 pub(crate) fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
-    let file = File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let opts = args.limits.apply(ReadOptions { encoding: args.encoding.clone(), ..ReadOptions::default() });
+    let text = match open_text(&args.file, &opts) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("lookout: error: {e}");
+            return Ok(ExitCode::from(crate::EXIT_NOTHING_READ));
+        }
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, text);
     let stdout = std::io::stdout();
     let mut w = BufWriter::new(stdout.lock());
     let mut dec =
@@ -36,9 +52,22 @@ pub(crate) fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     let mut line = Vec::with_capacity(256);
     let mut out: Vec<Outcome> = Vec::new();
     let mut line_no = 0u64;
+    let mut stopped = None;
     loop {
         line.clear();
-        let n = reader.read_until(b'\n', &mut line).with_context(|| format!("reading {source}"))?;
+        let n = match read_line_bounded(&mut reader, &mut line, opts.max_line_bytes) {
+            Ok((_, true)) => {
+                line_no += 1;
+                let detail = format!("line longer than {} bytes", opts.max_line_bytes);
+                summary.rejects.add(&source, &Reject::new(RejectReason::LineTooLong, line_no, detail));
+                continue;
+            }
+            Ok((n, false)) => n,
+            Err(e) => {
+                stopped = Some(format!("line {}: {e}", line_no + 1));
+                0
+            }
+        };
         if n == 0 {
             dec.finish(&mut out);
         } else {
@@ -54,7 +83,19 @@ pub(crate) fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     }
     w.flush()?;
     summary.report(&source, line_no);
-    Ok(if summary.decoded == 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    if let Some(why) = &stopped {
+        eprintln!("lookout: error: {source}: reading stopped early at {why}");
+    }
+    Ok(if summary.decoded == 0 {
+        if stopped.is_none() {
+            eprintln!("lookout: error: {source}: no AIS message decoded");
+        }
+        ExitCode::from(crate::EXIT_NOTHING_READ)
+    } else if stopped.is_some() {
+        ExitCode::from(crate::EXIT_CUT_SHORT)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[derive(Default)]

@@ -1,7 +1,7 @@
 //! Global Fishing Watch style JSON lines: one object per line with `ssvid`, `lat`,
 //! `lon`, `timestamp`, `speed`, `course`; other keys are ignored.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::PathBuf;
 
 use chrono_tz::Tz;
@@ -64,6 +64,7 @@ pub(super) struct GfwRows {
     tz: Tz,
     pub kinds: KindsSeen,
     path: PathBuf,
+    max_line_bytes: usize,
 }
 
 impl GfwRows {
@@ -72,7 +73,7 @@ impl GfwRows {
         self.line
     }
 
-    pub(super) fn new(stream: Box<dyn Read + Send>, tz: Tz, path: PathBuf) -> Self {
+    pub(super) fn new(stream: Box<dyn Read + Send>, tz: Tz, path: PathBuf, max_line_bytes: usize) -> Self {
         GfwRows {
             rdr: BufReader::with_capacity(64 * 1024, stream),
             buf: Vec::with_capacity(512),
@@ -80,14 +81,21 @@ impl GfwRows {
             tz,
             kinds: KindsSeen::default(),
             path,
+            max_line_bytes,
         }
     }
 
+    /// Lines end in LF, CRLF, CR or LF CR (mixed files too), as in every reader.
     pub(super) fn next_step(&mut self) -> Step {
         loop {
             self.buf.clear();
-            match self.rdr.read_until(b'\n', &mut self.buf) {
-                Ok(0) => return Step::End,
+            match lookout_nmea::read_line_bounded(&mut self.rdr, &mut self.buf, self.max_line_bytes) {
+                Ok((0, _)) => return Step::End,
+                Ok((_, true)) => {
+                    self.line += 1;
+                    let detail = format!("line longer than {} bytes", self.max_line_bytes);
+                    return Step::Item(Err(Reject::new(RejectReason::LineTooLong, self.line, detail)));
+                }
                 Ok(_) => self.line += 1,
                 Err(e) => {
                     let detail = e.to_string();

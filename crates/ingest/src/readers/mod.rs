@@ -45,7 +45,7 @@ use fields::IdSample;
 use gfw::GfwRows;
 use nmea::NmeaRows;
 use source::Source;
-pub use source::{encoding_display_name, encoding_for_label};
+pub use source::{encoding_display_name, encoding_for_label, open_text};
 pub use timestamp::{parse_timestamp, TimestampError};
 
 /// Knots per metre per second (1 kn = 1852 m / 3600 s).
@@ -144,11 +144,25 @@ pub struct ReadOptions {
     /// Encoding label for non-UTF-8 input ([`encoding_for_label`]: `cp949`, `euc-kr`, `gbk`,
     /// `shift_jis`, `windows-1252`, `utf-16le`, ...); `None` = UTF-8, a BOM's, or detected.
     pub encoding: Option<String>,
+    /// The longest line kept; a longer one is a `line_too_long` reject, skipped without
+    /// being buffered (NMEA and JSON lines; a CSV row is bounded by its cells).
+    pub max_line_bytes: usize,
+    /// The most bytes one gzip file may decompress to; past it the file stops, cut short.
+    pub max_decompressed: u64,
 }
+
+/// Default for [`ReadOptions::max_decompressed`]: 4 GiB.
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 4 << 30;
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { format: None, timezone: Tz::UTC, encoding: None }
+        ReadOptions {
+            format: None,
+            timezone: Tz::UTC,
+            encoding: None,
+            max_line_bytes: lookout_nmea::DEFAULT_MAX_LINE_BYTES,
+            max_decompressed: DEFAULT_MAX_DECOMPRESSED,
+        }
     }
 }
 
@@ -326,7 +340,7 @@ impl Iterator for RecordReader {
 /// Fails with an [`IngestError`] naming the file and line for empty, binary, non-UTF-8
 /// (without `--encoding`), unrecognised or truncated input and missing columns.
 pub fn open(path: &Path, opts: &ReadOptions) -> Result<RecordReader, IngestError> {
-    let src = source::open_source(path, opts.encoding.as_deref())?;
+    let src = source::open_source(path, opts.encoding.as_deref(), opts.max_decompressed)?;
     let text = valid_prefix(&src.sniff).to_string();
     let format = match opts.format {
         Some(f) => f,
@@ -345,8 +359,8 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<RecordReader, IngestError
     }
     let Source { stream, counter, total_bytes, .. } = src;
     let (inner, ids) = match format {
-        Format::Nmea => (open_nmea(path, &text, stream)?, IdSample::default()),
-        Format::GfwJsonl => open_gfw(path, &text, stream, opts.timezone)?,
+        Format::Nmea => (open_nmea(path, &text, stream, opts.max_line_bytes)?, IdSample::default()),
+        Format::GfwJsonl => open_gfw(path, &text, stream, opts)?,
         _ => open_csv(path, &text, format, stream, opts.timezone, &mut notes)?,
     };
     let opaque = ids.opaque();
@@ -377,9 +391,26 @@ fn valid_prefix(sniff: &[u8]) -> &str {
     }
 }
 
-/// Non-empty lines with their 1-based numbers.
+/// Non-empty lines with their 1-based numbers; lines end as the readers end them (LF,
+/// CRLF, CR or LF CR), so a CR-only file is detected like any other.
 fn content_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
-    text.lines().enumerate().map(|(i, l)| (i as u64 + 1, l.trim())).filter(|(_, l)| !l.is_empty())
+    any_ending_lines(text).enumerate().map(|(i, l)| (i as u64 + 1, l.trim())).filter(|(_, l)| !l.is_empty())
+}
+
+fn any_ending_lines(mut text: &str) -> impl Iterator<Item = &str> {
+    std::iter::from_fn(move || {
+        if text.is_empty() {
+            return None;
+        }
+        let Some(i) = text.find(['\n', '\r']) else {
+            return Some(std::mem::take(&mut text));
+        };
+        let line = &text[..i];
+        let pair = if text.as_bytes()[i] == b'\r' { '\n' } else { '\r' };
+        let rest = &text[i + 1..];
+        text = rest.strip_prefix(pair).unwrap_or(rest);
+        Some(line)
+    })
 }
 
 fn is_nmea_line(t: &str) -> bool {
@@ -428,20 +459,25 @@ fn structure(path: &Path, line: u64, message: String) -> IngestError {
     IngestError::Structure { path: path.to_path_buf(), line, message }
 }
 
-fn open_nmea(path: &Path, text: &str, stream: Box<dyn std::io::Read + Send>) -> Result<Inner, IngestError> {
+fn open_nmea(
+    path: &Path,
+    text: &str,
+    stream: Box<dyn std::io::Read + Send>,
+    max_line_bytes: usize,
+) -> Result<Inner, IngestError> {
     if !content_lines(text).any(|(_, t)| is_nmea_line(t)) {
         let line = content_lines(text).next().map_or(1, |(l, _)| l);
         let msg = "expected NMEA sentences (!AIVDM, \\tag-block\\, $PGHP) for format nmea; none in the first 64 KiB";
         return Err(structure(path, line, msg.to_string()));
     }
-    Ok(Inner::Nmea(Box::new(NmeaRows::new(stream, path.to_path_buf()))))
+    Ok(Inner::Nmea(Box::new(NmeaRows::new(stream, path.to_path_buf(), max_line_bytes))))
 }
 
 fn open_gfw(
     path: &Path,
     text: &str,
     stream: Box<dyn std::io::Read + Send>,
-    tz: Tz,
+    opts: &ReadOptions,
 ) -> Result<(Inner, IdSample), IngestError> {
     let (line, first) = content_lines(text).next().unwrap_or((1, ""));
     let expected = "expected one JSON object per line with keys ssvid, lat, lon, timestamp (format gfw)";
@@ -464,7 +500,7 @@ fn open_gfw(
             ids.add(&id);
         }
     }
-    Ok((Inner::Json(GfwRows::new(stream, tz, path.to_path_buf())), ids))
+    Ok((Inner::Json(GfwRows::new(stream, opts.timezone, path.to_path_buf(), opts.max_line_bytes)), ids))
 }
 
 fn open_csv(

@@ -21,9 +21,10 @@ impl NmeaRows {
         self.inner.lines_read()
     }
 
-    pub(super) fn new(stream: Box<dyn Read + Send>, path: PathBuf) -> Self {
+    pub(super) fn new(stream: Box<dyn Read + Send>, path: PathBuf, max_line_bytes: usize) -> Self {
         let reader = BufReader::with_capacity(64 * 1024, stream);
-        NmeaRows { inner: NmeaRecords::new(reader, DecoderOptions::default()), path, failed: false }
+        let inner = NmeaRecords::new(reader, DecoderOptions::default()).with_max_line_bytes(max_line_bytes);
+        NmeaRows { inner, path, failed: false }
     }
 
     pub(super) fn next_step(&mut self) -> Step {
