@@ -326,11 +326,11 @@ fn nested_cross_validation_picks_candidates_on_the_other_categories() {
     }
 }
 
-/// Every NAB corpus at hand: the repository's copy and, beside a development checkout, the
-/// full shared one.
+/// Every NAB corpus at hand: the repository's copy and, when `LOOKOUT_NAB_DIR` names one,
+/// a fuller corpus (same layout: `data/`, `labels/`).
 fn nab_dirs() -> Vec<PathBuf> {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nab");
-    std::iter::once(nab_dir()).chain(shared.join("data").is_dir().then_some(shared)).collect()
+    let extra = std::env::var_os("LOOKOUT_NAB_DIR").map(PathBuf::from).filter(|d| d.join("data").is_dir());
+    std::iter::once(nab_dir()).chain(extra).collect()
 }
 
 /// A CSV's rows as text cells (header dropped), read with nothing but `csv` and gzip.

@@ -6,7 +6,7 @@ use std::path::Path;
 use assert_cmd::Command;
 use serde_json::Value;
 
-/// Real sentences from the shared samples (pyais and GFW ais-listener): single-part
+/// Real sentences from the pyais and GFW ais-listener samples (`testdata/ais`): single-part
 /// type 1 and 3 reports, a tag-blocked type 3, a two-part type 5, and an empty payload.
 const NMEA: &str = "\
 !AIVDM,1,1,,A,33P;Tw0tjBQO22:E7dm66DrB20UP,0*2E
@@ -98,7 +98,7 @@ fn missing_file_is_an_error_not_a_panic() {
 #[test]
 fn csv_counts_rows() {
     let dir = tempfile::tempdir().expect("tempdir");
-    // Real MarineCadastre rows (shared/data/ais/marinecadastre_2022-01-03_first99999.csv.gz).
+    // Real MarineCadastre rows (testdata/ais/marinecadastre_2022-01-03_first99999.csv.gz).
     let file = write(
         dir.path(),
         "mc.csv",

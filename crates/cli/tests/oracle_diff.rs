@@ -1,13 +1,13 @@
 //! Differential test: `lookout score-dark` against the Python reference oracle
-//! (`<shared>/oracle/oracle.py`), on generated tracks that hit every threshold edge and
+//! (`oracle.py`, named by `LOOKOUT_ORACLE`), on generated tracks that hit every threshold edge and
 //! pattern branch and on the real AIS tracks shipped in `testdata/ais`.
 //!
 //! Two ways, the same cases:
 //! - everywhere: lookout's output must equal the reference's output committed in
 //!   `testdata/oracle/golden/` (one gzipped file per case; `testdata/oracle/regen.sh`
 //!   rewrites them from the reference);
-//! - when the reference is at hand (`../shared/oracle` beside the checkout, python3 with
-//!   pandas): the live reference's output must equal lookout's *and* the committed golden
+//! - when the reference is at hand (`LOOKOUT_ORACLE` names its `oracle.py`; python3 with
+//!   pandas; `.ci/run` sets it): the live reference's output must equal lookout's *and* the committed golden
 //!   file (so stale golden files fail). Without the reference these are skipped loudly, or
 //!   fail when the `CI` environment variable is set.
 
@@ -25,10 +25,9 @@ const GENERATED_FILES: usize = 4;
 
 // ---------------------------------------------------------------- environment
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("LOOKOUT_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+/// The reference's `oracle.py`, when the environment names one.
+fn oracle_path() -> Option<PathBuf> {
+    std::env::var_os("LOOKOUT_ORACLE").map(PathBuf::from)
 }
 
 fn testdata() -> PathBuf {
@@ -47,9 +46,9 @@ fn python() -> String {
 /// The reference script when it and python3 + pandas are usable; otherwise `None` after a
 /// loud skip message (a failure when CI is set).
 fn live_oracle() -> Option<PathBuf> {
-    let oracle = shared_dir().join("oracle/oracle.py");
-    let missing = if !oracle.exists() {
-        Some(format!("the reference {} is missing", oracle.display()))
+    let oracle = oracle_path().unwrap_or_default();
+    let missing = if !oracle.is_file() {
+        Some(format!("LOOKOUT_ORACLE does not name the reference oracle.py ({:?})", oracle.display().to_string()))
     } else {
         let ok =
             Command::new(python()).args(["-c", "import pandas"]).output().map(|o| o.status.success()).unwrap_or(false);
@@ -883,8 +882,8 @@ fn real_tracks_match_the_golden_files() {
 #[test]
 #[ignore]
 fn regenerate_golden_files() {
-    let oracle = shared_dir().join("oracle/oracle.py");
-    assert!(oracle.exists(), "the reference {} is needed to regenerate the golden files", oracle.display());
+    let oracle = oracle_path().unwrap_or_default();
+    assert!(oracle.is_file(), "the reference {} is needed to regenerate the golden files", oracle.display());
     let dir = work_dir("regen");
     let _ = std::fs::remove_dir_all(golden_dir());
     std::fs::create_dir_all(golden_dir()).expect("golden dir");

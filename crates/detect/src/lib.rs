@@ -10,7 +10,7 @@
 //!    upstream findings) and [`detector`] (the `Detector`/`Algorithm` contract).
 //! 2. Families, one folder each, holding every detector's params, logic and adapter:
 //!    * [`dark`]: `gaps` and `dark_suspicion` (longest-gap analysis, P1-P11, patterns),
-//!      reproducing the reference model bit for bit (see `shared/oracle/NOTES.md`);
+//!      reproducing the reference model bit for bit (quirks in the reference oracle's NOTES; golden output in `testdata/oracle`);
 //!    * [`identity`]: `segments` (ids shared by several transmitters) and `spoofing`
 //!      (teleports, MIDs, placeholder MMSIs, two places at once, names, identity
 //!      changes over time);

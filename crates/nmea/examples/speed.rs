@@ -5,8 +5,11 @@ use std::time::Instant;
 use lookout_nmea::{rewrite_mmsi, Decoder, DecoderOptions};
 
 fn main() {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "/work/shared/data/ais/pyais_nmea_data_sample.txt".into());
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let path = std::env::args().nth(1).unwrap_or_else(|| "testdata/ais/pyais_nmea_data_sample.txt.gz".into());
+    let mut text = String::new();
+    if let Ok(file) = std::fs::File::open(&path) {
+        let _ = std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(file), &mut text);
+    }
     let base: Vec<&str> = text.lines().filter(|l| l.starts_with("!AIVDM,1,1,") && !l.contains(",,0*")).collect();
     let mut lines = Vec::new();
     for shift in 0..200u32 {

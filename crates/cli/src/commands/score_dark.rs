@@ -1,5 +1,5 @@
 //! `lookout score-dark`: the dark-vessel model over a positions CSV, printed exactly as
-//! the reference oracle (`shared/oracle/oracle.py`) prints it, for differential testing.
+//! the reference oracle (the Python `oracle.py`; its golden output is in `testdata/oracle`) prints it, for differential testing.
 
 use std::collections::BTreeSet;
 use std::io::Write;

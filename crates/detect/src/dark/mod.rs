@@ -11,7 +11,7 @@
 //! * [`detector`]: the two detectors the rule engine runs.
 //!
 //! Reproduced bit for bit from the reference (including its quirks; see
-//! `shared/oracle/NOTES.md`); the reference's text formats are [`crate::compat`].
+//! the reference oracle's NOTES; golden output in `testdata/oracle`); the reference's text formats are [`crate::compat`].
 
 pub mod analysis;
 pub mod detector;
