@@ -13,9 +13,12 @@
 //! | Z4 | `special_zone_entry` | +40 | a special zone `ZONE_<name>` |
 //! | Z5 | `long_stay` | +10 | inside for at least `long_stay_hours` (6) |
 //! | Z6 | `flag_unknown` | −30 | the flag is unknown (opaque id, not in the registry): foreign or not cannot be told |
+//! | Z7 | `type_unknown` | −40 | in a territorial sea, contiguous zone or EEZ, the ship type is unknown: it may be a ship in passage, not a fishing vessel |
 //!
 //! Only vessels that are not permitted (registry) and not of the zone's country are
-//! judged: the flag is the registry's `flag` (ISO 3166 alpha-2), else the country of the
+//! judged, and in a territorial sea, contiguous zone or EEZ only fishing vessels and
+//! vessels of unknown type (`passage_exempt`, on by default: other ships have rights of
+//! passage there): the flag is the registry's `flag` (ISO 3166 alpha-2), else the country of the
 //! MMSI's MID. A zone without `country` is judged for every unpermitted vessel. Ports
 //! give episodes but no finding. Score clamped to 0..100; CRITICAL >= 70, HIGH >= 50,
 //! MEDIUM >= 30, else LOW. Episodes shorter than `min_inside_min` are not reported.
@@ -26,7 +29,7 @@
 
 use std::collections::BTreeMap;
 
-use lookout_model::{Finding, Position, Track};
+use lookout_model::{Finding, Position, ShipKind, Track};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -48,7 +51,16 @@ pub struct ZoneParams {
     pub min_inside_min: i64,
     /// A stay at least this long adds `long_stay`, hours.
     pub long_stay_hours: f64,
+    /// Ships of a known type other than fishing (ITU 30) are not judged in a territorial
+    /// sea, contiguous zone or EEZ: they have rights of passage and navigation there
+    /// (UNCLOS Art. 17 and 58). Fishing vessels and vessels of unknown type are judged.
+    #[serde(default = "yes")]
+    pub passage_exempt: bool,
     pub weights: ZoneWeights,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Points per pattern.
@@ -61,6 +73,12 @@ pub struct ZoneWeights {
     pub special_zone: i64,
     pub long_stay: i64,
     pub flag_unknown: i64,
+    #[serde(default = "minus_forty")]
+    pub type_unknown: i64,
+}
+
+fn minus_forty() -> i64 {
+    -40
 }
 
 impl Default for ZoneParams {
@@ -68,6 +86,7 @@ impl Default for ZoneParams {
         ZoneParams {
             min_inside_min: 0,
             long_stay_hours: 6.0,
+            passage_exempt: true,
             weights: ZoneWeights {
                 territorial_sea: 80,
                 contiguous_zone: 60,
@@ -75,6 +94,7 @@ impl Default for ZoneParams {
                 special_zone: 40,
                 long_stay: 10,
                 flag_unknown: -30,
+                type_unknown: -40,
             },
         }
     }
@@ -96,6 +116,7 @@ impl Params for ZoneParams {
             ("weights.special_zone", w.special_zone),
             ("weights.long_stay", w.long_stay),
             ("weights.flag_unknown", w.flag_unknown),
+            ("weights.type_unknown", w.type_unknown),
         ])
     }
 }
@@ -171,6 +192,12 @@ impl Algorithm for ZonesDetector {
     }
 }
 
+/// The vessel's kind from its ITU type: the registry's first, else its own static data.
+fn ship_kind(track: &Track, input: &CycleInput<'_>) -> Option<ShipKind> {
+    let entry = input.registry.and_then(|r| r.entries.get(track.vessel.as_str()));
+    entry.and_then(|e| e.ship_type).or(track.static_data.ship_type).map(|t| t.kind())
+}
+
 fn zone_findings(track: &Track, zones: &ZoneSet, input: &CycleInput<'_>, p: &ZoneParams) -> Vec<Finding> {
     let entry = input.registry.and_then(|r| r.entries.get(track.vessel.as_str()));
     if entry.is_some_and(|e| e.permitted) {
@@ -196,6 +223,11 @@ fn zone_findings(track: &Track, zones: &ZoneSet, input: &CycleInput<'_>, p: &Zon
             continue;
         }
         if flag.as_deref().is_some_and(|f| zone.belongs_to(f)) {
+            continue;
+        }
+        let coastal = matches!(zone.class, ZoneClass::TerritorialSea | ZoneClass::ContiguousZone | ZoneClass::Eez);
+        let kind = ship_kind(track, input);
+        if coastal && p.passage_exempt && kind.is_some_and(|k| k != ShipKind::Fishing) {
             continue;
         }
         let zone_label = zone.name.clone().unwrap_or_else(|| zone.code.clone());
@@ -251,6 +283,17 @@ fn zone_findings(track: &Track, zones: &ZoneSet, input: &CycleInput<'_>, p: &Zon
                 format!("inside for {hours:.1} h (threshold {} h)", p.long_stay_hours),
             ));
         }
+        if coastal && p.passage_exempt && kind.is_none() {
+            breakdown.push(item(
+                "Z7",
+                "type_unknown",
+                w.type_unknown,
+                "선종 미상",
+                "Ship type unknown",
+                "선종을 알 수 없어 통항 중인 상선일 수 있음 (어선 여부 미확인)".into(),
+                "the ship type is unknown: it may be a ship in passage rather than a fishing vessel".into(),
+            ));
+        }
         if flag.is_none() {
             breakdown.push(item(
                 "Z6",
@@ -276,6 +319,8 @@ fn zone_findings(track: &Track, zones: &ZoneSet, input: &CycleInput<'_>, p: &Zon
                 "zone": zone.code,
                 "zone_name": zone.name,
                 "zone_countries": zone.countries,
+                // The shipped world zones are drawn from a coastline, not legal baselines.
+                "zone_approximate": zone.approximate,
                 "flag": flag,
                 "flag_source": flag_source,
                 "enter": position_json(e.enter),

@@ -19,9 +19,21 @@ fn repo() -> PathBuf {
 }
 
 fn shipped(name: &str) -> ZoneSet {
-    let text = std::fs::read_to_string(repo().join("data/zones").join(name)).expect("zone file");
-    ZoneSet::from_geojson(&text).expect("valid zones")
+    ZoneSet::from_geojson(&shipped_text(name)).expect("valid zones")
 }
+
+/// A shipped zone file's text, decompressed when it is `.gz`.
+fn shipped_text(name: &str) -> String {
+    let bytes = std::fs::read(repo().join("data/zones").join(name)).expect("zone file");
+    if !name.ends_with(".gz") {
+        return String::from_utf8(bytes).expect("utf-8");
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(bytes.as_slice()), &mut text).expect("gzip");
+    text
+}
+
+const WORLD: &str = "world_approx_zones.geojson.gz";
 
 /// Winding number of `(x, y)` around a closed ring (independent of the ray casting
 /// under test): non-zero means inside for a simple polygon.
@@ -58,7 +70,7 @@ fn star(cx: f64, cy: f64, radii: &[f64]) -> Vec<(f64, f64)> {
 proptest! {
     #[test]
     fn ray_casting_agrees_with_winding_number(
-        radii in prop::collection::vec(0.2f64..3.0, 3..24),
+        radii in prop::collection::vec(0.2f64..3.0, 3..400),
         cx in -170.0f64..170.0, cy in -80.0f64..80.0,
         dx in -4.0f64..4.0, dy in -4.0f64..4.0,
     ) {
@@ -122,6 +134,102 @@ fn the_provisional_measures_zone() {
     assert_eq!(set.classify(31.2, 121.5), None);
 }
 
+/// The approximate world zones put well-known waters under the right state: points far
+/// (tens of km) from any equidistance line or band edge, so the method's error cannot flip them.
+#[test]
+fn the_approximate_world_zones_place_known_waters() {
+    let set = shipped(WORLD);
+    assert!(set.zones.iter().all(|z| z.approximate && z.name.as_deref().is_some_and(|n| n.contains("APPROXIMATE"))));
+    let at = |lat: f64, lon: f64| {
+        set.zones_at(lat, lon).iter().map(|z| format!("{} {}", z.countries.join(","), z.code)).collect::<Vec<_>>()
+    };
+    // Yellow Sea: west of the middle is China's, east of it Korea's.
+    assert_eq!(at(36.03, 124.03), ["CN EEZ"]);
+    assert_eq!(at(36.2, 125.3), ["KR EEZ"]);
+    // 20 km off Incheon; south of Jeju; the North Sea west of Jutland; the Kattegat.
+    assert_eq!(at(37.4, 126.2), ["KR CONTIGUOUS_ZONE"]);
+    assert_eq!(at(32.93, 126.53), ["KR CONTIGUOUS_ZONE"]);
+    assert_eq!(at(56.03, 6.53), ["DK EEZ"]);
+    assert_eq!(at(56.8, 11.5), ["DK EEZ"]);
+    // Off British Columbia: Canada's; the middle of the Pacific and dry land: no zone.
+    assert_eq!(at(51.5, -133.5), ["CA EEZ"]);
+    assert!(at(30.0, -160.3).is_empty());
+    assert!(at(48.85, 2.35).is_empty(), "Paris is land");
+    // Bands are disjoint: no point is in two zones of one state.
+    for lat in (300..600).step_by(7) {
+        for lon in (1200..1350).step_by(7) {
+            let here = set.zones_at(lat as f64 / 10.0, lon as f64 / 10.0);
+            assert!(here.len() <= 1, "{lat} {lon}: {:?}", here.iter().map(|z| &z.code).collect::<Vec<_>>());
+        }
+    }
+}
+
+/// The band index answers exactly what a full ray cast over every edge answers, on the
+/// largest real polygon shipped (thousands of vertices).
+#[test]
+fn the_edge_bands_answer_like_a_full_scan_on_a_real_coastline() {
+    let set = shipped(WORLD);
+    let poly = set.zones.iter().flat_map(|z| &z.polygons).max_by_key(|p| p.rings.iter().map(Vec::len).sum::<usize>());
+    let poly = poly.expect("polygons");
+    let full = |x: f64, y: f64| {
+        let mut inside = false;
+        for ring in &poly.rings {
+            let n = ring.len();
+            let mut j = n - 1;
+            for i in 0..n {
+                let ((xi, yi), (xj, yj)) = (ring[i], ring[j]);
+                if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+                    inside = !inside;
+                }
+                j = i;
+            }
+        }
+        inside
+    };
+    let (x0, y0, x1, y1) = poly.bbox;
+    let (mut hits, mut tried) = (0, 0);
+    for i in 0..=97 {
+        for j in 0..=89 {
+            let (x, y) = (x0 + (x1 - x0) * i as f64 / 97.3, y0 + (y1 - y0) * j as f64 / 89.7);
+            tried += 1;
+            hits += usize::from(full(x, y));
+            assert_eq!(poly.contains(x, y), full(x, y), "{x} {y}");
+        }
+    }
+    assert!(hits > 0 && hits < tried, "the grid straddles the coastline: {hits} of {tried}");
+}
+
+/// A zone file as Marine Regions ships it (no `zone` property; `POL_TYPE`, alpha-3 codes).
+#[test]
+fn marine_regions_attributes_are_read() {
+    let square = json!({"type": "Polygon", "coordinates": [[[125.0, 34.0], [127.0, 34.0], [127.0, 36.0], [125.0, 36.0], [125.0, 34.0]]]});
+    let feature = |props: serde_json::Value| json!({"type": "Feature", "properties": props, "geometry": square});
+    let doc = json!({"type": "FeatureCollection", "features": [
+        feature(json!({"MRGID": 8327, "GEONAME": "Korean Exclusive Economic Zone", "POL_TYPE": "200NM", "ISO_TER1": "KOR", "ISO_SOV1": "KOR"})),
+        feature(json!({"geoname": "Korean 12 NM", "pol_type": "12NM", "iso_sov1": "KOR"})),
+        feature(json!({"GEONAME": "Joint regime area Japan / Korea", "POL_TYPE": "Joint regime", "ISO_SOV1": "JPN", "ISO_SOV2": "KOR"})),
+        feature(json!({"GEONAME": "Greenland EEZ", "POL_TYPE": "200NM", "ISO_TER1": "GRL", "ISO_SOV1": "DNK"})),
+    ]});
+    let set = ZoneSet::from_geojson(&doc.to_string()).expect("Marine Regions attributes");
+    let got: Vec<_> = set.zones.iter().map(|z| (z.class.clone(), z.countries.join(","), z.name.clone().unwrap_or_default())).collect();
+    assert_eq!(
+        got,
+        [
+            (ZoneClass::Eez, "KR".to_string(), "Korean Exclusive Economic Zone".to_string()),
+            (ZoneClass::TerritorialSea, "KR".to_string(), "Korean 12 NM".to_string()),
+            (ZoneClass::Eez, "JP,KR".to_string(), "Joint regime area Japan / Korea".to_string()),
+            (ZoneClass::Eez, "GL,DK".to_string(), "Greenland EEZ".to_string()),
+        ]
+    );
+    assert!(set.zones.iter().all(|z| !z.approximate));
+    let unknown = json!({"type": "Feature", "properties": {"POL_TYPE": "Disputed", "ISO_SOV1": "KOR"}, "geometry": square});
+    let err = ZoneSet::from_geojson(&unknown.to_string()).expect_err("unknown POL_TYPE");
+    assert!(err.to_string().contains("feature 0") && err.to_string().contains("Disputed"), "{err}");
+    let neither = json!({"type": "Feature", "properties": {"GEONAME": "x"}, "geometry": square});
+    let err = ZoneSet::from_geojson(&neither.to_string()).expect_err("no zone");
+    assert!(err.to_string().contains("no `zone` property"), "{err}");
+}
+
 #[test]
 fn the_kitimat_demo_zones() {
     let set = shipped("kitimat_demo.geojson");
@@ -137,12 +245,16 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time")
 }
 
-/// A vessel at 35N sailing east at 0.01 degree per 10 minutes from `lon0`, one position
-/// every 10 minutes for `n` positions.
+/// A fishing vessel at 35N sailing east at 0.01 degree per 10 minutes from `lon0`, one
+/// position every 10 minutes for `n` positions.
 fn eastward(id: &str, lon0: f64, n: i64) -> Track {
+    of_type(id, lon0, n, Some(ShipType(30)))
+}
+
+fn of_type(id: &str, lon0: f64, n: i64, ship_type: Option<ShipType>) -> Track {
     Track {
         vessel: VesselId::new(id),
-        static_data: StaticData::default(),
+        static_data: StaticData { ship_type, ..StaticData::default() },
         positions: (0..n)
             .map(|k| Position {
                 vessel: VesselId::new(id),
@@ -263,6 +375,34 @@ fn intrusions_by_zone_flag_and_permit() {
     reg.entries.insert("vid-9".into(), RegistryEntry { flag: Some("kr".into()), ..Default::default() });
     let found = run(&[inside("412000003", 125.5), inside("vid-9", 125.5)], &zones, Some(&reg), serde_json::Value::Null);
     assert!(found.is_empty(), "{:?}", summary(&found));
+}
+
+/// Ships in passage: a known non-fishing type is not judged in a territorial sea,
+/// contiguous zone or EEZ (still in a special zone); an unknown type is, with `type_unknown`.
+#[test]
+fn passage_rights_by_ship_type() {
+    let mut zones = korean_boxes();
+    let pmz = json!({"type": "Feature", "properties": {"zone": "ZONE_TEST", "country": "KR"},
+        "geometry": {"type": "Polygon", "coordinates": [[[125.4, 34.5], [126.0, 34.5], [126.0, 35.5], [125.4, 35.5], [125.4, 34.5]]]}});
+    zones.extend(ZoneSet::from_geojson(&pmz.to_string()).expect("zone"));
+    let cargo = of_type("412000005", 125.5, 3, Some(ShipType(70)));
+    let unknown = of_type("412000006", 125.5, 3, None);
+    let found = run(&[cargo.clone(), unknown], &zones, None, serde_json::Value::Null);
+    let expect = |v: &str, z: &str, sc: i64, l: &str| (v.to_string(), z.to_string(), Some(sc), l.to_string());
+    assert_eq!(
+        summary(&found),
+        vec![
+            expect("412000005", "ZONE_TEST", 40, "MEDIUM"),
+            expect("412000006", "EEZ", 10, "LOW"),
+            expect("412000006", "CONTIGUOUS_ZONE", 20, "LOW"),
+            expect("412000006", "TERRITORIAL_SEA", 40, "MEDIUM"),
+            expect("412000006", "ZONE_TEST", 40, "MEDIUM"),
+        ]
+    );
+    assert!(found[3].breakdown.iter().any(|b| b.pattern == "type_unknown"));
+    assert!(found[4].breakdown.iter().all(|b| b.pattern != "type_unknown"), "special zones judge every type");
+    let judged = run(&[cargo], &zones, None, json!({"passage_exempt": false}));
+    assert_eq!(summary(&judged).iter().map(|s| s.2).collect::<Vec<_>>(), [Some(50), Some(60), Some(80), Some(40)]);
 }
 
 #[test]

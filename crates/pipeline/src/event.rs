@@ -10,7 +10,7 @@
 //! | category | from detector(s) | fires when | level | episode (dedup key) |
 //! |---|---|---|---|---|
 //! | `DARK_VESSEL` | `dark_suspicion`; `gaps` | dark score ≥ 50 (tier HIGH or CRITICAL); or a gap of level `VIOLATION` (≥ 24 h) | the dark tier; HIGH for a 24 h gap | vessel + gap start |
-//! | `EEZ_INTRUSION` | `eez_intrusion`, `zones` | severity ≥ MEDIUM | finding severity; CRITICAL when `evidence.zone` is `TERRITORIAL_SEA` | vessel + entry time |
+//! | `EEZ_INTRUSION` | `eez_intrusion`, `zones` | severity ≥ MEDIUM | finding severity; CRITICAL when `evidence.zone` is `TERRITORIAL_SEA` (not for an approximate zone, `evidence.zone_approximate`) | vessel + entry time |
 //! | `MMSI_ANOMALY` | `mmsi_anomaly`, `spoofing` | severity ≥ MEDIUM | finding severity | vessel + start |
 //! | `TRANSSHIPMENT` | `transshipment` | severity ≥ MEDIUM and a partner in `evidence.partner` | finding severity | pair (sorted) + start |
 //! | `GEAR_VIOLATION` | `gear` | a violation code `G01`–`G06` (`evidence.violation` or the level) | finding severity, at least HIGH for G01/G06 | gear id + code + start |
@@ -317,7 +317,10 @@ pub fn candidate(f: &Finding, rules: &EventRules, tz: &Tz) -> Option<Candidate> 
             if f.severity < rules.eez_min_severity {
                 return None;
             }
-            let territorial = f.evidence.get("zone").and_then(Value::as_str) == Some("TERRITORIAL_SEA");
+            // A coastline-drawn territorial sea is not precise enough to escalate on.
+            let approximate = f.evidence.get("zone_approximate").and_then(Value::as_bool) == Some(true);
+            let territorial =
+                f.evidence.get("zone").and_then(Value::as_str) == Some("TERRITORIAL_SEA") && !approximate;
             let level = if territorial { Severity::Critical } else { f.severity };
             (Category::EezIntrusion, one(), start, level)
         }

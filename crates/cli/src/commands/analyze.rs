@@ -1,4 +1,5 @@
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -122,7 +123,7 @@ pub(crate) fn actor() -> String {
 pub(crate) fn load_zones(paths: &[PathBuf]) -> anyhow::Result<Option<ZoneSet>> {
     let mut set: Option<ZoneSet> = None;
     for path in paths {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading zones {}", path.display()))?;
+        let text = read_zone_text(path).with_context(|| format!("reading zones {}", path.display()))?;
         let zones = ZoneSet::from_geojson(&text).with_context(|| format!("zones {}", path.display()))?;
         match set.as_mut() {
             Some(s) => s.extend(zones),
@@ -130,6 +131,17 @@ pub(crate) fn load_zones(paths: &[PathBuf]) -> anyhow::Result<Option<ZoneSet>> {
         }
     }
     Ok(set)
+}
+
+/// A zone file's text; `.gz` files (the shipped world zones) are decompressed.
+fn read_zone_text(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path)?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(String::from_utf8(bytes)?);
+    }
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(bytes.as_slice()).read_to_string(&mut text)?;
+    Ok(text)
 }
 
 pub(crate) fn load_registry(path: Option<&PathBuf>) -> anyhow::Result<Option<Registry>> {

@@ -91,7 +91,7 @@ pub(crate) fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<ExitCode
     let zone_files = demo_zone_files()?;
     let zones = load_zones(&zone_files)?;
     outln!(
-        "zones: {} (the Korea-China PMZ, and ILLUSTRATIVE Kitimat zones: not legal boundaries; see data/zones/SOURCES.md)",
+        "zones: {} (the Korea-China PMZ, ILLUSTRATIVE Kitimat zones and APPROXIMATE world territorial seas, contiguous zones and EEZs: not legal boundaries; see data/zones/SOURCES.md)",
         zone_files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     );
     let (findings, busiest) = run_daily_cycles(store.store_mut(), &summaries, &rules, exec, zones.as_ref())?;
@@ -193,14 +193,14 @@ fn days(summaries: &[FileSummary]) -> Vec<DateTime<Utc>> {
     ends.into_iter().collect()
 }
 
-/// The shipped zone files (`data/zones/*.geojson`), in name order.
+/// The shipped zone files (`data/zones/*.geojson[.gz]`), in name order.
 fn demo_zone_files() -> anyhow::Result<Vec<PathBuf>> {
     let here = PathBuf::from("data/zones");
     let dir = if here.is_dir() { here } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/zones") };
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("zone folder {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("geojson"))
+        .filter(|p| p.to_str().is_some_and(|n| n.ends_with(".geojson") || n.ends_with(".geojson.gz")))
         .collect();
     files.sort();
     Ok(files)

@@ -13,6 +13,7 @@
 //! is all this project ships; a polygon crossing it is rejected.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use thiserror::Error;
@@ -61,6 +62,50 @@ pub struct Polygon {
     pub rings: Vec<Ring>,
     /// `(min_lon, min_lat, max_lon, max_lat)` of the exterior ring.
     pub bbox: (f64, f64, f64, f64),
+    /// Every edge of every ring, grouped by the horizontal bands of the bbox its latitude
+    /// span touches: a lookup casts its ray only over the edges of its own band, so a
+    /// coastline of 100,000 vertices costs a few dozen edge tests, not 100,000.
+    bands: EdgeBands,
+}
+
+/// Edges `(x1, y1, x2, y2)` by latitude band.
+#[derive(Clone, Debug, PartialEq, Default)]
+struct EdgeBands {
+    min_lat: f64,
+    height: f64,
+    bands: Vec<Vec<(f64, f64, f64, f64)>>,
+}
+
+impl EdgeBands {
+    /// Aim for about this many edges per band.
+    const EDGES_PER_BAND: usize = 8;
+    const MAX_BANDS: usize = 4096;
+
+    fn new(rings: &[Ring], min_lat: f64, max_lat: f64) -> EdgeBands {
+        let edges: Vec<(f64, f64, f64, f64)> = rings
+            .iter()
+            .filter(|r| r.len() >= 3)
+            .flat_map(|r| (0..r.len()).map(move |i| {
+                let (a, b) = (r[(i + r.len() - 1) % r.len()], r[i]);
+                (a.0, a.1, b.0, b.1)
+            }))
+            .collect();
+        let count = (edges.len() / Self::EDGES_PER_BAND).clamp(1, Self::MAX_BANDS);
+        let height = ((max_lat - min_lat) / count as f64).max(f64::MIN_POSITIVE);
+        let mut bands = vec![Vec::new(); count];
+        let band_of = |lat: f64| (((lat - min_lat) / height).floor().max(0.0) as usize).min(count - 1);
+        for e in edges {
+            for band in &mut bands[band_of(e.1.min(e.3))..=band_of(e.1.max(e.3))] {
+                band.push(e);
+            }
+        }
+        EdgeBands { min_lat, height, bands }
+    }
+
+    fn edges_at(&self, lat: f64) -> &[(f64, f64, f64, f64)] {
+        let i = (((lat - self.min_lat) / self.height).floor().max(0.0) as usize).min(self.bands.len().saturating_sub(1));
+        self.bands.get(i).map_or(&[], Vec::as_slice)
+    }
 }
 
 impl Polygon {
@@ -75,7 +120,8 @@ impl Polygon {
         for &(x, y) in ext {
             bbox = (bbox.0.min(x), bbox.1.min(y), bbox.2.max(x), bbox.3.max(y));
         }
-        Some(Polygon { rings, bbox })
+        let bands = EdgeBands::new(&rings, bbox.1, bbox.3);
+        Some(Polygon { rings, bbox, bands })
     }
 
     /// Whether `(lon, lat)` is inside (even-odd over all rings: inside the exterior and
@@ -85,20 +131,11 @@ impl Polygon {
         if !(lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1) {
             return false;
         }
+        // Even-odd ray casting: an edge is one of the ring's (last -> first wraps around).
         let mut inside = false;
-        for ring in &self.rings {
-            let n = ring.len();
-            if n < 3 {
-                continue;
-            }
-            let mut j = n - 1;
-            for i in 0..n {
-                let (xi, yi) = ring[i];
-                let (xj, yj) = ring[j];
-                if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
-                    inside = !inside;
-                }
-                j = i;
+        for &(xj, yj, xi, yi) in self.bands.edges_at(lat) {
+            if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
+                inside = !inside;
             }
         }
         inside
@@ -114,6 +151,9 @@ pub struct Zone {
     /// ISO 3166 alpha-2 codes of the countries the zone belongs to (upper case).
     pub countries: Vec<String>,
     pub name: Option<String>,
+    /// Drawn by an approximate method (the shipped world zones: `"approximate": true` in the
+    /// file), not a legal boundary; findings say so.
+    pub approximate: bool,
     pub polygons: Vec<Polygon>,
 }
 
@@ -209,26 +249,12 @@ impl ZoneSet {
         for (index, f) in features.into_iter().enumerate() {
             let err = |message: String| ZoneError::Feature { index, message };
             let props = f.get("properties").ok_or_else(|| err("no properties".into()))?;
-            let code = props
-                .get("zone")
-                .and_then(Value::as_str)
-                .ok_or_else(|| err("no `zone` property".into()))?
-                .trim()
-                .to_string();
+            let Attributes { code, countries, name, approximate } = attributes(props).map_err(err)?;
             let class = zone_class(&code).ok_or_else(|| {
                 err(format!(
                     "unknown zone '{code}' (expected TERRITORIAL_SEA, CONTIGUOUS_ZONE, EEZ, PORT or ZONE_<name>)"
                 ))
             })?;
-            let countries: Vec<String> = props
-                .get("country")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .split(',')
-                .map(|c| c.trim().to_ascii_uppercase())
-                .filter(|c| !c.is_empty())
-                .collect();
-            let name = props.get("name").and_then(Value::as_str).map(str::to_string);
             let geom = f.get("geometry").ok_or_else(|| err("no geometry".into()))?;
             let named = |m: String| match &name {
                 Some(n) => err(format!("({n:?}) {m}")),
@@ -243,7 +269,7 @@ impl ZoneSet {
                     err("polygon spans more than 180 degrees of longitude (antimeridian not supported)".into()),
                 );
             }
-            zones.push(Zone { class, code, countries, name, polygons });
+            zones.push(Zone { class, code, countries, name, approximate, polygons });
         }
         Ok(ZoneSet::new(zones))
     }
@@ -279,13 +305,80 @@ impl ZoneSet {
 }
 
 impl ZoneClassifier for ZoneSet {
+    /// The most specific zone at the point, approximate zones left out: a coastline-drawn
+    /// band is good enough to say a foreign ship was there (the `zones` detector reads the
+    /// whole set), not to add points to a dark score or an encounter.
     fn classify(&self, lat: f64, lon: f64) -> Option<ZoneClass> {
-        self.zones_at(lat, lon).first().map(|z| z.class.clone())
+        self.zones_at(lat, lon).into_iter().find(|z| !z.approximate).map(|z| z.class.clone())
     }
 
     fn zone_set(&self) -> Option<&ZoneSet> {
         Some(self)
     }
+}
+
+/// What a feature's properties say about its zone.
+struct Attributes {
+    code: String,
+    countries: Vec<String>,
+    name: Option<String>,
+    approximate: bool,
+}
+
+/// Lookout's own properties (`zone`, `country`, `name`, `approximate`) or, for a feature
+/// without `zone`, Marine Regions' attribute names as its EEZ, 12 nm, 24 nm and internal
+/// waters files come when downloaded (`POL_TYPE`, `ISO_TER1..3`, `ISO_SOV1..3` in ISO 3166
+/// alpha-3, `GEONAME`; any letter case).
+fn attributes(props: &Value) -> Result<Attributes, String> {
+    let text = |key: &str| {
+        props.as_object().and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))).and_then(|(_, v)| v.as_str())
+    };
+    let approximate = props.get("approximate").and_then(Value::as_bool).unwrap_or(false);
+    if let Some(code) = props.get("zone").and_then(Value::as_str) {
+        let countries = text("country")
+            .unwrap_or("")
+            .split(',')
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| !c.is_empty())
+            .collect();
+        let name = props.get("name").and_then(Value::as_str).map(str::to_string);
+        return Ok(Attributes { code: code.trim().to_string(), countries, name, approximate });
+    }
+    let Some(pol_type) = text("POL_TYPE") else {
+        return Err("no `zone` property (nor Marine Regions' `POL_TYPE`)".into());
+    };
+    let code = match pol_type.trim().to_ascii_lowercase().as_str() {
+        "12nm" | "internal waters" | "archipelagic waters" => "TERRITORIAL_SEA",
+        "24nm" => "CONTIGUOUS_ZONE",
+        "200nm" | "overlapping claim" | "joint regime" => "EEZ",
+        _ => return Err(format!("Marine Regions POL_TYPE '{}' is not a zone Lookout knows (12NM, 24NM, 200NM, Overlapping claim, Joint regime, Internal waters)", pol_type.trim())),
+    };
+    let mut countries: Vec<String> = Vec::new();
+    for key in ["ISO_TER1", "ISO_TER2", "ISO_TER3", "ISO_SOV1", "ISO_SOV2", "ISO_SOV3"] {
+        if let Some(alpha2) = text(key).and_then(alpha2_of) {
+            if !countries.contains(&alpha2) {
+                countries.push(alpha2);
+            }
+        }
+    }
+    let name = text("GEONAME").map(str::to_string);
+    Ok(Attributes { code: code.to_string(), countries, name, approximate })
+}
+
+/// ISO 3166 alpha-2 of an alpha-3 code (the table in `data/iso3166.csv`, compiled in).
+pub fn alpha2_of(alpha3: &str) -> Option<String> {
+    static TABLE: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        include_str!("../../data/iso3166.csv")
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut f = l.split(',');
+                Some((f.next()?.trim().to_string(), f.next()?.trim().to_string()))
+            })
+            .collect()
+    });
+    table.get(&alpha3.trim().to_ascii_uppercase()).cloned()
 }
 
 fn parse_ring(v: &Value) -> Result<Ring, String> {
