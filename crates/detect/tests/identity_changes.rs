@@ -248,13 +248,21 @@ fn a_name_garbled_in_a_few_characters_is_a_corrupted_reception_not_a_renaming() 
     assert_eq!(f.evidence["identity_changes"].as_array().map(Vec::len), Some(1));
     assert_eq!(f.evidence["identity_changes"][0]["after"]["value"], "SEA FALCON");
     let note = &f.evidence["identity_corrupted_receptions"][0];
-    assert_eq!((note["value"].as_str(), note["taken_for"].as_str()), (Some("OCEAN PIONKER 1"), Some("OCEAN PIONEER 7")));
+    assert_eq!(
+        (note["value"].as_str(), note["taken_for"].as_str()),
+        (Some("OCEAN PIONKER 1"), Some("OCEAN PIONEER 7"))
+    );
     // Off, or a short name (three characters allow no edit): a change again.
     assert!(run_over(garbled(), json!({"identity": {"corruption": {"max_edits": 0}}})).is_some());
-    assert!(run_over(vec![name("FOO", 0.0, 2.0, 40), name("FOX", 2.5, 2.6, 3), name("FOO", 3.0, 8.0, 50)], Value::Null)
-        .is_some());
+    assert!(run_over(
+        vec![name("FOO", 0.0, 2.0, 40), name("FOX", 2.5, 2.6, 3), name("FOO", 3.0, 8.0, 50)],
+        Value::Null
+    )
+    .is_some());
     // Three edits in fifteen characters are allowed, four are not.
-    let with = |v: &str| vec![name("OCEAN PIONEER 7", 0.0, 2.0, 40), name(v, 2.5, 2.6, 3), name("OCEAN PIONEER 7", 3.0, 8.0, 50)];
+    let with = |v: &str| {
+        vec![name("OCEAN PIONEER 7", 0.0, 2.0, 40), name(v, 2.5, 2.6, 3), name("OCEAN PIONEER 7", 3.0, 8.0, 50)]
+    };
     assert!(run_over(with("OCEAN PXONKER 1"), Value::Null).is_none());
     assert!(run_over(with("OCXAN PXONKER 1"), Value::Null).is_some());
     // The value seen less is the corruption, whichever came first.
