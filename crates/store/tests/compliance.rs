@@ -770,6 +770,62 @@ fn identity_history_keeps_one_row_per_tuple_and_reads_back_in_key_order() {
     });
 }
 
+/// Migration 0008: the sequence of sightings in run-length form, kept next to the
+/// per-tuple totals.
+#[test]
+fn identity_runs_keep_the_sequence_widen_and_are_capped_per_vessel() {
+    with_each_backend(|store| {
+        let alpha = |first, last, reports| sighting("440000001", Some("ALPHA"), Some(9_074_729), first, last, reports);
+        store
+            .record_identities(&[
+                alpha(0, 10, 3),
+                sighting("440000001", Some("BETA"), Some(9_074_729), 20, 30, 2),
+                alpha(40, 50, 4),
+                sighting("440000002", Some("beta"), None, 0, 0, 1),
+                sighting("440000002", Some("Beta"), None, 0, 0, 1),
+            ])
+            .expect("record");
+        // A run given again (same first sighting) widens and adds its reports.
+        store.record_identities(&[alpha(40, 60, 1)]).expect("again");
+        let show = |rows: Vec<lookout_model::IdentityObservation>| -> Vec<(String, Option<String>, i64, i64, u64)> {
+            rows.into_iter()
+                .map(|o| {
+                    let m = |x: Timestamp| (x - t(0)).num_minutes();
+                    (o.vessel.to_string(), o.identity.name, m(o.first_seen), m(o.last_seen), o.reports)
+                })
+                .collect()
+        };
+        let run = |v: &str, n: &str, first, last, reports| (v.to_string(), Some(n.to_string()), first, last, reports);
+        assert_eq!(
+            show(store.identity_runs_between(t(0), t(1000)).expect("runs")),
+            vec![
+                run("440000001", "ALPHA", 0, 10, 3),
+                run("440000001", "BETA", 20, 30, 2),
+                run("440000001", "ALPHA", 40, 60, 5),
+                run("440000002", "Beta", 0, 0, 1),
+                run("440000002", "beta", 0, 0, 1),
+            ]
+        );
+        // The totals still hold one row per tuple.
+        assert_eq!(store.identities_between(t(0), t(1000)).expect("rows").len(), 4);
+        assert_eq!(show(store.identity_runs_between(t(31), t(39)).expect("runs")), vec![]);
+        assert_eq!(store.vessel_identity_runs(&VesselId::new("440000001")).expect("runs").len(), 3);
+        // An id that flips on every report keeps only its latest runs.
+        let flips: Vec<_> = (0..250)
+            .map(|i| sighting("440000003", Some(if i % 2 == 0 { "A" } else { "B" }), None, 100 + i, 100 + i, 1))
+            .collect();
+        store.record_identities(&flips).expect("flips");
+        let kept = store.vessel_identity_runs(&VesselId::new("440000003")).expect("runs");
+        assert_eq!(kept.len(), lookout_store::IDENTITY_RUNS_PER_VESSEL);
+        assert_eq!(kept.first().map(|r| r.first_seen), Some(t(150)));
+        // Retention deletes runs last seen before the cut-off.
+        let report = store
+            .prune(&lookout_store::Retention { positions_before: Some(t(45)), ..Default::default() })
+            .expect("prune");
+        assert_eq!(report.identity_runs, 4, "ALPHA 0..10, BETA, and the two runs at 0");
+    });
+}
+
 /// Bulk writes larger than one PostgreSQL statement holds (65,535 parameters: 4,369
 /// findings or 8,191 vessels) are split, and every row still lands once, in order.
 #[test]
