@@ -10,7 +10,7 @@
 //! - another name from 23:00 on, the real static reports after it removed: a renaming.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use lookout_detect::identity::changes::{analyse, IdentityParams};
