@@ -18,8 +18,9 @@
 //!   cells and gives each row's cell fingerprint ([`RecordReader::row_statics`]), so
 //!   rows are counted in runs of fingerprints and resolved to identities at the end.
 //!
-//! Runs follow the file's order; at the end they are ordered by first sighting and
-//! neighbours with the same identity merged. A vessel keeps at most twice the store's
+//! Runs follow the file's order (a receiver writes in receive order); at the end they
+//! are ordered by first sighting and neighbours with the same identity merged. A file
+//! far out of time order gives overlapping runs (a run's range may hold another's). A vessel keeps at most twice the store's
 //! cap of runs in memory (compacted to its latest runs when over).
 
 use std::collections::HashMap;

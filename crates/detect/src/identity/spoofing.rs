@@ -5,17 +5,18 @@
 //! | M1 | `unallocated_mid` | +40 | the MMSI's MID is not in the ITU table (`data/mid.csv`) or the MMSI has no valid form |
 //! | M2 | `placeholder_mmsi` | +20 | a MID followed by only zeros (`416000000`), one digit repeated, or `123456789` |
 //! | M3 | `teleport` | +30 | consecutive positions imply more than `teleport_speed_kn` over at least `teleport_min_nm` |
-//! | M4 | `two_places_at_once` | +40 | two positions at most `two_places_within_min` apart in time, at least `two_places_min_nm` apart in space, faster than `teleport_speed_kn` between them (see [`two_places_at_once`]) |
+//! | M4 | `two_places_at_once` | +40 | two positions at most `two_places_within_min` apart in time, at least `two_places_min_nm` apart in space, faster than `teleport_speed_kn` between them, neither alone in its segment; every such pair, grouped into episodes by day |
 //! | M5 | `identity_mismatch` | +20 | the AIS name differs from the registry's name for the MMSI |
 //! | M6 | `identity_change` | +15 name, +15 call sign, +30 IMO | a field changed under the id (history from the store; see [`crate::identity::changes`]) |
-//! | M7 | `identity_flip_flop` | +40 | an earlier identity came back within `identity.flip_flop_hours` (two transmitters) |
+//! | M7 | `identity_flip_flop` | +40 | an earlier identity came back in the sequence of sightings (A, B, A) after at most `identity.flip_flop_hours` away (two transmitters) |
 //!
 //! Score = the sum, clamped to 100; level CRITICAL >= 70, HIGH >= 50, MEDIUM >= 30,
 //! else LOW. Opaque ids (not nine digits: anonymised extracts) skip M1 and M2; their
 //! format was checked at ingest (`invalid_mmsi` rejects) for sources with real MMSIs.
 //!
-//! M6/M7 read the identity history the engine loaded (`CycleInput::identities`); a
-//! change is reported by the cycle whose window holds the new value's first sighting.
+//! M6/M7 read the identity runs the engine loaded (`CycleInput::identities`); a change
+//! is reported by the cycle whose window holds the new value's first sighting, and
+//! corrupted receptions are noted in the evidence (`identity_corrupted_receptions`).
 
 use std::collections::BTreeMap;
 
