@@ -192,3 +192,33 @@ impl IdentityTally {
         (out, untimed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+
+    fn at(min: i64) -> Timestamp {
+        Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time") + Duration::minutes(min)
+    }
+
+    #[test]
+    fn runs_extend_on_the_same_key_and_stay_bounded() {
+        let mut runs: Runs<u64> = Runs::default();
+        for (m, key) in [(0, 1), (1, 1), (2, 2), (3, 1)] {
+            runs.see(&key, at(m));
+        }
+        let seen: Vec<(u64, u64)> = runs.0.iter().map(|r| (r.key, r.reports)).collect();
+        assert_eq!(seen, [(1, 2), (2, 1), (1, 1)]);
+        // An id flipping on every report: memory stays under twice the store's cap and
+        // the latest runs are kept.
+        let mut flips: Runs<u64> = Runs::default();
+        for m in 0..5_000 {
+            flips.see(&(m as u64 % 2), at(m));
+        }
+        assert!(flips.0.len() <= 2 * IDENTITY_RUNS_PER_VESSEL);
+        assert_eq!(flips.0.last().map(|r| r.first), Some(at(4_999)));
+        let ordered = in_time_order(flips.0);
+        assert!(ordered.windows(2).all(|w| w[0].first <= w[1].first && w[0].key != w[1].key));
+    }
+}

@@ -467,14 +467,12 @@ fn sequence(
             s.key.clone_from(original);
         }
     }
-    let mut reports: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut reports: BTreeMap<String, u64> = BTreeMap::new();
     for s in &seen {
-        let r = reports.entry(s.key.as_str()).or_default();
+        let r = reports.entry(s.key.clone()).or_default();
         *r = r.saturating_add(s.reports);
     }
-    let kept: Vec<bool> =
-        seen.iter().map(|s| reports.get(s.key.as_str()).is_some_and(|&r| r >= p.min_reports)).collect();
-    let mut seen: Vec<Sighting> = seen.into_iter().zip(kept).filter(|(_, k)| *k).map(|(s, _)| s).collect();
+    seen.retain(|s| reports.get(&s.key).is_some_and(|&r| r >= p.min_reports));
     seen.sort_by(|a, b| (a.first_seen, a.last_seen, &a.key).cmp(&(b.first_seen, b.last_seen, &b.key)));
     let mut out: Vec<ValueSpan> = Vec::new();
     for s in seen {
