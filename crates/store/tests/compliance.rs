@@ -156,6 +156,38 @@ fn sqlite_refuses_a_database_from_a_newer_version() {
     assert!(msg.contains("future.db"), "{msg}");
 }
 
+/// Migration 0008 turns the identity rows of an existing database (schema 6) into one
+/// run each, so history recorded before it keeps counting.
+#[test]
+fn sqlite_identity_rows_become_runs_when_migrating_to_0008() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("v6.db");
+    let conn = rusqlite::Connection::open(&path).expect("open raw");
+    for sql in [
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/sqlite/0002_models.sql"),
+        include_str!("../migrations/sqlite/0003_pipeline.sql"),
+        include_str!("../migrations/sqlite/0004_identities.sql"),
+        include_str!("../migrations/sqlite/0005_ingest_journal.sql"),
+        include_str!("../migrations/sqlite/0006_api_tokens.sql"),
+    ] {
+        conn.execute_batch(sql).expect("old migration");
+    }
+    let (first, last) = (t(0).timestamp_millis(), t(10).timestamp_millis());
+    conn.execute_batch(&format!(
+        "INSERT INTO vessels (vessel_id, id_is_mmsi) VALUES ('440000001', 1);
+         INSERT INTO vessel_identities VALUES ('440000001', 'ALPHA', '', 0, 0, {first}, {last}, 7);
+         PRAGMA user_version = 6;"
+    ))
+    .expect("v6 rows");
+    drop(conn);
+    let store = SqliteStore::open(&path).expect("migrates");
+    let runs = store.vessel_identity_runs(&VesselId::new("440000001")).expect("runs");
+    let got: Vec<(Option<&str>, Timestamp, Timestamp, u64)> =
+        runs.iter().map(|r| (r.identity.name.as_deref(), r.first_seen, r.last_seen, r.reports)).collect();
+    assert_eq!(got, [(Some("ALPHA"), t(0), t(10), 7)]);
+}
+
 fn rusqlite_bump(path: &std::path::Path) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(path).expect("open raw");
     conn.pragma_update(None, "user_version", SqliteStore::supported_version() + 1).expect("bump");
