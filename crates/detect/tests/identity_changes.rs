@@ -271,6 +271,17 @@ fn a_name_garbled_in_a_few_characters_is_a_corrupted_reception_not_a_renaming() 
 }
 
 #[test]
+fn two_near_names_both_reported_at_their_own_rate_are_a_flip_flop_not_a_corruption() {
+    // Fleet sisters on one MMSI: one character apart, each reported regularly.
+    let rows = || vec![name("HAI DA 1", 0.0, 1.0, 12), name("HAI DA 2", 1.2, 2.0, 8), name("HAI DA 1", 2.2, 3.0, 10)];
+    let f = run_over(rows(), Value::Null);
+    assert_eq!(patterns(&f), [("identity_change".to_string(), 15), ("identity_flip_flop".to_string(), 40)]);
+    assert_eq!(f.expect("f").evidence["identity_corrupted_receptions"], Value::Null);
+    // 22 against 8 is under the ratio of 5; at a ratio of 2 the rarer is a corruption.
+    assert!(run_over(rows(), json!({"identity": {"corruption": {"min_ratio": 2.0}}})).is_none());
+}
+
+#[test]
 fn stray_characters_after_trailing_spaces_and_commas_are_not_changes() {
     let rows = vec![name("FOO BAR", 0.0, 2.0, 40), name("FOO BAR      X", 3.0, 4.0, 30), name("FOO,BAR", 5.0, 6.0, 30)];
     assert!(run_over(rows, Value::Null).is_none());

@@ -63,6 +63,7 @@ fn identity_zone_and_reception_detectors() {
         json!({"identity": {"corruption": {"chars_per_edit": 0}}}),
         "identity.corruption.chars_per_edit",
     );
+    refused::<SpoofingParams>(json!({"identity": {"corruption": {"min_ratio": 0.5}}}), "identity.corruption.min_ratio");
     accepted::<SpoofingParams>(json!({"identity": {"corruption": {"max_edits": 0}}, "two_places_within_min": 30.0}));
     refused::<ZoneParams>(json!({"weights": {"eez": 5000}}), "weights.eez");
     refused::<ReceptionParams>(json!({"min_baseline_buckets": 50}), "min_baseline_buckets");

@@ -11,8 +11,8 @@
 //!    a run of trailing spaces, case, punctuation and runs of spaces. Empty values,
 //!    placeholders and invalid IMOs are dropped.
 //! 2. **Corrupted receptions.** A text value (name, call sign: AIS 6-bit text) within
-//!    a few character edits of another value of the same vessel that was seen more
-//!    often is a corrupted reception of it, not a renaming: its runs count as the
+//!    a few character edits of another value of the same vessel that was seen far more
+//!    often (`min_ratio` times) is a corrupted reception of it, not a renaming: its runs count as the
 //!    original value and the evidence lists it under `identity_corrupted_receptions`.
 //!    The edits allowed grow with the length (one per `chars_per_edit` characters, at
 //!    most `max_edits`): the AIS CRC-16 lets through mostly multi-bit bursts, and a
@@ -78,6 +78,11 @@ pub struct Corruption {
     pub max_edits: usize,
     /// One edit is allowed per this many characters of the longer value.
     pub chars_per_edit: usize,
+    /// The original must have been reported at least this many times as often as the
+    /// variant. A garbled message that passes the CRC is rare; a second transmitter or
+    /// a new name is reported at its own regular rate (two fleet sisters `HAI DA 1` and
+    /// `HAI DA 2` on one MMSI are a flip-flop, not a corruption).
+    pub min_ratio: f64,
 }
 
 /// Points per changed field and for a flip-flop.
@@ -125,7 +130,7 @@ impl Default for IdentityParams {
                 strip_punctuation: true,
                 drop_stray_tail: true,
             },
-            corruption: Corruption { max_edits: 3, chars_per_edit: 4 },
+            corruption: Corruption { max_edits: 3, chars_per_edit: 4, min_ratio: 5.0 },
             placeholders: ["UNKNOWN", "NONE", "N/A", "NA", "NULL", "NIL", "NO NAME", "NONAME", "0"]
                 .map(String::from)
                 .to_vec(),
@@ -174,6 +179,9 @@ impl IdentityParams {
         }
         if self.corruption.chars_per_edit == 0 {
             return Err(ParamsError::at("identity.corruption.chars_per_edit", "expected a number >= 1"));
+        }
+        if !(self.corruption.min_ratio.is_finite() && self.corruption.min_ratio >= 1.0) {
+            return Err(ParamsError::at("identity.corruption.min_ratio", "expected a number >= 1"));
         }
         let p = &self.points;
         crate::params::check_points(&[
@@ -440,6 +448,7 @@ fn corruptions(totals: &BTreeMap<String, ValueTotal>, field: Field, p: &Identity
     for (key, total) in by_reports {
         let original = originals.iter().find(|(o, reports)| {
             *reports > total.reports
+                && *reports as f64 >= total.reports as f64 * p.corruption.min_ratio
                 && *reports >= p.min_reports
                 && edit_distance(o, key) <= p.corruption.allowed(o, key)
         });
