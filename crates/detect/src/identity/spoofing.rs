@@ -290,7 +290,9 @@ struct FarPair<'a> {
 /// further than `teleport_speed_kn` could cover in between, the later one inside the
 /// window, is judged (a sweep in time order, see [`PAIR_SCAN`]). A position alone in
 /// its segment is an isolated outlier (one corrupted message), never one of the two
-/// places. Pairs are grouped into episodes by the UTC day of the later position.
+/// places. Pairs are grouped into episodes by the UTC day of the later position; the
+/// evidence counts them all and lists the first 60 days and one example pair for each of
+/// the first 20.
 fn two_places_at_once(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams, found: &mut Found) {
     let pairs = far_simultaneous_pairs(track, input, p);
     let (Some(first), Some(last)) = (pairs.first(), pairs.last()) else { return };
