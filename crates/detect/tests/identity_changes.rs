@@ -1,6 +1,8 @@
 //! Identity changes over time in the `spoofing` detector (M6 `identity_change`, M7
 //! `identity_flip_flop`): every threshold just inside and just outside, normalisation,
-//! placeholders, the cycle window and the params merge.
+//! corrupted receptions, the sequence of runs (returns, flip-flops), placeholders, the
+//! cycle window and the params merge. Rows here are runs: consecutive sightings of one
+//! tuple, as the store keeps them.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use lookout_detect::identity::spoofing::SpoofingDetector;
@@ -89,7 +91,7 @@ fn a_sequential_name_change_is_reported_with_both_values() {
     assert_eq!((f.score, f.level.as_str()), (Some(15), "LOW"));
     let c = &f.evidence["identity_changes"][0];
     assert_eq!(c["field"], "name");
-    assert_eq!(c["kind"], "sequential");
+    assert_eq!(c["kind"], "renaming");
     assert_eq!(c["flip_flop"], false);
     assert_eq!(
         c["before"],
@@ -171,28 +173,118 @@ fn an_imo_change_weighs_more_and_fields_can_be_turned_off() {
 }
 
 #[test]
-fn flip_flop_just_inside_and_just_outside() {
-    // FOO seen 0 h..10 h and BAR 2 h..8 h: FOO, BAR, FOO again within 10 hours.
-    let rows = || vec![name("FOO", 0.0, 10.0, 20), name("BAR", 2.0, 8.0, 10)];
+fn flip_flop_is_judged_on_the_sequence_just_inside_and_just_outside() {
+    // FOO until 1 h, BAR from 2 h to 8 h, FOO again at 10 h: FOO was away 9 hours.
+    let rows = || vec![name("FOO", 0.0, 1.0, 20), name("BAR", 2.0, 8.0, 10), name("FOO", 10.0, 10.5, 3)];
     let f = run_over(rows(), Value::Null);
     assert_eq!(patterns(&f), [("identity_change".to_string(), 15), ("identity_flip_flop".to_string(), 40)]);
     let f = f.expect("f");
     assert_eq!((f.score, f.level.as_str()), (Some(55), "HIGH"));
-    let c = &f.evidence["identity_changes"][0];
+    let list = f.evidence["identity_changes"].as_array().expect("list");
+    assert_eq!(list.len(), 2, "FOO → BAR and the return BAR → FOO are both changes");
+    assert_eq!((list[0]["kind"].as_str(), list[0]["flip_flop"].as_bool()), (Some("renaming"), Some(false)));
     assert_eq!(
-        (c["kind"].as_str(), c["flip_flop"].as_bool(), c["alternation_hours"].as_f64()),
-        (Some("overlapping"), Some(true), Some(10.0))
+        (list[1]["kind"].as_str(), list[1]["flip_flop"].as_bool(), list[1]["away_hours"].as_f64()),
+        (Some("return_to_earlier"), Some(true), Some(9.0))
     );
     assert!(f.breakdown[1].description_en.contains("two transmitters"), "{}", f.breakdown[1].description_en);
-    assert_eq!(patterns(&run_over(rows(), json!({"identity": {"flip_flop_hours": 10.0}}))).len(), 2);
-    let outside = run_over(rows(), json!({"identity": {"flip_flop_hours": 9.9}}));
+    assert_eq!(patterns(&run_over(rows(), json!({"identity": {"flip_flop_hours": 9.0}}))).len(), 2);
+    let outside = run_over(rows(), json!({"identity": {"flip_flop_hours": 8.9}}));
     assert_eq!(patterns(&outside), [("identity_change".to_string(), 15)]);
-    assert_eq!(outside.expect("f").evidence["identity_changes"][0]["kind"], "overlapping");
-    // Partly overlapping ranges: the shorter range holding an alternation counts (BAR 2..12
-    // holds FOO's last sighting at 10: BAR, FOO, BAR within 10 h; FOO 0..10 also 10 h).
-    let f =
-        run_over(vec![name("FOO", 0.0, 10.0, 20), name("BAR", 2.0, 5.0, 10), name("bar", 12.0, 12.0, 1)], Value::Null);
-    assert_eq!(f.expect("f").evidence["identity_changes"][0]["alternation_hours"], 10.0);
+    assert_eq!(outside.expect("f").evidence["identity_changes"][1]["kind"], "return_to_earlier");
+}
+
+#[test]
+fn a_name_alternating_within_two_hours_fires_although_its_ranges_span_days() {
+    // FOO is the name for days on either side; BAR shows for 20 minutes in between,
+    // FOO comes back 70 minutes after it was last seen.
+    let rows = vec![
+        name("FOO", -72.0, 5.0, 400),
+        name("BAR", 5.5, 5.83, 4),
+        name("FOO", 6.17, 60.0, 300),
+        name("BAR", 61.0, 61.5, 3),
+    ];
+    let f = run_window(rows, Value::Null, h(-1.0), h(24.0));
+    assert_eq!(patterns(&f), [("identity_change".to_string(), 15), ("identity_flip_flop".to_string(), 40)]);
+    let list = f.expect("f").evidence["identity_changes"].as_array().cloned().expect("list");
+    assert_eq!(list.len(), 2, "the window holds FOO → BAR and BAR → FOO, not the later BAR: {list:?}");
+    assert_eq!(list[1]["away_hours"], 1.17);
+}
+
+#[test]
+fn a_return_long_after_is_a_change_but_no_flip_flop() {
+    let rows = vec![name("FOO", -200.0, -150.0, 20), name("BAR", -100.0, -50.0, 20), name("FOO", 3.0, 4.0, 5)];
+    let f = run_over(rows, Value::Null);
+    assert_eq!(patterns(&f), [("identity_change".to_string(), 15)]);
+    let c = &f.expect("f").evidence["identity_changes"][0];
+    assert_eq!((c["kind"].as_str(), c["flip_flop"].as_bool()), (Some("return_to_earlier"), Some(false)));
+}
+
+#[test]
+fn a_name_garbled_in_a_few_characters_is_a_corrupted_reception_not_a_renaming() {
+    // 6-bit garbling of two characters in 14, seen in a few messages between the real
+    // name's runs.
+    let garbled = || {
+        vec![
+            name("OCEAN PIONEER 7", 0.0, 2.0, 40),
+            name("OCEAN PIONKER 1", 2.5, 2.6, 3),
+            name("OCEAN PIONEER 7", 3.0, 8.0, 50),
+        ]
+    };
+    let report = lookout_detect::identity::changes::analyse(
+        &garbled(),
+        h(-1.0),
+        h(24.0),
+        &lookout_detect::identity::changes::IdentityParams::default(),
+    );
+    assert!(report.changes.is_empty(), "{:?}", report.changes);
+    assert_eq!(report.corrupted.len(), 1);
+    assert_eq!((report.corrupted[0].value.as_str(), report.corrupted[0].edits), ("OCEAN PIONKER 1", 2));
+    assert!(run_over(garbled(), Value::Null).is_none(), "no renaming, so no finding");
+    // With a real renaming too, the finding says which is which.
+    let mut rows = garbled();
+    rows.push(name("SEA FALCON", 12.0, 14.0, 30));
+    let f = run_over(rows, Value::Null).expect("finding");
+    assert_eq!(f.evidence["identity_changes"].as_array().map(Vec::len), Some(1));
+    assert_eq!(f.evidence["identity_changes"][0]["after"]["value"], "SEA FALCON");
+    let note = &f.evidence["identity_corrupted_receptions"][0];
+    assert_eq!(
+        (note["value"].as_str(), note["taken_for"].as_str()),
+        (Some("OCEAN PIONKER 1"), Some("OCEAN PIONEER 7"))
+    );
+    // Off, or a short name (three characters allow no edit): a change again.
+    assert!(run_over(garbled(), json!({"identity": {"corruption": {"max_edits": 0}}})).is_some());
+    assert!(run_over(
+        vec![name("FOO", 0.0, 2.0, 40), name("FOX", 2.5, 2.6, 3), name("FOO", 3.0, 8.0, 50)],
+        Value::Null
+    )
+    .is_some());
+    // Three edits in fifteen characters are allowed, four are not.
+    let with = |v: &str| {
+        vec![name("OCEAN PIONEER 7", 0.0, 2.0, 40), name(v, 2.5, 2.6, 3), name("OCEAN PIONEER 7", 3.0, 8.0, 50)]
+    };
+    assert!(run_over(with("OCEAN PXONKER 1"), Value::Null).is_none());
+    assert!(run_over(with("OCXAN PXONKER 1"), Value::Null).is_some());
+    // The value seen less is the corruption, whichever came first.
+    let f = run_over(vec![name("OCEAN PIONKER 1", 0.0, 0.5, 3), name("OCEAN PIONEER 7", 1.0, 8.0, 50)], Value::Null);
+    assert!(f.is_none(), "{f:?}");
+}
+
+#[test]
+fn two_near_names_both_reported_at_their_own_rate_are_a_flip_flop_not_a_corruption() {
+    // Fleet sisters on one MMSI: one character apart, each reported regularly.
+    let rows = || vec![name("HAI DA 1", 0.0, 1.0, 12), name("HAI DA 2", 1.2, 2.0, 8), name("HAI DA 1", 2.2, 3.0, 10)];
+    let f = run_over(rows(), Value::Null);
+    assert_eq!(patterns(&f), [("identity_change".to_string(), 15), ("identity_flip_flop".to_string(), 40)]);
+    assert_eq!(f.expect("f").evidence["identity_corrupted_receptions"], Value::Null);
+    // 22 against 8 is under the ratio of 5; at a ratio of 2 the rarer is a corruption.
+    assert!(run_over(rows(), json!({"identity": {"corruption": {"min_ratio": 2.0}}})).is_none());
+}
+
+#[test]
+fn stray_characters_after_trailing_spaces_and_commas_are_not_changes() {
+    let rows = vec![name("FOO BAR", 0.0, 2.0, 40), name("FOO BAR      X", 3.0, 4.0, 30), name("FOO,BAR", 5.0, 6.0, 30)];
+    assert!(run_over(rows, Value::Null).is_none());
 }
 
 #[test]

@@ -57,6 +57,14 @@ fn identity_zone_and_reception_detectors() {
     refused::<SpoofingParams>(json!({"two_places_min_nm": 0.0}), "two_places_min_nm");
     refused::<SpoofingParams>(json!({"weights": {"teleport": -3000}}), "weights.teleport");
     refused::<SpoofingParams>(json!({"identity": {"points": {"imo": 9999}}}), "identity.points.imo");
+    refused::<SpoofingParams>(json!({"two_places_within_min": 0.0}), "two_places_within_min");
+    refused::<SpoofingParams>(json!({"two_places_within_min": 2000.0}), "two_places_within_min");
+    refused::<SpoofingParams>(
+        json!({"identity": {"corruption": {"chars_per_edit": 0}}}),
+        "identity.corruption.chars_per_edit",
+    );
+    refused::<SpoofingParams>(json!({"identity": {"corruption": {"min_ratio": 0.5}}}), "identity.corruption.min_ratio");
+    accepted::<SpoofingParams>(json!({"identity": {"corruption": {"max_edits": 0}}, "two_places_within_min": 30.0}));
     refused::<ZoneParams>(json!({"weights": {"eez": 5000}}), "weights.eez");
     refused::<ReceptionParams>(json!({"min_baseline_buckets": 50}), "min_baseline_buckets");
     accepted::<ZoneParams>(json!({"weights": {"flag_unknown": -100}}));

@@ -167,16 +167,17 @@ fn weights_are_params() {
     assert!(d.merge_params(&d.default_params(), &json!({"segment": {"max_speed_kn": -1.0}})).is_err());
 }
 
-#[test]
-fn shared_416000000_is_in_two_places_at_once() {
-    let text = testdata_ais_text("gfw_segment_416000000.jsonl");
+/// The positions of one of the shipped GFW segmenter test files, under `id`.
+fn gfw_positions(file: &str, id: &str) -> Vec<Position> {
+    let text = testdata_ais_text(file);
     let mut positions: Vec<Position> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| {
-            let t = NaiveDateTime::parse_from_str(v["timestamp"].as_str()?, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+            let raw = v["timestamp"].as_str()?.trim_end_matches('Z').replace('T', " ");
+            let t = NaiveDateTime::parse_from_str(&raw, "%Y-%m-%d %H:%M:%S%.f").ok()?;
             Some(Position {
-                vessel: VesselId::new("416000000"),
+                vessel: VesselId::new(id),
                 timestamp: Utc.from_utc_datetime(&t),
                 lat: v["lat"].as_f64()?,
                 lon: v["lon"].as_f64()?,
@@ -188,11 +189,19 @@ fn shared_416000000_is_in_two_places_at_once() {
         })
         .collect();
     positions.sort_by_key(|p| p.timestamp);
+    positions
+}
+
+/// The spoofing detector with default params over one track, the window holding it all.
+fn run_real(id: &str, positions: Vec<Position>) -> Vec<Finding> {
+    let (Some(first), Some(last)) = (positions.first().cloned(), positions.last().cloned()) else {
+        return Vec::new();
+    };
     let history = DarkHistoryIndex::default();
-    let tracks = [track("416000000", positions)];
+    let tracks = [track(id, positions)];
     let input = CycleInput {
-        window_start: Utc.with_ymd_and_hms(2013, 12, 31, 0, 0, 0).single().expect("t"),
-        window_end: Utc.with_ymd_and_hms(2014, 2, 1, 0, 0, 0).single().expect("t"),
+        window_start: first.timestamp - Duration::hours(1),
+        window_end: last.timestamp,
         tracks: &tracks,
         registry: None,
         dark_history: &history,
@@ -200,12 +209,96 @@ fn shared_416000000_is_in_two_places_at_once() {
         zones: None,
     };
     let d = SpoofingDetector;
-    let found = d.run(&input, &d.default_params(), &Upstream::default()).expect("runs");
+    d.run(&input, &d.default_params(), &Upstream::default()).expect("runs")
+}
+
+/// UTC days on which some position of `a` and some of `b` were at most 10 minutes and
+/// at least 30 nm apart, faster than 50 kn between them (by brute force over all pairs:
+/// the oracle for the detector's sweep), dated by the later position.
+fn days_at_once(a: &[Position], b: &[Position]) -> std::collections::BTreeSet<chrono::NaiveDate> {
+    let mut days = std::collections::BTreeSet::new();
+    for p in a {
+        for q in b {
+            let dt_h = (q.timestamp - p.timestamp).num_milliseconds().abs() as f64 / 3_600_000.0;
+            let nm = haversine_nm(p.lat, p.lon, q.lat, q.lon);
+            if dt_h <= 10.0 / 60.0 && nm >= 30.0 && (dt_h == 0.0 || nm / dt_h > 50.0) {
+                days.insert(p.timestamp.max(q.timestamp).date_naive());
+            }
+        }
+    }
+    days
+}
+
+fn two_places(found: &[Finding]) -> Option<&serde_json::Value> {
+    found.iter().find(|f| patterns(f).contains(&"two_places_at_once")).map(|f| &f.evidence["two_places"])
+}
+
+#[test]
+fn shared_416000000_is_in_two_places_at_once() {
+    let found = run_real("416000000", gfw_positions("gfw_segment_416000000.jsonl", "416000000"));
     assert_eq!(found.len(), 1);
     assert_eq!(patterns(&found[0]), ["placeholder_mmsi", "teleport", "two_places_at_once"]);
     assert_eq!((found[0].score, found[0].level.as_str()), (Some(90), "CRITICAL"));
-    let far = found[0].evidence["simultaneous"].as_array().map(Vec::len).unwrap_or(0);
-    assert!(far >= 1);
+    let e = &found[0].evidence["two_places"];
+    eprintln!("{e:#}");
+    assert!(e["days"].as_u64().unwrap_or(0) >= 1);
+}
+
+#[test]
+fn unmodified_real_tracks_are_never_in_two_places() {
+    for (file, id) in [("gfw_segment_338013000.jsonl", "338013000"), ("gfw_segment_263576000.jsonl", "263576000")] {
+        let found = run_real(id, gfw_positions(file, id));
+        assert_eq!(two_places(&found), None, "{file}: {found:?}");
+    }
+}
+
+#[test]
+fn two_real_vessels_merged_under_one_id_are_in_two_places_on_the_days_both_report() {
+    // 263576000 (Indian Ocean, 15-16 Oct 2015) moved in time by a whole number of days
+    // onto 19-20 Jul 2017, when 338013000 (American Samoa, 18-20 Jul) reports too.
+    let own = gfw_positions("gfw_segment_338013000.jsonl", "338013000");
+    let lag = Utc.with_ymd_and_hms(2017, 7, 19, 0, 0, 0).single().expect("t")
+        - Utc.with_ymd_and_hms(2015, 10, 15, 0, 0, 0).single().expect("t");
+    let other: Vec<Position> = gfw_positions("gfw_segment_263576000.jsonl", "338013000")
+        .into_iter()
+        .map(|p| Position { timestamp: p.timestamp + lag, ..p })
+        .collect();
+    let expected = days_at_once(&own, &other);
+    let mut merged = own;
+    merged.extend(other);
+    merged.sort_by_key(|p| p.timestamp);
+    let found = run_real("338013000", merged);
+    let e = two_places(&found).expect("two places at once");
+    eprintln!("{e:#}");
+    assert_eq!(expected.len(), 2, "{expected:?}");
+    assert_eq!(e["days"].as_u64(), Some(2));
+    let days: Vec<&str> =
+        e["episodes"].as_array().expect("episodes").iter().filter_map(|x| x["day"].as_str()).collect();
+    assert_eq!(days, ["2017-07-19", "2017-07-20"]);
+    // Samoa to the eastern Indian Ocean: thousands of miles.
+    assert!(e["distance_nm"]["min"].as_f64().unwrap_or(0.0) > 5000.0, "{e}");
+}
+
+#[test]
+fn a_clone_at_a_fixed_lag_and_offset_is_in_two_places_every_day() {
+    // A second transmitter with 338013000's MMSI, 3 minutes behind it and 0.75 degrees
+    // of latitude (45 nm) north.
+    let own = gfw_positions("gfw_segment_338013000.jsonl", "338013000");
+    let clone: Vec<Position> = own
+        .iter()
+        .map(|p| Position { timestamp: p.timestamp + Duration::minutes(3), lat: p.lat + 0.75, ..p.clone() })
+        .collect();
+    let expected = days_at_once(&own, &clone);
+    let mut merged = own;
+    merged.extend(clone);
+    merged.sort_by_key(|p| p.timestamp);
+    let found = run_real("338013000", merged);
+    let e = two_places(&found).expect("two places at once");
+    eprintln!("{e:#}");
+    assert_eq!(expected.len(), 3);
+    assert_eq!(e["days"].as_u64(), Some(3));
+    let median = e["distance_nm"]["median"].as_f64().unwrap_or(0.0);
+    assert!((median - 45.0).abs() < 1.0, "{e}");
 }
 
 /// A file of the repository's `testdata/ais` as text; files are stored gzipped.

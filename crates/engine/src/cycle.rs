@@ -151,8 +151,9 @@ fn identity_history_start(req: &CycleRequest<'_>) -> Option<lookout_model::Times
         .min()
 }
 
-/// Identity rows overlapping `[from, to]` of the vessels that have a track: one query
-/// for the range, filtered here (a cycle holds most vessels that reported in it).
+/// Identity runs (the sequence of sightings, run-length) overlapping `[from, to]` of the
+/// vessels that have a track: one query for the range, filtered here (a cycle holds most
+/// vessels that reported in it).
 fn load_identities(
     store: &dyn Store,
     tracks: &[Track],
@@ -160,7 +161,7 @@ fn load_identities(
     to: lookout_model::Timestamp,
 ) -> Result<IdentityHistory, EngineError> {
     let wanted: std::collections::BTreeSet<&str> = tracks.iter().map(|t| t.vessel.as_str()).collect();
-    let rows = store.identities_between(from, to)?;
+    let rows = store.identity_runs_between(from, to)?;
     Ok(IdentityHistory::from_rows(rows.into_iter().filter(|r| wanted.contains(r.vessel.as_str()))))
 }
 

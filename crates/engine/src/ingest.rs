@@ -162,7 +162,9 @@ fn finish_file(
         summary.notes.push("identity history unchanged: no position of this file was new (ingested before)".into());
         sightings.clear();
     }
-    summary.identities = sightings.len() as u64;
+    let distinct: std::collections::BTreeSet<(&VesselId, &lookout_model::Identity)> =
+        sightings.iter().map(|s| (&s.vessel, &s.identity)).collect();
+    summary.identities = distinct.len() as u64;
     let run = IngestRun {
         source: summary.path.display().to_string(),
         format: summary.format.clone(),

@@ -1,6 +1,9 @@
 //! Identity sightings of one file, aggregated in memory and written once at its end,
-//! so the store sees one row per (vessel, identity) per file, never one per report.
-//! A file none of whose positions was new adds none (see `ingest::ingest_file`).
+//! as *runs*: consecutive sightings of one identity tuple of a vessel (first and last
+//! time, report count). The store keeps both the per-tuple totals and the runs, the
+//! bounded form of the sequence of sightings that identity changes are judged on
+//! (a name alternating A, B, A is three runs). A file none of whose positions was new
+//! adds none (see `ingest::ingest_file`).
 //!
 //! How a report becomes a sighting depends on the source:
 //! - NMEA (types 5, 19, 24) and other formats with separate static records: each
@@ -13,27 +16,30 @@
 //!   position row is a sighting of the identity its static cells state, at the row's
 //!   time. The reader emits a static record only for a vessel's first row with given
 //!   cells and gives each row's cell fingerprint ([`RecordReader::row_statics`]), so
-//!   rows are counted by fingerprint and resolved to identities at the end.
+//!   rows are counted in runs of fingerprints and resolved to identities at the end.
+//!
+//! Runs follow the file's order (a receiver writes in receive order); at the end they
+//! are ordered by first sighting and neighbours with the same identity merged. A file
+//! far out of time order gives overlapping runs (a run's range may hold another's). A vessel keeps at most twice the store's
+//! cap of runs in memory (compacted to its latest runs when over).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use lookout_ingest::hash::FastBuild;
 use lookout_ingest::readers::RecordReader;
 use lookout_model::{Identity, IdentityObservation, StaticData, Timestamp, VesselId};
+use lookout_store::IDENTITY_RUNS_PER_VESSEL;
 
-/// First and last time and count of the sightings of one key.
-#[derive(Clone, Copy, Debug)]
-struct Tally {
+/// Consecutive sightings of one key (an identity, or a CSV row's cell fingerprint).
+#[derive(Clone, Debug)]
+struct Run<K> {
+    key: K,
     first: Timestamp,
     last: Timestamp,
     reports: u64,
 }
 
-impl Tally {
-    fn at(t: Timestamp) -> Self {
-        Tally { first: t, last: t, reports: 1 }
-    }
-
+impl<K> Run<K> {
     fn add(&mut self, t: Timestamp) {
         self.first = self.first.min(t);
         self.last = self.last.max(t);
@@ -41,15 +47,59 @@ impl Tally {
     }
 }
 
+/// The runs of one vessel, in file order.
+#[derive(Debug)]
+struct Runs<K>(Vec<Run<K>>);
+
+impl<K> Default for Runs<K> {
+    fn default() -> Self {
+        Runs(Vec::new())
+    }
+}
+
+impl<K: PartialEq + Clone> Runs<K> {
+    /// A sighting: extends the last run when it has the same key (no allocation).
+    fn see(&mut self, key: &K, t: Timestamp) {
+        match self.0.last_mut() {
+            Some(run) if run.key == *key => run.add(t),
+            _ => {
+                self.0.push(Run { key: key.clone(), first: t, last: t, reports: 1 });
+                if self.0.len() > 2 * IDENTITY_RUNS_PER_VESSEL {
+                    self.0 = in_time_order(std::mem::take(&mut self.0));
+                    let excess = self.0.len().saturating_sub(IDENTITY_RUNS_PER_VESSEL);
+                    self.0.drain(..excess);
+                }
+            }
+        }
+    }
+}
+
+/// Runs ordered by first sighting (then last), neighbours with the same key merged.
+fn in_time_order<K: PartialEq>(mut runs: Vec<Run<K>>) -> Vec<Run<K>> {
+    runs.sort_by_key(|r| (r.first, r.last));
+    let mut out: Vec<Run<K>> = Vec::with_capacity(runs.len());
+    for run in runs {
+        match out.last_mut() {
+            Some(prev) if prev.key == run.key => {
+                prev.first = prev.first.min(run.first);
+                prev.last = prev.last.max(run.last);
+                prev.reports += run.reports;
+            }
+            _ => out.push(run),
+        }
+    }
+    out
+}
+
 /// Sightings of one file.
 #[derive(Default)]
 pub(crate) struct IdentityTally {
     /// Static records with their own time (or one borrowed from a position).
-    records: HashMap<VesselId, HashMap<Identity, Tally>, FastBuild>,
+    records: HashMap<VesselId, Runs<Identity>, FastBuild>,
     /// CSV rows: the identity each (vessel, fingerprint) states, learnt from the static
     /// record of the first row with those cells.
     known: HashMap<VesselId, HashMap<u64, Identity, FastBuild>, FastBuild>,
-    rows: HashMap<VesselId, HashMap<u64, Tally, FastBuild>, FastBuild>,
+    rows: HashMap<VesselId, Runs<u64>, FastBuild>,
     /// Untimed static records waiting for a position of their vessel.
     waiting: HashMap<VesselId, Vec<Identity>, FastBuild>,
     last_position: HashMap<VesselId, Timestamp, FastBuild>,
@@ -83,13 +133,11 @@ impl IdentityTally {
         if let Some(fp) = reader.row_statics() {
             // Every CSV row comes here: no allocation once the vessel is known.
             match self.rows.get_mut(vessel) {
-                Some(per) => {
-                    per.entry(fp).and_modify(|t| t.add(at)).or_insert_with(|| Tally::at(at));
-                }
+                Some(runs) => runs.see(&fp, at),
                 None => {
-                    let mut per = HashMap::default();
-                    per.insert(fp, Tally::at(at));
-                    self.rows.insert(vessel.clone(), per);
+                    let mut runs = Runs::default();
+                    runs.see(&fp, at);
+                    self.rows.insert(vessel.clone(), runs);
                 }
             }
             return;
@@ -109,40 +157,68 @@ impl IdentityTally {
     }
 
     fn sighting(&mut self, vessel: &VesselId, identity: Identity, at: Timestamp) {
-        let per = self.records.entry(vessel.clone()).or_default();
-        per.entry(identity).and_modify(|t| t.add(at)).or_insert_with(|| Tally::at(at));
+        self.records.entry(vessel.clone()).or_default().see(&identity, at);
     }
 
-    /// The file's sightings, one per (vessel, identity), in that order, and how many
-    /// static records got no time. Rows whose cells state no identity (every static
-    /// cell empty) are not sightings.
+    /// The file's sightings as runs, by vessel id, then in time order (see the module
+    /// documentation), and how many static records got no time. Rows whose cells state
+    /// no identity (every static cell empty) are not sightings.
     pub(crate) fn finish(self) -> (Vec<IdentityObservation>, u64) {
         let untimed = self.untimed + self.waiting.values().map(|w| w.len() as u64).sum::<u64>();
-        let mut out: BTreeMap<(VesselId, Identity), IdentityObservation> = BTreeMap::new();
-        let mut put = |vessel: &VesselId, identity: &Identity, t: &Tally| {
-            out.entry((vessel.clone(), identity.clone()))
-                .and_modify(|o| o.absorb(t.first, t.last, t.reports))
-                .or_insert_with(|| IdentityObservation {
-                    vessel: vessel.clone(),
-                    identity: identity.clone(),
-                    first_seen: t.first,
-                    last_seen: t.last,
-                    reports: t.reports,
-                });
-        };
-        for (vessel, per) in &self.records {
-            for (identity, t) in per {
-                put(vessel, identity, t);
-            }
+        let mut per_vessel: HashMap<VesselId, Vec<Run<Identity>>, FastBuild> = HashMap::default();
+        for (vessel, runs) in self.records {
+            per_vessel.entry(vessel).or_default().extend(runs.0);
         }
-        for (vessel, per) in &self.rows {
-            let Some(known) = self.known.get(vessel) else { continue };
-            for (fp, t) in per {
-                if let Some(identity) = known.get(fp) {
-                    put(vessel, identity, t);
-                }
-            }
+        for (vessel, runs) in self.rows {
+            let Some(known) = self.known.get(&vessel) else { continue };
+            let resolved = runs.0.into_iter().filter_map(|r| {
+                let key = known.get(&r.key)?.clone();
+                Some(Run { key, first: r.first, last: r.last, reports: r.reports })
+            });
+            per_vessel.entry(vessel).or_default().extend(resolved);
         }
-        (out.into_values().collect(), untimed)
+        let mut vessels: Vec<(VesselId, Vec<Run<Identity>>)> = per_vessel.into_iter().collect();
+        vessels.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out = Vec::new();
+        for (vessel, runs) in vessels {
+            out.extend(in_time_order(runs).into_iter().map(|r| IdentityObservation {
+                vessel: vessel.clone(),
+                identity: r.key,
+                first_seen: r.first,
+                last_seen: r.last,
+                reports: r.reports,
+            }));
+        }
+        (out, untimed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+
+    fn at(min: i64) -> Timestamp {
+        Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time") + Duration::minutes(min)
+    }
+
+    #[test]
+    fn runs_extend_on_the_same_key_and_stay_bounded() {
+        let mut runs: Runs<u64> = Runs::default();
+        for (m, key) in [(0, 1), (1, 1), (2, 2), (3, 1)] {
+            runs.see(&key, at(m));
+        }
+        let seen: Vec<(u64, u64)> = runs.0.iter().map(|r| (r.key, r.reports)).collect();
+        assert_eq!(seen, [(1, 2), (2, 1), (1, 1)]);
+        // An id flipping on every report: memory stays under twice the store's cap and
+        // the latest runs are kept.
+        let mut flips: Runs<u64> = Runs::default();
+        for m in 0..5_000 {
+            flips.see(&(m as u64 % 2), at(m));
+        }
+        assert!(flips.0.len() <= 2 * IDENTITY_RUNS_PER_VESSEL);
+        assert_eq!(flips.0.last().map(|r| r.first), Some(at(4_999)));
+        let ordered = in_time_order(flips.0);
+        assert!(ordered.windows(2).all(|w| w[0].first <= w[1].first && w[0].key != w[1].key));
     }
 }

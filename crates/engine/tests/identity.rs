@@ -63,7 +63,18 @@ fn ingest(store: &mut dyn Store, path: &Path) -> FileSummary {
 }
 
 fn rows(store: &dyn Store) -> Vec<(String, String, i64, i64, u64)> {
-    let show = |o: &IdentityObservation| {
+    let all = store.identities_between(t0() - Duration::days(1), t0() + Duration::days(2)).expect("load");
+    all.iter().map(show).collect()
+}
+
+/// The identity runs (sequence of sightings) as (vessel, tuple, first, last minute, reports).
+fn runs(store: &dyn Store) -> Vec<(String, String, i64, i64, u64)> {
+    let all = store.identity_runs_between(t0() - Duration::days(1), t0() + Duration::days(2)).expect("load");
+    all.iter().map(show).collect()
+}
+
+fn show(o: &IdentityObservation) -> (String, String, i64, i64, u64) {
+    {
         let id = &o.identity;
         let what = format!(
             "{}|{}|{}|{}",
@@ -73,13 +84,7 @@ fn rows(store: &dyn Store) -> Vec<(String, String, i64, i64, u64)> {
             id.ship_type.map_or("-".into(), |v| v.0.to_string())
         );
         (o.vessel.to_string(), what, (o.first_seen - t0()).num_minutes(), (o.last_seen - t0()).num_minutes(), o.reports)
-    };
-    store
-        .identities_between(t0() - Duration::days(1), t0() + Duration::days(2))
-        .expect("load")
-        .iter()
-        .map(show)
-        .collect()
+    }
 }
 
 fn cycle(store: &mut dyn Store) -> Vec<Finding> {
@@ -212,17 +217,34 @@ fn csv_rows_are_counted_per_identity_and_a_flip_flop_makes_an_event() {
             ("367000001".into(), "GAMMA|WDA1234|9074729|70".into(), 190, 190, 1),
         ]
     );
+    // The sequence: ALPHA, BETA, (nothing stated), ALPHA again, GAMMA.
+    assert_eq!(
+        runs(&store),
+        vec![
+            ("367000001".into(), "ALPHA|WDA1234|9074729|70".into(), 0, 90, 10),
+            ("367000001".into(), "BETA|WDA1234|9176187|70".into(), 100, 140, 5),
+            ("367000001".into(), "-|WDA1234|-|70".into(), 150, 150, 1),
+            ("367000001".into(), "ALPHA|WDA1234|9074729|70".into(), 160, 180, 3),
+            ("367000001".into(), "GAMMA|WDA1234|9074729|70".into(), 190, 190, 1),
+        ]
+    );
     let found = cycle(&mut store);
     assert_eq!(found.len(), 1);
     let f = &found[0];
     let patterns: Vec<(&str, i64)> = f.breakdown.iter().map(|b| (b.pattern.as_str(), b.points)).collect();
-    // Name and IMO changed (15 + 30) and came back within 3 h: a flip-flop (+40).
+    // Name and IMO changed (15 + 30) and came back within 3 h (ALPHA away from 90 to 160
+    // min): a flip-flop (+40).
     // GAMMA (one report) is below min_reports and makes no change.
     assert_eq!(patterns, [("identity_change", 45), ("identity_flip_flop", 40)]);
     assert_eq!((f.score, f.level.as_str()), (Some(85), "CRITICAL"));
-    let fields: Vec<&str> =
-        f.evidence["identity_changes"].as_array().expect("list").iter().filter_map(|c| c["field"].as_str()).collect();
-    assert_eq!(fields, ["name", "imo"]);
+    let list = f.evidence["identity_changes"].as_array().expect("list");
+    let fields: Vec<(&str, &str)> =
+        list.iter().filter_map(|c| Some((c["field"].as_str()?, c["kind"].as_str()?))).collect();
+    assert_eq!(
+        fields,
+        [("name", "renaming"), ("name", "return_to_earlier"), ("imo", "renaming"), ("imo", "return_to_earlier")]
+    );
+    assert_eq!(list[1]["away_hours"], 1.17);
     let c = candidate(f, &EventRules::default(), &chrono_tz::Asia::Seoul).expect("an event");
     assert_eq!(c.category, Category::MmsiAnomaly);
     assert_eq!(c.level, lookout_model::Severity::Critical);

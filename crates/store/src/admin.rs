@@ -56,6 +56,9 @@ pub struct PruneReport {
     pub positions: u64,
     /// Identity history rows (`vessel_identities`).
     pub identities: u64,
+    /// Identity runs (`vessel_identity_runs`, the sequence of sightings).
+    #[serde(default)]
+    pub identity_runs: u64,
     pub hourly_stats: u64,
 }
 

@@ -73,6 +73,11 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Identity runs kept per vessel (see [`Store::identity_runs_between`]): enough for
+/// months of a vessel that alternates names daily, and a bound on what one id that
+/// flips on every report can make the store hold.
+pub const IDENTITY_RUNS_PER_VESSEL: usize = 200;
+
 /// A vessel as stored: identity, whether the id is an MMSI, and static data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VesselRow {
@@ -182,6 +187,16 @@ pub trait Store {
     fn identities_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IdentityObservation>>;
     /// Identity rows of one vessel, in the order of [`Store::identities_between`].
     fn vessel_identities(&self, vessel: &VesselId) -> Result<Vec<IdentityObservation>>;
+    /// The sequence of sightings in run-length form (migration 0008): every sighting
+    /// given to [`Store::record_identities`] is also kept as a *run* (consecutive
+    /// sightings of one tuple: first and last time, report count), keyed by vessel, first
+    /// sighting and tuple; a run given again widens its last sighting and adds its
+    /// reports. A vessel keeps its [`IDENTITY_RUNS_PER_VESSEL`] latest runs (by first
+    /// sighting; ties kept). Runs seen at some point of `[from, to]`, by vessel id (bytes),
+    /// first seen, last seen, then name, call sign, IMO, ship type.
+    fn identity_runs_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IdentityObservation>>;
+    /// Identity runs of one vessel, in the order of [`Store::identity_runs_between`].
+    fn vessel_identity_runs(&self, vessel: &VesselId) -> Result<Vec<IdentityObservation>>;
 
     // ----- API tokens (issue 17) -----
 

@@ -35,6 +35,36 @@ const WIDEN_IDENTITY: &str = "ON CONFLICT (vessel_id, name, call_sign, imo, ship
                    THEN excluded.last_seen_ms ELSE vessel_identities.last_seen_ms END,
     reports = vessel_identities.reports + excluded.reports";
 
+/// Migration 0008: identity sightings in run-length form, one schema text for both
+/// backends (`BIGINT` is an integer in SQLite). Existing identity rows become one run
+/// each, so history recorded before the migration keeps counting.
+pub(crate) const MIGRATION_0008_IDENTITY_RUNS: &str = "
+CREATE TABLE vessel_identity_runs (
+    vessel_id      TEXT NOT NULL REFERENCES vessels (vessel_id),
+    name           TEXT NOT NULL,
+    call_sign      TEXT NOT NULL,
+    imo            BIGINT NOT NULL,
+    ship_type      INTEGER NOT NULL,
+    first_seen_ms  BIGINT NOT NULL,
+    last_seen_ms   BIGINT NOT NULL,
+    reports        BIGINT NOT NULL,
+    PRIMARY KEY (vessel_id, first_seen_ms, name, call_sign, imo, ship_type)
+);
+CREATE INDEX vessel_identity_runs_last ON vessel_identity_runs (last_seen_ms);
+INSERT INTO vessel_identity_runs
+    (vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports)
+    SELECT vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports
+    FROM vessel_identities;
+";
+
+const WIDEN_RUN: &str = "ON CONFLICT (vessel_id, first_seen_ms, name, call_sign, imo, ship_type) DO UPDATE SET
+    last_seen_ms = CASE WHEN excluded.last_seen_ms > vessel_identity_runs.last_seen_ms
+                   THEN excluded.last_seen_ms ELSE vessel_identity_runs.last_seen_ms END,
+    reports = vessel_identity_runs.reports + excluded.reports";
+
+const RUN_COLUMNS: &str = "SELECT vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports
+                   FROM vessel_identity_runs";
+
 const ENFORCEMENTS: &str = "SELECT event_id, action, actor, at_ms, note FROM enforcements WHERE";
 
 impl<B: Backend> Store for B {
@@ -210,6 +240,18 @@ impl<B: Backend> Store for B {
         self.read(|c| c.query(sql, &vals![vessel.as_str()], identity_row))
     }
 
+    fn identity_runs_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IdentityObservation>> {
+        let sql = format!("{RUN_COLUMNS} WHERE last_seen_ms >= $1 AND first_seen_ms <= $2");
+        let rows = self.read(|c| c.query(&sql, &vals![from, to], identity_row))?;
+        Ok(in_run_order(rows))
+    }
+
+    fn vessel_identity_runs(&self, vessel: &VesselId) -> Result<Vec<IdentityObservation>> {
+        let sql = format!("{RUN_COLUMNS} WHERE vessel_id = $1");
+        let rows = self.read(|c| c.query(&sql, &vals![vessel.as_str()], identity_row))?;
+        Ok(in_run_order(rows))
+    }
+
     fn search_vessels(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<VesselRow>> {
         let escaped: String = prefix
             .to_ascii_lowercase()
@@ -307,6 +349,8 @@ impl<B: Backend> Store for B {
                 report.positions = c.execute("DELETE FROM positions WHERE ts_ms < $1", &vals![before])?;
                 report.identities =
                     c.execute("DELETE FROM vessel_identities WHERE last_seen_ms < $1", &vals![before])?;
+                report.identity_runs =
+                    c.execute("DELETE FROM vessel_identity_runs WHERE last_seen_ms < $1", &vals![before])?;
             }
             if let Some(before) = retention.hourly_stats_before {
                 report.hourly_stats = c.execute("DELETE FROM stats_hourly WHERE start_ms < $1", &vals![before])?;
@@ -659,16 +703,74 @@ fn record_identities_in(c: &mut dyn Conn, sightings: &[IdentityObservation]) -> 
         if i == 0 || folded[i - 1].vessel != s.vessel {
             vessels.extend(vals![s.vessel.as_str(), s.vessel.is_mmsi()]);
         }
-        let id = &s.identity;
-        let (name, call_sign) = (id.name.as_deref().unwrap_or(""), id.call_sign.as_deref().unwrap_or(""));
-        let (imo, ship_type) = (id.imo.unwrap_or(0), id.ship_type.map_or(0, |t| t.0));
-        let reports = i64::try_from(s.reports).unwrap_or(i64::MAX);
-        rows.extend(vals![s.vessel.as_str(), name, call_sign, imo, ship_type, s.first_seen, s.last_seen, reports]);
+        rows.extend(identity_values(s));
     }
     c.insert_rows("INSERT INTO vessels (vessel_id, id_is_mmsi)", 2, "ON CONFLICT DO NOTHING", &vessels)?;
     let insert = "INSERT INTO vessel_identities
                   (vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports)";
-    c.insert_rows(insert, 8, WIDEN_IDENTITY, &rows).map(drop)
+    c.insert_rows(insert, 8, WIDEN_IDENTITY, &rows)?;
+    record_identity_runs_in(c, sightings)
+}
+
+/// The sightings as runs (see [`Store::identity_runs_between`]), then each vessel over
+/// the cap cut back to its latest runs.
+fn record_identity_runs_in(c: &mut dyn Conn, sightings: &[IdentityObservation]) -> Result<()> {
+    let mut folded: std::collections::BTreeMap<(&VesselId, Timestamp, &Identity), IdentityObservation> =
+        std::collections::BTreeMap::new();
+    for s in sightings {
+        folded
+            .entry((&s.vessel, s.first_seen, &s.identity))
+            .and_modify(|o| o.absorb(s.first_seen, s.last_seen, s.reports))
+            .or_insert_with(|| s.clone());
+    }
+    let mut rows = Vec::with_capacity(folded.len() * 8);
+    for s in folded.values() {
+        rows.extend(identity_values(s));
+    }
+    let insert = "INSERT INTO vessel_identity_runs
+                  (vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports)";
+    c.insert_rows(insert, 8, WIDEN_RUN, &rows)?;
+    let cap = i64::try_from(crate::IDENTITY_RUNS_PER_VESSEL).unwrap_or(i64::MAX);
+    let over = c.query(
+        "SELECT vessel_id FROM vessel_identity_runs GROUP BY vessel_id HAVING COUNT(*) > $1 ORDER BY vessel_id",
+        &vals![cap],
+        |r| r.string(0),
+    )?;
+    for vessel in over {
+        c.execute(
+            "DELETE FROM vessel_identity_runs WHERE vessel_id = $1 AND first_seen_ms <
+                 (SELECT first_seen_ms FROM vessel_identity_runs WHERE vessel_id = $1
+                  ORDER BY first_seen_ms DESC LIMIT 1 OFFSET $2)",
+            &vals![vessel.as_str(), cap - 1],
+        )?;
+    }
+    Ok(())
+}
+
+/// The eight column values of an identity row or run ("not reported" as '' and 0).
+fn identity_values(s: &IdentityObservation) -> [Val<'_>; 8] {
+    let id = &s.identity;
+    let (name, call_sign) = (id.name.as_deref().unwrap_or(""), id.call_sign.as_deref().unwrap_or(""));
+    let (imo, ship_type) = (id.imo.unwrap_or(0), id.ship_type.map_or(0, |t| t.0));
+    let reports = i64::try_from(s.reports).unwrap_or(i64::MAX);
+    vals![s.vessel.as_str(), name, call_sign, imo, ship_type, s.first_seen, s.last_seen, reports]
+}
+
+/// Runs in the documented order, independent of the backend's text collation.
+fn in_run_order(mut rows: Vec<IdentityObservation>) -> Vec<IdentityObservation> {
+    // `String` orders by bytes.
+    rows.sort_by_cached_key(|r| {
+        (
+            r.vessel.as_str().to_string(),
+            r.first_seen,
+            r.last_seen,
+            r.identity.name.clone().unwrap_or_default(),
+            r.identity.call_sign.clone().unwrap_or_default(),
+            r.identity.imo.unwrap_or(0),
+            r.identity.ship_type.map_or(0, |t| t.0),
+        )
+    });
+    rows
 }
 
 /// Repeats of a vessel folded into what sequential upserts leave (`ON CONFLICT DO UPDATE`

@@ -156,6 +156,38 @@ fn sqlite_refuses_a_database_from_a_newer_version() {
     assert!(msg.contains("future.db"), "{msg}");
 }
 
+/// Migration 0008 turns the identity rows of an existing database (schema 6) into one
+/// run each, so history recorded before it keeps counting.
+#[test]
+fn sqlite_identity_rows_become_runs_when_migrating_to_0008() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("v6.db");
+    let conn = rusqlite::Connection::open(&path).expect("open raw");
+    for sql in [
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/sqlite/0002_models.sql"),
+        include_str!("../migrations/sqlite/0003_pipeline.sql"),
+        include_str!("../migrations/sqlite/0004_identities.sql"),
+        include_str!("../migrations/sqlite/0005_ingest_journal.sql"),
+        include_str!("../migrations/sqlite/0006_api_tokens.sql"),
+    ] {
+        conn.execute_batch(sql).expect("old migration");
+    }
+    let (first, last) = (t(0).timestamp_millis(), t(10).timestamp_millis());
+    conn.execute_batch(&format!(
+        "INSERT INTO vessels (vessel_id, id_is_mmsi) VALUES ('440000001', 1);
+         INSERT INTO vessel_identities VALUES ('440000001', 'ALPHA', '', 0, 0, {first}, {last}, 7);
+         PRAGMA user_version = 6;"
+    ))
+    .expect("v6 rows");
+    drop(conn);
+    let store = SqliteStore::open(&path).expect("migrates");
+    let runs = store.vessel_identity_runs(&VesselId::new("440000001")).expect("runs");
+    let got: Vec<(Option<&str>, Timestamp, Timestamp, u64)> =
+        runs.iter().map(|r| (r.identity.name.as_deref(), r.first_seen, r.last_seen, r.reports)).collect();
+    assert_eq!(got, [(Some("ALPHA"), t(0), t(10), 7)]);
+}
+
 fn rusqlite_bump(path: &std::path::Path) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(path).expect("open raw");
     conn.pragma_update(None, "user_version", SqliteStore::supported_version() + 1).expect("bump");
@@ -767,6 +799,62 @@ fn identity_history_keeps_one_row_per_tuple_and_reads_back_in_key_order() {
             .expect("prune");
         assert_eq!(report.identities, 4, "BETA (last 50) and the three rows at 0");
         assert_eq!(names(store, 0, 1000), vec![Some("ALPHA".to_string())]);
+    });
+}
+
+/// Migration 0008: the sequence of sightings in run-length form, kept next to the
+/// per-tuple totals.
+#[test]
+fn identity_runs_keep_the_sequence_widen_and_are_capped_per_vessel() {
+    with_each_backend(|store| {
+        let alpha = |first, last, reports| sighting("440000001", Some("ALPHA"), Some(9_074_729), first, last, reports);
+        store
+            .record_identities(&[
+                alpha(0, 10, 3),
+                sighting("440000001", Some("BETA"), Some(9_074_729), 20, 30, 2),
+                alpha(40, 50, 4),
+                sighting("440000002", Some("beta"), None, 0, 0, 1),
+                sighting("440000002", Some("Beta"), None, 0, 0, 1),
+            ])
+            .expect("record");
+        // A run given again (same first sighting) widens and adds its reports.
+        store.record_identities(&[alpha(40, 60, 1)]).expect("again");
+        let show = |rows: Vec<lookout_model::IdentityObservation>| -> Vec<(String, Option<String>, i64, i64, u64)> {
+            rows.into_iter()
+                .map(|o| {
+                    let m = |x: Timestamp| (x - t(0)).num_minutes();
+                    (o.vessel.to_string(), o.identity.name, m(o.first_seen), m(o.last_seen), o.reports)
+                })
+                .collect()
+        };
+        let run = |v: &str, n: &str, first, last, reports| (v.to_string(), Some(n.to_string()), first, last, reports);
+        assert_eq!(
+            show(store.identity_runs_between(t(0), t(1000)).expect("runs")),
+            vec![
+                run("440000001", "ALPHA", 0, 10, 3),
+                run("440000001", "BETA", 20, 30, 2),
+                run("440000001", "ALPHA", 40, 60, 5),
+                run("440000002", "Beta", 0, 0, 1),
+                run("440000002", "beta", 0, 0, 1),
+            ]
+        );
+        // The totals still hold one row per tuple.
+        assert_eq!(store.identities_between(t(0), t(1000)).expect("rows").len(), 4);
+        assert_eq!(show(store.identity_runs_between(t(31), t(39)).expect("runs")), vec![]);
+        assert_eq!(store.vessel_identity_runs(&VesselId::new("440000001")).expect("runs").len(), 3);
+        // An id that flips on every report keeps only its latest runs.
+        let flips: Vec<_> = (0..250)
+            .map(|i| sighting("440000003", Some(if i % 2 == 0 { "A" } else { "B" }), None, 100 + i, 100 + i, 1))
+            .collect();
+        store.record_identities(&flips).expect("flips");
+        let kept = store.vessel_identity_runs(&VesselId::new("440000003")).expect("runs");
+        assert_eq!(kept.len(), lookout_store::IDENTITY_RUNS_PER_VESSEL);
+        assert_eq!(kept.first().map(|r| r.first_seen), Some(t(150)));
+        // Retention deletes runs last seen before the cut-off.
+        let report = store
+            .prune(&lookout_store::Retention { positions_before: Some(t(45)), ..Default::default() })
+            .expect("prune");
+        assert_eq!(report.identity_runs, 4, "ALPHA 0..10, BETA, and the two runs at 0");
     });
 }
 

@@ -5,18 +5,22 @@
 //! | M1 | `unallocated_mid` | +40 | the MMSI's MID is not in the ITU table (`data/mid.csv`) or the MMSI has no valid form |
 //! | M2 | `placeholder_mmsi` | +20 | a MID followed by only zeros (`416000000`), one digit repeated, or `123456789` |
 //! | M3 | `teleport` | +30 | consecutive positions imply more than `teleport_speed_kn` over at least `teleport_min_nm` |
-//! | M4 | `two_places_at_once` | +40 | two chains of segments active at the same time at least `two_places_min_nm` apart |
+//! | M4 | `two_places_at_once` | +40 | two positions at most `two_places_within_min` apart in time, at least `two_places_min_nm` apart in space, faster than `teleport_speed_kn` between them, neither alone in its segment; every such pair, grouped into episodes by day |
 //! | M5 | `identity_mismatch` | +20 | the AIS name differs from the registry's name for the MMSI |
 //! | M6 | `identity_change` | +15 name, +15 call sign, +30 IMO | a field changed under the id (history from the store; see [`crate::identity::changes`]) |
-//! | M7 | `identity_flip_flop` | +40 | an earlier identity came back within `identity.flip_flop_hours` (two transmitters) |
+//! | M7 | `identity_flip_flop` | +40 | an earlier identity came back in the sequence of sightings (A, B, A) after at most `identity.flip_flop_hours` away (two transmitters) |
 //!
 //! Score = the sum, clamped to 100; level CRITICAL >= 70, HIGH >= 50, MEDIUM >= 30,
 //! else LOW. Opaque ids (not nine digits: anonymised extracts) skip M1 and M2; their
 //! format was checked at ingest (`invalid_mmsi` rejects) for sources with real MMSIs.
 //!
-//! M6/M7 read the identity history the engine loaded (`CycleInput::identities`); a
-//! change is reported by the cycle whose window holds the new value's first sighting.
+//! M6/M7 read the identity runs the engine loaded (`CycleInput::identities`); a change
+//! is reported by the cycle whose window holds the new value's first sighting, and
+//! corrupted receptions are noted in the evidence (`identity_corrupted_receptions`).
 
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 use lookout_model::{BreakdownItem, Finding, Position, Track};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -25,9 +29,9 @@ use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
 use crate::error::ParamsError;
 use crate::finding::{item, position_json};
 use crate::geo::haversine_nm;
-use crate::identity::changes::{breakdown as identity_breakdown, changes, IdentityParams};
+use crate::identity::changes::{analyse, breakdown as identity_breakdown, corrupted_json, IdentityParams};
 use crate::identity::mid::{is_placeholder, mid_table, mmsi_kind, MmsiKind};
-use crate::identity::segment::{chains_of, hours_between, Chain, SegmentParams};
+use crate::identity::segment::{hours_between, segment_positions, SegmentParams};
 use crate::input::{CycleInput, Upstream};
 use crate::level::scored;
 use crate::params::{check_points, first_failure, merge_strict, non_negative, positive, ListRule, Params};
@@ -40,11 +44,18 @@ pub struct SpoofingParams {
     pub teleport_speed_kn: f64,
     /// Shorter hops are position noise, not teleports, nm.
     pub teleport_min_nm: f64,
-    /// Chains active at the same time closer than this are not reported, nm. Chains
-    /// exist only where the segmenter kept them apart (further than
-    /// `segment.parallel_nm`), so the default equals that.
+    /// Positions at once closer than this are not reported, nm. The segmenter folds
+    /// parallel trails closer than `segment.parallel_nm` into one ship seen through two
+    /// feeds, so the default equals that.
     pub two_places_min_nm: f64,
-    /// How positions are segmented into chains (M4).
+    /// Two positions at most this many minutes apart are "at once" (M4). Ten minutes:
+    /// any transmitter that is received at all reports within it (class B sends every
+    /// 3 minutes at its slowest, class A more often), and at the default distance and
+    /// speed limits a pair closer in time than 36 minutes is impossible anyway.
+    #[serde(default = "default_within_min")]
+    pub two_places_within_min: f64,
+    /// How positions are segmented (M4: a position alone in its segment is an isolated
+    /// outlier, noise, never one of two places).
     pub segment: SegmentParams,
     pub weights: SpoofingWeights,
     /// Identity changes over time (M6, M7), with their own points. Defaulted so that
@@ -64,12 +75,17 @@ pub struct SpoofingWeights {
     pub identity_mismatch: i64,
 }
 
+fn default_within_min() -> f64 {
+    10.0
+}
+
 impl Default for SpoofingParams {
     fn default() -> Self {
         SpoofingParams {
             teleport_speed_kn: 50.0,
             teleport_min_nm: 1.0,
             two_places_min_nm: 30.0,
+            two_places_within_min: default_within_min(),
             segment: SegmentParams::default(),
             weights: SpoofingWeights {
                 unallocated_mid: 40,
@@ -96,6 +112,11 @@ impl Params for SpoofingParams {
         first_failure(&[
             ("teleport_min_nm", non_negative(self.teleport_min_nm), "expected a number >= 0"),
             ("two_places_min_nm", positive(self.two_places_min_nm), "expected a positive number"),
+            (
+                "two_places_within_min",
+                positive(self.two_places_within_min) && self.two_places_within_min <= 1440.0,
+                "expected a number of minutes above 0, at most 1440",
+            ),
         ])?;
         let w = &self.weights;
         check_points(&[
@@ -252,61 +273,140 @@ fn teleports(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams, found: &
     found.evidence.insert("teleports".into(), Value::Array(teleports));
 }
 
-/// M4: two chains active at the same time, far apart.
+/// Most later positions each position is compared with in the M4 sweep: bounds the
+/// cost to O(n·k) on dense tracks. Two transmitters interleave, so a pair missed from
+/// one side is found from the other's.
+const PAIR_SCAN: usize = 64;
+
+/// Two positions of the id reported at once from places no ship could join.
+struct FarPair<'a> {
+    a: &'a Position,
+    b: &'a Position,
+    nm: f64,
+}
+
+/// M4: the id reported from two places at once. Every pair of positions at most
+/// `two_places_within_min` apart in time, at least `two_places_min_nm` apart, and
+/// further than `teleport_speed_kn` could cover in between, the later one inside the
+/// window, is judged (a sweep in time order, see [`PAIR_SCAN`]). A position alone in
+/// its segment is an isolated outlier (one corrupted message), never one of the two
+/// places. Pairs are grouped into episodes by the UTC day of the later position; the
+/// evidence counts them all and lists the first 60 days and one example pair for each of
+/// the first 20.
 fn two_places_at_once(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams, found: &mut Found) {
-    let chains = chains_of(track, &p.segment);
-    let mut overlaps = Vec::new();
-    for (i, a) in chains.iter().enumerate() {
-        for b in chains.iter().skip(i + 1) {
-            let Some((pa, pb)) = simultaneous(a, b, input) else { continue };
-            let d = haversine_nm(pa.lat, pa.lon, pb.lat, pb.lon);
-            if d >= p.two_places_min_nm {
-                overlaps.push(json!({
-                    "a": position_json(pa), "b": position_json(pb),
-                    "distance_nm": (d * 100.0).round() / 100.0,
-                    "segments_a": a.segment_ids, "segments_b": b.segment_ids,
-                }));
-            }
-        }
+    let pairs = far_simultaneous_pairs(track, input, p);
+    let (Some(first), Some(last)) = (pairs.first(), pairs.last()) else { return };
+    let mut days: BTreeMap<NaiveDate, Vec<&FarPair<'_>>> = BTreeMap::new();
+    for pair in &pairs {
+        days.entry(pair.b.timestamp.date_naive()).or_default().push(pair);
     }
-    if overlaps.is_empty() {
-        return;
-    }
+    let mut nm: Vec<f64> = pairs.iter().map(|x| x.nm).collect();
+    nm.sort_by(f64::total_cmp);
+    let (min, median, max) = (nm[0], median_of_sorted(&nm), nm[nm.len() - 1]);
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    let episodes: Vec<Value> = days
+        .iter()
+        .take(60)
+        .map(|(day, list)| {
+            let (lo, hi) = list.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), x| (lo.min(x.nm), hi.max(x.nm)));
+            json!({
+                "day": day.to_string(), "pairs": list.len(), "min_nm": round(lo), "max_nm": round(hi),
+                "first": list[0].b.timestamp.to_rfc3339(), "last": list[list.len() - 1].b.timestamp.to_rfc3339(),
+            })
+        })
+        .collect();
+    // One example per day: its farthest pair.
+    let examples: Vec<Value> = days
+        .values()
+        .take(20)
+        .filter_map(|list| list.iter().max_by(|x, y| x.nm.total_cmp(&y.nm)))
+        .map(|x| json!({"a": position_json(x.a), "b": position_json(x.b), "distance_nm": round(x.nm)}))
+        .collect();
+    let (n_days, n_pairs) = (days.len(), pairs.len());
     found.breakdown.push(item(
         "M4",
         "two_places_at_once",
         p.weights.two_places_at_once,
         "동시에 두 곳",
         "Two places at once",
-        format!("같은 식별번호가 같은 시간대에 {}개 궤적 쌍으로 떨어져 보고됨", overlaps.len()),
-        format!("the id reported from {} pair(s) of distant tracks at the same time", overlaps.len()),
+        format!(
+            "같은 식별번호가 {n_days}일에 걸쳐 {}분 이내 간격으로 {}~{} nm 떨어진 두 곳에서 보고됨({n_pairs}쌍)",
+            p.two_places_within_min,
+            round(min),
+            round(max)
+        ),
+        format!(
+            "the id reported from two places {}-{} nm apart within {} min of each other on {n_days} day(s) ({n_pairs} pair(s))",
+            round(min),
+            round(max),
+            p.two_places_within_min
+        ),
     ));
-    overlaps.truncate(20);
-    found.evidence.insert("simultaneous".into(), Value::Array(overlaps));
+    found.evidence.insert(
+        "two_places".into(),
+        json!({
+            "pairs": n_pairs, "days": n_days,
+            "distance_nm": {"min": round(min), "median": round(median), "max": round(max)},
+            "first": first.b.timestamp.to_rfc3339(), "last": last.b.timestamp.to_rfc3339(),
+            "within_min": p.two_places_within_min, "episodes": episodes,
+        }),
+    );
+    found.evidence.insert("simultaneous".into(), Value::Array(examples));
 }
 
-/// The closest-in-time pair of positions of two chains that were active at the same
-/// time, one of them inside the window: how far apart they were at once.
-fn simultaneous<'a>(a: &Chain<'a>, b: &Chain<'a>, input: &CycleInput<'_>) -> Option<(&'a Position, &'a Position)> {
-    let (a0, a1, b0, b1) = (a.positions.first()?, a.positions.last()?, b.positions.first()?, b.positions.last()?);
-    if a1.timestamp < b0.timestamp
-        || b1.timestamp < a0.timestamp
-        || a1.timestamp.max(b1.timestamp) <= input.window_start
-    {
-        return None;
+fn median_of_sorted(x: &[f64]) -> f64 {
+    match x.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => x[n / 2],
+        n => (x[n / 2 - 1] + x[n / 2]) / 2.0,
     }
-    a.positions
-        .iter()
-        .filter_map(|pa| {
-            let k = b.positions.partition_point(|q| q.timestamp < pa.timestamp);
-            [k.checked_sub(1), Some(k)]
-                .into_iter()
-                .flatten()
-                .filter_map(|k| b.positions.get(k))
-                .min_by_key(|q| (q.timestamp - pa.timestamp).num_seconds().abs())
-                .map(|q| (*pa, *q))
-        })
-        .min_by_key(|(pa, q)| (q.timestamp - pa.timestamp).num_seconds().abs())
+}
+
+/// The pairs M4 judges impossible, ordered by the later position's time.
+fn far_simultaneous_pairs<'a>(track: &'a Track, input: &CycleInput<'_>, p: &SpoofingParams) -> Vec<FarPair<'a>> {
+    let positions = &track.positions;
+    let mut order: Vec<usize> = (0..positions.len()).collect();
+    order.sort_by_key(|&i| positions[i].timestamp);
+    let alone = isolated_positions(track, &p.segment);
+    let within = chrono::Duration::milliseconds((p.two_places_within_min * 60_000.0).round() as i64);
+    let mut out = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        if alone[i] {
+            continue;
+        }
+        let a = &positions[i];
+        for &j in order.iter().skip(k + 1).take(PAIR_SCAN) {
+            let b = &positions[j];
+            if b.timestamp - a.timestamp > within {
+                break;
+            }
+            if alone[j] || b.timestamp <= input.window_start {
+                continue;
+            }
+            let nm = haversine_nm(a.lat, a.lon, b.lat, b.lon);
+            let h = hours_between(a.timestamp, b.timestamp);
+            let impossible = if h > 0.0 { nm / h > p.teleport_speed_kn } else { true };
+            if nm >= p.two_places_min_nm && impossible {
+                out.push(FarPair { a, b, nm });
+            }
+        }
+    }
+    out.sort_by_key(|x| (x.b.timestamp, x.a.timestamp));
+    out
+}
+
+/// Per position (track order): alone in its segment, i.e. no other report of the id
+/// is plausible with it.
+fn isolated_positions(track: &Track, p: &SegmentParams) -> Vec<bool> {
+    let mut alone = vec![false; track.positions.len()];
+    for segment in segment_positions(track.vessel.as_str(), &track.positions, p) {
+        if let [only] = segment.indices.as_slice() {
+            if let Some(flag) = alone.get_mut(*only) {
+                *flag = true;
+            }
+        }
+    }
+    alone
 }
 
 /// M5: the AIS name against the registry's.
@@ -333,12 +433,16 @@ fn identity_mismatch(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams, 
 
 /// M6, M7: identity changes over time.
 fn identity_changes(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams, found: &mut Found) {
-    let changes =
-        changes(input.identities.of(track.vessel.as_str()), input.window_start, input.window_end, &p.identity);
-    let (items, list) = identity_breakdown(&changes, &p.identity);
+    let report = analyse(input.identities.of(track.vessel.as_str()), input.window_start, input.window_end, &p.identity);
+    let (items, list) = identity_breakdown(&report.changes, &p.identity);
     if !items.is_empty() {
         found.breakdown.extend(items);
         found.evidence.insert("identity_changes".into(), list);
+    }
+    // Noted whether or not a change was found: it says why a name seen is no renaming.
+    let corrupted = corrupted_json(&report);
+    if !corrupted.is_null() {
+        found.evidence.insert("identity_corrupted_receptions".into(), corrupted);
     }
 }
 

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use lookout_model::IdentityObservation;
 
-/// Identity rows of the vessels of a cycle, by vessel id, each list in the store's order
-/// (first sighting, last sighting, tuple). Fetched by the engine before the cycle runs.
+/// Identity runs of the vessels of a cycle (each row: consecutive sightings of one
+/// tuple, the store's run-length form of the sequence of sightings), by vessel id, each
+/// list in the store's order (first sighting, last sighting, tuple). Fetched by the
+/// engine before the cycle runs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityHistory {
     pub by_vessel: BTreeMap<String, Vec<IdentityObservation>>,
