@@ -109,3 +109,92 @@ fn bad_zone_files_are_errors_naming_the_file_and_feature() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("missing.geojson"), "{}", stderr(&out));
 }
+
+/// The global satellite NMEA of the demo against the shipped approximate world zones, then
+/// the same zones relabelled as Marine Regions ships its files: the same intrusions, only
+/// the approximate mark differs.
+#[test]
+fn eez_intrusions_from_the_approximate_world_zones_and_from_a_marine_regions_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("t.db");
+    let db_s = db.to_str().expect("p");
+    let data = repo().join("data/demo/gfw_listener_nmea-with-tagblock.txt.gz");
+    assert!(lookout(&["ingest", "--db", db_s, data.to_str().expect("p")]).status.success());
+    let world = repo().join("data/zones/world_approx_zones.geojson.gz");
+    let at = ["--at", "2022-11-11T00:00:00Z", "--now", "2022-11-11T00:00:00Z"];
+    let key = CycleKey {
+        window_start: "2022-11-10T00:00:00Z".parse().expect("t"),
+        window_end: "2022-11-11T00:00:00Z".parse().expect("t"),
+    };
+    let zone_findings = |zones: &Path| {
+        let out = lookout(&[&["analyze", "--db", db_s, "--zones", zones.to_str().expect("p")][..], &at[..]].concat());
+        assert!(out.status.success(), "{}", stderr(&out));
+        let rows = SqliteStore::open(&db).expect("open").cycle_findings(&key).expect("rows");
+        rows.into_iter().filter(|f| f.detector == "zones").collect::<Vec<_>>()
+    };
+
+    let approx = zone_findings(&world);
+    let set = ZoneSet::from_geojson(&gunzip(&world)).expect("world zones");
+    let eez = approx.iter().filter(|f| f.evidence["zone"] == "EEZ").count();
+    assert!(eez > 0, "a global feed crosses EEZs");
+    for f in &approx {
+        assert_eq!(f.evidence["zone_approximate"], true, "{f:?}");
+        assert!(f.breakdown.iter().any(|b| b.pattern.ends_with("_intrusion")), "{f:?}");
+        // The flag is never the zone's own, and the entry point lies in that state's band.
+        let countries: Vec<String> = serde_json::from_value(f.evidence["zone_countries"].clone()).expect("countries");
+        assert!(f.evidence["flag"].as_str().is_none_or(|flag| !countries.iter().any(|c| c == flag)), "{f:?}");
+        let (lat, lon) = (f.evidence["enter"]["lat"].as_f64().expect("lat"), f.evidence["enter"]["lon"].as_f64().expect("lon"));
+        let here = set.zones_at(lat, lon);
+        assert!(here.iter().any(|z| z.code == f.evidence["zone"] && z.countries == countries), "{f:?}");
+    }
+
+    // The same polygons with Marine Regions' attribute names (alpha-3 sovereign, POL_TYPE).
+    let mr = dir.path().join("eez_v12_style.geojson");
+    std::fs::write(&mr, marine_regions_style(&gunzip(&world))).expect("write");
+    let authoritative = zone_findings(&mr);
+    let pairs = |fs: &[lookout_model::Finding]| {
+        let mut v: Vec<(String, String, Option<i64>)> =
+            fs.iter().map(|f| (f.vessel.to_string(), f.evidence["zone"].to_string(), f.score)).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(pairs(&authoritative), pairs(&approx));
+    assert!(authoritative.iter().all(|f| f.evidence["zone_approximate"] == false));
+    println!("{} zone findings, {eez} in an EEZ", approx.len());
+}
+
+fn gunzip(path: &Path) -> String {
+    let mut text = String::new();
+    let file = std::fs::File::open(path).expect("open");
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text).expect("gzip");
+    text
+}
+
+/// The shipped world zones rewritten as a Marine Regions download: no `zone`, `POL_TYPE`,
+/// `ISO_SOV1` in alpha-3, `GEONAME`.
+fn marine_regions_style(world: &str) -> String {
+    let alpha3: std::collections::BTreeMap<String, String> =
+        std::fs::read_to_string(repo().join("crates/detect/data/iso3166.csv"))
+            .expect("iso table")
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut f = l.split(',');
+                let a3 = f.next()?.to_string();
+                Some((f.next()?.to_string(), a3))
+            })
+            .collect();
+    let mut doc: serde_json::Value = serde_json::from_str(world).expect("json");
+    for f in doc["features"].as_array_mut().expect("features") {
+        let p = &f["properties"];
+        let pol = match p["zone"].as_str().expect("zone") {
+            "TERRITORIAL_SEA" => "12NM",
+            "CONTIGUOUS_ZONE" => "24NM",
+            _ => "200NM",
+        };
+        let iso = alpha3[p["country"].as_str().expect("country")].clone();
+        let name = p["name"].as_str().expect("name").replace(" (APPROXIMATE)", "");
+        f["properties"] = serde_json::json!({"MRGID": 1, "GEONAME": name, "POL_TYPE": pol, "ISO_SOV1": iso});
+    }
+    doc.to_string()
+}
