@@ -18,7 +18,7 @@
 //! Only vessels that are not permitted (registry) and not of the zone's country are
 //! judged, and in a territorial sea, contiguous zone or EEZ only fishing vessels and
 //! vessels of unknown type (`passage_exempt`, on by default: other ships have rights of
-//! passage there): the flag is the registry's `flag` (ISO 3166 alpha-2), else the country of the
+//! passage there); in an approximate zone only vessels of known flag: the flag is the registry's `flag` (ISO 3166 alpha-2), else the country of the
 //! MMSI's MID. A zone without `country` is judged for every unpermitted vessel. Ports
 //! give episodes but no finding. Score clamped to 0..100; CRITICAL >= 70, HIGH >= 50,
 //! MEDIUM >= 30, else LOW. Episodes shorter than `min_inside_min` are not reported.
@@ -223,6 +223,10 @@ fn zone_findings(track: &Track, zones: &ZoneSet, input: &CycleInput<'_>, p: &Zon
             continue;
         }
         if flag.as_deref().is_some_and(|f| zone.belongs_to(f)) {
+            continue;
+        }
+        // Two uncertainties do not make a finding: an unknown flag in a coastline-drawn zone.
+        if zone.approximate && flag.is_none() {
             continue;
         }
         let coastal = matches!(zone.class, ZoneClass::TerritorialSea | ZoneClass::ContiguousZone | ZoneClass::Eez);
