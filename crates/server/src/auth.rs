@@ -91,9 +91,9 @@ pub fn required_role(method: &Method, route: &str) -> Role {
     Role::Admin
 }
 
-/// Routes anyone may call: liveness and readiness probes.
+/// Routes anyone may call: liveness and readiness probes and the API's description.
 fn is_open(route: &str) -> bool {
-    matches!(route, "/healthz" | "/readyz")
+    matches!(route, "/healthz" | "/readyz" | "/openapi.json")
 }
 
 /// Checks the bearer token against the route's role, unless the server runs without auth.

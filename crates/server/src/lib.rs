@@ -8,10 +8,12 @@
 //! cycle.
 
 pub mod auth;
+mod body;
 mod error;
 mod extract;
 pub mod metrics;
 mod models;
+pub mod openapi;
 mod params;
 mod routes;
 
@@ -106,6 +108,7 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
     routes::router()
         .merge(models::router())
         .route("/metrics", axum::routing::get(metrics::scrape))
+        .route("/openapi.json", axum::routing::get(openapi::serve))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)

@@ -71,9 +71,10 @@ fn parsed<T>(field: &str, value: Option<&str>, parse: impl Fn(&str) -> Option<T>
 
 /// A page of a list ordered by a unique key: the cursor is opaque to clients (the hex of
 /// the last key returned) and the next page starts after it.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -15,8 +15,21 @@ use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::params::{self, page};
+use crate::params::{self, page, Page};
+use crate::body::{
+    CycleRun, EventDetail, Items, KpisBody, OutboxRow, Ready, StageFailure, StatsBody, StatsRows, Status, StepResult,
+    VesselDetail,
+};
+use crate::error::ErrorBody;
 use crate::AppState;
+use lookout_pipeline::{Alert, Event};
+use lookout_store::CycleStats;
+use utoipa::{IntoParams, ToSchema};
+
+/// The output stages that failed, by name, with what went wrong.
+fn stage_failures(report: &lookout_pipeline::RunReport) -> Vec<StageFailure> {
+    report.failures().map(|f| StageFailure { stage: f.stage.clone(), detail: f.detail.clone() }).collect()
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -41,24 +54,27 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/ingest", post(ingest))
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+#[utoipa::path(get, path = "/healthz", tag = "probes", security(()), responses((status = 200, body = Status)))]
+pub(crate) async fn healthz() -> Json<Status> {
+    Json(Status { status: "ok".into() })
 }
 
 /// Ready when the store opens (which migrates it to the current schema) and answers.
-async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/readyz", tag = "probes", security(()), responses((status = 200, body = Ready), (status = 503, body = ErrorBody)))]
+pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
     let info = state.with_store(|s| Ok(s.info()?)).await.map_err(|e| ApiError {
         status: StatusCode::SERVICE_UNAVAILABLE,
         code: "not_ready",
         message: e.message,
         field: None,
     })?;
-    Ok(Json(json!({ "status": "ready", "store": info })))
+    Ok(Json(Ready { status: "ready".into(), store: info }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct EventQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct EventQuery {
     category: Option<String>,
     level: Option<String>,
     status: Option<String>,
@@ -69,7 +85,8 @@ struct EventQuery {
     limit: Option<String>,
 }
 
-async fn list_events(
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventQuery), responses((status = 200, body = Page<Event>), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn list_events(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<EventQuery>,
 ) -> Result<Json<params::Page<lookout_pipeline::Event>>, ApiError> {
@@ -94,7 +111,11 @@ async fn list_events(
 }
 
 /// One event with its history (inside the event) and its enforcement records.
-async fn show_event(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = String, Path)), responses((status = 200, body = EventDetail), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn show_event(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<EventDetail>, ApiError> {
     let (event, enforcements) = state
         .with_store(move |s| {
             let event = s
@@ -106,12 +127,12 @@ async fn show_event(State(state): State<AppState>, Path(id): Path<String>) -> Re
             Ok((event, enforcements))
         })
         .await?;
-    Ok(Json(json!({ "event": event, "enforcements": enforcements })))
+    Ok(Json(EventDetail { event, enforcements }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StepBody {
+pub(crate) struct StepBody {
     actor: String,
     #[serde(default)]
     note: String,
@@ -119,27 +140,32 @@ struct StepBody {
     action: Option<String>,
 }
 
-async fn ack(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(post, path = "/api/v1/events/{id}/ack", tag = "events", params(("id" = String, Path)), request_body = StepBody, responses((status = 200, body = StepResult), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn ack(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<StepResult>, ApiError> {
     step(state, id, body, Action::Ack).await
 }
 
-async fn confirm(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(post, path = "/api/v1/events/{id}/confirm", tag = "events", params(("id" = String, Path)), request_body = StepBody, responses((status = 200, body = StepResult), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn confirm(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<StepResult>, ApiError> {
     step(state, id, body, Action::Confirm).await
 }
 
-async fn false_positive(
+#[utoipa::path(post, path = "/api/v1/events/{id}/false-positive", tag = "events", params(("id" = String, Path)), request_body = StepBody, responses((status = 200, body = StepResult), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn false_positive(
     state: State<AppState>,
     id: Path<String>,
     body: ApiJson<StepBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StepResult>, ApiError> {
     step(state, id, body, Action::FalsePositive).await
 }
 
-async fn enforce(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(post, path = "/api/v1/events/{id}/enforce", tag = "events", params(("id" = String, Path)), request_body = StepBody, responses((status = 200, body = StepResult), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn enforce(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<StepResult>, ApiError> {
     step(state, id, body, Action::Enforce).await
 }
 
-async fn close(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(post, path = "/api/v1/events/{id}/close", tag = "events", params(("id" = String, Path)), request_body = StepBody, responses((status = 200, body = StepResult), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn close(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<StepResult>, ApiError> {
     step(state, id, body, Action::Close).await
 }
 
@@ -149,7 +175,7 @@ async fn step(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StepBody>,
     action: Action,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StepResult>, ApiError> {
     if body.actor.trim().is_empty() {
         return Err(ApiError::bad_request("actor", "actor: required"));
     }
@@ -166,19 +192,20 @@ async fn step(
             Ok(outputs::event_action(s, &id, action, &body.actor, &body.note, enforcement.as_deref(), now, &cfg)?)
         })
         .await?;
-    let failures: Vec<Value> = report.failures().map(|f| json!({ "stage": f.stage, "detail": f.detail })).collect();
-    Ok(Json(json!({ "event": event, "stage_failures": failures })))
+    Ok(Json(StepResult { event, stage_failures: stage_failures(&report) }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct AlertQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct AlertQuery {
     all: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
 }
 
-async fn list_alerts(
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery), responses((status = 200, body = Page<Alert>), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn list_alerts(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<AlertQuery>,
 ) -> Result<Json<params::Page<lookout_pipeline::Alert>>, ApiError> {
@@ -190,14 +217,16 @@ async fn list_alerts(
     Ok(Json(page(alerts, |a| a.fingerprint.as_str(), cursor.as_deref(), limit)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct PageQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
     cursor: Option<String>,
     limit: Option<String>,
 }
 
-async fn list_silences(
+#[utoipa::path(get, path = "/api/v1/silences", tag = "alerts", params(PageQuery), responses((status = 200, body = Page<Silence>), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn list_silences(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<params::Page<Silence>>, ApiError> {
@@ -207,9 +236,9 @@ async fn list_silences(
     Ok(Json(page(silences, |s| s.id.as_str(), cursor.as_deref(), limit)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SilenceBody {
+pub(crate) struct SilenceBody {
     /// `name=value`, `name!=value`, `name=~regex`, `name!~regex`.
     matchers: Vec<String>,
     starts_at: Option<DateTime<Utc>>,
@@ -221,7 +250,8 @@ struct SilenceBody {
     comment: String,
 }
 
-async fn create_silence(
+#[utoipa::path(post, path = "/api/v1/silences", tag = "alerts", request_body = SilenceBody, responses((status = 201, body = Silence), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn create_silence(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<SilenceBody>,
 ) -> Result<(StatusCode, Json<Silence>), ApiError> {
@@ -244,7 +274,8 @@ async fn create_silence(
     Ok((StatusCode::CREATED, Json(silence)))
 }
 
-async fn expire_silence(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Silence>, ApiError> {
+#[utoipa::path(post, path = "/api/v1/silences/{id}/expire", tag = "alerts", params(("id" = String, Path)), responses((status = 200, body = Silence), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn expire_silence(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Silence>, ApiError> {
     let now = Utc::now();
     let silence = state
         .with_store(move |s| {
@@ -261,90 +292,96 @@ async fn expire_silence(State(state): State<AppState>, Path(id): Path<String>) -
     Ok(Json(silence))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct OutboxQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct OutboxQuery {
     pending: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
 }
 
-async fn list_outbox(
+#[utoipa::path(get, path = "/api/v1/outbox", tag = "alerts", params(OutboxQuery), responses((status = 200, body = Page<OutboxRow>), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn list_outbox(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<OutboxQuery>,
-) -> Result<Json<params::Page<Value>>, ApiError> {
+) -> Result<Json<params::Page<OutboxRow>>, ApiError> {
     let pending = params::boolean("pending", q.pending.as_deref())?;
     let cursor = params::decode_cursor(q.cursor.as_deref())?;
     let limit = params::limit(q.limit.as_deref())?;
     let rows = state.with_store(move |s| Ok(s.outbox(pending)?)).await?;
     // Rows keyed by their position in the store's order (zero-padded so text order is it).
-    let keyed = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| serde_json::to_value(r).map(|v| json!({ "seq": format!("{i:010}"), "item": v })))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::internal)?;
-    Ok(Json(page(keyed, |v| v["seq"].as_str().unwrap_or_default(), cursor.as_deref(), limit)))
+    let keyed = rows.into_iter().enumerate().map(|(i, item)| OutboxRow { seq: format!("{i:010}"), item }).collect();
+    Ok(Json(page(keyed, |r| r.seq.as_str(), cursor.as_deref(), limit)))
 }
 
-async fn kpis(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/kpis", tag = "statistics", responses((status = 200, body = KpisBody), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn kpis(State(state): State<AppState>) -> Result<Json<KpisBody>, ApiError> {
     let kpis = state.with_store(|s| Ok(s.kpis()?)).await?;
-    Ok(Json(json!({ "kpis": kpis })))
+    Ok(Json(KpisBody { kpis }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct RangeQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct RangeQuery {
     from: Option<String>,
     to: Option<String>,
 }
 
 /// Hourly, daily or monthly statistics in `[from, to)`; default: every stored bucket.
-async fn stats(
+#[utoipa::path(get, path = "/api/v1/stats/{period}", tag = "statistics", params(("period" = String, Path, description = "hourly, daily or monthly"), RangeQuery), responses((status = 200, body = StatsBody), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn stats(
     State(state): State<AppState>,
     Path(period): Path<String>,
     ApiQuery(q): ApiQuery<RangeQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StatsBody>, ApiError> {
     let (from, to) = params::range(q.from.as_deref(), q.to.as_deref())?;
     let from = from.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let to = to.unwrap_or_else(|| DateTime::<Utc>::UNIX_EPOCH + Duration::days(365 * 200));
     let rows = state
         .with_store(move |s| {
-            let rows = match period.as_str() {
-                "hourly" => serde_json::to_value(s.hourly_stats(from, to)?),
-                "daily" => serde_json::to_value(s.daily_stats(from, to)?),
-                "monthly" => serde_json::to_value(s.monthly_stats(from, to)?),
+            Ok(match period.as_str() {
+                "hourly" => StatsRows::Hourly(s.hourly_stats(from, to)?),
+                "daily" => StatsRows::Daily(s.daily_stats(from, to)?),
+                "monthly" => StatsRows::Monthly(s.monthly_stats(from, to)?),
                 _ => return Err(ApiError::not_found("period", "period: hourly, daily or monthly")),
-            };
-            rows.map_err(ApiError::internal)
+            })
         })
         .await?;
-    Ok(Json(json!({ "items": rows })))
+    Ok(Json(StatsBody { items: rows }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct CycleQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct CycleQuery {
     limit: Option<String>,
 }
 
 /// The latest cycles, newest first, with per-rule statistics.
-async fn cycles(State(state): State<AppState>, ApiQuery(q): ApiQuery<CycleQuery>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/cycles", tag = "cycles", params(CycleQuery), responses((status = 200, body = Items<CycleStats>), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn cycles(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CycleQuery>,
+) -> Result<Json<Items<CycleStats>>, ApiError> {
     let limit = params::limit(q.limit.as_deref())?;
-    let rows = state.with_store(move |s| Ok(s.recent_cycle_stats(limit)?)).await?;
-    Ok(Json(json!({ "items": rows })))
+    let items = state.with_store(move |s| Ok(s.recent_cycle_stats(limit)?)).await?;
+    Ok(Json(Items { items }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct VesselQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct VesselQuery {
     /// Prefix of the id, name, call sign or IMO (case ignored); empty: every vessel.
     q: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
 }
 
-async fn search_vessels(
+#[utoipa::path(get, path = "/api/v1/vessels", tag = "vessels", params(VesselQuery), responses((status = 200, body = Page<VesselRow>), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn search_vessels(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<VesselQuery>,
 ) -> Result<Json<params::Page<VesselRow>>, ApiError> {
@@ -357,7 +394,11 @@ async fn search_vessels(
 }
 
 /// A vessel with its identity history, last position and open events.
-async fn show_vessel(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/vessels/{id}", tag = "vessels", params(("id" = String, Path)), responses((status = 200, body = VesselDetail), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn show_vessel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<VesselDetail>, ApiError> {
     let detail = state
         .with_store(move |s| {
             let vessel = VesselId::new(id.as_str());
@@ -369,15 +410,15 @@ async fn show_vessel(State(state): State<AppState>, Path(id): Path<String>) -> R
                 .into_iter()
                 .filter(|e| e.vessels.contains(&vessel) && !matches!(e.status, EventStatus::Closed | EventStatus::Withdrawn))
                 .collect();
-            Ok(json!({ "vessel": row, "identities": identities, "last_position": last_position, "open_events": open_events }))
+            Ok(VesselDetail { vessel: row, identities, last_position, open_events })
         })
         .await?;
     Ok(Json(detail))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CycleBody {
+pub(crate) struct CycleBody {
     /// End of the window; default: the latest stored position.
     at: Option<DateTime<Utc>>,
     #[serde(default = "day_seconds")]
@@ -393,7 +434,11 @@ fn day_seconds() -> i64 {
 
 /// Runs a cycle now with the shipped rules and the ACTIVE model versions, then the
 /// output pipeline, as `lookout analyze` does (without zones or a permit registry).
-async fn run_cycle(State(state): State<AppState>, ApiJson(b): ApiJson<CycleBody>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(post, path = "/api/v1/cycles", tag = "cycles", request_body = CycleBody, responses((status = 200, body = CycleRun), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn run_cycle(
+    State(state): State<AppState>,
+    ApiJson(b): ApiJson<CycleBody>,
+) -> Result<Json<CycleRun>, ApiError> {
     if b.actor.trim().is_empty() {
         return Err(ApiError::bad_request("actor", "actor: required"));
     }
@@ -426,26 +471,26 @@ async fn run_cycle(State(state): State<AppState>, ApiJson(b): ApiJson<CycleBody>
             };
             let report = lookout_engine::cycle::run_cycle(s, &req)?;
             let pipeline = outputs::run_after_cycle(s, &report.key, Utc::now(), &cfg);
-            let failures: Vec<Value> =
-                pipeline.failures().map(|f| json!({ "stage": f.stage, "detail": f.detail })).collect();
-            Ok((report, failures))
+            Ok((report, stage_failures(&pipeline)))
         })
         .await?;
     state.metrics().cycle(&report);
-    Ok(Json(json!({
-        "key": report.key,
-        "tracks": report.tracks,
-        "positions": report.positions,
-        "composite": report.composite,
-        "rules": report.rules,
-        "findings": report.findings.len(),
-        "stage_failures": failures,
-    })))
+    let rules = serde_json::to_value(&report.rules).map_err(ApiError::internal)?;
+    Ok(Json(CycleRun {
+        key: report.key,
+        tracks: report.tracks,
+        positions: report.positions,
+        composite: report.composite,
+        rules,
+        findings: report.findings.len(),
+        stage_failures: failures,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct IngestQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct IngestQuery {
     /// nmea, marinecadastre, dma, gfw, generic, ...; default: detected from the body.
     format: Option<String>,
     /// A name for the summary; default `request`.
@@ -455,7 +500,8 @@ struct IngestQuery {
 /// Ingests an NMEA, CSV or JSON-lines body (gzip allowed, detected by its magic bytes)
 /// through the engine's `ingest_file`, as `lookout ingest`; answers its summary with
 /// rejects by reason.
-async fn ingest(
+#[utoipa::path(post, path = "/api/v1/ingest", tag = "ingest", params(IngestQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "NMEA, CSV or JSON lines, gzip allowed"), responses((status = 200, description = "the ingest summary, as `lookout ingest` prints it", body = Object), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn ingest(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<IngestQuery>,
     body: axum::body::Bytes,

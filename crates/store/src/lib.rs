@@ -75,6 +75,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// A vessel as stored: identity, whether the id is an MMSI, and static data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VesselRow {
     pub vessel: VesselId,
     pub id_is_mmsi: bool,
@@ -95,8 +96,11 @@ pub struct IngestRun {
 
 /// Identity of an analysis cycle: its window. Re-running a window replaces its output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CycleKey {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub window_start: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub window_end: Timestamp,
 }
 
@@ -329,6 +333,7 @@ pub struct ApiToken {
 
 /// Lifecycle of a model version: DRAFT → ACTIVE → ARCHIVED (and back to ACTIVE on rollback).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ModelStatus {
     Draft,
@@ -359,11 +364,13 @@ impl ModelStatus {
 
 /// One stored version of a model's params (the full effective JSON, never a diff).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelVersion {
     pub model: String,
     pub version: i64,
     pub status: ModelStatus,
     pub params: serde_json::Value,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     pub created_by: String,
     pub reason: String,
@@ -379,6 +386,7 @@ pub struct ModelChange {
 
 /// One audit row: the state of the model before and after a change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelAudit {
     pub model: String,
     /// The version the change was about.
@@ -389,12 +397,14 @@ pub struct ModelAudit {
     pub before: serde_json::Value,
     pub after: serde_json::Value,
     pub actor: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     pub reason: String,
 }
 
 /// The statistics JSON a cycle stored with its output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CycleStats {
     pub key: CycleKey,
     pub stats: serde_json::Value,
