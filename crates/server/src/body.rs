@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use lookout_model::{IdentityObservation, Position};
 use lookout_pipeline::delivery::OutboxItem;
-use lookout_pipeline::{Enforcement, Event, Kpis};
 use lookout_pipeline::{DailyStats, HourlyStats, MonthlyStats};
+use lookout_pipeline::{Enforcement, Event, Kpis};
 use lookout_store::{CycleKey, ModelVersion, StoreInfo, VesselRow};
 use serde::Serialize;
 use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder};
@@ -117,7 +117,8 @@ pub enum StatsRows {
 // shaped like a monthly one) matches more than once; `anyOf` is what it means.
 impl PartialSchema for StatsRows {
     fn schema() -> RefOr<Schema> {
-        let array = |name: std::borrow::Cow<'static, str>| ArrayBuilder::new().items(Ref::from_schema_name(name)).build();
+        let array =
+            |name: std::borrow::Cow<'static, str>| ArrayBuilder::new().items(Ref::from_schema_name(name)).build();
         AnyOfBuilder::new()
             .item(array(HourlyStats::name()))
             .item(array(DailyStats::name()))

@@ -75,6 +75,7 @@ fn parsed<T>(field: &str, value: Option<&str>, parse: impl Fn(&str) -> Option<T>
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

@@ -13,14 +13,14 @@ use lookout_store::{EventFilter, VesselRow};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery};
-use crate::params::{self, page, Page};
 use crate::body::{
     CycleRun, EventDetail, Items, KpisBody, OutboxRow, Ready, StageFailure, StatsBody, StatsRows, Status, StepResult,
     VesselDetail,
 };
+use crate::error::ApiError;
 use crate::error::ErrorBody;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::params::{self, page, Page};
 use crate::AppState;
 use lookout_pipeline::{Alert, Event};
 use lookout_store::CycleStats;
@@ -141,12 +141,20 @@ pub(crate) struct StepBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{id}/ack", tag = "events", params(("id" = String, Path)), request_body = StepBody, responses((status = 200, body = StepResult), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
-pub(crate) async fn ack(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<StepResult>, ApiError> {
+pub(crate) async fn ack(
+    state: State<AppState>,
+    id: Path<String>,
+    body: ApiJson<StepBody>,
+) -> Result<Json<StepResult>, ApiError> {
     step(state, id, body, Action::Ack).await
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{id}/confirm", tag = "events", params(("id" = String, Path)), request_body = StepBody, responses((status = 200, body = StepResult), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
-pub(crate) async fn confirm(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<StepResult>, ApiError> {
+pub(crate) async fn confirm(
+    state: State<AppState>,
+    id: Path<String>,
+    body: ApiJson<StepBody>,
+) -> Result<Json<StepResult>, ApiError> {
     step(state, id, body, Action::Confirm).await
 }
 
@@ -160,12 +168,20 @@ pub(crate) async fn false_positive(
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{id}/enforce", tag = "events", params(("id" = String, Path)), request_body = StepBody, responses((status = 200, body = StepResult), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
-pub(crate) async fn enforce(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<StepResult>, ApiError> {
+pub(crate) async fn enforce(
+    state: State<AppState>,
+    id: Path<String>,
+    body: ApiJson<StepBody>,
+) -> Result<Json<StepResult>, ApiError> {
     step(state, id, body, Action::Enforce).await
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{id}/close", tag = "events", params(("id" = String, Path)), request_body = StepBody, responses((status = 200, body = StepResult), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
-pub(crate) async fn close(state: State<AppState>, id: Path<String>, body: ApiJson<StepBody>) -> Result<Json<StepResult>, ApiError> {
+pub(crate) async fn close(
+    state: State<AppState>,
+    id: Path<String>,
+    body: ApiJson<StepBody>,
+) -> Result<Json<StepResult>, ApiError> {
     step(state, id, body, Action::Close).await
 }
 
@@ -275,7 +291,10 @@ pub(crate) async fn create_silence(
 }
 
 #[utoipa::path(post, path = "/api/v1/silences/{id}/expire", tag = "alerts", params(("id" = String, Path)), responses((status = 200, body = Silence), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
-pub(crate) async fn expire_silence(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Silence>, ApiError> {
+pub(crate) async fn expire_silence(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Silence>, ApiError> {
     let now = Utc::now();
     let silence = state
         .with_store(move |s| {
@@ -402,13 +421,16 @@ pub(crate) async fn show_vessel(
     let detail = state
         .with_store(move |s| {
             let vessel = VesselId::new(id.as_str());
-            let row = s.vessel(&vessel)?.ok_or_else(|| ApiError::not_found("id", format!("no vessel with id '{id}'")))?;
+            let row =
+                s.vessel(&vessel)?.ok_or_else(|| ApiError::not_found("id", format!("no vessel with id '{id}'")))?;
             let identities = s.vessel_identities(&vessel)?;
             let last_position = s.last_position(&vessel)?;
             let open_events: Vec<_> = s
                 .list_events(&EventFilter::default())?
                 .into_iter()
-                .filter(|e| e.vessels.contains(&vessel) && !matches!(e.status, EventStatus::Closed | EventStatus::Withdrawn))
+                .filter(|e| {
+                    e.vessels.contains(&vessel) && !matches!(e.status, EventStatus::Closed | EventStatus::Withdrawn)
+                })
                 .collect();
             Ok(VesselDetail { vessel: row, identities, last_position, open_events })
         })

@@ -570,3 +570,181 @@ async fn metrics_after_a_cycle() {
     assert!(text.contains("lookout_events{category="), "{text}");
     assert!(text.trim_end().ends_with("# EOF") && text.matches("# EOF").count() == 1, "{text}");
 }
+
+/// The OpenAPI document, and every response a route gives checked against the schema it
+/// declares for that status (its `$ref`s resolved in the document's components).
+struct Contract {
+    doc: Value,
+    called: std::collections::BTreeSet<(String, String)>,
+}
+
+impl Contract {
+    async fn fetch() -> Contract {
+        let (status, doc) = get("/openapi.json").await;
+        assert_eq!(status, StatusCode::OK, "{doc}");
+        assert_eq!(doc["openapi"], "3.1.0", "an OpenAPI 3.1 document");
+        Contract { doc, called: Default::default() }
+    }
+
+    /// Calls `uri` (an instance of the documented `template`) and checks the answer;
+    /// returns it for the next call to build on.
+    async fn call(&mut self, method: &str, template: &str, uri: &str, body: Option<&str>) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let (status, json) = call(req.body(Body::from(body.unwrap_or_default().to_string())).expect("request")).await;
+        self.check(method, template, status, &json);
+        (status, json)
+    }
+
+    fn check(&mut self, method: &str, template: &str, status: StatusCode, body: &Value) {
+        let errors = self.errors(method, template, status, body);
+        assert!(
+            errors.is_empty(),
+            "{method} {template} {status} does not match its schema: {errors:#?}\nbody: {body:.2000}"
+        );
+    }
+
+    /// Why `body` does not match what the document declares (empty: it matches).
+    fn errors(&mut self, method: &str, template: &str, status: StatusCode, body: &Value) -> Vec<String> {
+        let method = method.to_ascii_lowercase();
+        let op = &self.doc["paths"][template][&method];
+        assert!(op.is_object(), "{method} {template} is not in /openapi.json");
+        self.called.insert((template.to_string(), method.clone()));
+        let responses = &op["responses"];
+        let code = status.as_str();
+        let range = format!("{}XX", &code[..1]);
+        let declared = responses.get(code).or_else(|| responses.get(&range));
+        let declared = declared.unwrap_or_else(|| panic!("{method} {template}: status {code} is not declared: {body}"));
+        let mut schema = declared["content"]["application/json"]["schema"].clone();
+        assert!(schema.is_object(), "{method} {template} {code}: no JSON schema declared");
+        schema["components"] = self.doc["components"].clone();
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("{method} {template} {code}: the declared schema does not compile: {e}"));
+        validator.iter_errors(body).map(|e| format!("{} at '{}'", e, e.instance_path())).take(5).collect()
+    }
+
+    /// Every documented operation was called at least once.
+    fn assert_all_called(&self) {
+        let documented: std::collections::BTreeSet<(String, String)> = self.doc["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .flat_map(|(path, ops)| ops.as_object().expect("operations").keys().map(move |m| (path.clone(), m.clone())))
+            .filter(|(_, m)| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()))
+            .collect();
+        let missed: Vec<_> = documented.difference(&self.called).collect();
+        assert!(missed.is_empty(), "documented but never called: {missed:?}");
+    }
+}
+
+/// Real responses (from the demo store) of every route, valid against `/openapi.json`.
+#[tokio::test]
+async fn every_response_matches_the_openapi_document() {
+    let mut c = Contract::fetch().await;
+    // The check can fail: a wrong type, a missing field, a bad time are caught.
+    for wrong in [
+        json!({ "items": [{ "id": 1 }], "next_cursor": null }),
+        json!({ "items": [] }),
+        json!({ "items": [], "next_cursor": 5 }),
+    ] {
+        assert!(!c.errors("GET", "/api/v1/events", StatusCode::OK, &wrong).is_empty(), "{wrong}");
+    }
+    let (_, cycles) = get("/api/v1/cycles?limit=1").await;
+    let mut bad_time = cycles.clone();
+    bad_time["items"][0]["key"]["window_end"] = json!("yesterday");
+    assert!(c.errors("GET", "/api/v1/cycles", StatusCode::OK, &cycles).is_empty());
+    assert!(!c.errors("GET", "/api/v1/cycles", StatusCode::OK, &bad_time).is_empty(), "{bad_time}");
+    c.call("GET", "/healthz", "/healthz", None).await;
+    c.call("GET", "/readyz", "/readyz", None).await;
+    let (_, events) = c.call("GET", "/api/v1/events", "/api/v1/events?limit=1000", None).await;
+    let items = events["items"].as_array().expect("items");
+    assert!(items.len() >= 2, "the demo makes events");
+    c.call("GET", "/api/v1/events", "/api/v1/events?limit=1", None).await;
+    c.call("GET", "/api/v1/events", "/api/v1/events?status=sleeping", None).await;
+    // The last event is the one the other tests leave alone.
+    let id = items.last().and_then(|e| e["id"].as_str()).expect("id").to_string();
+    let vessel = items[0]["vessels"][0].as_str().expect("vessel").to_string();
+    c.call("GET", "/api/v1/events/{id}", &format!("/api/v1/events/{id}"), None).await;
+    c.call("GET", "/api/v1/events/{id}", "/api/v1/events/nosuch", None).await;
+    let step = r#"{"actor":"contract","note":"checked"}"#;
+    for action in ["ack", "confirm", "false-positive", "close"] {
+        let template = format!("/api/v1/events/{{id}}/{action}");
+        c.call("POST", &template, &format!("/api/v1/events/{id}/{action}"), Some(step)).await;
+    }
+    let (status, _) = c
+        .call(
+            "POST",
+            "/api/v1/events/{id}/enforce",
+            &format!("/api/v1/events/{id}/enforce"),
+            Some(r#"{"actor":"contract","action":"warning"}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "a closed event is not enforced");
+    c.call("GET", "/api/v1/events/{id}", &format!("/api/v1/events/{id}"), None).await;
+    c.call("GET", "/api/v1/vessels", "/api/v1/vessels?limit=3", None).await;
+    c.call("GET", "/api/v1/vessels/{id}", &format!("/api/v1/vessels/{vessel}"), None).await;
+    c.call("GET", "/api/v1/alerts", "/api/v1/alerts?all=true", None).await;
+    let (status, silence) = c
+        .call(
+            "POST",
+            "/api/v1/silences",
+            "/api/v1/silences",
+            Some(r#"{"matchers":["area=~N5.*"],"duration_seconds":600,"created_by":"contract","comment":"contract test"}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{silence}");
+    let silence_id = silence["id"].as_str().expect("silence id");
+    c.call("GET", "/api/v1/silences", "/api/v1/silences", None).await;
+    c.call("POST", "/api/v1/silences/{id}/expire", &format!("/api/v1/silences/{silence_id}/expire"), None).await;
+    c.call("GET", "/api/v1/outbox", "/api/v1/outbox?limit=5", None).await;
+    c.call("GET", "/api/v1/kpis", "/api/v1/kpis", None).await;
+    for period in ["hourly", "daily", "monthly"] {
+        let (status, rows) = c.call("GET", "/api/v1/stats/{period}", &format!("/api/v1/stats/{period}"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!rows["items"].as_array().expect("items").is_empty(), "{period}");
+    }
+    c.call("GET", "/api/v1/cycles", "/api/v1/cycles?limit=3", None).await;
+    let (status, _) = c
+        .call("POST", "/api/v1/cycles", "/api/v1/cycles", Some(r#"{"at":"2019-07-04T00:00:00Z","actor":"contract"}"#))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // A body the store already holds: counted, nothing new inserted.
+    let nmea = "!AIVDM,1,1,,A,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24\n";
+    let (status, _) = c.call("POST", "/api/v1/ingest", "/api/v1/ingest?format=nmea", Some(nmea)).await;
+    assert_eq!(status, StatusCode::OK);
+    c.call("GET", "/api/v1/models", "/api/v1/models", None).await;
+    c.call("GET", "/api/v1/models/{model}", "/api/v1/models/loitering", None).await;
+    c.call("GET", "/api/v1/models/{model}/versions/{version}", "/api/v1/models/loitering/versions/1", None).await;
+    let (status, draft) = c
+        .call(
+            "POST",
+            "/api/v1/models/{model}/drafts",
+            "/api/v1/models/loitering/drafts",
+            Some(r#"{"params":{},"actor":"contract"}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let v = draft["version"].as_i64().expect("version");
+    c.call(
+        "POST",
+        "/api/v1/models/{model}/versions/{version}/promote",
+        &format!("/api/v1/models/loitering/versions/{v}/promote"),
+        Some(r#"{"actor":"contract"}"#),
+    )
+    .await;
+    c.call(
+        "POST",
+        "/api/v1/models/{model}/rollback",
+        "/api/v1/models/loitering/rollback",
+        Some(r#"{"actor":"contract"}"#),
+    )
+    .await;
+    c.call("GET", "/api/v1/models/{model}/history", "/api/v1/models/loitering/history", None).await;
+    c.call("GET", "/api/v1/models/{model}/history", "/api/v1/models/nosuch/history", None).await;
+    c.assert_all_called();
+}
