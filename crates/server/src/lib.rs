@@ -23,7 +23,10 @@ use std::time::Duration;
 use axum::http::{HeaderName, StatusCode};
 use axum::Router;
 use lookout_engine::outputs::OutputConfig;
-use lookout_store::Store;
+use lookout_store::{SharedStore, Store};
+
+/// Idle connections kept; more are opened under load and closed when returned.
+const MAX_IDLE_STORES: usize = 16;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -40,6 +43,9 @@ pub struct AppState {
 
 struct Inner {
     db: String,
+    /// Idle stores, reused across requests (a connection each: on SQLite WAL a reader
+    /// never waits for a writer, on PostgreSQL each is a session).
+    pool: std::sync::Mutex<Vec<SharedStore>>,
     output: OutputConfig,
     auth: bool,
     metrics: metrics::Metrics,
@@ -49,12 +55,17 @@ impl AppState {
     /// `db`: a `--db` value (SQLite file or PostgreSQL URL).
     /// Every route but the probes needs a bearer token (see [`auth`]).
     pub fn new(db: impl Into<String>, output: OutputConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: true, metrics: metrics::Metrics::default() }) }
+        AppState::build(db.into(), output, true)
     }
 
     /// Without tokens: for `--no-auth` on a loopback address only (the CLI checks).
     pub fn without_auth(db: impl Into<String>, output: OutputConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: false, metrics: metrics::Metrics::default() }) }
+        AppState::build(db.into(), output, false)
+    }
+
+    fn build(db: String, output: OutputConfig, auth: bool) -> AppState {
+        let inner = Inner { db, pool: Default::default(), output, auth, metrics: metrics::Metrics::default() };
+        AppState { inner: Arc::new(inner) }
     }
 
     pub fn metrics(&self) -> &metrics::Metrics {
@@ -69,7 +80,8 @@ impl AppState {
         &self.inner.output
     }
 
-    /// Runs `f` with a freshly opened store on the blocking pool.
+    /// Runs `f` on the blocking pool with a store from the pool (opened when none is
+    /// idle), so the runtime never waits on the synchronous store.
     pub async fn with_store<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -77,11 +89,29 @@ impl AppState {
     {
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut store = lookout_store::open(&state.inner.db)?;
-            f(store.as_mut())
+            let mut store = state.checkout()?;
+            let out = f(store.as_mut());
+            state.checkin(store);
+            out
         })
         .await
         .map_err(ApiError::internal)?
+    }
+
+    fn checkout(&self) -> Result<SharedStore, ApiError> {
+        let idle = self.inner.pool.lock().ok().and_then(|mut p| p.pop());
+        match idle {
+            Some(store) => Ok(store),
+            None => Ok(lookout_store::open_shared(&self.inner.db)?),
+        }
+    }
+
+    fn checkin(&self, store: SharedStore) {
+        if let Ok(mut pool) = self.inner.pool.lock() {
+            if pool.len() < MAX_IDLE_STORES {
+                pool.push(store);
+            }
+        }
     }
 }
 

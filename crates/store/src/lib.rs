@@ -30,6 +30,7 @@
 mod admin;
 mod location;
 mod pg;
+mod queries;
 mod sql;
 mod sqlite;
 mod tables;
@@ -46,6 +47,7 @@ use serde::{Deserialize, Serialize};
 pub use admin::{canonical_json, open, open_with, recreate, OpenMode, PruneReport, Retention, StoreInfo};
 pub use location::{redact, Location, PgLocation};
 pub use pg::PostgresStore;
+pub use queries::{open_shared, BBox, EventQuery, FindingKey, FindingQuery, Queries, SharedStore, StoredFinding};
 pub use sqlite::SqliteStore;
 
 /// Errors from any store backend.
@@ -306,6 +308,9 @@ pub trait Store {
     fn daily_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<DailyStats>>;
     /// Monthly rows starting in `[from, to)`, by start.
     fn monthly_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<MonthlyStats>>;
+
+    /// The HTTP API's paged, filtered reads (`queries.rs`).
+    fn queries(&self) -> &dyn Queries;
 }
 
 /// Which events [`Store::list_events`] returns; `None` fields do not filter.

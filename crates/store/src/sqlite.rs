@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0004_identities.sql"),
     include_str!("../migrations/sqlite/0005_ingest_journal.sql"),
     include_str!("../migrations/sqlite/0006_api_tokens.sql"),
+    include_str!("../migrations/sqlite/0010_api.sql"),
 ];
 
 /// The embedded default store.

@@ -622,6 +622,10 @@ impl<B: Backend> Store for B {
     fn monthly_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<MonthlyStats>> {
         self.read(|c| stats_between(c, "stats_monthly", from, to))
     }
+
+    fn queries(&self) -> &dyn crate::Queries {
+        self
+    }
 }
 
 fn upsert_vessels_in(c: &mut dyn Conn, vessels: &[VesselRow]) -> Result<()> {
@@ -751,7 +755,7 @@ fn event_status(r: &dyn Row, s: &str) -> Result<EventStatus> {
 }
 
 /// Events from a `SELECT doc ...` query, each with its history.
-fn events_from(c: &mut dyn Conn, sql: &str, args: &[Val<'_>]) -> Result<Vec<Event>> {
+pub(crate) fn events_from(c: &mut dyn Conn, sql: &str, args: &[Val<'_>]) -> Result<Vec<Event>> {
     let mut events: Vec<Event> = c.docs(sql, args)?;
     let history =
         "SELECT from_status, to_status, actor, at_ms, note FROM event_history WHERE event_id = $1 ORDER BY seq";
@@ -783,6 +787,7 @@ fn write_event(c: &mut dyn Conn, ev: &Event) -> Result<()> {
            last_seen_ms = excluded.last_seen_ms, doc = excluded.doc",
         &vals![&ev.id, category, status, level, ev.occurred_at, ev.last_seen, doc],
     )?;
+    crate::queries::write_event_vessels(c, ev)?;
     c.execute("DELETE FROM event_windows WHERE event_id = $1", &vals![&ev.id])?;
     for w in &ev.windows {
         c.execute(
