@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use lookout_model::{IdentityObservation, Position};
+use lookout_model::{Finding, IdentityObservation, Position, Timestamp};
 use lookout_pipeline::delivery::OutboxItem;
 use lookout_pipeline::{DailyStats, HourlyStats, MonthlyStats};
 use lookout_pipeline::{Enforcement, Event, Kpis};
-use lookout_store::{CycleKey, ModelVersion, StoreInfo, VesselRow};
+use lookout_store::{CycleKey, ModelVersion, StoreInfo, StoredFinding, VesselRow};
 use serde::Serialize;
 use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder};
 use utoipa::openapi::{Ref, RefOr, Schema};
@@ -66,6 +66,33 @@ pub struct VesselDetail {
     pub identities: Vec<IdentityObservation>,
     pub last_position: Option<Position>,
     pub open_events: Vec<Event>,
+    /// The latest composite finding: the vessel's risk with each rule's share in its
+    /// breakdown; `null` before any cycle scored it.
+    pub current_risk: Option<FindingItem>,
+    /// The latest findings of any detector, newest cycle first.
+    pub recent_findings: Vec<FindingItem>,
+}
+
+/// A stored finding: the cycle window that produced it, its place there, the finding.
+#[derive(Serialize, ToSchema)]
+pub struct FindingItem {
+    #[schema(value_type = String, format = DateTime)]
+    pub window_start: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub window_end: Timestamp,
+    pub seq: i64,
+    pub finding: Finding,
+}
+
+impl From<StoredFinding> for FindingItem {
+    fn from(f: StoredFinding) -> Self {
+        FindingItem {
+            window_start: f.key.window_start,
+            window_end: f.key.window_end,
+            seq: f.key.seq,
+            finding: f.finding,
+        }
+    }
 }
 
 /// What a cycle run now did.

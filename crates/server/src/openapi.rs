@@ -22,6 +22,8 @@ use crate::{models, routes};
         routes::close,
         routes::search_vessels,
         routes::show_vessel,
+        routes::vessel_track,
+        routes::list_findings,
         routes::list_alerts,
         routes::list_silences,
         routes::create_silence,

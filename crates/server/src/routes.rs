@@ -8,22 +8,24 @@ use chrono::{DateTime, Duration, Utc};
 use lookout_engine::outputs;
 use lookout_model::VesselId;
 use lookout_pipeline::lifecycle::Action;
-use lookout_pipeline::{AlertStatus, EventStatus, Matcher, Silence};
-use lookout_store::{EventFilter, VesselRow};
+use lookout_pipeline::{Matcher, Silence};
+use lookout_store::VesselRow;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::body::{
-    CycleRun, EventDetail, Items, KpisBody, OutboxRow, Ready, StageFailure, StatsBody, StatsRows, Status, StepResult,
-    VesselDetail,
+    CycleRun, EventDetail, FindingItem, Items, KpisBody, OutboxRow, Ready, StageFailure, StatsBody, StatsRows, Status,
+    StepResult, VesselDetail,
 };
 use crate::error::ApiError;
 use crate::error::ErrorBody;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::params::{self, page, Page};
 use crate::AppState;
+use axum::response::IntoResponse;
 use lookout_pipeline::{Alert, Event};
 use lookout_store::CycleStats;
+use lookout_store::{EventQuery, FindingQuery};
 use utoipa::{IntoParams, ToSchema};
 
 /// The output stages that failed, by name, with what went wrong.
@@ -44,6 +46,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/events/{id}/close", post(close))
         .route("/api/v1/vessels", get(search_vessels))
         .route("/api/v1/vessels/{id}", get(show_vessel))
+        .route("/api/v1/vessels/{id}/track", get(vessel_track))
+        .route("/api/v1/findings", get(list_findings))
         .route("/api/v1/alerts", get(list_alerts))
         .route("/api/v1/silences", get(list_silences).post(create_silence))
         .route("/api/v1/silences/{id}/expire", post(expire_silence))
@@ -74,40 +78,50 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>,
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct EventQuery {
+pub(crate) struct EventsQuery {
     category: Option<String>,
     level: Option<String>,
     status: Option<String>,
     vessel: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    /// `min_lon,min_lat,max_lon,max_lat`: one of the event's vessels reported inside it
+    /// during the episode.
+    bbox: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventQuery), responses((status = 200, body = Page<Event>), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsQuery), responses((status = 200, body = Page<Event>), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
 pub(crate) async fn list_events(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<EventQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<params::Page<lookout_pipeline::Event>>, ApiError> {
     let (from, to) = params::range(q.from.as_deref(), q.to.as_deref())?;
-    let filter = EventFilter {
-        status: params::status(q.status.as_deref())?,
-        category: params::category(q.category.as_deref())?,
-        occurred_from: from,
-        occurred_to: to,
-    };
+    let status = params::status(q.status.as_deref())?;
+    let category = params::category(q.category.as_deref())?;
     let level = params::level(q.level.as_deref())?;
+    let bbox = params::bbox(q.bbox.as_deref())?;
     let cursor = params::decode_cursor(q.cursor.as_deref())?;
     let limit = params::limit(q.limit.as_deref())?;
-    let vessel = q.vessel;
-    let events = state.with_store(move |s| Ok(s.list_events(&filter)?)).await?;
-    let events = events
-        .into_iter()
-        .filter(|e| level.is_none_or(|l| e.level == l))
-        .filter(|e| vessel.as_deref().is_none_or(|v| e.vessels.iter().any(|x| x.as_str() == v)))
-        .collect();
-    Ok(Json(page(events, |e| e.id.as_str(), cursor.as_deref(), limit)))
+    let events = state
+        .with_store(move |s| {
+            let query = EventQuery {
+                status,
+                category,
+                level,
+                vessel: q.vessel.as_deref(),
+                from,
+                to,
+                bbox,
+                after: cursor.as_deref(),
+                // One more than asked says whether another page follows.
+                limit: limit + 1,
+            };
+            Ok(s.queries().events_page(&query)?)
+        })
+        .await?;
+    Ok(Json(params::page_of(events, limit, |e| params::encode_cursor(&e.id))))
 }
 
 /// One event with its history (inside the event) and its enforcement records.
@@ -228,9 +242,8 @@ pub(crate) async fn list_alerts(
     let all = params::boolean("all", q.all.as_deref())?;
     let cursor = params::decode_cursor(q.cursor.as_deref())?;
     let limit = params::limit(q.limit.as_deref())?;
-    let dispatch = state.with_store(|s| Ok(s.dispatch_state()?)).await?;
-    let alerts = dispatch.alerts.into_values().filter(|a| all || a.status == AlertStatus::Firing).collect();
-    Ok(Json(page(alerts, |a| a.fingerprint.as_str(), cursor.as_deref(), limit)))
+    let alerts = state.with_store(move |s| Ok(s.queries().alerts_page(all, cursor.as_deref(), limit + 1)?)).await?;
+    Ok(Json(params::page_of(alerts, limit, |a| params::encode_cursor(&a.fingerprint))))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -425,14 +438,24 @@ pub(crate) async fn show_vessel(
                 s.vessel(&vessel)?.ok_or_else(|| ApiError::not_found("id", format!("no vessel with id '{id}'")))?;
             let identities = s.vessel_identities(&vessel)?;
             let last_position = s.last_position(&vessel)?;
-            let open_events: Vec<_> = s
-                .list_events(&EventFilter::default())?
+            let events = EventQuery { vessel: Some(vessel.as_str()), limit: params::MAX_LIMIT, ..Default::default() };
+            let open_events = s.queries().events_page(&events)?.into_iter().filter(|e| e.is_open()).collect();
+            let newest = |detector: Option<&'static str>, limit| FindingQuery {
+                detector,
+                vessel: Some(vessel.as_str()),
+                newest_first: true,
+                limit,
+                ..Default::default()
+            };
+            let current_risk = s
+                .queries()
+                .findings_page(&newest(Some(lookout_engine::composite::COMPOSITE), 1))?
                 .into_iter()
-                .filter(|e| {
-                    e.vessels.contains(&vessel) && !matches!(e.status, EventStatus::Closed | EventStatus::Withdrawn)
-                })
-                .collect();
-            Ok(VesselDetail { vessel: row, identities, last_position, open_events })
+                .next()
+                .map(FindingItem::from);
+            let recent_findings =
+                s.queries().findings_page(&newest(None, RECENT_FINDINGS))?.into_iter().map(FindingItem::from).collect();
+            Ok(VesselDetail { vessel: row, identities, last_position, open_events, current_risk, recent_findings })
         })
         .await?;
     Ok(Json(detail))
@@ -556,4 +579,112 @@ pub(crate) async fn ingest(
     let mut v = serde_json::to_value(&summary).map_err(ApiError::internal)?;
     v["path"] = json!(source);
     Ok(Json(v))
+}
+
+/// How many of a vessel's latest findings its detail shows.
+const RECENT_FINDINGS: usize = 20;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct FindingsQuery {
+    /// Detector code (`gaps`, `dark_suspicion`, `composite`, ...).
+    detector: Option<String>,
+    /// The detector's own level (`VIOLATION`, `CRITICAL`, ...).
+    level: Option<String>,
+    /// NONE, LOW, WATCH, MEDIUM, HIGH, CRITICAL.
+    severity: Option<String>,
+    vessel: Option<String>,
+    /// The episode overlaps `[from, to)`.
+    from: Option<String>,
+    to: Option<String>,
+    /// `min_lon,min_lat,max_lon,max_lat`: the vessel reported inside it during the episode.
+    bbox: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// Stored findings with breakdown and evidence, oldest cycle first.
+#[utoipa::path(get, path = "/api/v1/findings", tag = "findings", params(FindingsQuery), responses((status = 200, body = Page<FindingItem>), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn list_findings(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<FindingsQuery>,
+) -> Result<Json<Page<FindingItem>>, ApiError> {
+    let (from, to) = params::range(q.from.as_deref(), q.to.as_deref())?;
+    let severity =
+        params::level(q.severity.as_deref()).map_err(|e| ApiError { field: Some("severity".into()), ..e })?;
+    let level = q.level.map(|l| l.to_ascii_uppercase());
+    let bbox = params::bbox(q.bbox.as_deref())?;
+    let after = params::finding_cursor(q.cursor.as_deref())?;
+    let limit = params::limit(q.limit.as_deref())?;
+    let rows = state
+        .with_store(move |s| {
+            let query = FindingQuery {
+                detector: q.detector.as_deref(),
+                level: level.as_deref(),
+                severity,
+                vessel: q.vessel.as_deref(),
+                from,
+                to,
+                bbox,
+                after,
+                limit: limit + 1,
+                newest_first: false,
+            };
+            Ok(s.queries().findings_page(&query)?)
+        })
+        .await?;
+    let page = params::page_of(rows, limit, |f| params::encode_finding_cursor(&f.key));
+    Ok(Json(Page { items: page.items.into_iter().map(FindingItem::from).collect(), next_cursor: page.next_cursor }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct TrackQuery {
+    /// RFC 3339; both required.
+    from: Option<String>,
+    to: Option<String>,
+    /// Downsample to at most this many track points (every part keeps its two ends).
+    max_points: Option<String>,
+}
+
+/// Longest range a track request may span.
+const MAX_TRACK_DAYS: i64 = 31;
+
+/// The vessel's track in `[from, to]` as GeoJSON: a LineString per continuous part and
+/// each gap as its own feature, as `lookout_engine::track` builds it.
+#[utoipa::path(get, path = "/api/v1/vessels/{id}/track", tag = "vessels", params(("id" = String, Path), TrackQuery), responses((status = 200, description = "a GeoJSON FeatureCollection", body = Object, content_type = "application/geo+json"), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn vessel_track(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<TrackQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let (from, to) = params::range(q.from.as_deref(), q.to.as_deref())?;
+    let from = from.ok_or_else(|| ApiError::bad_request("from", "from: required"))?;
+    let to = to.ok_or_else(|| ApiError::bad_request("to", "to: required"))?;
+    if to - from > Duration::days(MAX_TRACK_DAYS) {
+        return Err(ApiError::bad_request("to", format!("to: at most {MAX_TRACK_DAYS} days after from")));
+    }
+    let max_points = q
+        .max_points
+        .as_deref()
+        .map(|v| match v.parse::<usize>() {
+            Ok(n) if n >= 2 => Ok(n),
+            _ => Err(ApiError::bad_request("max_points", "max_points: an integer of at least 2")),
+        })
+        .transpose()?;
+    let doc = state
+        .with_store(move |s| {
+            let vessel = VesselId::new(id.as_str());
+            s.vessel(&vessel)?.ok_or_else(|| ApiError::not_found("id", format!("no vessel with id '{id}'")))?;
+            lookout_engine::track::track_geojson(s, &vessel, from, to, max_points).map_err(|e| match e {
+                lookout_engine::track::TrackError::Store(e) => e.into(),
+                e @ lookout_engine::track::TrackError::TooFewPoints { .. } => {
+                    ApiError::bad_request("max_points", e.to_string())
+                }
+            })
+        })
+        .await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/geo+json")], Json(doc)).into_response())
 }
