@@ -16,6 +16,7 @@ mod models;
 pub mod openapi;
 mod params;
 mod routes;
+mod stream;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +47,7 @@ struct Inner {
     /// Idle stores, reused across requests (a connection each: on SQLite WAL a reader
     /// never waits for a writer, on PostgreSQL each is a session).
     pool: std::sync::Mutex<Vec<SharedStore>>,
+    hub: stream::Hub,
     output: OutputConfig,
     auth: bool,
     metrics: metrics::Metrics,
@@ -64,8 +66,19 @@ impl AppState {
     }
 
     fn build(db: String, output: OutputConfig, auth: bool) -> AppState {
-        let inner = Inner { db, pool: Default::default(), output, auth, metrics: metrics::Metrics::default() };
+        let inner = Inner {
+            db,
+            pool: Default::default(),
+            hub: Default::default(),
+            output,
+            auth,
+            metrics: metrics::Metrics::default(),
+        };
         AppState { inner: Arc::new(inner) }
+    }
+
+    fn hub(&self) -> &stream::Hub {
+        &self.inner.hub
     }
 
     pub fn metrics(&self) -> &metrics::Metrics {

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{models, routes};
+use crate::{models, routes, stream};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,7 @@ use crate::{models, routes};
         routes::show_vessel,
         routes::vessel_track,
         routes::list_findings,
+        stream::stream,
         routes::list_alerts,
         routes::list_silences,
         routes::create_silence,

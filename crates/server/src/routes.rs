@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/vessels/{id}", get(show_vessel))
         .route("/api/v1/vessels/{id}/track", get(vessel_track))
         .route("/api/v1/findings", get(list_findings))
+        .route("/api/v1/stream", get(crate::stream::stream))
         .route("/api/v1/alerts", get(list_alerts))
         .route("/api/v1/silences", get(list_silences).post(create_silence))
         .route("/api/v1/silences/{id}/expire", post(expire_silence))
@@ -222,6 +223,8 @@ async fn step(
             Ok(outputs::event_action(s, &id, action, &body.actor, &body.note, enforcement.as_deref(), now, &cfg)?)
         })
         .await?;
+    let payload = serde_json::to_value(&event).map_err(ApiError::internal)?;
+    state.publish(vec![("event".into(), payload)]).await?;
     Ok(Json(StepResult { event, stage_failures: stage_failures(&report) }))
 }
 
@@ -521,7 +524,7 @@ pub(crate) async fn run_cycle(
         .await?;
     state.metrics().cycle(&report);
     let rules = serde_json::to_value(&report.rules).map_err(ApiError::internal)?;
-    Ok(Json(CycleRun {
+    let run = CycleRun {
         key: report.key,
         tracks: report.tracks,
         positions: report.positions,
@@ -529,7 +532,12 @@ pub(crate) async fn run_cycle(
         rules,
         findings: report.findings.len(),
         stage_failures: failures,
-    }))
+    };
+    let summary = serde_json::to_value(&run).map_err(ApiError::internal)?;
+    let key = run.key.clone();
+    let entries = state.with_store(move |s| crate::stream::after_cycle(s, &key, summary)).await?;
+    state.publish(entries).await?;
+    Ok(Json(run))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -412,6 +412,7 @@ const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/vessels/x", Role::Viewer),
     ("GET", "/api/v1/vessels/x/track", Role::Viewer),
     ("GET", "/api/v1/findings", Role::Viewer),
+    ("GET", "/api/v1/stream?after=notanumber", Role::Viewer),
     ("GET", "/api/v1/alerts", Role::Viewer),
     ("GET", "/api/v1/silences", Role::Viewer),
     ("POST", "/api/v1/silences", Role::Analyst),
@@ -696,6 +697,8 @@ async fn every_response_matches_the_openapi_document() {
     let (_, findings) = c.call("GET", "/api/v1/findings", "/api/v1/findings?limit=50", None).await;
     assert_eq!(findings["items"].as_array().expect("items").len(), 50);
     c.call("GET", "/api/v1/findings", "/api/v1/findings?bbox=1,2,3", None).await;
+    // The stream's 200 is endless text (see `stream_live_and_resume`); its errors are JSON.
+    c.call("GET", "/api/v1/stream", "/api/v1/stream?after=x", None).await;
     let track =
         format!("/api/v1/vessels/{vessel}/track?from=2019-07-01T00:00:00Z&to=2019-07-15T00:00:00Z&max_points=50");
     c.call("GET", "/api/v1/vessels/{id}/track", &track, None).await;
@@ -854,4 +857,84 @@ async fn track_as_geojson_with_gaps_and_downsampling() {
     }
     let (status, err) = get(&format!("{uri}&max_points=2")).await;
     assert_eq!((status, err["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("max_points")), "{err}");
+}
+
+/// Reads server-sent events from `body` until `done` says enough (10 s at most).
+async fn sse_until(body: &mut Body, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let (mut text, mut out) = (String::new(), Vec::new());
+    while !done(&out) {
+        let frame = tokio::time::timeout_at(deadline, body.frame()).await.expect("entries in time");
+        let frame = frame.expect("stream open").expect("frame");
+        if let Ok(data) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let id = block.lines().find_map(|l| l.strip_prefix("id: ")).map(str::to_string);
+            if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) {
+                let entry: Value = serde_json::from_str(data).expect("data is JSON");
+                assert_eq!(id, Some(entry["seq"].to_string()), "id: is the entry's number");
+                out.push(entry);
+            }
+        }
+    }
+    out
+}
+
+/// A cycle run through the API is streamed live (cycle, its events, alerts), and a client
+/// that reconnects with Last-Event-ID gets the entries after it from the store, in order.
+#[tokio::test]
+async fn stream_live_and_resume() {
+    let router = app(state());
+    let open = |last: Option<i64>| {
+        let router = router.clone();
+        async move {
+            let mut req = Request::get("/api/v1/stream");
+            if let Some(id) = last {
+                req = req.header("last-event-id", id.to_string());
+            }
+            let resp = router.oneshot(req.body(Body::empty()).expect("request")).await.expect("response");
+            assert_eq!(resp.status(), StatusCode::OK);
+            assert_eq!(resp.headers()["content-type"], "text/event-stream");
+            resp.into_body()
+        }
+    };
+    let mut live = open(None).await;
+    let cycle = Request::post("/api/v1/cycles")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"at":"2019-07-06T00:00:00Z","actor":"stream"}"#))
+        .expect("request");
+    let resp = router.clone().oneshot(cycle).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let seen = sse_until(&mut live, |v| v.iter().any(|e| e["kind"] == "cycle")).await;
+    let first = &seen[0];
+    assert_eq!(first["kind"], "cycle", "the cycle comes first: {first}");
+    assert_eq!(first["payload"]["key"]["window_end"], "2019-07-06T00:00:00Z");
+    let seq = first["seq"].as_i64().expect("seq");
+    // An analyst's step is streamed as the changed event.
+    let id = event_id(2).await;
+    let ack = Request::post(format!("/api/v1/events/{id}/ack"))
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"actor":"stream"}"#))
+        .expect("request");
+    assert_eq!(router.clone().oneshot(ack).await.expect("response").status(), StatusCode::OK);
+    let mut seen = seen.clone();
+    seen.extend(sse_until(&mut live, |v| v.iter().any(|e| e["payload"]["id"] == id.as_str())).await);
+    let acked = seen.last().expect("entry");
+    assert_eq!((&acked["kind"], &acked["payload"]["status"]), (&json!("event"), &json!("ACK")), "{acked}");
+    assert!(seen[1..seen.len() - 1].iter().all(|e| e["kind"] == "event" || e["kind"] == "alert"), "{seen:?}");
+    // Resuming from just before the cycle replays the same entries from the store.
+    let mut resumed = open(Some(seq - 1)).await;
+    let last = acked["seq"].clone();
+    let replay = sse_until(&mut resumed, |v| v.iter().any(|e| e["seq"] == last)).await;
+    // Other servers' entries (the other tests') are in the shared log too; ours are all
+    // there, unchanged, in order.
+    let ours: Vec<&Value> = replay.iter().filter(|e| seen.iter().any(|s| s["seq"] == e["seq"])).collect();
+    assert_eq!(ours, seen.iter().collect::<Vec<_>>());
+    assert_eq!(replay[0], seen[0]);
+    let seqs: Vec<i64> = replay.iter().map(|e| e["seq"].as_i64().expect("seq")).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    let (status, body) = get("/api/v1/stream?after=-1").await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("after")));
 }

@@ -47,7 +47,9 @@ use serde::{Deserialize, Serialize};
 pub use admin::{canonical_json, open, open_with, recreate, OpenMode, PruneReport, Retention, StoreInfo};
 pub use location::{redact, Location, PgLocation};
 pub use pg::PostgresStore;
-pub use queries::{open_shared, BBox, EventQuery, FindingKey, FindingQuery, Queries, SharedStore, StoredFinding};
+pub use queries::{
+    open_shared, BBox, EventQuery, FindingKey, FindingQuery, Queries, SharedStore, StoredFinding, StreamEntry, StreamLog,
+};
 pub use sqlite::SqliteStore;
 
 /// Errors from any store backend.
@@ -311,6 +313,9 @@ pub trait Store {
 
     /// The HTTP API's paged, filtered reads (`queries.rs`).
     fn queries(&self) -> &dyn Queries;
+
+    /// The API's live stream log (`queries.rs`).
+    fn stream_log(&mut self) -> &mut dyn StreamLog;
 }
 
 /// Which events [`Store::list_events`] returns; `None` fields do not filter.

@@ -232,6 +232,51 @@ pub(crate) fn write_event_vessels(c: &mut dyn Conn, ev: &Event) -> Result<()> {
     Ok(())
 }
 
+/// One entry of the API's live stream (`/api/v1/stream`), numbered in the order stored,
+/// so a client that reconnects resumes after the last number it saw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamEntry {
+    pub seq: i64,
+    /// `event`, `alert` or `cycle`.
+    pub kind: String,
+    pub at: Timestamp,
+    pub payload: serde_json::Value,
+}
+
+/// The stream's writes.
+pub trait StreamLog {
+    /// Appends entries `(kind, payload)` at `at` in one transaction; returns them numbered.
+    fn append_stream(&mut self, entries: &[(String, serde_json::Value)], at: Timestamp) -> Result<Vec<StreamEntry>>;
+    /// Entries after `seq`, oldest first, at most `limit`.
+    fn stream_after(&self, seq: i64, limit: usize) -> Result<Vec<StreamEntry>>;
+}
+
+impl<B: Backend> StreamLog for B {
+    fn append_stream(&mut self, entries: &[(String, serde_json::Value)], at: Timestamp) -> Result<Vec<StreamEntry>> {
+        // Stored in milliseconds: hand back what a reader will read.
+        let at = crate::sql::from_ms(self.location(), crate::sql::ms(at))?;
+        self.write(|c| {
+            let mut out = Vec::with_capacity(entries.len());
+            for (kind, payload) in entries {
+                let sql = "INSERT INTO stream_log (kind, at_ms, payload) VALUES ($1, $2, $3) RETURNING seq";
+                let seq = c.one(sql, &vals![kind.as_str(), at, c.json(payload)?], |r| r.i64(0))?;
+                let seq = seq.ok_or_else(|| c.conflict("stream_log: no sequence number returned".into()))?;
+                out.push(StreamEntry { seq, kind: kind.clone(), at, payload: payload.clone() });
+            }
+            Ok(out)
+        })
+    }
+
+    fn stream_after(&self, seq: i64, limit: usize) -> Result<Vec<StreamEntry>> {
+        let sql = "SELECT seq, kind, at_ms, payload FROM stream_log WHERE seq > $1 ORDER BY seq LIMIT $2";
+        self.read(|c| {
+            c.query(sql, &vals![seq, limit_val(limit)], |r| {
+                Ok(StreamEntry { seq: r.i64(0)?, kind: r.string(1)?, at: r.ts(2)?, payload: r.json(3)? })
+            })
+        })
+    }
+}
+
 /// `Box<dyn Store>` that may move between threads: what a server's pool holds.
 pub type SharedStore = Box<dyn Store + Send>;
 

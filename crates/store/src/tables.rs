@@ -626,6 +626,10 @@ impl<B: Backend> Store for B {
     fn queries(&self) -> &dyn crate::Queries {
         self
     }
+
+    fn stream_log(&mut self) -> &mut dyn crate::StreamLog {
+        self
+    }
 }
 
 fn upsert_vessels_in(c: &mut dyn Conn, vessels: &[VesselRow]) -> Result<()> {

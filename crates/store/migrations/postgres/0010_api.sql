@@ -16,3 +16,11 @@ SELECT DISTINCT v, e.id,
 FROM events e, jsonb_array_elements_text(e.doc->'vessels') AS v;
 CREATE INDEX events_level ON events (level);
 CREATE INDEX findings_vessel ON findings (vessel_id, start_ms);
+-- The API's live stream (`/api/v1/stream`), numbered so a client resumes after the last
+-- number it saw (`Last-Event-ID`).
+CREATE TABLE stream_log (
+    seq      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind     TEXT NOT NULL,
+    at_ms    BIGINT NOT NULL,
+    payload  JSONB NOT NULL
+);

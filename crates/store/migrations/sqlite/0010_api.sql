@@ -16,3 +16,11 @@ SELECT DISTINCT v.value, e.id,
 FROM events e, json_each(e.doc, '$.vessels') v;
 CREATE INDEX events_level ON events (level);
 CREATE INDEX findings_vessel ON findings (vessel_id, start_ms);
+-- The API's live stream (`/api/v1/stream`), numbered so a client resumes after the last
+-- number it saw (`Last-Event-ID`).
+CREATE TABLE stream_log (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind     TEXT NOT NULL,
+    at_ms    INTEGER NOT NULL,
+    payload  TEXT NOT NULL
+);
