@@ -7,6 +7,7 @@
 //! query never stalls the runtime, and on SQLite (WAL) readers never wait for a running
 //! cycle.
 
+mod analysis;
 pub mod auth;
 mod body;
 mod error;
@@ -150,6 +151,7 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     routes::router()
         .merge(models::router())
+        .merge(analysis::router())
         .route("/metrics", axum::routing::get(metrics::scrape))
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{models, routes, stream};
+use crate::{analysis, models, routes, stream};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,11 @@ use crate::{models, routes, stream};
         routes::vessel_track,
         routes::list_findings,
         stream::stream,
+        analysis::plan,
+        analysis::dry_run,
+        analysis::diff,
+        analysis::shadow_run,
+        analysis::anomaly,
         routes::list_alerts,
         routes::list_silences,
         routes::create_silence,

@@ -413,6 +413,11 @@ const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/vessels/x/track", Role::Viewer),
     ("GET", "/api/v1/findings", Role::Viewer),
     ("GET", "/api/v1/stream?after=notanumber", Role::Viewer),
+    ("GET", "/api/v1/rules/plan", Role::Viewer),
+    ("POST", "/api/v1/rules/dry-run", Role::Admin),
+    ("GET", "/api/v1/models/dark_suspicion/diff?to=1", Role::Viewer),
+    ("POST", "/api/v1/models/dark_suspicion/versions/x/shadow", Role::Admin),
+    ("POST", "/api/v1/anomaly", Role::Analyst),
     ("GET", "/api/v1/alerts", Role::Viewer),
     ("GET", "/api/v1/silences", Role::Viewer),
     ("POST", "/api/v1/silences", Role::Analyst),
@@ -760,6 +765,28 @@ async fn every_response_matches_the_openapi_document() {
     .await;
     c.call("GET", "/api/v1/models/{model}/history", "/api/v1/models/loitering/history", None).await;
     c.call("GET", "/api/v1/models/{model}/history", "/api/v1/models/nosuch/history", None).await;
+    let (status, diff) = c
+        .call("GET", "/api/v1/models/{model}/diff", &format!("/api/v1/models/loitering/diff?from=1&to={v}"), None)
+        .await;
+    assert_eq!((status, &diff["changes"]), (StatusCode::OK, &json!([])), "an empty override changes nothing");
+    let (status, _) = c
+        .call(
+            "POST",
+            "/api/v1/models/{model}/versions/{version}/shadow",
+            &format!("/api/v1/models/loitering/versions/{v}/shadow"),
+            Some("{}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, plan) = c.call("GET", "/api/v1/rules/plan", "/api/v1/rules/plan", None).await;
+    assert!(!plan["lines"].as_array().expect("lines").is_empty());
+    let (status, dry) = c
+        .call("POST", "/api/v1/rules/dry-run", "/api/v1/rules/dry-run", Some(r#"{"at":"2019-07-04T00:00:00Z"}"#))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{dry}");
+    assert!(dry["positions"].as_u64().expect("positions") > 0);
+    let series = r#"{"points":[{"at":"2024-01-01T00:00:00Z","value":1},{"at":"2024-01-01T00:05:00Z","value":2}]}"#;
+    c.call("POST", "/api/v1/anomaly", "/api/v1/anomaly", Some(series)).await;
     c.assert_all_called();
 }
 
@@ -937,4 +964,54 @@ async fn stream_live_and_resume() {
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     let (status, body) = get("/api/v1/stream?after=-1").await;
     assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("after")));
+}
+
+/// The first `n` rows of a shipped NAB series.
+fn nab_series(name: &str, n: usize) -> (Vec<i64>, Vec<f64>) {
+    use std::io::BufRead;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/nab/data").join(name);
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("nab file")));
+    let (mut ts, mut vs) = (Vec::new(), Vec::new());
+    for line in reader.lines().skip(1).take(n) {
+        let line = line.expect("line");
+        let (t, v) = line.split_once(',').expect("two columns");
+        let t = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").expect("time").and_utc().timestamp();
+        ts.push(t);
+        vs.push(v.parse().expect("value"));
+    }
+    (ts, vs)
+}
+
+/// A posted series gets the scores and explanations `lookout anomaly` computes.
+#[tokio::test]
+async fn anomaly_scores_a_posted_series_as_the_cli_does() {
+    let (ts, vs) = nab_series("realTweets/Twitter_volume_AMZN.csv.gz", 800);
+    let points: Vec<Value> = ts
+        .iter()
+        .zip(&vs)
+        .map(|(t, v)| json!({ "at": DateTime::<Utc>::from_timestamp(*t, 0).expect("time"), "value": v }))
+        .collect();
+    let (status, body) = post("/api/v1/anomaly", &json!({ "points": points, "lang": "ko" }).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{body:.500}");
+    let items = body["items"].as_array().expect("items");
+    let p = lookout_anomaly::DetectorParams::default();
+    let want = lookout_anomaly::score_series(&ts, &vs, &p);
+    assert_eq!(items.len(), want.len());
+    for (got, want) in items.iter().zip(&want) {
+        assert_eq!(got["score"], serde_json::to_value(want).expect("json"));
+        let sentence = lookout_anomaly::explain::explain(want, &p, lookout_anomaly::explain::Lang::Ko);
+        assert_eq!(got["explanation"], sentence);
+    }
+    let bad = [
+        (r#"{"points":[]}"#, "points"),
+        (r#"{"points":[{"at":"2024-01-01T00:05:00Z","value":1},{"at":"2024-01-01T00:00:00Z","value":2}]}"#, "points"),
+        (r#"{"points":[{"at":"2024-01-01T00:00:00Z","value":1}],"lang":"fr"}"#, "lang"),
+        (r#"{"points":[{"at":"2024-01-01T00:00:00Z","value":1}],"params":{"nonsense":1}}"#, "params"),
+        (r#"{"points":[{"at":"noon","value":1}]}"#, "points[0].at"),
+    ];
+    for (body, field) in bad {
+        let (status, err) = post("/api/v1/anomaly", body).await;
+        assert!(status.is_client_error(), "{body}: {status}");
+        assert_eq!(err["error"]["field"], field, "{body}: {err}");
+    }
 }
