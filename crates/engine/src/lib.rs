@@ -15,6 +15,7 @@
 pub mod composite;
 pub mod cycle;
 pub mod dryrun;
+pub mod export;
 pub mod exec;
 pub mod fault;
 pub mod ingest;

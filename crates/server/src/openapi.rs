@@ -25,6 +25,8 @@ use crate::{analysis, models, routes, stream};
         routes::vessel_track,
         routes::list_findings,
         stream::stream,
+        routes::export_events,
+        routes::export_findings,
         analysis::plan,
         analysis::dry_run,
         analysis::diff,

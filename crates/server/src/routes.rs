@@ -49,6 +49,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/vessels/{id}/track", get(vessel_track))
         .route("/api/v1/findings", get(list_findings))
         .route("/api/v1/stream", get(crate::stream::stream))
+        .route("/api/v1/exports/events/{format}", get(export_events))
+        .route("/api/v1/exports/findings/{format}", get(export_findings))
         .route("/api/v1/alerts", get(list_alerts))
         .route("/api/v1/silences", get(list_silences).post(create_silence))
         .route("/api/v1/silences/{id}/expire", post(expire_silence))
@@ -97,7 +99,12 @@ pub(crate) struct EventsQuery {
 pub(crate) async fn list_events(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<EventsQuery>,
-) -> Result<Json<params::Page<lookout_pipeline::Event>>, ApiError> {
+) -> Result<Json<Page<lookout_pipeline::Event>>, ApiError> {
+    Ok(Json(events_page(&state, q).await?))
+}
+
+/// The page of events `q` asks for: every filter and the page boundary in SQL.
+async fn events_page(state: &AppState, q: EventsQuery) -> Result<Page<lookout_pipeline::Event>, ApiError> {
     let (from, to) = params::range(q.from.as_deref(), q.to.as_deref())?;
     let status = params::status(q.status.as_deref())?;
     let category = params::category(q.category.as_deref())?;
@@ -122,7 +129,7 @@ pub(crate) async fn list_events(
             Ok(s.queries().events_page(&query)?)
         })
         .await?;
-    Ok(Json(params::page_of(events, limit, |e| params::encode_cursor(&e.id))))
+    Ok(params::page_of(events, limit, |e| params::encode_cursor(&e.id)))
 }
 
 /// One event with its history (inside the event) and its enforcement records.
@@ -618,6 +625,12 @@ pub(crate) async fn list_findings(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<FindingsQuery>,
 ) -> Result<Json<Page<FindingItem>>, ApiError> {
+    let page = findings_page(&state, q).await?;
+    Ok(Json(Page { items: page.items.into_iter().map(FindingItem::from).collect(), next_cursor: page.next_cursor }))
+}
+
+/// The page of findings `q` asks for: every filter and the page boundary in SQL.
+async fn findings_page(state: &AppState, q: FindingsQuery) -> Result<Page<lookout_store::StoredFinding>, ApiError> {
     let (from, to) = params::range(q.from.as_deref(), q.to.as_deref())?;
     let severity =
         params::level(q.severity.as_deref()).map_err(|e| ApiError { field: Some("severity".into()), ..e })?;
@@ -642,8 +655,87 @@ pub(crate) async fn list_findings(
             Ok(s.queries().findings_page(&query)?)
         })
         .await?;
-    let page = params::page_of(rows, limit, |f| params::encode_finding_cursor(&f.key));
-    Ok(Json(Page { items: page.items.into_iter().map(FindingItem::from).collect(), next_cursor: page.next_cursor }))
+    Ok(params::page_of(rows, limit, |f| params::encode_finding_cursor(&f.key)))
+}
+
+/// `csv` or `geojson`.
+#[derive(Clone, Copy)]
+enum ExportFormat {
+    Csv,
+    GeoJson,
+}
+
+fn export_format(raw: &str) -> Result<ExportFormat, ApiError> {
+    match raw {
+        "csv" => Ok(ExportFormat::Csv),
+        "geojson" => Ok(ExportFormat::GeoJson),
+        _ => Err(ApiError::not_found("format", "format: csv or geojson")),
+    }
+}
+
+/// The export answer: the body with its media type, and the next chunk's cursor.
+fn export_response(content_type: &'static str, body: String, next: Option<String>) -> axum::response::Response {
+    let mut resp = ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response();
+    if let Some(c) = next.and_then(|c| axum::http::HeaderValue::from_str(&c).ok()) {
+        resp.headers_mut().insert("x-next-cursor", c);
+    }
+    resp
+}
+
+fn export_error(e: lookout_engine::export::ExportError) -> ApiError {
+    match e {
+        lookout_engine::export::ExportError::Store(s) => s.into(),
+        other => ApiError::internal(other),
+    }
+}
+
+/// Events as CSV or GeoJSON, with the list's filters; a chunk of `limit` rows, the next
+/// chunk's cursor in `X-Next-Cursor`.
+#[utoipa::path(get, path = "/api/v1/exports/events/{format}", tag = "exports", params(("format" = String, Path, description = "csv or geojson"), EventsQuery), responses((status = 200, description = "CSV (text/csv) or a GeoJSON FeatureCollection (application/geo+json)", content_type = "text/csv", body = String), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn export_events(
+    State(state): State<AppState>,
+    Path(format): Path<String>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let format = export_format(&format)?;
+    let page = events_page(&state, q).await?;
+    let (items, next) = (page.items, page.next_cursor);
+    Ok(match format {
+        ExportFormat::Csv => {
+            export_response("text/csv", lookout_engine::export::events_csv(&items).map_err(export_error)?, next)
+        }
+        ExportFormat::GeoJson => {
+            let doc = state
+                .with_store(move |s| lookout_engine::export::events_geojson(s, &items).map_err(export_error))
+                .await?;
+            export_response("application/geo+json", doc.to_string(), next)
+        }
+    })
+}
+
+/// Findings as CSV or GeoJSON, with the list's filters; a chunk of `limit` rows, the
+/// next chunk's cursor in `X-Next-Cursor`.
+#[utoipa::path(get, path = "/api/v1/exports/findings/{format}", tag = "exports", params(("format" = String, Path, description = "csv or geojson"), FindingsQuery), responses((status = 200, description = "CSV (text/csv) or a GeoJSON FeatureCollection (application/geo+json)", content_type = "text/csv", body = String), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn export_findings(
+    State(state): State<AppState>,
+    Path(format): Path<String>,
+    ApiQuery(q): ApiQuery<FindingsQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let format = export_format(&format)?;
+    let page = findings_page(&state, q).await?;
+    let next = page.next_cursor;
+    let findings: Vec<lookout_model::Finding> = page.items.into_iter().map(|f| f.finding).collect();
+    Ok(match format {
+        ExportFormat::Csv => {
+            export_response("text/csv", lookout_engine::export::findings_csv(&findings).map_err(export_error)?, next)
+        }
+        ExportFormat::GeoJson => {
+            let doc = state
+                .with_store(move |s| lookout_engine::export::findings_geojson(s, &findings).map_err(export_error))
+                .await?;
+            export_response("application/geo+json", doc.to_string(), next)
+        }
+    })
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -414,6 +414,8 @@ const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/findings", Role::Viewer),
     ("GET", "/api/v1/stream?after=notanumber", Role::Viewer),
     ("GET", "/api/v1/rules/plan", Role::Viewer),
+    ("GET", "/api/v1/exports/events/csv", Role::Viewer),
+    ("GET", "/api/v1/exports/findings/geojson", Role::Viewer),
     ("POST", "/api/v1/rules/dry-run", Role::Admin),
     ("GET", "/api/v1/models/dark_suspicion/diff?to=1", Role::Viewer),
     ("POST", "/api/v1/models/dark_suspicion/versions/x/shadow", Role::Admin),
@@ -704,6 +706,9 @@ async fn every_response_matches_the_openapi_document() {
     c.call("GET", "/api/v1/findings", "/api/v1/findings?bbox=1,2,3", None).await;
     // The stream's 200 is endless text (see `stream_live_and_resume`); its errors are JSON.
     c.call("GET", "/api/v1/stream", "/api/v1/stream?after=x", None).await;
+    // So are the exports' (CSV and GeoJSON: `exports_match_the_lists`).
+    c.call("GET", "/api/v1/exports/events/{format}", "/api/v1/exports/events/pdf", None).await;
+    c.call("GET", "/api/v1/exports/findings/{format}", "/api/v1/exports/findings/csv?limit=0", None).await;
     let track =
         format!("/api/v1/vessels/{vessel}/track?from=2019-07-01T00:00:00Z&to=2019-07-15T00:00:00Z&max_points=50");
     c.call("GET", "/api/v1/vessels/{id}/track", &track, None).await;
@@ -1014,4 +1019,50 @@ async fn anomaly_scores_a_posted_series_as_the_cli_does() {
         assert!(status.is_client_error(), "{body}: {status}");
         assert_eq!(err["error"]["field"], field, "{body}: {err}");
     }
+}
+
+async fn get_text(uri: &str) -> (StatusCode, String, axum::http::HeaderMap) {
+    let resp = app(state()).oneshot(Request::get(uri).body(Body::empty()).expect("request")).await.expect("response");
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).expect("utf8"), headers)
+}
+
+/// Exports hold the rows the lists give, with the same filters and chunks.
+#[tokio::test]
+async fn exports_match_the_lists() {
+    let (_, list) = get("/api/v1/events?limit=1000&category=dark_vessel").await;
+    let events = list["items"].as_array().expect("items");
+    assert!(!events.is_empty());
+    let (status, csv, headers) = get_text("/api/v1/exports/events/csv?limit=1000&category=dark_vessel").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "text/csv");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let ids: Vec<String> = reader.records().map(|r| r.expect("row")[0].to_string()).collect();
+    let want: Vec<&str> = events.iter().map(|e| e["id"].as_str().expect("id")).collect();
+    assert_eq!(ids, want);
+    let (status, geo, headers) = get_text("/api/v1/exports/events/geojson?limit=1000&category=dark_vessel").await;
+    assert_eq!(
+        (status, &headers["content-type"]),
+        (StatusCode::OK, &axum::http::HeaderValue::from_static("application/geo+json"))
+    );
+    let geo: Value = serde_json::from_str(&geo).expect("json");
+    let features = geo["features"].as_array().expect("features");
+    assert_eq!(features.len(), events.len());
+    assert!(features.iter().all(|f| f["geometry"]["type"] == "Point"), "the demo store holds their positions");
+    // Findings in chunks: the cursor header leads to the next chunk, and together they
+    // are the list.
+    let (_, all) = get("/api/v1/findings?detector=gaps&limit=1000").await;
+    let all = all["items"].as_array().expect("items").len();
+    let (status, first, headers) = get_text("/api/v1/exports/findings/csv?detector=gaps&limit=5").await;
+    assert_eq!(status, StatusCode::OK);
+    let next = headers["x-next-cursor"].to_str().expect("cursor").to_string();
+    let (_, rest, _) = get_text(&format!("/api/v1/exports/findings/csv?detector=gaps&limit=1000&cursor={next}")).await;
+    let rows = |t: &str| csv::Reader::from_reader(t.as_bytes()).records().count();
+    assert_eq!(rows(&first) + rows(&rest), all);
+    let (status, geo, _) = get_text("/api/v1/exports/findings/geojson?detector=gaps&limit=5").await;
+    assert_eq!(status, StatusCode::OK);
+    let geo: Value = serde_json::from_str(&geo).expect("json");
+    assert_eq!(geo["features"].as_array().expect("features").len(), 5);
+    assert_eq!(geo["features"][0]["properties"]["detector"], "gaps");
 }
