@@ -273,6 +273,72 @@ async fn bad_input_names_the_field() {
             "ends_at",
         ),
         ("POST", "/api/v1/silences/nosuch/expire".into(), None, StatusCode::NOT_FOUND, "id"),
+        // Boxes, cursors and ranges of the SQL-paged lists.
+        ("GET", "/api/v1/events?bbox=1,2,3".into(), None, StatusCode::BAD_REQUEST, "bbox"),
+        ("GET", "/api/v1/events?bbox=a,b,c,d".into(), None, StatusCode::BAD_REQUEST, "bbox"),
+        ("GET", "/api/v1/events?bbox=10,0,5,1".into(), None, StatusCode::BAD_REQUEST, "bbox"),
+        ("GET", "/api/v1/events?bbox=0,-91,1,1".into(), None, StatusCode::BAD_REQUEST, "bbox"),
+        ("GET", "/api/v1/events?bbox=0,0,NaN,1".into(), None, StatusCode::BAD_REQUEST, "bbox"),
+        ("GET", "/api/v1/alerts?cursor=xyz".into(), None, StatusCode::BAD_REQUEST, "cursor"),
+        ("GET", "/api/v1/findings?bbox=1,2,3,4,5".into(), None, StatusCode::BAD_REQUEST, "bbox"),
+        ("GET", "/api/v1/findings?cursor=6162".into(), None, StatusCode::BAD_REQUEST, "cursor"),
+        ("GET", "/api/v1/findings?cursor=zz".into(), None, StatusCode::BAD_REQUEST, "cursor"),
+        ("GET", "/api/v1/findings?severity=huge".into(), None, StatusCode::BAD_REQUEST, "severity"),
+        ("GET", "/api/v1/findings?from=2021-01-02T00:00:00Z&to=2021-01-01T00:00:00Z".into(), None, StatusCode::BAD_REQUEST, "to"),
+        ("GET", "/api/v1/findings?to=tomorrow".into(), None, StatusCode::BAD_REQUEST, "to"),
+        ("GET", "/api/v1/findings?limit=-1".into(), None, StatusCode::BAD_REQUEST, "limit"),
+        ("GET", "/api/v1/findings?detecter=gaps".into(), None, StatusCode::BAD_REQUEST, "detecter"),
+        // Tracks.
+        ("GET", "/api/v1/vessels/x/track?to=2021-01-01T00:00:00Z".into(), None, StatusCode::BAD_REQUEST, "from"),
+        ("GET", "/api/v1/vessels/x/track?from=2021-01-01T00:00:00Z".into(), None, StatusCode::BAD_REQUEST, "to"),
+        (
+            "GET",
+            "/api/v1/vessels/x/track?from=2021-01-02T00:00:00Z&to=2021-01-01T00:00:00Z".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "to",
+        ),
+        (
+            "GET",
+            "/api/v1/vessels/x/track?from=2020-01-01T00:00:00Z&to=2021-01-01T00:00:00Z".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "to",
+        ),
+        (
+            "GET",
+            "/api/v1/vessels/x/track?from=2021-01-01T00:00:00Z&to=2021-01-02T00:00:00Z&max_points=1".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "max_points",
+        ),
+        (
+            "GET",
+            "/api/v1/vessels/nosuch/track?from=2021-01-01T00:00:00Z&to=2021-01-02T00:00:00Z".into(),
+            None,
+            StatusCode::NOT_FOUND,
+            "id",
+        ),
+        // Exports, the stream.
+        ("GET", "/api/v1/exports/events/xml".into(), None, StatusCode::NOT_FOUND, "format"),
+        ("GET", "/api/v1/exports/findings/csv?bbox=x".into(), None, StatusCode::BAD_REQUEST, "bbox"),
+        ("GET", "/api/v1/stream?after=soon".into(), None, StatusCode::BAD_REQUEST, "after"),
+        ("GET", "/api/v1/stream?since=1".into(), None, StatusCode::BAD_REQUEST, "since"),
+        // Rules, models.
+        ("POST", "/api/v1/rules/dry-run".into(), Some(r#"{"window_seconds":0}"#), StatusCode::BAD_REQUEST, "window_seconds"),
+        ("POST", "/api/v1/rules/dry-run".into(), Some(r#"{"window_seconds":"1h"}"#), StatusCode::UNPROCESSABLE_ENTITY, "window_seconds"),
+        ("POST", "/api/v1/rules/dry-run".into(), Some(r#"{"mode":"fast"}"#), StatusCode::UNPROCESSABLE_ENTITY, "mode"),
+        ("POST", "/api/v1/rules/dry-run".into(), Some("[1,2"), StatusCode::BAD_REQUEST, "body"),
+        ("GET", "/api/v1/models/gaps/diff".into(), None, StatusCode::BAD_REQUEST, "to"),
+        ("GET", "/api/v1/models/gaps/diff?to=one".into(), None, StatusCode::BAD_REQUEST, "to"),
+        ("GET", "/api/v1/models/gaps/diff?from=x&to=1".into(), None, StatusCode::BAD_REQUEST, "from"),
+        ("GET", "/api/v1/models/gaps/diff?to=999".into(), None, StatusCode::NOT_FOUND, "version"),
+        ("GET", "/api/v1/models/nosuch/diff?to=1".into(), None, StatusCode::NOT_FOUND, "model"),
+        ("POST", "/api/v1/models/gaps/versions/x/shadow".into(), Some("{}"), StatusCode::BAD_REQUEST, "version"),
+        ("POST", "/api/v1/models/gaps/versions/1/shadow".into(), Some(r#"{"at":5}"#), StatusCode::UNPROCESSABLE_ENTITY, "at"),
+        ("POST", "/api/v1/models/nosuch/versions/1/shadow".into(), Some("{}"), StatusCode::NOT_FOUND, "model"),
+        ("POST", "/api/v1/anomaly".into(), Some(r#"{"points":"many"}"#), StatusCode::UNPROCESSABLE_ENTITY, "points"),
+        ("POST", "/api/v1/anomaly".into(), Some(r#"{"points":[],"extra":1}"#), StatusCode::UNPROCESSABLE_ENTITY, "extra"),
     ];
     for (method, uri, body, want, field) in cases {
         let mut req = Request::builder().method(method).uri(&uri);
@@ -297,11 +363,23 @@ async fn oversized_and_untyped_bodies_are_refused() {
         .header("content-type", "application/json")
         .body(Body::from(big))
         .expect("request");
-    let resp = small.oneshot(req).await.expect("response");
+    let resp = small.clone().oneshot(req).await.expect("response");
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: Value =
         serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes()).expect("json");
     assert_eq!(body["error"]["field"], "body");
+    // Every route that takes a body refuses one over the limit, naming the body.
+    for uri in ["/api/v1/rules/dry-run", "/api/v1/anomaly", "/api/v1/silences", "/api/v1/models/gaps/drafts"] {
+        let req = Request::post(uri)
+            .header("content-type", "application/json")
+            .body(Body::from(format!(r#"{{"x":"{}"}}"#, "a".repeat(200))))
+            .expect("request");
+        let resp = small.clone().oneshot(req).await.expect("response");
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+        let body: Value =
+            serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes()).expect("json");
+        assert_eq!(body["error"]["field"], "body", "{uri}: {body}");
+    }
     let req = Request::post("/api/v1/events/x/ack").body(Body::from(r#"{"actor":"a"}"#)).expect("request");
     let (status, body) = call(req).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
