@@ -185,6 +185,8 @@ pub(crate) async fn shadow_run(
     let set = builtin_rules()?;
     let report = state
         .with_store(move |s| {
+            // An unknown model is a 404, as on every model route.
+            models::versions(s, &model)?;
             Ok(shadow::shadow(s, &set, &model, v, &BTreeMap::new(), ExecOptions::default(), None, b.at)?)
         })
         .await?;
