@@ -49,8 +49,9 @@ for _ in $(seq 1 100); do
 done
 
 auth="Authorization: Bearer $token"
-event=$(curl -fsS -H "$auth" "$BASE/api/v1/events?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["vessels"][0])')
-vessel=$event
+# A vessel with a gap in the Kitimat fortnight: its track has parts and gaps.
+vessel=$(curl -fsS -H "$auth" "$BASE/api/v1/findings?detector=gaps&from=2019-07-01T00:00:00Z&limit=1" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["finding"]["vessel"])')
 routes=(
     "events list|/api/v1/events?limit=100"
     "vessel detail|/api/v1/vessels/${vessel}"

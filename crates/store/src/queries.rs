@@ -3,9 +3,9 @@
 //! unique order, so a page costs its own rows and never an OFFSET), never in memory.
 
 use lookout_model::{Finding, NavStatus, Position, Severity, Timestamp, VesselId};
-use lookout_pipeline::{Alert, AlertStatus, Category, Event, EventStatus};
+use lookout_pipeline::{Alert, AlertStatus, Category, Event, EventStatus, HistoryEntry};
 
-use crate::sql::{json_error, vals, Backend, Conn, Row};
+use crate::sql::{json_error, vals, Backend, Conn, Row, Val};
 use crate::{Result, Store};
 
 /// A box in degrees, edges included. `min_lon > max_lon` is not a box (the caller
@@ -135,7 +135,11 @@ impl<B: Backend> Queries for B {
             q.after.unwrap_or(""),
             limit_val(q.limit),
         ];
-        self.read(|c| crate::tables::events_from(c, EVENTS_PAGE, &args))
+        self.read(|c| {
+            let mut events: Vec<Event> = c.docs(EVENTS_PAGE, &args)?;
+            attach_histories(c, &mut events)?;
+            Ok(events)
+        })
     }
 
     fn alerts_page(&self, all: bool, after: Option<&str>, limit: usize) -> Result<Vec<Alert>> {
@@ -183,6 +187,42 @@ impl<B: Backend> Queries for B {
                    WHERE vessel_id = $1 AND ts_ms >= $2 AND ts_ms <= $3 ORDER BY ts_ms";
         self.read(|c| c.query(sql, &vals![vessel.as_str(), from, to], position))
     }
+}
+
+/// The histories of a page of events in one query (not one per event).
+fn attach_histories(c: &mut dyn Conn, events: &mut [Event]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let marks: Vec<String> = (1..=events.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT event_id, from_status, to_status, actor, at_ms, note FROM event_history
+         WHERE event_id IN ({}) ORDER BY event_id, seq",
+        marks.join(", ")
+    );
+    let ids: Vec<Val<'_>> = events.iter().map(|e| Val::from(e.id.as_str())).collect();
+    let rows = c.query(&sql, &ids, |r| {
+        let status = |s: String| {
+            EventStatus::parse(&s)
+                .ok_or_else(|| crate::sql::corrupt(r.location(), format!("unknown event status '{s}'")))
+        };
+        let entry = HistoryEntry {
+            from: r.text(1)?.map(status).transpose()?,
+            to: status(r.string(2)?)?,
+            actor: r.string(3)?,
+            at: r.ts(4)?,
+            note: r.string(5)?,
+        };
+        Ok((r.string(0)?, entry))
+    })?;
+    let mut by_id: std::collections::HashMap<String, Vec<HistoryEntry>> = std::collections::HashMap::new();
+    for (id, entry) in rows {
+        by_id.entry(id).or_default().push(entry);
+    }
+    for e in events.iter_mut() {
+        e.history = by_id.remove(&e.id).unwrap_or_default();
+    }
+    Ok(())
 }
 
 fn stored_finding(r: &dyn Row) -> Result<StoredFinding> {

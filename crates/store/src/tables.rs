@@ -759,7 +759,7 @@ fn event_status(r: &dyn Row, s: &str) -> Result<EventStatus> {
 }
 
 /// Events from a `SELECT doc ...` query, each with its history.
-pub(crate) fn events_from(c: &mut dyn Conn, sql: &str, args: &[Val<'_>]) -> Result<Vec<Event>> {
+fn events_from(c: &mut dyn Conn, sql: &str, args: &[Val<'_>]) -> Result<Vec<Event>> {
     let mut events: Vec<Event> = c.docs(sql, args)?;
     let history =
         "SELECT from_status, to_status, actor, at_ms, note FROM event_history WHERE event_id = $1 ORDER BY seq";

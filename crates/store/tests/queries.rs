@@ -121,6 +121,15 @@ fn events_filter_by_vessel_level_and_box_and_page_by_id() {
             ids(&store.queries().events_page(&query).expect("events")).join(",")
         };
         assert_eq!(q(store, &|_| {}), "e1,e2,e3");
+        // Each event with its own history (read in one query for the page).
+        let page = store.queries().events_page(&EventQuery { limit: 100, ..Default::default() }).expect("page");
+        assert!(page.iter().all(|e| e.history == vec![HistoryEntry::created("test", e.occurred_at)]), "{page:?}");
+        let mut stepped = page[1].clone();
+        stepped.history.push(HistoryEntry::note(EventStatus::New, "ana", t(500), "looked".into()));
+        store.save_events(&[stepped.clone()]).expect("step");
+        let page = store.queries().events_page(&EventQuery { limit: 100, ..Default::default() }).expect("page");
+        assert_eq!(page[1].history, stepped.history);
+        assert_eq!(page[0].history.len(), 1);
         assert_eq!(q(store, &|x| x.vessel = Some("A")), "e1,e2");
         assert_eq!(q(store, &|x| x.level = Some(Severity::High)), "e1,e3");
         assert_eq!(q(store, &|x| x.after = Some("e1")), "e2,e3");
