@@ -144,7 +144,7 @@ pub fn downsample(parts: &[Vec<Position>], max: usize) -> Result<Vec<Vec<Positio
         .iter()
         .map(|p| {
             let inner = p.len().saturating_sub(2);
-            let share = if inner_total == 0 { 0 } else { inner * spare / inner_total };
+            let share = (inner * spare).checked_div(inner_total).unwrap_or(0);
             thin(p, share)
         })
         .collect())
@@ -206,4 +206,58 @@ fn gap_feature(gap: &Gap, before: Option<&Position>, after: Option<&Position>) -
             "dark_score": gap.dark_score,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn track(minutes: &[i64]) -> Vec<Position> {
+        minutes
+            .iter()
+            .map(|&m| Position {
+                vessel: VesselId::new("v"),
+                timestamp: chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().expect("t")
+                    + chrono::Duration::minutes(m),
+                lat: m as f64 / 100.0,
+                lon: 0.0,
+                sog: None,
+                cog: None,
+                heading: None,
+                nav_status: None,
+            })
+            .collect()
+    }
+
+    fn gap(start: i64, end: i64) -> Gap {
+        let t =
+            |m| chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().expect("t") + chrono::Duration::minutes(m);
+        Gap { start: t(start), end: t(end), level: "VIOLATION".into(), dark_score: Some(40) }
+    }
+
+    #[test]
+    fn parts_split_where_a_gap_begins() {
+        let positions = track(&[0, 1, 2, 100, 101, 300]);
+        let parts = split(&positions, &[gap(2, 100), gap(101, 300)]);
+        let sizes: Vec<usize> = parts.iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![3, 2, 1]);
+        assert_eq!(split(&positions, &[]).len(), 1);
+    }
+
+    #[test]
+    fn downsampling_keeps_every_parts_ends_and_the_bound() {
+        let positions = track(&(0..1000).chain(2000..2003).chain(5000..5500).collect::<Vec<_>>());
+        let parts = split(&positions, &[gap(999, 2000), gap(2002, 5000)]);
+        for max in [6, 7, 50, 333, 1502] {
+            let thin = downsample(&parts, max).expect("enough points");
+            assert!(thin.iter().map(Vec::len).sum::<usize>() <= max, "{max}");
+            for (a, b) in parts.iter().zip(&thin) {
+                assert_eq!((a.first(), a.last()), (b.first(), b.last()), "{max}");
+                assert!(b.windows(2).all(|w| w[0].timestamp < w[1].timestamp));
+            }
+        }
+        assert!(matches!(downsample(&parts, 5), Err(TrackError::TooFewPoints { needed: 6, parts: 3, .. })));
+        assert_eq!(downsample(&parts, 100_000).expect("all"), parts);
+    }
 }
