@@ -603,6 +603,7 @@ async fn every_route_needs_its_role() {
     // The probes need no token.
     assert_eq!(call_as("GET", "/healthz", None).await.0, StatusCode::OK);
     assert_eq!(call_as("GET", "/readyz", None).await.0, StatusCode::OK);
+    assert_eq!(call_as("GET", "/openapi.json", None).await.0, StatusCode::OK);
 }
 
 #[tokio::test]

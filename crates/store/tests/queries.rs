@@ -194,3 +194,26 @@ fn a_track_is_the_range_in_time_order() {
         assert!(track.iter().all(|p| p.vessel.as_str() == "A"));
     });
 }
+
+#[test]
+fn the_stream_log_numbers_entries_in_order_and_reads_after_a_number() {
+    with_each_backend(|store| {
+        let first = store
+            .stream_log()
+            .append_stream(
+                &[("cycle".into(), serde_json::json!({"n": 1})), ("event".into(), serde_json::json!({"id": "e1"}))],
+                t(0),
+            )
+            .expect("append");
+        let second = store
+            .stream_log()
+            .append_stream(&[("alert".into(), serde_json::json!({"a": [1, 2]}))], t(1))
+            .expect("append");
+        assert!(first[0].seq < first[1].seq && first[1].seq < second[0].seq);
+        let all = store.stream_log().stream_after(0, 100).expect("read");
+        assert_eq!(all, [first.clone(), second.clone()].concat());
+        assert_eq!(store.stream_log().stream_after(first[0].seq, 1).expect("read"), vec![first[1].clone()]);
+        assert!(store.stream_log().stream_after(second[0].seq, 100).expect("read").is_empty());
+        assert!(store.stream_log().append_stream(&[], t(2)).expect("nothing").is_empty());
+    });
+}
