@@ -54,6 +54,21 @@ struct Inner {
     metrics: metrics::Metrics,
 }
 
+impl Drop for Inner {
+    /// The pooled stores close on a plain thread: a PostgreSQL client closes by blocking
+    /// on its own runtime, which may not happen on one of the server's runtime threads
+    /// (where the last `AppState` usually goes).
+    fn drop(&mut self) {
+        let stores = match self.pool.get_mut() {
+            Ok(pool) => std::mem::take(pool),
+            Err(poisoned) => std::mem::take(poisoned.into_inner()),
+        };
+        if !stores.is_empty() {
+            let _ = std::thread::spawn(move || drop(stores)).join();
+        }
+    }
+}
+
 impl AppState {
     /// `db`: a `--db` value (SQLite file or PostgreSQL URL).
     /// Every route but the probes needs a bearer token (see [`auth`]).
