@@ -15,8 +15,8 @@
 pub mod composite;
 pub mod cycle;
 pub mod dryrun;
-pub mod export;
 pub mod exec;
+pub mod export;
 pub mod fault;
 pub mod ingest;
 mod ingest_identity;
