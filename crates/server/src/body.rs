@@ -170,3 +170,52 @@ impl ToSchema for StatsRows {
 pub struct StatsBody {
     pub items: StatsRows,
 }
+
+/// A GeoJSON FeatureCollection as the track route answers it. Documentation only: the
+/// engine builds the document (`lookout_engine::track`), the API test validates it
+/// against this.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct TrackCollection {
+    #[schema(pattern = "^FeatureCollection$")]
+    pub r#type: String,
+    /// `vessel`, `from`, `to`, `positions` (in the range, before downsampling).
+    pub properties: TrackProperties,
+    pub features: Vec<TrackFeature>,
+}
+
+/// The collection's own properties.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct TrackProperties {
+    pub vessel: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub from: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub to: Timestamp,
+    pub positions: u64,
+}
+
+/// A part of the track (`kind: track`, a LineString, or a Point for a lone report) or a
+/// gap (`kind: gap`, the LineString between its two ends).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct TrackFeature {
+    #[schema(pattern = "^Feature$")]
+    pub r#type: String,
+    pub geometry: Option<Geometry>,
+    /// track: `part`, `start`, `end`, `points`, `source_points`; gap: `start`, `end`,
+    /// `duration_seconds`, `level`, `dark_score`.
+    #[schema(value_type = Object)]
+    pub properties: serde_json::Value,
+}
+
+/// A GeoJSON geometry: `[lon, lat]` for a Point, a list of them for a LineString.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct Geometry {
+    #[schema(pattern = "^(Point|LineString)$")]
+    pub r#type: String,
+    /// `[lon, lat]`, or a list of them.
+    pub coordinates: Vec<serde_json::Value>,
+}

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::body::{
     CycleRun, EventDetail, FindingItem, Items, KpisBody, OutboxRow, Ready, StageFailure, StatsBody, StatsRows, Status,
-    StepResult, VesselDetail,
+    StepResult, TrackCollection, VesselDetail,
 };
 use crate::error::ApiError;
 use crate::error::ErrorBody;
@@ -754,7 +754,7 @@ const MAX_TRACK_DAYS: i64 = 31;
 
 /// The vessel's track in `[from, to]` as GeoJSON: a LineString per continuous part and
 /// each gap as its own feature, as `lookout_engine::track` builds it.
-#[utoipa::path(get, path = "/api/v1/vessels/{id}/track", tag = "vessels", params(("id" = String, Path), TrackQuery), responses((status = 200, description = "a GeoJSON FeatureCollection", body = Object, content_type = "application/geo+json"), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/vessels/{id}/track", tag = "vessels", params(("id" = String, Path), TrackQuery), responses((status = 200, description = "a GeoJSON FeatureCollection", body = TrackCollection, content_type = "application/geo+json"), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
 pub(crate) async fn vessel_track(
     State(state): State<AppState>,
     Path(id): Path<String>,
