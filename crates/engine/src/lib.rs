@@ -16,6 +16,7 @@ pub mod composite;
 pub mod cycle;
 pub mod dryrun;
 pub mod exec;
+pub mod export;
 pub mod fault;
 pub mod ingest;
 mod ingest_identity;
@@ -24,6 +25,7 @@ pub mod outputs;
 pub mod plan;
 pub mod rules;
 pub mod shadow;
+pub mod track;
 
 /// Errors that stop an ingest job or a cycle (record-level problems and failing rules
 /// never do).

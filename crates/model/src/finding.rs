@@ -4,6 +4,7 @@ use crate::{Timestamp, VesselId};
 
 /// How serious a finding is, shared by every detector so events and alerts can rank them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Severity {
     None,
@@ -29,6 +30,7 @@ impl Severity {
 
 /// One line of a score's explanation: which pattern fired and what it added or took away.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BreakdownItem {
     /// Rule code, e.g. `P1`.
     pub code: String,
@@ -44,13 +46,16 @@ pub struct BreakdownItem {
 
 /// What a detector reports about one entity over one episode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
     /// Detector code, e.g. `gaps`, `dark_suspicion`.
     pub detector: String,
     pub vessel: VesselId,
     /// Start of the episode (for a gap: the last position before it).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub start: Timestamp,
     /// End of the episode (for a gap: the first position after it, or the window end).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub end: Timestamp,
     /// 0..=100 where the detector scores; detectors that only classify leave it `None`.
     pub score: Option<i64>,

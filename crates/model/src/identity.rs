@@ -8,6 +8,7 @@ use crate::{ShipType, StaticData, Timestamp, VesselId};
 /// One identity tuple as reported, with AIS padding removed. `None` means "not reported";
 /// a tuple with every field `None` is no identity at all.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identity {
     pub name: Option<String>,
     pub call_sign: Option<String>,
@@ -41,10 +42,13 @@ impl Identity {
 /// One stored identity of one vessel: seen `reports` times between `first_seen` and
 /// `last_seen` (inclusive). The store keeps one row per distinct tuple per vessel.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdentityObservation {
     pub vessel: VesselId,
     pub identity: Identity,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub first_seen: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub last_seen: Timestamp,
     pub reports: u64,
 }

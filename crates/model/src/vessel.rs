@@ -7,6 +7,7 @@ use crate::Timestamp;
 /// Usually a 9-digit MMSI, but public extracts often anonymise it (a hash, a small
 /// integer). Such opaque ids are accepted; MMSI checks do not apply to them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct VesselId(pub String);
 
@@ -43,6 +44,7 @@ impl std::fmt::Display for VesselId {
 
 /// AIS navigational status (ITU-R M.1371, 0..=15).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct NavStatus(pub u8);
 
@@ -103,6 +105,7 @@ impl NavStatus {
 
 /// ITU AIS ship and cargo type code (0..=99).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct ShipType(pub u16);
 
@@ -175,8 +178,10 @@ impl ShipType {
 
 /// One decoded position report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Position {
     pub vessel: VesselId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub timestamp: Timestamp,
     pub lat: f64,
     pub lon: f64,
@@ -191,6 +196,7 @@ pub struct Position {
 
 /// Static and voyage data about a vessel (AIS types 5, 19, 24, or CSV columns).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaticData {
     pub name: Option<String>,
     pub call_sign: Option<String>,

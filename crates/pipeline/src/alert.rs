@@ -76,6 +76,7 @@ pub enum AlertError {
 
 /// Comparison of a matcher, as in Alertmanager.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MatchOp {
     #[serde(rename = "=")]
     Eq,
@@ -89,6 +90,7 @@ pub enum MatchOp {
 
 /// `name op value` over an alert's labels. Regexes are anchored, as in Alertmanager.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Matcher {
     pub name: String,
     pub op: MatchOp,
@@ -157,10 +159,13 @@ impl std::fmt::Display for Matcher {
 
 /// A silence: alerts matching all matchers are muted between `starts_at` and `ends_at`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Silence {
     pub id: String,
     pub matchers: Vec<Matcher>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub starts_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub ends_at: Timestamp,
     pub created_by: String,
     pub comment: String,
@@ -213,6 +218,7 @@ impl Silence {
 
 /// Firing or resolved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AlertStatus {
     Firing,
@@ -231,6 +237,7 @@ impl AlertStatus {
 
 /// One alert: the state of one HIGH/CRITICAL event as the dispatcher sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alert {
     /// The event's fingerprint.
     pub fingerprint: String,
@@ -238,13 +245,16 @@ pub struct Alert {
     /// `alertname` (the category), `category`, `area`, `level`, `vessel`, `event_id`.
     pub labels: BTreeMap<String, String>,
     pub status: AlertStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub starts_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub ends_at: Option<Timestamp>,
     /// Ids of the silences muting it now.
     pub silenced_by: Vec<String>,
     /// Ids of every silence that ever held it.
     pub held_by: Vec<String>,
     pub group_key: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_notified_at: Option<Timestamp>,
 }
 

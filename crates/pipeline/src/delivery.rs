@@ -48,6 +48,7 @@ pub fn backoff(attempts: u32) -> Duration {
 
 /// One row of the outbox.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxItem {
     /// Order of enqueueing; rows of one sink are delivered in this order.
     pub seq: i64,
@@ -55,9 +56,12 @@ pub struct OutboxItem {
     pub notification_id: String,
     pub sink: String,
     pub body: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     pub attempts: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub next_attempt_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub delivered_at: Option<Timestamp>,
     pub last_error: Option<String>,
 }

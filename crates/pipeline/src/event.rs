@@ -44,6 +44,7 @@ use crate::zone::local_date;
 
 /// The seven event categories.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Category {
     DarkVessel,
@@ -94,8 +95,11 @@ impl std::fmt::Display for Category {
 
 /// The window of the analysis cycle that produced findings (its identity in the store).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CycleWindow {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub start: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub end: Timestamp,
 }
 
@@ -145,6 +149,7 @@ impl Default for EventRules {
 
 /// One event: a deduplicated, labelled, analyst-facing occurrence.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     /// Equal to `fingerprint`: the same episode always has the same id.
     pub id: String,
@@ -162,13 +167,17 @@ pub struct Event {
     pub score: Option<i64>,
     /// When the pipeline first created it (the injected clock): the time KPIs and
     /// statistics count it at.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub occurred_at: Timestamp,
     /// When a cycle last reported it.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub last_seen: Timestamp,
     /// Distinct cycle windows that ever reported it.
     pub occurrences: u32,
     /// Span of the episode in data time.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub episode_start: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub episode_end: Timestamp,
     /// Alert grouping area: `evidence.zone` where given, else the 1° cell of the
     /// episode's first position (`N35E128`), else `UNKNOWN`.

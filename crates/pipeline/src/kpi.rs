@@ -18,7 +18,9 @@ pub const TRACKING_WINDOW_MIN: i64 = 30;
 
 /// The KPI values at one instant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Kpis {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     /// The local day the `*_today` values count.
     pub today: Bucket,

@@ -17,6 +17,7 @@ use crate::event::Event;
 
 /// Where an event stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EventStatus {
     New,
@@ -92,11 +93,13 @@ impl Action {
 
 /// One line of an event's history: a status change (`from != to`) or a note.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     /// `None` for the creation entry.
     pub from: Option<EventStatus>,
     pub to: EventStatus,
     pub actor: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     pub note: String,
 }
@@ -120,11 +123,13 @@ impl HistoryEntry {
 
 /// What was done to a vessel when an event was enforced.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Enforcement {
     pub event_id: String,
     /// E.g. `boarding`, `warning`, `seizure`.
     pub action: String,
     pub actor: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     pub note: String,
 }

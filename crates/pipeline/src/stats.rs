@@ -80,6 +80,7 @@ pub fn detections(window: CycleWindow, findings: &[Finding]) -> Vec<Detection> {
 
 /// One hourly row.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HourlyStats {
     pub bucket: Bucket,
     pub detections: u64,
@@ -90,6 +91,7 @@ pub struct HourlyStats {
 
 /// One daily row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DailyStats {
     pub bucket: Bucket,
     pub detections: u64,
@@ -105,6 +107,7 @@ pub struct DailyStats {
 
 /// One monthly row: sums of its daily rows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MonthlyStats {
     pub bucket: Bucket,
     pub detections: u64,

@@ -23,8 +23,11 @@ pub fn parse_tz(name: &str) -> Result<Tz, PipelineError> {
 
 /// A half-open interval `[start, end)` of UTC instants with its local label.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bucket {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub start: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub end: Timestamp,
     /// Local label: `2024-03-31T02:00+02:00` for an hour, `2024-03-31` for a day,
     /// `2024-03` for a month.

@@ -6,6 +6,7 @@ use axum::Json;
 use lookout_engine::outputs::OutputError;
 use lookout_store::StoreError;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// An error answer. Client mistakes are 4xx and name the field at fault; a 500 is only
 /// ever the server's own failure (the store), and says no more than that.
@@ -17,17 +18,26 @@ pub struct ApiError {
     pub field: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// `{"error": {...}}`: the body of every error answer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ErrorBody)]
+pub(crate) struct Body<'a> {
     error: Inner<'a>,
 }
 
-#[derive(Serialize)]
-struct Inner<'a> {
+/// What went wrong and, for a client mistake, the field (query parameter, body field,
+/// path segment or header) at fault.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ErrorDetail)]
+pub(crate) struct Inner<'a> {
+    /// Machine-readable: `bad_request`, `invalid_field`, `not_found`, `unauthorized`, ...
     code: &'a str,
     message: &'a str,
     field: Option<&'a str>,
 }
+
+/// The error body's name in the OpenAPI document.
+pub(crate) type ErrorBody = Body<'static>;
 
 impl ApiError {
     pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> ApiError {

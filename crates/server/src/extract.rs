@@ -28,7 +28,11 @@ fn json_rejection(r: JsonRejection) -> ApiError {
         JsonRejection::JsonDataError(_) => ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "invalid_field",
-            field: Some(json_path(&message).or_else(|| field_of(&message)).unwrap_or_else(|| "body".into())),
+            field: Some(if array_at_root(&message) {
+                "body".into()
+            } else {
+                json_path(&message).or_else(|| field_of(&message)).unwrap_or_else(|| "body".into())
+            }),
             message,
         },
         JsonRejection::MissingJsonContentType(_) => ApiError {
@@ -54,6 +58,11 @@ fn json_path(message: &str) -> Option<String> {
     let path = &rest[..rest.find(": ")?];
     let plain = path.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
     (plain && path != "." && !path.is_empty()).then(|| path.to_string())
+}
+
+/// An array where an object belongs: serde reads it by position (`[0]: ...`).
+fn array_at_root(message: &str) -> bool {
+    message.contains("target type: [")
 }
 
 /// Query parameters; unknown parameters are refused by the target types.

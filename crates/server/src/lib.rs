@@ -7,13 +7,17 @@
 //! query never stalls the runtime, and on SQLite (WAL) readers never wait for a running
 //! cycle.
 
+mod analysis;
 pub mod auth;
+mod body;
 mod error;
 mod extract;
 pub mod metrics;
 mod models;
+pub mod openapi;
 mod params;
 mod routes;
+mod stream;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +25,10 @@ use std::time::Duration;
 use axum::http::{HeaderName, StatusCode};
 use axum::Router;
 use lookout_engine::outputs::OutputConfig;
-use lookout_store::Store;
+use lookout_store::{SharedStore, Store};
+
+/// Idle connections kept; more are opened under load and closed when returned.
+const MAX_IDLE_STORES: usize = 16;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -38,21 +45,56 @@ pub struct AppState {
 
 struct Inner {
     db: String,
+    /// Idle stores, reused across requests (a connection each: on SQLite WAL a reader
+    /// never waits for a writer, on PostgreSQL each is a session).
+    pool: std::sync::Mutex<Vec<SharedStore>>,
+    hub: stream::Hub,
     output: OutputConfig,
     auth: bool,
     metrics: metrics::Metrics,
+}
+
+impl Drop for Inner {
+    /// The pooled stores close on a plain thread: a PostgreSQL client closes by blocking
+    /// on its own runtime, which may not happen on one of the server's runtime threads
+    /// (where the last `AppState` usually goes).
+    fn drop(&mut self) {
+        let stores = match self.pool.get_mut() {
+            Ok(pool) => std::mem::take(pool),
+            Err(poisoned) => std::mem::take(poisoned.into_inner()),
+        };
+        if !stores.is_empty() {
+            let _ = std::thread::spawn(move || drop(stores)).join();
+        }
+    }
 }
 
 impl AppState {
     /// `db`: a `--db` value (SQLite file or PostgreSQL URL).
     /// Every route but the probes needs a bearer token (see [`auth`]).
     pub fn new(db: impl Into<String>, output: OutputConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: true, metrics: metrics::Metrics::default() }) }
+        AppState::build(db.into(), output, true)
     }
 
     /// Without tokens: for `--no-auth` on a loopback address only (the CLI checks).
     pub fn without_auth(db: impl Into<String>, output: OutputConfig) -> AppState {
-        AppState { inner: Arc::new(Inner { db: db.into(), output, auth: false, metrics: metrics::Metrics::default() }) }
+        AppState::build(db.into(), output, false)
+    }
+
+    fn build(db: String, output: OutputConfig, auth: bool) -> AppState {
+        let inner = Inner {
+            db,
+            pool: Default::default(),
+            hub: Default::default(),
+            output,
+            auth,
+            metrics: metrics::Metrics::default(),
+        };
+        AppState { inner: Arc::new(inner) }
+    }
+
+    fn hub(&self) -> &stream::Hub {
+        &self.inner.hub
     }
 
     pub fn metrics(&self) -> &metrics::Metrics {
@@ -67,7 +109,8 @@ impl AppState {
         &self.inner.output
     }
 
-    /// Runs `f` with a freshly opened store on the blocking pool.
+    /// Runs `f` on the blocking pool with a store from the pool (opened when none is
+    /// idle), so the runtime never waits on the synchronous store.
     pub async fn with_store<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -75,11 +118,29 @@ impl AppState {
     {
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut store = lookout_store::open(&state.inner.db)?;
-            f(store.as_mut())
+            let mut store = state.checkout()?;
+            let out = f(store.as_mut());
+            state.checkin(store);
+            out
         })
         .await
         .map_err(ApiError::internal)?
+    }
+
+    fn checkout(&self) -> Result<SharedStore, ApiError> {
+        let idle = self.inner.pool.lock().ok().and_then(|mut p| p.pop());
+        match idle {
+            Some(store) => Ok(store),
+            None => Ok(lookout_store::open_shared(&self.inner.db)?),
+        }
+    }
+
+    fn checkin(&self, store: SharedStore) {
+        if let Ok(mut pool) = self.inner.pool.lock() {
+            if pool.len() < MAX_IDLE_STORES {
+                pool.push(store);
+            }
+        }
     }
 }
 
@@ -105,7 +166,9 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     routes::router()
         .merge(models::router())
+        .merge(analysis::router())
         .route("/metrics", axum::routing::get(metrics::scrape))
+        .route("/openapi.json", axum::routing::get(openapi::serve))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)

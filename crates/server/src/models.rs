@@ -8,7 +8,12 @@ use chrono::Utc;
 use lookout_engine::models;
 use lookout_store::{ModelChange, ModelVersion};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::body::{Items, ModelEntry, Versions};
+use crate::error::ErrorBody;
+use lookout_store::ModelAudit;
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -26,30 +31,33 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Every registered model with its versions.
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/models", tag = "models", responses((status = 200, body = Items<ModelEntry>), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Items<ModelEntry>>, ApiError> {
     let items = state
         .with_store(|s| {
             let codes = lookout_detect::Detectors::builtin().codes();
             let mut items = Vec::new();
             for code in codes {
-                items.push(json!({ "model": code, "versions": models::versions(s, code)? }));
+                items.push(ModelEntry { model: code.to_string(), versions: models::versions(s, code)? });
             }
             Ok(items)
         })
         .await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items { items }))
 }
 
-async fn show(State(state): State<AppState>, Path(model): Path<String>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/models/{model}", tag = "models", params(("model" = String, Path)), responses((status = 200, body = Versions), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn show(State(state): State<AppState>, Path(model): Path<String>) -> Result<Json<Versions>, ApiError> {
     let versions = state.with_store(move |s| Ok(models::versions(s, &model)?)).await?;
-    Ok(Json(json!({ "versions": versions })))
+    Ok(Json(Versions { versions }))
 }
 
 fn version_number(raw: &str) -> Result<i64, ApiError> {
     raw.parse().map_err(|_| ApiError::bad_request("version", format!("version: not a number: '{raw}'")))
 }
 
-async fn show_version(
+#[utoipa::path(get, path = "/api/v1/models/{model}/versions/{version}", tag = "models", params(("model" = String, Path), ("version" = i64, Path)), responses((status = 200, body = ModelVersion), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn show_version(
     State(state): State<AppState>,
     Path((model, version)): Path<(String, String)>,
 ) -> Result<Json<ModelVersion>, ApiError> {
@@ -58,19 +66,23 @@ async fn show_version(
 }
 
 /// The audit trail: every seed, draft, promotion and rollback with before and after.
-async fn history(State(state): State<AppState>, Path(model): Path<String>) -> Result<Json<Value>, ApiError> {
-    let audit = state
+#[utoipa::path(get, path = "/api/v1/models/{model}/history", tag = "models", params(("model" = String, Path)), responses((status = 200, body = Items<ModelAudit>), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    Path(model): Path<String>,
+) -> Result<Json<Items<ModelAudit>>, ApiError> {
+    let items = state
         .with_store(move |s| {
             models::versions(s, &model)?;
             Ok(s.model_audit(&model)?)
         })
         .await?;
-    Ok(Json(json!({ "items": audit })))
+    Ok(Json(Items { items }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct DraftBody {
+pub(crate) struct DraftBody {
     /// Overrides merged over the base version's parameters.
     params: Value,
     /// The version to start from; default: the ACTIVE one.
@@ -80,9 +92,9 @@ struct DraftBody {
     reason: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangeBody {
+pub(crate) struct ChangeBody {
     actor: String,
     #[serde(default)]
     reason: String,
@@ -97,7 +109,8 @@ fn change(actor: String, reason: String) -> Result<ModelChange, ApiError> {
     Ok(ModelChange { actor, at: Utc::now(), reason })
 }
 
-async fn create_draft(
+#[utoipa::path(post, path = "/api/v1/models/{model}/drafts", tag = "models", params(("model" = String, Path)), request_body = DraftBody, responses((status = 201, body = ModelVersion), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn create_draft(
     State(state): State<AppState>,
     Path(model): Path<String>,
     ApiJson(b): ApiJson<DraftBody>,
@@ -107,7 +120,8 @@ async fn create_draft(
     Ok((StatusCode::CREATED, Json(draft)))
 }
 
-async fn promote(
+#[utoipa::path(post, path = "/api/v1/models/{model}/versions/{version}/promote", tag = "models", params(("model" = String, Path), ("version" = i64, Path)), request_body = ChangeBody, responses((status = 200, body = ModelVersion), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn promote(
     State(state): State<AppState>,
     Path((model, version)): Path<(String, String)>,
     ApiJson(b): ApiJson<ChangeBody>,
@@ -120,7 +134,8 @@ async fn promote(
     Ok(Json(state.with_store(move |s| Ok(models::promote(s, &model, v, &change)?)).await?))
 }
 
-async fn rollback(
+#[utoipa::path(post, path = "/api/v1/models/{model}/rollback", tag = "models", params(("model" = String, Path)), request_body = ChangeBody, responses((status = 200, body = ModelVersion), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
+pub(crate) async fn rollback(
     State(state): State<AppState>,
     Path(model): Path<String>,
     ApiJson(b): ApiJson<ChangeBody>,

@@ -71,9 +71,11 @@ fn parsed<T>(field: &str, value: Option<&str>, parse: impl Fn(&str) -> Option<T>
 
 /// A page of a list ordered by a unique key: the cursor is opaque to clients (the hex of
 /// the last key returned) and the next page starts after it.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -91,7 +93,7 @@ pub fn decode_cursor(value: Option<&str>) -> Result<Option<String>, ApiError> {
     String::from_utf8(bytes).map(Some).map_err(|_| bad())
 }
 
-fn encode_cursor(key: &str) -> String {
+pub fn encode_cursor(key: &str) -> String {
     key.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -104,4 +106,48 @@ pub fn page<T>(mut items: Vec<T>, key: impl Fn(&T) -> &str, cursor: Option<&str>
     rest.truncate(limit);
     let next_cursor = if more { rest.last().map(|i| encode_cursor(key(i))) } else { None };
     Page { items: rest, next_cursor }
+}
+
+/// `min_lon,min_lat,max_lon,max_lat` in degrees.
+pub fn bbox(value: Option<&str>) -> Result<Option<lookout_store::BBox>, ApiError> {
+    let Some(v) = value else { return Ok(None) };
+    let bad = |why: &str| ApiError::bad_request("bbox", format!("bbox: {why} (min_lon,min_lat,max_lon,max_lat)"));
+    let n: Vec<f64> = v
+        .split(',')
+        .map(|x| x.trim().parse::<f64>().ok().filter(|f| f.is_finite()))
+        .collect::<Option<_>>()
+        .ok_or_else(|| bad("four numbers"))?;
+    let [min_lon, min_lat, max_lon, max_lat] = n[..] else { return Err(bad("four numbers")) };
+    if !(-180.0..=180.0).contains(&min_lon) || !(-180.0..=180.0).contains(&max_lon) {
+        return Err(bad("longitudes from -180 to 180"));
+    }
+    if !(-90.0..=90.0).contains(&min_lat) || !(-90.0..=90.0).contains(&max_lat) {
+        return Err(bad("latitudes from -90 to 90"));
+    }
+    if min_lon > max_lon || min_lat > max_lat {
+        return Err(bad("a minimum above its maximum"));
+    }
+    Ok(Some(lookout_store::BBox { min_lon, min_lat, max_lon, max_lat }))
+}
+
+/// A findings cursor: `window_start_ms:window_end_ms:seq` of the last finding returned.
+pub fn finding_cursor(value: Option<&str>) -> Result<Option<lookout_store::FindingKey>, ApiError> {
+    let Some(text) = decode_cursor(value)? else { return Ok(None) };
+    let bad = || ApiError::bad_request("cursor", "cursor: not a cursor this server returned");
+    let n: Vec<i64> = text.split(':').map(|x| x.parse().ok()).collect::<Option<_>>().ok_or_else(bad)?;
+    let [ws, we, seq] = n[..] else { return Err(bad()) };
+    let ts = |ms| DateTime::<Utc>::from_timestamp_millis(ms).ok_or_else(bad);
+    Ok(Some(lookout_store::FindingKey { window_start: ts(ws)?, window_end: ts(we)?, seq }))
+}
+
+pub fn encode_finding_cursor(k: &lookout_store::FindingKey) -> String {
+    encode_cursor(&format!("{}:{}:{}", k.window_start.timestamp_millis(), k.window_end.timestamp_millis(), k.seq))
+}
+
+/// A page from a query asked for `limit + 1` rows: the extra row only says another follows.
+pub fn page_of<T>(mut rows: Vec<T>, limit: usize, cursor: impl Fn(&T) -> String) -> Page<T> {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = if more { rows.last().map(cursor) } else { None };
+    Page { items: rows, next_cursor }
 }

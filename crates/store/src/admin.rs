@@ -23,6 +23,7 @@ pub enum OpenMode {
 
 /// What `lookout db status` shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreInfo {
     /// `sqlite` or `postgres`.
     pub backend: String,

@@ -30,6 +30,7 @@
 mod admin;
 mod location;
 mod pg;
+mod queries;
 mod sql;
 mod sqlite;
 mod tables;
@@ -46,6 +47,10 @@ use serde::{Deserialize, Serialize};
 pub use admin::{canonical_json, open, open_with, recreate, OpenMode, PruneReport, Retention, StoreInfo};
 pub use location::{redact, Location, PgLocation};
 pub use pg::PostgresStore;
+pub use queries::{
+    open_shared, BBox, EventQuery, FindingKey, FindingQuery, Queries, SharedStore, StoredFinding, StreamEntry,
+    StreamLog,
+};
 pub use sqlite::SqliteStore;
 
 /// Errors from any store backend.
@@ -80,6 +85,7 @@ pub const IDENTITY_RUNS_PER_VESSEL: usize = 200;
 
 /// A vessel as stored: identity, whether the id is an MMSI, and static data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VesselRow {
     pub vessel: VesselId,
     pub id_is_mmsi: bool,
@@ -100,8 +106,11 @@ pub struct IngestRun {
 
 /// Identity of an analysis cycle: its window. Re-running a window replaces its output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CycleKey {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub window_start: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub window_end: Timestamp,
 }
 
@@ -317,6 +326,12 @@ pub trait Store {
     fn daily_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<DailyStats>>;
     /// Monthly rows starting in `[from, to)`, by start.
     fn monthly_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<MonthlyStats>>;
+
+    /// The HTTP API's paged, filtered reads (`queries.rs`).
+    fn queries(&self) -> &dyn Queries;
+
+    /// The API's live stream log (`queries.rs`).
+    fn stream_log(&mut self) -> &mut dyn StreamLog;
 }
 
 /// Which events [`Store::list_events`] returns; `None` fields do not filter.
@@ -344,6 +359,7 @@ pub struct ApiToken {
 
 /// Lifecycle of a model version: DRAFT → ACTIVE → ARCHIVED (and back to ACTIVE on rollback).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ModelStatus {
     Draft,
@@ -374,11 +390,13 @@ impl ModelStatus {
 
 /// One stored version of a model's params (the full effective JSON, never a diff).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelVersion {
     pub model: String,
     pub version: i64,
     pub status: ModelStatus,
     pub params: serde_json::Value,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     pub created_by: String,
     pub reason: String,
@@ -394,6 +412,7 @@ pub struct ModelChange {
 
 /// One audit row: the state of the model before and after a change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelAudit {
     pub model: String,
     /// The version the change was about.
@@ -404,12 +423,14 @@ pub struct ModelAudit {
     pub before: serde_json::Value,
     pub after: serde_json::Value,
     pub actor: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     pub reason: String,
 }
 
 /// The statistics JSON a cycle stored with its output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CycleStats {
     pub key: CycleKey,
     pub stats: serde_json::Value,

@@ -666,6 +666,14 @@ impl<B: Backend> Store for B {
     fn monthly_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<MonthlyStats>> {
         self.read(|c| stats_between(c, "stats_monthly", from, to))
     }
+
+    fn queries(&self) -> &dyn crate::Queries {
+        self
+    }
+
+    fn stream_log(&mut self) -> &mut dyn crate::StreamLog {
+        self
+    }
 }
 
 fn upsert_vessels_in(c: &mut dyn Conn, vessels: &[VesselRow]) -> Result<()> {
@@ -885,6 +893,7 @@ fn write_event(c: &mut dyn Conn, ev: &Event) -> Result<()> {
            last_seen_ms = excluded.last_seen_ms, doc = excluded.doc",
         &vals![&ev.id, category, status, level, ev.occurred_at, ev.last_seen, doc],
     )?;
+    crate::queries::write_event_vessels(c, ev)?;
     c.execute("DELETE FROM event_windows WHERE event_id = $1", &vals![&ev.id])?;
     for w in &ev.windows {
         c.execute(

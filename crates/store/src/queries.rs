@@ -1,0 +1,330 @@
+//! Paged, filtered reads for the HTTP API, written once for both backends like
+//! `tables.rs`: every filter and the page boundary are in the SQL (keyset paging on a
+//! unique order, so a page costs its own rows and never an OFFSET), never in memory.
+
+use lookout_model::{Finding, NavStatus, Position, Severity, Timestamp, VesselId};
+use lookout_pipeline::{Alert, AlertStatus, Category, Event, EventStatus, HistoryEntry};
+
+use crate::sql::{json_error, vals, Backend, Conn, Row, Val};
+use crate::{Result, Store};
+
+/// A box in degrees, edges included. `min_lon > max_lon` is not a box (the caller
+/// splits one across the antimeridian into two requests).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BBox {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+/// Which events, after which id, how many. An event is in `bbox` when one of its
+/// vessels reported a position inside it during the event's episode.
+#[derive(Clone, Debug, Default)]
+pub struct EventQuery<'a> {
+    pub status: Option<EventStatus>,
+    pub category: Option<Category>,
+    pub level: Option<Severity>,
+    pub vessel: Option<&'a str>,
+    /// `occurred_at` in `[from, to)`.
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub bbox: Option<BBox>,
+    /// The last id of the previous page.
+    pub after: Option<&'a str>,
+    pub limit: usize,
+}
+
+/// Where a stored finding is: its cycle window and its place in it (unique, ordered).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FindingKey {
+    pub window_start: Timestamp,
+    pub window_end: Timestamp,
+    pub seq: i64,
+}
+
+/// A finding with its key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredFinding {
+    pub key: FindingKey,
+    pub finding: Finding,
+}
+
+/// Which findings, after which key, how many. Time: the episode overlaps `[from, to)`.
+/// A finding is in `bbox` when its vessel reported a position inside it during the episode.
+#[derive(Clone, Debug, Default)]
+pub struct FindingQuery<'a> {
+    pub detector: Option<&'a str>,
+    /// The detector's own level (`VIOLATION`, `CRITICAL`, ...).
+    pub level: Option<&'a str>,
+    pub severity: Option<Severity>,
+    pub vessel: Option<&'a str>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub bbox: Option<BBox>,
+    pub after: Option<FindingKey>,
+    pub limit: usize,
+    /// Newest cycle first (a vessel's recent findings) instead of oldest first.
+    pub newest_first: bool,
+}
+
+/// The API's reads. Every store has them ([`Store::queries`]).
+pub trait Queries {
+    /// Events in id order (bytewise) after `q.after`.
+    fn events_page(&self, q: &EventQuery<'_>) -> Result<Vec<Event>>;
+    /// Alerts in fingerprint order after `after`; only firing ones unless `all`.
+    fn alerts_page(&self, all: bool, after: Option<&str>, limit: usize) -> Result<Vec<Alert>>;
+    /// Findings in key order after `q.after`.
+    fn findings_page(&self, q: &FindingQuery<'_>) -> Result<Vec<StoredFinding>>;
+    /// A vessel's positions in `[from, to]`, oldest first.
+    fn track(&self, vessel: &VesselId, from: Timestamp, to: Timestamp) -> Result<Vec<Position>>;
+}
+
+fn limit_val(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+fn bbox_vals(b: Option<BBox>) -> [Option<f64>; 4] {
+    match b {
+        Some(b) => [Some(b.min_lat), Some(b.max_lat), Some(b.min_lon), Some(b.max_lon)],
+        None => [None; 4],
+    }
+}
+
+const EVENTS_PAGE: &str = "SELECT e.doc FROM events e
+    WHERE (CAST($1 AS TEXT) IS NULL OR e.status = $1) AND (CAST($2 AS TEXT) IS NULL OR e.category = $2)
+      AND (CAST($3 AS TEXT) IS NULL OR e.level = $3)
+      AND (CAST($4 AS BIGINT) IS NULL OR e.occurred_at_ms >= $4)
+      AND (CAST($5 AS BIGINT) IS NULL OR e.occurred_at_ms < $5)
+      AND (CAST($6 AS TEXT) IS NULL
+           OR EXISTS (SELECT 1 FROM event_vessels v WHERE v.event_id = e.id AND v.vessel_id = $6))
+      AND (CAST($7 AS DOUBLE PRECISION) IS NULL
+           OR EXISTS (SELECT 1 FROM event_vessels v JOIN positions p ON p.vessel_id = v.vessel_id
+                      WHERE v.event_id = e.id AND p.ts_ms >= v.episode_start_ms AND p.ts_ms <= v.episode_end_ms
+                        AND p.lat >= $7 AND p.lat <= $8 AND p.lon >= $9 AND p.lon <= $10))
+      AND e.id COLLATE \"C\" > $11
+    ORDER BY e.id COLLATE \"C\" LIMIT $12";
+
+const FINDINGS_WHERE: &str = "FROM findings f
+    WHERE (CAST($1 AS TEXT) IS NULL OR f.detector = $1) AND (CAST($2 AS TEXT) IS NULL OR f.level = $2)
+      AND (CAST($3 AS TEXT) IS NULL OR f.severity = $3) AND (CAST($4 AS TEXT) IS NULL OR f.vessel_id = $4)
+      AND (CAST($5 AS BIGINT) IS NULL OR f.end_ms >= $5)
+      AND (CAST($6 AS BIGINT) IS NULL OR f.start_ms < $6)
+      AND (CAST($7 AS DOUBLE PRECISION) IS NULL
+           OR EXISTS (SELECT 1 FROM positions p
+                      WHERE p.vessel_id = f.vessel_id AND p.ts_ms >= f.start_ms AND p.ts_ms <= f.end_ms
+                        AND p.lat >= $7 AND p.lat <= $8 AND p.lon >= $9 AND p.lon <= $10))";
+
+const FINDING_COLUMNS: &str = "SELECT f.window_start_ms, f.window_end_ms, f.seq, f.detector, f.vessel_id, f.start_ms,
+    f.end_ms, f.score, f.level, f.severity, f.breakdown, f.evidence, f.rule_id, f.model_version, f.params_hash";
+
+impl<B: Backend> Queries for B {
+    fn events_page(&self, q: &EventQuery<'_>) -> Result<Vec<Event>> {
+        let [min_lat, max_lat, min_lon, max_lon] = bbox_vals(q.bbox);
+        let args = vals![
+            q.status.map(|s| s.as_str()),
+            q.category.map(|c| c.as_str()),
+            q.level.map(|l| l.as_str()),
+            q.from,
+            q.to,
+            q.vessel,
+            min_lat,
+            max_lat,
+            min_lon,
+            max_lon,
+            q.after.unwrap_or(""),
+            limit_val(q.limit),
+        ];
+        self.read(|c| {
+            let mut events: Vec<Event> = c.docs(EVENTS_PAGE, &args)?;
+            attach_histories(c, &mut events)?;
+            Ok(events)
+        })
+    }
+
+    fn alerts_page(&self, all: bool, after: Option<&str>, limit: usize) -> Result<Vec<Alert>> {
+        let sql = "SELECT doc FROM alerts WHERE (CAST($1 AS TEXT) IS NULL OR status = $1)
+                   AND fingerprint COLLATE \"C\" > $2 ORDER BY fingerprint COLLATE \"C\" LIMIT $3";
+        let status = (!all).then_some(AlertStatus::Firing.as_str());
+        self.read(|c| c.docs(sql, &vals![status, after.unwrap_or(""), limit_val(limit)]))
+    }
+
+    fn findings_page(&self, q: &FindingQuery<'_>) -> Result<Vec<StoredFinding>> {
+        let [min_lat, max_lat, min_lon, max_lon] = bbox_vals(q.bbox);
+        let after = q.after.map(|k| (k.window_start, k.window_end, k.seq));
+        // Row-value comparison spelled out (both backends), in the primary key's order.
+        let (order, cmp) = if q.newest_first { ("DESC", "<") } else { ("ASC", ">") };
+        let keyset = format!(
+            "AND (CAST($11 AS BIGINT) IS NULL OR f.window_start_ms {cmp} $11
+                  OR (f.window_start_ms = $11 AND (f.window_end_ms {cmp} $12
+                      OR (f.window_end_ms = $12 AND f.seq {cmp} $13))))"
+        );
+        let sql = format!(
+            "{FINDING_COLUMNS} {FINDINGS_WHERE} {keyset}
+             ORDER BY f.window_start_ms {order}, f.window_end_ms {order}, f.seq {order} LIMIT $14"
+        );
+        let args = vals![
+            q.detector,
+            q.level,
+            q.severity.map(|s| s.as_str()),
+            q.vessel,
+            q.from,
+            q.to,
+            min_lat,
+            max_lat,
+            min_lon,
+            max_lon,
+            after.map(|a| a.0),
+            after.map(|a| a.1),
+            after.map(|a| a.2),
+            limit_val(q.limit),
+        ];
+        self.read(|c| c.query(&sql, &args, stored_finding))
+    }
+
+    fn track(&self, vessel: &VesselId, from: Timestamp, to: Timestamp) -> Result<Vec<Position>> {
+        let sql = "SELECT vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status FROM positions
+                   WHERE vessel_id = $1 AND ts_ms >= $2 AND ts_ms <= $3 ORDER BY ts_ms";
+        self.read(|c| c.query(sql, &vals![vessel.as_str(), from, to], position))
+    }
+}
+
+/// The histories of a page of events in one query (not one per event).
+fn attach_histories(c: &mut dyn Conn, events: &mut [Event]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let marks: Vec<String> = (1..=events.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT event_id, from_status, to_status, actor, at_ms, note FROM event_history
+         WHERE event_id IN ({}) ORDER BY event_id, seq",
+        marks.join(", ")
+    );
+    let ids: Vec<Val<'_>> = events.iter().map(|e| Val::from(e.id.as_str())).collect();
+    let rows = c.query(&sql, &ids, |r| {
+        let status = |s: String| {
+            EventStatus::parse(&s)
+                .ok_or_else(|| crate::sql::corrupt(r.location(), format!("unknown event status '{s}'")))
+        };
+        let entry = HistoryEntry {
+            from: r.text(1)?.map(status).transpose()?,
+            to: status(r.string(2)?)?,
+            actor: r.string(3)?,
+            at: r.ts(4)?,
+            note: r.string(5)?,
+        };
+        Ok((r.string(0)?, entry))
+    })?;
+    let mut by_id: std::collections::HashMap<String, Vec<HistoryEntry>> = std::collections::HashMap::new();
+    for (id, entry) in rows {
+        by_id.entry(id).or_default().push(entry);
+    }
+    for e in events.iter_mut() {
+        e.history = by_id.remove(&e.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+fn stored_finding(r: &dyn Row) -> Result<StoredFinding> {
+    let key = FindingKey { window_start: r.ts(0)?, window_end: r.ts(1)?, seq: r.i64(2)? };
+    let severity = serde_json::Value::String(r.string(9)?);
+    let finding = Finding {
+        detector: r.string(3)?,
+        vessel: VesselId::new(r.string(4)?),
+        start: r.ts(5)?,
+        end: r.ts(6)?,
+        score: r.int(7)?,
+        level: r.string(8)?,
+        severity: serde_json::from_value(severity).map_err(json_error(r.location()))?,
+        breakdown: r.doc(10)?,
+        evidence: r.doc(11)?,
+        rule: r.text(12)?,
+        model_version: r.int(13)?,
+        params_hash: r.text(14)?,
+    };
+    Ok(StoredFinding { key, finding })
+}
+
+fn position(r: &dyn Row) -> Result<Position> {
+    Ok(Position {
+        vessel: VesselId::new(r.string(0)?),
+        timestamp: r.ts(1)?,
+        lat: r.f64(2)?,
+        lon: r.f64(3)?,
+        sog: r.real(4)?,
+        cog: r.real(5)?,
+        heading: r.real(6)?,
+        nav_status: r.small::<u8>(7, "nav_status")?.map(NavStatus),
+    })
+}
+
+/// Keeps `event_vessels` (migration 0010) in step with an event: its vessels and the
+/// span of its episode, which the vessel and box filters read.
+pub(crate) fn write_event_vessels(c: &mut dyn Conn, ev: &Event) -> Result<()> {
+    c.execute("DELETE FROM event_vessels WHERE event_id = $1", &vals![&ev.id])?;
+    for v in &ev.vessels {
+        c.execute(
+            "INSERT INTO event_vessels (vessel_id, event_id, episode_start_ms, episode_end_ms) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &vals![v.as_str(), &ev.id, ev.episode_start, ev.episode_end],
+        )?;
+    }
+    Ok(())
+}
+
+/// One entry of the API's live stream (`/api/v1/stream`), numbered in the order stored,
+/// so a client that reconnects resumes after the last number it saw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamEntry {
+    pub seq: i64,
+    /// `event`, `alert` or `cycle`.
+    pub kind: String,
+    pub at: Timestamp,
+    pub payload: serde_json::Value,
+}
+
+/// The stream's writes.
+pub trait StreamLog {
+    /// Appends entries `(kind, payload)` at `at` in one transaction; returns them numbered.
+    fn append_stream(&mut self, entries: &[(String, serde_json::Value)], at: Timestamp) -> Result<Vec<StreamEntry>>;
+    /// Entries after `seq`, oldest first, at most `limit`.
+    fn stream_after(&self, seq: i64, limit: usize) -> Result<Vec<StreamEntry>>;
+}
+
+impl<B: Backend> StreamLog for B {
+    fn append_stream(&mut self, entries: &[(String, serde_json::Value)], at: Timestamp) -> Result<Vec<StreamEntry>> {
+        // Stored in milliseconds: hand back what a reader will read.
+        let at = crate::sql::from_ms(self.location(), crate::sql::ms(at))?;
+        self.write(|c| {
+            let mut out = Vec::with_capacity(entries.len());
+            for (kind, payload) in entries {
+                let sql = "INSERT INTO stream_log (kind, at_ms, payload) VALUES ($1, $2, $3) RETURNING seq";
+                let seq = c.one(sql, &vals![kind.as_str(), at, c.json(payload)?], |r| r.i64(0))?;
+                let seq = seq.ok_or_else(|| c.conflict("stream_log: no sequence number returned".into()))?;
+                out.push(StreamEntry { seq, kind: kind.clone(), at, payload: payload.clone() });
+            }
+            Ok(out)
+        })
+    }
+
+    fn stream_after(&self, seq: i64, limit: usize) -> Result<Vec<StreamEntry>> {
+        let sql = "SELECT seq, kind, at_ms, payload FROM stream_log WHERE seq > $1 ORDER BY seq LIMIT $2";
+        self.read(|c| {
+            c.query(sql, &vals![seq, limit_val(limit)], |r| {
+                Ok(StreamEntry { seq: r.i64(0)?, kind: r.string(1)?, at: r.ts(2)?, payload: r.json(3)? })
+            })
+        })
+    }
+}
+
+/// `Box<dyn Store>` that may move between threads: what a server's pool holds.
+pub type SharedStore = Box<dyn Store + Send>;
+
+/// Opens the store named by a `--db` value, migrated, for a pool (see [`crate::open`]).
+pub fn open_shared(db: &str) -> Result<SharedStore> {
+    use crate::location::Location;
+    Ok(match Location::parse(db)? {
+        Location::Sqlite(path) => Box::new(crate::SqliteStore::open(&path)?),
+        Location::Postgres(pg) => Box::new(crate::PostgresStore::open_with(&pg, crate::OpenMode::Migrate)?),
+    })
+}
