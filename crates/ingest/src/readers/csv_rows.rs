@@ -9,7 +9,7 @@ use csv::ByteRecord;
 use lookout_model::{NavStatus, Position, Record, Reject, RejectReason, Timestamp, VesselId};
 
 use super::columns::{Columns, Role};
-use super::fields::{normalise_id, opt_number, StaticCells, StaticDedup};
+use super::fields::{is_placeholder, normalise_id, opt_number, StaticCells, StaticDedup};
 use super::timestamp::{parse_with_kind, TimestampError, TimestampKind};
 use super::{KindsSeen, Step};
 use crate::IngestError;
@@ -115,8 +115,10 @@ impl CsvRows {
         let utf8 = std::str::from_utf8(rec.as_slice()).ok();
         let f = Cells { rec, utf8, header, cols, line };
         let id = normalise_id(f.required(Role::Id)?);
-        if id.is_empty() {
-            return Err(f.bad(Role::Id, "empty vessel id".into()));
+        if is_placeholder(id) {
+            let mut r = f.bad(Role::Id, format!("no vessel id ({:?})", clip(id)));
+            r.reason = RejectReason::InvalidId;
+            return Err(r);
         }
         let vessel = VesselId::new(id);
         let time_raw = f.text(Role::Time)?.unwrap_or("");
@@ -131,11 +133,17 @@ impl CsvRows {
                 t
             }
         };
+        let (lat, lon) = match (f.number(Role::Lat)?, f.number(Role::Lon)?) {
+            (Some(lat), Some(lon)) => (lat, lon),
+            (None, None) if cols.any_static() => return identity_only(&f, statics, vessel, timestamp),
+            (None, _) => return Err(f.bad(Role::Lat, "missing value".into())),
+            (_, None) => return Err(f.bad(Role::Lon, "missing value".into())),
+        };
         let position = Position {
             vessel,
             timestamp,
-            lat: f.required_number(Role::Lat)?,
-            lon: f.required_number(Role::Lon)?,
+            lat,
+            lon,
             sog: f.number(Role::Sog)?.map(|v| v * *sog_factor),
             cog: f.number(Role::Cog)?,
             heading: f.number(Role::Heading)?,
@@ -153,6 +161,24 @@ impl CsvRows {
         }
         Ok(Record::Position(position))
     }
+}
+
+/// A row with identity cells but no position (GFW's `AIS.5` / `AIS.24` rows, `lat` =
+/// `NA`): a static record at the row's time, one per row so each is a sighting in the
+/// identity history. A row that states neither is `position_not_available`.
+fn identity_only(
+    f: &Cells<'_>,
+    statics: &mut StaticDedup,
+    vessel: VesselId,
+    timestamp: Timestamp,
+) -> Result<Record, Reject> {
+    let data = statics.identity_of(&f.static_cells()?);
+    if data.is_empty() {
+        let mut r = f.bad(Role::Lat, "no position and no identity (name, call sign, IMO, type, size)".into());
+        r.reason = RejectReason::PositionNotAvailable;
+        return Err(r);
+    }
+    Ok(Record::Static { vessel, timestamp: Some(timestamp), data })
 }
 
 /// Typed access to one record's cells, with rejects that name the column and value.
@@ -204,10 +230,6 @@ impl<'a> Cells<'a> {
             return Ok(None);
         };
         opt_number(raw).map_err(|()| self.bad(role, format!("cannot parse {:?} as a number", clip(raw))))
-    }
-
-    fn required_number(&self, role: Role) -> Result<f64, Reject> {
-        self.number(role)?.ok_or_else(|| self.bad(role, "missing value".into()))
     }
 
     fn static_cells(&self) -> Result<StaticCells<'a>, Reject> {
