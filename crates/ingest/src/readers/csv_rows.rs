@@ -9,6 +9,7 @@ use csv::ByteRecord;
 use lookout_model::{NavStatus, Position, Record, Reject, RejectReason, Timestamp, VesselId};
 
 use super::columns::{Columns, Role};
+use super::line_cap::{CappedRows, TooLong};
 use super::fields::{is_placeholder, normalise_id, opt_number, StaticCells, StaticDedup};
 use super::timestamp::{parse_with_kind, TimestampError, TimestampKind};
 use super::{KindsSeen, Step};
@@ -34,6 +35,9 @@ pub(super) struct CsvRows {
     last_time: (Vec<u8>, Option<(Timestamp, TimestampKind)>),
     last_line: u64,
     path: PathBuf,
+    /// Rows longer than the line cap, dropped before the csv reader saw them.
+    too_long: TooLong,
+    max_line_bytes: usize,
 }
 
 /// Everything [`CsvRows::new`] needs besides the stream.
@@ -44,6 +48,7 @@ pub(super) struct CsvSetup {
     pub cols: Columns,
     pub sog_factor: f64,
     pub tz: Tz,
+    pub max_line_bytes: usize,
 }
 
 impl CsvRows {
@@ -53,6 +58,9 @@ impl CsvRows {
     }
 
     pub(super) fn new(stream: Box<dyn Read + Send>, setup: CsvSetup) -> Self {
+        let too_long = TooLong::default();
+        let stream: Box<dyn Read + Send> =
+            Box::new(CappedRows::new(stream, setup.max_line_bytes, too_long.clone()));
         let rdr = csv::ReaderBuilder::new()
             .delimiter(setup.delimiter)
             .flexible(true)
@@ -73,6 +81,8 @@ impl CsvRows {
             last_time: (Vec::new(), None),
             last_line: 1,
             path: setup.path,
+            too_long,
+            max_line_bytes: setup.max_line_bytes,
         }
     }
 
@@ -80,8 +90,12 @@ impl CsvRows {
         if let Some(r) = self.pending.take() {
             return Step::Item(Ok(r));
         }
+        if let Some(step) = self.next_too_long() {
+            return step;
+        }
         match self.rdr.read_byte_record(&mut self.rec) {
-            Ok(false) => Step::End,
+            // The last read may have dropped rows past the last record.
+            Ok(false) => self.next_too_long().unwrap_or(Step::End),
             Ok(true) => {
                 let line = self.rec.position().map_or(self.last_line + 1, csv::Position::line);
                 self.last_line = line;
@@ -89,6 +103,14 @@ impl CsvRows {
             }
             Err(e) => self.read_error(e),
         }
+    }
+
+    /// A row the line cap dropped, as its reject (reported when found, a little ahead
+    /// of the rows around it).
+    fn next_too_long(&mut self) -> Option<Step> {
+        let line = self.too_long.pop()?;
+        let detail = format!("line longer than {} bytes", self.max_line_bytes);
+        Some(Step::Item(Err(Reject::new(RejectReason::LineTooLong, line, detail))))
     }
 
     fn read_error(&mut self, e: csv::Error) -> Step {

@@ -26,6 +26,7 @@ mod columns;
 mod csv_rows;
 mod fields;
 mod gfw;
+mod line_cap;
 mod nmea;
 mod source;
 mod timestamp;
@@ -154,7 +155,8 @@ pub struct ReadOptions {
     /// `shift_jis`, `windows-1252`, `utf-16le`, ...); `None` = UTF-8, a BOM's, or detected.
     pub encoding: Option<String>,
     /// The longest line kept; a longer one is a `line_too_long` reject, skipped without
-    /// being buffered (NMEA and JSON lines; a CSV row is bounded by its cells).
+    /// being buffered (every format; a CSV row joined over lines by a quoted field
+    /// counts as one line).
     pub max_line_bytes: usize,
     /// The most bytes one gzip file may decompress to; past it the file stops, cut short.
     pub max_decompressed: u64,
@@ -380,7 +382,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<RecordReader, IngestError
             let (inner, ids) = open_gfw(path, &text, stream, opts)?;
             (inner, ids, Vec::new())
         }
-        _ => open_csv(path, &text, format, stream, opts.timezone, &mut notes)?,
+        _ => open_csv(path, &text, format, stream, opts, &mut notes)?,
     };
     let opaque = ids.opaque();
     if opaque {
@@ -528,7 +530,7 @@ fn open_csv(
     text: &str,
     format: Format,
     stream: Box<dyn std::io::Read + Send>,
-    tz: Tz,
+    opts: &ReadOptions,
     notes: &mut Vec<String>,
 ) -> Result<(Inner, IdSample, Vec<(String, String)>), IngestError> {
     debug_assert!(format.is_csv());
@@ -557,7 +559,15 @@ fn open_csv(
         1.0
     };
     let ids = sample_csv_ids(text, delimiter, cols.get(Role::Id));
-    let setup = CsvSetup { path: path.to_path_buf(), delimiter, header, cols, sog_factor, tz };
+    let setup = CsvSetup {
+        path: path.to_path_buf(),
+        delimiter,
+        header,
+        cols,
+        sog_factor,
+        tz: opts.timezone,
+        max_line_bytes: opts.max_line_bytes,
+    };
     Ok((Inner::Csv(Box::new(CsvRows::new(stream, setup))), ids, mapping))
 }
 
