@@ -201,7 +201,6 @@ impl Validator {
         }
         Ok(())
     }
-
 }
 
 /// An id must name something: not empty, at most [`MAX_ID_CHARS`] characters, no
@@ -388,7 +387,9 @@ mod tests {
     #[test]
     fn ids_that_are_not_mmsis_are_kept_and_counted() {
         let mut v = validator();
-        for (i, id) in ["000000000", "123456789", "1303", "41600000", "4160000000", "ABC123", "416000000"].iter().enumerate() {
+        for (i, id) in
+            ["000000000", "123456789", "1303", "41600000", "4160000000", "ABC123", "416000000"].iter().enumerate()
+        {
             assert!(v.check(Record::Position(pos(id, 1.0, 1.0)), i as u64).is_ok(), "{id} must be kept");
         }
         let st = Record::Static { vessel: VesselId::new("000000000"), timestamp: None, data: StaticData::default() };

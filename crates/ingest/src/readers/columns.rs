@@ -185,12 +185,8 @@ impl Columns {
     /// "vessel=MMSI, time=BaseDateTime, ...; not read: VesselName2" for the reader's notes.
     pub(super) fn describe(&self, header: &[String]) -> String {
         let used: Vec<String> = self.mapping(header).iter().map(|(role, col)| format!("{role}={col}")).collect();
-        let unused: Vec<&str> = header
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !self.idx.contains(&Some(*i)))
-            .map(|(_, h)| h.as_str())
-            .collect();
+        let unused: Vec<&str> =
+            header.iter().enumerate().filter(|(i, _)| !self.idx.contains(&Some(*i))).map(|(_, h)| h.as_str()).collect();
         if unused.is_empty() {
             used.join(", ")
         } else {

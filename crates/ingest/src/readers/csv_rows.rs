@@ -9,8 +9,8 @@ use csv::ByteRecord;
 use lookout_model::{NavStatus, Position, Record, Reject, RejectReason, Timestamp, VesselId};
 
 use super::columns::{Columns, Role};
-use super::line_cap::{CappedRows, TooLong};
 use super::fields::{is_placeholder, normalise_id, opt_number, StaticCells, StaticDedup};
+use super::line_cap::{CappedRows, TooLong};
 use super::timestamp::{parse_with_kind, TimestampError, TimestampKind};
 use super::{KindsSeen, Step};
 use crate::IngestError;
@@ -59,8 +59,7 @@ impl CsvRows {
 
     pub(super) fn new(stream: Box<dyn Read + Send>, setup: CsvSetup) -> Self {
         let too_long = TooLong::default();
-        let stream: Box<dyn Read + Send> =
-            Box::new(CappedRows::new(stream, setup.max_line_bytes, too_long.clone()));
+        let stream: Box<dyn Read + Send> = Box::new(CappedRows::new(stream, setup.max_line_bytes, too_long.clone()));
         let rdr = csv::ReaderBuilder::new()
             .delimiter(setup.delimiter)
             .flexible(true)
