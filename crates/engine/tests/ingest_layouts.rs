@@ -51,7 +51,8 @@ fn speed_and_course_share(tracks: &[Track]) -> (f64, f64) {
 #[test]
 fn every_csv_layout_maps_its_columns_as_the_summary_says() {
     // (file, format, role -> column, sog read, cog read): one real file per layout.
-    let cases: [(&str, &str, Vec<(String, String)>, bool, bool); 7] = [
+    type Case = (&'static str, &'static str, Vec<(String, String)>, bool, bool);
+    let cases: [Case; 7] = [
         (
             "ais/marinecadastre_2023-01-11_snapshot.csv.gz",
             "marinecadastre",

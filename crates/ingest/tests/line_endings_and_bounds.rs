@@ -135,7 +135,7 @@ fn a_csv_quoted_field_that_never_closes_is_one_long_line_not_the_rest_of_the_fil
     // A quote opened in a row and never closed would make the csv reader gather every
     // following line into one row; the cap drops it once it passes 64 KiB.
     let mut open_quote = b"\"".to_vec();
-    open_quote.extend(std::iter::repeat(b'x').take(100));
+    open_quote.extend(std::iter::repeat_n(b'x', 100));
     let mut with_quote = lines;
     for _ in 0..2000 {
         with_quote.insert(150, open_quote[1..].to_vec());

@@ -275,9 +275,8 @@ pub fn find_encounters(input: &CycleInput<'_>, p: &TransshipParams, use_grid: bo
                 }
             })
             .collect();
-    let mut funnel = Funnel::default();
     // Stage 1 is counted, never enumerated.
-    funnel.type_pairs = allowed.count(&class, &samples);
+    let mut funnel = Funnel { type_pairs: allowed.count(&class, &samples), ..Funnel::default() };
     let table = by_tick(&samples, |i| allowed.may_meet(class[i]));
     let allow = |a: usize, b: usize| allowed.allows(class[a], class[b]);
     let pairs = close_pairs_by_pair(&table, p.max_distance_m, allow, use_grid);

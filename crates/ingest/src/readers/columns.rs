@@ -157,6 +157,9 @@ fn exact_required(format: Format) -> &'static [(Role, &'static str)] {
     }
 }
 
+/// (role label, header column) pairs: which column was read for what.
+pub(super) type ColumnMapping = Vec<(String, String)>;
+
 /// Column index per role, resolved once from the header.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Columns {
@@ -175,7 +178,7 @@ impl Columns {
     }
 
     /// (role label, header column) for every role a column was found for, in role order.
-    pub(super) fn mapping(&self, header: &[String]) -> Vec<(String, String)> {
+    pub(super) fn mapping(&self, header: &[String]) -> ColumnMapping {
         Role::ALL
             .iter()
             .filter_map(|r| self.get(*r).and_then(|i| header.get(i)).map(|h| (r.label().to_string(), h.clone())))

@@ -110,7 +110,7 @@ impl CappedRows {
             self.header_done = true;
         }
         let lines = self.line_no - self.row_start + 1;
-        self.out.extend(std::iter::repeat(b'\n').take(lines as usize));
+        self.out.extend(std::iter::repeat_n(b'\n', usize::try_from(lines).unwrap_or(usize::MAX)));
         self.row.clear();
         self.in_quotes = false;
     }

@@ -41,7 +41,7 @@ use chrono_tz::Tz;
 use lookout_model::{Record, Reject};
 
 use crate::IngestError;
-use columns::Role;
+use columns::{ColumnMapping, Role};
 use csv_rows::{CsvRows, CsvSetup};
 use fields::IdSample;
 use gfw::GfwRows;
@@ -532,7 +532,7 @@ fn open_csv(
     stream: Box<dyn std::io::Read + Send>,
     opts: &ReadOptions,
     notes: &mut Vec<String>,
-) -> Result<(Inner, IdSample, Vec<(String, String)>), IngestError> {
+) -> Result<(Inner, IdSample, ColumnMapping), IngestError> {
     debug_assert!(format.is_csv());
     let (line, header_line) = content_lines(text).next().unwrap_or((1, ""));
     let delimiter = columns::sniff_delimiter(header_line);
