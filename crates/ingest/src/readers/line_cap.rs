@@ -92,8 +92,9 @@ impl CappedRows {
             }
             self.row.extend_from_slice(&self.line);
             if !self.in_quotes {
+                // Blank lines before the header are skipped by the csv reader too.
+                self.header_done |= self.row.iter().any(|b| !b.is_ascii_whitespace());
                 self.out.append(&mut self.row);
-                self.header_done = true;
             }
         }
         Ok(())
@@ -165,5 +166,8 @@ mod tests {
         let (out, lines) = capped("hhhhhhhhhh\n1,2\n", 5);
         assert_eq!(out, "-\n1,2\n");
         assert_eq!(lines, vec![1]);
+        let (out, lines) = capped("\n\nhhhhhhhhhh\n1,2\n", 5);
+        assert_eq!(out, "\n\n-\n1,2\n");
+        assert_eq!(lines, vec![3]);
     }
 }
