@@ -145,3 +145,43 @@ fn demo_on_postgres_matches_the_sqlite_demo_and_touches_only_its_schema() {
     let kept: i32 = client.query_one("SELECT x FROM keep", &[]).expect("sentinel survives").get(0);
     assert_eq!(kept, 42);
 }
+
+/// An ingest killed before its end leaves its journal row; `db status` names the file
+/// and the command that completes it, and says nothing once that command has run.
+#[test]
+fn status_flags_an_unfinished_ingest_with_the_command_that_completes_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let db = db.to_str().expect("utf8");
+    let file = demo_file(DMA);
+    let file = file.to_str().expect("p");
+    let marker = dir.path().join("paused");
+    // The test hook of `lookout_engine::fault` pauses once every position is committed.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lookout"))
+        .env_remove("LOOKOUT_DB")
+        .env("LOOKOUT_TEST_PAUSE_AT", "ingest-positions")
+        .env("LOOKOUT_TEST_PAUSE_MARKER", &marker)
+        .args(["ingest", "--db", db, file])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !marker.exists() {
+        assert!(child.try_wait().expect("wait").is_none(), "ingest ended before its pause");
+        assert!(std::time::Instant::now() < deadline, "ingest never paused");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().expect("kill");
+    child.wait().expect("reap");
+
+    let status = ok(lookout(&["db", "status", "--db", db]));
+    let flagged: Vec<&str> = status.lines().filter(|l| l.starts_with("unfinished ingest: ")).collect();
+    assert_eq!(flagged.len(), 1, "{status}");
+    assert!(flagged[0].contains(&format!("{file} stopped after 77 new positions")), "{status}");
+    assert!(flagged[0].contains(&format!("run `lookout ingest {file}` on this database to complete it")), "{status}");
+
+    ok(lookout(&["ingest", "--db", db, file]));
+    let status = ok(lookout(&["db", "status", "--db", db]));
+    assert!(!status.contains("unfinished ingest"), "{status}");
+}

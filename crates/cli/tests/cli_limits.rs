@@ -1,7 +1,8 @@
 //! Bounded command-line inputs (issue 14, items 4 and 6): overflowing durations and
 //! out-of-range times are clear errors naming the option, never a chrono panic; params
 //! without meaning (inverted tiers, boxes and ranges) are refused by every command that
-//! takes params, naming the key.
+//! takes params, naming the key. A CSV row longer than `--max-line-bytes` costs no more
+//! memory than the cap (item 3).
 
 use std::process::Output;
 
@@ -66,4 +67,64 @@ fn params_without_meaning_are_refused_by_every_command_that_takes_params() {
     }
     let list = lookout(&["models", "--db", db, "list"]);
     assert!(!String::from_utf8_lossy(&list.stdout).contains("v2"), "nothing was created");
+}
+
+/// Peak resident memory of a running child, polled from /proc until it exits (VmHWM
+/// only grows, so the last reading is the peak up to then): (exit success, peak KiB).
+fn run_measuring_peak(mut cmd: std::process::Command) -> (bool, u64) {
+    let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("spawn");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return (status.success(), peak);
+        }
+        let hwm = std::fs::read_to_string(&status_file).ok().and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        });
+        peak = peak.max(hwm.unwrap_or(0));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_csv_row_of_256_mb_costs_no_more_memory_than_the_line_cap() {
+    use std::io::{Read, Write};
+    // Real rows around one 256 MiB line, gzipped as concatenated members (one member of
+    // a 1 MiB run, repeated), as a hostile upload would be.
+    let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/ais/dma_collision_2021-12-13_219021240_232018267.csv.gz");
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(real).expect("testdata"))
+        .read_to_string(&mut text)
+        .expect("gunzip");
+    let lines: Vec<&str> = text.lines().collect();
+    let gz = |bytes: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(bytes).expect("gzip");
+        e.finish().expect("gzip")
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("huge.csv.gz");
+    let mut f = std::fs::File::create(&path).expect("create");
+    f.write_all(&gz(format!("{}\n", lines[..40].join("\n")).as_bytes())).expect("write");
+    let run = gz(&vec![b'7'; 1 << 20]);
+    for _ in 0..256 {
+        f.write_all(&run).expect("write");
+    }
+    f.write_all(&gz(format!("\n{}\n", lines[40..].join("\n")).as_bytes())).expect("write");
+    drop(f);
+
+    let db = dir.path().join("s.db");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("lookout"));
+    cmd.env_remove("LOOKOUT_DB").args(["ingest", "--db"]).arg(&db).arg(&path);
+    let (ok, peak_kib) = run_measuring_peak(cmd);
+    assert!(ok, "ingest failed");
+    // Buffering the row would take at least its 256 MiB.
+    assert!(peak_kib < 128 * 1024, "peak {peak_kib} KiB");
+    let out = lookout(&["ingest", "--db", db.to_str().expect("utf8"), path.to_str().expect("utf8")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("rejected line_too_long: 1 "), "{stdout}");
+    // Every real row around it was read: the file's 77 positions (stored by the first run).
+    assert!(stdout.contains("77 positions accepted (0 new)"), "{stdout}");
 }

@@ -27,7 +27,12 @@ pub struct FileSummary {
     pub path: PathBuf,
     pub format: String,
     pub notes: Vec<String>,
+    /// For CSV layouts, which column was read for what: (role, header column).
+    pub columns: Vec<(String, String)>,
     pub ids_are_opaque: bool,
+    /// Records kept whose id is not a valid MMSI (in a file whose ids are MMSIs): they
+    /// are stored for the spoofing detector, not rejected.
+    pub ids_not_mmsi: u64,
     pub records_read: u64,
     pub positions_accepted: u64,
     pub positions_inserted: u64,
@@ -65,7 +70,9 @@ pub fn ingest_file(
         path: path.to_path_buf(),
         format: reader.format().name().to_string(),
         notes: Vec::new(),
+        columns: reader.columns().to_vec(),
         ids_are_opaque: reader.ids_are_opaque(),
+        ids_not_mmsi: 0,
         records_read: 0,
         positions_accepted: 0,
         positions_inserted: 0,
@@ -129,6 +136,8 @@ pub fn ingest_file(
     crate::fault::pause_point("ingest-positions");
     summary.positions_inserted += committed;
     summary.notes = reader.notes();
+    summary.notes.extend(validator.notes());
+    summary.ids_not_mmsi = validator.ids_not_mmsi();
     progress(reader.bytes_read(), reader.total_bytes());
     finish_file(store, &mut summary, statics, identities, resumed, now).map_err(stopped(committed))?;
     crate::fault::pause_point("ingest-finished");

@@ -71,3 +71,62 @@ fn dma_collision_pair_is_close_but_not_slow() {
     let (funnel, _) = TransshipmentDetector::detect(&input, &TransshipParams::default());
     assert_eq!(funnel.type_pairs, 0);
 }
+
+/// Issue 15.5 on real tracks without ship types (DMA's resampled 10-minute tracks of
+/// 2025-06-01, 400 vessels, no type column): the default carrier × fishing stage sees no
+/// pair at all; GFW's mode (any two vessels) finds the real slow close pairs, each
+/// scored lower for its unknown types; the pair list `unknown × unknown` is the same
+/// funnel here, and every reported encounter is close and slow in the raw tracks too.
+#[test]
+fn gfw_mode_and_pair_lists_judge_real_tracks_without_ship_types() {
+    use lookout_detect::encounters::transship::{PairMode, VesselClass};
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let tracks = read(&repo.join("testdata/ais/dma_dlproject_10min/val_aisdk-2025-06-01.csv.gz"));
+    assert!(tracks.iter().all(|t| t.static_data.ship_type.is_none()));
+    let h = DarkHistoryIndex::default();
+    let first = tracks.iter().filter_map(|t| t.positions.first()).map(|p| p.timestamp).min().expect("time");
+    let last = tracks.iter().filter_map(|t| t.positions.last()).map(|p| p.timestamp).max().expect("time");
+    let input = CycleInput {
+        window_start: first,
+        window_end: last,
+        tracks: &tracks,
+        registry: None,
+        dark_history: &h,
+        identities: lookout_detect::IdentityHistory::empty(),
+        zones: None,
+    };
+    let (funnel, findings) = TransshipmentDetector::detect(&input, &TransshipParams::default());
+    assert_eq!((funnel.type_pairs, findings.len()), (0, 0));
+
+    let gfw = TransshipParams { mode: PairMode::Gfw, ..Default::default() };
+    let (funnel, findings) = TransshipmentDetector::detect(&input, &gfw);
+    let n = tracks.len() as u64;
+    assert_eq!(funnel.type_pairs, n * (n - 1) / 2);
+    assert!(!findings.is_empty(), "{funnel:?}");
+    let w = &gfw.weights;
+    for f in &findings {
+        let codes: Vec<&str> = f.breakdown.iter().map(|b| b.pattern.as_str()).collect();
+        assert!(codes.contains(&"unknown_type"), "{codes:?}");
+        assert_eq!(f.evidence["role"], "unknown");
+        let points: i64 = f.breakdown.iter().map(|b| b.points).sum();
+        assert!(points <= w.encounter + w.very_long - w.unknown_type, "{points}");
+        // Close and slow in the raw reports: some pair of reports of the two vessels
+        // within 10 minutes of each other and 600 m apart inside the encounter.
+        let partner = f.evidence["partner"].as_str().expect("partner");
+        let me = tracks.iter().find(|t| t.vessel == f.vessel).expect("track");
+        let other = tracks.iter().find(|t| t.vessel.as_str() == partner).expect("partner track");
+        let close = me.positions.iter().filter(|p| p.timestamp >= f.start && p.timestamp <= f.end).any(|a| {
+            other.positions.iter().any(|b| {
+                (a.timestamp - b.timestamp).num_minutes().abs() <= 10 && haversine_m(a.lat, a.lon, b.lat, b.lon) < 600.0
+            })
+        });
+        assert!(close, "{} and {partner} never close in the raw reports", f.vessel);
+    }
+    let unknowns = TransshipParams { pairs: vec![[VesselClass::Unknown, VesselClass::Unknown]], ..Default::default() };
+    let (same_funnel, same) = TransshipmentDetector::detect(&input, &unknowns);
+    assert_eq!((same_funnel, same.len()), (funnel, findings.len()));
+    // Fishing × unknown allows nothing here: no vessel is known to fish.
+    let fishing_unknown =
+        TransshipParams { pairs: vec![[VesselClass::Fishing, VesselClass::Unknown]], ..Default::default() };
+    assert_eq!(TransshipmentDetector::detect(&input, &fishing_unknown).0.type_pairs, 0);
+}

@@ -23,7 +23,8 @@ pub struct ValidateOptions {
     /// `latest_after_now` is `implausible_time` (a corrupted stamp, not a clock drift).
     pub earliest: Timestamp,
     pub latest_after_now: Duration,
-    /// Whether vessel ids are MMSIs (false for anonymised extracts).
+    /// Whether vessel ids are MMSIs (false for anonymised extracts): then ids that are
+    /// not valid MMSIs are counted for the notes (they are kept either way).
     pub check_mmsi: bool,
 }
 
@@ -45,6 +46,19 @@ pub struct Validator {
     /// Per vessel: the store's key of each report seen (time, position) and the other
     /// fields of the first report with that key, the one the store keeps.
     seen: HashMap<VesselId, HashMap<StoreKey, OtherFields, FastBuild>, FastBuild>,
+    not_mmsi: NotMmsi,
+}
+
+/// The longest vessel id kept, in characters: MMSIs have 9, the longest real ids seen
+/// (hashes, UUIDs with a prefix) about 30. Anything longer is garbage, not a vessel.
+pub const MAX_ID_CHARS: usize = 32;
+
+/// Accepted records whose id is not a valid MMSI in a file whose ids are MMSIs: kept
+/// (an invalid MMSI is evidence for the spoofing detector, M1/M2), counted for the notes.
+#[derive(Default)]
+struct NotMmsi {
+    records: u64,
+    ids: std::collections::BTreeSet<VesselId>,
 }
 
 /// What the store's primary key holds besides the vessel: time and position, floats by
@@ -67,7 +81,7 @@ struct OtherFields {
 
 impl Validator {
     pub fn new(opts: ValidateOptions) -> Self {
-        Validator { opts, seen: HashMap::default() }
+        Validator { opts, seen: HashMap::default(), not_mmsi: NotMmsi::default() }
     }
 
     pub fn set_check_mmsi(&mut self, check: bool) {
@@ -76,20 +90,55 @@ impl Validator {
 
     /// Accepts (possibly normalised) or rejects one record read at `line`.
     pub fn check(&mut self, record: Record, line: u64) -> Result<Record, Reject> {
-        match record {
+        let checked = match record {
             Record::Position(p) => self.check_position(p, line).map(Record::Position),
             Record::Static { vessel, timestamp, data } => {
-                self.check_vessel(&vessel, line)?;
+                check_id(&vessel, line)?;
                 if let Some(t) = timestamp {
                     self.check_plausible(t, line)?;
                 }
                 Ok(Record::Static { vessel, timestamp, data })
             }
+        };
+        if let Ok(record) = &checked {
+            self.count_not_mmsi(record.vessel());
+        }
+        checked
+    }
+
+    /// Records accepted with an id that is not a valid MMSI (0 for opaque ids).
+    pub fn ids_not_mmsi(&self) -> u64 {
+        self.not_mmsi.records
+    }
+
+    /// What the validator kept that a reader of the summary should know: ids that are
+    /// not valid MMSIs, with a few examples.
+    pub fn notes(&self) -> Vec<String> {
+        let n = &self.not_mmsi;
+        if n.records == 0 {
+            return Vec::new();
+        }
+        let examples: Vec<String> = n.ids.iter().take(3).map(|id| format!("{:?}", id.as_str())).collect();
+        vec![format!(
+            "ids_not_mmsi: {} records of {} ids that are not valid MMSIs were kept (e.g. {}); the spoofing detector judges them",
+            n.records,
+            n.ids.len(),
+            examples.join(", ")
+        )]
+    }
+
+    fn count_not_mmsi(&mut self, vessel: &VesselId) {
+        if !self.opts.check_mmsi || mmsi_problem(vessel.as_str()).is_none() {
+            return;
+        }
+        self.not_mmsi.records += 1;
+        if !self.not_mmsi.ids.contains(vessel) {
+            self.not_mmsi.ids.insert(vessel.clone());
         }
     }
 
     fn check_position(&mut self, mut p: Position, line: u64) -> Result<Position, Reject> {
-        self.check_vessel(&p.vessel, line)?;
+        check_id(&p.vessel, line)?;
         check_coordinates(p.lat, p.lon, line)?;
         self.check_plausible(p.timestamp, line)?;
         if p.timestamp > self.opts.now + self.opts.future_tolerance {
@@ -152,18 +201,23 @@ impl Validator {
         }
         Ok(())
     }
+}
 
-    fn check_vessel(&self, vessel: &VesselId, line: u64) -> Result<(), Reject> {
-        if vessel.as_str().is_empty() {
-            return Err(Reject::new(RejectReason::InvalidMmsi, line, "empty vessel id"));
-        }
-        if self.opts.check_mmsi {
-            if let Some(why) = mmsi_problem(vessel.as_str()) {
-                return Err(Reject::new(RejectReason::InvalidMmsi, line, format!("{vessel}: {why}")));
-            }
-        }
-        Ok(())
-    }
+/// An id must name something: not empty, at most [`MAX_ID_CHARS`] characters, no
+/// control characters. Whether it is a valid MMSI is not judged here.
+fn check_id(vessel: &VesselId, line: u64) -> Result<(), Reject> {
+    let id = vessel.as_str();
+    let why = if id.is_empty() {
+        "empty vessel id".to_string()
+    } else if id.chars().nth(MAX_ID_CHARS).is_some() {
+        let shown: String = id.chars().take(MAX_ID_CHARS).collect();
+        format!("vessel id longer than {MAX_ID_CHARS} characters ({shown:?}...)")
+    } else if id.chars().any(char::is_control) {
+        format!("vessel id {id:?} holds control characters")
+    } else {
+        return Ok(());
+    };
+    Err(Reject::new(RejectReason::InvalidId, line, why))
 }
 
 fn check_coordinates(lat: f64, lon: f64, line: u64) -> Result<(), Reject> {
@@ -191,10 +245,11 @@ fn normalise_not_available(p: &mut Position) {
     p.heading = p.heading.filter(|v| v.is_finite() && (0.0..360.0).contains(v));
 }
 
-/// Why a 9-character id is not a valid MMSI, if it is not.
+/// Why an id is not a valid MMSI, if it is not.
 ///
 /// Covers the structural rules of ITU-R M.585 (leading digits by station kind);
 /// checking the MID against the allocation table belongs to the spoofing detector.
+/// Used for the notes only: such ids are kept.
 pub fn mmsi_problem(id: &str) -> Option<String> {
     if id.len() != 9 || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Some("not 9 digits".into());
@@ -273,8 +328,9 @@ mod tests {
             reason(v.check(Record::Position(pos("440000001", f64::NAN, 1.0)), 4)),
             Some(RejectReason::CoordinatesOutOfRange)
         );
-        assert_eq!(reason(v.check(Record::Position(pos("000000000", 1.0, 1.0)), 5)), Some(RejectReason::InvalidMmsi));
-        assert_eq!(reason(v.check(Record::Position(pos("1303", 1.0, 1.0)), 6)), Some(RejectReason::InvalidMmsi));
+        assert_eq!(reason(v.check(Record::Position(pos("", 1.0, 1.0)), 5)), Some(RejectReason::InvalidId));
+        assert_eq!(reason(v.check(Record::Position(pos(&"4".repeat(33), 1.0, 1.0)), 6)), Some(RejectReason::InvalidId));
+        assert_eq!(reason(v.check(Record::Position(pos("44\u{1}0", 1.0, 1.0)), 6)), Some(RejectReason::InvalidId));
         let mut future = pos("440000001", 1.0, 1.0);
         future.timestamp = at(13);
         assert_eq!(reason(v.check(Record::Position(future), 7)), Some(RejectReason::FutureTimestamp));
@@ -329,12 +385,30 @@ mod tests {
     }
 
     #[test]
+    fn ids_that_are_not_mmsis_are_kept_and_counted() {
+        let mut v = validator();
+        for (i, id) in
+            ["000000000", "123456789", "1303", "41600000", "4160000000", "ABC123", "416000000"].iter().enumerate()
+        {
+            assert!(v.check(Record::Position(pos(id, 1.0, 1.0)), i as u64).is_ok(), "{id} must be kept");
+        }
+        let st = Record::Static { vessel: VesselId::new("000000000"), timestamp: None, data: StaticData::default() };
+        assert!(v.check(st, 9).is_ok());
+        // 416000000 is a valid MMSI form (a placeholder the detector flags, M2): not counted.
+        assert_eq!(v.ids_not_mmsi(), 7);
+        let notes = v.notes();
+        assert!(notes[0].starts_with("ids_not_mmsi: 7 records of 6 ids"), "{notes:?}");
+    }
+
+    #[test]
     fn opaque_ids_skip_mmsi_checks() {
         let mut v = validator();
         v.set_check_mmsi(false);
         assert!(v.check(Record::Position(pos("1303", 1.0, 1.0)), 1).is_ok());
         let st = Record::Static { vessel: VesselId::new("7"), timestamp: None, data: StaticData::default() };
         assert!(v.check(st, 2).is_ok());
+        assert_eq!(v.ids_not_mmsi(), 0);
+        assert!(v.notes().is_empty());
     }
 
     #[test]

@@ -95,13 +95,24 @@ fn cr_only_files_read_like_lf_files() {
 #[test]
 fn a_line_over_the_cap_is_one_reject_and_reading_goes_on() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for name in ["gfw_segment_338013000.jsonl.gz", "dma_aislib_stream_example_2010-06-11.txt.gz"] {
+    // Every reader: NMEA, JSON lines and each CSV layout (the csv crate buffers a whole
+    // row, so CSV rows pass a line-capping adapter first).
+    for name in [
+        "gfw_segment_338013000.jsonl.gz",
+        "dma_aislib_stream_example_2010-06-11.txt.gz",
+        "marinecadastre_2023-01-11_snapshot.csv.gz",
+        "dma_collision_2021-12-13_219021240_232018267.csv.gz",
+        "dma_dlproject_10min/val_aisdk-2025-06-01.csv.gz",
+        "gfw_messages/gfw_messages.csv.gz",
+        "aisanalyze_northsea_2022-11-01_1h.csv.gz",
+    ] {
         let mut lines = real_lines(name, 300);
         let plain = read_all(&write_with_endings(dir.path(), "plain", &lines, &[0]), &ReadOptions::default());
         // A 3 MiB line in the middle: over the default 1 MiB cap.
-        let mut huge = lines[150].clone();
+        let middle = lines.len() / 2;
+        let mut huge = lines[middle].clone();
         huge.resize(3 << 20, b'7');
-        lines.insert(150, huge);
+        lines.insert(middle, huge);
         let got = read_all(&write_with_endings(dir.path(), "huge", &lines, &[0]), &ReadOptions::default());
         assert_eq!(got.positions, plain.positions, "{name}");
         let too_long = got.rejects.iter().filter(|r| **r == RejectReason::LineTooLong).count();
@@ -111,8 +122,36 @@ fn a_line_over_the_cap_is_one_reject_and_reading_goes_on() {
         // A smaller configured cap rejects lines the default keeps.
         let small = ReadOptions { max_line_bytes: 40, ..ReadOptions::default() };
         let capped = read_all(&write_with_endings(dir.path(), "plain", &real_lines(name, 300), &[0]), &small);
-        assert!(capped.rejects.iter().filter(|r| **r == RejectReason::LineTooLong).count() > 100, "{name}");
+        let capped_lines = capped.rejects.iter().filter(|r| **r == RejectReason::LineTooLong).count();
+        assert!(capped_lines > lines.len() / 4, "{name}: {capped_lines}");
     }
+}
+
+#[test]
+fn a_csv_quoted_field_that_never_closes_is_one_long_line_not_the_rest_of_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines = real_lines("marinecadastre_2023-01-11_snapshot.csv.gz", 300);
+    let plain = read_all(&write_with_endings(dir.path(), "plain", &lines, &[0]), &ReadOptions::default());
+    // A quote opened in a row and never closed would make the csv reader gather every
+    // following line into one row; the cap drops it once it passes 64 KiB.
+    let mut open_quote = b"\"".to_vec();
+    open_quote.extend(std::iter::repeat_n(b'x', 100));
+    let mut with_quote = lines;
+    for _ in 0..2000 {
+        with_quote.insert(150, open_quote[1..].to_vec());
+    }
+    with_quote.insert(150, open_quote);
+    let opts = ReadOptions { max_line_bytes: 64 << 10, ..ReadOptions::default() };
+    let got = read_all(&write_with_endings(dir.path(), "quoted", &with_quote, &[0, 1]), &opts);
+    let too_long = got.rejects.iter().filter(|r| **r == RejectReason::LineTooLong).count();
+    // 2001 lines of ~101 bytes: the first ~650 form the dropped row, the rest are rows
+    // of their own (malformed: one field), then the real rows go on.
+    assert_eq!(too_long, 1, "{:?}", got.rejects);
+    let mut kept = got.positions.clone();
+    kept.sort_by(|a, b| (&a.vessel, a.timestamp).cmp(&(&b.vessel, b.timestamp)));
+    let mut want = plain.positions.clone();
+    want.sort_by(|a, b| (&a.vessel, a.timestamp).cmp(&(&b.vessel, b.timestamp)));
+    assert_eq!(kept, want);
 }
 
 #[test]

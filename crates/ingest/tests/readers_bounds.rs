@@ -50,7 +50,7 @@ fn gfw_ids_that_are_not_integers_are_counted_rejects() {
     assert_eq!(got, ["219021240", "219021240", "219021241", "abc", "0"]);
     assert_eq!(bad.len(), 4, "{bad:?}");
     for (rej, value) in bad.iter().zip(["-1", "1.5", "1e+308", "e+23"]) {
-        assert_eq!(rej.reason, RejectReason::MalformedRow);
+        assert_eq!(rej.reason, RejectReason::InvalidId);
         assert!(rej.detail.contains("\"ssvid\"") && rej.detail.contains(value), "{rej}");
     }
     assert!(got.iter().all(|id| id.len() < 20));

@@ -34,8 +34,10 @@ pub enum RejectReason {
     ImplausibleTime,
     /// The exact same report was already seen.
     Duplicate,
-    /// An MMSI-shaped id that is not a valid MMSI (e.g. zero).
-    InvalidMmsi,
+    /// A vessel id that names nothing: empty, longer than the id limit, or holding
+    /// control characters. An id that is merely not a valid MMSI is kept (it is
+    /// evidence for the spoofing detector) and counted in the file's notes instead.
+    InvalidId,
     /// A report for a vessel, time and position already seen in the file with other
     /// SOG / COG / heading / status: the store keeps one row per vessel, time and
     /// position (the first), so this one is counted here instead of vanishing there.
@@ -59,7 +61,7 @@ impl RejectReason {
         RejectReason::FutureTimestamp,
         RejectReason::ImplausibleTime,
         RejectReason::Duplicate,
-        RejectReason::InvalidMmsi,
+        RejectReason::InvalidId,
         RejectReason::DuplicateTimePosition,
         RejectReason::LineTooLong,
     ];
@@ -78,7 +80,7 @@ impl RejectReason {
             RejectReason::FutureTimestamp => "future_timestamp",
             RejectReason::ImplausibleTime => "implausible_time",
             RejectReason::Duplicate => "duplicate",
-            RejectReason::InvalidMmsi => "invalid_mmsi",
+            RejectReason::InvalidId => "invalid_id",
             RejectReason::DuplicateTimePosition => "duplicate_time_position",
             RejectReason::LineTooLong => "line_too_long",
         }

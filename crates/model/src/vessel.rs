@@ -234,6 +234,16 @@ pub enum Record {
     Static { vessel: VesselId, timestamp: Option<Timestamp>, data: StaticData },
 }
 
+impl Record {
+    /// The vessel the record is about.
+    pub fn vessel(&self) -> &VesselId {
+        match self {
+            Record::Position(p) => &p.vessel,
+            Record::Static { vessel, .. } => vessel,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,10 +28,6 @@ pub fn to_records(d: &Decoded) -> Vec<Result<Record, Reject>> {
     if !is_position && !is_static {
         return out;
     }
-    if m.mmsi == 0 {
-        out.push(Err(Reject::new(RejectReason::InvalidMmsi, d.line, "MMSI 0")));
-        return out;
-    }
     if is_position {
         out.push(position(d));
     }

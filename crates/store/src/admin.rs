@@ -35,6 +35,11 @@ pub struct StoreInfo {
     pub supported_version: i64,
     /// Every table of lookout's schema with its row count, by name (bytewise).
     pub tables: Vec<(String, u64)>,
+    /// Ingests that were stopped before their end (the `ingest_journal` rows): source
+    /// file and the positions they had committed, by source. Ingesting the same file
+    /// again completes them.
+    #[serde(default)]
+    pub unfinished_ingests: Vec<(String, u64)>,
 }
 
 /// What [`Store::prune`] deletes. Each field is one retention rule; `None` keeps all.

@@ -334,8 +334,22 @@ impl<B: Backend> Store for B {
             }
             Ok(tables)
         })?;
+        // A database older than migration 0005 has no journal.
+        let unfinished_ingests = if tables.iter().any(|(name, _)| name == "ingest_journal") {
+            let sql = "SELECT source, positions_inserted FROM ingest_journal ORDER BY source";
+            self.read(|c| c.query(sql, &[], |r| Ok((r.string(0)?, u64::try_from(r.i64(1)?).unwrap_or(0)))))?
+        } else {
+            Vec::new()
+        };
         let location = self.location().to_string();
-        Ok(StoreInfo { backend: B::NAME.into(), location, schema_version, supported_version, tables })
+        Ok(StoreInfo {
+            backend: B::NAME.into(),
+            location,
+            schema_version,
+            supported_version,
+            tables,
+            unfinished_ingests,
+        })
     }
 
     fn migrate(&mut self) -> Result<(i64, i64)> {

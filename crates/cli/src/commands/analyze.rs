@@ -35,10 +35,11 @@ pub(crate) struct AnalyzeArgs {
     /// Positions loaded before the window so gaps ending inside it are seen whole.
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub lookback: chrono::Duration,
-    /// Dark-model parameter override (inline JSON or a file), deep-merged over the
-    /// version the rules use (default: the ACTIVE one).
+    /// Parameter override, deep-merged over the version the rules use (default: the
+    /// ACTIVE one): `MODEL=JSON` for any model (e.g. `transshipment={"mode":"gfw"}`),
+    /// or bare JSON for the dark model; JSON inline or a file. Repeat for several models.
     #[arg(long)]
-    pub params: Option<String>,
+    pub params: Vec<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Vessel registry CSV (mmsi, permitted, ship_kind, flag, name).
@@ -64,7 +65,7 @@ pub(crate) struct AnalyzeArgs {
 pub(crate) fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let mut store = db.open()?;
     let set = args.engine.rule_set()?;
-    let over = overrides(args.params.as_deref())?;
+    let over = overrides(&args.params)?;
     let registry = load_registry(args.registry.as_ref())?;
     let zones = load_zones(&args.zones)?;
     let at = window_end(store.store(), args.at)?;

@@ -73,7 +73,23 @@ fn status(db: &DbArgs) -> anyhow::Result<ExitCode> {
     if info.tables.is_empty() {
         outln!("  (none)");
     }
+    for (source, committed) in &info.unfinished_ingests {
+        outln!(
+            "unfinished ingest: {source} stopped after {committed} new positions; \
+             its vessels, identity history and run record are not written: run `lookout ingest {}` on this database to complete it",
+            shell_quote(source)
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `source` as one shell word, so the suggested command can be pasted.
+fn shell_quote(source: &str) -> String {
+    if source.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@".contains(&b)) {
+        source.to_string()
+    } else {
+        format!("'{}'", source.replace('\'', "'\\''"))
+    }
 }
 
 fn prune(args: PruneArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {

@@ -74,7 +74,7 @@ pub(crate) fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<ExitCode
     print_ingest_totals(store.store(), &summaries)?;
 
     let params_path = data.join("params.json");
-    let over = overrides(Some(&params_path.display().to_string()))?;
+    let over = overrides(&[params_path.display().to_string()])?;
     let set = RuleSet::builtin()?;
     // The demo's changes are recorded as made by "demo"; the clock only stamps the audit
     // rows, which the demo does not print, so its output stays reproducible.

@@ -93,9 +93,10 @@ pub(crate) enum ModelsCommand {
         version: i64,
         #[command(flatten)]
         engine: EngineArgs,
-        /// Dark-model parameter override applied to both runs (as `analyze --params`).
+        /// Parameter overrides applied to both runs (as `analyze --params`: `MODEL=JSON`,
+        /// or bare JSON for the dark model; repeatable).
         #[arg(long)]
-        params: Option<String>,
+        params: Vec<String>,
         /// Vessel registry CSV, as given to `analyze`.
         #[arg(long)]
         registry: Option<PathBuf>,
@@ -160,7 +161,7 @@ pub(crate) fn run(args: ModelsArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
                 &set,
                 &model,
                 version,
-                &overrides(params.as_deref())?,
+                &overrides(&params)?,
                 engine.exec(),
                 registry.as_ref(),
                 at,

@@ -75,13 +75,36 @@ impl EngineArgs {
     }
 }
 
-/// `--params` as an override of the `dark_suspicion` model, by algorithm code.
-pub(crate) fn overrides(raw: Option<&str>) -> anyhow::Result<BTreeMap<String, Value>> {
+/// `--params` values as overrides by model (algorithm code): `MODEL=JSON` (inline or a
+/// file) for any model, or bare JSON for the `dark_suspicion` model, as before.
+pub(crate) fn overrides(raw: &[String]) -> anyhow::Result<BTreeMap<String, Value>> {
+    let detectors = lookout_detect::registry::Detectors::builtin();
     let mut out = BTreeMap::new();
-    if let Some(r) = raw {
-        out.insert(DARK.to_string(), json_arg(r, "params")?);
+    for r in raw {
+        let (model, json) = split_model(r);
+        anyhow::ensure!(
+            detectors.get(model).is_some(),
+            "--params {model}=...: no model named {model:?} (models: {})",
+            detectors.codes().join(", ")
+        );
+        let value = json_arg(json, "params").with_context(|| format!("--params for model {model}"))?;
+        anyhow::ensure!(out.insert(model.to_string(), value).is_none(), "--params: model {model} given twice");
     }
     Ok(out)
+}
+
+/// `MODEL=JSON` into its parts; anything else (inline JSON, a file that exists) is the
+/// dark model's.
+fn split_model(raw: &str) -> (&str, &str) {
+    if raw.trim_start().starts_with('{') || std::path::Path::new(raw).exists() {
+        return (DARK, raw);
+    }
+    match raw.split_once('=') {
+        Some((model, json)) if !model.is_empty() && model.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+            (model, json)
+        }
+        _ => (DARK, raw),
+    }
 }
 
 /// The end of the window: `--at`, or the latest stored position.
@@ -120,9 +143,10 @@ pub(crate) struct DryRunArgs {
     pub at: Option<DateTime<Utc>>,
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub lookback: chrono::Duration,
-    /// Dark-model parameter override (inline JSON or a file).
+    /// Parameter overrides, as `analyze --params` (`MODEL=JSON`, or bare JSON for the
+    /// dark model; repeatable).
     #[arg(long)]
-    pub params: Option<String>,
+    pub params: Vec<String>,
 }
 
 pub(crate) fn run(args: RulesArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
@@ -147,7 +171,7 @@ fn dry(a: DryRunArgs, engine: &EngineArgs, db: &DbArgs) -> anyhow::Result<()> {
     let store = db.open()?;
     let set = engine.rule_set()?;
     // Unseeded models resolve to their defaults in memory: a dry run writes nothing.
-    let rules = resolve(&set, store.store(), &overrides(a.params.as_deref())?, None)?;
+    let rules = resolve(&set, store.store(), &overrides(&a.params)?, None)?;
     let at = window_end(store.store(), a.at)?;
     let req = CycleRequest {
         at,

@@ -5,9 +5,15 @@
 //! vessels within 500 m of each other for at least 2 hours, both slower than 2 knots,
 //! at least 10 km from an anchorage, on tracks resampled to 10 minutes; loitering is a
 //! carrier slower than 2 knots for at least 4 hours at least 20 nautical miles from
-//! shore. Transshipment keeps only carrier × fishing pairs (stage 1): a reefer, a
-//! bunker tanker or any cargo vessel meeting a fishing vessel. Reefers report an ITU
-//! cargo type (70-79), so the carrier list is a parameter rather than a fixed kind.
+//! shore. Transshipment keeps by default only carrier × fishing pairs (stage 1): a
+//! reefer, a bunker tanker or any cargo vessel meeting a fishing vessel. Reefers report
+//! an ITU cargo type (70-79), so the carrier list is a parameter rather than a fixed kind.
+//!
+//! Real data often has no ship type, and real encounters include fishing × fishing and
+//! fishing × other, so stage 1 takes a list of allowed class pairs (`pairs`, classes
+//! `carrier`, `fishing`, `other` = a known type in neither list, `unknown` = no type),
+//! and `mode = "gfw"` lets any two vessels meet, as GFW's encounter definition does. An
+//! encounter with a vessel of unknown type scores `weights.unknown_type` less.
 
 use std::collections::BTreeSet;
 
@@ -40,6 +46,73 @@ pub struct EncounterWeights {
     pub in_zone: i64,
     /// The fishing vessel holds no permit (only judged when a registry is given).
     pub unpermitted_fishing: i64,
+    /// Taken off when a vessel of the pair has no known type: the pair may not be a
+    /// carrier and a fishing vessel at all.
+    #[serde(default = "default_unknown_type_points")]
+    pub unknown_type: i64,
+}
+
+fn default_unknown_type_points() -> i64 {
+    20
+}
+
+/// What stage 1 makes of a vessel's ship type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VesselClass {
+    /// A type in `carrier_types`.
+    Carrier,
+    /// A type in `fishing_types` (and not a carrier type).
+    Fishing,
+    /// A known type in neither list.
+    Other,
+    /// No ship type known.
+    Unknown,
+}
+
+impl VesselClass {
+    fn of(t: Option<lookout_model::ShipType>, p: &TransshipParams) -> VesselClass {
+        match t {
+            None => VesselClass::Unknown,
+            t if type_in(t, &p.carrier_types) => VesselClass::Carrier,
+            t if type_in(t, &p.fishing_types) => VesselClass::Fishing,
+            Some(_) => VesselClass::Other,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            VesselClass::Carrier => "carrier",
+            VesselClass::Fishing => "fishing",
+            VesselClass::Other => "other",
+            VesselClass::Unknown => "unknown",
+        }
+    }
+
+    /// (ko, en) names in the encounter's sentence.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            VesselClass::Carrier => ("운반선", "carrier"),
+            VesselClass::Fishing => ("어선", "fishing vessel"),
+            VesselClass::Other => ("기타 선박", "vessel of another type"),
+            VesselClass::Unknown => ("선종 미상 선박", "vessel of unknown type"),
+        }
+    }
+}
+
+/// Which pairs stage 1 lets through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairMode {
+    /// The class pairs listed in `pairs`.
+    #[default]
+    Pairs,
+    /// Any two vessels, whatever their types (GFW's encounters).
+    Gfw,
+}
+
+fn default_pairs() -> Vec<[VesselClass; 2]> {
+    vec![[VesselClass::Carrier, VesselClass::Fishing]]
 }
 
 /// Parameters of `transshipment`.
@@ -54,6 +127,13 @@ pub struct TransshipParams {
     pub carrier_types: Vec<u16>,
     /// Stage 1: ITU types of fishing vessels.
     pub fishing_types: Vec<u16>,
+    /// Stage 1: `pairs` (the class pairs below) or `gfw` (any two vessels).
+    #[serde(default)]
+    pub mode: PairMode,
+    /// Stage 1 in `pairs` mode: class pairs that may meet, in either order, e.g.
+    /// `[["carrier","fishing"],["fishing","fishing"],["fishing","unknown"]]`.
+    #[serde(default = "default_pairs")]
+    pub pairs: Vec<[VesselClass; 2]>,
     /// Stage 2: at most this far apart, metres.
     pub max_distance_m: f64,
     /// Stage 3: both strictly slower than this, knots.
@@ -75,12 +155,21 @@ impl Default for TransshipParams {
             max_interpolation_gap_min: 60,
             carrier_types: (70..=89).collect(),
             fishing_types: vec![30],
+            mode: PairMode::Pairs,
+            pairs: default_pairs(),
             max_distance_m: 500.0,
             max_speed_kn: 2.0,
             min_duration_min: 120,
             min_port_distance_km: 10.0,
             ports: Vec::new(),
-            weights: EncounterWeights { encounter: 50, long: 10, very_long: 20, in_zone: 15, unpermitted_fishing: 10 },
+            weights: EncounterWeights {
+                encounter: 50,
+                long: 10,
+                very_long: 20,
+                in_zone: 15,
+                unpermitted_fishing: 10,
+                unknown_type: default_unknown_type_points(),
+            },
         }
     }
 }
@@ -102,6 +191,12 @@ impl Params for TransshipParams {
         if self.min_duration_min < 0 {
             return Err(ParamsError::at("min_duration_min", "must be >= 0"));
         }
+        if self.mode == PairMode::Pairs && self.pairs.is_empty() {
+            return Err(ParamsError::at(
+                "pairs",
+                "must name at least one pair in mode \"pairs\" (or use mode \"gfw\")",
+            ));
+        }
         first_failure(&[
             ("max_speed_kn", positive(self.max_speed_kn), "expected a positive number"),
             ("min_port_distance_km", non_negative(self.min_port_distance_km), "expected a number >= 0"),
@@ -113,6 +208,7 @@ impl Params for TransshipParams {
             ("weights.very_long", w.very_long),
             ("weights.in_zone", w.in_zone),
             ("weights.unpermitted_fishing", w.unpermitted_fishing),
+            ("weights.unknown_type", w.unknown_type),
         ])
     }
 }
@@ -121,8 +217,8 @@ impl Params for TransshipParams {
 /// before; stages 4 and 5 also count encounters, since one pair can meet twice).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Funnel {
-    /// Stage 1: carrier × fishing pairs among the vessels with samples in the window
-    /// (counted, not enumerated).
+    /// Stage 1: allowed pairs (carrier × fishing by default) among the vessels with
+    /// samples in the window (counted, not enumerated).
     pub type_pairs: u64,
     /// Stage 2: of those, pairs within the distance at some tick.
     pub proximity: u64,
@@ -140,9 +236,12 @@ pub struct Funnel {
 /// One encounter that passed stage 4 (and stage 5 when `port` allows).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Encounter {
-    /// Track indices of the carrier and the fishing vessel.
+    /// Track indices of the pair: `carrier` is the vessel of the first class in
+    /// [`VesselClass`] order (the carrier of a carrier × fishing pair), `fishing` the other.
     pub carrier: usize,
     pub fishing: usize,
+    /// Their classes, in the same order.
+    pub classes: [VesselClass; 2],
     /// The close-and-slow ticks, consecutive.
     pub ticks: Vec<Close>,
     /// Median midpoint of the two vessels over the encounter.
@@ -160,31 +259,26 @@ pub struct Encounter {
 /// `use_grid = false` runs the all-pairs baseline (benchmark, tests).
 pub fn find_encounters(input: &CycleInput<'_>, p: &TransshipParams, use_grid: bool) -> (Funnel, Vec<Encounter>) {
     let step = p.step_min * 60;
-    let types: Vec<_> = input.tracks.iter().map(|t| ship_type_of(t, input.registry)).collect();
-    let carrier: Vec<bool> = types.iter().map(|t| type_in(*t, &p.carrier_types)).collect();
-    let fishing: Vec<bool> = types.iter().map(|t| type_in(*t, &p.fishing_types)).collect();
+    let class: Vec<VesselClass> =
+        input.tracks.iter().map(|t| VesselClass::of(ship_type_of(t, input.registry), p)).collect();
+    let allowed = AllowedPairs::new(p);
     let samples: Vec<Vec<Sample>> =
         input
             .tracks
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                if carrier[i] || fishing[i] {
+                if allowed.may_meet(class[i]) {
                     resample(t, step, p.max_interpolation_gap_min * 60)
                 } else {
                     Vec::new()
                 }
             })
             .collect();
-    let mut funnel = Funnel::default();
-    // Stage 1 is counted, never enumerated: carriers × fishing vessels that have samples.
-    let with_samples =
-        |flag: &Vec<bool>| flag.iter().zip(&samples).filter(|(f, s)| **f && !s.is_empty()).count() as u64;
-    let both =
-        carrier.iter().zip(&fishing).zip(&samples).filter(|((c, f), s)| **c && **f && !s.is_empty()).count() as u64;
-    funnel.type_pairs = with_samples(&carrier) * with_samples(&fishing) - both;
-    let table = by_tick(&samples, |i| carrier[i] || fishing[i]);
-    let allow = |a: usize, b: usize| (carrier[a] && fishing[b]) || (fishing[a] && carrier[b]);
+    // Stage 1 is counted, never enumerated.
+    let mut funnel = Funnel { type_pairs: allowed.count(&class, &samples), ..Funnel::default() };
+    let table = by_tick(&samples, |i| allowed.may_meet(class[i]));
+    let allow = |a: usize, b: usize| allowed.allows(class[a], class[b]);
     let pairs = close_pairs_by_pair(&table, p.max_distance_m, allow, use_grid);
     let start_tick = input.window_start.timestamp().div_euclid(step);
     let min_ticks = p.min_duration_min as f64 / p.step_min as f64;
@@ -221,10 +315,11 @@ pub fn find_encounters(input: &CycleInput<'_>, p: &TransshipParams, use_grid: bo
                 funnel.encounters_location += 1;
                 s5.insert((a, b));
             }
-            let (c, f) = if carrier[a] && fishing[b] { (a, b) } else { (b, a) };
+            let (c, f) = if class[b] < class[a] { (b, a) } else { (a, b) };
             encounters.push(Encounter {
                 carrier: c,
                 fishing: f,
+                classes: [class[c], class[f]],
                 ticks: run.to_vec(),
                 lat,
                 lon,
@@ -239,6 +334,48 @@ pub fn find_encounters(input: &CycleInput<'_>, p: &TransshipParams, use_grid: bo
     (funnel, encounters)
 }
 
+/// Stage 1's rule: which class pairs may meet.
+struct AllowedPairs {
+    any: bool,
+    /// Unordered pairs, each stored smaller class first, without repeats.
+    pairs: Vec<(VesselClass, VesselClass)>,
+}
+
+impl AllowedPairs {
+    fn new(p: &TransshipParams) -> Self {
+        let mut pairs: Vec<(VesselClass, VesselClass)> =
+            p.pairs.iter().map(|[a, b]| if b < a { (*b, *a) } else { (*a, *b) }).collect();
+        pairs.sort();
+        pairs.dedup();
+        AllowedPairs { any: p.mode == PairMode::Gfw, pairs }
+    }
+
+    fn allows(&self, a: VesselClass, b: VesselClass) -> bool {
+        self.any || self.pairs.contains(&if b < a { (b, a) } else { (a, b) })
+    }
+
+    /// Whether a vessel of this class can be in any allowed pair (only those are resampled).
+    fn may_meet(&self, c: VesselClass) -> bool {
+        self.any || self.pairs.iter().any(|(a, b)| *a == c || *b == c)
+    }
+
+    /// Allowed pairs of distinct vessels with samples.
+    fn count(&self, class: &[VesselClass], samples: &[Vec<Sample>]) -> u64 {
+        let mut n: std::collections::BTreeMap<VesselClass, u64> = std::collections::BTreeMap::new();
+        for (c, s) in class.iter().zip(samples) {
+            if !s.is_empty() {
+                *n.entry(*c).or_default() += 1;
+            }
+        }
+        let pairs_within = |k: u64| k * k.saturating_sub(1) / 2;
+        if self.any {
+            return pairs_within(n.values().sum());
+        }
+        let get = |c: &VesselClass| n.get(c).copied().unwrap_or(0);
+        self.pairs.iter().map(|(a, b)| if a == b { pairs_within(get(a)) } else { get(a) * get(b) }).sum()
+    }
+}
+
 fn sample_json(s: &Sample) -> Value {
     json!({"lat": round_to(s.lat, 6), "lon": round_to(s.lon, 6), "sog": round_to(s.sog, 2)})
 }
@@ -251,6 +388,7 @@ fn encounter_findings(input: &CycleInput<'_>, p: &TransshipParams, e: &Encounter
     };
     let minutes = (last.sa.tick - first.sa.tick) * p.step_min;
     let w = &p.weights;
+    let ((ko_a, en_a), (ko_b, en_b)) = (e.classes[0].names(), e.classes[1].names());
     let mut breakdown = vec![item(
         "T1-T5",
         "encounter",
@@ -258,14 +396,25 @@ fn encounter_findings(input: &CycleInput<'_>, p: &TransshipParams, e: &Encounter
         "환적 의심 조우",
         "Transshipment encounter",
         format!(
-            "운반선·어선이 {minutes}분간 {:.0}m 이내, 모두 {}노트 미만, 항구에서 {}km 이상",
+            "{ko_a}·{ko_b}이 {minutes}분간 {:.0}m 이내, 모두 {}노트 미만, 항구에서 {}km 이상",
             p.max_distance_m, p.max_speed_kn, p.min_port_distance_km
         ),
         format!(
-            "carrier and fishing vessel within {:.0} m for {minutes} min, both under {} kn, at least {} km from port",
+            "{en_a} and {en_b} within {:.0} m for {minutes} min, both under {} kn, at least {} km from port",
             p.max_distance_m, p.max_speed_kn, p.min_port_distance_km
         ),
     )];
+    if e.classes.contains(&VesselClass::Unknown) {
+        breakdown.push(item(
+            "T1",
+            "unknown_type",
+            -w.unknown_type,
+            "선종 미상",
+            "Unknown ship type",
+            "선종을 알 수 없는 선박이 포함되어 운반선·어선 조우인지 확인할 수 없음".into(),
+            "a vessel of the pair has no known ship type, so it may not be a carrier and a fishing vessel".into(),
+        ));
+    }
     if minutes >= 4 * p.min_duration_min {
         breakdown.push(item(
             "T4",
@@ -299,7 +448,7 @@ fn encounter_findings(input: &CycleInput<'_>, p: &TransshipParams, e: &Encounter
         ));
     }
     let fishing_id = input.tracks[e.fishing].vessel.as_str();
-    if let Some(reg) = input.registry {
+    if let Some(reg) = input.registry.filter(|_| e.classes[1] == VesselClass::Fishing) {
         if !reg.is_permitted(fishing_id) {
             breakdown.push(item(
                 "P7",
@@ -318,7 +467,11 @@ fn encounter_findings(input: &CycleInput<'_>, p: &TransshipParams, e: &Encounter
     let med_d = median(&mut dists);
     let max_sog = e.ticks.iter().map(|c| c.sa.sog.max(c.sb.sog)).fold(0.0, f64::max);
     let mut out = Vec::new();
-    for (me, other, role) in [(e.carrier, e.fishing, "carrier"), (e.fishing, e.carrier, "fishing")] {
+    let [class_a, class_b] = e.classes;
+    for (me, other, role, partner_role) in [
+        (e.carrier, e.fishing, class_a.as_str(), class_b.as_str()),
+        (e.fishing, e.carrier, class_b.as_str(), class_a.as_str()),
+    ] {
         let (mine, theirs): (Vec<&Sample>, Vec<&Sample>) =
             e.ticks.iter().map(|c| if c.a == me { (&c.sa, &c.sb) } else { (&c.sb, &c.sa) }).unzip();
         out.push(Finding {
@@ -333,7 +486,7 @@ fn encounter_findings(input: &CycleInput<'_>, p: &TransshipParams, e: &Encounter
             evidence: json!({
                 "partner": input.tracks[other].vessel.as_str(),
                 "role": role,
-                "partner_role": if role == "carrier" { "fishing" } else { "carrier" },
+                "partner_role": partner_role,
                 "position": {"lat": round_to(e.lat, 6), "lon": round_to(e.lon, 6)},
                 "duration_min": minutes,
                 "ticks": e.ticks.len(),

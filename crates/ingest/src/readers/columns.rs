@@ -22,10 +22,13 @@ pub(super) enum Role {
     CallSign,
     Length,
     Width,
+    /// The AIS message type of the row (GFW's `type`: `AIS.1`, `AIS.5`): read so it is
+    /// never taken for a ship type; rows are told apart by whether they hold a position.
+    MessageType,
 }
 
 impl Role {
-    pub(super) const ALL: [Role; 14] = [
+    pub(super) const ALL: [Role; 15] = [
         Role::Id,
         Role::Time,
         Role::Lat,
@@ -40,6 +43,7 @@ impl Role {
         Role::CallSign,
         Role::Length,
         Role::Width,
+        Role::MessageType,
     ];
 
     /// Canonical (generic-format) name, used in messages.
@@ -54,6 +58,7 @@ impl Role {
             Role::Time => "time",
             Role::NavStatus => "status",
             Role::ShipType => "type",
+            Role::MessageType => "message type",
             other => other.name(),
         }
     }
@@ -96,7 +101,7 @@ impl Role {
             ],
             Role::Lat => &["lat", "latitude", "y", "위도"],
             Role::Lon => &["lon", "longitude", "long", "lng", "x", "경도"],
-            Role::Sog => &["sog", "speed", "speedoverground", "대지속력", "속력", "속도"],
+            Role::Sog => &["sog", "speed", "speedknots", "speedoverground", "대지속력", "속력", "속도"],
             Role::Cog => &["cog", "course", "courseoverground", "대지침로", "침로"],
             Role::Heading => &["heading", "trueheading", "hdg", "선수방위", "선수방향"],
             Role::NavStatus => &["navstatus", "navigationalstatus", "status", "항해상태", "항행상태"],
@@ -106,6 +111,17 @@ impl Role {
             Role::CallSign => &["callsign", "호출부호"],
             Role::Length => &["length", "전장", "길이", "선박길이"],
             Role::Width => &["width", "beam", "선폭", "폭"],
+            Role::MessageType => &["messagetype", "msgtype"],
+        }
+    }
+
+    /// [`Role::aliases`] as `format` names its columns: in GFW's message layout `type`
+    /// is the message type (`AIS.1`), not the ship type.
+    fn aliases_in(self, format: Format) -> &'static [&'static str] {
+        match (format, self) {
+            (Format::GfwCsv, Role::ShipType) => &["shiptype", "vesseltype"],
+            (Format::GfwCsv, Role::MessageType) => &["type", "messagetype", "msgtype"],
+            _ => self.aliases(),
         }
     }
 
@@ -136,9 +152,13 @@ fn exact_required(format: Format) -> &'static [(Role, &'static str)] {
             (Role::Lon, "Longitude"),
             (Role::Sog, "SOG"),
         ],
+        Format::GfwCsv => &[(Role::Id, "ssvid"), (Role::Time, "timestamp"), (Role::Lat, "lat"), (Role::Lon, "lon")],
         Format::Generic | Format::Nmea | Format::GfwJsonl => &[],
     }
 }
+
+/// (role label, header column) pairs: which column was read for what.
+pub(super) type ColumnMapping = Vec<(String, String)>;
 
 /// Column index per role, resolved once from the header.
 #[derive(Clone, Debug, Default)]
@@ -157,13 +177,24 @@ impl Columns {
             .any(|r| self.get(*r).is_some())
     }
 
-    /// "vessel=MMSI, time=BaseDateTime, ..." for the reader's notes.
-    pub(super) fn describe(&self, header: &[String]) -> String {
+    /// (role label, header column) for every role a column was found for, in role order.
+    pub(super) fn mapping(&self, header: &[String]) -> ColumnMapping {
         Role::ALL
             .iter()
-            .filter_map(|r| self.get(*r).map(|i| format!("{}={}", r.label(), header[i])))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .filter_map(|r| self.get(*r).and_then(|i| header.get(i)).map(|h| (r.label().to_string(), h.clone())))
+            .collect()
+    }
+
+    /// "vessel=MMSI, time=BaseDateTime, ...; not read: VesselName2" for the reader's notes.
+    pub(super) fn describe(&self, header: &[String]) -> String {
+        let used: Vec<String> = self.mapping(header).iter().map(|(role, col)| format!("{role}={col}")).collect();
+        let unused: Vec<&str> =
+            header.iter().enumerate().filter(|(i, _)| !self.idx.contains(&Some(*i))).map(|(_, h)| h.as_str()).collect();
+        if unused.is_empty() {
+            used.join(", ")
+        } else {
+            format!("{}; not read: {}", used.join(", "), unused.join(", "))
+        }
     }
 }
 
@@ -186,7 +217,7 @@ pub(super) fn resolve(format: Format, header: &[String]) -> Result<Columns, Miss
                 let want = normalise(name);
                 norm.iter().position(|n| *n == want)
             }
-            None => best_match(role, &norm),
+            None => best_match(role.aliases_in(format), &norm),
         };
         if found.is_none() && role.required() {
             let accepted = exact_name.map_or_else(|| role.aliases().join(", "), str::to_string);
@@ -197,8 +228,8 @@ pub(super) fn resolve(format: Format, header: &[String]) -> Result<Columns, Miss
     Ok(cols)
 }
 
-fn best_match(role: Role, norm: &[String]) -> Option<usize> {
-    role.aliases().iter().find_map(|alias| norm.iter().position(|n| n == alias))
+fn best_match(aliases: &[&str], norm: &[String]) -> Option<usize> {
+    aliases.iter().find_map(|alias| norm.iter().position(|n| n == alias))
 }
 
 /// Picks a CSV layout from the header, `None` when no column is recognised at all.
@@ -207,6 +238,10 @@ pub(super) fn detect_csv(raw_header: &[String]) -> Option<Format> {
     let has = |n: &str| norm.iter().any(|c| c == n);
     if has("mmsi") && has("basedatetime") && has("lat") && has("lon") {
         return Some(Format::MarineCadastre);
+    }
+    // GFW's message export: `ssvid` plus its own `seg_id` or `speed_knots`.
+    if has("ssvid") && (has("segid") || has("speedknots")) && has("lat") && has("lon") {
+        return Some(Format::GfwCsv);
     }
     let dma_timestamp = raw_header.iter().any(|h| h.trim_start().starts_with('#') && normalise(h) == "timestamp");
     if dma_timestamp && has("mmsi") {
@@ -250,6 +285,20 @@ mod tests {
         let h = header("MMSI,DateTime,# Timestamp,Latitude,Longitude,SOG,Heading,Ship type");
         assert_eq!(detect_csv(&h), Some(Format::DmaAisdk));
         assert_eq!(resolve(Format::DmaAisdk, &h).expect("resolves").get(Role::Time), Some(2));
+    }
+
+    #[test]
+    fn gfw_messages_type_is_the_message_type() {
+        let h = header("ssvid,seg_id,timestamp,lat,lon,speed_knots,course,heading,type,shipname,callsign,imo");
+        assert_eq!(detect_csv(&h), Some(Format::GfwCsv));
+        let c = resolve(Format::GfwCsv, &h).expect("resolves");
+        assert_eq!(c.get(Role::Sog), Some(5));
+        assert_eq!(c.get(Role::MessageType), Some(8));
+        assert_eq!(c.get(Role::ShipType), None);
+        assert_eq!(c.get(Role::Name), Some(9));
+        assert!(c.describe(&h).ends_with("; not read: seg_id"), "{}", c.describe(&h));
+        // Elsewhere a `type` column is still a ship type.
+        assert_eq!(resolve(Format::Generic, &h).expect("resolves").get(Role::ShipType), Some(8));
     }
 
     #[test]

@@ -9,7 +9,8 @@ use csv::ByteRecord;
 use lookout_model::{NavStatus, Position, Record, Reject, RejectReason, Timestamp, VesselId};
 
 use super::columns::{Columns, Role};
-use super::fields::{normalise_id, opt_number, StaticCells, StaticDedup};
+use super::fields::{is_placeholder, normalise_id, opt_number, StaticCells, StaticDedup};
+use super::line_cap::{CappedRows, TooLong};
 use super::timestamp::{parse_with_kind, TimestampError, TimestampKind};
 use super::{KindsSeen, Step};
 use crate::IngestError;
@@ -34,6 +35,9 @@ pub(super) struct CsvRows {
     last_time: (Vec<u8>, Option<(Timestamp, TimestampKind)>),
     last_line: u64,
     path: PathBuf,
+    /// Rows longer than the line cap, dropped before the csv reader saw them.
+    too_long: TooLong,
+    max_line_bytes: usize,
 }
 
 /// Everything [`CsvRows::new`] needs besides the stream.
@@ -44,6 +48,7 @@ pub(super) struct CsvSetup {
     pub cols: Columns,
     pub sog_factor: f64,
     pub tz: Tz,
+    pub max_line_bytes: usize,
 }
 
 impl CsvRows {
@@ -53,6 +58,8 @@ impl CsvRows {
     }
 
     pub(super) fn new(stream: Box<dyn Read + Send>, setup: CsvSetup) -> Self {
+        let too_long = TooLong::default();
+        let stream: Box<dyn Read + Send> = Box::new(CappedRows::new(stream, setup.max_line_bytes, too_long.clone()));
         let rdr = csv::ReaderBuilder::new()
             .delimiter(setup.delimiter)
             .flexible(true)
@@ -73,6 +80,8 @@ impl CsvRows {
             last_time: (Vec::new(), None),
             last_line: 1,
             path: setup.path,
+            too_long,
+            max_line_bytes: setup.max_line_bytes,
         }
     }
 
@@ -80,8 +89,12 @@ impl CsvRows {
         if let Some(r) = self.pending.take() {
             return Step::Item(Ok(r));
         }
+        if let Some(step) = self.next_too_long() {
+            return step;
+        }
         match self.rdr.read_byte_record(&mut self.rec) {
-            Ok(false) => Step::End,
+            // The last read may have dropped rows past the last record.
+            Ok(false) => self.next_too_long().unwrap_or(Step::End),
             Ok(true) => {
                 let line = self.rec.position().map_or(self.last_line + 1, csv::Position::line);
                 self.last_line = line;
@@ -89,6 +102,14 @@ impl CsvRows {
             }
             Err(e) => self.read_error(e),
         }
+    }
+
+    /// A row the line cap dropped, as its reject (reported when found, a little ahead
+    /// of the rows around it).
+    fn next_too_long(&mut self) -> Option<Step> {
+        let line = self.too_long.pop()?;
+        let detail = format!("line longer than {} bytes", self.max_line_bytes);
+        Some(Step::Item(Err(Reject::new(RejectReason::LineTooLong, line, detail))))
     }
 
     fn read_error(&mut self, e: csv::Error) -> Step {
@@ -115,8 +136,10 @@ impl CsvRows {
         let utf8 = std::str::from_utf8(rec.as_slice()).ok();
         let f = Cells { rec, utf8, header, cols, line };
         let id = normalise_id(f.required(Role::Id)?);
-        if id.is_empty() {
-            return Err(f.bad(Role::Id, "empty vessel id".into()));
+        if is_placeholder(id) {
+            let mut r = f.bad(Role::Id, format!("no vessel id ({:?})", clip(id)));
+            r.reason = RejectReason::InvalidId;
+            return Err(r);
         }
         let vessel = VesselId::new(id);
         let time_raw = f.text(Role::Time)?.unwrap_or("");
@@ -131,11 +154,17 @@ impl CsvRows {
                 t
             }
         };
+        let (lat, lon) = match (f.number(Role::Lat)?, f.number(Role::Lon)?) {
+            (Some(lat), Some(lon)) => (lat, lon),
+            (None, None) if cols.any_static() => return identity_only(&f, statics, vessel, timestamp),
+            (None, _) => return Err(f.bad(Role::Lat, "missing value".into())),
+            (_, None) => return Err(f.bad(Role::Lon, "missing value".into())),
+        };
         let position = Position {
             vessel,
             timestamp,
-            lat: f.required_number(Role::Lat)?,
-            lon: f.required_number(Role::Lon)?,
+            lat,
+            lon,
             sog: f.number(Role::Sog)?.map(|v| v * *sog_factor),
             cog: f.number(Role::Cog)?,
             heading: f.number(Role::Heading)?,
@@ -153,6 +182,24 @@ impl CsvRows {
         }
         Ok(Record::Position(position))
     }
+}
+
+/// A row with identity cells but no position (GFW's `AIS.5` / `AIS.24` rows, `lat` =
+/// `NA`): a static record at the row's time, one per row so each is a sighting in the
+/// identity history. A row that states neither is `position_not_available`.
+fn identity_only(
+    f: &Cells<'_>,
+    statics: &mut StaticDedup,
+    vessel: VesselId,
+    timestamp: Timestamp,
+) -> Result<Record, Reject> {
+    let data = statics.identity_of(&f.static_cells()?);
+    if data.is_empty() {
+        let mut r = f.bad(Role::Lat, "no position and no identity (name, call sign, IMO, type, size)".into());
+        r.reason = RejectReason::PositionNotAvailable;
+        return Err(r);
+    }
+    Ok(Record::Static { vessel, timestamp: Some(timestamp), data })
 }
 
 /// Typed access to one record's cells, with rejects that name the column and value.
@@ -204,10 +251,6 @@ impl<'a> Cells<'a> {
             return Ok(None);
         };
         opt_number(raw).map_err(|()| self.bad(role, format!("cannot parse {:?} as a number", clip(raw))))
-    }
-
-    fn required_number(&self, role: Role) -> Result<f64, Reject> {
-        self.number(role)?.ok_or_else(|| self.bad(role, "missing value".into()))
     }
 
     fn static_cells(&self) -> Result<StaticCells<'a>, Reject> {

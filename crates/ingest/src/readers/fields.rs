@@ -135,9 +135,15 @@ impl StaticDedup {
                 self.seen.insert(vessel.as_str().to_string(), vec![fp]);
             }
         }
+        let data = self.identity_of(cells);
+        (!data.is_empty()).then_some(data)
+    }
+
+    /// The static data the cells state, counting implausible dimensions dropped.
+    pub(super) fn identity_of(&mut self, cells: &StaticCells<'_>) -> StaticData {
         let (data, dropped) = cells.to_static();
         self.dropped_dimensions += dropped;
-        (!data.is_empty()).then_some(data)
+        data
     }
 }
 

@@ -40,7 +40,7 @@ const MAX_EXACT_FLOAT_ID: f64 = 9_007_199_254_740_992.0;
 /// The id as text. A JSON string is the source text (normalised like a CSV cell, so it
 /// meets the same id rules); a JSON number must be a non-negative integer that fits
 /// (`219021240` or a float export's `219021240.0`), since `1.5`, `-1` or `1e308` name no
-/// vessel. `Err` says why, for a counted reject.
+/// vessel. `Err` says why, for a counted `invalid_id` reject.
 pub(super) fn id_text(v: &Value) -> Result<String, String> {
     match v {
         Value::Number(n) => match (n.as_u64(), n.as_f64()) {
@@ -123,7 +123,7 @@ impl GfwRows {
             Some(v) => id_text(v),
             None => Err("missing value".to_string()),
         }
-        .map_err(|why| bad(format!("key \"ssvid\": {why}")))?;
+        .map_err(|why| Reject::new(RejectReason::InvalidId, line, format!("key \"ssvid\": {why}")))?;
         let (timestamp, kind) = match &row.timestamp {
             Some(Value::String(s)) => parse_with_kind(s, self.tz),
             Some(Value::Number(n)) => parse_with_kind(&n.to_string(), self.tz),

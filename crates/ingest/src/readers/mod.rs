@@ -10,6 +10,7 @@
 //! | [`Format::MarineCadastre`] | CSV header with `MMSI`, `BaseDateTime`, `LAT`, `LON` |
 //! | [`Format::DmaAisdk`] | CSV header with a `# Timestamp` column and `MMSI` (raw `aisdk` files and DMA-derived extracts) |
 //! | [`Format::DmaResampled`] | CSV header exactly `Timestamp,Latitude,Longitude,SOG,MMSI,Segment,COG` (any order) |
+//! | [`Format::GfwCsv`] | CSV header with `ssvid`, `lat`, `lon` and `seg_id` or `speed_knots` |
 //! | [`Format::Generic`] | any other CSV header with at least one known column name (see [`Format::Generic`]) |
 //!
 //! Input may be gzip-compressed (detected by magic bytes), may start with a UTF-8 BOM,
@@ -25,6 +26,7 @@ mod columns;
 mod csv_rows;
 mod fields;
 mod gfw;
+mod line_cap;
 mod nmea;
 mod source;
 mod timestamp;
@@ -39,7 +41,7 @@ use chrono_tz::Tz;
 use lookout_model::{Record, Reject};
 
 use crate::IngestError;
-use columns::Role;
+use columns::{ColumnMapping, Role};
 use csv_rows::{CsvRows, CsvSetup};
 use fields::IdSample;
 use gfw::GfwRows;
@@ -69,6 +71,11 @@ pub enum Format {
     /// Global Fishing Watch style JSON lines (`ssvid`, `lat`, `lon`, `timestamp`,
     /// `speed`, `course`).
     GfwJsonl,
+    /// Global Fishing Watch's message CSV (`ssvid,seg_id,timestamp,lat,lon,speed_knots,
+    /// course,heading,type,shipname,callsign,imo`, `NA` for missing). `type` is the AIS
+    /// message type (`AIS.1`, `AIS.5`), not a ship type; static rows (`AIS.5`, `AIS.24`)
+    /// have no position and are read as identity reports.
+    GfwCsv,
     /// Any CSV with a vessel id, time, latitude and longitude column, in any order, names
     /// case-insensitive, with English and Korean aliases (e.g. `mmsi`/`ssvid`/`id`/`vid`/
     /// `선박ID`; `timestamp`/`datetime`/`Local.Time`/`일시`/`수신일시`; `lat`/`latitude`/
@@ -79,12 +86,13 @@ pub enum Format {
 
 impl Format {
     /// Every format, in `--format` help order.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Nmea,
         Format::MarineCadastre,
         Format::DmaAisdk,
         Format::DmaResampled,
         Format::GfwJsonl,
+        Format::GfwCsv,
         Format::Generic,
     ];
 
@@ -96,6 +104,7 @@ impl Format {
             Format::DmaAisdk => "dma",
             Format::DmaResampled => "dma-resampled",
             Format::GfwJsonl => "gfw",
+            Format::GfwCsv => "gfw-csv",
             Format::Generic => "generic",
         }
     }
@@ -113,7 +122,7 @@ impl fmt::Display for Format {
 
 /// `--format` named no known format.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown format {0:?}; expected one of: nmea, marinecadastre, dma, dma-resampled, gfw, generic")]
+#[error("unknown format {0:?}; expected one of: nmea, marinecadastre, dma, dma-resampled, gfw, gfw-csv, generic")]
 pub struct ParseFormatError(pub String);
 
 impl FromStr for Format {
@@ -127,6 +136,7 @@ impl FromStr for Format {
             "dma" | "aisdk" | "dma-aisdk" => Format::DmaAisdk,
             "dma-resampled" | "dma-dlproject" | "dlproject" => Format::DmaResampled,
             "gfw" | "gfw-jsonl" | "jsonl" => Format::GfwJsonl,
+            "gfw-csv" | "gfw-messages" => Format::GfwCsv,
             "generic" | "csv" => Format::Generic,
             _ => return Err(ParseFormatError(s.to_string())),
         };
@@ -145,7 +155,8 @@ pub struct ReadOptions {
     /// `shift_jis`, `windows-1252`, `utf-16le`, ...); `None` = UTF-8, a BOM's, or detected.
     pub encoding: Option<String>,
     /// The longest line kept; a longer one is a `line_too_long` reject, skipped without
-    /// being buffered (NMEA and JSON lines; a CSV row is bounded by its cells).
+    /// being buffered (every format; a CSV row joined over lines by a quoted field
+    /// counts as one line).
     pub max_line_bytes: usize,
     /// The most bytes one gzip file may decompress to; past it the file stops, cut short.
     pub max_decompressed: u64,
@@ -208,6 +219,7 @@ pub struct RecordReader {
     counter: Arc<AtomicU64>,
     inner: Inner,
     fixed_notes: Vec<String>,
+    columns: Vec<(String, String)>,
     opaque: bool,
     timezone: Tz,
     error: Option<IngestError>,
@@ -265,6 +277,12 @@ impl RecordReader {
             }
         }
         notes
+    }
+
+    /// For CSV layouts, which header column was read for what: (role, column), e.g.
+    /// `("sog", "speed_knots")`, `("message type", "type")`. Empty for NMEA and JSON.
+    pub fn columns(&self) -> &[(String, String)] {
+        &self.columns
     }
 
     /// True when vessel ids are anonymised rather than MMSIs, so MMSI checks do not
@@ -358,10 +376,13 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<RecordReader, IngestError
         });
     }
     let Source { stream, counter, total_bytes, .. } = src;
-    let (inner, ids) = match format {
-        Format::Nmea => (open_nmea(path, &text, stream, opts.max_line_bytes)?, IdSample::default()),
-        Format::GfwJsonl => open_gfw(path, &text, stream, opts)?,
-        _ => open_csv(path, &text, format, stream, opts.timezone, &mut notes)?,
+    let (inner, ids, columns) = match format {
+        Format::Nmea => (open_nmea(path, &text, stream, opts.max_line_bytes)?, IdSample::default(), Vec::new()),
+        Format::GfwJsonl => {
+            let (inner, ids) = open_gfw(path, &text, stream, opts)?;
+            (inner, ids, Vec::new())
+        }
+        _ => open_csv(path, &text, format, stream, opts, &mut notes)?,
     };
     let opaque = ids.opaque();
     if opaque {
@@ -376,6 +397,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<RecordReader, IngestError
         counter,
         inner,
         fixed_notes: notes,
+        columns,
         opaque,
         timezone: opts.timezone,
         error: None,
@@ -417,7 +439,7 @@ fn is_nmea_line(t: &str) -> bool {
     t.starts_with(['!', '\\', '$']) || t.contains("VDM,") || t.contains("VDO,")
 }
 
-const EXPECTED: &str = "MMSI,BaseDateTime,LAT,LON,... (MarineCadastre), # Timestamp,Type of mobile,MMSI,Latitude,Longitude,... (DMA), {\"ssvid\":..,\"lat\":..,\"lon\":..,\"timestamp\":..} (GFW JSON lines), or mmsi,timestamp,lat,lon,... (generic CSV)";
+const EXPECTED: &str = "MMSI,BaseDateTime,LAT,LON,... (MarineCadastre), # Timestamp,Type of mobile,MMSI,Latitude,Longitude,... (DMA), {\"ssvid\":..,\"lat\":..,\"lon\":..,\"timestamp\":..} (GFW JSON lines), ssvid,seg_id,timestamp,lat,lon,... (GFW CSV), or mmsi,timestamp,lat,lon,... (generic CSV)";
 
 fn detect(path: &Path, text: &str) -> Result<Format, IngestError> {
     let mut last = 1;
@@ -508,9 +530,9 @@ fn open_csv(
     text: &str,
     format: Format,
     stream: Box<dyn std::io::Read + Send>,
-    tz: Tz,
+    opts: &ReadOptions,
     notes: &mut Vec<String>,
-) -> Result<(Inner, IdSample), IngestError> {
+) -> Result<(Inner, IdSample, ColumnMapping), IngestError> {
     debug_assert!(format.is_csv());
     let (line, header_line) = content_lines(text).next().unwrap_or((1, ""));
     let delimiter = columns::sniff_delimiter(header_line);
@@ -524,6 +546,12 @@ fn open_csv(
         accepted: m.accepted,
     })?;
     notes.push(format!("columns used: {}", cols.describe(&header)));
+    if format == Format::GfwCsv {
+        notes.push(
+            "type is the AIS message type, not a ship type; rows without lat/lon are identity reports".to_string(),
+        );
+    }
+    let mapping = cols.mapping(&header);
     let sog_factor = if format == Format::DmaResampled {
         notes.push("SOG converted from m/s to knots (x1.943844): this resampled DMA layout stores m/s".to_string());
         KNOTS_PER_MPS
@@ -531,8 +559,16 @@ fn open_csv(
         1.0
     };
     let ids = sample_csv_ids(text, delimiter, cols.get(Role::Id));
-    let setup = CsvSetup { path: path.to_path_buf(), delimiter, header, cols, sog_factor, tz };
-    Ok((Inner::Csv(Box::new(CsvRows::new(stream, setup))), ids))
+    let setup = CsvSetup {
+        path: path.to_path_buf(),
+        delimiter,
+        header,
+        cols,
+        sog_factor,
+        tz: opts.timezone,
+        max_line_bytes: opts.max_line_bytes,
+    };
+    Ok((Inner::Csv(Box::new(CsvRows::new(stream, setup))), ids, mapping))
 }
 
 fn sample_csv_ids(text: &str, delimiter: u8, id_col: Option<usize>) -> IdSample {
