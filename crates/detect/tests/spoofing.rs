@@ -47,6 +47,7 @@ fn run_with(tracks: &[Track], registry: Option<&Registry>, over: serde_json::Val
         dark_history: &history,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
+        segmentation: None,
     };
     let d = SpoofingDetector;
     let params = d.merge_params(&d.default_params(), &over).expect("params");
@@ -198,6 +199,7 @@ fn shared_416000000_is_in_two_places_at_once() {
         dark_history: &history,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
+        segmentation: None,
     };
     let d = SpoofingDetector;
     let found = d.run(&input, &d.default_params(), &Upstream::default()).expect("runs");

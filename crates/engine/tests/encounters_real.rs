@@ -59,6 +59,7 @@ fn dma_collision_pair_is_close_but_not_slow() {
         dark_history: &h,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
+        segmentation: None,
     };
     let mut p = TransshipParams { carrier_types: vec![types[0]], fishing_types: vec![types[1]], ..Default::default() };
     let (funnel, findings) = TransshipmentDetector::detect(&input, &p);

@@ -27,7 +27,7 @@ use crate::finding::{item, position_json};
 use crate::geo::haversine_nm;
 use crate::identity::changes::{breakdown as identity_breakdown, changes, IdentityParams};
 use crate::identity::mid::{is_placeholder, mid_table, mmsi_kind, MmsiKind};
-use crate::identity::segment::{chains_of, hours_between, Chain, SegmentParams};
+use crate::identity::segment::{chains_in, hours_between, Chain, SegmentParams};
 use crate::input::{CycleInput, Upstream};
 use crate::level::scored;
 use crate::params::{check_points, first_failure, merge_strict, non_negative, positive, ListRule, Params};
@@ -254,7 +254,7 @@ fn teleports(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams, found: &
 
 /// M4: two chains active at the same time, far apart.
 fn two_places_at_once(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams, found: &mut Found) {
-    let chains = chains_of(track, &p.segment);
+    let chains = chains_in(input, track, &p.segment);
     let mut overlaps = Vec::new();
     for (i, a) in chains.iter().enumerate() {
         for b in chains.iter().skip(i + 1) {
