@@ -19,7 +19,8 @@ use lookout_model::{Position, VesselId};
 
 /// The slice's rows as (vessel, unix seconds, lat, lon), in file order (by vessel, time).
 fn kitimat_rows() -> Vec<(String, i64, f64, f64)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ais/shipstrike_ais_kitimat_2019_slice.csv.gz");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ais/shipstrike_ais_kitimat_2019_slice.csv.gz");
     let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut text = String::new();
     std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(file), &mut text).expect("gzip text");
@@ -68,10 +69,26 @@ fn long_track(rows: &[(String, i64, f64, f64)], n: usize) -> Vec<Position> {
     out
 }
 
+/// The rows of the vessel with the most rows (one real ship), alone.
+fn busiest_vessel(rows: &[(String, i64, f64, f64)]) -> Vec<(String, i64, f64, f64)> {
+    let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in rows {
+        *count.entry(r.0.as_str()).or_default() += 1;
+    }
+    let Some((&busiest, _)) = count.iter().max_by_key(|(_, &n)| n) else { return Vec::new() };
+    rows.iter().filter(|r| r.0 == busiest).cloned().collect()
+}
+
 fn main() {
-    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let one_ship = args.iter().any(|a| a == "--one-ship");
+    let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![10_000, 30_000, 100_000] } else { sizes };
     let rows = kitimat_rows();
+    // `--one-ship`: the busiest source vessel's own track repeated end to end (one real
+    // ship over a long window) instead of all vessels end to end (a busy shared id).
+    let rows = if one_ship { busiest_vessel(&rows) } else { rows };
+    println!("source: {} rows", rows.len());
     let p = SegmentParams::default();
     let mut measured = Vec::new();
     for &n in &sizes {

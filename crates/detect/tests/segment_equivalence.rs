@@ -51,7 +51,8 @@ mod reference {
                 // transmitter was seen starting and stopping (cheap, and enough for ids whose
                 // transmitters sit in different ports).
                 let nearer_closed = segments.iter().enumerate().any(|(s, seg)| {
-                    !open.contains(&s) && (seg.indices.first().is_some_and(near) || seg.indices.last().is_some_and(near))
+                    !open.contains(&s)
+                        && (seg.indices.first().is_some_and(near) || seg.indices.last().is_some_and(near))
                 });
                 if nearer_closed {
                     best = None;
@@ -90,7 +91,8 @@ mod reference {
     /// trail is itself noisy.
     fn runs_parallel(positions: &[Position], a: &Segment, b: &Segment, p: &SegmentParams) -> bool {
         // Disjoint time spans: nothing to compare (and no cost for the common case).
-        let span = |s: &Segment| Some((positions[*s.indices.first()?].timestamp, positions[*s.indices.last()?].timestamp));
+        let span =
+            |s: &Segment| Some((positions[*s.indices.first()?].timestamp, positions[*s.indices.last()?].timestamp));
         let (Some((a0, a1)), Some((b0, b1))) = (span(a), span(b)) else { return false };
         if b1 < a0 || a1 < b0 {
             return false;
@@ -170,7 +172,11 @@ fn assert_same(name: &str, positions: &[Position], p: &SegmentParams) {
     let fast = segment_positions("v", positions, p);
     let slow = reference::segment_positions("v", positions, p);
     assert_eq!(fast, slow, "{name}: segments differ");
-    assert_eq!(chain_segments(positions, &fast, p), reference::chain_segments(positions, &slow, p), "{name}: chains differ");
+    assert_eq!(
+        chain_segments(positions, &fast, p),
+        reference::chain_segments(positions, &slow, p),
+        "{name}: chains differ"
+    );
 }
 
 /// A file of the repository's `testdata/ais` as text; files are stored gzipped.
@@ -199,16 +205,7 @@ fn gfw_positions(name: &str) -> Vec<Position> {
 }
 
 fn position(timestamp: Timestamp, lat: f64, lon: f64) -> Position {
-    Position {
-        vessel: VesselId::new("v"),
-        timestamp,
-        lat,
-        lon,
-        sog: None,
-        cog: None,
-        heading: None,
-        nav_status: None,
-    }
+    Position { vessel: VesselId::new("v"), timestamp, lat, lon, sog: None, cog: None, heading: None, nav_status: None }
 }
 
 /// The Kitimat 2019 slice's vessels (real tracks), each moved in time to start 30 min

@@ -192,10 +192,8 @@ pub fn analyse_prepared(prepared: &Prepared, req: &CycleRequest<'_>) -> CycleRep
     // split into its plausible chains.
     let started = std::time::Instant::now();
     let params = segment_params(req);
-    let needs_segments = req
-        .rules
-        .iter()
-        .any(|r| r.detector.per_segment() || matches!(r.detector.code(), SEGMENTS | SPOOFING));
+    let needs_segments =
+        req.rules.iter().any(|r| r.detector.per_segment() || matches!(r.detector.code(), SEGMENTS | SPOOFING));
     let segmentation = if needs_segments {
         segment_tracks(&prepared.tracks, &params, req.exec.concurrency)
     } else {

@@ -93,7 +93,7 @@ pub fn hours_between(a: Timestamp, b: Timestamp) -> f64 {
     (b - a).num_milliseconds() as f64 / 3_600_000.0
 }
 
-pub use crate::input::segmentation::{Segment, SegmentedTrack, Segmentation};
+pub use crate::input::segmentation::{Segment, Segmentation, SegmentedTrack};
 
 /// Cuts `positions` (in time order, as a [`Track`] keeps them) into segments, in the
 /// order they were opened. Every position belongs to exactly one segment.
@@ -103,54 +103,33 @@ pub use crate::input::segmentation::{Segment, SegmentedTrack, Segmentation};
 /// [`ClosedEnds`]), so a track with many segments stays near-linear.
 pub fn segment_positions(vessel: &str, positions: &[Position], p: &SegmentParams) -> Vec<Segment> {
     let mut segments: Vec<Segment> = Vec::new();
-    // Indices into `segments` of the open ones.
-    let mut open: Vec<usize> = Vec::new();
+    let mut open = OpenEnds::default();
     let mut closed = ClosedEnds::default();
+    let cos_lat: Vec<f64> = positions.iter().map(|q| q.lat.to_radians().cos()).collect();
     for (i, pos) in positions.iter().enumerate() {
-        open.retain(|&s| {
-            let last = segments[s].indices.last().map(|&j| &positions[j]);
-            let keep = last.is_some_and(|l| hours_between(l.timestamp, pos.timestamp) <= p.max_gap_hours);
-            if !keep {
-                closed.add(positions, &segments[s]);
-            }
-            keep
-        });
-        let mut best: Option<(usize, f64)> = None;
-        for &s in &open {
-            let Some(last) = segments[s].indices.last().map(|&j| &positions[j]) else { continue };
-            let dt_h = hours_between(last.timestamp, pos.timestamp);
-            if dt_h < 0.0 {
-                continue;
-            }
-            let limit = p.max_speed_kn * dt_h + p.jitter_nm;
-            if distance_floor_nm(last.lat, pos.lat) > limit {
-                continue;
-            }
-            let dist = haversine_nm(last.lat, last.lon, pos.lat, pos.lon);
-            // A NaN distance (bad coordinates) is implausible too.
-            if dist.is_nan() || dist > limit {
-                continue;
-            }
-            if best.is_none_or(|(_, d)| dist < d) {
-                best = Some((s, dist));
-            }
+        for s in open.close_older(positions, pos.timestamp, p.max_gap_hours) {
+            closed.add(positions, &segments[s]);
         }
+        let mut best = open.nearest_plausible(positions, &cos_lat, i, p);
         // A closed segment that started or ended nearer than the best open candidate
         // says this position belongs to that earlier transmitter, not to the one that
         // happens to be open: start afresh (chaining reconnects it to its own earlier
         // segments). First and last positions only: where that transmitter was seen
         // starting and stopping (cheap, and enough for ids whose transmitters sit in
         // different ports).
-        if let Some((_, d)) = best {
-            if closed.any_nearer(positions, pos, d, p.jitter_nm) {
+        if let Some((d, _)) = best {
+            if closed.any_nearer(positions, &cos_lat, i, d, p.jitter_nm) {
                 best = None;
             }
         }
         match best {
-            Some((s, _)) => segments[s].indices.push(i),
+            Some((_, s)) => {
+                segments[s].indices.push(i);
+                open.advance(positions, s, i);
+            }
             None => {
                 segments.push(Segment { id: segment_id(vessel, pos), indices: vec![i] });
-                open.push(segments.len() - 1);
+                open.open(positions, segments.len() - 1, i);
             }
         }
     }
@@ -177,6 +156,26 @@ fn distance_floor_nm(lat1: f64, lat2: f64) -> f64 {
         return 0.0;
     }
     let d = EARTH_RADIUS_NM * (lat2 - lat1).abs().to_radians();
+    (d * (1.0 - BOUND_SLACK) - BOUND_SLACK).max(0.0)
+}
+
+/// Never above `haversine_nm` either, and closer to it than [`distance_floor_nm`] when
+/// the longitudes differ: the haversine recipe with `sin x` replaced by `x - x³/6` (never
+/// larger on [0, π/2]) and `asin y` by `y` (never larger on [0, 1]); one square root, no
+/// trigonometry given the two latitudes' cosines.
+fn distance_floor_2d_nm(lat1: f64, lon1: f64, cos1: f64, lat2: f64, lon2: f64, cos2: f64) -> f64 {
+    if !(bounded_lat(lat1) && bounded_lat(lat2) && lon1.is_finite() && lon2.is_finite()) {
+        return 0.0;
+    }
+    let mut dlon = (lon2 - lon1).abs() % 360.0;
+    if dlon > 180.0 {
+        dlon = 360.0 - dlon;
+    }
+    let sin_floor = |x: f64| (x * (1.0 - x * x / 6.0)).max(0.0);
+    let half_dlat = sin_floor((lat2 - lat1).abs().to_radians() / 2.0);
+    let half_dlon = sin_floor(dlon.to_radians() / 2.0);
+    let h = half_dlat * half_dlat + cos1.max(0.0) * cos2.max(0.0) * half_dlon * half_dlon;
+    let d = EARTH_RADIUS_NM * 2.0 * h.sqrt();
     (d * (1.0 - BOUND_SLACK) - BOUND_SLACK).max(0.0)
 }
 
@@ -207,15 +206,133 @@ fn within_nm(lat: f64, lon: f64, q: &Position, cos_q: f64, limit: f64) -> bool {
     haversine_nm(lat, lon, q.lat, q.lon) <= limit
 }
 
-/// First and last positions of the closed segments, ordered by latitude, so that the
-/// ones that could be within some distance of a position are found without looking at
-/// the others (the distance is at least the latitude difference).
+/// The open segments (last report at most `max_gap_hours` old) by the latitude of their
+/// last position, to find the nearest plausible one among few, and by its time, to
+/// close them in order.
 #[derive(Default)]
-struct ClosedEnds {
-    /// (latitude key, position index), ends with a latitude in [-90, 90].
+struct OpenEnds {
+    /// (latitude key, segment) of open segments whose last latitude is in [-90, 90].
     by_lat: std::collections::BTreeSet<(u64, usize)>,
-    /// Ends with a finite latitude beyond ±90, where the bound does not hold: always checked.
-    unbounded: Vec<usize>,
+    /// Open segments whose last latitude is not: always looked at.
+    unbounded: std::collections::BTreeSet<usize>,
+    by_time: std::collections::BTreeSet<(Timestamp, usize)>,
+    /// Last position of every segment, open or not.
+    last: Vec<usize>,
+}
+
+impl OpenEnds {
+    fn insert(&mut self, positions: &[Position], s: usize, j: usize) {
+        let q = &positions[j];
+        if bounded_lat(q.lat) {
+            self.by_lat.insert((lat_key(q.lat), s));
+        } else {
+            self.unbounded.insert(s);
+        }
+        self.by_time.insert((q.timestamp, s));
+    }
+
+    fn remove(&mut self, positions: &[Position], s: usize) {
+        let q = &positions[self.last[s]];
+        if bounded_lat(q.lat) {
+            self.by_lat.remove(&(lat_key(q.lat), s));
+        } else {
+            self.unbounded.remove(&s);
+        }
+        self.by_time.remove(&(q.timestamp, s));
+    }
+
+    /// Segment `s` (the newest) opened at position `j`.
+    fn open(&mut self, positions: &[Position], s: usize, j: usize) {
+        self.last.push(j);
+        self.insert(positions, s, j);
+    }
+
+    /// Position `j` joined open segment `s`.
+    fn advance(&mut self, positions: &[Position], s: usize, j: usize) {
+        self.remove(positions, s);
+        self.last[s] = j;
+        self.insert(positions, s, j);
+    }
+
+    /// Closes the segments whose last report is more than `max_gap_hours` before `now`
+    /// (no earlier than any report seen); returns them.
+    fn close_older(&mut self, positions: &[Position], now: Timestamp, max_gap_hours: f64) -> Vec<usize> {
+        let mut closed = Vec::new();
+        while let Some(&(t, s)) = self.by_time.first() {
+            if hours_between(t, now) <= max_gap_hours {
+                break;
+            }
+            self.remove(positions, s);
+            closed.push(s);
+        }
+        closed
+    }
+
+    /// The nearest open segment that position `i` is plausible for, as (distance,
+    /// segment); ties go to the older segment. Segments are looked at outwards in
+    /// latitude from the position, and no further than the latitude difference alone
+    /// rules out (beyond the best distance so far, or beyond any reach).
+    fn nearest_plausible(
+        &self,
+        positions: &[Position],
+        cos_lat: &[f64],
+        i: usize,
+        p: &SegmentParams,
+    ) -> Option<(f64, usize)> {
+        let pos = &positions[i];
+        let mut best: Option<(f64, usize)> = None;
+        let consider = |s: usize, best: &mut Option<(f64, usize)>| {
+            let j = self.last[s];
+            let last = &positions[j];
+            let dt_h = hours_between(last.timestamp, pos.timestamp);
+            if dt_h < 0.0 {
+                return;
+            }
+            let limit = p.max_speed_kn * dt_h + p.jitter_nm;
+            let floor = distance_floor_2d_nm(last.lat, last.lon, cos_lat[j], pos.lat, pos.lon, cos_lat[i]);
+            if floor > limit || best.is_some_and(|(d, b)| floor > d || (floor == d && s > b)) {
+                return;
+            }
+            let dist = haversine_nm(last.lat, last.lon, pos.lat, pos.lon);
+            // A NaN distance (bad coordinates) is implausible too.
+            if dist.is_nan() || dist > limit {
+                return;
+            }
+            if best.is_none_or(|(d, b)| dist < d || (dist == d && s < b)) {
+                *best = Some((dist, s));
+            }
+        };
+        for &s in &self.unbounded {
+            consider(s, &mut best);
+        }
+        if !(bounded_lat(pos.lat) && pos.lon.is_finite()) {
+            for &(_, s) in &self.by_lat {
+                consider(s, &mut best);
+            }
+            return best;
+        }
+        // No open segment's limit exceeds the one of a report `max_gap_hours` old.
+        let far = p.max_speed_kn * p.max_gap_hours + p.jitter_nm;
+        let reach = if far.is_nan() || p.jitter_nm.is_nan() { f64::INFINITY } else { far.max(p.jitter_nm) };
+        let out_of_range = |s: usize, best: &Option<(f64, usize)>| {
+            let floor = distance_floor_nm(positions[self.last[s]].lat, pos.lat);
+            floor > reach || best.is_some_and(|(d, _)| floor > d)
+        };
+        let key = lat_key(pos.lat);
+        for &(_, s) in self.by_lat.range((key, 0)..) {
+            if out_of_range(s, &best) {
+                break;
+            }
+            consider(s, &mut best);
+        }
+        for &(_, s) in self.by_lat.range(..(key, 0)).rev() {
+            if out_of_range(s, &best) {
+                break;
+            }
+            consider(s, &mut best);
+        }
+        best
+    }
 }
 
 /// A key whose order is the numeric order of finite floats (-0 taken as +0).
@@ -226,6 +343,34 @@ fn lat_key(lat: f64) -> u64 {
     } else {
         bits | (1 << 63)
     }
+}
+
+/// First and last positions of the closed segments on grids of cells, a fine one for
+/// the usual short distances and a coarse one for long ones, so that the ones that
+/// could be within some distance of a position are found among few (the distance is at
+/// least what [`distance_floor_2d_nm`] says).
+#[derive(Default)]
+struct ClosedEnds {
+    /// Ends with a latitude in [-90, 90], by (latitude cell, longitude cell mod 360°),
+    /// on cells of `CELL_DEG[k]` degrees.
+    grids: [std::collections::HashMap<(i64, i64), Vec<usize>>; 2],
+    /// Ends with a finite latitude beyond ±90, where the bounds do not hold: always checked.
+    unbounded: Vec<usize>,
+    count: usize,
+}
+
+const CELL_DEG: [f64; 2] = [0.01, 0.1];
+/// Cells the fine grid may visit before the coarse one is used.
+const FINE_CELLS: i64 = 64;
+/// Beyond this many cells to visit, every end is checked instead.
+const MAX_CELLS: i64 = 4096;
+
+fn cell_of(deg: f64, cell_deg: f64) -> i64 {
+    (deg / cell_deg).floor() as i64
+}
+
+fn lon_cells(cell_deg: f64) -> i64 {
+    (360.0 / cell_deg).round() as i64
 }
 
 impl ClosedEnds {
@@ -239,33 +384,72 @@ impl ClosedEnds {
                 continue;
             }
             if bounded_lat(q.lat) {
-                self.by_lat.insert((lat_key(q.lat), j));
+                for (grid, cell_deg) in self.grids.iter_mut().zip(CELL_DEG) {
+                    let cell = (cell_of(q.lat, cell_deg), cell_of(q.lon, cell_deg).rem_euclid(lon_cells(cell_deg)));
+                    grid.entry(cell).or_default().push(j);
+                }
+                self.count += 1;
             } else {
                 self.unbounded.push(j);
             }
         }
     }
 
-    /// Whether some closed end is nearer to `pos` than `d` by more than `jitter`.
-    fn any_nearer(&self, positions: &[Position], pos: &Position, d: f64, jitter: f64) -> bool {
+    /// Whether some closed end is nearer to position `i` than `d` by more than `jitter`.
+    fn any_nearer(&self, positions: &[Position], cos_lat: &[f64], i: usize, d: f64, jitter: f64) -> bool {
+        let pos = &positions[i];
         // Nothing can be: a distance is never negative; a non-finite coordinate gives
         // half the circumference, the largest distance there is.
         if !(d > jitter) || !(pos.lat.is_finite() && pos.lon.is_finite()) {
             return false;
         }
-        let near = |j: usize| {
-            let l = &positions[j];
-            haversine_nm(l.lat, l.lon, pos.lat, pos.lon) + jitter < d
+        let near = |j: &usize| {
+            let l = &positions[*j];
+            distance_floor_2d_nm(l.lat, l.lon, cos_lat[*j], pos.lat, pos.lon, cos_lat[i]) + jitter < d
+                && haversine_nm(l.lat, l.lon, pos.lat, pos.lon) + jitter < d
         };
-        if self.unbounded.iter().any(|&j| near(j)) {
+        if self.unbounded.iter().any(near) {
             return true;
         }
-        if !bounded_lat(pos.lat) {
-            return self.by_lat.iter().any(|&(_, j)| near(j));
+        match self.cells_within(pos, d - jitter) {
+            Some((k, cells)) => cells.into_iter().any(|c| self.grids[k].get(&c).is_some_and(|v| v.iter().any(near))),
+            None => self.grids[1].values().flatten().any(near),
         }
-        let reach_deg = ((d - jitter) / EARTH_RADIUS_NM).to_degrees() * (1.0 + 1e-6) + 1e-9;
-        let (lo, hi) = (lat_key(pos.lat - reach_deg), lat_key(pos.lat + reach_deg));
-        self.by_lat.range((lo, 0)..=(hi, usize::MAX)).any(|&(_, j)| near(j))
+    }
+
+    /// The grid and its cells holding every end that can be nearer to `pos` than `reach` nm, or `None`
+    /// when the bounds cannot say (near a pole, a reach of a large part of the globe,
+    /// or more cells than ends).
+    fn cells_within(&self, pos: &Position, reach: f64) -> Option<(usize, Vec<(i64, i64)>)> {
+        if !bounded_lat(pos.lat) {
+            return None;
+        }
+        // Latitude: the distance is at least the meridian distance.
+        let lat_reach = (reach / EARTH_RADIUS_NM).to_degrees() * (1.0 + 1e-6) + 1e-9;
+        // Longitude: within the band every cosine is at least `cos_min`, and on half-angles
+        // up to 1 rad `sin x - x³/6 >= 5x/6`, so the floor exceeds `reach` once the
+        // longitude difference exceeds `1.2 reach / (R cos_min)` rad (1.25 for slack);
+        // up to 2 rad, where the half-angle stays below 1 rad or the floor is already
+        // above `reach`.
+        let cos_min = (pos.lat.abs() + lat_reach).min(90.0).to_radians().cos() * (1.0 - 1e-9);
+        let lon_reach_rad = 1.25 * reach / (EARTH_RADIUS_NM * cos_min);
+        if !(cos_min > 0.01 && lon_reach_rad.is_finite() && lon_reach_rad <= 2.0) {
+            return None;
+        }
+        let lon_reach = lon_reach_rad.to_degrees();
+        let span = |cell_deg: f64| {
+            let lat = (cell_of(pos.lat - lat_reach, cell_deg), cell_of(pos.lat + lat_reach, cell_deg));
+            let lon = (cell_of(pos.lon - lon_reach, cell_deg), cell_of(pos.lon + lon_reach, cell_deg));
+            (lat, lon, (lat.1 - lat.0 + 1).saturating_mul(lon.1 - lon.0 + 1))
+        };
+        let fine = span(CELL_DEG[0]);
+        let (k, ((lat0, lat1), (lon0, lon1), visits)) =
+            if fine.2 <= FINE_CELLS { (0, fine) } else { (1, span(CELL_DEG[1])) };
+        let lon_cells = lon_cells(CELL_DEG[k]);
+        if lon1 - lon0 + 1 >= lon_cells || visits > MAX_CELLS || visits as usize > self.count {
+            return None;
+        }
+        Some((k, (lat0..=lat1).flat_map(|a| (lon0..=lon1).map(move |o| (a, o.rem_euclid(lon_cells)))).collect()))
     }
 }
 
@@ -517,10 +701,7 @@ pub fn segment_tracks(tracks: &[Track], p: &SegmentParams, threads: usize) -> Se
                 scope.spawn(move || part.iter().map(|t| (t.vessel.as_str().to_string(), segment_track(t, p))).collect())
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
     });
     let mut by_vessel = std::collections::BTreeMap::new();
     let mut repeated = std::collections::BTreeSet::new();
