@@ -686,7 +686,22 @@ pub struct Chain<'a> {
 pub fn segment_track(track: &Track, p: &SegmentParams) -> SegmentedTrack {
     let segments = segment_positions(track.vessel.as_str(), &track.positions, p);
     let chains = chain_segments(&track.positions, &segments, p);
-    SegmentedTrack { positions: track.positions.len(), segments, chains }
+    let (chains, noise) = set_apart_noise(&segments, chains);
+    SegmentedTrack { positions: track.positions.len(), segments, chains, noise }
+}
+
+/// Chains that are one message no other report connects to (no chain could have
+/// reached it, none continued from it), while the id has a chain of several messages,
+/// are noise, as Global Fishing Watch's segmenter sets one-message segments apart: a
+/// stray position (a corrupted message, a receiver's wrong time) is not a second ship.
+/// Returns the other chains and the noise segments.
+fn set_apart_noise(segments: &[Segment], chains: Vec<Vec<usize>>) -> (Vec<Vec<usize>>, Vec<usize>) {
+    let messages = |chain: &Vec<usize>| chain.iter().map(|&s| segments[s].indices.len()).sum::<usize>();
+    if !chains.iter().any(|c| messages(c) > 1) {
+        return (chains, Vec::new());
+    }
+    let (noise, kept): (Vec<Vec<usize>>, Vec<Vec<usize>>) = chains.into_iter().partition(|c| messages(c) == 1);
+    (kept, noise.into_iter().flatten().collect())
 }
 
 /// Every track's segments and chains, once for a cycle, on up to `threads` threads
@@ -755,10 +770,10 @@ pub fn chains_in<'a>(input: &CycleInput<'_>, track: &'a Track, p: &SegmentParams
 }
 
 /// The track split into its chains, each a track of its own under the same vessel id
-/// (static data copied), in order of their first position. A track that needs no split
-/// comes back as one track equal to the input.
+/// (static data copied), in order of their first position, without its noise. A track
+/// that needs no split comes back as one track equal to the input.
 fn split_segmented(track: &Track, seg: &SegmentedTrack) -> Vec<Track> {
-    if seg.segments.len() <= 1 || seg.chains.len() <= 1 {
+    if seg.noise.is_empty() && (seg.segments.len() <= 1 || seg.chains.len() <= 1) {
         return vec![track.clone()];
     }
     chain_positions(seg)

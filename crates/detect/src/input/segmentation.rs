@@ -23,6 +23,8 @@ pub struct SegmentedTrack {
     pub positions: usize,
     pub segments: Vec<Segment>,
     pub chains: Vec<Vec<usize>>,
+    /// Segments set apart as noise (isolated single messages), in no chain.
+    pub noise: Vec<usize>,
 }
 
 /// Every track's segmentation under one set of segmenter params.
