@@ -400,7 +400,8 @@ impl ClosedEnds {
         let pos = &positions[i];
         // Nothing can be: a distance is never negative; a non-finite coordinate gives
         // half the circumference, the largest distance there is.
-        if !(d > jitter) || !(pos.lat.is_finite() && pos.lon.is_finite()) {
+        let beyond_jitter = d.partial_cmp(&jitter) == Some(std::cmp::Ordering::Greater);
+        if !(beyond_jitter && pos.lat.is_finite() && pos.lon.is_finite()) {
             return false;
         }
         let near = |j: &usize| {
@@ -651,7 +652,8 @@ pub fn chain_segments(positions: &[Position], segments: &[Segment], p: &SegmentP
                 continue;
             }
             let dist = haversine_nm(end.lat, end.lon, start.lat, start.lon);
-            if !(dist <= limit) {
+            // Not within the limit, NaN included.
+            if dist.partial_cmp(&limit).is_none_or(|o| o == std::cmp::Ordering::Greater) {
                 continue;
             }
             let better = match best {
