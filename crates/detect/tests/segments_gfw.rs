@@ -199,3 +199,45 @@ fn a_stray_message_of_another_ship_far_away_is_noise() {
     assert_eq!(split.len(), 1);
     assert!(!split[0].positions.contains(&stray));
 }
+
+#[test]
+fn detectors_read_the_cycles_shared_segmentation() {
+    use lookout_detect::identity::segment::segment_tracks;
+    use lookout_detect::identity::segments::SegmentsDetector;
+    use lookout_detect::{CycleInput, DarkHistoryIndex, Detector, Upstream};
+    let positions = sorted_positions(&read("gfw_segment_416000000.jsonl"));
+    let track = Track { vessel: VesselId::new("416000000"), static_data: Default::default(), positions };
+    let tracks = std::slice::from_ref(&track);
+    let p = SegmentParams::default();
+    let shared = segment_tracks(tracks, &p, 2);
+    assert_eq!(shared.by_vessel["416000000"], segment_track(&track, &p), "threads change nothing");
+    let history = DarkHistoryIndex::default();
+    let first = track.positions[0].timestamp;
+    let input = |segmentation| CycleInput {
+        window_start: first - chrono::Duration::hours(1),
+        window_end: first + chrono::Duration::days(60),
+        tracks,
+        registry: None,
+        dark_history: &history,
+        identities: lookout_detect::IdentityHistory::empty(),
+        zones: None,
+        segmentation,
+    };
+    let d = SegmentsDetector;
+    let params = d.default_params();
+    let alone = d.run(&input(None), &params, &Upstream::default()).expect("runs");
+    let with_shared = d.run(&input(Some(&shared)), &params, &Upstream::default()).expect("runs");
+    assert_eq!(alone.len(), 1);
+    assert_eq!(alone, with_shared);
+    // What the detector reports is the shared segmentation, not one of its own: with
+    // every segment put in one chain it sees one track.
+    let mut doctored = shared.clone();
+    if let Some(seg) = doctored.by_vessel.get_mut("416000000") {
+        seg.chains = vec![(0..seg.segments.len()).collect()];
+    }
+    assert!(d.run(&input(Some(&doctored)), &params, &Upstream::default()).expect("runs").is_empty());
+    // Other params than the shared ones: the detector segments the track itself.
+    let other = serde_json::json!({"max_speed_kn": 31.0});
+    let other = d.merge_params(&params, &other).expect("params");
+    assert_eq!(d.run(&input(Some(&doctored)), &other, &Upstream::default()).expect("runs").len(), 1);
+}
