@@ -78,7 +78,7 @@ def lookout_run(lookout, backend, db, path, span):
     days = (last - first).days + 2
     at = (last + dt.timedelta(seconds=1)).strftime('%Y-%m-%dT%H:%M:%SZ')
     cycle_s, cycle_rss, _ = timed([lookout, '--db', db, 'analyze', '--at', at, '--window', f'{days}d',
-                                   '--lookback', '1d', '--format', 'json'])
+                                   '--lookback', '1d'])
     stats = cycle_stats(backend, db)
     rules = {k: v.get('duration_us', 0) / 1e6 for k, v in stats.get('rules', {}).items()}
     return {'ingest_s': ingest_s, 'ingest_rss': ingest_rss, 'cycle_s': cycle_s, 'cycle_rss': cycle_rss,
