@@ -24,8 +24,17 @@
 //! Segments split by time alone would cut a real dark gap in two, so the engine regroups
 //! segments into *chains* ([`split_track`]): a segment that starts after a chain's last
 //! position, at a distance that chain could have covered, continues the nearest such
-//! chain. Gaps and dark
-//! scores are computed per chain; a chain never jumps faster than `max_speed_kn`.
+//! chain. Gaps and dark scores are computed per chain; a chain never jumps faster than
+//! `max_speed_kn`. A chain of one message that nothing connects to, on an id with a
+//! longer chain, is set apart as noise (a stray or corrupted report, not a second ship).
+//!
+//! The engine segments every track once per cycle ([`segment_tracks`]); detectors read
+//! that ([`chains_in`]) rather than segmenting again. Cost: near-linear in the positions
+//! of a track. Distances are first bounded without trigonometry (the latitude
+//! difference, an equirectangular path, a 2-D floor), and a haversine is computed only
+//! when a bound cannot decide, so every decision is the one the plain haversine gives;
+//! open segments are found by latitude, closed segments' ends on grids, and the
+//! segments overlapping one in time through a tree of end times.
 
 use lookout_model::{Position, Timestamp, Track};
 use serde::{Deserialize, Serialize};
