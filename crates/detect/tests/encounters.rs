@@ -54,6 +54,7 @@ fn input<'a>(tracks: &'a [Track], history: &'a DarkHistoryIndex) -> CycleInput<'
         dark_history: history,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
+        segmentation: None,
     }
 }
 

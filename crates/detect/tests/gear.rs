@@ -58,6 +58,7 @@ fn input<'a>(tracks: &'a [Track], h: &'a DarkHistoryIndex) -> CycleInput<'a> {
         dark_history: h,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
+        segmentation: None,
     }
 }
 

@@ -71,6 +71,7 @@ fn run_window(rows: Vec<IdentityObservation>, over: Value, from: DateTime<Utc>, 
         dark_history: &history,
         identities: &identities,
         zones: None,
+        segmentation: None,
     };
     let d = SpoofingDetector;
     let params = d.merge_params(&d.default_params(), &over).expect("params");

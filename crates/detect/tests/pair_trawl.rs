@@ -64,6 +64,7 @@ fn pair(dist: f64, sog: (f64, f64), cog: (f64, f64), minutes: i64, types: (u16, 
         dark_history: &h,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
+        segmentation: None,
     };
     PairTrawlDetector::detect(&input, &PairTrawlParams::default()).1.len()
 }
@@ -118,6 +119,7 @@ fn tiers_by_duration_and_evidence() {
         dark_history: &h,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
+        segmentation: None,
     };
     let d = PairTrawlDetector;
     let run = |input: &CycleInput<'_>, over: serde_json::Value| {
@@ -157,6 +159,7 @@ fn grid_and_all_pairs_agree_on_a_fleet() {
         dark_history: &h,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
+        segmentation: None,
     };
     let p = PairTrawlParams::default();
     let (fg, rg) = find_pair_trawls(&input, &p, true);

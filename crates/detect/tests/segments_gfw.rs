@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
-use lookout_detect::identity::segment::{agreement, segment_positions, split_track, SegmentParams};
+use lookout_detect::identity::segment::{agreement, segment_positions, segment_track, split_track, SegmentParams};
 use lookout_detect::{gap_findings, DarkParams};
 use lookout_model::{Position, Track, VesselId};
 
@@ -154,4 +154,90 @@ fn shared_338013000_agreement_with_gfw_expected_segments() {
     assert_eq!(segs.len(), 1);
     assert_eq!(a.pairwise_recall, 1.0);
     assert!((a.pairwise_precision - 0.9503).abs() < 5e-4, "{}", a.pairwise_precision);
+}
+
+#[test]
+fn isolated_single_messages_are_noise_not_tracks() {
+    // GFW's own test track, with a message at lat 91 / lon 181 (an impossible position)
+    // among the real ones.
+    let positions = sorted_positions(&read("gfw_segment_263576000.jsonl"));
+    let track = Track { vessel: VesselId::new("263576000"), static_data: Default::default(), positions };
+    let seg = segment_track(&track, &SegmentParams::default());
+    let noise: Vec<&Position> =
+        seg.noise.iter().flat_map(|&s| &seg.segments[s].indices).map(|&i| &track.positions[i]).collect();
+    println!(
+        "263576000: {} chains, noise {:?}",
+        seg.chains.len(),
+        noise.iter().map(|q| (q.lat, q.lon)).collect::<Vec<_>>()
+    );
+    assert!(noise.iter().all(|q| seg.noise.len() == noise.len() && (q.lat > 90.0 || q.lon > 180.0)));
+    assert!(noise.iter().any(|q| q.lat > 90.0));
+    assert_eq!(seg.chains.len(), 1, "the stray message is not a second ship");
+    let split = split_track(&track, &SegmentParams::default());
+    assert_eq!(split.len(), 1);
+    assert_eq!(split[0].positions.len(), track.positions.len() - noise.len());
+}
+
+#[test]
+fn a_stray_message_of_another_ship_far_away_is_noise() {
+    // Two real vessels under one id: 338013000's track (GFW), and one message of
+    // 416000000 (thousands of nm away) slipped in at the middle of its time span.
+    let mut positions: Vec<Position> = read("gfw_segment_338013000.jsonl").into_iter().map(|(p, _)| p).collect();
+    let other = sorted_positions(&read("gfw_segment_416000000.jsonl"));
+    let mid = positions[positions.len() / 2].timestamp + chrono::Duration::seconds(1);
+    let stray = Position { vessel: positions[0].vessel.clone(), timestamp: mid, ..other[0].clone() };
+    let far = lookout_detect::haversine_nm(stray.lat, stray.lon, positions[0].lat, positions[0].lon);
+    assert!(far > 1000.0, "{far}");
+    positions.push(stray.clone());
+    positions.sort_by_key(|q| q.timestamp);
+    let track = Track { vessel: VesselId::new("338013000"), static_data: Default::default(), positions };
+    let seg = segment_track(&track, &SegmentParams::default());
+    assert_eq!(seg.chains.len(), 1);
+    assert_eq!(seg.noise.len(), 1);
+    assert_eq!(track.positions[seg.segments[seg.noise[0]].indices[0]], stray);
+    let split = split_track(&track, &SegmentParams::default());
+    assert_eq!(split.len(), 1);
+    assert!(!split[0].positions.contains(&stray));
+}
+
+#[test]
+fn detectors_read_the_cycles_shared_segmentation() {
+    use lookout_detect::identity::segment::segment_tracks;
+    use lookout_detect::identity::segments::SegmentsDetector;
+    use lookout_detect::{CycleInput, DarkHistoryIndex, Detector, Upstream};
+    let positions = sorted_positions(&read("gfw_segment_416000000.jsonl"));
+    let track = Track { vessel: VesselId::new("416000000"), static_data: Default::default(), positions };
+    let tracks = std::slice::from_ref(&track);
+    let p = SegmentParams::default();
+    let shared = segment_tracks(tracks, &p, 2);
+    assert_eq!(shared.by_vessel["416000000"], segment_track(&track, &p), "threads change nothing");
+    let history = DarkHistoryIndex::default();
+    let first = track.positions[0].timestamp;
+    let input = |segmentation| CycleInput {
+        window_start: first - chrono::Duration::hours(1),
+        window_end: first + chrono::Duration::days(60),
+        tracks,
+        registry: None,
+        dark_history: &history,
+        identities: lookout_detect::IdentityHistory::empty(),
+        zones: None,
+        segmentation,
+    };
+    let d = SegmentsDetector;
+    let params = d.default_params();
+    let alone = d.run(&input(None), &params, &Upstream::default()).expect("runs");
+    let with_shared = d.run(&input(Some(&shared)), &params, &Upstream::default()).expect("runs");
+    assert_eq!(alone.len(), 1);
+    assert_eq!(alone, with_shared);
+    // What the detector reports is the shared segmentation, not one of its own: with
+    // every segment put in one chain it sees one track.
+    let mut doctored = shared.clone();
+    if let Some(seg) = doctored.by_vessel.get_mut("416000000") {
+        seg.chains = vec![(0..seg.segments.len()).collect()];
+    }
+    assert!(d.run(&input(Some(&doctored)), &params, &Upstream::default()).expect("runs").is_empty());
+    // Other params than the shared ones: the detector segments the track itself.
+    let other = serde_json::json!({"max_speed_kn": 31.0});
+    let other = d.merge_params(&params, &other).expect("params");
+    assert_eq!(d.run(&input(Some(&doctored)), &other, &Upstream::default()).expect("runs").len(), 1);
 }

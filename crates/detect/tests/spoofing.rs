@@ -47,6 +47,7 @@ fn run_with(tracks: &[Track], registry: Option<&Registry>, over: serde_json::Val
         dark_history: &history,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
+        segmentation: None,
     };
     let d = SpoofingDetector;
     let params = d.merge_params(&d.default_params(), &over).expect("params");
@@ -207,6 +208,7 @@ fn run_real(id: &str, positions: Vec<Position>) -> Vec<Finding> {
         dark_history: &history,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
+        segmentation: None,
     };
     let d = SpoofingDetector;
     d.run(&input, &d.default_params(), &Upstream::default()).expect("runs")

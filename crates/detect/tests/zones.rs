@@ -291,6 +291,7 @@ fn run(tracks: &[Track], zones: &ZoneSet, registry: Option<&Registry>, over: ser
         dark_history: &history,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: Some(zones),
+        segmentation: None,
     };
     let d = ZonesDetector;
     let params = d.merge_params(&d.default_params(), &over).expect("params");
@@ -432,6 +433,7 @@ fn without_zones_nothing_is_found() {
         dark_history: &history,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
+        segmentation: None,
     };
     let d = ZonesDetector;
     assert!(d.run(&input, &d.default_params(), &Upstream::default()).expect("runs").is_empty());

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Duration;
-use lookout_detect::identity::segment::{split_tracks, SegmentParams};
+use lookout_detect::identity::segment::{segment_tracks, split_with, SegmentParams, Segmentation};
 use lookout_detect::identity::spoofing::SpoofingParams;
 use lookout_detect::{CycleInput, DarkHistoryIndex, IdentityHistory, Registry, ZoneClassifier};
 use lookout_model::{Finding, Track};
@@ -84,6 +84,10 @@ pub struct RuleSummary {
 #[derive(Clone, Debug, Serialize)]
 pub struct CycleReport {
     pub key: CycleKey,
+    /// Microseconds spent segmenting the tracks once for every rule (stored in the cycle
+    /// statistics, kept out of the serialized report like the rules' durations).
+    #[serde(skip)]
+    pub segmentation_us: u64,
     pub tracks: usize,
     pub positions: usize,
     /// Gap findings by level (SUSPICIOUS, HIGH_SUSPICIOUS, VIOLATION).
@@ -181,21 +185,29 @@ pub fn analyse_prepared(prepared: &Prepared, req: &CycleRequest<'_>) -> CycleRep
         dark_history: &prepared.history,
         identities: &prepared.identities,
         zones: req.zones,
+        segmentation: None,
     };
-    // Per-segment detectors (gaps, dark suspicion) see each id split into plausible
-    // chains, with the `segments` rule's params when one runs, else the defaults.
+    // Segments are computed once, before any rule, with the `segments` rule's params when
+    // one runs (else the defaults), and shared: the `segments` and `spoofing` rules read
+    // them from the input, and per-segment detectors (gaps, dark suspicion) see each id
+    // split into its plausible chains.
+    let started = std::time::Instant::now();
+    let params = segment_params(req);
+    let needs_segments =
+        req.rules.iter().any(|r| r.detector.per_segment() || matches!(r.detector.code(), SEGMENTS | SPOOFING));
+    let segmentation = if needs_segments {
+        segment_tracks(&prepared.tracks, &params, req.exec.concurrency)
+    } else {
+        Segmentation::default()
+    };
     let chains = if req.rules.iter().any(|r| r.detector.per_segment()) {
-        let params = req
-            .rules
-            .iter()
-            .find(|r| r.detector.code() == SEGMENTS)
-            .and_then(|r| serde_json::from_value::<SegmentParams>(r.params.clone()).ok())
-            .unwrap_or_default();
-        split_tracks(&prepared.tracks, &params)
+        split_with(&prepared.tracks, &segmentation, &params)
     } else {
         Vec::new()
     };
-    let split = CycleInput { tracks: &chains, ..input };
+    let segmentation_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let input = CycleInput { segmentation: needs_segments.then_some(&segmentation), ..input };
+    let split = CycleInput { tracks: &chains, segmentation: None, ..input };
     let outcomes = execute_views(req.rules, &req.plan(), &Views { raw: &input, split: &split });
     let composite = combine(req.rules, &outcomes);
     let rules = outcomes
@@ -227,6 +239,7 @@ pub fn analyse_prepared(prepared: &Prepared, req: &CycleRequest<'_>) -> CycleRep
     }
     CycleReport {
         key: prepared.key.clone(),
+        segmentation_us,
         tracks: prepared.tracks.len(),
         positions: prepared.positions(),
         gaps,
@@ -235,6 +248,15 @@ pub fn analyse_prepared(prepared: &Prepared, req: &CycleRequest<'_>) -> CycleRep
         rules,
         findings,
     }
+}
+
+/// The segmenter params of the cycle: the `segments` rule's, else the defaults.
+fn segment_params(req: &CycleRequest<'_>) -> SegmentParams {
+    req.rules
+        .iter()
+        .find(|r| r.detector.code() == SEGMENTS)
+        .and_then(|r| serde_json::from_value::<SegmentParams>(r.params.clone()).ok())
+        .unwrap_or_default()
 }
 
 /// Runs a cycle and writes its output (findings, params per rule, statistics per rule)
@@ -276,6 +298,7 @@ pub fn run_cycle(store: &mut dyn Store, req: &CycleRequest<'_>) -> Result<CycleR
             "mode": req.exec.mode,
             "concurrency": req.exec.concurrency,
             "rules": rule_stats,
+            "segmentation_us": report.segmentation_us,
             GAPS: { "findings": report.gaps.values().sum::<u64>(), "by_level": report.gaps },
             DARK: { "findings": report.dark.values().sum::<u64>(), "by_tier": report.dark },
             COMPOSITE: { "findings": report.composite.values().sum::<u64>(), "by_level": report.composite },

@@ -127,6 +127,7 @@ fn every_detector_is_deterministic_total_and_round_trips_its_params() {
         dark_history: &history,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: Some(&zones as &(dyn ZoneClassifier + Sync)),
+        segmentation: None,
     };
     let empty = CycleInput { tracks: &[], ..input };
     assert!(ALGORITHMS.len() >= 2);

@@ -272,6 +272,7 @@ fn run(tracks: &[Track], over: Value, now_min: i64) -> Vec<Finding> {
         dark_history: &history,
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
+        segmentation: None,
     };
     d.run(&input, &params, &Upstream::default()).expect("runs")
 }

@@ -1,7 +1,7 @@
 //! Every [`Store`] method, written once over the private seam (`sql.rs`) and so the same
 //! on SQLite and PostgreSQL.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use lookout_model::{
     Finding, Identity, IdentityObservation, NavStatus, Position, ShipType, StaticData, Timestamp, Track, VesselId,
@@ -557,19 +557,24 @@ impl<B: Backend> Store for B {
 
     fn save_dispatch(&mut self, state: &DispatchState, outbox: &[OutboxItem]) -> Result<()> {
         self.write(|c| {
+            // Set-based: many rows per statement on PostgreSQL (keys are unique, map keys).
+            let mut rows = Vec::with_capacity(state.alerts.len() * 5);
             for a in state.alerts.values() {
-                c.execute(
-                    "INSERT INTO alerts (fingerprint, event_id, status, starts_at_ms, doc) VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (fingerprint) DO UPDATE SET event_id = excluded.event_id, status = excluded.status,
-                       starts_at_ms = excluded.starts_at_ms, doc = excluded.doc",
-                    &vals![&a.fingerprint, &a.event_id, a.status.as_str(), a.starts_at, c.json(a)?],
-                )?;
+                rows.extend(vals![&a.fingerprint, &a.event_id, a.status.as_str(), a.starts_at, c.json(a)?]);
             }
+            c.insert_rows(
+                "INSERT INTO alerts (fingerprint, event_id, status, starts_at_ms, doc)",
+                5,
+                "ON CONFLICT (fingerprint) DO UPDATE SET event_id = excluded.event_id, status = excluded.status,
+                   starts_at_ms = excluded.starts_at_ms, doc = excluded.doc",
+                &rows,
+            )?;
             c.execute("DELETE FROM alert_groups", &[])?;
+            let mut rows = Vec::with_capacity(state.groups.len() * 2);
             for g in state.groups.values() {
-                let args = vals![&g.key, c.json(g)?];
-                c.execute("INSERT INTO alert_groups (group_key, doc) VALUES ($1, $2)", &args)?;
+                rows.extend(vals![&g.key, c.json(g)?]);
             }
+            c.insert_rows("INSERT INTO alert_groups (group_key, doc)", 2, "", &rows)?;
             let mut next = c.one("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", &[], |r| r.i64(0))?.unwrap_or(1);
             for i in outbox {
                 let (id, sink, body, error) = (&i.notification_id, &i.sink, &i.body, &i.last_error);
@@ -663,9 +668,9 @@ impl<B: Backend> Store for B {
 
     fn save_stats(&mut self, hourly: &[HourlyStats], daily: &[DailyStats], monthly: &[MonthlyStats]) -> Result<()> {
         self.write(|c| {
-            hourly.iter().try_for_each(|h| save_bucket(c, "stats_hourly", &h.bucket, h))?;
-            daily.iter().try_for_each(|d| save_bucket(c, "stats_daily", &d.bucket, d))?;
-            monthly.iter().try_for_each(|m| save_bucket(c, "stats_monthly", &m.bucket, m))
+            save_buckets(c, "stats_hourly", hourly.iter().map(|h| (&h.bucket, h)))?;
+            save_buckets(c, "stats_daily", daily.iter().map(|d| (&d.bucket, d)))?;
+            save_buckets(c, "stats_monthly", monthly.iter().map(|m| (&m.bucket, m)))
         })
     }
 
@@ -937,17 +942,26 @@ fn enforcement(r: &dyn Row) -> Result<Enforcement> {
     })
 }
 
-fn save_bucket(
+/// Upserts statistics buckets set-based (many rows per statement on PostgreSQL); of
+/// several rows for one bucket start the last wins, as one upsert per row would have it.
+fn save_buckets<'a, T: serde::Serialize + 'a>(
     c: &mut dyn Conn,
     table: &str,
-    bucket: &lookout_pipeline::zone::Bucket,
-    doc: &impl serde::Serialize,
+    items: impl Iterator<Item = (&'a lookout_pipeline::zone::Bucket, &'a T)>,
 ) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO {table} (start_ms, end_ms, label, doc) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (start_ms) DO UPDATE SET end_ms = excluded.end_ms, label = excluded.label, doc = excluded.doc"
-    );
-    c.execute(&sql, &vals![bucket.start, bucket.end, &bucket.label, c.json(doc)?]).map(drop)
+    let last: BTreeMap<Timestamp, (&lookout_pipeline::zone::Bucket, &T)> =
+        items.map(|(bucket, doc)| (bucket.start, (bucket, doc))).collect();
+    let mut rows = Vec::with_capacity(last.len() * 4);
+    for (bucket, doc) in last.values() {
+        rows.extend(vals![bucket.start, bucket.end, &bucket.label, c.json(doc)?]);
+    }
+    c.insert_rows(
+        &format!("INSERT INTO {table} (start_ms, end_ms, label, doc)"),
+        4,
+        "ON CONFLICT (start_ms) DO UPDATE SET end_ms = excluded.end_ms, label = excluded.label, doc = excluded.doc",
+        &rows,
+    )
+    .map(drop)
 }
 
 fn stats_between<T: serde::de::DeserializeOwned>(

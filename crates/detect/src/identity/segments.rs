@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
 use crate::finding::{item, position_json};
-use crate::identity::segment::{chains_of, SegmentParams};
+use crate::identity::segment::{chains_in, SegmentParams};
 use crate::input::{CycleInput, Upstream};
 
 /// Segmentation report; params are the [`SegmentParams`].
@@ -41,7 +41,7 @@ impl Algorithm for SegmentsDetector {
             if last.timestamp <= input.window_start {
                 continue;
             }
-            let chains = chains_of(track, p);
+            let chains = chains_in(input, track, p);
             if chains.len() < 2 {
                 continue;
             }

@@ -31,7 +31,7 @@ use crate::finding::{item, position_json};
 use crate::geo::haversine_nm;
 use crate::identity::changes::{analyse, breakdown as identity_breakdown, corrupted_json, IdentityParams};
 use crate::identity::mid::{is_placeholder, mid_table, mmsi_kind, MmsiKind};
-use crate::identity::segment::{hours_between, segment_positions, SegmentParams};
+use crate::identity::segment::{hours_between, segmented_in, SegmentParams};
 use crate::input::{CycleInput, Upstream};
 use crate::level::scored;
 use crate::params::{check_points, first_failure, merge_strict, non_negative, positive, ListRule, Params};
@@ -367,7 +367,7 @@ fn far_simultaneous_pairs<'a>(track: &'a Track, input: &CycleInput<'_>, p: &Spoo
     let positions = &track.positions;
     let mut order: Vec<usize> = (0..positions.len()).collect();
     order.sort_by_key(|&i| positions[i].timestamp);
-    let alone = isolated_positions(track, &p.segment);
+    let alone = isolated_positions(track, input, &p.segment);
     let within = chrono::Duration::milliseconds((p.two_places_within_min * 60_000.0).round() as i64);
     let mut out = Vec::new();
     for (k, &i) in order.iter().enumerate() {
@@ -397,9 +397,9 @@ fn far_simultaneous_pairs<'a>(track: &'a Track, input: &CycleInput<'_>, p: &Spoo
 
 /// Per position (track order): alone in its segment, i.e. no other report of the id
 /// is plausible with it.
-fn isolated_positions(track: &Track, p: &SegmentParams) -> Vec<bool> {
+fn isolated_positions(track: &Track, input: &CycleInput<'_>, p: &SegmentParams) -> Vec<bool> {
     let mut alone = vec![false; track.positions.len()];
-    for segment in segment_positions(track.vessel.as_str(), &track.positions, p) {
+    for segment in &segmented_in(input, track, p).segments {
         if let [only] = segment.indices.as_slice() {
             if let Some(flag) = alone.get_mut(*only) {
                 *flag = true;

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use lookout_model::{Finding, Timestamp, Track};
 
 pub mod identities;
+pub mod segmentation;
 pub mod vessels;
 pub mod zones;
 
 use identities::IdentityHistory;
+use segmentation::Segmentation;
 use vessels::Registry;
 use zones::ZoneClassifier;
 
@@ -49,6 +51,9 @@ pub struct CycleInput<'a> {
     pub identities: &'a IdentityHistory,
     /// Zone lookup hook (P2); `Sync` because rules may run on several threads.
     pub zones: Option<&'a (dyn ZoneClassifier + Sync)>,
+    /// The tracks' segmentation, computed once by the engine for every detector that
+    /// needs segments; `None` (or other params) makes such a detector segment itself.
+    pub segmentation: Option<&'a Segmentation>,
 }
 
 /// Findings of the rules a rule depends on, by algorithm code.
