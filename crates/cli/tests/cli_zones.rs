@@ -143,7 +143,8 @@ fn eez_intrusions_from_the_approximate_world_zones_and_from_a_marine_regions_fil
         // The flag is never the zone's own, and the entry point lies in that state's band.
         let countries: Vec<String> = serde_json::from_value(f.evidence["zone_countries"].clone()).expect("countries");
         assert!(f.evidence["flag"].as_str().is_none_or(|flag| !countries.iter().any(|c| c == flag)), "{f:?}");
-        let (lat, lon) = (f.evidence["enter"]["lat"].as_f64().expect("lat"), f.evidence["enter"]["lon"].as_f64().expect("lon"));
+        let (lat, lon) =
+            (f.evidence["enter"]["lat"].as_f64().expect("lat"), f.evidence["enter"]["lon"].as_f64().expect("lon"));
         let here = set.zones_at(lat, lon);
         assert!(here.iter().any(|z| z.code == f.evidence["zone"] && z.countries == countries), "{f:?}");
     }

@@ -211,7 +211,11 @@ fn marine_regions_attributes_are_read() {
         feature(json!({"GEONAME": "Greenland EEZ", "POL_TYPE": "200NM", "ISO_TER1": "GRL", "ISO_SOV1": "DNK"})),
     ]});
     let set = ZoneSet::from_geojson(&doc.to_string()).expect("Marine Regions attributes");
-    let got: Vec<_> = set.zones.iter().map(|z| (z.class.clone(), z.countries.join(","), z.name.clone().unwrap_or_default())).collect();
+    let got: Vec<_> = set
+        .zones
+        .iter()
+        .map(|z| (z.class.clone(), z.countries.join(","), z.name.clone().unwrap_or_default()))
+        .collect();
     assert_eq!(
         got,
         [
@@ -222,7 +226,8 @@ fn marine_regions_attributes_are_read() {
         ]
     );
     assert!(set.zones.iter().all(|z| !z.approximate));
-    let unknown = json!({"type": "Feature", "properties": {"POL_TYPE": "Disputed", "ISO_SOV1": "KOR"}, "geometry": square});
+    let unknown =
+        json!({"type": "Feature", "properties": {"POL_TYPE": "Disputed", "ISO_SOV1": "KOR"}, "geometry": square});
     let err = ZoneSet::from_geojson(&unknown.to_string()).expect_err("unknown POL_TYPE");
     assert!(err.to_string().contains("feature 0") && err.to_string().contains("Disputed"), "{err}");
     let neither = json!({"type": "Feature", "properties": {"GEONAME": "x"}, "geometry": square});

@@ -328,8 +328,7 @@ pub fn candidate(f: &Finding, rules: &EventRules, tz: &Tz) -> Option<Candidate> 
             }
             // A coastline-drawn territorial sea is not precise enough to escalate on.
             let approximate = f.evidence.get("zone_approximate").and_then(Value::as_bool) == Some(true);
-            let territorial =
-                f.evidence.get("zone").and_then(Value::as_str) == Some("TERRITORIAL_SEA") && !approximate;
+            let territorial = f.evidence.get("zone").and_then(Value::as_str) == Some("TERRITORIAL_SEA") && !approximate;
             let level = if territorial { Severity::Critical } else { f.severity };
             (Category::EezIntrusion, one(), start, level)
         }

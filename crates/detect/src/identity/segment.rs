@@ -838,7 +838,7 @@ pub struct Agreement {
 
 /// See [`Agreement`]; `ours` and `truth` label the same items in the same order.
 pub fn agreement<A: Ord + Clone, B: Ord + Clone>(ours: &[A], truth: &[B]) -> Agreement {
-use std::collections::BTreeMap;
+    use std::collections::BTreeMap;
     fn pairs(n: u64) -> f64 {
         (n * n.saturating_sub(1) / 2) as f64
     }

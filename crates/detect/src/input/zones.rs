@@ -85,10 +85,12 @@ impl EdgeBands {
         let edges: Vec<(f64, f64, f64, f64)> = rings
             .iter()
             .filter(|r| r.len() >= 3)
-            .flat_map(|r| (0..r.len()).map(move |i| {
-                let (a, b) = (r[(i + r.len() - 1) % r.len()], r[i]);
-                (a.0, a.1, b.0, b.1)
-            }))
+            .flat_map(|r| {
+                (0..r.len()).map(move |i| {
+                    let (a, b) = (r[(i + r.len() - 1) % r.len()], r[i]);
+                    (a.0, a.1, b.0, b.1)
+                })
+            })
             .collect();
         let count = (edges.len() / Self::EDGES_PER_BAND).clamp(1, Self::MAX_BANDS);
         let height = ((max_lat - min_lat) / count as f64).max(f64::MIN_POSITIVE);
@@ -103,7 +105,8 @@ impl EdgeBands {
     }
 
     fn edges_at(&self, lat: f64) -> &[(f64, f64, f64, f64)] {
-        let i = (((lat - self.min_lat) / self.height).floor().max(0.0) as usize).min(self.bands.len().saturating_sub(1));
+        let i =
+            (((lat - self.min_lat) / self.height).floor().max(0.0) as usize).min(self.bands.len().saturating_sub(1));
         self.bands.get(i).map_or(&[], Vec::as_slice)
     }
 }
@@ -331,7 +334,10 @@ struct Attributes {
 /// alpha-3, `GEONAME`; any letter case).
 fn attributes(props: &Value) -> Result<Attributes, String> {
     let text = |key: &str| {
-        props.as_object().and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))).and_then(|(_, v)| v.as_str())
+        props
+            .as_object()
+            .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+            .and_then(|(_, v)| v.as_str())
     };
     let approximate = props.get("approximate").and_then(Value::as_bool).unwrap_or(false);
     if let Some(code) = props.get("zone").and_then(Value::as_str) {
