@@ -117,12 +117,13 @@ fn snapshot(db: &str) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
-/// Cycle statistics with the `duration_us` measurements removed.
+/// Cycle statistics with the wall-clock measurements (`duration_us`, `segmentation_us`:
+/// every key ending in `_us`) removed.
 fn without_durations(stats: &str) -> String {
     fn strip(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(m) => {
-                m.remove("duration_us");
+                m.retain(|k, _| !k.ends_with("_us"));
                 m.values_mut().for_each(strip);
             }
             serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
