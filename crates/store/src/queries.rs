@@ -227,22 +227,27 @@ fn attach_histories(c: &mut dyn Conn, events: &mut [Event]) -> Result<()> {
 
 fn stored_finding(r: &dyn Row) -> Result<StoredFinding> {
     let key = FindingKey { window_start: r.ts(0)?, window_end: r.ts(1)?, seq: r.i64(2)? };
-    let severity = serde_json::Value::String(r.string(9)?);
-    let finding = Finding {
-        detector: r.string(3)?,
-        vessel: VesselId::new(r.string(4)?),
-        start: r.ts(5)?,
-        end: r.ts(6)?,
-        score: r.int(7)?,
-        level: r.string(8)?,
+    Ok(StoredFinding { key, finding: finding_at(r, 3)? })
+}
+
+/// A finding from the twelve columns `detector, vessel_id, start_ms, end_ms, score, level,
+/// severity, breakdown, evidence, rule_id, model_version, params_hash` starting at `at`.
+pub(crate) fn finding_at(r: &dyn Row, at: usize) -> Result<Finding> {
+    let severity = serde_json::Value::String(r.string(at + 6)?);
+    Ok(Finding {
+        detector: r.string(at)?,
+        vessel: VesselId::new(r.string(at + 1)?),
+        start: r.ts(at + 2)?,
+        end: r.ts(at + 3)?,
+        score: r.int(at + 4)?,
+        level: r.string(at + 5)?,
         severity: serde_json::from_value(severity).map_err(json_error(r.location()))?,
-        breakdown: r.doc(10)?,
-        evidence: r.doc(11)?,
-        rule: r.text(12)?,
-        model_version: r.int(13)?,
-        params_hash: r.text(14)?,
-    };
-    Ok(StoredFinding { key, finding })
+        breakdown: r.doc(at + 7)?,
+        evidence: r.doc(at + 8)?,
+        rule: r.text(at + 9)?,
+        model_version: r.int(at + 10)?,
+        params_hash: r.text(at + 11)?,
+    })
 }
 
 fn position(r: &dyn Row) -> Result<Position> {

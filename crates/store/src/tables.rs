@@ -13,7 +13,7 @@ use lookout_pipeline::{
 };
 
 use crate::admin::{PruneReport, Retention, StoreInfo};
-use crate::sql::{corrupt, json_error, quote_ident, vals, Backend, Conn, Row, Val};
+use crate::sql::{corrupt, quote_ident, vals, Backend, Conn, Row, Val};
 use crate::{
     ApiToken, CycleKey, CycleOutput, CycleStats, EventFilter, IngestRun, ModelAudit, ModelChange, ModelStatus,
     ModelVersion, Result, Store, StoreCounts, VesselRow,
@@ -192,25 +192,7 @@ impl<B: Backend> Store for B {
         let sql = "SELECT detector, vessel_id, start_ms, end_ms, score, level, severity, breakdown, evidence,
                           rule_id, model_version, params_hash
                    FROM findings WHERE window_start_ms = $1 AND window_end_ms = $2 ORDER BY seq";
-        self.read(|c| {
-            c.query(sql, &vals![key.window_start, key.window_end], |r| {
-                let severity = serde_json::Value::String(r.string(6)?);
-                Ok(Finding {
-                    detector: r.string(0)?,
-                    vessel: VesselId::new(r.string(1)?),
-                    start: r.ts(2)?,
-                    end: r.ts(3)?,
-                    score: r.int(4)?,
-                    level: r.string(5)?,
-                    severity: serde_json::from_value(severity).map_err(json_error(r.location()))?,
-                    breakdown: r.doc(7)?,
-                    evidence: r.doc(8)?,
-                    rule: r.text(9)?,
-                    model_version: r.int(10)?,
-                    params_hash: r.text(11)?,
-                })
-            })
-        })
+        self.read(|c| c.query(sql, &vals![key.window_start, key.window_end], |r| crate::queries::finding_at(r, 0)))
     }
 
     fn counts(&self) -> Result<StoreCounts> {
