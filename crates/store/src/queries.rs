@@ -250,7 +250,8 @@ pub(crate) fn finding_at(r: &dyn Row, at: usize) -> Result<Finding> {
     })
 }
 
-fn position(r: &dyn Row) -> Result<Position> {
+/// A position from the columns `vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status`.
+pub(crate) fn position(r: &dyn Row) -> Result<Position> {
     Ok(Position {
         vessel: VesselId::new(r.string(0)?),
         timestamp: r.ts(1)?,

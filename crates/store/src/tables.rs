@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use lookout_model::{
-    Finding, Identity, IdentityObservation, NavStatus, Position, ShipType, StaticData, Timestamp, Track, VesselId,
+    Finding, Identity, IdentityObservation, Position, ShipType, StaticData, Timestamp, Track, VesselId,
 };
 use lookout_pipeline::delivery::OutboxItem;
 use lookout_pipeline::lifecycle::HistoryEntry;
@@ -118,16 +118,7 @@ impl<B: Backend> Store for B {
         let mut tracks: Vec<Track> = Vec::new();
         self.read(|c| {
             c.each_row(sql, &vals![from, to], &mut |r| {
-                let position = Position {
-                    vessel: VesselId::new(r.string(0)?),
-                    timestamp: r.ts(1)?,
-                    lat: r.f64(2)?,
-                    lon: r.f64(3)?,
-                    sog: r.real(4)?,
-                    cog: r.real(5)?,
-                    heading: r.real(6)?,
-                    nav_status: r.small(7, "nav status")?.map(NavStatus),
-                };
+                let position = crate::queries::position(r)?;
                 match tracks.last_mut() {
                     Some(t) if t.vessel == position.vessel => t.positions.push(position),
                     _ => {
@@ -289,20 +280,7 @@ impl<B: Backend> Store for B {
     fn last_position(&self, vessel: &VesselId) -> Result<Option<Position>> {
         let sql = "SELECT vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status FROM positions
                    WHERE vessel_id = $1 ORDER BY ts_ms DESC, lat, lon LIMIT 1";
-        self.read(|c| {
-            c.one(sql, &vals![vessel.as_str()], |r| {
-                Ok(Position {
-                    vessel: VesselId::new(r.string(0)?),
-                    timestamp: r.ts(1)?,
-                    lat: r.f64(2)?,
-                    lon: r.f64(3)?,
-                    sog: r.real(4)?,
-                    cog: r.real(5)?,
-                    heading: r.real(6)?,
-                    nav_status: r.small(7, "nav status")?.map(NavStatus),
-                })
-            })
-        })
+        self.read(|c| c.one(sql, &vals![vessel.as_str()], crate::queries::position))
     }
     fn info(&self) -> Result<StoreInfo> {
         let (schema_version, supported_version) = self.versions()?;
