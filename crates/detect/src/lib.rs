@@ -49,10 +49,11 @@ pub use compat::point::OraclePoint;
 pub use compat::repr::py_repr;
 pub use dark::analysis::{analyze_dark_pattern, analyze_sorted, has_teleport, ActivityState, GapInfo};
 pub use dark::finding::{
-    dark_finding, dark_finding_with, detect_track, gap_findings, local_hour, score_track, DarkContext,
+    dark_finding, dark_finding_with, detect_track, gap_findings, local_hour, score_track, DarkContext, GapNotes,
+    UnobservedNote,
 };
 pub use dark::gaps::{classify_gap, detect_gaps, for_each_gap, Gap, GapSeverity};
-pub use dark::params::{defaults_json, DarkParams, GapThresholds};
+pub use dark::params::{defaults_json, DarkParams, GapThresholds, UnobservedParams};
 pub use dark::pattern::{Pattern, PatternMeta};
 pub use dark::sample::DarkSample;
 pub use dark::score::{compute_dark_suspicion, heading_mismatch, DarkHistory, DarkScore, ScoreInputs, ShipClass, Tier};

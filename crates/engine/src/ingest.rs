@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use lookout_ingest::coverage::TimeCoverage;
 use lookout_ingest::readers::{self, ReadOptions};
 use lookout_ingest::validate::{ValidateOptions, Validator};
 use lookout_model::{Position, Record, RejectCounts, StaticData, Timestamp, VesselId};
@@ -100,6 +101,7 @@ pub fn ingest_file(
     let mut batch: Vec<Position> = Vec::with_capacity(batch_size);
     let mut statics: BTreeMap<VesselId, StaticData> = BTreeMap::new();
     let mut identities = IdentityTally::default();
+    let mut coverage = TimeCoverage::default();
     while let Some(item) = reader.next() {
         summary.records_read += 1;
         let checked = item.and_then(|rec| validator.check(rec, reader.line()));
@@ -112,6 +114,7 @@ pub fn ingest_file(
                 });
                 statics.entry(p.vessel.clone()).or_default();
                 identities.on_position(&reader, &p.vessel, p.timestamp);
+                coverage.add(p.timestamp);
                 batch.push(p);
                 if batch.len() >= batch_size {
                     committed += store.insert_ingest_positions(&source, &batch).map_err(stopped(committed))?;
@@ -137,11 +140,18 @@ pub fn ingest_file(
     summary.positions_inserted += committed;
     summary.notes = reader.notes();
     summary.notes.extend(validator.notes());
+    summary.notes.extend(extract_warning(&coverage));
     summary.ids_not_mmsi = validator.ids_not_mmsi();
     progress(reader.bytes_read(), reader.total_bytes());
     finish_file(store, &mut summary, statics, identities, resumed, now).map_err(stopped(committed))?;
     crate::fault::pause_point("ingest-finished");
     Ok(summary)
+}
+
+/// The warning for a file with holes longer than the shortest gap the dark model judges.
+fn extract_warning(coverage: &TimeCoverage) -> Option<String> {
+    let min = lookout_detect::GapThresholds::default().suspicious_sec;
+    coverage.extract_warning(min, &format!("{} min (the shortest gap the dark model judges)", min / 60))
 }
 
 /// The file's vessels, identity sightings and run record, in the one transaction that

@@ -14,6 +14,7 @@ use super::common::DbArgs;
 use super::outputs_common::{now_or_clock, report_lines, OutputArgs};
 use super::report::{
     add_reception_stats, breakdown_lines, dark_headline, geojson, outage_summary, parse_duration, risk_line,
+    unobserved_line,
 };
 use super::rules::{overrides, window_end, AsStore, EngineArgs};
 
@@ -184,6 +185,7 @@ fn print_table(report: &CycleReport, top: usize) -> anyhow::Result<()> {
     for l in outage_summary(&report.findings, &judged).iter() {
         outln!("{l}");
     }
+    outln!("{}", unobserved_line(&report.findings));
     let mut dark: Vec<_> = report.findings.iter().filter(|f| f.detector == DARK).collect();
     dark.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.vessel.cmp(&b.vessel)));
     for (i, f) in dark.iter().take(top).enumerate() {

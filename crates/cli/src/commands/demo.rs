@@ -26,7 +26,7 @@ use super::analyze::load_zones;
 use super::common::{file_progress, print_file_summary, print_rejects, recreate_store};
 use super::models::print_shadow;
 use super::outputs_common::{demo_output_config, print_demo_outputs};
-use super::report::{add_reception_stats, breakdown_lines, dark_headline, outage_summary};
+use super::report::{add_reception_stats, breakdown_lines, dark_headline, outage_summary, unobserved_line};
 use super::rules::{overrides, AsStore};
 
 #[derive(clap::Args)]
@@ -334,6 +334,7 @@ fn run_daily_cycles(
     for l in outage_summary(&all, &reception_stats).iter() {
         outln!("  {l}");
     }
+    outln!("  {}", unobserved_line(&all));
     all.retain(|f| f.detector == DARK);
     Ok((all, busiest.map(|(_, at)| at)))
 }

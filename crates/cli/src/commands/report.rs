@@ -153,6 +153,18 @@ pub(crate) fn outage_summary(findings: &[Finding], judged: &Value) -> Vec<String
     lines
 }
 
+/// How many dark scores the `unobserved` pattern lowered: gaps most of which nobody at
+/// all was heard around (a hole in the data, not a switch-off).
+pub(crate) fn unobserved_line(findings: &[Finding]) -> String {
+    let dark: Vec<&Finding> = findings.iter().filter(|f| f.detector == "dark_suspicion").collect();
+    let lowered = dark.iter().filter(|f| f.breakdown.iter().any(|b| b.pattern == "unobserved")).count();
+    format!(
+        "unobserved silences: {lowered} of {} dark scores lowered by unobserved (most of the gap fell where and \
+         when nobody at all was heard: a hole in the data, not a switch-off)",
+        dark.len()
+    )
+}
+
 /// Sums the numeric statistics of every `reception` rule of `rules` into `into`.
 pub(crate) fn add_reception_stats(into: &mut Value, rules: &[lookout_engine::cycle::RuleSummary]) {
     for r in rules.iter().filter(|r| r.algorithm == "reception") {

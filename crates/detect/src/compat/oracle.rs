@@ -272,6 +272,7 @@ pub fn score_oracle(points: &[OraclePoint], run: &OracleRun<'_>) -> String {
             heading: start.and_then(|s| opt_num(s.heading)),
             last_cog: start.and_then(|s| opt_num(s.cog)),
             reception_outage: false,
+            unobserved: false,
         };
         let score = compute_dark_suspicion(&info, &inputs, p);
         write_line(&mut out, mmsi, &info, &score);

@@ -7,11 +7,13 @@ use std::collections::BTreeSet;
 use chrono::{Duration, TimeZone};
 use lookout_model::{Finding, ShipType, Timestamp, Track};
 
-use crate::dark::finding::{dark_finding, dark_finding_with, gap_findings, local_hour, DarkContext};
-use crate::dark::params::{DarkParams, GapThresholds};
+use crate::dark::finding::UnobservedNote;
+use crate::dark::finding::{dark_finding, dark_finding_with, gap_findings, local_hour, DarkContext, GapNotes};
+use crate::dark::params::{DarkParams, GapThresholds, UnobservedParams};
 use crate::dark::score::DarkHistory;
 use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
 use crate::error::ParamsError;
+use crate::input::observation::ObservationTimeline;
 use crate::input::zones::ZoneClassifier;
 use crate::input::{CycleInput, Upstream};
 use crate::reception::outage::{outages_from, OutageRef, RECEPTION};
@@ -49,8 +51,30 @@ impl Algorithm for GapsDetector {
         for track in input.tracks {
             out.extend(gap_findings(track, &dark).into_iter().filter(|f| f.end > input.window_start));
         }
+        annotate_unobserved(&mut out, input);
         Ok(out)
     }
+}
+
+/// Adds to each gap finding how much of it nobody at all was heard around it (on the
+/// default grid of the dark model's `unobserved` params), so an analyst sees at once a
+/// gap that spans a hole in the data. The timeline is built only when there is a gap.
+fn annotate_unobserved(gaps: &mut [Finding], input: &CycleInput<'_>) {
+    if gaps.is_empty() {
+        return;
+    }
+    let grid = UnobservedParams::default().grid();
+    let timeline = ObservationTimeline::build(input.tracks, &grid);
+    for f in gaps {
+        let (Some(from), Some(to)) = (end_of(&f.evidence, "from"), end_of(&f.evidence, "to")) else { continue };
+        f.evidence["unobserved"] = timeline.unobserved(f.start, f.end, from, to).evidence(&grid);
+    }
+}
+
+/// `(lat, lon)` of a gap end in a finding's evidence.
+fn end_of(evidence: &serde_json::Value, key: &str) -> Option<(f64, f64)> {
+    let end = evidence.get(key)?;
+    Some((end.get("lat")?.as_f64()?, end.get("lon")?.as_f64()?))
 }
 
 /// Dark-vessel suspicion; params are the [`DarkParams`]. When a rule it depends on runs
@@ -58,7 +82,9 @@ impl Algorithm for GapsDetector {
 /// one cannot have a dark gap ending there with the same thresholds); without such a
 /// dependency every track is scored. When a rule it depends on runs `reception`, a gap
 /// that a detected receiver outage explains ([`OutageRef::explains`]) gains the
-/// `reception_outage` pattern; without such a dependency nothing changes.
+/// `reception_outage` pattern; without such a dependency nothing changes. A gap most of
+/// which nobody at all was heard around (the cycle's observation timeline, see
+/// [`crate::input::observation`]) gains the `unobserved` pattern.
 pub struct DarkDetector;
 
 /// Points before a gap that the reference uses for average speed and teleports.
@@ -109,9 +135,13 @@ impl Algorithm for DarkDetector {
             .parse()
             .map_err(|_| ParamsError::at("timezone", format!("unknown time zone '{}'", params.timezone)))?;
         let outages = upstream.of(RECEPTION).map(outages_from).unwrap_or_default();
+        let candidates = Self::candidates(input, upstream);
+        let timeline =
+            (!candidates.is_empty()).then(|| ObservationTimeline::build(input.tracks, &params.unobserved.grid()));
+        let known = Known { outages: &outages, timeline: timeline.as_ref() };
         let mut out = Vec::new();
-        for track in Self::candidates(input, upstream) {
-            out.extend(dark_for_track(track, input, params, tz, &outages)?);
+        for track in candidates {
+            out.extend(dark_for_track(track, input, params, tz, &known)?);
         }
         Ok(out)
     }
@@ -131,7 +161,7 @@ fn dark_for_track(
     input: &CycleInput<'_>,
     params: &DarkParams,
     tz: chrono_tz::Tz,
-    outages: &[OutageRef],
+    known: &Known<'_>,
 ) -> Result<Option<Finding>, DetectError> {
     let window_start = input.window_start;
     let entry = input.registry.and_then(|r| r.entries.get(track.vessel.as_str()));
@@ -160,8 +190,24 @@ fn dark_for_track(
     };
     ctx.local_hour = local_hour(first.start, params)?;
     ctx.history = history(input, &view, first.start, tz);
-    let outage = explaining_outage(&first, outages);
-    Ok(dark_finding_with(&view, &ctx, params, outage.map(|o| &o.note)))
+    let outage = explaining_outage(&first, known.outages);
+    let unobserved = known.timeline.and_then(|t| unobserved_note(&first, t, &params.unobserved));
+    let notes = GapNotes { outage: outage.map(|o| &o.note), unobserved: unobserved.as_ref() };
+    Ok(dark_finding_with(&view, &ctx, params, notes))
+}
+
+/// What the cycle knows around every gap: receiver outages and the observation timeline.
+struct Known<'a> {
+    outages: &'a [OutageRef],
+    timeline: Option<&'a ObservationTimeline>,
+}
+
+/// The `unobserved` note of a dark finding's gap, when at least `min_share` of it was
+/// unobserved.
+fn unobserved_note(gap: &Finding, timeline: &ObservationTimeline, p: &UnobservedParams) -> Option<UnobservedNote> {
+    let (from, to) = (end_of(&gap.evidence, "gap_start")?, end_of(&gap.evidence, "gap_end")?);
+    let u = timeline.unobserved(gap.start, gap.end, from, to);
+    (u.gap_sec > 0 && u.share() >= p.min_share).then(|| UnobservedNote::new(&u, timeline.grid()))
 }
 
 /// The first outage (in start order) that explains the finding's gap, which runs from

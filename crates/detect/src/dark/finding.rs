@@ -10,6 +10,7 @@ use crate::dark::pattern::Pattern;
 use crate::dark::sample::is_time_sorted;
 use crate::dark::score::{compute_dark_suspicion, DarkHistory, DarkScore, ScoreInputs, ShipClass, Tier};
 use crate::error::ParamsError;
+use crate::input::observation::{ObservationGrid, Unobserved};
 use crate::input::zones::ZoneClassifier;
 use crate::reception::outage::OutageNote;
 
@@ -70,19 +71,56 @@ fn gap_finding(track: &Track, g: &Gap) -> Finding {
     }
 }
 
+/// What the cycle knows about a gap beyond its track: the notes of the patterns that are
+/// not in the reference. The default (no note) scores as the reference does.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GapNotes<'n> {
+    /// A detected receiver outage explains the gap (`reception_outage`).
+    pub outage: Option<&'n OutageNote>,
+    /// Most of the gap was unobserved (`unobserved`).
+    pub unobserved: Option<&'n UnobservedNote>,
+}
+
+/// Why a gap counts as unobserved: the numbers for the breakdown and the evidence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnobservedNote {
+    pub description_ko: String,
+    pub description_en: String,
+    pub evidence: serde_json::Value,
+}
+
+impl UnobservedNote {
+    /// The note for a gap of which `u` was unobserved on `grid`.
+    pub fn new(u: &Unobserved, grid: &ObservationGrid) -> UnobservedNote {
+        let pct = (u.share() * 100.0).round();
+        let hours = (u.unobserved_sec as f64 / 360.0).round() / 10.0;
+        let total = (u.gap_sec as f64 / 360.0).round() / 10.0;
+        let (deg, bucket) = (grid.cell_deg, grid.bucket_min);
+        UnobservedNote {
+            description_ko: format!(
+                "공백 {total}시간 중 {hours}시간({pct}%) 동안 양 끝 위치 주변 {deg}° 격자(인접 격자 포함)에서 어떤 선박의 보고도 저장되지 않음 ({bucket}분 단위): 관측되지 않은 시간은 꺼진 증거가 아님 (감점)"
+            ),
+            description_en: format!(
+                "For {hours} h of this {total} h silence ({pct}%), nobody at all was heard within the {deg}° cells around its two ends and their neighbours ({bucket}-minute buckets): a time nobody observed is no evidence of a switch-off (lowers the score)"
+            ),
+            evidence: u.evidence(grid),
+        }
+    }
+}
+
 /// Gap analysis and score of one track, or `None` when it is not dark. Sorts a copy of
 /// the references only when the positions are out of order.
 pub fn score_track(track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) -> Option<(GapInfo, DarkScore)> {
-    score_track_with(track, ctx, params, false)
+    score_track_with(track, ctx, params, GapNotes::default())
 }
 
-/// [`score_track`], with `outage` telling whether a detected receiver outage explains
-/// the gap (the `reception_outage` pattern).
+/// [`score_track`], with `notes` telling whether a detected receiver outage explains
+/// the gap (the `reception_outage` pattern) and whether it was unobserved.
 fn score_track_with(
     track: &Track,
     ctx: &DarkContext<'_>,
     params: &DarkParams,
-    outage: bool,
+    notes: GapNotes<'_>,
 ) -> Option<(GapInfo, DarkScore)> {
     let info = if is_time_sorted(&track.positions) {
         analyze_sorted(&track.positions, &params.gap_thresholds, params.teleport_speed_kn)
@@ -92,12 +130,12 @@ fn score_track_with(
         let info = analyze_sorted(&refs, &params.gap_thresholds, params.teleport_speed_kn);
         let start = info.start_index.map(|i| refs[i]);
         return start.map(|s| {
-            let score = score_at(&info, s, track, ctx, params, outage);
+            let score = score_at(&info, s, track, ctx, params, notes);
             (info, score)
         });
     };
     let start = &track.positions[info.start_index?];
-    let score = score_at(&info, start, track, ctx, params, outage);
+    let score = score_at(&info, start, track, ctx, params, notes);
     Some((info, score))
 }
 
@@ -107,7 +145,7 @@ fn score_at(
     track: &Track,
     ctx: &DarkContext<'_>,
     params: &DarkParams,
-    reception_outage: bool,
+    notes: GapNotes<'_>,
 ) -> DarkScore {
     let inputs = ScoreInputs {
         permitted: ctx.permitted,
@@ -118,27 +156,28 @@ fn score_at(
         nav_status: start.nav_status.map(|s| s.text()).unwrap_or(""),
         heading: start.heading,
         last_cog: start.cog,
-        reception_outage,
+        reception_outage: notes.outage.is_some(),
+        unobserved: notes.unobserved.is_some(),
     };
     compute_dark_suspicion(info, &inputs, params)
 }
 
 /// The `dark_suspicion` finding of a track, when it is dark.
 pub fn dark_finding(track: &Track, ctx: &DarkContext<'_>, params: &DarkParams) -> Option<Finding> {
-    dark_finding_with(track, ctx, params, None)
+    dark_finding_with(track, ctx, params, GapNotes::default())
 }
 
-/// [`dark_finding`] for a gap that a detected receiver outage may explain: with
-/// `Some(outage)` the score gains the `reception_outage` pattern (negative points) and
-/// the breakdown and evidence carry the outage's numbers; with `None` it is
-/// [`dark_finding`] exactly.
+/// [`dark_finding`] for a gap the cycle knows more about: with an outage note the score
+/// gains the `reception_outage` pattern, with an unobserved note the `unobserved`
+/// pattern (both negative points), and the breakdown and evidence carry their numbers;
+/// with no note it is [`dark_finding`] exactly.
 pub fn dark_finding_with(
     track: &Track,
     ctx: &DarkContext<'_>,
     params: &DarkParams,
-    outage: Option<&OutageNote>,
+    notes: GapNotes<'_>,
 ) -> Option<Finding> {
-    let (info, score) = score_track_with(track, ctx, params, outage.is_some())?;
+    let (info, score) = score_track_with(track, ctx, params, notes)?;
     let start_idx = info.start_index?;
     let (a, b) = if is_time_sorted(&track.positions) {
         (track.positions.get(start_idx)?, track.positions.get(start_idx + 1)?)
@@ -154,12 +193,19 @@ pub fn dark_finding_with(
         "gap_end": position_evidence(b),
         "raw_score": score.patterns.iter().map(|p| p.weight(&params.weights)).sum::<i64>(),
     });
-    if let Some(note) = outage {
+    if let Some(note) = notes.outage {
         for item in breakdown.iter_mut().filter(|i| i.pattern == Pattern::ReceptionOutage.id()) {
             item.description_ko.clone_from(&note.description_ko);
             item.description_en.clone_from(&note.description_en);
         }
         evidence["reception_outage"] = note.evidence.clone();
+    }
+    if let Some(note) = notes.unobserved {
+        for item in breakdown.iter_mut().filter(|i| i.pattern == Pattern::Unobserved.id()) {
+            item.description_ko.clone_from(&note.description_ko);
+            item.description_en.clone_from(&note.description_en);
+        }
+        evidence["unobserved"] = note.evidence.clone();
     }
     Some(Finding {
         detector: "dark_suspicion".into(),

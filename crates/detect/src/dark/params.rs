@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::ParamsError;
+use crate::input::observation::ObservationGrid;
 use crate::params::Params;
 
 /// Gap length thresholds in seconds.
@@ -85,6 +86,10 @@ pub struct Weights {
     /// `reception` rule. A default when absent, so params stored before it still load.
     #[serde(default = "default_reception_outage")]
     pub reception_outage: i64,
+    /// Not in the reference: most of the gap fell where and when the store holds no
+    /// position of anyone (see [`UnobservedParams`]). A default when absent.
+    #[serde(default = "default_unobserved")]
+    pub unobserved: i64,
 }
 
 /// Tiers are 20 points apart, so -20 moves any unclamped score exactly one tier down
@@ -93,6 +98,43 @@ pub struct Weights {
 /// receivers' coverage (-50), so it lowers a suspicious gap without erasing it.
 fn default_reception_outage() -> i64 {
     -20
+}
+
+/// Large enough to cancel every other pattern together (their positive points add up to
+/// 210 by default, so at most 10 remain, below WATCH): a silence nobody could have
+/// heard is no evidence of a switch-off at all, unlike a receiver outage (-20), where
+/// the rest of the area proves the feed was alive.
+fn default_unobserved() -> i64 {
+    -200
+}
+
+/// Not in the reference: when a gap counts as unobserved. The store's observation
+/// timeline ([`crate::input::observation`]) marks each `cell_deg` cell and `bucket_min`
+/// bucket holding any position of any vessel; a gap whose time lies for at least
+/// `min_share` in buckets with nothing in the cells around its two ends (and their
+/// neighbours) gains the `unobserved` pattern.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnobservedParams {
+    pub cell_deg: f64,
+    pub bucket_min: i64,
+    /// Share of the gap (0..=1) that must be unobserved.
+    pub min_share: f64,
+}
+
+impl Default for UnobservedParams {
+    fn default() -> Self {
+        let grid = ObservationGrid::default();
+        // "Most of the gap", as the pattern says.
+        UnobservedParams { cell_deg: grid.cell_deg, bucket_min: grid.bucket_min, min_share: 0.5 }
+    }
+}
+
+impl UnobservedParams {
+    /// The grid of the observation timeline.
+    pub fn grid(&self) -> ObservationGrid {
+        ObservationGrid { cell_deg: self.cell_deg, bucket_min: self.bucket_min }
+    }
 }
 
 /// Dark-history thresholds (P3).
@@ -163,6 +205,9 @@ pub struct DarkParams {
     pub gap_thresholds: GapThresholds,
     /// Implied speed above which a jump counts as a teleport (reference shim: 50 kn).
     pub teleport_speed_kn: f64,
+    /// Not in the reference: when a gap counts as unobserved. A default when absent.
+    #[serde(default)]
+    pub unobserved: UnobservedParams,
 }
 
 impl Default for DarkParams {
@@ -191,6 +236,7 @@ impl Default for DarkParams {
                 p11_heading_cog_mismatch: 15,
                 out_of_coverage: -50,
                 reception_outage: default_reception_outage(),
+                unobserved: default_unobserved(),
             },
             repeat_thresholds: RepeatThresholds { h7_high: 3, h7_low: 2, h24_recent: 1 },
             gap_min_thresholds: GapMinThresholds { very_long: 360, long: 180 },
@@ -201,6 +247,7 @@ impl Default for DarkParams {
             timezone: "Asia/Seoul".to_string(),
             gap_thresholds: GapThresholds::default(),
             teleport_speed_kn: 50.0,
+            unobserved: UnobservedParams::default(),
         }
     }
 }
@@ -251,7 +298,8 @@ impl Params for DarkParams {
         let g = &self.gap_min_thresholds;
         let [day_start, day_end] = self.p5_daytime_range;
         let positive = |x: f64| x.is_finite() && x > 0.0;
-        let checks: [(&str, bool, &str); 12] = [
+        let u = &self.unobserved;
+        let checks: [(&str, bool, &str); 14] = [
             (
                 "tier_thresholds",
                 0 < t.watch && t.watch < t.high && t.high < t.critical && t.critical <= 100,
@@ -295,6 +343,8 @@ impl Params for DarkParams {
             ("gap_min_thresholds", 0 < g.long && g.long <= g.very_long, "expected 0 < long <= very_long"),
             ("p4_distance_multiplier", positive(self.p4_distance_multiplier), "expected a positive number"),
             ("teleport_speed_kn", positive(self.teleport_speed_kn), "expected a positive number"),
+            ("unobserved", u.grid().is_valid(), "expected 0 < cell_deg <= 90 and bucket_min > 0"),
+            ("unobserved.min_share", (0.0..=1.0).contains(&u.min_share), "expected a share in 0..=1"),
         ];
         if let Some((key, _, message)) = checks.into_iter().find(|(_, ok, _)| !ok) {
             return Err(ParamsError::at(key, message));
@@ -421,21 +471,41 @@ fn kind(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dark::pattern::Pattern;
     use serde_json::json;
 
     #[test]
-    fn defaults_have_the_reference_weights_plus_reception_outage() {
+    fn defaults_have_the_reference_weights_plus_reception_outage_and_unobserved() {
         let v = serde_json::to_value(DarkParams::default()).unwrap();
-        assert_eq!(v["weights"].as_object().unwrap().len(), 20);
+        assert_eq!(v["weights"].as_object().unwrap().len(), 21);
         assert_eq!(v["weights"]["reception_outage"], -20);
-        // Params stored before the key existed still load, with the default.
+        assert_eq!(v["weights"]["unobserved"], -200);
+        assert_eq!(v["unobserved"], json!({"cell_deg": 5.0, "bucket_min": 60, "min_share": 0.5}));
+        // Params stored before the keys existed still load, with the defaults.
         let mut old = v.clone();
         old["weights"].as_object_mut().unwrap().remove("reception_outage");
+        old["weights"].as_object_mut().unwrap().remove("unobserved");
+        old.as_object_mut().unwrap().remove("unobserved");
         let p: DarkParams = serde_json::from_value(old).unwrap();
         assert_eq!(p, DarkParams::default());
-        assert_eq!(v["weights"]["P1_moving_off"], 25);
-        assert_eq!(v["p5_daytime_range"], json!([6, 18]));
-        assert!(defaults_json().contains("\"out_of_coverage\": -50"));
+        // The weight cancels every positive pattern that can fire together (one of each
+        // pair P1 moving/slow, P2 sensitive/special, P3 high/low, P8 very long/long): an
+        // unobserved gap stays below WATCH whatever else fired.
+        let w = DarkParams::default().weights;
+        let positive: i64 = Pattern::ALL.iter().map(|p| p.weight(&w)).filter(|x| *x > 0).sum();
+        let exclusive = w.p1_slow_moving_off + w.p2_special_zone + w.p3_repeat_low + w.p8_long_gap;
+        assert_eq!(positive - exclusive, 210);
+        assert!(positive - exclusive + w.unobserved < DarkParams::default().tier_thresholds.watch);
+    }
+
+    #[test]
+    fn unobserved_params_are_checked() {
+        let err = DarkParams::from_override(&json!({"unobserved": {"min_share": 1.5}})).unwrap_err();
+        assert_eq!(err.path, "unobserved.min_share");
+        let err = DarkParams::from_override(&json!({"unobserved": {"cell_deg": 0.0}})).unwrap_err();
+        assert_eq!(err.path, "unobserved");
+        let err = DarkParams::from_override(&json!({"unobserved": {"cells": 1}})).unwrap_err();
+        assert_eq!(err.path, "unobserved.cells");
     }
 
     #[test]

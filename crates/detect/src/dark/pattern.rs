@@ -31,12 +31,16 @@ pub enum Pattern {
     /// Not in the reference: the gap began during a receiver outage of its area
     /// (the `reception` detector); fires only when a `reception` rule runs upstream.
     ReceptionOutage,
+    /// Not in the reference: most of the gap fell where and when nobody at all was
+    /// heard (the observation timeline); fires only in `analyze`, never in `score-dark`.
+    Unobserved,
 }
 
 /// Static description of a pattern.
 #[derive(Clone, Copy, Debug)]
 pub struct PatternMeta {
-    /// Rule code: `P1`..`P11`, `COV` for the coverage penalty, `RCV` for a receiver outage.
+    /// Rule code: `P1`..`P11`, `COV` for the coverage penalty, `RCV` for a receiver outage, `OBS` for
+    /// an unobserved silence.
     pub code: &'static str,
     /// Pattern id as the reference reports it, e.g. `moving_at_off`.
     pub id: &'static str,
@@ -66,7 +70,7 @@ const fn meta(
     }
 }
 
-const CATALOGUE: [PatternMeta; 20] = [
+const CATALOGUE: [PatternMeta; 21] = [
     meta("P1", "moving_at_off", "P1_moving_off", ["이동중 OFF", "Moving at OFF"],
         ["빠르게 항해하던 중 AIS 송신이 끊김 (기본 5노트 초과)",
          "Transmissions stopped while the vessel was making way fast (above 5 kn by default)"]),
@@ -127,11 +131,14 @@ const CATALOGUE: [PatternMeta; 20] = [
     meta("RCV", "reception_outage", "reception_outage", ["수신기 장애", "Receiver outage"],
         ["해당 해역 수신기 장애 중에 시작된 공백은 자연 소실일 가능성이 큼 (감점)",
          "The silence began during a detected receiver outage of its area, so it is most likely natural (lowers the score)"]),
+    meta("OBS", "unobserved", "unobserved", ["관측 공백", "Unobserved silence"],
+        ["공백의 대부분 동안 주변 해역에서 어떤 선박의 보고도 저장되지 않음 (자료 추출 사이 등): 꺼진 증거가 아님 (감점)",
+         "For most of the silence nobody at all was heard around it (e.g. between two extracts of the data): no evidence of a switch-off (lowers the score)"]),
 ];
 
 impl Pattern {
     /// Every pattern, in rule order.
-    pub const ALL: [Pattern; 20] = [
+    pub const ALL: [Pattern; 21] = [
         Pattern::MovingAtOff,
         Pattern::SlowMovingAtOff,
         Pattern::SensitiveZone,
@@ -152,6 +159,7 @@ impl Pattern {
         Pattern::HeadingCogMismatch,
         Pattern::OutOfCoverage,
         Pattern::ReceptionOutage,
+        Pattern::Unobserved,
     ];
 
     /// Catalogue entry.
@@ -192,6 +200,7 @@ impl Pattern {
             Pattern::HeadingCogMismatch => w.p11_heading_cog_mismatch,
             Pattern::OutOfCoverage => w.out_of_coverage,
             Pattern::ReceptionOutage => w.reception_outage,
+            Pattern::Unobserved => w.unobserved,
         }
     }
 

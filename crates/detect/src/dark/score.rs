@@ -72,6 +72,9 @@ pub struct ScoreInputs<'a> {
     /// A detected receiver outage explains the gap (set by the dark detector from its
     /// `reception` upstream; always false on the reference oracle's path).
     pub reception_outage: bool,
+    /// Most of the gap was unobserved (set by the dark detector from the observation
+    /// timeline; always false on the reference oracle's path).
+    pub unobserved: bool,
 }
 
 /// Score tier.
@@ -159,6 +162,9 @@ pub fn compute_dark_suspicion(gap: &GapInfo, inp: &ScoreInputs<'_>, p: &DarkPara
     // stays the reference's.
     if inp.reception_outage {
         fired.push(Pattern::ReceptionOutage);
+    }
+    if inp.unobserved {
+        fired.push(Pattern::Unobserved);
     }
     let raw = fired.iter().fold(0i64, |acc, pat| acc.saturating_add(pat.weight(&p.weights)));
     let score = raw.clamp(0, 100);

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use lookout_model::{Finding, Timestamp, Track};
 
 pub mod identities;
+pub mod observation;
 pub mod segmentation;
 pub mod vessels;
 pub mod zones;
