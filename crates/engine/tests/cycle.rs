@@ -15,9 +15,21 @@ fn t0() -> DateTime<Utc> {
 }
 
 /// A vessel inside the default coverage box reporting every 10 minutes at 8 kn
-/// eastwards, silent from 01:00 to 03:00 UTC every day.
+/// eastwards, silent from 01:00 to 03:00 UTC every day, and a moored vessel nearby that
+/// keeps reporting (so the silences happen in an observed area, not in a hole in the data).
 fn daily_dark_track(days: i64) -> Vec<Position> {
-    let mut out = Vec::new();
+    let mut out: Vec<Position> = (0..days * 144 + 1)
+        .map(|k| Position {
+            vessel: VesselId::new("440000009"),
+            timestamp: t0() + Duration::minutes(k * 10),
+            lat: 35.2,
+            lon: 125.2,
+            sog: Some(0.0),
+            cog: None,
+            heading: None,
+            nav_status: Some(NavStatus(5)),
+        })
+        .collect();
     for minute in (0..days * 1440).step_by(10) {
         let of_day = minute % 1440;
         if of_day > 60 && of_day < 180 {

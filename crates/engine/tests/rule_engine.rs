@@ -19,9 +19,21 @@ fn t0() -> DateTime<Utc> {
 }
 
 /// Three vessels inside the default coverage box, each silent for a different time
-/// every day (2 h, 4 h, 7 h), so the gap levels and dark tiers differ.
+/// every day (2 h, 4 h, 7 h), so the gap levels and dark tiers differ, and a moored
+/// vessel nearby that keeps reporting (the silences fall in an observed area).
 fn fleet(days: i64) -> Vec<Position> {
-    let mut out = Vec::new();
+    let mut out: Vec<Position> = (0..days * 144 + 1)
+        .map(|k| Position {
+            vessel: VesselId::new("440000009"),
+            timestamp: t0() + Duration::minutes(k * 10),
+            lat: 35.2,
+            lon: 125.2,
+            sog: Some(0.0),
+            cog: None,
+            heading: None,
+            nav_status: Some(NavStatus(5)),
+        })
+        .collect();
     for (n, silent_min) in [(1, 120), (2, 240), (3, 420)] {
         for minute in (0..days * 1440).step_by(10) {
             let of_day = minute % 1440;
@@ -305,7 +317,7 @@ fn composite_combines_weighted_rule_scores_and_findings_carry_provenance() {
     assert_eq!(stored, report.findings);
     // Per-rule statistics are stored with the cycle.
     let stats = &store.recent_cycle_stats(1).expect("stats")[0].stats;
-    assert_eq!(stats["rules"]["gaps"]["entities_in"], 3);
+    assert_eq!(stats["rules"]["gaps"]["entities_in"], 4, "the three silent vessels and the moored one");
     assert_eq!(stats["rules"]["dark_suspicion"]["findings_out"], 3);
     assert!(stats["rules"]["dark_suspicion"]["duration_us"].is_u64());
 }
