@@ -31,6 +31,11 @@ impl Algorithm for GapsDetector {
     };
     type Params = GapThresholds;
 
+    /// One track at a time, in track order (incremental cycles rely on it).
+    fn vessel_local(&self) -> bool {
+        true
+    }
+
     /// Gaps are judged per transmitter: a hop between two ships sharing an id is no gap.
     fn per_segment(&self) -> bool {
         true
@@ -87,6 +92,11 @@ impl Algorithm for DarkDetector {
         entity: EntityType::Vessel,
     };
     type Params = DarkParams;
+
+    /// One track at a time, in track order (incremental cycles rely on it).
+    fn vessel_local(&self) -> bool {
+        true
+    }
 
     /// The longest gap is judged per transmitter: a hop between two ships sharing an id is
     /// no gap to score.
