@@ -490,7 +490,7 @@ impl<B: Backend> Store for B {
     }
 
     fn save_events(&mut self, events: &[Event]) -> Result<()> {
-        self.write(|c| events.iter().try_for_each(|ev| write_event(c, ev)))
+        self.write(|c| write_events(c, events))
     }
 
     fn save_event_step(&mut self, event: &Event, enforcement: Option<&Enforcement>) -> Result<()> {
@@ -940,6 +940,73 @@ fn write_event(c: &mut dyn Conn, ev: &Event) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// [`write_event`] for many events, set-based: the events, their windows and their
+/// history each in multi-row statements (many rows per statement on PostgreSQL), the
+/// old windows and history removed by id lists. Of several events with one id the last
+/// wins, as one [`write_event`] after another would have it.
+fn write_events(c: &mut dyn Conn, events: &[Event]) -> Result<()> {
+    const IDS_PER_DELETE: usize = 500;
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, ev) in events.iter().enumerate() {
+        last.insert(ev.id.as_str(), i);
+    }
+    let events: Vec<&Event> =
+        events.iter().enumerate().filter(|(i, ev)| last[ev.id.as_str()] == *i).map(|(_, e)| e).collect();
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(events.len() * 7);
+    for ev in &events {
+        let mut doc = (*ev).clone();
+        doc.history.clear();
+        let (category, status, level) = (ev.category.as_str(), ev.status.as_str(), ev.level.as_str());
+        rows.extend(vals![&ev.id, category, status, level, ev.occurred_at, ev.last_seen, c.json(&doc)?]);
+    }
+    c.insert_rows(
+        "INSERT INTO events (id, category, status, level, occurred_at_ms, last_seen_ms, doc)",
+        7,
+        "ON CONFLICT (id) DO UPDATE SET category = excluded.category, status = excluded.status,
+           level = excluded.level, occurred_at_ms = excluded.occurred_at_ms,
+           last_seen_ms = excluded.last_seen_ms, doc = excluded.doc",
+        &rows,
+    )?;
+    for ev in &events {
+        crate::queries::write_event_vessels(c, ev)?;
+    }
+    for chunk in events.chunks(IDS_PER_DELETE) {
+        let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let ids: Vec<Val<'_>> = chunk.iter().map(|ev| Val::from(&ev.id)).collect();
+        c.execute(&format!("DELETE FROM event_windows WHERE event_id IN ({list})"), &ids)?;
+        c.execute(&format!("DELETE FROM event_history WHERE event_id IN ({list})"), &ids)?;
+    }
+    let mut windows = std::collections::BTreeSet::new();
+    let (mut rows, mut history) = (Vec::new(), Vec::new());
+    for ev in &events {
+        for w in &ev.windows {
+            if windows.insert((ev.id.as_str(), w.start, w.end)) {
+                rows.extend(vals![&ev.id, w.start, w.end]);
+            }
+        }
+        for (seq, h) in ev.history.iter().enumerate() {
+            history.extend(vals![&ev.id, seq as i64, h.from.map(|s| s.as_str()), h.to.as_str(), &h.actor, h.at]);
+            history.push(Val::from(&h.note));
+        }
+    }
+    c.insert_rows(
+        "INSERT INTO event_windows (event_id, window_start_ms, window_end_ms)",
+        3,
+        "ON CONFLICT DO NOTHING",
+        &rows,
+    )?;
+    c.insert_rows(
+        "INSERT INTO event_history (event_id, seq, from_status, to_status, actor, at_ms, note)",
+        7,
+        "",
+        &history,
+    )
+    .map(drop)
 }
 
 fn enforcement(r: &dyn Row) -> Result<Enforcement> {

@@ -583,8 +583,13 @@ mod pipeline {
             let w = window(0, 1440);
             let mut events = generated(&[dark("440000001", 60, 75), dark("440000002", 30, 55)], w, t(1440));
             assert_eq!(events.len(), 2);
+            let fresh = events[0].clone();
             lifecycle::apply(&mut events[0], Action::Ack, "kim", t(1500), "looking", None).expect("ack");
-            store.save_events(&events).expect("save");
+            // Two versions of one event in one call: the last wins, as one save after
+            // the other (set-based writes fold repeats first).
+            store.save_events(&[events[0].clone(), events[1].clone(), fresh.clone()]).expect("save");
+            assert_eq!(store.events_by_ids(std::slice::from_ref(&fresh.id)).expect("by id"), vec![fresh.clone()]);
+            store.save_events(&[fresh, events[0].clone(), events[1].clone()]).expect("save");
             store.save_events(&events).expect("save twice changes nothing");
             let ids: Vec<String> = events.iter().map(|e| e.id.clone()).rev().chain(["missing".to_string()]).collect();
             assert_eq!(store.events_by_ids(&ids).expect("by ids"), events, "id order, history included");
