@@ -71,7 +71,33 @@ def reset(backend, db):
                        capture_output=True)
 
 
-def lookout_run(lookout, backend, db, path, span):
+def make_new_positions(path, out, frac=0.01):
+    """The incremental step's input: `frac` of the rows as new positions, 5 s after every
+    position of the first vessels (by id) until that many rows; returns (rows, vessels)."""
+    with open(path, newline='') as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = list(reader)
+    ts = header.index('timestamp')
+    by_vessel = {}
+    for r in rows:
+        by_vessel.setdefault(r[0], []).append(r)
+    want, picked, vessels = int(len(rows) * frac), [], 0
+    for vid in sorted(by_vessel):
+        if len(picked) >= want:
+            break
+        vessels += 1
+        for r in by_vessel[vid]:
+            t = dt.datetime.fromisoformat(r[ts].replace('Z', '+00:00')) + dt.timedelta(seconds=5)
+            picked.append(r[:ts] + [t.strftime('%Y-%m-%dT%H:%M:%SZ')] + r[ts + 1:])
+    with open(out, 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(picked)
+    return len(picked), vessels
+
+
+def lookout_run(lookout, backend, db, path, span, extra=None):
     reset(backend, db)
     ingest_s, ingest_rss, _ = timed([lookout, '--db', db, 'ingest', str(path)])
     first, last = span
@@ -81,10 +107,21 @@ def lookout_run(lookout, backend, db, path, span):
                                    '--lookback', '1d'])
     stats = cycle_stats(backend, db)
     rules = {k: v.get('duration_us', 0) / 1e6 for k, v in stats.get('rules', {}).items()}
-    return {'ingest_s': ingest_s, 'ingest_rss': ingest_rss, 'cycle_s': cycle_s, 'cycle_rss': cycle_rss,
-            'segmentation_s': stats.get('segmentation_us', 0) / 1e6, 'rules_s': rules,
-            'positions': stats.get('positions'), 'tracks': stats.get('tracks'),
-            'gaps': stats.get('gaps', {}).get('findings')}
+    out = {'ingest_s': ingest_s, 'ingest_rss': ingest_rss, 'cycle_s': cycle_s, 'cycle_rss': cycle_rss,
+           'segmentation_s': stats.get('segmentation_us', 0) / 1e6, 'rules_s': rules,
+           'positions': stats.get('positions'), 'tracks': stats.get('tracks'),
+           'gaps': stats.get('gaps', {}).get('findings')}
+    if extra:
+        # Incremental step: 1 % new positions, then the same window again (incremental
+        # by default), and the same once more with --full for comparison.
+        out['extra_ingest_s'], _, _ = timed([lookout, '--db', db, 'ingest', str(extra)])
+        args = [lookout, '--db', db, 'analyze', '--at', at, '--window', f'{days}d', '--lookback', '1d']
+        out['incr_s'], out['incr_rss'], _ = timed(args)
+        inc = cycle_stats(backend, db).get('incremental') or {}
+        out['incr_mode'], out['incr_reason'] = inc.get('mode'), inc.get('reason')
+        out['incr_vessels'] = (inc.get('vessels_changed'), inc.get('vessels'))
+        out['incr_full_s'], _, _ = timed(args + ['--full'])
+    return out
 
 
 DUCK_SCRIPT = r'''
@@ -137,6 +174,18 @@ def table(results):
             lines.append(f"| {n:,} | Lookout {name} | {x['ingest_s']:.1f} | {fmt_rate(n, x['ingest_s'])} "
                          f"| {x['ingest_rss'] / 2**20:,.0f} MB | {x['cycle_s']:.1f} ({x['gaps']} gap findings) "
                          f"| {x['cycle_rss'] / 2**20:,.0f} MB | {ratio} | {x['segmentation_s']:.2f} | {slow_txt} |")
+    lines += ['', '| positions | store | 1 % new positions (vessels) | ingest s | incremental cycle s '
+              '| vessels re-analysed | full cycle s | peak RSS incremental |', '|---|---|---|---|---|---|---|---|']
+    for size, r in results.items():
+        for name in ('sqlite', 'postgres'):
+            x = r.get(name)
+            if not x or 'incr_s' not in x:
+                continue
+            changed, total = x['incr_vessels']
+            mode = x['incr_mode'] if not x.get('incr_reason') else f"{x['incr_mode']}: {x['incr_reason']}"
+            lines.append(f"| {int(size):,} | {name} | {r['new_rows']:,} ({r['new_vessels']:,}) "
+                         f"| {x['extra_ingest_s']:.1f} | {x['incr_s']:.1f} ({mode}) | {changed:,} of {total:,} "
+                         f"| {x['incr_full_s']:.1f} | {x['incr_rss'] / 2**20:,.0f} MB |")
     return '\n'.join(lines)
 
 
@@ -165,12 +214,17 @@ def main():
         print(f'== {size:,} positions: DuckDB', file=sys.stderr)
         r['duckdb'] = duckdb_run(args.python, path)
         print(f'== {size:,} positions: Lookout SQLite', file=sys.stderr)
-        r['sqlite'] = lookout_run(args.lookout, 'sqlite', os.path.join(args.work, f'scale_{size}.db'), path, span)
+        extra = os.path.join(args.work, f'new_{size}.csv')
+        r['new_rows'], r['new_vessels'] = make_new_positions(path, extra)
+        r['sqlite'] = lookout_run(args.lookout, 'sqlite', os.path.join(args.work, f'scale_{size}.db'), path, span,
+                                  extra)
         if args.pg:
             print(f'== {size:,} positions: Lookout PostgreSQL', file=sys.stderr)
-            r['postgres'] = lookout_run(args.lookout, 'postgres', f'{args.pg}?schema=bench_scale_{size}', path, span)
+            r['postgres'] = lookout_run(args.lookout, 'postgres', f'{args.pg}?schema=bench_scale_{size}', path, span,
+                                        extra)
             reset('postgres', f'{args.pg}?schema=bench_scale_{size}')
         os.remove(os.path.join(args.work, f'scale_{size}.db'))
+        os.remove(extra)
         with open(args.json_out, 'w') as f:
             json.dump(results, f, indent=1)
         print(table(results), file=sys.stderr)

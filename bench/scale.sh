@@ -8,6 +8,7 @@
 #   bench/scale.sh                 # 1 M and 3 M
 #   bench/scale.sh --10m           # also 10 M
 #   SIZES=1000000 bench/scale.sh   # any list, comma separated
+#   WORK=/tmp/bench-x bench/scale.sh   # where the generated CSVs and stores go
 #   PG_URL=postgres://... (default postgres://postgres@127.0.0.1:5432/test; PG_URL= for SQLite only)
 #
 # Inputs are replays of the real Kitimat tracks (bench/gen_data.py, generic layout): copies
@@ -15,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-WORK=$ROOT/bench/work/scale
+WORK=${WORK:-$ROOT/bench/work/scale}
 mkdir -p "$WORK"
 SIZES=${SIZES:-1000000,3000000}
 if [[ "${1:-}" == "--10m" ]]; then SIZES=$SIZES,10000000; fi

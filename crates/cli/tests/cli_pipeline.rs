@@ -404,3 +404,24 @@ fn a_demo_cycle_is_delivered_to_a_webhook_that_was_down_and_to_nats_on_sqlite_an
         end_to_end(&schema.url(), "postgres");
     }
 }
+
+/// `analyze` over a window it analysed before reuses that run (only changed vessels are
+/// re-analysed) and says so; `--full` re-analyses everything; both give the same findings.
+#[test]
+fn analyze_again_is_incremental_and_full_on_request() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("incr.db").display().to_string();
+    let first = cycle(&db, &[]);
+    assert!(first.contains("cycle: full (no previous run of this window kept its state)"), "{first}");
+    let params = demo_file("params.json");
+    let base = ["analyze", "--db", db.as_str(), "--at", AT, "--now", AT, "--params", params.as_str()];
+    let again = ok(&base);
+    assert!(again.contains("cycle: incremental, "), "{again}");
+    let incr = json(&[&base[..], &["--format", "json"]].concat());
+    let full = json(&[&base[..], &["--format", "json", "--full"]].concat());
+    let findings = incr["findings"].as_array().expect("findings");
+    assert!(!findings.is_empty());
+    assert_eq!(incr["findings"], full["findings"]);
+    let forced = ok(&[&base[..], &["--full"]].concat());
+    assert!(forced.contains("cycle: full (full run requested)"), "{forced}");
+}

@@ -108,6 +108,16 @@ pub trait Detector: Send + Sync {
     fn per_segment(&self) -> bool {
         false
     }
+    /// True when the detector's findings about a vessel depend only on that vessel: its
+    /// track (or its split chains), static data, registry entry, identity and dark
+    /// history, the window and zones, upstream findings about that vessel, and the whole
+    /// output of upstream rules that are not vessel-local; and when its output is the
+    /// concatenation of per-track outputs in track order. The engine's incremental cycle
+    /// then re-runs it for changed vessels only and keeps the others' previous findings.
+    /// Default: false (the rule always runs over every track).
+    fn vessel_local(&self) -> bool {
+        false
+    }
     /// Runs over the cycle input; must be deterministic and must not panic on empty input.
     fn run(&self, input: &CycleInput<'_>, params: &Value, upstream: &Upstream<'_>)
         -> Result<Vec<Finding>, DetectError>;
@@ -138,6 +148,10 @@ pub trait Algorithm: Send + Sync {
     /// See [`Detector::entities_in`].
     fn entities_in(&self, input: &CycleInput<'_>, _upstream: &Upstream<'_>) -> usize {
         input.tracks.len()
+    }
+    /// See [`Detector::vessel_local`].
+    fn vessel_local(&self) -> bool {
+        false
     }
     /// Runs over the cycle input; deterministic, no panic on empty input.
     fn run(
@@ -175,6 +189,9 @@ impl<A: Algorithm> Detector for A {
     }
     fn per_segment(&self) -> bool {
         Algorithm::per_segment(self)
+    }
+    fn vessel_local(&self) -> bool {
+        Algorithm::vessel_local(self)
     }
     fn run(
         &self,

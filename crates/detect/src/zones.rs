@@ -175,6 +175,11 @@ impl Algorithm for ZonesDetector {
     };
     type Params = ZoneParams;
 
+    /// One track at a time, in track order (incremental cycles rely on it).
+    fn vessel_local(&self) -> bool {
+        true
+    }
+
     fn run(
         &self,
         input: &CycleInput<'_>,

@@ -22,7 +22,7 @@ use lookout_store::{CycleKey, CycleOutput, Store};
 use serde::Serialize;
 
 use crate::composite::{combine, COMPOSITE};
-use crate::exec::{execute_views, ResolvedRule, RuleStatus, Views};
+use crate::exec::{execute_views, ChangedViews, ResolvedRule, RuleOutcome, RuleStatus, Views};
 use crate::plan::{ExecOptions, Plan};
 use crate::EngineError;
 
@@ -99,6 +99,10 @@ pub struct CycleReport {
     pub rules: Vec<RuleSummary>,
     /// Rule findings in rule (file) order, then the composite findings by vessel.
     pub findings: Vec<Finding>,
+    /// How the cycle reused the previous run of its window (kept in the stored cycle
+    /// statistics, out of the serialized report, which stays the same either way).
+    #[serde(skip)]
+    pub incremental: Option<crate::incremental::IncrementalStats>,
 }
 
 /// The in-memory input of a cycle, fetched before any rule runs.
@@ -177,6 +181,18 @@ pub fn analyse(store: &dyn Store, req: &CycleRequest<'_>) -> Result<CycleReport,
 
 /// Runs the rules over an already prepared input.
 pub fn analyse_prepared(prepared: &Prepared, req: &CycleRequest<'_>) -> CycleReport {
+    let (outcomes, segmentation_us) = run_rules(prepared, req, None);
+    assemble(prepared, req, outcomes, segmentation_us)
+}
+
+/// Runs the plan over the prepared input. With `changed` (incremental cycles: a flag per
+/// rule and the changed vessels' tracks), the flagged rules see only those tracks.
+/// Returns the outcomes in rule order and the segmentation time in microseconds.
+pub(crate) fn run_rules(
+    prepared: &Prepared,
+    req: &CycleRequest<'_>,
+    changed: Option<(&[bool], &[Track])>,
+) -> (Vec<RuleOutcome>, u64) {
     let input = CycleInput {
         window_start: prepared.key.window_start,
         window_end: prepared.key.window_end,
@@ -190,25 +206,48 @@ pub fn analyse_prepared(prepared: &Prepared, req: &CycleRequest<'_>) -> CycleRep
     // Segments are computed once, before any rule, with the `segments` rule's params when
     // one runs (else the defaults), and shared: the `segments` and `spoofing` rules read
     // them from the input, and per-segment detectors (gaps, dark suspicion) see each id
-    // split into its plausible chains.
+    // split into its plausible chains. In an incremental cycle only the changed vessels
+    // are segmented (the engine runs every rule that needs segments over them only).
     let started = std::time::Instant::now();
     let params = segment_params(req);
     let needs_segments =
         req.rules.iter().any(|r| r.detector.per_segment() || matches!(r.detector.code(), SEGMENTS | SPOOFING));
-    let segmentation = if needs_segments {
-        segment_tracks(&prepared.tracks, &params, req.exec.concurrency)
-    } else {
-        Segmentation::default()
-    };
+    let tracks = changed.map_or(&prepared.tracks[..], |(_, t)| t);
+    let segmentation =
+        if needs_segments { segment_tracks(tracks, &params, req.exec.concurrency) } else { Segmentation::default() };
     let chains = if req.rules.iter().any(|r| r.detector.per_segment()) {
-        split_with(&prepared.tracks, &segmentation, &params)
+        split_with(tracks, &segmentation, &params)
     } else {
         Vec::new()
     };
     let segmentation_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    let input = CycleInput { segmentation: needs_segments.then_some(&segmentation), ..input };
-    let split = CycleInput { tracks: &chains, segmentation: None, ..input };
-    let outcomes = execute_views(req.rules, &req.plan(), &Views { raw: &input, split: &split });
+    let outcomes = match changed {
+        None => {
+            let input = CycleInput { segmentation: needs_segments.then_some(&segmentation), ..input };
+            let split = CycleInput { tracks: &chains, segmentation: None, ..input };
+            execute_views(req.rules, &req.plan(), &Views::full(&input, &split))
+        }
+        Some((rules, tracks)) => {
+            let local = CycleInput { tracks, segmentation: needs_segments.then_some(&segmentation), ..input };
+            let local_split = CycleInput { tracks: &chains, segmentation: None, ..input };
+            let views = Views {
+                raw: &input,
+                split: &input,
+                changed: Some(ChangedViews { rules, raw: &local, split: &local_split }),
+            };
+            execute_views(req.rules, &req.plan(), &views)
+        }
+    };
+    (outcomes, segmentation_us)
+}
+
+/// The report of a cycle from its rules' outcomes: the composite over them, then counts.
+pub(crate) fn assemble(
+    prepared: &Prepared,
+    req: &CycleRequest<'_>,
+    outcomes: Vec<RuleOutcome>,
+    segmentation_us: u64,
+) -> CycleReport {
     let composite = combine(req.rules, &outcomes);
     let rules = outcomes
         .iter()
@@ -247,6 +286,7 @@ pub fn analyse_prepared(prepared: &Prepared, req: &CycleRequest<'_>) -> CycleRep
         composite: comp,
         rules,
         findings,
+        incremental: None,
     }
 }
 
@@ -259,10 +299,15 @@ fn segment_params(req: &CycleRequest<'_>) -> SegmentParams {
         .unwrap_or_default()
 }
 
-/// Runs a cycle and writes its output (findings, params per rule, statistics per rule)
-/// in one transaction.
+/// Runs a full cycle and writes its output (findings, params per rule, statistics per
+/// rule) in one transaction, with the state a later incremental cycle of the same window
+/// starts from ([`crate::incremental`]).
 pub fn run_cycle(store: &mut dyn Store, req: &CycleRequest<'_>) -> Result<CycleReport, EngineError> {
-    let report = analyse(&*store, req)?;
+    crate::incremental::run_cycle_with(store, req, crate::incremental::CycleMode::Full)
+}
+
+/// What [`run_cycle`] writes for a report: the params of every rule and the statistics.
+pub(crate) fn cycle_output(req: &CycleRequest<'_>, report: &CycleReport) -> CycleOutput {
     let params: serde_json::Map<String, serde_json::Value> = req
         .rules
         .iter()
@@ -287,7 +332,7 @@ pub fn run_cycle(store: &mut dyn Store, req: &CycleRequest<'_>) -> Result<CycleR
             (s.rule.clone(), v)
         })
         .collect();
-    store.write_cycle(&CycleOutput {
+    CycleOutput {
         key: report.key.clone(),
         params: serde_json::Value::Object(params),
         findings: report.findings.clone(),
@@ -299,10 +344,10 @@ pub fn run_cycle(store: &mut dyn Store, req: &CycleRequest<'_>) -> Result<CycleR
             "concurrency": req.exec.concurrency,
             "rules": rule_stats,
             "segmentation_us": report.segmentation_us,
+            "incremental": report.incremental,
             GAPS: { "findings": report.gaps.values().sum::<u64>(), "by_level": report.gaps },
             DARK: { "findings": report.dark.values().sum::<u64>(), "by_tier": report.dark },
             COMPOSITE: { "findings": report.composite.values().sum::<u64>(), "by_level": report.composite },
         }),
-    })?;
-    Ok(report)
+    }
 }

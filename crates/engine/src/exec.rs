@@ -79,7 +79,7 @@ struct State {
 
 /// Runs every rule of the plan; returns outcomes in rule (file) order.
 pub fn execute(rules: &[ResolvedRule], plan: &Plan, input: &CycleInput<'_>) -> Vec<RuleOutcome> {
-    execute_views(rules, plan, &Views { raw: input, split: input })
+    execute_views(rules, plan, &Views::full(input, input))
 }
 
 /// The two views of a cycle's tracks: as stored (one track per vessel id) and split into
@@ -89,14 +89,34 @@ pub fn execute(rules: &[ResolvedRule], plan: &Plan, input: &CycleInput<'_>) -> V
 pub struct Views<'v, 'a> {
     pub raw: &'v CycleInput<'a>,
     pub split: &'v CycleInput<'a>,
+    /// Incremental cycles: the rules (by index) that run over the changed vessels only,
+    /// with the two views of those vessels' tracks.
+    pub changed: Option<ChangedViews<'v, 'a>>,
+}
+
+/// The changed vessels' views of an incremental cycle and the rules that read them.
+#[derive(Clone, Copy)]
+pub struct ChangedViews<'v, 'a> {
+    pub rules: &'v [bool],
+    pub raw: &'v CycleInput<'a>,
+    pub split: &'v CycleInput<'a>,
 }
 
 impl<'v, 'a> Views<'v, 'a> {
-    fn for_rule(&self, rule: &ResolvedRule) -> &'v CycleInput<'a> {
+    /// Both views over the same tracks, every rule over all of them.
+    pub fn full(raw: &'v CycleInput<'a>, split: &'v CycleInput<'a>) -> Self {
+        Views { raw, split, changed: None }
+    }
+
+    fn for_rule(&self, index: usize, rule: &ResolvedRule) -> &'v CycleInput<'a> {
+        let (raw, split) = match self.changed {
+            Some(c) if c.rules.get(index).copied().unwrap_or(false) => (c.raw, c.split),
+            _ => (self.raw, self.split),
+        };
         if rule.detector.per_segment() {
-            self.split
+            split
         } else {
-            self.raw
+            raw
         }
     }
 }
@@ -173,7 +193,7 @@ fn run_pool(
         };
         let (deps, optional) = (outcomes(&rules[picked].depends_on), outcomes(&rules[picked].uses));
         drop(st);
-        let outcome = run_one(&rules[picked], &deps, &optional, input.for_rule(&rules[picked]));
+        let outcome = run_one(&rules[picked], &deps, &optional, input.for_rule(picked, &rules[picked]));
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         st.done[picked] = Some(Arc::new(outcome));
         cv.notify_all();

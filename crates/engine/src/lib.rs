@@ -18,6 +18,7 @@ pub mod dryrun;
 pub mod exec;
 pub mod export;
 pub mod fault;
+pub mod incremental;
 pub mod ingest;
 mod ingest_identity;
 pub mod models;

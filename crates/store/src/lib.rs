@@ -125,6 +125,19 @@ pub struct CycleOutput {
     pub stats: serde_json::Value,
 }
 
+/// What an incremental cycle needs to know about the previous run of the same window
+/// (migration 0014): the hash of everything that is the same for every vessel (rules,
+/// params, look-back, registry, zones) and one fingerprint per vessel of what its
+/// findings may depend on (its loaded positions, static data, identity and dark history).
+/// Written only with the cycle's output ([`Store::write_cycle_with_state`]); a plain
+/// [`Store::write_cycle`] of the window removes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CycleState {
+    pub run_hash: String,
+    /// `(vessel id, fingerprint)` by vessel id (bytewise).
+    pub vessels: Vec<(String, String)>,
+}
+
 /// Row counts for summaries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreCounts {
@@ -181,6 +194,10 @@ pub trait Store {
     fn write_cycle(&mut self, output: &CycleOutput) -> Result<()>;
     /// Findings of one cycle, in the order they were written.
     fn cycle_findings(&self, key: &CycleKey) -> Result<Vec<Finding>>;
+    /// [`Store::write_cycle`] plus the window's [`CycleState`], in the same transaction.
+    fn write_cycle_with_state(&mut self, output: &CycleOutput, state: &CycleState) -> Result<()>;
+    /// The state written with the last output of the window, if that write kept one.
+    fn cycle_state(&self, key: &CycleKey) -> Result<Option<CycleState>>;
     fn counts(&self) -> Result<StoreCounts>;
 
     // ----- Identity history (issue 7) -----

@@ -29,6 +29,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0006_api_tokens.sql"),
     crate::tables::MIGRATION_0008_IDENTITY_RUNS,
     include_str!("../migrations/postgres/0010_api.sql"),
+    // Migration 0014 (helper incr): incremental cycle state.
+    crate::tables::MIGRATION_0014_CYCLE_STATE,
 ];
 
 /// Key of the advisory lock that serialises lookouts migrating the same database.

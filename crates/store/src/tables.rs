@@ -15,8 +15,8 @@ use lookout_pipeline::{
 use crate::admin::{PruneReport, Retention, StoreInfo};
 use crate::sql::{corrupt, quote_ident, vals, Backend, Conn, Row, Val};
 use crate::{
-    ApiToken, CycleKey, CycleOutput, CycleStats, EventFilter, IngestRun, ModelAudit, ModelChange, ModelStatus,
-    ModelVersion, Result, Store, StoreCounts, VesselRow,
+    ApiToken, CycleKey, CycleOutput, CycleState, CycleStats, EventFilter, IngestRun, ModelAudit, ModelChange,
+    ModelStatus, ModelVersion, Result, Store, StoreCounts, VesselRow,
 };
 
 const UPSERT_VESSEL: &str = "ON CONFLICT (vessel_id) DO UPDATE SET
@@ -64,6 +64,25 @@ const WIDEN_RUN: &str = "ON CONFLICT (vessel_id, first_seen_ms, name, call_sign,
 
 const RUN_COLUMNS: &str = "SELECT vessel_id, name, call_sign, imo, ship_type, first_seen_ms, last_seen_ms, reports
                    FROM vessel_identity_runs";
+
+/// Migration 0014: what an incremental cycle knows of the previous run of its window
+/// (`CycleState`), one schema text for both backends. Rows exist only while they
+/// describe the window's stored findings: every cycle write replaces or removes them.
+pub(crate) const MIGRATION_0014_CYCLE_STATE: &str = "
+CREATE TABLE cycle_state (
+    window_start_ms  BIGINT NOT NULL,
+    window_end_ms    BIGINT NOT NULL,
+    run_hash         TEXT NOT NULL,
+    PRIMARY KEY (window_start_ms, window_end_ms)
+);
+CREATE TABLE cycle_vessel_state (
+    window_start_ms  BIGINT NOT NULL,
+    window_end_ms    BIGINT NOT NULL,
+    vessel_id        TEXT NOT NULL,
+    fingerprint      TEXT NOT NULL,
+    PRIMARY KEY (window_start_ms, window_end_ms, vessel_id)
+);
+";
 
 const ENFORCEMENTS: &str = "SELECT event_id, action, actor, at_ms, note FROM enforcements WHERE";
 
@@ -157,26 +176,23 @@ impl<B: Backend> Store for B {
     }
 
     fn write_cycle(&mut self, output: &CycleOutput) -> Result<()> {
-        let (ws, we) = (output.key.window_start, output.key.window_end);
-        self.write(|c| {
-            c.execute("DELETE FROM findings WHERE window_start_ms = $1 AND window_end_ms = $2", &vals![ws, we])?;
-            c.execute(
-                "INSERT INTO cycles (window_start_ms, window_end_ms, params, stats) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (window_start_ms, window_end_ms) DO UPDATE SET params = excluded.params, stats = excluded.stats",
-                &vals![ws, we, c.json(&output.params)?, c.json(&output.stats)?],
-            )?;
-            let mut rows = Vec::with_capacity(output.findings.len() * 15);
-            for (seq, f) in output.findings.iter().enumerate() {
-                let (breakdown, evidence) = (c.json(&f.breakdown)?, c.json(&f.evidence)?);
-                rows.extend(vals![ws, we, seq as i64, &f.detector, f.vessel.as_str(), f.start, f.end, f.score]);
-                rows.extend(vals![&f.level, f.severity.as_str(), breakdown, evidence, &f.rule, f.model_version]);
-                rows.push(Val::from(&f.params_hash));
-            }
-            let insert = "INSERT INTO findings (window_start_ms, window_end_ms, seq, detector, vessel_id, start_ms,
-                          end_ms, score, level, severity, breakdown, evidence, rule_id, model_version, params_hash)";
-            c.insert_rows(insert, 15, "", &rows)
+        self.write(|c| write_cycle_in(c, output, None))
+    }
+
+    fn write_cycle_with_state(&mut self, output: &CycleOutput, state: &CycleState) -> Result<()> {
+        self.write(|c| write_cycle_in(c, output, Some(state)))
+    }
+
+    fn cycle_state(&self, key: &CycleKey) -> Result<Option<CycleState>> {
+        let (ws, we) = (key.window_start, key.window_end);
+        self.read(|c| {
+            let sql = "SELECT run_hash FROM cycle_state WHERE window_start_ms = $1 AND window_end_ms = $2";
+            let Some(run_hash) = c.one(sql, &vals![ws, we], |r| r.string(0))? else { return Ok(None) };
+            let sql = "SELECT vessel_id, fingerprint FROM cycle_vessel_state
+                       WHERE window_start_ms = $1 AND window_end_ms = $2 ORDER BY vessel_id";
+            let vessels = c.query(sql, &vals![ws, we], |r| Ok((r.string(0)?, r.string(1)?)))?;
+            Ok(Some(CycleState { run_hash, vessels }))
         })
-        .map(drop)
     }
 
     fn cycle_findings(&self, key: &CycleKey) -> Result<Vec<Finding>> {
@@ -474,7 +490,7 @@ impl<B: Backend> Store for B {
     }
 
     fn save_events(&mut self, events: &[Event]) -> Result<()> {
-        self.write(|c| events.iter().try_for_each(|ev| write_event(c, ev)))
+        self.write(|c| write_events(c, events))
     }
 
     fn save_event_step(&mut self, event: &Event, enforcement: Option<&Enforcement>) -> Result<()> {
@@ -653,6 +669,40 @@ impl<B: Backend> Store for B {
     fn stream_log(&mut self) -> &mut dyn crate::StreamLog {
         self
     }
+}
+
+/// The one write of a cycle's output: its findings replace the window's, and its
+/// incremental state (migration 0014) is replaced by `state` or removed.
+fn write_cycle_in(c: &mut dyn Conn, output: &CycleOutput, state: Option<&CycleState>) -> Result<()> {
+    let (ws, we) = (output.key.window_start, output.key.window_end);
+    for table in ["findings", "cycle_vessel_state", "cycle_state"] {
+        let sql = format!("DELETE FROM {table} WHERE window_start_ms = $1 AND window_end_ms = $2");
+        c.execute(&sql, &vals![ws, we])?;
+    }
+    c.execute(
+        "INSERT INTO cycles (window_start_ms, window_end_ms, params, stats) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (window_start_ms, window_end_ms) DO UPDATE SET params = excluded.params, stats = excluded.stats",
+        &vals![ws, we, c.json(&output.params)?, c.json(&output.stats)?],
+    )?;
+    let mut rows = Vec::with_capacity(output.findings.len() * 15);
+    for (seq, f) in output.findings.iter().enumerate() {
+        let (breakdown, evidence) = (c.json(&f.breakdown)?, c.json(&f.evidence)?);
+        rows.extend(vals![ws, we, seq as i64, &f.detector, f.vessel.as_str(), f.start, f.end, f.score]);
+        rows.extend(vals![&f.level, f.severity.as_str(), breakdown, evidence, &f.rule, f.model_version]);
+        rows.push(Val::from(&f.params_hash));
+    }
+    let insert = "INSERT INTO findings (window_start_ms, window_end_ms, seq, detector, vessel_id, start_ms,
+                  end_ms, score, level, severity, breakdown, evidence, rule_id, model_version, params_hash)";
+    c.insert_rows(insert, 15, "", &rows)?;
+    let Some(state) = state else { return Ok(()) };
+    let sql = "INSERT INTO cycle_state (window_start_ms, window_end_ms, run_hash) VALUES ($1, $2, $3)";
+    c.execute(sql, &vals![ws, we, &state.run_hash])?;
+    let mut rows = Vec::with_capacity(state.vessels.len() * 4);
+    for (vessel, fingerprint) in &state.vessels {
+        rows.extend(vals![ws, we, vessel, fingerprint]);
+    }
+    let insert = "INSERT INTO cycle_vessel_state (window_start_ms, window_end_ms, vessel_id, fingerprint)";
+    c.insert_rows(insert, 4, "", &rows).map(drop)
 }
 
 fn upsert_vessels_in(c: &mut dyn Conn, vessels: &[VesselRow]) -> Result<()> {
@@ -890,6 +940,73 @@ fn write_event(c: &mut dyn Conn, ev: &Event) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// [`write_event`] for many events, set-based: the events, their windows and their
+/// history each in multi-row statements (many rows per statement on PostgreSQL), the
+/// old windows and history removed by id lists. Of several events with one id the last
+/// wins, as one [`write_event`] after another would have it.
+fn write_events(c: &mut dyn Conn, events: &[Event]) -> Result<()> {
+    const IDS_PER_DELETE: usize = 500;
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, ev) in events.iter().enumerate() {
+        last.insert(ev.id.as_str(), i);
+    }
+    let events: Vec<&Event> =
+        events.iter().enumerate().filter(|(i, ev)| last[ev.id.as_str()] == *i).map(|(_, e)| e).collect();
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(events.len() * 7);
+    for ev in &events {
+        let mut doc = (*ev).clone();
+        doc.history.clear();
+        let (category, status, level) = (ev.category.as_str(), ev.status.as_str(), ev.level.as_str());
+        rows.extend(vals![&ev.id, category, status, level, ev.occurred_at, ev.last_seen, c.json(&doc)?]);
+    }
+    c.insert_rows(
+        "INSERT INTO events (id, category, status, level, occurred_at_ms, last_seen_ms, doc)",
+        7,
+        "ON CONFLICT (id) DO UPDATE SET category = excluded.category, status = excluded.status,
+           level = excluded.level, occurred_at_ms = excluded.occurred_at_ms,
+           last_seen_ms = excluded.last_seen_ms, doc = excluded.doc",
+        &rows,
+    )?;
+    for ev in &events {
+        crate::queries::write_event_vessels(c, ev)?;
+    }
+    for chunk in events.chunks(IDS_PER_DELETE) {
+        let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let ids: Vec<Val<'_>> = chunk.iter().map(|ev| Val::from(&ev.id)).collect();
+        c.execute(&format!("DELETE FROM event_windows WHERE event_id IN ({list})"), &ids)?;
+        c.execute(&format!("DELETE FROM event_history WHERE event_id IN ({list})"), &ids)?;
+    }
+    let mut windows = std::collections::BTreeSet::new();
+    let (mut rows, mut history) = (Vec::new(), Vec::new());
+    for ev in &events {
+        for w in &ev.windows {
+            if windows.insert((ev.id.as_str(), w.start, w.end)) {
+                rows.extend(vals![&ev.id, w.start, w.end]);
+            }
+        }
+        for (seq, h) in ev.history.iter().enumerate() {
+            history.extend(vals![&ev.id, seq as i64, h.from.map(|s| s.as_str()), h.to.as_str(), &h.actor, h.at]);
+            history.push(Val::from(&h.note));
+        }
+    }
+    c.insert_rows(
+        "INSERT INTO event_windows (event_id, window_start_ms, window_end_ms)",
+        3,
+        "ON CONFLICT DO NOTHING",
+        &rows,
+    )?;
+    c.insert_rows(
+        "INSERT INTO event_history (event_id, seq, from_status, to_status, actor, at_ms, note)",
+        7,
+        "",
+        &history,
+    )
+    .map(drop)
 }
 
 fn enforcement(r: &dyn Row) -> Result<Enforcement> {

@@ -7,7 +7,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use lookout_model::{BreakdownItem, Finding, NavStatus, Position, Severity, ShipType, StaticData, Timestamp, VesselId};
 use lookout_store::testing::{pg_test_url, TestSchema};
-use lookout_store::{CycleKey, CycleOutput, IngestRun, PostgresStore, SqliteStore, Store, VesselRow};
+use lookout_store::{CycleKey, CycleOutput, CycleState, IngestRun, PostgresStore, SqliteStore, Store, VesselRow};
 
 fn t(min: i64) -> Timestamp {
     Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("time") + Duration::minutes(min)
@@ -125,6 +125,41 @@ fn rewriting_a_cycle_replaces_it_exactly() {
             store.finding_starts("dark_suspicion", &VesselId::new("440000002"), t(0), t(1000)).expect("history");
         assert_eq!(starts, vec![t(30), t(300)]);
         assert!(store.finding_starts("gaps", &VesselId::new("440000002"), t(0), t(1000)).expect("history").is_empty());
+    });
+}
+
+#[test]
+fn a_cycle_state_lives_exactly_as_long_as_its_output() {
+    with_each_backend(|store| {
+        let key = CycleKey { window_start: t(0), window_end: t(1440) };
+        let other = CycleKey { window_start: t(30), window_end: t(1470) };
+        assert_eq!(store.cycle_state(&key).expect("none yet"), None);
+        let output = CycleOutput {
+            key: key.clone(),
+            params: serde_json::json!({}),
+            findings: vec![finding("440000001", 60)],
+            stats: serde_json::json!({}),
+        };
+        let state = CycleState {
+            run_hash: "0123abcd".into(),
+            vessels: vec![("440000001".into(), "ff00".into()), ("B".into(), "01".into()), ("a".into(), "02".into())],
+        };
+        store.write_cycle_with_state(&output, &state).expect("write");
+        store
+            .write_cycle_with_state(&CycleOutput { key: other.clone(), ..output.clone() }, &CycleState::default())
+            .expect("other window");
+        // Read back by vessel id in bytewise order, with the findings written with it.
+        assert_eq!(store.cycle_state(&key).expect("read"), Some(state.clone()));
+        assert_eq!(store.cycle_findings(&key).expect("findings"), output.findings);
+        assert_eq!(store.cycle_state(&other).expect("other"), Some(CycleState::default()));
+        // Rewriting with a new state replaces it whole.
+        let newer = CycleState { run_hash: "99".into(), vessels: vec![("a".into(), "03".into())] };
+        store.write_cycle_with_state(&output, &newer).expect("rewrite");
+        assert_eq!(store.cycle_state(&key).expect("read"), Some(newer));
+        // A plain write of the window removes it; the other window keeps its own.
+        store.write_cycle(&output).expect("plain write");
+        assert_eq!(store.cycle_state(&key).expect("gone"), None);
+        assert_eq!(store.cycle_state(&other).expect("kept"), Some(CycleState::default()));
     });
 }
 
@@ -548,8 +583,13 @@ mod pipeline {
             let w = window(0, 1440);
             let mut events = generated(&[dark("440000001", 60, 75), dark("440000002", 30, 55)], w, t(1440));
             assert_eq!(events.len(), 2);
+            let fresh = events[0].clone();
             lifecycle::apply(&mut events[0], Action::Ack, "kim", t(1500), "looking", None).expect("ack");
-            store.save_events(&events).expect("save");
+            // Two versions of one event in one call: the last wins, as one save after
+            // the other (set-based writes fold repeats first).
+            store.save_events(&[events[0].clone(), events[1].clone(), fresh.clone()]).expect("save");
+            assert_eq!(store.events_by_ids(std::slice::from_ref(&fresh.id)).expect("by id"), vec![fresh.clone()]);
+            store.save_events(&[fresh, events[0].clone(), events[1].clone()]).expect("save");
             store.save_events(&events).expect("save twice changes nothing");
             let ids: Vec<String> = events.iter().map(|e| e.id.clone()).rev().chain(["missing".to_string()]).collect();
             assert_eq!(store.events_by_ids(&ids).expect("by ids"), events, "id order, history included");

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use lookout_detect::zones::ZoneSet;
 use lookout_detect::{parse_registry, Registry, ZoneClassifier};
 use lookout_engine::composite::COMPOSITE;
-use lookout_engine::cycle::{run_cycle, CycleReport, CycleRequest, DARK};
+use lookout_engine::cycle::{CycleReport, CycleRequest, DARK};
+use lookout_engine::incremental::{run_cycle_with, CycleMode};
 use lookout_engine::models::{ensure_seeded, resolve};
 
 use super::common::DbArgs;
@@ -59,6 +60,11 @@ pub(crate) struct AnalyzeArgs {
     /// alert timing; default: the system clock.
     #[arg(long, value_parser = crate::commands::report::parse_instant)]
     pub now: Option<DateTime<Utc>>,
+    /// Re-analyse every vessel. Without it a window analysed before with the same rules,
+    /// params, look-back and zones re-runs only what changed since (new or late
+    /// positions, new identities), with the same findings as a full run.
+    #[arg(long)]
+    pub full: bool,
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -87,7 +93,8 @@ pub(crate) fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     };
     let cfg = args.out.config()?;
     let mut sinks = args.out.sinks()?;
-    let report = run_cycle(store.store_mut(), &req)?;
+    let mode = if args.full { CycleMode::Full } else { CycleMode::Incremental };
+    let report = run_cycle_with(store.store_mut(), &req, mode)?;
     lookout_engine::fault::pause_point("analyze-cycle");
     // The output pipeline after the cycle: never fatal; failed stages are reported.
     let now = now_or_clock(args.now);
@@ -160,6 +167,12 @@ fn print_table(report: &CycleReport, top: usize) -> anyhow::Result<()> {
         report.tracks,
         report.positions
     );
+    if let Some(i) = &report.incremental {
+        match &i.reason {
+            None => outln!("cycle: incremental, {} of {} vessels re-analysed", i.vessels_changed, i.vessels),
+            Some(why) => outln!("cycle: full ({why})"),
+        }
+    }
     outln!("gaps by level: {:?}", report.gaps);
     outln!("dark vessels by tier: {:?}", report.dark);
     outln!("composite risk by level: {:?}", report.composite);

@@ -33,6 +33,13 @@ impl Algorithm for GapsDetector {
     };
     type Params = GapThresholds;
 
+    /// Not vessel-local: the observation timeline is built from every vessel's positions,
+    /// so another vessel's (late) report can turn an unobserved hour of this vessel's gap
+    /// observed. Incremental cycles therefore re-run it over all tracks.
+    fn vessel_local(&self) -> bool {
+        false
+    }
+
     /// Gaps are judged per transmitter: a hop between two ships sharing an id is no gap.
     fn per_segment(&self) -> bool {
         true
@@ -113,6 +120,13 @@ impl Algorithm for DarkDetector {
         entity: EntityType::Vessel,
     };
     type Params = DarkParams;
+
+    /// Not vessel-local: the observation timeline is built from every vessel's positions,
+    /// so another vessel's (late) report can turn an unobserved hour of this vessel's gap
+    /// observed. Incremental cycles therefore re-run it over all tracks.
+    fn vessel_local(&self) -> bool {
+        false
+    }
 
     /// The longest gap is judged per transmitter: a hop between two ships sharing an id is
     /// no gap to score.

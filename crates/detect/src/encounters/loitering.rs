@@ -181,6 +181,11 @@ impl Algorithm for LoiteringDetector {
     };
     type Params = LoiteringParams;
 
+    /// One track at a time, in track order (incremental cycles rely on it).
+    fn vessel_local(&self) -> bool {
+        true
+    }
+
     fn run(
         &self,
         input: &CycleInput<'_>,

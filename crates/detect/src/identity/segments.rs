@@ -29,6 +29,11 @@ impl Algorithm for SegmentsDetector {
     };
     type Params = SegmentParams;
 
+    /// One track at a time, in track order (incremental cycles rely on it).
+    fn vessel_local(&self) -> bool {
+        true
+    }
+
     fn run(
         &self,
         input: &CycleInput<'_>,

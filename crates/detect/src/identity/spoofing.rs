@@ -154,6 +154,11 @@ impl Algorithm for SpoofingDetector {
     };
     type Params = SpoofingParams;
 
+    /// One track at a time, in track order (incremental cycles rely on it).
+    fn vessel_local(&self) -> bool {
+        true
+    }
+
     fn run(
         &self,
         input: &CycleInput<'_>,
