@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use chrono::Duration;
 use lookout_detect::identity::segment::{segment_tracks, split_with, SegmentParams, Segmentation};
 use lookout_detect::identity::spoofing::SpoofingParams;
-use lookout_detect::{CycleInput, DarkHistoryIndex, IdentityHistory, Registry, ZoneClassifier};
+use lookout_detect::input::observation::{Observation, ObservationGrid};
+use lookout_detect::{CycleInput, DarkHistoryIndex, IdentityHistory, Registry, UnobservedParams, ZoneClassifier};
 use lookout_model::{Finding, Track};
 use lookout_store::{CycleKey, CycleOutput, Store};
 use serde::Serialize;
@@ -112,6 +113,9 @@ pub struct Prepared {
     pub history: DarkHistoryIndex,
     /// Identity rows of the loaded vessels seen during the loaded time range.
     pub identities: IdentityHistory,
+    /// Who was heard where and when, from every loaded track, on each grid the rules read
+    /// (gaps on the default grid, each dark rule on its params' grid).
+    pub observation: Observation,
 }
 
 impl Prepared {
@@ -141,7 +145,21 @@ pub fn prepare(store: &dyn Store, req: &CycleRequest<'_>) -> Result<Prepared, En
         Some(since) => load_identities(store, &tracks, since.min(from), key.window_end)?,
         None => IdentityHistory::default(),
     };
-    Ok(Prepared { key, tracks, history, identities })
+    let observation = Observation::build(&tracks, &observation_grids(req));
+    Ok(Prepared { key, tracks, history, identities, observation })
+}
+
+/// The grids of the observation timelines the rules read: the default one (`gaps`
+/// evidence) and each dark rule's `unobserved` grid. Unreadable params fall back to the
+/// defaults here and make the rule itself fail with the reason.
+fn observation_grids(req: &CycleRequest<'_>) -> Vec<ObservationGrid> {
+    let mut grids = vec![UnobservedParams::default().grid()];
+    for r in req.rules.iter().filter(|r| r.detector.code() == DARK) {
+        let params: Option<UnobservedParams> =
+            r.params.get("unobserved").and_then(|u| serde_json::from_value(u.clone()).ok());
+        grids.push(params.unwrap_or_default().grid());
+    }
+    grids
 }
 
 /// How far back the spoofing rules look for earlier identities (the longest
@@ -202,6 +220,7 @@ pub(crate) fn run_rules(
         identities: &prepared.identities,
         zones: req.zones,
         segmentation: None,
+        observation: Some(&prepared.observation),
     };
     // Segments are computed once, before any rule, with the `segments` rule's params when
     // one runs (else the defaults), and shared: the `segments` and `spoofing` rules read

@@ -8,7 +8,9 @@
 //! version) and one *fingerprint* per loaded vessel of everything its own findings may
 //! depend on: every loaded position (look-back included), its static data, its registry
 //! entry, its identity runs and its dark history. The next cycle of the same window loads
-//! its input as a full cycle does, fingerprints it, and a vessel is *changed* when its
+//! its input as a full cycle does, fingerprints it (with what the observation timeline
+//! shows around the vessel's positions over its time span: the `unobserved` share of its
+//! gaps reads other vessels' reports), and a vessel is *changed* when its
 //! fingerprint differs or is new. New positions, late (older) positions, positions that
 //! left the load range (pruned), a new static report or identity, a registry change and
 //! a dark episode found by another cycle all change the fingerprint, so nothing relies
@@ -359,6 +361,10 @@ fn run_hash(req: &CycleRequest<'_>) -> Option<String> {
 
 /// One fingerprint per loaded track, in track order.
 fn fingerprints(prepared: &Prepared, req: &CycleRequest<'_>) -> Vec<String> {
+    // Gaps and dark scores read whether anyone at all was heard around a gap, from every
+    // vessel's positions: what of that a vessel's gaps can see is part of its fingerprint,
+    // so another vessel's (late) report that fills an empty hour around it changes it.
+    let timelines = prepared.observation.timelines();
     let opt = |h: &mut Fingerprint, v: Option<f64>| match v {
         Some(x) => {
             h.word(1);
@@ -391,6 +397,13 @@ fn fingerprints(prepared: &Prepared, req: &CycleRequest<'_>) -> Vec<String> {
             let starts = starts.map(Vec::as_slice).unwrap_or_default();
             h.word(starts.len() as u64);
             starts.iter().for_each(|s| h.word(s.timestamp_millis() as u64));
+            for timeline in timelines {
+                timeline.visible_to(t, |lat, lon, bucket| {
+                    h.word(lat as u64);
+                    h.word(lon as u64);
+                    h.word(bucket as u64);
+                });
+            }
             h.hex()
         })
         .collect()

@@ -273,6 +273,7 @@ fn run(tracks: &[Track], over: Value, now_min: i64) -> Vec<Finding> {
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
         segmentation: None,
+        observation: None,
     };
     d.run(&input, &params, &Upstream::default()).expect("runs")
 }

@@ -13,7 +13,7 @@ use crate::dark::params::{DarkParams, GapThresholds, UnobservedParams};
 use crate::dark::score::DarkHistory;
 use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
 use crate::error::ParamsError;
-use crate::input::observation::ObservationTimeline;
+use crate::input::observation::{timeline_for, ObservationTimeline};
 use crate::input::zones::ZoneClassifier;
 use crate::input::{CycleInput, Upstream};
 use crate::reception::outage::{outages_from, OutageRef, RECEPTION};
@@ -33,11 +33,11 @@ impl Algorithm for GapsDetector {
     };
     type Params = GapThresholds;
 
-    /// Not vessel-local: the observation timeline is built from every vessel's positions,
-    /// so another vessel's (late) report can turn an unobserved hour of this vessel's gap
-    /// observed. Incremental cycles therefore re-run it over all tracks.
+    /// One track at a time, in track order (incremental cycles rely on it). The
+    /// observation timeline it reads comes from every vessel's positions: incremental
+    /// cycles fingerprint what of it each vessel's gaps can see.
     fn vessel_local(&self) -> bool {
-        false
+        true
     }
 
     /// Gaps are judged per transmitter: a hop between two ships sharing an id is no gap.
@@ -71,7 +71,7 @@ fn annotate_unobserved(gaps: &mut [Finding], input: &CycleInput<'_>) {
         return;
     }
     let grid = UnobservedParams::default().grid();
-    let timeline = ObservationTimeline::build(input.tracks, &grid);
+    let timeline = timeline_for(input.observation, input.tracks, &grid);
     for f in gaps {
         let (Some(from), Some(to)) = (end_of(&f.evidence, "from"), end_of(&f.evidence, "to")) else { continue };
         f.evidence["unobserved"] = timeline.unobserved(f.start, f.end, from, to).evidence(&grid);
@@ -121,11 +121,11 @@ impl Algorithm for DarkDetector {
     };
     type Params = DarkParams;
 
-    /// Not vessel-local: the observation timeline is built from every vessel's positions,
-    /// so another vessel's (late) report can turn an unobserved hour of this vessel's gap
-    /// observed. Incremental cycles therefore re-run it over all tracks.
+    /// One track at a time, in track order (incremental cycles rely on it). The
+    /// observation timeline it reads comes from every vessel's positions: incremental
+    /// cycles fingerprint what of it each vessel's gaps can see.
     fn vessel_local(&self) -> bool {
-        false
+        true
     }
 
     /// The longest gap is judged per transmitter: a hop between two ships sharing an id is

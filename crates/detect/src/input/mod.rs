@@ -13,6 +13,7 @@ pub mod vessels;
 pub mod zones;
 
 use identities::IdentityHistory;
+use observation::Observation;
 use segmentation::Segmentation;
 use vessels::Registry;
 use zones::ZoneClassifier;
@@ -55,6 +56,9 @@ pub struct CycleInput<'a> {
     /// The tracks' segmentation, computed once by the engine for every detector that
     /// needs segments; `None` (or other params) makes such a detector segment itself.
     pub segmentation: Option<&'a Segmentation>,
+    /// The observation timelines of every loaded track (who was heard where and when),
+    /// built once by the engine; `None` makes a detector build its own from `tracks`.
+    pub observation: Option<&'a Observation>,
 }
 
 /// Findings of the rules a rule depends on, by algorithm code.

@@ -81,6 +81,50 @@ pub struct ObservationTimeline {
     buckets: BTreeMap<Cell, Vec<i64>>,
 }
 
+/// The timelines of a cycle, one per grid its rules read, built by the engine once from
+/// every loaded track (an incremental cycle runs vessel-local rules over the changed
+/// vessels' tracks only, but the timeline is everyone's).
+#[derive(Clone, Debug, Default)]
+pub struct Observation {
+    timelines: Vec<ObservationTimeline>,
+}
+
+impl Observation {
+    /// Timelines of `tracks` on each of `grids` (duplicates built once).
+    pub fn build(tracks: &[Track], grids: &[ObservationGrid]) -> Observation {
+        let mut timelines: Vec<ObservationTimeline> = Vec::new();
+        for g in grids {
+            if !timelines.iter().any(|t| &t.grid == g) {
+                timelines.push(ObservationTimeline::build(tracks, g));
+            }
+        }
+        Observation { timelines }
+    }
+
+    /// The timeline on `grid`, when built.
+    pub fn on(&self, grid: &ObservationGrid) -> Option<&ObservationTimeline> {
+        self.timelines.iter().find(|t| &t.grid == grid)
+    }
+
+    /// Every timeline, in the order of the grids given.
+    pub fn timelines(&self) -> &[ObservationTimeline] {
+        &self.timelines
+    }
+}
+
+/// The timeline on `grid` from `input`: the engine's when it built one, else built here
+/// from the input's tracks.
+pub fn timeline_for<'t>(
+    observation: Option<&'t Observation>,
+    tracks: &[Track],
+    grid: &ObservationGrid,
+) -> std::borrow::Cow<'t, ObservationTimeline> {
+    match observation.and_then(|o| o.on(grid)) {
+        Some(t) => std::borrow::Cow::Borrowed(t),
+        None => std::borrow::Cow::Owned(ObservationTimeline::build(tracks, grid)),
+    }
+}
+
 /// How much of a gap fell where and when nobody at all was heard.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Unobserved {
@@ -134,6 +178,35 @@ impl ObservationTimeline {
     /// The grid the timeline was built on.
     pub fn grid(&self) -> &ObservationGrid {
         &self.grid
+    }
+
+    /// Everything [`ObservationTimeline::unobserved`] can read for any gap between two
+    /// positions of `track`: each observed bucket, within the track's time span, of the
+    /// cells around its positions (with neighbours), as `(cell lat, cell lon, bucket)`
+    /// in order. Incremental cycles fingerprint it: when it is unchanged, so is every
+    /// unobserved share of the track's gaps.
+    pub fn visible_to(&self, track: &Track, mut emit: impl FnMut(i64, i64, i64)) {
+        let (Some(first), Some(last)) = (track.positions.first(), track.positions.last()) else { return };
+        let (mut b0, mut b1) = (self.grid.bucket(first.timestamp), self.grid.bucket(last.timestamp));
+        if b0 > b1 {
+            std::mem::swap(&mut b0, &mut b1);
+        }
+        let mut cells: Vec<Cell> = track
+            .positions
+            .iter()
+            .filter_map(|p| self.grid.cell(p.lat, p.lon))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .flat_map(|c| self.grid.neighbourhood(c).collect::<Vec<_>>())
+            .collect();
+        cells.sort_unstable();
+        cells.dedup();
+        for c in cells {
+            let Some(list) = self.buckets.get(&c) else { continue };
+            let lo = list.partition_point(|b| *b < b0);
+            let hi = list.partition_point(|b| *b <= b1);
+            list[lo..hi].iter().for_each(|b| emit(i64::from(c.0), i64::from(c.1), *b));
+        }
     }
 
     /// The unobserved part of a gap from `start` (last report, at `from`) to `end` (first
