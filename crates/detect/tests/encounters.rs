@@ -55,6 +55,7 @@ fn input<'a>(tracks: &'a [Track], history: &'a DarkHistoryIndex) -> CycleInput<'
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
         segmentation: None,
+        places: None,
     }
 }
 

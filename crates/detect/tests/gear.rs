@@ -59,6 +59,7 @@ fn input<'a>(tracks: &'a [Track], h: &'a DarkHistoryIndex) -> CycleInput<'a> {
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
         segmentation: None,
+        places: None,
     }
 }
 

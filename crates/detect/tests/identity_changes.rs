@@ -72,6 +72,7 @@ fn run_window(rows: Vec<IdentityObservation>, over: Value, from: DateTime<Utc>, 
         identities: &identities,
         zones: None,
         segmentation: None,
+        places: None,
     };
     let d = SpoofingDetector;
     let params = d.merge_params(&d.default_params(), &over).expect("params");

@@ -65,6 +65,7 @@ fn pair(dist: f64, sog: (f64, f64), cog: (f64, f64), minutes: i64, types: (u16, 
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
         segmentation: None,
+        places: None,
     };
     PairTrawlDetector::detect(&input, &PairTrawlParams::default()).1.len()
 }
@@ -120,6 +121,7 @@ fn tiers_by_duration_and_evidence() {
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
         segmentation: None,
+        places: None,
     };
     let d = PairTrawlDetector;
     let run = |input: &CycleInput<'_>, over: serde_json::Value| {
@@ -160,6 +162,7 @@ fn grid_and_all_pairs_agree_on_a_fleet() {
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
         segmentation: None,
+        places: None,
     };
     let p = PairTrawlParams::default();
     let (fg, rg) = find_pair_trawls(&input, &p, true);

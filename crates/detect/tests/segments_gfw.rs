@@ -222,6 +222,7 @@ fn detectors_read_the_cycles_shared_segmentation() {
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
         segmentation,
+        places: None,
     };
     let d = SegmentsDetector;
     let params = d.default_params();

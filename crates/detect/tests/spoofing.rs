@@ -48,6 +48,7 @@ fn run_with(tracks: &[Track], registry: Option<&Registry>, over: serde_json::Val
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
         segmentation: None,
+        places: None,
     };
     let d = SpoofingDetector;
     let params = d.merge_params(&d.default_params(), &over).expect("params");
@@ -209,6 +210,7 @@ fn run_real(id: &str, positions: Vec<Position>) -> Vec<Finding> {
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
         segmentation: None,
+        places: None,
     };
     let d = SpoofingDetector;
     d.run(&input, &d.default_params(), &Upstream::default()).expect("runs")

@@ -297,6 +297,7 @@ fn run(tracks: &[Track], zones: &ZoneSet, registry: Option<&Registry>, over: ser
         identities: lookout_detect::IdentityHistory::empty(),
         zones: Some(zones),
         segmentation: None,
+        places: None,
     };
     let d = ZonesDetector;
     let params = d.merge_params(&d.default_params(), &over).expect("params");
@@ -439,6 +440,7 @@ fn without_zones_nothing_is_found() {
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
         segmentation: None,
+        places: None,
     };
     let d = ZonesDetector;
     assert!(d.run(&input, &d.default_params(), &Upstream::default()).expect("runs").is_empty());

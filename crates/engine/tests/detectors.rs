@@ -128,6 +128,7 @@ fn every_detector_is_deterministic_total_and_round_trips_its_params() {
         identities: lookout_detect::IdentityHistory::empty(),
         zones: Some(&zones as &(dyn ZoneClassifier + Sync)),
         segmentation: None,
+        places: None,
     };
     let empty = CycleInput { tracks: &[], ..input };
     assert!(ALGORITHMS.len() >= 2);

@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 use lookout_model::{Finding, Timestamp, Track};
 
 pub mod identities;
+pub mod places;
 pub mod segmentation;
 pub mod vessels;
 pub mod zones;
 
 use identities::IdentityHistory;
+use places::PlaceSet;
 use segmentation::Segmentation;
 use vessels::Registry;
 use zones::ZoneClassifier;
@@ -54,6 +56,9 @@ pub struct CycleInput<'a> {
     /// The tracks' segmentation, computed once by the engine for every detector that
     /// needs segments; `None` (or other params) makes such a detector segment itself.
     pub segmentation: Option<&'a Segmentation>,
+    /// Ports and anchorages (the shipped list, the user's, or none): what transshipment's
+    /// stage 5 and loitering measure from when their params list no places.
+    pub places: Option<&'a PlaceSet>,
 }
 
 /// Findings of the rules a rule depends on, by algorithm code.
