@@ -337,3 +337,51 @@ fn a_same_time_copy_or_a_short_trail_stays_one_ship() {
     let (merged, _) = with_trailing_copy(&short, chrono::Duration::minutes(55), 0.003);
     assert_eq!(segment_positions("338013000", &merged, &p).len(), 1, "a 100-minute trail is folded");
 }
+
+/// M8 of the spoofing detector reports the trailing transmitter of
+/// [`a_trailing_second_transmitter_is_set_apart`] with its lag and distance, and stays
+/// silent on the real track alone.
+#[test]
+fn spoofing_reports_the_trailing_transmitter() {
+    use lookout_detect::identity::spoofing::SpoofingDetector;
+    use lookout_detect::{CycleInput, DarkHistoryIndex, Detector, Upstream};
+    let real = moving_stretch();
+    let (merged, _) = with_trailing_copy(&real, chrono::Duration::minutes(55), 0.003);
+    let history = DarkHistoryIndex::default();
+    let d = SpoofingDetector;
+    let params = d.default_params();
+    let run = |positions: Vec<Position>| {
+        let track = Track { vessel: VesselId::new("338013000"), static_data: Default::default(), positions };
+        let tracks = std::slice::from_ref(&track);
+        let first = track.positions[0].timestamp;
+        let input = CycleInput {
+            window_start: first - chrono::Duration::hours(1),
+            window_end: first + chrono::Duration::days(3),
+            tracks,
+            registry: None,
+            dark_history: &history,
+            identities: lookout_detect::IdentityHistory::empty(),
+            zones: None,
+            segmentation: None,
+            places: None,
+        };
+        d.run(&input, &params, &Upstream::default()).expect("runs")
+    };
+    let found = run(merged);
+    assert_eq!(found.len(), 1);
+    let codes: Vec<&str> = found[0].breakdown.iter().map(|b| b.pattern.as_str()).collect();
+    assert!(codes.contains(&"second_transmitter"), "{codes:?}");
+    let trail = &found[0].evidence["trailing_transmitters"][0];
+    println!(
+        "M8 evidence: {trail}; {}",
+        found[0].breakdown.iter().map(|b| b.description_en.as_str()).collect::<Vec<_>>().join("; ")
+    );
+    let lag = trail["lag_min"].as_f64().expect("lag");
+    assert!((lag - 55.0).abs() < 10.0, "{trail}");
+    assert!(trail["distance_nm"].as_f64().expect("nm") > 1.0, "{trail}");
+    let alone = run(real);
+    assert!(
+        alone.iter().all(|f| f.breakdown.iter().all(|b| b.pattern != "second_transmitter")),
+        "no trail on one transmitter"
+    );
+}
