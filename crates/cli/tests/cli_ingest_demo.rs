@@ -225,3 +225,38 @@ fn analyze_params_reach_any_model_and_models_create_takes_its_params() {
     let promoted = lookout(&["analyze", "--db", db, "--window", "24h"]);
     assert_eq!(transshipment_findings(&promoted), found);
 }
+
+/// `--ports`: the shipped list by default (GFW-mode encounters moored in harbours are
+/// not transshipments), `none` disables it, a user's file replaces it, a bad file stops
+/// the command naming the line and column.
+#[test]
+fn analyze_ports_flag_chooses_the_port_list() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("t.db");
+    let db = db.to_str().expect("p");
+    let data = repo().join("testdata/ais/dma_dlproject_10min/val_aisdk-2025-06-01.csv.gz");
+    assert!(lookout(&["ingest", "--db", db, data.to_str().expect("p")]).status.success());
+    let findings = |extra: &[&str]| -> u64 {
+        let mut args = vec!["analyze", "--db", db, "--window", "24h", "--params", r#"transshipment={"mode": "gfw"}"#];
+        args.extend_from_slice(extra);
+        let out = lookout(&args);
+        assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        let line = text.lines().find(|l| l.starts_with("rule transshipment")).unwrap_or_else(|| panic!("{text}"));
+        line.split(" in, ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .expect("count")
+    };
+    let shipped = findings(&[]);
+    let none = findings(&["--ports", "none"]);
+    assert!(shipped > 0 && shipped < none, "shipped {shipped}, none {none}");
+    let mine = dir.path().join("mine.csv");
+    std::fs::write(&mine, "name,lat,lon\nNowhere near,0.0,0.0\n").expect("write");
+    assert_eq!(findings(&["--ports", mine.to_str().expect("p")]), none, "a far-away list replaces the shipped one");
+    std::fs::write(&mine, "name,lat,lon\nA,55.0,10.0\nB,55.1,east\n").expect("write");
+    let out = lookout(&["analyze", "--db", db, "--ports", mine.to_str().expect("p")]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("line 3: column lon"), "{}", stderr(&out));
+}

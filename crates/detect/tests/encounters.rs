@@ -56,6 +56,7 @@ fn input<'a>(tracks: &'a [Track], history: &'a DarkHistoryIndex) -> CycleInput<'
         zones: None,
         segmentation: None,
         observation: None,
+        places: None,
     }
 }
 

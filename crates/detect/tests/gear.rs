@@ -60,6 +60,7 @@ fn input<'a>(tracks: &'a [Track], h: &'a DarkHistoryIndex) -> CycleInput<'a> {
         zones: None,
         segmentation: None,
         observation: None,
+        places: None,
     }
 }
 

@@ -73,6 +73,7 @@ fn run_window(rows: Vec<IdentityObservation>, over: Value, from: DateTime<Utc>, 
         zones: None,
         segmentation: None,
         observation: None,
+        places: None,
     };
     let d = SpoofingDetector;
     let params = d.merge_params(&d.default_params(), &over).expect("params");

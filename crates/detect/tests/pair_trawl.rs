@@ -66,6 +66,7 @@ fn pair(dist: f64, sog: (f64, f64), cog: (f64, f64), minutes: i64, types: (u16, 
         zones: None,
         segmentation: None,
         observation: None,
+        places: None,
     };
     PairTrawlDetector::detect(&input, &PairTrawlParams::default()).1.len()
 }
@@ -122,6 +123,7 @@ fn tiers_by_duration_and_evidence() {
         zones: None,
         segmentation: None,
         observation: None,
+        places: None,
     };
     let d = PairTrawlDetector;
     let run = |input: &CycleInput<'_>, over: serde_json::Value| {
@@ -163,6 +165,7 @@ fn grid_and_all_pairs_agree_on_a_fleet() {
         zones: None,
         segmentation: None,
         observation: None,
+        places: None,
     };
     let p = PairTrawlParams::default();
     let (fg, rg) = find_pair_trawls(&input, &p, true);

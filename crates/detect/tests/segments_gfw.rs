@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
-use lookout_detect::identity::segment::{agreement, segment_positions, segment_track, split_track, SegmentParams};
+use lookout_detect::identity::segment::{
+    agreement, segment_positions, segment_track, split_track, trails, SegmentParams,
+};
 use lookout_detect::{gap_findings, DarkParams};
 use lookout_model::{Position, Track, VesselId};
 
@@ -222,6 +224,8 @@ fn detectors_read_the_cycles_shared_segmentation() {
         identities: lookout_detect::IdentityHistory::empty(),
         zones: None,
         segmentation,
+        observation: None,
+        places: None,
     };
     let d = SegmentsDetector;
     let params = d.default_params();
@@ -240,4 +244,146 @@ fn detectors_read_the_cycles_shared_segmentation() {
     let other = serde_json::json!({"max_speed_kn": 31.0});
     let other = d.merge_params(&params, &other).expect("params");
     assert_eq!(d.run(&input(Some(&doctored)), &other, &Upstream::default()).expect("runs").len(), 1);
+}
+
+/// A real track and a copy of it trailing by `lag` and displaced `dlat` degrees north,
+/// as a second transmitter following the same route, merged under the first's id.
+fn with_trailing_copy(real: &[Position], lag: chrono::Duration, dlat: f64) -> (Vec<Position>, Vec<Position>) {
+    let copy: Vec<Position> =
+        real.iter().map(|q| Position { timestamp: q.timestamp + lag, lat: q.lat + dlat, ..q.clone() }).collect();
+    let mut merged: Vec<Position> = real.iter().chain(&copy).cloned().collect();
+    merged.sort_by_key(|q| q.timestamp);
+    (merged, copy)
+}
+
+/// The longest stretch of 338013000's real track (GFW) moving above 3 kn without a
+/// silence of an hour.
+fn moving_stretch() -> Vec<Position> {
+    let positions = sorted_positions(&read("gfw_segment_338013000.jsonl"));
+    let (mut best, mut start) = ((0usize, 0usize), 0usize);
+    for i in 1..positions.len() {
+        let moving = positions[i].sog.unwrap_or(0.0) > 3.0
+            && (positions[i].timestamp - positions[i - 1].timestamp).num_minutes() < 60;
+        if !moving {
+            start = i;
+        } else if i - start > best.1 - best.0 {
+            best = (start, i);
+        }
+    }
+    positions[best.0..=best.1].to_vec()
+}
+
+/// Issue 15.3: a second transmitter trailing the first on one MMSI (the real case: a
+/// class-B set about 55 min behind a class-A one, 3-9 nm back) is its own segment and
+/// chain, not folded into the first as a lagging feed. Built from a real track (26 h of
+/// 338013000 under way) and a copy of it 55 minutes later and 0.003° (0.18 nm) north.
+#[test]
+fn a_trailing_second_transmitter_is_set_apart() {
+    let real = moving_stretch();
+    assert!(real.len() > 300, "{}", real.len());
+    let p = SegmentParams::default();
+    let (merged, copy) = with_trailing_copy(&real, chrono::Duration::minutes(55), 0.003);
+    let track = Track { vessel: VesselId::new("338013000"), static_data: Default::default(), positions: merged };
+    let seg = segment_track(&track, &p);
+    let truth: Vec<bool> = track.positions.iter().map(|q| copy.contains(q)).collect();
+    let mut ours = vec![0usize; track.positions.len()];
+    for (c, chain) in seg.chains.iter().enumerate() {
+        for &s in chain {
+            for &i in &seg.segments[s].indices {
+                ours[i] = c;
+            }
+        }
+    }
+    let a = agreement(&ours, &truth);
+    println!(
+        "trailing copy: {} segments, {} chains; pairwise precision {:.3}, recall {:.3}, adjusted Rand {:.3}",
+        seg.segments.len(),
+        seg.chains.len(),
+        a.pairwise_precision,
+        a.pairwise_recall,
+        a.adjusted_rand
+    );
+    assert_eq!(seg.chains.len(), 2);
+    // The segmenter gives each report to the nearest plausible segment as it comes, so a
+    // few reports near the other trail go astray; the two chains are still the two sets.
+    assert!(a.adjusted_rand > 0.7 && a.pairwise_precision > 0.85 && a.pairwise_recall > 0.85, "{a:?}");
+    // The trail as `trails` measures it: about 55 min behind, on the leader's path.
+    let copies = |c: usize| seg.chains[c].iter().flat_map(|&s| &seg.segments[s].indices).filter(|&&i| truth[i]).count();
+    let (lead, follow) = if copies(0) > copies(1) { (1, 0) } else { (0, 1) };
+    let (la, fo) = (&seg.segments[seg.chains[lead][0]], &seg.segments[seg.chains[follow][0]]);
+    let trail = trails(&track.positions, la, fo, &p).expect("a trail");
+    assert!((trail.lag_min - 55.0).abs() < 10.0, "{trail:?}");
+    assert!(trail.distance_nm > 1.0 && trail.hours >= p.trail_min_hours, "{trail:?}");
+    assert!(trails(&track.positions, fo, la, &p).is_none(), "the leader does not trail its follower");
+    // Without the trail criterion (a trail must last longer than the data), the copy is
+    // folded into the track as a lagging feed: one segment, as before.
+    let off = SegmentParams { trail_min_hours: 1000.0, ..p.clone() };
+    assert_eq!(segment_positions("338013000", &track.positions, &off).len(), 1);
+}
+
+/// What stays one ship: the same real track copied at the same time 0.3 nm aside (two
+/// feeds of one ship), and a copy trailing by 55 min for less than `trail_min_hours`.
+#[test]
+fn a_same_time_copy_or_a_short_trail_stays_one_ship() {
+    let real = moving_stretch();
+    let p = SegmentParams::default();
+    let (merged, _) = with_trailing_copy(&real, chrono::Duration::zero(), 0.005);
+    assert_eq!(segment_positions("338013000", &merged, &p).len(), 1);
+    // The densest 100 minutes of the stretch.
+    let window = chrono::Duration::minutes(100);
+    let count = |i: usize| real[i..].iter().take_while(|q| q.timestamp - real[i].timestamp <= window).count();
+    let start = (0..real.len()).max_by_key(|&i| (count(i), std::cmp::Reverse(i))).expect("positions");
+    let short: Vec<Position> = real[start..start + count(start)].to_vec();
+    assert!(short.len() >= 10, "{}", short.len());
+    let (merged, _) = with_trailing_copy(&short, chrono::Duration::minutes(55), 0.003);
+    assert_eq!(segment_positions("338013000", &merged, &p).len(), 1, "a 100-minute trail is folded");
+}
+
+/// M8 of the spoofing detector reports the trailing transmitter of
+/// [`a_trailing_second_transmitter_is_set_apart`] with its lag and distance, and stays
+/// silent on the real track alone.
+#[test]
+fn spoofing_reports_the_trailing_transmitter() {
+    use lookout_detect::identity::spoofing::SpoofingDetector;
+    use lookout_detect::{CycleInput, DarkHistoryIndex, Detector, Upstream};
+    let real = moving_stretch();
+    let (merged, _) = with_trailing_copy(&real, chrono::Duration::minutes(55), 0.003);
+    let history = DarkHistoryIndex::default();
+    let d = SpoofingDetector;
+    let params = d.default_params();
+    let run = |positions: Vec<Position>| {
+        let track = Track { vessel: VesselId::new("338013000"), static_data: Default::default(), positions };
+        let tracks = std::slice::from_ref(&track);
+        let first = track.positions[0].timestamp;
+        let input = CycleInput {
+            window_start: first - chrono::Duration::hours(1),
+            window_end: first + chrono::Duration::days(3),
+            tracks,
+            registry: None,
+            dark_history: &history,
+            identities: lookout_detect::IdentityHistory::empty(),
+            zones: None,
+            segmentation: None,
+            observation: None,
+            places: None,
+        };
+        d.run(&input, &params, &Upstream::default()).expect("runs")
+    };
+    let found = run(merged);
+    assert_eq!(found.len(), 1);
+    let codes: Vec<&str> = found[0].breakdown.iter().map(|b| b.pattern.as_str()).collect();
+    assert!(codes.contains(&"second_transmitter"), "{codes:?}");
+    let trail = &found[0].evidence["trailing_transmitters"][0];
+    println!(
+        "M8 evidence: {trail}; {}",
+        found[0].breakdown.iter().map(|b| b.description_en.as_str()).collect::<Vec<_>>().join("; ")
+    );
+    let lag = trail["lag_min"].as_f64().expect("lag");
+    assert!((lag - 55.0).abs() < 10.0, "{trail}");
+    assert!(trail["distance_nm"].as_f64().expect("nm") > 1.0, "{trail}");
+    let alone = run(real);
+    assert!(
+        alone.iter().all(|f| f.breakdown.iter().all(|b| b.pattern != "second_transmitter")),
+        "no trail on one transmitter"
+    );
 }

@@ -49,6 +49,7 @@ fn run_with(tracks: &[Track], registry: Option<&Registry>, over: serde_json::Val
         zones: None,
         segmentation: None,
         observation: None,
+        places: None,
     };
     let d = SpoofingDetector;
     let params = d.merge_params(&d.default_params(), &over).expect("params");
@@ -211,6 +212,7 @@ fn run_real(id: &str, positions: Vec<Position>) -> Vec<Finding> {
         zones: None,
         segmentation: None,
         observation: None,
+        places: None,
     };
     let d = SpoofingDetector;
     d.run(&input, &d.default_params(), &Upstream::default()).expect("runs")

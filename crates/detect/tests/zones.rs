@@ -298,6 +298,7 @@ fn run(tracks: &[Track], zones: &ZoneSet, registry: Option<&Registry>, over: ser
         zones: Some(zones),
         segmentation: None,
         observation: None,
+        places: None,
     };
     let d = ZonesDetector;
     let params = d.merge_params(&d.default_params(), &over).expect("params");
@@ -441,6 +442,7 @@ fn without_zones_nothing_is_found() {
         zones: None,
         segmentation: None,
         observation: None,
+        places: None,
     };
     let d = ZonesDetector;
     assert!(d.run(&input, &d.default_params(), &Upstream::default()).expect("runs").is_empty());

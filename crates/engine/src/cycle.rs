@@ -17,6 +17,7 @@ use chrono::Duration;
 use lookout_detect::identity::segment::{segment_tracks, split_with, SegmentParams, Segmentation};
 use lookout_detect::identity::spoofing::SpoofingParams;
 use lookout_detect::input::observation::{Observation, ObservationGrid};
+use lookout_detect::input::places::PlaceSet;
 use lookout_detect::{CycleInput, DarkHistoryIndex, IdentityHistory, Registry, UnobservedParams, ZoneClassifier};
 use lookout_model::{Finding, Track};
 use lookout_store::{CycleKey, CycleOutput, Store};
@@ -46,6 +47,9 @@ pub struct CycleRequest<'a> {
     /// Permits and ship kinds; without a registry nobody is permitted (as the reference).
     pub registry: Option<&'a Registry>,
     pub zones: Option<&'a (dyn ZoneClassifier + Sync)>,
+    /// Ports and anchorages for transshipment's stage 5 and loitering (see
+    /// `crate::ports`); `None`: no place list.
+    pub places: Option<&'a PlaceSet>,
 }
 
 impl CycleRequest<'_> {
@@ -221,6 +225,7 @@ pub(crate) fn run_rules(
         zones: req.zones,
         segmentation: None,
         observation: Some(&prepared.observation),
+        places: req.places,
     };
     // Segments are computed once, before any rule, with the `segments` rule's params when
     // one runs (else the defaults), and shared: the `segments` and `spoofing` rules read

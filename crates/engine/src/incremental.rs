@@ -4,8 +4,8 @@
 //! **How changes are known.** Every cycle written by [`run_cycle_with`] keeps, with its
 //! findings and in the same transaction, a [`CycleState`] (store migration 0014): a *run
 //! hash* of everything that is the same for every vessel (each rule's id, algorithm,
-//! model version, params hash, weight and inputs; the look-back; the zones; the engine
-//! version) and one *fingerprint* per loaded vessel of everything its own findings may
+//! model version, params hash, weight and inputs; the look-back; the zones; the port list;
+//! the engine version) and one *fingerprint* per loaded vessel of everything its own findings may
 //! depend on: every loaded position (look-back included), its static data, its registry
 //! entry, its identity runs and its dark history. The next cycle of the same window loads
 //! its input as a full cycle does, fingerprints it (with what the observation timeline
@@ -354,6 +354,14 @@ fn run_hash(req: &CycleRequest<'_>) -> Option<String> {
             let set = z.zone_set()?;
             h.word(1);
             h.text(&format!("{set:?}"));
+        }
+    }
+    // Ports and anchorages (transshipment's stage 5, loitering): another list is another run.
+    match req.places {
+        None => h.word(0),
+        Some(places) => {
+            h.word(1);
+            h.text(&format!("{:?}", places.places()));
         }
     }
     Some(h.hex())

@@ -24,6 +24,7 @@ mod ingest_identity;
 pub mod models;
 pub mod outputs;
 pub mod plan;
+pub mod ports;
 pub mod rules;
 pub mod shadow;
 pub mod track;

@@ -108,6 +108,7 @@ pub fn shadow(
         exec,
         registry,
         zones: None,
+        places: None,
     };
     // The same prepared input for both runs: only the params differ.
     let prepared = prepare(store, &req(&base_rules))?;

@@ -164,6 +164,7 @@ fn request(rules: &[ResolvedRule]) -> CycleRequest<'_> {
         exec: ExecOptions::default(),
         registry: None,
         zones: None,
+        places: None,
     }
 }
 

@@ -65,6 +65,7 @@ fn request(at: DateTime<Utc>, rules: &[ResolvedRule]) -> CycleRequest<'_> {
         exec: ExecOptions::default(),
         registry: None,
         zones: None,
+        places: None,
     }
 }
 

@@ -129,6 +129,7 @@ fn every_detector_is_deterministic_total_and_round_trips_its_params() {
         zones: Some(&zones as &(dyn ZoneClassifier + Sync)),
         segmentation: None,
         observation: None,
+        places: None,
     };
     let empty = CycleInput { tracks: &[], ..input };
     assert!(ALGORITHMS.len() >= 2);

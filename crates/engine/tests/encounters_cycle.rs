@@ -56,6 +56,7 @@ fn shipped_rules_find_a_transshipment_and_a_pair_trawl_with_funnel_and_events() 
         exec: ExecOptions::default(),
         registry: Some(&registry),
         zones: None,
+        places: None,
     };
     let report = run_cycle(&mut store, &req).expect("cycle");
 

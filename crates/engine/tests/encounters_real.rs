@@ -61,6 +61,7 @@ fn dma_collision_pair_is_close_but_not_slow() {
         zones: None,
         segmentation: None,
         observation: None,
+        places: None,
     };
     let mut p = TransshipParams { carrier_types: vec![types[0]], fishing_types: vec![types[1]], ..Default::default() };
     let (funnel, findings) = TransshipmentDetector::detect(&input, &p);
@@ -98,6 +99,7 @@ fn gfw_mode_and_pair_lists_judge_real_tracks_without_ship_types() {
         zones: None,
         segmentation: None,
         observation: None,
+        places: None,
     };
     let (funnel, findings) = TransshipmentDetector::detect(&input, &TransshipParams::default());
     assert_eq!((funnel.type_pairs, findings.len()), (0, 0));

@@ -97,6 +97,7 @@ fn cycle(store: &mut dyn Store) -> Vec<Finding> {
         exec: ExecOptions::default(),
         registry: None,
         zones: None,
+        places: None,
     };
     run_cycle(store, &req).expect("cycle").findings.into_iter().filter(|f| f.detector == "spoofing").collect()
 }

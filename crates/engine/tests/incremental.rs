@@ -81,6 +81,7 @@ fn check(store: &mut dyn Store) -> (usize, BTreeMap<String, usize>) {
     assert!(all.len() > 30_000, "{} positions", all.len());
     let last: Timestamp = all.iter().map(|p| p.timestamp).max().expect("positions");
     let rules = resolve(&RuleSet::builtin().expect("rules"), &*store, &Default::default(), None).expect("resolve");
+    let ports = lookout_engine::ports::load(&lookout_engine::ports::PortsChoice::Shipped).expect("shipped ports");
     let request = |at: Timestamp| CycleRequest {
         at,
         window: Duration::hours(24),
@@ -89,6 +90,7 @@ fn check(store: &mut dyn Store) -> (usize, BTreeMap<String, usize>) {
         exec: ExecOptions::default(),
         registry: None,
         zones: None,
+        places: ports.set.as_ref(),
     };
     // The fixed window (re-analysed as late data arrives) and a window slid by 3 hours.
     let windows = [last, last - Duration::hours(3)];

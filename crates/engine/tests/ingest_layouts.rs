@@ -251,6 +251,7 @@ fn spoofing(store: &mut dyn Store, at: DateTime<Utc>) -> Vec<Finding> {
         exec: ExecOptions::default(),
         registry: None,
         zones: None,
+        places: None,
     };
     run_cycle(store, &req).expect("cycle").findings.into_iter().filter(|f| f.detector == "spoofing").collect()
 }

@@ -117,6 +117,7 @@ fn cycle(tracks: &[Track], rules_text: Option<&str>) -> CycleReport {
         exec: ExecOptions::default(),
         registry: Some(&reg),
         zones: None,
+        places: None,
     };
     run_cycle(&mut store, &req).expect("cycle")
 }
@@ -274,6 +275,7 @@ fn run(tracks: &[Track], over: Value, now_min: i64) -> Vec<Finding> {
         zones: None,
         segmentation: None,
         observation: None,
+        places: None,
     };
     d.run(&input, &params, &Upstream::default()).expect("runs")
 }

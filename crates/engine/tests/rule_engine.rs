@@ -91,6 +91,7 @@ fn request(at: DateTime<Utc>, rules: &[ResolvedRule], exec: ExecOptions) -> Cycl
         exec,
         registry: None,
         zones: None,
+        places: None,
     }
 }
 

@@ -62,6 +62,7 @@ fn shared_mmsi_makes_no_gap_between_transmitters() {
         exec: ExecOptions::default(),
         registry: None,
         zones: None,
+        places: None,
     };
     let report = analyse(&store, &req).expect("cycle");
     let params = SegmentParams::default();

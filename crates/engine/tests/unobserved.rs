@@ -94,6 +94,7 @@ fn dark(path: &Path, at: DateTime<Utc>, lookback: Duration, dark: Value) -> BTre
         exec: ExecOptions::default(),
         registry: None,
         zones: None,
+        places: None,
     };
     let report = run_cycle(&mut store, &req).expect("cycle");
     report.findings.into_iter().filter(|f| f.detector == DARK).map(|f| (f.vessel.to_string(), f)).collect()
@@ -191,6 +192,7 @@ fn gap_findings_say_how_much_was_unobserved() {
         exec: ExecOptions::default(),
         registry: None,
         zones: None,
+        places: None,
     };
     let gaps: Vec<Finding> =
         run_cycle(&mut store, &req).expect("cycle").findings.into_iter().filter(|f| f.detector == "gaps").collect();

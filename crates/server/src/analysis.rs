@@ -85,6 +85,7 @@ pub(crate) async fn dry_run(
     let window = seconds("window_seconds", b.window_seconds, 1)?;
     let lookback = seconds("lookback_seconds", b.lookback_seconds, 0)?;
     let set = builtin_rules()?;
+    let places = state.places();
     let report = state
         .with_store(move |s| {
             let rules = models::resolve(&set, s, &BTreeMap::new(), None)?;
@@ -103,6 +104,7 @@ pub(crate) async fn dry_run(
                 exec: ExecOptions::default(),
                 registry: None,
                 zones: None,
+                places: places.as_deref(),
             };
             Ok(dryrun::dry_run(s, &req)?)
         })

@@ -52,6 +52,8 @@ struct Inner {
     output: OutputConfig,
     auth: bool,
     metrics: metrics::Metrics,
+    /// Ports and anchorages the cycles it runs measure from (`lookout serve --ports`).
+    places: Option<Arc<lookout_detect::input::places::PlaceSet>>,
 }
 
 impl Drop for Inner {
@@ -89,8 +91,24 @@ impl AppState {
             output,
             auth,
             metrics: metrics::Metrics::default(),
+            places: None,
         };
         AppState { inner: Arc::new(inner) }
+    }
+
+    /// The same state with this port list for the cycles it runs (before the state is
+    /// shared: a state already cloned keeps its list, and this is logged).
+    pub fn with_places(mut self, places: Option<lookout_detect::input::places::PlaceSet>) -> AppState {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.places = places.map(Arc::new),
+            None => tracing::warn!("with_places on a shared server state: port list not changed"),
+        }
+        self
+    }
+
+    /// The port list cycles run with, if any.
+    pub fn places(&self) -> Option<Arc<lookout_detect::input::places::PlaceSet>> {
+        self.inner.places.clone()
     }
 
     fn hub(&self) -> &stream::Hub {

@@ -503,6 +503,7 @@ pub(crate) async fn run_cycle(
         }
     }
     let cfg = state.output().clone();
+    let places = state.places();
     let (report, failures) = state
         .with_store(move |s| {
             let at = match b.at {
@@ -523,6 +524,7 @@ pub(crate) async fn run_cycle(
                 exec: lookout_engine::plan::ExecOptions::default(),
                 registry: None,
                 zones: None,
+                places: places.as_deref(),
             };
             let report = lookout_engine::cycle::run_cycle(s, &req)?;
             let pipeline = outputs::run_after_cycle(s, &report.key, Utc::now(), &cfg);

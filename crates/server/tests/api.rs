@@ -68,6 +68,7 @@ fn fill_demo(db: &str, files: &[&str]) {
                 exec: ExecOptions::default(),
                 registry: None,
                 zones: None,
+                places: None,
             };
             let report = run_cycle(store.as_mut(), &req).expect("cycle");
             run_after_cycle(store.as_mut(), &report.key, report.key.window_end, &OutputConfig::default());

@@ -51,6 +51,11 @@ pub(crate) struct AnalyzeArgs {
     /// zones and P2 of the dark score. Several files make one set.
     #[arg(long, num_args = 1..)]
     pub zones: Vec<PathBuf>,
+    /// Ports and anchorages for transshipment's distance-from-port stage and loitering:
+    /// a CSV (name,lat,lon) or GeoJSON (points/polygons with `name`) file, gzip allowed,
+    /// or `none`; default: the shipped list (data/ports/world_ports.csv.gz).
+    #[arg(long, value_name = "FILE|none")]
+    pub ports: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
     /// Rows in the table output.
@@ -75,6 +80,8 @@ pub(crate) fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let over = overrides(&args.params)?;
     let registry = load_registry(args.registry.as_ref())?;
     let zones = load_zones(&args.zones)?;
+    let ports = load_ports(args.ports.as_deref())?;
+    tracing::info!("{}", ports.describe());
     let at = window_end(store.store(), args.at)?;
     // Validate the rules and overrides before writing anything.
     resolve(&set, store.store(), &over, None).context("--params")?;
@@ -90,6 +97,7 @@ pub(crate) fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
         exec: args.engine.exec(),
         registry: registry.as_ref(),
         zones: zones.as_ref().map(|z| z as &(dyn ZoneClassifier + Sync)),
+        places: ports.set.as_ref(),
     };
     let cfg = args.out.config()?;
     let mut sinks = args.out.sinks()?;
@@ -121,6 +129,11 @@ pub(crate) fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
         pipeline_lines.iter().for_each(|l| eprintln!("{l}"));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The port list a `--ports` value chooses (absent: the shipped one; `none`: none).
+pub(crate) fn load_ports(arg: Option<&Path>) -> anyhow::Result<lookout_engine::ports::Ports> {
+    Ok(lookout_engine::ports::load(&lookout_engine::ports::PortsChoice::from_arg(arg))?)
 }
 
 /// Who changes things: `$USER`, or `lookout` when unset.

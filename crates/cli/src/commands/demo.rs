@@ -22,7 +22,7 @@ use lookout_engine::rules::RuleSet;
 use lookout_engine::shadow::shadow;
 use lookout_store::ModelChange;
 
-use super::analyze::load_zones;
+use super::analyze::{load_ports, load_zones};
 use super::common::{file_progress, print_file_summary, print_rejects, recreate_store};
 use super::models::print_shadow;
 use super::outputs_common::{demo_output_config, print_demo_outputs};
@@ -43,6 +43,10 @@ pub(crate) struct DemoArgs {
     /// Address for --serve.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub bind: std::net::SocketAddr,
+    /// Ports and anchorages (CSV or GeoJSON, gzip allowed) or `none`; default: the
+    /// shipped list (data/ports/world_ports.csv.gz).
+    #[arg(long, value_name = "FILE|none")]
+    pub ports: Option<PathBuf>,
 }
 
 /// Data and parameter files are read relative to the repository when run from a clone.
@@ -94,7 +98,10 @@ pub(crate) fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<ExitCode
         "zones: {} (the Korea-China PMZ, ILLUSTRATIVE Kitimat zones and APPROXIMATE world territorial seas, contiguous zones and EEZs: not legal boundaries; see data/zones/SOURCES.md)",
         zone_files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     );
-    let (findings, busiest) = run_daily_cycles(store.store_mut(), &summaries, &rules, exec, zones.as_ref())?;
+    let ports = load_ports(args.ports.as_deref())?;
+    outln!("{} (transshipment's distance from port, loitering's distance from shore)", ports.describe());
+    let (findings, busiest) =
+        run_daily_cycles(store.store_mut(), &summaries, &rules, exec, zones.as_ref(), ports.set.as_ref())?;
 
     outln!("\n== 3. Top dark vessels, explained pattern by pattern");
     print_top_dark(&findings, args.top)?;
@@ -116,7 +123,7 @@ pub(crate) fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<ExitCode
         print_demo_outputs(store.store_mut(), *last)?;
     }
     if args.serve {
-        serve_demo(store.store_mut(), &db, args.bind)?;
+        serve_demo(store.store_mut(), &db, args.bind, ports.set)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -124,13 +131,18 @@ pub(crate) fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<ExitCode
 const DEMO_ACTOR: &str = "demo";
 
 /// `--serve`: an admin token for the demo store (printed once), then `lookout serve`.
-fn serve_demo(store: &mut dyn Store, db: &str, bind: std::net::SocketAddr) -> anyhow::Result<()> {
+fn serve_demo(
+    store: &mut dyn Store,
+    db: &str,
+    bind: std::net::SocketAddr,
+    places: Option<lookout_detect::input::places::PlaceSet>,
+) -> anyhow::Result<()> {
     let role = lookout_server::auth::Role::Admin;
     let (token, _) = lookout_server::auth::create_token(store, role, "demo", Utc::now())?;
     outln!("\n== 6. Serving the demo store (ctrl-c stops)");
     outln!("admin token (shown once): {token}");
     outln!("try: curl -H 'Authorization: Bearer {token}' http://{bind}/api/v1/events?limit=5");
-    let state = lookout_server::AppState::new(db, demo_output_config());
+    let state = lookout_server::AppState::new(db, demo_output_config()).with_places(places);
     let location = super::common::display_location(db);
     super::serve::serve_until_stopped(state, bind, lookout_server::Limits::default(), &location)
 }
@@ -270,6 +282,7 @@ fn run_daily_cycles(
     rules: &[ResolvedRule],
     exec: ExecOptions,
     zones: Option<&ZoneSet>,
+    places: Option<&lookout_detect::input::places::PlaceSet>,
 ) -> anyhow::Result<(Vec<Finding>, Option<DateTime<Utc>>)> {
     // The strongest finding of each family (ties: the first, so the output is stable).
     let mut examples: BTreeMap<String, Finding> = BTreeMap::new();
@@ -289,6 +302,7 @@ fn run_daily_cycles(
             exec,
             registry: None,
             zones: zones.map(|z| z as &(dyn ZoneClassifier + Sync)),
+            places,
         };
         let report = run_cycle(store, &req)?;
         encounters.add(&report);

@@ -181,6 +181,7 @@ fn dry(a: DryRunArgs, engine: &EngineArgs, db: &DbArgs) -> anyhow::Result<()> {
         exec: engine.exec(),
         registry: None,
         zones: None,
+        places: None,
     };
     let key = req.key();
     let d = dry_run(store.store(), &req)?;

@@ -22,12 +22,18 @@ pub(crate) struct ServeArgs {
     /// Serve without tokens (everyone is admin); only on a loopback address.
     #[arg(long)]
     pub no_auth: bool,
+    /// Ports and anchorages for the cycles the API runs (CSV or GeoJSON, gzip allowed)
+    /// or `none`; default: the shipped list (data/ports/world_ports.csv.gz).
+    #[arg(long, value_name = "FILE|none")]
+    pub ports: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub out: OutputArgs,
 }
 
 pub(crate) fn run(args: ServeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let cfg = args.out.config()?;
+    let ports = super::analyze::load_ports(args.ports.as_deref())?;
+    tracing::info!("{}", ports.describe());
     // Open (and migrate) once up front so a bad --db fails here, not on the first request.
     db.open()?;
     let state = if args.no_auth {
@@ -41,7 +47,8 @@ pub(crate) fn run(args: ServeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
         lookout_server::AppState::without_auth(db.db.clone(), cfg)
     } else {
         lookout_server::AppState::new(db.db.clone(), cfg)
-    };
+    }
+    .with_places(ports.set);
     let limits = lookout_server::Limits { body_bytes: args.max_body, ..lookout_server::Limits::default() };
     if args.check {
         let listener = std::net::TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;

@@ -18,26 +18,17 @@
 use std::collections::{BTreeMap, HashMap};
 
 use lookout_model::{ShipKind, ShipType, Timestamp, Track};
-use serde::{Deserialize, Serialize};
 
 use crate::input::vessels::Registry;
 use crate::input::zones::{ZoneClass, ZoneClassifier};
 
-/// Mean Earth radius (IUGG), metres.
-pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
+use crate::geo::wrap_lon;
+pub use crate::geo::{haversine_m, EARTH_RADIUS_M};
+pub use crate::input::places::{nearest_place, Place};
 /// Metres per nautical mile.
 pub const M_PER_NM: f64 = 1852.0;
 /// Metres per second per knot.
 const MS_PER_KN: f64 = M_PER_NM / 3600.0;
-
-/// Great-circle distance in metres (haversine; stable for short distances).
-pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_M * a.sqrt().min(1.0).asin()
-}
 
 /// Initial bearing from the first point to the second, degrees in `[0, 360)`.
 pub fn bearing_deg(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
@@ -52,10 +43,6 @@ pub fn bearing_deg(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 pub fn angle_diff_deg(a: f64, b: f64) -> f64 {
     let d = (a - b).rem_euclid(360.0);
     d.min(360.0 - d)
-}
-
-fn wrap_lon(lon: f64) -> f64 {
-    (lon + 180.0).rem_euclid(360.0) - 180.0
 }
 
 /// One vessel's interpolated state at one tick.
@@ -296,64 +283,19 @@ pub fn runs<T>(items: &[T], tick: impl Fn(&T) -> i64, ok: impl Fn(&T) -> bool) -
     out
 }
 
-/// A port, anchorage or shore reference: a point, or a polygon (`[lon, lat]` ring)
-/// when `polygon` is non-empty.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Place {
-    pub name: String,
-    #[serde(default)]
-    pub lat: f64,
-    #[serde(default)]
-    pub lon: f64,
-    #[serde(default)]
-    pub polygon: Vec<[f64; 2]>,
-}
-
-fn point_in_ring(lat: f64, lon: f64, ring: &[[f64; 2]]) -> bool {
-    let mut inside = false;
-    let n = ring.len();
-    for i in 0..n {
-        let [xi, yi] = ring[i];
-        let [xj, yj] = ring[(i + n - 1) % n];
-        if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
-            inside = !inside;
-        }
+/// The nearest place of `listed` when that list is not empty (places given in params
+/// win), else of the cycle's place set; its distance in metres.
+pub fn nearest_of<'a>(
+    listed: &'a [Place],
+    set: Option<&'a crate::input::places::PlaceSet>,
+    lat: f64,
+    lon: f64,
+) -> Option<(&'a Place, f64)> {
+    if listed.is_empty() {
+        set.and_then(|s| s.nearest(lat, lon))
+    } else {
+        nearest_place(listed, lat, lon)
     }
-    inside
-}
-
-impl Place {
-    /// Metres from `(lat, lon)` to the place: 0 inside a polygon, else to its nearest
-    /// edge (on a local flat projection, accurate at port scales).
-    pub fn distance_m(&self, lat: f64, lon: f64) -> f64 {
-        if self.polygon.len() < 3 {
-            return haversine_m(lat, lon, self.lat, self.lon);
-        }
-        if point_in_ring(lat, lon, &self.polygon) {
-            return 0.0;
-        }
-        let kx = EARTH_RADIUS_M * lat.to_radians().cos() * std::f64::consts::PI / 180.0;
-        let ky = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
-        let xy = |p: &[f64; 2]| (wrap_lon(p[0] - lon) * kx, (p[1] - lat) * ky);
-        let n = self.polygon.len();
-        let mut best = f64::INFINITY;
-        for i in 0..n {
-            let (ax, ay) = xy(&self.polygon[i]);
-            let (bx, by) = xy(&self.polygon[(i + 1) % n]);
-            let (dx, dy) = (bx - ax, by - ay);
-            let len2 = dx * dx + dy * dy;
-            let t = if len2 > 0.0 { ((-ax * dx - ay * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
-            let (px, py) = (ax + t * dx, ay + t * dy);
-            best = best.min((px * px + py * py).sqrt());
-        }
-        best
-    }
-}
-
-/// The nearest place and its distance in metres, or `None` without places.
-pub fn nearest_place(places: &[Place], lat: f64, lon: f64) -> Option<(&Place, f64)> {
-    places.iter().map(|p| (p, p.distance_m(lat, lon))).min_by(|x, y| x.1.total_cmp(&y.1))
 }
 
 /// The ITU ship type of a vessel: the registry's first, else its own static data.

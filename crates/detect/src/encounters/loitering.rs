@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
 use crate::encounters::grid::{
-    median, nearest_place, resample, runs, ship_type_of, tick_time, type_in, zone_code, Place, M_PER_NM,
+    median, nearest_of, resample, runs, ship_type_of, tick_time, type_in, zone_code, Place, M_PER_NM,
 };
 use crate::error::ParamsError;
 use crate::finding::{item, round_to};
@@ -30,7 +30,8 @@ pub struct LoiteringParams {
     pub min_duration_min: i64,
     /// Median position at least this far from every shore/port place, nautical miles.
     pub min_shore_distance_nm: f64,
-    /// Ports and shore reference places (points or polygons).
+    /// Ports and shore reference places (points or polygons); when empty (the default)
+    /// the cycle's place set (the shipped port list unless replaced) is used.
     pub shore: Vec<Place>,
     /// Points for a loitering episode, for lasting twice the minimum, and in a zone.
     pub points_loitering: i64,
@@ -100,7 +101,7 @@ pub fn loitering_of(track: &Track, input: &CycleInput<'_>, p: &LoiteringParams) 
         let mut lats: Vec<f64> = run.iter().map(|s| s.lat).collect();
         let mut lons: Vec<f64> = run.iter().map(|s| s.lon).collect();
         let (lat, lon) = (median(&mut lats), median(&mut lons));
-        let nearest = nearest_place(&p.shore, lat, lon);
+        let nearest = nearest_of(&p.shore, input.places, lat, lon);
         let zone = zone_code(input.zones, lat, lon);
         if nearest.is_some_and(|(_, d)| d < p.min_shore_distance_nm * M_PER_NM) || zone.as_deref() == Some("PORT") {
             continue;

@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 
 use crate::detector::{About, Algorithm, DetectError, EntityType, Text};
 use crate::encounters::grid::{
-    by_tick, close_pairs_by_pair, median, nearest_place, resample, runs, ship_type_of, tick_time, type_in, zone_code,
+    by_tick, close_pairs_by_pair, median, nearest_of, resample, runs, ship_type_of, tick_time, type_in, zone_code,
     Close, Place, Sample,
 };
 use crate::error::ParamsError;
@@ -142,8 +142,9 @@ pub struct TransshipParams {
     pub min_duration_min: i64,
     /// Stage 5: the encounter's median position at least this far from every port, km.
     pub min_port_distance_km: f64,
-    /// Ports and anchorages (points or polygons); `PORT` zones of the zone classifier
-    /// count too.
+    /// Ports and anchorages (points or polygons); when empty (the default) the cycle's
+    /// place set (the shipped port list unless replaced) is used. `PORT` zones of the
+    /// zone classifier count too.
     pub ports: Vec<Place>,
     pub weights: EncounterWeights,
 }
@@ -307,7 +308,7 @@ pub fn find_encounters(input: &CycleInput<'_>, p: &TransshipParams, use_grid: bo
             let mut lats: Vec<f64> = run.iter().map(|c| (c.sa.lat + c.sb.lat) / 2.0).collect();
             let mut lons: Vec<f64> = run.iter().map(|c| (c.sa.lon + c.sb.lon) / 2.0).collect();
             let (lat, lon) = (median(&mut lats), median(&mut lons));
-            let nearest = nearest_place(&p.ports, lat, lon).map(|(pl, d)| (pl.name.clone(), d));
+            let nearest = nearest_of(&p.ports, input.places, lat, lon).map(|(pl, d)| (pl.name.clone(), d));
             let zone = zone_code(input.zones, lat, lon);
             let far = nearest.as_ref().is_none_or(|(_, d)| *d >= p.min_port_distance_km * 1000.0)
                 && zone.as_deref() != Some("PORT");

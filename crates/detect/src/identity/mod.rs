@@ -5,7 +5,7 @@
 //! * [`segments`]: the `segments` detector, ids whose positions form several chains.
 //! * [`mid`]: MMSI forms and the ITU MID table (flags).
 //! * [`changes`]: identity changes over time (M6/M7) from the stored identity history.
-//! * [`spoofing`]: the `spoofing` detector, checks M1-M7.
+//! * [`spoofing`]: the `spoofing` detector, checks M1-M8.
 
 pub mod changes;
 pub mod mid;

@@ -60,13 +60,44 @@ pub struct SegmentParams {
     /// are one ship (e.g. a satellite feed whose time stamps lag the terrestrial one by
     /// half an hour makes a parallel trail a few nm behind the ship), nm.
     pub parallel_nm: f64,
+    /// A second transmitter trailing the first is not folded into it (see [`trails`]):
+    /// the trail must be seen over at least this many hours, hours. Defaulted so that
+    /// params stored before it existed still parse.
+    #[serde(default = "default_trail_min_hours")]
+    pub trail_min_hours: f64,
+    /// Longest time lag looked for behind the leader, hours.
+    #[serde(default = "default_trail_max_lag_hours")]
+    pub trail_max_lag_hours: f64,
+    /// The trailing positions stay within this of where the leader was earlier, nm.
+    #[serde(default = "default_trail_path_nm")]
+    pub trail_path_nm: f64,
+}
+
+fn default_trail_min_hours() -> f64 {
+    2.0
+}
+
+fn default_trail_max_lag_hours() -> f64 {
+    3.0
+}
+
+fn default_trail_path_nm() -> f64 {
+    1.0
 }
 
 impl Default for SegmentParams {
     /// 30 kn is above what fishing vessels and most merchant ships sustain (GFW's
     /// segmenter uses the same order of magnitude); 24 h matches the gap VIOLATION level.
     fn default() -> Self {
-        SegmentParams { max_speed_kn: 30.0, max_gap_hours: 24.0, jitter_nm: 0.5, parallel_nm: 30.0 }
+        SegmentParams {
+            max_speed_kn: 30.0,
+            max_gap_hours: 24.0,
+            jitter_nm: 0.5,
+            parallel_nm: 30.0,
+            trail_min_hours: default_trail_min_hours(),
+            trail_max_lag_hours: default_trail_max_lag_hours(),
+            trail_path_nm: default_trail_path_nm(),
+        }
     }
 }
 
@@ -85,6 +116,15 @@ impl Params for SegmentParams {
         }
         if !(self.parallel_nm.is_finite() && self.parallel_nm >= 0.0) {
             return Err(ParamsError::at("parallel_nm", "expected a number >= 0"));
+        }
+        for (key, v) in [
+            ("trail_min_hours", self.trail_min_hours),
+            ("trail_max_lag_hours", self.trail_max_lag_hours),
+            ("trail_path_nm", self.trail_path_nm),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(ParamsError::at(key, "expected a positive number"));
+            }
         }
         Ok(())
     }
@@ -509,8 +549,102 @@ fn runs_parallel(positions: &[Position], cos_lat: &[f64], a: &Segment, b: &Segme
     compared > 0 && close * 10 >= compared * 9
 }
 
+/// A second transmitter trailing another on the same id, as [`trails`] finds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trail {
+    /// Median time lag behind the leader, minutes.
+    pub lag_min: f64,
+    /// Median distance from where the leader was at the same time, nm.
+    pub distance_nm: f64,
+    /// Trailing positions compared, and the hours they span.
+    pub compared: usize,
+    pub hours: f64,
+}
+
+/// At most this many positions of the follower are compared (evenly spread), and at
+/// most this many of the leader's looked at behind each: the cost of judging one pair
+/// of segments is bounded whatever their length.
+const TRAIL_SAMPLES: usize = 256;
+const TRAIL_CANDIDATES: usize = 128;
+
+/// Whether `b` trails `a`: a second transmitter following the first's path with a
+/// consistent time lag, not the same ship seen through a lagging feed's scattered
+/// reports. Over at least `trail_min_hours` (and at least 6 positions), at least 80% of
+/// `b`'s positions inside `a`'s span plus the lag each lie within `trail_path_nm` of a
+/// place `a` reported up to `trail_max_lag_hours` earlier; the lags to those places
+/// agree (80% within 10 minutes or a quarter of the median lag, whichever is more);
+/// and at the same time `b` is apart from `a` by more than `trail_path_nm` (median) —
+/// a copy of the same positions at the same time is one ship. Returns the lag and
+/// distance, medians over the compared positions.
+pub fn trails(positions: &[Position], a: &Segment, b: &Segment, p: &SegmentParams) -> Option<Trail> {
+    let (a0, a1) = span(positions, a)?;
+    let max_lag = chrono::Duration::milliseconds((p.trail_max_lag_hours * 3_600_000.0) as i64);
+    let from = b.indices.partition_point(|&i| positions[i].timestamp <= a0);
+    let to = b.indices.partition_point(|&i| positions[i].timestamp <= a1 + max_lag);
+    let inside = b.indices.get(from..to).unwrap_or_default();
+    if inside.len() < 6 {
+        return None;
+    }
+    let step = inside.len().div_ceil(TRAIL_SAMPLES).max(1);
+    let (mut lags, mut apart, mut compared, mut on_path) = (Vec::new(), Vec::new(), 0usize, 0usize);
+    let (mut first, mut last) = (None, None);
+    for &i in inside.iter().step_by(step) {
+        let q = &positions[i];
+        compared += 1;
+        // The leader's reports in [t - max_lag, t), nearest to q.
+        let lo = a.indices.partition_point(|&j| positions[j].timestamp < q.timestamp - max_lag);
+        let hi = a.indices.partition_point(|&j| positions[j].timestamp < q.timestamp);
+        let behind = a.indices.get(lo..hi).unwrap_or_default();
+        let stride = behind.len().div_ceil(TRAIL_CANDIDATES).max(1);
+        let nearest = behind
+            .iter()
+            .step_by(stride)
+            .map(|&j| (haversine_nm(positions[j].lat, positions[j].lon, q.lat, q.lon), j))
+            .filter(|(d, _)| !d.is_nan())
+            .min_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        let Some((d, j)) = nearest else { continue };
+        if d > p.trail_path_nm {
+            continue;
+        }
+        on_path += 1;
+        lags.push(hours_between(positions[j].timestamp, q.timestamp) * 60.0);
+        if let Some((lat, lon)) = position_at(positions, a, q.timestamp) {
+            apart.push(haversine_nm(lat, lon, q.lat, q.lon));
+        }
+        first.get_or_insert(q.timestamp);
+        last = Some(q.timestamp);
+    }
+    let hours = hours_between(first?, last?);
+    if on_path * 10 < compared * 8 || on_path < 6 || hours < p.trail_min_hours || apart.is_empty() {
+        return None;
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    };
+    let lag = median(&mut lags);
+    let tolerance = (lag / 4.0).max(10.0);
+    let steady = lags.iter().filter(|l| (*l - lag).abs() <= tolerance).count();
+    let distance = median(&mut apart);
+    if steady * 10 < lags.len() * 8 || distance <= p.trail_path_nm {
+        return None;
+    }
+    Some(Trail { lag_min: lag, distance_nm: distance, compared, hours })
+}
+
+/// Whether one of two segments trails the other ([`trails`] either way).
+pub fn second_transmitter(positions: &[Position], a: &Segment, b: &Segment, p: &SegmentParams) -> bool {
+    trails(positions, a, b, p).is_some() || trails(positions, b, a, p).is_some()
+}
+
 /// Folds each segment into the earliest earlier one it runs parallel to, until no
-/// segment runs parallel to an earlier one.
+/// segment runs parallel to an earlier one. A segment that trails another (a second
+/// transmitter, [`second_transmitter`]) is never folded into it.
 ///
 /// Same outcome as looking again from the second segment after every fold, cheaper:
 /// segments are in order of their first position (a fold keeps the earlier start), so
@@ -543,7 +677,8 @@ fn merge_parallel(positions: &[Position], segments: Vec<Segment>, p: &SegmentPar
                 return false;
             }
             let (Some(a), Some(b)) = (&segments[t], &segments[s]) else { return false };
-            let parallel = runs_parallel(positions, &cos_lat, a, b, p) || runs_parallel(positions, &cos_lat, b, a, p);
+            let parallel = (runs_parallel(positions, &cos_lat, a, b, p) || runs_parallel(positions, &cos_lat, b, a, p))
+                && !second_transmitter(positions, a, b, p);
             if !parallel {
                 not_parallel.insert(key);
             }

@@ -73,6 +73,14 @@ pub struct SpoofingWeights {
     pub teleport: i64,
     pub two_places_at_once: i64,
     pub identity_mismatch: i64,
+    /// M8: a second transmitter trailing the first on the id. Defaulted so that params
+    /// stored before it existed still parse.
+    #[serde(default = "default_second_transmitter")]
+    pub second_transmitter: i64,
+}
+
+fn default_second_transmitter() -> i64 {
+    30
 }
 
 fn default_within_min() -> f64 {
@@ -93,6 +101,7 @@ impl Default for SpoofingParams {
                 teleport: 30,
                 two_places_at_once: 40,
                 identity_mismatch: 20,
+                second_transmitter: default_second_transmitter(),
             },
             identity: IdentityParams::default(),
         }
@@ -147,8 +156,8 @@ impl Algorithm for SpoofingDetector {
         code: "spoofing",
         name: Text { ko: "위치 조작·MMSI 이상", en: "Spoofing and MMSI anomalies" },
         description: Text {
-            ko: "순간이동, 미할당 MID, 자리표시 MMSI, 동시에 두 곳, 선명 불일치, 식별정보 변경",
-            en: "Teleports, unallocated MIDs, placeholder MMSIs, one id in two places at once, name mismatches, identity changes over time",
+            ko: "순간이동, 미할당 MID, 자리표시 MMSI, 동시에 두 곳, 뒤따르는 두 번째 송신기, 선명 불일치, 식별정보 변경",
+            en: "Teleports, unallocated MIDs, placeholder MMSIs, one id in two places at once, a second transmitter trailing the first, name mismatches, identity changes over time",
         },
         entity: EntityType::Vessel,
     };
@@ -195,6 +204,7 @@ fn spoofing_for_track(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams)
     }
     teleports(track, input, p, &mut found);
     two_places_at_once(track, input, p, &mut found);
+    trailing_transmitter(track, input, p, &mut found);
     identity_mismatch(track, input, p, &mut found);
     identity_changes(track, input, p, &mut found);
     if found.breakdown.is_empty() {
@@ -412,6 +422,79 @@ fn isolated_positions(track: &Track, input: &CycleInput<'_>, p: &SegmentParams) 
         }
     }
     alone
+}
+
+/// Most segment pairs M8 judges on one track (the largest segments first): bounds its
+/// cost on ids with very many segments.
+const TRAIL_PAIRS: usize = 4096;
+
+/// M8: a second transmitter trailing the first on the id (see
+/// [`crate::identity::segment::trails`]): segments of the cycle's segmentation, of at
+/// least 6 positions each, overlapping in time (the follower within the lag limit), one
+/// following the other's path with a steady lag. The evidence gives the lag and the
+/// distance (medians) of each trail found, the later trail's positions inside the window.
+fn trailing_transmitter(track: &Track, input: &CycleInput<'_>, p: &SpoofingParams, found: &mut Found) {
+    let seg = segmented_in(input, track, &p.segment);
+    let positions = &track.positions;
+    let mut big: Vec<usize> = (0..seg.segments.len()).filter(|&s| seg.segments[s].indices.len() >= 6).collect();
+    big.sort_by_key(|&s| (std::cmp::Reverse(seg.segments[s].indices.len()), s));
+    let span = |s: usize| {
+        let ix = &seg.segments[s].indices;
+        (positions[ix[0]].timestamp, positions[ix[ix.len() - 1]].timestamp)
+    };
+    let max_lag = chrono::Duration::milliseconds((p.segment.trail_max_lag_hours * 3_600_000.0) as i64);
+    let mut trails_found = Vec::new();
+    let mut judged = 0usize;
+    'pairs: for (k, &a) in big.iter().enumerate() {
+        for &b in &big[k + 1..] {
+            for (lead, follow) in [(a, b), (b, a)] {
+                let ((l0, l1), (f0, f1)) = (span(lead), span(follow));
+                if f1 <= l0 || f0 > l1 + max_lag || f1 <= input.window_start {
+                    continue;
+                }
+                judged += 1;
+                if judged > TRAIL_PAIRS {
+                    break 'pairs;
+                }
+                let (ls, fs) = (&seg.segments[lead], &seg.segments[follow]);
+                if let Some(t) = crate::identity::segment::trails(positions, ls, fs, &p.segment) {
+                    trails_found.push((ls.id.clone(), fs.id.clone(), t));
+                }
+            }
+        }
+    }
+    if trails_found.is_empty() {
+        return;
+    }
+    trails_found.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    let (_, _, t) = &trails_found[0];
+    found.breakdown.push(item(
+        "M8",
+        "second_transmitter",
+        p.weights.second_transmitter,
+        "뒤따르는 두 번째 송신기",
+        "Second transmitter trailing",
+        format!(
+            "같은 식별번호의 두 번째 송신기가 약 {:.0}분 뒤, 약 {:.1} nm 떨어져 같은 항로를 따라감({:.1}시간)",
+            t.lag_min, t.distance_nm, t.hours
+        ),
+        format!(
+            "second transmitter trailing by ~{:.0} min at ~{:.1} nm on the same route ({:.1} h)",
+            t.lag_min, t.distance_nm, t.hours
+        ),
+    ));
+    let list: Vec<Value> = trails_found
+        .iter()
+        .take(20)
+        .map(|(lead, follow, t)| {
+            json!({
+                "leader_segment": lead, "trailing_segment": follow, "lag_min": round(t.lag_min),
+                "distance_nm": round(t.distance_nm), "hours": round(t.hours), "compared": t.compared,
+            })
+        })
+        .collect();
+    found.evidence.insert("trailing_transmitters".into(), Value::Array(list));
 }
 
 /// M5: the AIS name against the registry's.

@@ -8,12 +8,14 @@ use lookout_model::{Finding, Timestamp, Track};
 
 pub mod identities;
 pub mod observation;
+pub mod places;
 pub mod segmentation;
 pub mod vessels;
 pub mod zones;
 
 use identities::IdentityHistory;
 use observation::Observation;
+use places::PlaceSet;
 use segmentation::Segmentation;
 use vessels::Registry;
 use zones::ZoneClassifier;
@@ -59,6 +61,9 @@ pub struct CycleInput<'a> {
     /// The observation timelines of every loaded track (who was heard where and when),
     /// built once by the engine; `None` makes a detector build its own from `tracks`.
     pub observation: Option<&'a Observation>,
+    /// Ports and anchorages (the shipped list, the user's, or none): what transshipment's
+    /// stage 5 and loitering measure from when their params list no places.
+    pub places: Option<&'a PlaceSet>,
 }
 
 /// Findings of the rules a rule depends on, by algorithm code.
