@@ -9,9 +9,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use lookout_ingest::coverage::TimeCoverage;
-use lookout_ingest::readers::{self, ReadOptions};
+use lookout_ingest::readers::{self, ReadOptions, RecordReader};
 use lookout_ingest::validate::{ValidateOptions, Validator};
 use lookout_model::{Position, Record, RejectCounts, StaticData, Timestamp, VesselId};
 use lookout_store::{IngestRun, Store, VesselRow};
@@ -56,6 +57,10 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, Option<u64>);
 
 /// Reads, validates and stores one file. Bad records are counted, never fatal;
 /// only a structural problem with the file (or the store) is an error.
+///
+/// Two threads: a parsing thread (reader, validator, identity tally) fills batches and
+/// hands them over a bounded queue ([`QUEUE`] batches) to the calling thread, which
+/// writes each in one store transaction. Memory is bounded by the queue, not the file.
 pub fn ingest_file(
     store: &mut dyn Store,
     path: &Path,
@@ -63,8 +68,8 @@ pub fn ingest_file(
     now: Timestamp,
     progress: Progress<'_>,
 ) -> Result<FileSummary, EngineError> {
-    let mut reader = readers::open(path, read)?;
-    let mut validator =
+    let reader = readers::open(path, read)?;
+    let validator =
         Validator::new(ValidateOptions { check_mmsi: !reader.ids_are_opaque(), ..ValidateOptions::new(now) });
     let source = path.display().to_string();
     let mut summary = FileSummary {
@@ -98,54 +103,152 @@ pub fn ingest_file(
         summary.positions_inserted = n;
     }
     let batch_size = crate::fault::batch_size(BATCH);
-    let mut batch: Vec<Position> = Vec::with_capacity(batch_size);
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(QUEUE);
+    let (empty_tx, empty_rx) = mpsc::channel::<Vec<Position>>();
+    let parsed = std::thread::scope(|scope| -> Result<Parsed, EngineError> {
+        let src = source.as_str();
+        let parser = scope.spawn(move || parse_file(reader, validator, src, batch_size, full_tx, empty_rx));
+        // One transaction per batch, in file order. On a store error `full_rx` is
+        // dropped with this closure, which ends the parsing thread at its next batch.
+        for batch in full_rx {
+            committed += store.insert_ingest_positions(&source, &batch.positions).map_err(stopped(committed))?;
+            crate::fault::pause_point("ingest-batch");
+            progress(batch.bytes_read, batch.total_bytes);
+            let mut positions = batch.positions;
+            positions.clear();
+            // The parser may have finished already: then the buffer is simply dropped.
+            let _ = empty_tx.send(positions);
+        }
+        match parser.join() {
+            Ok(parsed) => Ok(parsed),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })?;
+    crate::fault::pause_point("ingest-positions");
+    let Parsed { counts, statics, identities, notes, ids_not_mmsi, error, bytes_read, total_bytes } = parsed;
+    summary.records_read = counts.records_read;
+    summary.positions_accepted = counts.positions_accepted;
+    summary.static_records = counts.static_records;
+    summary.span = counts.span;
+    summary.rejects = counts.rejects;
+    // A file that breaks part-way (a truncated gzip) keeps what was read before the
+    // break; the summary carries the error so the user sees where it stopped.
+    summary.error = error;
+    summary.positions_inserted += committed;
+    summary.notes = notes;
+    summary.ids_not_mmsi = ids_not_mmsi;
+    progress(bytes_read, total_bytes);
+    finish_file(store, &mut summary, statics, identities, resumed, now).map_err(stopped(committed))?;
+    crate::fault::pause_point("ingest-finished");
+    Ok(summary)
+}
+
+/// Batches queued between the parsing thread and the writer (besides the one being
+/// parsed and the one being written).
+const QUEUE: usize = 2;
+
+/// Positions for one store transaction, with the reader's progress when it was full.
+struct Batch {
+    positions: Vec<Position>,
+    bytes_read: u64,
+    total_bytes: Option<u64>,
+}
+
+/// What the parsing thread counted.
+#[derive(Default)]
+struct Counts {
+    records_read: u64,
+    positions_accepted: u64,
+    static_records: u64,
+    span: Option<(Timestamp, Timestamp)>,
+    rejects: RejectCounts,
+}
+
+/// Everything the parsing thread learnt besides the positions it sent.
+struct Parsed {
+    counts: Counts,
+    statics: BTreeMap<VesselId, StaticData>,
+    identities: IdentityTally,
+    notes: Vec<String>,
+    ids_not_mmsi: u64,
+    error: Option<String>,
+    bytes_read: u64,
+    total_bytes: Option<u64>,
+}
+
+/// The parsing thread: reader → validator → batches of `batch_size` positions sent to
+/// `full`, buffers reused from `empty`. The last batch is sent even when empty, so the
+/// writer commits (and passes its `ingest-batch` point) at least once per file. Stops
+/// early when the writer is gone (a store error).
+fn parse_file(
+    mut reader: RecordReader,
+    mut validator: Validator,
+    source: &str,
+    batch_size: usize,
+    full: mpsc::SyncSender<Batch>,
+    empty: mpsc::Receiver<Vec<Position>>,
+) -> Parsed {
+    let mut counts = Counts::default();
     let mut statics: BTreeMap<VesselId, StaticData> = BTreeMap::new();
     let mut identities = IdentityTally::default();
     let mut coverage = TimeCoverage::default();
+    let mut batch: Vec<Position> = Vec::with_capacity(batch_size);
+    let mut writer_gone = false;
     while let Some(item) = reader.next() {
-        summary.records_read += 1;
+        counts.records_read += 1;
         let checked = item.and_then(|rec| validator.check(rec, reader.line()));
         match checked {
             Ok(Record::Position(p)) => {
-                summary.positions_accepted += 1;
-                summary.span = Some(match summary.span {
+                counts.positions_accepted += 1;
+                counts.span = Some(match counts.span {
                     None => (p.timestamp, p.timestamp),
                     Some((a, b)) => (a.min(p.timestamp), b.max(p.timestamp)),
                 });
-                statics.entry(p.vessel.clone()).or_default();
+                if !statics.contains_key(&p.vessel) {
+                    statics.insert(p.vessel.clone(), StaticData::default());
+                }
                 identities.on_position(&reader, &p.vessel, p.timestamp);
                 coverage.add(p.timestamp);
                 batch.push(p);
                 if batch.len() >= batch_size {
-                    committed += store.insert_ingest_positions(&source, &batch).map_err(stopped(committed))?;
-                    crate::fault::pause_point("ingest-batch");
-                    batch.clear();
-                    progress(reader.bytes_read(), reader.total_bytes());
+                    let next = empty.try_recv().unwrap_or_else(|_| Vec::with_capacity(batch_size));
+                    let full_batch = Batch {
+                        positions: std::mem::replace(&mut batch, next),
+                        bytes_read: reader.bytes_read(),
+                        total_bytes: reader.total_bytes(),
+                    };
+                    if full.send(full_batch).is_err() {
+                        writer_gone = true;
+                        break;
+                    }
                 }
             }
             Ok(Record::Static { vessel, timestamp, data }) => {
-                summary.static_records += 1;
+                counts.static_records += 1;
                 identities.on_static(&reader, &vessel, timestamp, &data);
                 statics.entry(vessel).or_default().merge_from(&data);
             }
-            Err(reject) => summary.rejects.add(&source, &reject),
+            Err(reject) => counts.rejects.add(source, &reject),
         }
     }
-    // A file that breaks part-way (a truncated gzip) keeps what was read before the
-    // break; the summary carries the error so the user sees where it stopped.
-    summary.error = reader.take_error().map(|e| e.to_string());
-    committed += store.insert_ingest_positions(&source, &batch).map_err(stopped(committed))?;
-    crate::fault::pause_point("ingest-batch");
-    crate::fault::pause_point("ingest-positions");
-    summary.positions_inserted += committed;
-    summary.notes = reader.notes();
-    summary.notes.extend(validator.notes());
-    summary.notes.extend(extract_warning(&coverage));
-    summary.ids_not_mmsi = validator.ids_not_mmsi();
-    progress(reader.bytes_read(), reader.total_bytes());
-    finish_file(store, &mut summary, statics, identities, resumed, now).map_err(stopped(committed))?;
-    crate::fault::pause_point("ingest-finished");
-    Ok(summary)
+    if !writer_gone {
+        let last = Batch { positions: batch, bytes_read: reader.bytes_read(), total_bytes: reader.total_bytes() };
+        // A writer gone at this point has failed; it reports its own error.
+        let _ = full.send(last);
+    }
+    let mut notes = reader.notes();
+    notes.extend(validator.notes());
+    notes.extend(extract_warning(&coverage));
+    Parsed {
+        counts,
+        statics,
+        identities,
+        notes,
+        ids_not_mmsi: validator.ids_not_mmsi(),
+        error: reader.take_error().map(|e| e.to_string()),
+        bytes_read: reader.bytes_read(),
+        total_bytes: reader.total_bytes(),
+    }
 }
 
 /// The warning for a file with holes longer than the shortest gap the dark model judges.

@@ -380,12 +380,14 @@ impl Backend for PostgresStore {
             &[],
         )
         .map_err(&e)?;
-        // ORDER BY seq: of two rows with the same key in one batch the first wins, as in SQLite.
+        // In key order, so each insert lands next to the previous one in the primary key's
+        // index; seq last: of two rows with the same key in one batch the first wins, as
+        // in SQLite.
         let inserted = tx
             .execute(
                 "INSERT INTO positions (vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status)
                  SELECT vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status
-                 FROM lookout_positions_in ORDER BY seq
+                 FROM lookout_positions_in ORDER BY vessel_id, ts_ms, lat, lon, seq
                  ON CONFLICT DO NOTHING",
                 &[],
             )

@@ -11,6 +11,21 @@ use rusqlite::{params_from_iter, Connection, ErrorCode, OpenFlags, ToSql, Transa
 use crate::admin::OpenMode;
 use crate::sql::{json_error, values, Backend, Conn, Row, Val};
 use crate::{Result, StoreError};
+use lookout_model::Position;
+
+/// The positions' primary key order (vessel id bytewise, time, latitude, longitude;
+/// milliseconds, -0.0 equal to 0.0, as the database compares them; a total order even
+/// with NaN).
+fn position_key_order(a: &Position, b: &Position) -> std::cmp::Ordering {
+    let real = |x: f64, y: f64| (x + 0.0).total_cmp(&(y + 0.0));
+    a.vessel
+        .as_str()
+        .as_bytes()
+        .cmp(b.vessel.as_str().as_bytes())
+        .then(crate::sql::ms(a.timestamp).cmp(&crate::sql::ms(b.timestamp)))
+        .then_with(|| real(a.lat, b.lat))
+        .then_with(|| real(a.lon, b.lon))
+}
 
 /// Ordered migrations; `PRAGMA user_version` records how many were applied.
 const MIGRATIONS: &[&str] = &[
@@ -229,6 +244,58 @@ impl Backend for SqliteStore {
         let out = f(&mut Lite { conn: &tx, location: &self.location })?;
         tx.commit().map_err(e)?;
         Ok(out)
+    }
+
+    /// Typed binds on two cached statements, no row of values built first, and the rows
+    /// in key order (a stable sort, so of two rows with one key the first still wins):
+    /// each insert then lands next to the previous one in the primary key's B-tree
+    /// instead of on a random page.
+    fn bulk_insert_positions(&mut self, positions: &[Position], journal: Option<&str>) -> Result<u64> {
+        let mut order: Vec<usize> = (0..positions.len()).collect();
+        order.sort_by(|&a, &b| position_key_order(&positions[a], &positions[b]));
+        let e = lite_error(&self.location);
+        let tx = begin_write(&mut self.conn).map_err(&e)?;
+        let mut inserted = 0u64;
+        {
+            let mut vessel = tx
+                .prepare_cached("INSERT INTO vessels (vessel_id, id_is_mmsi) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
+                .map_err(&e)?;
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO positions (vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                )
+                .map_err(&e)?;
+            let mut last: Option<&str> = None;
+            for &i in &order {
+                let p = &positions[i];
+                let id = p.vessel.as_str();
+                // A position may arrive before its vessel's static data: create the vessel row.
+                if last != Some(id) {
+                    vessel.execute((id, p.vessel.is_mmsi())).map_err(&e)?;
+                    last = Some(id);
+                }
+                // NaN is stored as NULL, as `Val` does on every other path.
+                let real = |v: Option<f64>| v.filter(|x| !x.is_nan());
+                let (lat, lon) = (real(Some(p.lat)), real(Some(p.lon)));
+                let nav_status = p.nav_status.map(|n| n.0);
+                inserted += insert
+                    .execute((
+                        id,
+                        crate::sql::ms(p.timestamp),
+                        lat,
+                        lon,
+                        real(p.sog),
+                        real(p.cog),
+                        real(p.heading),
+                        nav_status,
+                    ))
+                    .map_err(&e)? as u64;
+            }
+        }
+        crate::sql::count_in_journal(&mut Lite { conn: &tx, location: &self.location }, journal, inserted)?;
+        tx.commit().map_err(e)?;
+        Ok(inserted)
     }
 
     fn versions(&self) -> Result<(i64, i64)> {

@@ -100,6 +100,37 @@ fn positions_are_idempotent_and_load_sorted_with_static_data() {
 }
 
 #[test]
+fn the_first_of_a_repeated_key_in_one_batch_wins_whatever_the_order() {
+    with_each_backend(|store| {
+        let with = |id: &str, min: i64, lat: f64, sog: f64| Position { sog: Some(sog), ..pos(id, min, lat) };
+        // Keys the database compares equal although the values differ: -0.0 and 0.0, and
+        // times within one millisecond; the batch is out of key order on purpose.
+        let mut late = with("440000001", 5, 0.0, 3.0);
+        late.timestamp += Duration::microseconds(400);
+        let batch = vec![
+            with("440000002", 9, 36.0, 1.0),
+            late,
+            with("440000001", 5, 0.0, 4.0),
+            with("440000001", 3, 0.0, 1.0),
+            with("440000001", 3, -0.0, 2.0),
+            with("440000002", 9, 36.0, 5.0),
+            with("440000001", 1, 35.0, 6.0),
+        ];
+        assert_eq!(store.insert_positions(&batch).expect("insert"), 4);
+        let tracks = store.load_tracks(t(0), t(10)).expect("load");
+        let seen: Vec<(String, i64, Option<f64>)> = tracks
+            .iter()
+            .flat_map(|t| t.positions.iter())
+            .map(|p| (p.vessel.as_str().to_string(), p.timestamp.timestamp_millis() / 60_000 % 60, p.sog))
+            .collect();
+        let want = [("440000001", 1, 6.0), ("440000001", 3, 1.0), ("440000001", 5, 3.0), ("440000002", 9, 1.0)];
+        let want: Vec<(String, i64, Option<f64>)> =
+            want.iter().map(|(id, m, sog)| (id.to_string(), *m, Some(*sog))).collect();
+        assert_eq!(seen, want);
+    });
+}
+
+#[test]
 fn rewriting_a_cycle_replaces_it_exactly() {
     with_each_backend(|store| {
         let key = CycleKey { window_start: t(0), window_end: t(1440) };
