@@ -20,6 +20,7 @@ pub mod export;
 pub mod fault;
 pub mod ingest;
 mod ingest_identity;
+pub mod ingest_stream;
 pub mod models;
 pub mod outputs;
 pub mod plan;
