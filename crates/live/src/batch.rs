@@ -74,9 +74,9 @@ pub fn run_batcher(
 ) {
     let mut pending: Option<Pending> = None;
     loop {
-        let wait = pending.as_ref().map_or(crate::feed::POLL, |p| {
-            opts.max_delay.saturating_sub(p.started.elapsed()).min(crate::feed::POLL)
-        });
+        let wait = pending
+            .as_ref()
+            .map_or(crate::feed::POLL, |p| opts.max_delay.saturating_sub(p.started.elapsed()).min(crate::feed::POLL));
         match rx.recv_timeout(wait) {
             Ok(chunk) => {
                 let p = pending.get_or_insert_with(|| Pending {
