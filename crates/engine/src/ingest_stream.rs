@@ -61,16 +61,9 @@ pub fn store_batch(store: &mut dyn Store, batch: &StreamBatch) -> Result<BatchOu
     for (vessel, at, data) in &batch.statics {
         merged.entry(vessel).or_default().merge_from(data);
         if let Some(identity) = Identity::from_static(data) {
-            sightings
-                .entry((vessel, identity.clone()))
-                .and_modify(|o| o.absorb(*at, *at, 1))
-                .or_insert_with(|| IdentityObservation {
-                    vessel: vessel.clone(),
-                    identity,
-                    first_seen: *at,
-                    last_seen: *at,
-                    reports: 1,
-                });
+            sightings.entry((vessel, identity.clone())).and_modify(|o| o.absorb(*at, *at, 1)).or_insert_with(|| {
+                IdentityObservation { vessel: vessel.clone(), identity, first_seen: *at, last_seen: *at, reports: 1 }
+            });
         }
     }
     let rows: Vec<VesselRow> = merged

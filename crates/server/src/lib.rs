@@ -17,6 +17,7 @@ mod models;
 pub mod openapi;
 mod params;
 mod routes;
+mod sources;
 mod stream;
 
 use std::sync::Arc;
@@ -52,6 +53,8 @@ struct Inner {
     output: OutputConfig,
     auth: bool,
     metrics: metrics::Metrics,
+    /// The live path's counters, when `lookout serve` runs feeds (`sources`).
+    live: std::sync::OnceLock<Arc<lookout_live::stats::LiveStatus>>,
 }
 
 impl Drop for Inner {
@@ -89,6 +92,7 @@ impl AppState {
             output,
             auth,
             metrics: metrics::Metrics::default(),
+            live: Default::default(),
         };
         AppState { inner: Arc::new(inner) }
     }
@@ -167,6 +171,7 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
     routes::router()
         .merge(models::router())
         .merge(analysis::router())
+        .route("/api/v1/sources", axum::routing::get(sources::list))
         .route("/metrics", axum::routing::get(metrics::scrape))
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
