@@ -90,18 +90,26 @@ impl Server {
         self.get("/api/v1/sources")["path"][name].as_u64().unwrap_or(0)
     }
 
-    /// Waits until the counter stops growing for a while and is at least `min`.
+    /// Waits until every record the feeds accepted is stored (acknowledged), no
+    /// receiver is connected, and `name` has stopped growing at `min` or more.
     fn settle(&self, name: &str, min: u64) -> u64 {
-        let end = Instant::now() + Duration::from_secs(60);
+        let end = Instant::now() + Duration::from_secs(120);
         let mut last = (u64::MAX, Instant::now());
         loop {
-            let n = self.path_counter(name);
+            let s = self.get("/api/v1/sources");
+            let n = s["path"][name].as_u64().unwrap_or(0);
+            let stored = s["path"]["positions_stored"].as_u64().unwrap_or(0);
+            let accepted: u64 =
+                s["sources"].as_array().map_or(0, |v| v.iter().map(|x| x["positions"].as_u64().unwrap_or(0)).sum());
+            let idle = s["sources"]
+                .as_array()
+                .is_some_and(|v| v.iter().all(|x| x["kind"] == "nmea_udp" || x["connections"] == 0));
             if n != last.0 {
                 last = (n, Instant::now());
-            } else if n >= min && last.1.elapsed() > Duration::from_millis(1500) {
+            } else if n >= min && stored == accepted && idle && last.1.elapsed() > Duration::from_secs(2) {
                 return n;
             }
-            assert!(Instant::now() < end, "{name} stuck at {n} (want at least {min})");
+            assert!(Instant::now() < end, "{name} stuck at {n} (want at least {min}): {s}");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -123,7 +131,8 @@ fn replay(file: &str, to: &str) {
 }
 
 fn ingested(dir: &Path, file: &str) -> Vec<Position> {
-    let db = dir.join("ingest.db").display().to_string();
+    let name = Path::new(file).file_name().unwrap().to_string_lossy().to_string();
+    let db = dir.join(format!("ingest-{name}.db")).display().to_string();
     lookout(&db).args(["ingest", testdata(file).to_str().unwrap()]).assert().success();
     stored(&db)
 }
@@ -150,6 +159,7 @@ fn replay_into_tcp_and_udp_stores_what_ingest_stores() {
             assert_eq!(got.len(), want.len(), "{file} over {proto}: positions stored");
             assert!(got == want, "{file} over {proto}: the same positions as `lookout ingest`");
             let src = &sources["sources"][0];
+            assert_eq!(src["drops"], serde_json::json!({}), "{file} over {proto}: nothing dropped");
             assert_eq!(src["kind"], format!("nmea_{proto}"), "{sources}");
             assert!(src["sentences"].as_u64().unwrap() > 100 && src["last_message"].is_string(), "{sources}");
             assert!(metrics.contains("lookout_live_source_sentences"), "/metrics has the source counters");

@@ -25,6 +25,10 @@ use crate::{LiveError, SharedClock, Stop};
 /// How often a blocked feed looks at its stop flag.
 pub const POLL: Duration = Duration::from_millis(100);
 const READ_BUF: usize = 64 * 1024;
+/// A UDP chunk goes to the queue at this many records, or after the socket was idle
+/// for [`UDP_IDLE`].
+const UDP_CHUNK_RECORDS: usize = 1000;
+const UDP_IDLE: Duration = Duration::from_millis(20);
 
 /// What a running feed gets.
 #[derive(Clone)]
@@ -165,7 +169,7 @@ impl Feed for UdpListen {
     }
     fn run(self: Box<Self>, ctx: FeedContext) -> Result<(), LiveError> {
         let socket = UdpSocket::bind(&self.addr).map_err(|e| LiveError::io("binding", &self.addr, e))?;
-        socket.set_read_timeout(Some(POLL)).map_err(|e| LiveError::io("binding", &self.addr, e))?;
+        socket.set_read_timeout(Some(UDP_IDLE)).map_err(|e| LiveError::io("binding", &self.addr, e))?;
         if let (Some(tx), Ok(a)) = (&self.bound, socket.local_addr()) {
             let _ = tx.send(a);
         }
@@ -173,26 +177,44 @@ impl Feed for UdpListen {
         ctx.stats.connection_opened();
         let mut ingress = Ingress::new(ctx.stats.clone(), ctx.clock.clone());
         let mut buf = vec![0u8; 65_536];
+        // Datagrams gather into one chunk until it is big enough or the socket is idle.
+        let mut pending: Option<Chunk> = None;
+        let offer = |pending: &mut Option<Chunk>| -> bool {
+            let Some(c) = pending.take() else { return true };
+            match ctx.tx.try_send(c) {
+                Ok(()) => true,
+                Err(TrySendError::Full(c)) => {
+                    ctx.stats.drop_records("queue_full", c.records.len() as u64);
+                    true
+                }
+                Err(TrySendError::Disconnected(_)) => false,
+            }
+        };
         while !ctx.stop.is_stopped() {
             match socket.recv_from(&mut buf) {
                 Ok((n, _peer)) => {
                     let chunk = ingress.lines(buf[..n].split(|&b| b == b'\n'));
-                    if chunk.records.is_empty() {
-                        continue;
+                    match pending.as_mut() {
+                        Some(p) => p.records.extend(chunk.records),
+                        None if !chunk.records.is_empty() => pending = Some(chunk),
+                        None => {}
                     }
-                    match ctx.tx.try_send(chunk) {
-                        Ok(()) => {}
-                        Err(TrySendError::Full(c)) => ctx.stats.drop_records("queue_full", c.records.len() as u64),
-                        Err(TrySendError::Disconnected(_)) => break,
+                    if pending.as_ref().is_some_and(|p| p.records.len() >= UDP_CHUNK_RECORDS) && !offer(&mut pending) {
+                        break;
                     }
                 }
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {
+                    if !offer(&mut pending) {
+                        break;
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(source = %self.name, error = %e, "UDP receive failed");
                     std::thread::sleep(POLL);
                 }
             }
         }
+        offer(&mut pending);
         send_blocking(&ctx, ingress.finish());
         ctx.stats.connection_closed();
         Ok(())

@@ -90,13 +90,15 @@ fn udp_counts_drops_when_the_queue_is_full() {
     let bytes = gunzip(DMA);
     let (tx, rx) = channel();
     let feed = UdpListen { name: "udp".into(), addr: "127.0.0.1:0".into(), bound: Some(tx) };
-    // A queue of one chunk nobody reads: the second datagram with records is dropped.
+    // A queue of one chunk nobody reads: later bursts are dropped.
     let run = run_feed(Box::new(feed), ManualClock::at("2026-01-01T00:00:00Z").shared(), 1);
     let addr = rx.recv_timeout(Duration::from_secs(5)).expect("bound");
     let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
     let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    // Pauses longer than the socket's idle time: each burst becomes its own chunk.
     for group in lines.chunks(50).take(20) {
         sock.send_to(&group.join(&b'\n'), addr).expect("send");
+        std::thread::sleep(Duration::from_millis(60));
     }
     let sent = lines[..1000].join(&b'\n');
     wait_for("every datagram decoded", || run.stats.snapshot().sentences == non_blank_lines(&sent));
