@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, Read, Write};
 use std::net::{TcpStream, UdpSocket};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -49,7 +49,7 @@ fn parse_speed(raw: &str) -> anyhow::Result<Option<f64>> {
     Ok(Some(n))
 }
 
-fn open_lines(path: &PathBuf) -> anyhow::Result<Box<dyn BufRead>> {
+fn open_lines(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut magic = [0u8; 2];
     let n = f.read(&mut magic)?;
@@ -132,7 +132,7 @@ pub(crate) fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Sends one file; returns the lines sent.
-fn play(path: &PathBuf, target: &mut Target, speed: Option<f64>) -> anyhow::Result<u64> {
+fn play(path: &Path, target: &mut Target, speed: Option<f64>) -> anyhow::Result<u64> {
     let mut reader = open_lines(path)?;
     // The decoder reads each line's receive time exactly as a receiver would.
     let mut decoder = Decoder::new(DecoderOptions::default());
