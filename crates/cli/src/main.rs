@@ -70,6 +70,8 @@ enum Command {
     Anomaly(commands::anomaly::AnomalyArgs),
     /// Serve the HTTP API (`/api/v1`, `/healthz`, `/readyz`) until ctrl-c or SIGTERM.
     Serve(commands::serve::ServeArgs),
+    /// Play NMEA files as a live feed to `tcp://HOST:PORT` or `udp://HOST:PORT`, paced by their times.
+    Replay(commands::replay::ReplayArgs),
     /// Bearer tokens of `lookout serve`: create (shown once), list, revoke.
     Tokens(commands::tokens::TokensArgs),
     /// Print shell completions: `lookout completions bash > /etc/bash_completion.d/lookout`.
@@ -98,6 +100,7 @@ fn main() -> ExitCode {
         Command::Models(a) => commands::models::run(a, &db),
         Command::Anomaly(a) => commands::anomaly::run(a),
         Command::Serve(a) => commands::serve::run(a, &db),
+        Command::Replay(a) => commands::replay::run(a),
         Command::Tokens(a) => commands::tokens::run(a, &db),
         Command::Completions(a) => commands::completions::run(a, Cli::command()),
     };

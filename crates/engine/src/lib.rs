@@ -21,6 +21,7 @@ pub mod fault;
 pub mod incremental;
 pub mod ingest;
 mod ingest_identity;
+pub mod ingest_stream;
 pub mod models;
 pub mod outputs;
 pub mod plan;

@@ -17,6 +17,7 @@ mod models;
 pub mod openapi;
 mod params;
 mod routes;
+mod sources;
 mod stream;
 
 use std::sync::Arc;
@@ -54,6 +55,8 @@ struct Inner {
     metrics: metrics::Metrics,
     /// Ports and anchorages the cycles it runs measure from (`lookout serve --ports`).
     places: Option<Arc<lookout_detect::input::places::PlaceSet>>,
+    /// The live path's counters, when `lookout serve` runs feeds (`sources`).
+    live: std::sync::OnceLock<Arc<lookout_live::stats::LiveStatus>>,
 }
 
 impl Drop for Inner {
@@ -92,6 +95,7 @@ impl AppState {
             auth,
             metrics: metrics::Metrics::default(),
             places: None,
+            live: Default::default(),
         };
         AppState { inner: Arc::new(inner) }
     }
@@ -185,6 +189,7 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
     routes::router()
         .merge(models::router())
         .merge(analysis::router())
+        .route("/api/v1/sources", axum::routing::get(sources::list))
         .route("/metrics", axum::routing::get(metrics::scrape))
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))

@@ -115,7 +115,9 @@ pub async fn scrape(State(state): State<AppState>) -> Result<Response, ApiError>
     encode(&mut text, &state.metrics().registry).map_err(ApiError::internal)?;
     let mut events_registry = Registry::with_prefix("lookout");
     events_registry.register("events", "Stored events by category and status", gauge);
-    let mut more = String::new();
+    let mut live = String::new();
+    crate::sources::encode_metrics(&state, &mut live).map_err(ApiError::internal)?;
+    let mut more = live.trim_end().strip_suffix("# EOF").unwrap_or(&live).to_string();
     encode(&mut more, &events_registry).map_err(ApiError::internal)?;
     // Each encoding ends with `# EOF`; only the last may.
     let text = text.trim_end().strip_suffix("# EOF").unwrap_or(&text).to_string() + &more;

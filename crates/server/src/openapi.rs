@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{analysis, models, routes, stream};
+use crate::{analysis, models, routes, sources, stream};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -49,6 +49,7 @@ use crate::{analysis, models, routes, stream};
         models::create_draft,
         models::promote,
         models::rollback,
+        sources::list,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

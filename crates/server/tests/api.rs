@@ -547,6 +547,7 @@ const ROUTES: &[(&str, &str, Role)] = &[
     ("POST", "/api/v1/silences/x/expire", Role::Analyst),
     ("GET", "/api/v1/outbox", Role::Viewer),
     ("GET", "/api/v1/kpis", Role::Viewer),
+    ("GET", "/api/v1/sources", Role::Viewer),
     ("GET", "/api/v1/stats/daily", Role::Viewer),
     ("GET", "/api/v1/cycles", Role::Viewer),
     ("POST", "/api/v1/cycles", Role::Admin),
@@ -849,6 +850,7 @@ async fn every_response_matches_the_openapi_document() {
     c.call("POST", "/api/v1/silences/{id}/expire", &format!("/api/v1/silences/{silence_id}/expire"), None).await;
     c.call("GET", "/api/v1/outbox", "/api/v1/outbox?limit=5", None).await;
     c.call("GET", "/api/v1/kpis", "/api/v1/kpis", None).await;
+    c.call("GET", "/api/v1/sources", "/api/v1/sources", None).await;
     for period in ["hourly", "daily", "monthly"] {
         let (status, rows) = c.call("GET", "/api/v1/stats/{period}", &format!("/api/v1/stats/{period}"), None).await;
         assert_eq!(status, StatusCode::OK);

@@ -28,12 +28,15 @@ pub(crate) struct ServeArgs {
     pub ports: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub out: OutputArgs,
+    #[command(flatten)]
+    pub live: super::live::LiveArgs,
 }
 
 pub(crate) fn run(args: ServeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let cfg = args.out.config()?;
     let ports = super::analyze::load_ports(args.ports.as_deref())?;
     tracing::info!("{}", ports.describe());
+    let live = args.live.config()?;
     // Open (and migrate) once up front so a bad --db fails here, not on the first request.
     db.open()?;
     let state = if args.no_auth {
@@ -59,7 +62,7 @@ pub(crate) fn run(args: ServeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    serve_until_stopped(state, args.bind, limits, &db.location())?;
+    serve_live_until_stopped(state, args.bind, limits, &db.location(), live.map(|l| (l, db.db.clone())))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -70,12 +73,33 @@ pub(crate) fn serve_until_stopped(
     limits: lookout_server::Limits,
     location: &str,
 ) -> anyhow::Result<()> {
+    serve_live_until_stopped(state, bind, limits, location, None)
+}
+
+/// [`serve_until_stopped`] with the live path (feeds, scheduler) when configured; on
+/// shutdown the feeds stop, their last batch is stored and a running cycle completes.
+pub(crate) fn serve_live_until_stopped(
+    state: lookout_server::AppState,
+    bind: SocketAddr,
+    limits: lookout_server::Limits,
+    location: &str,
+    live: Option<(lookout_live::config::LiveConfig, String)>,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
-    runtime.block_on(async {
+    let live = match live {
+        Some((cfg, db)) => Some(super::live::start(&cfg, &db, &state, runtime.handle().clone())?),
+        None => None,
+    };
+    let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
         let addr = listener.local_addr()?;
         outln!("lookout serve: http://{addr}/api/v1 (store {location})");
         super::super::output::flush_stdout()?;
         lookout_server::serve(listener, lookout_server::app_with(state, limits)).await.context("serving")
-    })
+    });
+    if let Some(live) = live {
+        // The scheduler publishes through the runtime: stop it on a plain thread.
+        runtime.block_on(async { tokio::task::spawn_blocking(move || live.shutdown()).await }).ok();
+    }
+    served
 }
