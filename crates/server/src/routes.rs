@@ -122,6 +122,7 @@ async fn events_page(state: &AppState, q: EventsQuery) -> Result<Page<lookout_pi
                 from,
                 to,
                 bbox,
+                open_only: false,
                 after: cursor.as_deref(),
                 // One more than asked says whether another page follows.
                 limit: limit + 1,
@@ -448,8 +449,13 @@ pub(crate) async fn show_vessel(
                 s.vessel(&vessel)?.ok_or_else(|| ApiError::not_found("id", format!("no vessel with id '{id}'")))?;
             let identities = s.vessel_identities(&vessel)?;
             let last_position = s.last_position(&vessel)?;
-            let events = EventQuery { vessel: Some(vessel.as_str()), limit: params::MAX_LIMIT, ..Default::default() };
-            let open_events = s.queries().events_page(&events)?.into_iter().filter(|e| e.is_open()).collect();
+            let events = EventQuery {
+                vessel: Some(vessel.as_str()),
+                open_only: true,
+                limit: params::MAX_LIMIT,
+                ..Default::default()
+            };
+            let open_events = s.queries().events_page(&events)?;
             let newest = |detector: Option<&'static str>, limit| FindingQuery {
                 detector,
                 vessel: Some(vessel.as_str()),

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0006_api_tokens.sql"),
     crate::tables::MIGRATION_0008_IDENTITY_RUNS,
     include_str!("../migrations/postgres/0010_api.sql"),
+    include_str!("../migrations/postgres/0016_api_indexes.sql"),
 ];
 
 /// Key of the advisory lock that serialises lookouts migrating the same database.

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0006_api_tokens.sql"),
     crate::tables::MIGRATION_0008_IDENTITY_RUNS,
     include_str!("../migrations/sqlite/0010_api.sql"),
+    include_str!("../migrations/sqlite/0016_api_indexes.sql"),
 ];
 
 /// The embedded default store.

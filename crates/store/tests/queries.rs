@@ -141,6 +141,45 @@ fn events_filter_by_vessel_level_and_box_and_page_by_id() {
         // B's box during e3's episode (200..260) only.
         let b_late = BBox { min_lon: 100.19, min_lat: 9.0, max_lon: 101.0, max_lat: 11.0 };
         assert_eq!(q(store, &|x| x.bbox = Some(b_late)), "e3");
+        // Filters combine, each present one narrowing the page.
+        assert_eq!(
+            q(store, &|x| {
+                x.vessel = Some("A");
+                x.level = Some(Severity::Medium)
+            }),
+            "e2"
+        );
+        assert_eq!(
+            q(store, &|x| {
+                x.level = Some(Severity::High);
+                x.after = Some("e1")
+            }),
+            "e3"
+        );
+        assert_eq!(
+            q(store, &|x| {
+                x.vessel = Some("B");
+                x.to = Some(t(200))
+            }),
+            "e2"
+        );
+        assert_eq!(q(store, &|x| x.status = Some(EventStatus::New)), "e1,e2,e3");
+        assert_eq!(q(store, &|x| x.category = Some(Category::DarkVessel)), "e1,e2,e3");
+        // Open only: a closed or withdrawn event is left out.
+        let mut closed = page[0].clone();
+        closed.status = EventStatus::Closed;
+        let mut withdrawn = page[2].clone();
+        withdrawn.status = EventStatus::Withdrawn;
+        store.save_events(&[closed, withdrawn]).expect("close");
+        assert_eq!(q(store, &|x| x.open_only = true), "e2");
+        assert_eq!(
+            q(store, &|x| {
+                x.open_only = true;
+                x.vessel = Some("A")
+            }),
+            "e2"
+        );
+        assert_eq!(q(store, &|x| x.status = Some(EventStatus::Closed)), "e1");
         // A rewrite keeps the vessel index in step.
         store.save_events(&[event("e3", &["A"], Severity::High, 200)]).expect("rewrite");
         assert_eq!(q(store, &|x| x.vessel = Some("B")), "e2");
@@ -181,6 +220,37 @@ fn findings_filter_and_page_by_key_both_ways() {
         // B's finding at 500 has no report during its episode: in no box.
         let world = BBox { min_lon: -180.0, min_lat: -90.0, max_lon: 180.0, max_lat: 90.0 };
         assert_eq!(count(FindingQuery { bbox: Some(world), ..Default::default() }), 4);
+    });
+}
+
+#[test]
+fn finding_spans_are_a_detectors_findings_of_a_vessel_overlapping_the_range() {
+    with_each_backend(|store| {
+        fill(store);
+        let spans = |detector: &str, from, to| {
+            let spans = store.queries().finding_spans(detector, &VesselId::new("A"), t(from), t(to)).expect("spans");
+            spans.iter().map(|s| ((s.start - t(0)).num_minutes(), s.level.clone(), s.score)).collect::<Vec<_>>()
+        };
+        assert_eq!(spans("gaps", 0, 1000), vec![(0, "HIGH".to_string(), Some(50)), (200, "MEDIUM".into(), Some(50))]);
+        assert_eq!(spans("dark_suspicion", 0, 1000), vec![(0, "CRITICAL".to_string(), Some(50))]);
+        // Ends included: the episode 0..60 touches a range starting at 60; 200.. one ending at 200.
+        assert_eq!(spans("gaps", 60, 100), vec![(0, "HIGH".to_string(), Some(50))]);
+        assert_eq!(spans("gaps", 61, 200), vec![(200, "MEDIUM".to_string(), Some(50))]);
+        assert!(spans("gaps", 61, 199).is_empty());
+        // In key order, with the same keys as the full findings.
+        let full = store
+            .queries()
+            .findings_page(&FindingQuery { detector: Some("gaps"), vessel: Some("A"), limit: 10, ..Default::default() })
+            .expect("findings");
+        let keys: Vec<_> = full.iter().map(|f| f.key).collect();
+        let span_keys: Vec<_> = store
+            .queries()
+            .finding_spans("gaps", &VesselId::new("A"), t(0), t(1000))
+            .expect("spans")
+            .iter()
+            .map(|s| s.key)
+            .collect();
+        assert_eq!(span_keys, keys);
     });
 }
 
