@@ -3,7 +3,8 @@
 //! unique order, so a page costs its own rows and never an OFFSET), never in memory.
 
 use lookout_model::{Finding, NavStatus, Position, Severity, Timestamp, VesselId};
-use lookout_pipeline::{Alert, AlertStatus, Category, Event, EventStatus, HistoryEntry};
+use lookout_pipeline::delivery::OutboxItem;
+use lookout_pipeline::{Alert, AlertStatus, Category, Event, EventStatus, HistoryEntry, Silence};
 
 use crate::sql::{json_error, vals, Backend, Conn, Row, Val};
 use crate::{Result, Store};
@@ -87,6 +88,10 @@ pub trait Queries {
     fn events_page(&self, q: &EventQuery<'_>) -> Result<Vec<Event>>;
     /// Alerts in fingerprint order after `after`; only firing ones unless `all`.
     fn alerts_page(&self, all: bool, after: Option<&str>, limit: usize) -> Result<Vec<Alert>>;
+    /// Outbox rows in `seq` order after `after`; only undelivered ones with `pending_only`.
+    fn outbox_page(&self, pending_only: bool, after: Option<i64>, limit: usize) -> Result<Vec<OutboxItem>>;
+    /// Silences in id order (bytewise) after `after`.
+    fn silences_page(&self, after: Option<&str>, limit: usize) -> Result<Vec<Silence>>;
     /// Findings in key order after `q.after`.
     fn findings_page(&self, q: &FindingQuery<'_>) -> Result<Vec<StoredFinding>>;
     /// The spans of `vessel`'s findings by `detector` whose episode overlaps `[from, to]`,
@@ -197,6 +202,29 @@ impl<B: Backend> Queries for B {
         f.cmp("fingerprint COLLATE \"C\"", ">", after);
         let limit = f.arg(limit_val(limit));
         let sql = format!("SELECT doc FROM alerts {} ORDER BY fingerprint COLLATE \"C\" LIMIT {limit}", f.clause());
+        self.read(|c| c.docs(&sql, &f.args))
+    }
+
+    fn outbox_page(&self, pending_only: bool, after: Option<i64>, limit: usize) -> Result<Vec<OutboxItem>> {
+        let mut f = Filters::new();
+        if pending_only {
+            f.push("delivered_at_ms IS NULL".into());
+        }
+        f.cmp("seq", ">", after);
+        let limit = f.arg(limit_val(limit));
+        let sql = format!(
+            "SELECT seq, notification_id, sink, body, created_at_ms, attempts, next_attempt_at_ms, delivered_at_ms,
+                    last_error FROM outbox {} ORDER BY seq LIMIT {limit}",
+            f.clause()
+        );
+        self.read(|c| c.query(&sql, &f.args, crate::tables::outbox_row))
+    }
+
+    fn silences_page(&self, after: Option<&str>, limit: usize) -> Result<Vec<Silence>> {
+        let mut f = Filters::new();
+        f.cmp("id COLLATE \"C\"", ">", after);
+        let limit = f.arg(limit_val(limit));
+        let sql = format!("SELECT doc FROM silences {} ORDER BY id COLLATE \"C\" LIMIT {limit}", f.clause());
         self.read(|c| c.docs(&sql, &f.args))
     }
 

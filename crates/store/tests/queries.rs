@@ -287,3 +287,51 @@ fn the_stream_log_numbers_entries_in_order_and_reads_after_a_number() {
         assert!(store.stream_log().append_stream(&[], t(2)).expect("nothing").is_empty());
     });
 }
+
+#[test]
+fn outbox_and_silences_page_in_sql_in_key_order() {
+    use lookout_pipeline::delivery::OutboxItem;
+    use lookout_pipeline::{Matcher, Silence};
+    with_each_backend(|store| {
+        let rows: Vec<OutboxItem> =
+            (0..5).map(|i| OutboxItem::new(0, &format!("n{i}"), "log", format!("{{\"n\":{i}}}"), t(i))).collect();
+        let state = store.dispatch_state().expect("state");
+        store.save_dispatch(&state, &rows).expect("enqueue");
+        let mut all = store.queries().outbox_page(false, None, 100).expect("all");
+        assert_eq!(all.iter().map(|i| i.notification_id.as_str()).collect::<Vec<_>>(), ["n0", "n1", "n2", "n3", "n4"]);
+        for i in [1, 3] {
+            all[i].delivered_at = Some(t(10));
+        }
+        store.update_outbox(&all).expect("deliver");
+        let pages = |pending: bool| {
+            let (mut after, mut seen) = (None, Vec::new());
+            loop {
+                let page = store.queries().outbox_page(pending, after, 2).expect("page");
+                assert!(page.len() <= 2);
+                let Some(last) = page.last() else { break };
+                after = Some(last.seq);
+                seen.extend(page.into_iter().map(|i| i.notification_id));
+            }
+            seen.join(",")
+        };
+        assert_eq!(pages(false), "n0,n1,n2,n3,n4");
+        assert_eq!(pages(true), "n0,n2,n4");
+
+        let matcher = || vec![Matcher::parse("vessel=1").expect("matcher")];
+        let mut ids = Vec::new();
+        for (i, who) in ["kim", "lee", "park"].iter().enumerate() {
+            let s = Silence::new(matcher(), t(100 - i as i64), t(200), who, "maintenance").expect("silence");
+            store.put_silence(&s).expect("put");
+            ids.push(s.id);
+        }
+        ids.sort();
+        let (mut after, mut seen) = (None::<String>, Vec::new());
+        loop {
+            let page = store.queries().silences_page(after.as_deref(), 1).expect("page");
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            seen.extend(page.into_iter().map(|s| s.id));
+        }
+        assert_eq!(seen, ids);
+    });
+}
