@@ -25,6 +25,7 @@ pub mod outputs;
 pub mod plan;
 pub mod rules;
 pub mod shadow;
+pub mod stream;
 pub mod track;
 
 /// Errors that stop an ingest job or a cycle (record-level problems and failing rules

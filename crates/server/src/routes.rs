@@ -554,8 +554,7 @@ pub(crate) async fn run_cycle(
     };
     let summary = serde_json::to_value(&run).map_err(ApiError::internal)?;
     let key = run.key.clone();
-    let entries = state.with_store(move |s| crate::stream::after_cycle(s, &key, summary)).await?;
-    state.publish(entries).await?;
+    state.record(move |s| crate::stream::after_cycle(s, &key, summary)).await?;
     Ok(Json(run))
 }
 

@@ -394,6 +394,10 @@ pub trait StreamLog {
     fn append_stream(&mut self, entries: &[(String, serde_json::Value)], at: Timestamp) -> Result<Vec<StreamEntry>>;
     /// Entries after `seq`, oldest first, at most `limit`.
     fn stream_after(&self, seq: i64, limit: usize) -> Result<Vec<StreamEntry>>;
+    /// The number of the latest entry (0 when the log is empty).
+    fn last_stream_seq(&self) -> Result<i64>;
+    /// Keeps only the latest `keep` entries by number; returns how many were deleted.
+    fn trim_stream(&mut self, keep: usize) -> Result<u64>;
 }
 
 impl<B: Backend> StreamLog for B {
@@ -410,6 +414,16 @@ impl<B: Backend> StreamLog for B {
             }
             Ok(out)
         })
+    }
+
+    fn last_stream_seq(&self) -> Result<i64> {
+        let sql = "SELECT COALESCE(MAX(seq), 0) FROM stream_log";
+        self.read(|c| c.one(sql, &[], |r| r.i64(0))).map(|v| v.unwrap_or(0))
+    }
+
+    fn trim_stream(&mut self, keep: usize) -> Result<u64> {
+        let sql = "DELETE FROM stream_log WHERE seq <= (SELECT COALESCE(MAX(seq), 0) FROM stream_log) - $1";
+        self.write(|c| c.execute(sql, &vals![limit_val(keep)]))
     }
 
     fn stream_after(&self, seq: i64, limit: usize) -> Result<Vec<StreamEntry>> {

@@ -329,6 +329,9 @@ impl<B: Backend> Store for B {
             if let Some(before) = retention.hourly_stats_before {
                 report.hourly_stats = c.execute("DELETE FROM stats_hourly WHERE start_ms < $1", &vals![before])?;
             }
+            if let Some(before) = retention.stream_log_before {
+                report.stream_log = c.execute("DELETE FROM stream_log WHERE at_ms < $1", &vals![before])?;
+            }
             Ok(report)
         })
     }

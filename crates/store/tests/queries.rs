@@ -285,6 +285,15 @@ fn the_stream_log_numbers_entries_in_order_and_reads_after_a_number() {
         assert_eq!(store.stream_log().stream_after(first[0].seq, 1).expect("read"), vec![first[1].clone()]);
         assert!(store.stream_log().stream_after(second[0].seq, 100).expect("read").is_empty());
         assert!(store.stream_log().append_stream(&[], t(2)).expect("nothing").is_empty());
+        assert_eq!(store.stream_log().last_stream_seq().expect("last"), second[0].seq);
+        // Bounded by count: the latest two stay.
+        assert_eq!(store.stream_log().trim_stream(2).expect("trim"), 1);
+        assert_eq!(store.stream_log().stream_after(0, 100).expect("read"), vec![first[1].clone(), second[0].clone()]);
+        // Pruned by age: entries stored before t(1) go.
+        let retention = lookout_store::Retention { stream_log_before: Some(t(1)), ..Default::default() };
+        assert_eq!(store.prune(&retention).expect("prune").stream_log, 1);
+        assert_eq!(store.stream_log().stream_after(0, 100).expect("read"), vec![second[0].clone()]);
+        assert_eq!(store.stream_log().last_stream_seq().expect("last"), second[0].seq);
     });
 }
 

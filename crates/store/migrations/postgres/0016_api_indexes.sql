@@ -13,5 +13,7 @@ CREATE INDEX alerts_fingerprint_c ON alerts (fingerprint COLLATE "C");
 DROP INDEX IF EXISTS findings_vessel;
 CREATE INDEX findings_vessel_key ON findings (vessel_id, window_start_ms, window_end_ms, seq);
 CREATE INDEX findings_detector_key ON findings (detector, window_start_ms, window_end_ms, seq);
+-- A detector's findings of one vessel in key order (its current risk, the gaps along a track).
+CREATE INDEX findings_detector_vessel_key ON findings (detector, vessel_id, window_start_ms, window_end_ms, seq);
 -- The stream log is pruned by age.
 CREATE INDEX stream_log_at ON stream_log (at_ms);
