@@ -74,6 +74,10 @@ enum Command {
     Replay(commands::replay::ReplayArgs),
     /// Bearer tokens of `lookout serve`: create (shown once), list, revoke.
     Tokens(commands::tokens::TokensArgs),
+    /// A vessel's track in a time range as GeoJSON (parts and gaps), as the API's track.
+    Track(commands::export::TrackArgs),
+    /// Events or findings as CSV or GeoJSON with the lists' filters, as the API's exports.
+    Export(commands::export::ExportArgs),
     /// Print shell completions: `lookout completions bash > /etc/bash_completion.d/lookout`.
     Completions(commands::completions::CompletionsArgs),
 }
@@ -99,6 +103,8 @@ fn main() -> ExitCode {
         Command::Rules(a) => commands::rules::run(a, &db),
         Command::Models(a) => commands::models::run(a, &db),
         Command::Anomaly(a) => commands::anomaly::run(a),
+        Command::Track(a) => commands::export::track(a, &db),
+        Command::Export(a) => commands::export::export(a, &db),
         Command::Serve(a) => commands::serve::run(a, &db),
         Command::Replay(a) => commands::replay::run(a),
         Command::Tokens(a) => commands::tokens::run(a, &db),

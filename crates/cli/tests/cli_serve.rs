@@ -121,3 +121,62 @@ fn demo_serve_prints_a_token_and_serves() {
     assert!(text.starts_with("HTTP/1.1 422"), "{text}");
     assert!(events.starts_with("HTTP/1.1 200") && events.contains("\"items\":[{"), "{events}");
 }
+
+/// A cycle run by a separate `lookout analyze` process against the server's store reaches
+/// `/api/v1/stream` subscribers: the engine records it in the stream log, the server
+/// tails the log.
+#[test]
+fn a_cycle_from_another_process_reaches_stream_subscribers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("s.db").display().to_string();
+    let data =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/ais/dma_collision_2021-12-13_219021240_232018267.csv.gz");
+    lookout(&db).args(["ingest", data]).assert().success();
+    let out = lookout(&db).args(["tokens", "create", "--role", "viewer", "--name", "v"]).output().expect("runs");
+    let token = String::from_utf8(out.stdout).expect("utf8").trim().to_string();
+    let bin = assert_cmd::cargo::cargo_bin("lookout");
+    let mut child = StdCommand::new(&bin)
+        .args(["--db", &db, "serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first line");
+    let addr = line.split("http://").nth(1).and_then(|r| r.split('/').next()).expect("address").to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+    // A guard against a hung test, not a measurement.
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(60))).expect("timeout");
+    write!(conn, "GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n").expect("write");
+    let mut reader = BufReader::new(conn);
+    let mut head = String::new();
+    reader.read_line(&mut head).expect("status line");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // Subscribed: now a cycle in another process.
+    let analyzed = lookout(&db).args(["analyze", "--window", "2d"]).output().expect("analyze runs");
+    assert!(analyzed.status.success(), "{}", String::from_utf8_lossy(&analyzed.stderr));
+    let mut kinds = Vec::new();
+    let mut cycle = None;
+    while cycle.is_none() {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if let Some(kind) = line.strip_prefix("event: ") {
+            kinds.push(kind.trim().to_string());
+        }
+        if let Some(data) = line.strip_prefix("data: ") {
+            let v: serde_json::Value = serde_json::from_str(data.trim()).expect("json data");
+            if v["kind"] == "cycle" {
+                cycle = Some(v);
+            }
+        }
+    }
+    child.kill().expect("stop the server");
+    child.wait().expect("reaped");
+    let cycle = cycle.unwrap_or_else(|| panic!("no cycle entry; saw {kinds:?}"));
+    assert!(cycle["payload"]["positions"].as_u64().is_some_and(|n| n > 0), "{cycle}");
+    assert!(cycle["payload"]["key"]["window_end"].is_string(), "{cycle}");
+    assert!(cycle["seq"].as_i64().is_some_and(|n| n > 0), "{cycle}");
+}

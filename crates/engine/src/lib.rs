@@ -28,6 +28,7 @@ pub mod plan;
 pub mod ports;
 pub mod rules;
 pub mod shadow;
+pub mod stream;
 pub mod track;
 
 /// Errors that stop an ingest job or a cycle (record-level problems and failing rules

@@ -6,14 +6,12 @@
 use std::collections::BTreeMap;
 
 use lookout_model::{Position, Timestamp, VesselId};
-use lookout_store::{FindingQuery, Store, StoreError};
+use lookout_store::{Store, StoreError};
 use serde_json::{json, Value};
 
 /// Detector codes whose stored findings describe gaps and score them.
 const GAPS: &str = "gaps";
 const DARK: &str = "dark_suspicion";
-/// Findings read per page while collecting a range's gaps.
-const PAGE: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrackError {
@@ -65,46 +63,20 @@ pub fn track_geojson(
 }
 
 /// The stored gaps of `vessel` overlapping the range, each once (overlapping cycles
-/// report a gap again), with the latest cycle's dark score.
+/// report a gap again), with the latest cycle's dark score. Reads the findings' spans
+/// only, never their breakdown or evidence.
 pub fn gaps(store: &dyn Store, vessel: &VesselId, from: Timestamp, to: Timestamp) -> Result<Vec<Gap>, StoreError> {
     let mut out: BTreeMap<(Timestamp, Timestamp), Gap> = BTreeMap::new();
-    for f in all_findings(store, GAPS, vessel, from, to)? {
+    for f in store.queries().finding_spans(GAPS, vessel, from, to)? {
         out.insert((f.start, f.end), Gap { start: f.start, end: f.end, level: f.level, dark_score: None });
     }
     // Oldest cycle first: a later cycle's score wins.
-    for f in all_findings(store, DARK, vessel, from, to)? {
+    for f in store.queries().finding_spans(DARK, vessel, from, to)? {
         if let Some(g) = out.get_mut(&(f.start, f.end)) {
             g.dark_score = f.score;
         }
     }
     Ok(out.into_values().collect())
-}
-
-fn all_findings(
-    store: &dyn Store,
-    detector: &str,
-    vessel: &VesselId,
-    from: Timestamp,
-    to: Timestamp,
-) -> Result<Vec<lookout_model::Finding>, StoreError> {
-    let mut q = FindingQuery {
-        detector: Some(detector),
-        vessel: Some(vessel.as_str()),
-        from: Some(from),
-        to: Some(to + chrono::Duration::milliseconds(1)),
-        limit: PAGE,
-        ..Default::default()
-    };
-    let mut out = Vec::new();
-    loop {
-        let page = store.queries().findings_page(&q)?;
-        let full = page.len() == PAGE;
-        q.after = page.last().map(|f| f.key);
-        out.extend(page.into_iter().map(|f| f.finding));
-        if !full {
-            return Ok(out);
-        }
-    }
 }
 
 /// Parts of the track: a new part starts where a gap begins between two reports.

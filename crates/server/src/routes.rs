@@ -122,6 +122,7 @@ async fn events_page(state: &AppState, q: EventsQuery) -> Result<Page<lookout_pi
                 from,
                 to,
                 bbox,
+                open_only: false,
                 after: cursor.as_deref(),
                 // One more than asked says whether another page follows.
                 limit: limit + 1,
@@ -271,8 +272,9 @@ pub(crate) async fn list_silences(
 ) -> Result<Json<params::Page<Silence>>, ApiError> {
     let cursor = params::decode_cursor(q.cursor.as_deref())?;
     let limit = params::limit(q.limit.as_deref())?;
-    let silences = state.with_store(|s| Ok(s.silences()?)).await?;
-    Ok(Json(page(silences, |s| s.id.as_str(), cursor.as_deref(), limit)))
+    // One more than asked says whether another page follows.
+    let silences = state.with_store(move |s| Ok(s.queries().silences_page(cursor.as_deref(), limit + 1)?)).await?;
+    Ok(Json(params::page_of(silences, limit, |s| params::encode_cursor(&s.id))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -351,10 +353,15 @@ pub(crate) async fn list_outbox(
     let pending = params::boolean("pending", q.pending.as_deref())?;
     let cursor = params::decode_cursor(q.cursor.as_deref())?;
     let limit = params::limit(q.limit.as_deref())?;
-    let rows = state.with_store(move |s| Ok(s.outbox(pending)?)).await?;
-    // Rows keyed by their position in the store's order (zero-padded so text order is it).
-    let keyed = rows.into_iter().enumerate().map(|(i, item)| OutboxRow { seq: format!("{i:010}"), item }).collect();
-    Ok(Json(page(keyed, |r| r.seq.as_str(), cursor.as_deref(), limit)))
+    let after = cursor
+        .map(|c| {
+            c.parse::<i64>().map_err(|_| ApiError::bad_request("cursor", "cursor: not a cursor this server returned"))
+        })
+        .transpose()?;
+    let rows = state.with_store(move |s| Ok(s.queries().outbox_page(pending, after, limit + 1)?)).await?;
+    // Rows keyed by the store's sequence number (zero-padded so text order is it).
+    let keyed = rows.into_iter().map(|item| OutboxRow { seq: format!("{:020}", item.seq), item }).collect();
+    Ok(Json(params::page_of(keyed, limit, |r| params::encode_cursor(&r.item.seq.to_string()))))
 }
 
 #[utoipa::path(get, path = "/api/v1/kpis", tag = "statistics", responses((status = 200, body = KpisBody), (status = "4XX", description = "a client mistake, naming the field", body = ErrorBody), (status = "5XX", description = "the server's own failure", body = ErrorBody)))]
@@ -448,8 +455,13 @@ pub(crate) async fn show_vessel(
                 s.vessel(&vessel)?.ok_or_else(|| ApiError::not_found("id", format!("no vessel with id '{id}'")))?;
             let identities = s.vessel_identities(&vessel)?;
             let last_position = s.last_position(&vessel)?;
-            let events = EventQuery { vessel: Some(vessel.as_str()), limit: params::MAX_LIMIT, ..Default::default() };
-            let open_events = s.queries().events_page(&events)?.into_iter().filter(|e| e.is_open()).collect();
+            let events = EventQuery {
+                vessel: Some(vessel.as_str()),
+                open_only: true,
+                limit: params::MAX_LIMIT,
+                ..Default::default()
+            };
+            let open_events = s.queries().events_page(&events)?;
             let newest = |detector: Option<&'static str>, limit| FindingQuery {
                 detector,
                 vessel: Some(vessel.as_str()),
@@ -544,8 +556,7 @@ pub(crate) async fn run_cycle(
     };
     let summary = serde_json::to_value(&run).map_err(ApiError::internal)?;
     let key = run.key.clone();
-    let entries = state.with_store(move |s| crate::stream::after_cycle(s, &key, summary)).await?;
-    state.publish(entries).await?;
+    state.record(move |s| crate::stream::after_cycle(s, &key, summary)).await?;
     Ok(Json(run))
 }
 

@@ -11,11 +11,11 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use chrono::Utc;
 use futures_util::stream::{self, Stream, StreamExt};
-use lookout_pipeline::{AlertStatus, CycleWindow};
 use lookout_store::{CycleKey, Store, StreamEntry};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::broadcast;
+use std::sync::{Arc, Weak};
+use tokio::sync::{broadcast, Notify, OnceCell};
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorBody};
@@ -25,54 +25,109 @@ use crate::AppState;
 /// Entries a slow client may fall behind before it is dropped (it reconnects and
 /// catches up from the store).
 pub(crate) const CHANNEL: usize = 1024;
-/// Stored entries read per page when a client catches up.
+/// Stored entries read per page when a client catches up or the log is tailed.
 const REPLAY_PAGE: usize = 500;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often the log is read for entries other processes stored (`lookout analyze`
+/// against the same store); entries this server stores are read at once.
+const TAIL_INTERVAL: Duration = Duration::from_millis(250);
+/// The log keeps at most this many entries: each store by this server trims it (and
+/// `lookout db prune` deletes entries by age).
+pub(crate) const MAX_STREAM_LOG: usize = 100_000;
 
-/// The live half: a broadcast of stored entries, and a lock so they are broadcast in
-/// the order they were numbered.
+/// The live half: one task tails the stream log and broadcasts every stored entry, in
+/// the order numbered, whichever process stored it.
 pub(crate) struct Hub {
     tx: broadcast::Sender<StreamEntry>,
-    order: tokio::sync::Mutex<()>,
+    wake: Arc<Notify>,
+    tailer: OnceCell<()>,
 }
 
 impl Default for Hub {
     fn default() -> Self {
-        Hub { tx: broadcast::channel(CHANNEL).0, order: tokio::sync::Mutex::new(()) }
+        Hub { tx: broadcast::channel(CHANNEL).0, wake: Arc::new(Notify::new()), tailer: OnceCell::new() }
     }
 }
 
 impl AppState {
-    /// Stores `entries` in the stream log and broadcasts them.
+    /// Stores `entries` in the stream log; the tailer broadcasts them.
     pub(crate) async fn publish(&self, entries: Vec<(String, Value)>) -> Result<(), ApiError> {
         if entries.is_empty() {
             return Ok(());
         }
-        let _order = self.hub().order.lock().await;
         let now = Utc::now();
-        let stored = self.with_store(move |s| Ok(s.stream_log().append_stream(&entries, now)?)).await?;
-        for entry in stored {
-            // Nobody listening is fine: the log keeps it.
-            let _ = self.hub().tx.send(entry);
-        }
+        self.record(move |s| Ok(s.stream_log().append_stream(&entries, now).map(drop)?)).await
+    }
+
+    /// Runs `store` (which appends to the stream log) with the log then trimmed to
+    /// [`MAX_STREAM_LOG`] entries, and wakes the tailer.
+    pub(crate) async fn record<F>(&self, store: F) -> Result<(), ApiError>
+    where
+        F: FnOnce(&mut dyn Store) -> Result<(), ApiError> + Send + 'static,
+    {
+        self.start_tailer().await?;
+        self.with_store(move |s| {
+            store(s)?;
+            s.stream_log().trim_stream(MAX_STREAM_LOG)?;
+            Ok(())
+        })
+        .await?;
+        self.hub().wake.notify_one();
         Ok(())
+    }
+
+    /// Starts the task that tails the log (once), from its latest entry.
+    async fn start_tailer(&self) -> Result<(), ApiError> {
+        self.hub()
+            .tailer
+            .get_or_try_init(|| async {
+                let last = self.with_store(|s| Ok(s.stream_log().last_stream_seq()?)).await?;
+                tokio::spawn(tail(Arc::downgrade(&self.inner), self.hub().wake.clone(), last));
+                Ok::<(), ApiError>(())
+            })
+            .await
+            .map(drop)
     }
 }
 
-/// What a cycle changed, for the stream: the cycle, the events its window reports, and
-/// the firing alerts of those events.
-pub(crate) fn after_cycle(s: &mut dyn Store, key: &CycleKey, summary: Value) -> Result<Vec<(String, Value)>, ApiError> {
-    let window = CycleWindow { start: key.window_start, end: key.window_end };
-    let events = s.events_in_window(&window)?;
-    let alerts = s.dispatch_state()?.alerts;
-    let mut out = vec![("cycle".to_string(), summary)];
-    for e in &events {
-        out.push(("event".into(), serde_json::to_value(e).map_err(ApiError::internal)?));
+/// Reads the entries stored after `last` every [`TAIL_INTERVAL`] (or when woken) and
+/// broadcasts them in order; ends with the server's state.
+async fn tail(state: Weak<crate::Inner>, wake: Arc<Notify>, mut last: i64) {
+    loop {
+        tokio::select! {
+            () = wake.notified() => {},
+            () = tokio::time::sleep(TAIL_INTERVAL) => {},
+        }
+        let Some(inner) = state.upgrade() else { return };
+        let state = AppState { inner };
+        loop {
+            let after = last;
+            let page = match state.with_store(move |s| Ok(s.stream_log().stream_after(after, REPLAY_PAGE)?)).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!(error = %e.message, "stream log: tail failed; retrying");
+                    break;
+                }
+            };
+            let full = page.len() == REPLAY_PAGE;
+            for entry in page {
+                last = entry.seq;
+                // Nobody listening is fine: the log keeps it.
+                let _ = state.hub().tx.send(entry);
+            }
+            if !full {
+                break;
+            }
+        }
     }
-    for a in alerts.values().filter(|a| a.status == AlertStatus::Firing && events.iter().any(|e| e.id == a.event_id)) {
-        out.push(("alert".into(), serde_json::to_value(a).map_err(ApiError::internal)?));
-    }
-    Ok(out)
+}
+
+/// What a cycle changed, for the stream, as the engine records it for `lookout analyze`.
+pub(crate) fn after_cycle(s: &mut dyn Store, key: &CycleKey, summary: Value) -> Result<(), ApiError> {
+    lookout_engine::stream::record_cycle(s, key, summary, Utc::now()).map(drop).map_err(|e| match e {
+        lookout_engine::stream::StreamError::Store(e) => e.into(),
+        e @ lookout_engine::stream::StreamError::Json(_) => ApiError::internal(e),
+    })
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -112,6 +167,7 @@ pub(crate) async fn stream(
     ApiQuery(q): ApiQuery<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let after = resume_point(&headers, q.after.as_deref())?;
+    state.start_tailer().await?;
     // Subscribe before reading the log, so nothing falls between the two.
     let rx = state.hub().tx.subscribe();
     let mut backlog = Vec::new();

@@ -54,6 +54,9 @@ pub struct Retention {
     /// Hourly statistics rows starting strictly before this are deleted (the pipeline
     /// passes now − 48 h).
     pub hourly_stats_before: Option<Timestamp>,
+    /// Entries of the API's live stream (`stream_log`) stored strictly before this are
+    /// deleted (a client resuming from an older entry gets what is left).
+    pub stream_log_before: Option<Timestamp>,
 }
 
 /// Rows deleted by [`Store::prune`], per rule.
@@ -66,6 +69,9 @@ pub struct PruneReport {
     #[serde(default)]
     pub identity_runs: u64,
     pub hourly_stats: u64,
+    /// Entries of the live stream's log.
+    #[serde(default)]
+    pub stream_log: u64,
 }
 
 /// Opens the store named by a `--db` value (a SQLite file path or a `postgres://` /

@@ -29,8 +29,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0006_api_tokens.sql"),
     crate::tables::MIGRATION_0008_IDENTITY_RUNS,
     include_str!("../migrations/postgres/0010_api.sql"),
-    // Migration 0014 (helper incr): incremental cycle state.
+    // Migration 0014: incremental cycle state.
     crate::tables::MIGRATION_0014_CYCLE_STATE,
+    include_str!("../migrations/postgres/0016_api_indexes.sql"),
 ];
 
 /// Key of the advisory lock that serialises lookouts migrating the same database.

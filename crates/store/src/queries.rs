@@ -3,7 +3,8 @@
 //! unique order, so a page costs its own rows and never an OFFSET), never in memory.
 
 use lookout_model::{Finding, NavStatus, Position, Severity, Timestamp, VesselId};
-use lookout_pipeline::{Alert, AlertStatus, Category, Event, EventStatus, HistoryEntry};
+use lookout_pipeline::delivery::OutboxItem;
+use lookout_pipeline::{Alert, AlertStatus, Category, Event, EventStatus, HistoryEntry, Silence};
 
 use crate::sql::{json_error, vals, Backend, Conn, Row, Val};
 use crate::{Result, Store};
@@ -30,6 +31,8 @@ pub struct EventQuery<'a> {
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
     pub bbox: Option<BBox>,
+    /// Only events still open (neither closed nor withdrawn).
+    pub open_only: bool,
     /// The last id of the previous page.
     pub after: Option<&'a str>,
     pub limit: usize,
@@ -68,14 +71,38 @@ pub struct FindingQuery<'a> {
     pub newest_first: bool,
 }
 
+/// A stored finding's span, level and score, without its breakdown and evidence: what a
+/// map needs of the gaps along a track.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FindingSpan {
+    pub key: FindingKey,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub level: String,
+    pub score: Option<i64>,
+}
+
 /// The API's reads. Every store has them ([`Store::queries`]).
 pub trait Queries {
     /// Events in id order (bytewise) after `q.after`.
     fn events_page(&self, q: &EventQuery<'_>) -> Result<Vec<Event>>;
     /// Alerts in fingerprint order after `after`; only firing ones unless `all`.
     fn alerts_page(&self, all: bool, after: Option<&str>, limit: usize) -> Result<Vec<Alert>>;
+    /// Outbox rows in `seq` order after `after`; only undelivered ones with `pending_only`.
+    fn outbox_page(&self, pending_only: bool, after: Option<i64>, limit: usize) -> Result<Vec<OutboxItem>>;
+    /// Silences in id order (bytewise) after `after`.
+    fn silences_page(&self, after: Option<&str>, limit: usize) -> Result<Vec<Silence>>;
     /// Findings in key order after `q.after`.
     fn findings_page(&self, q: &FindingQuery<'_>) -> Result<Vec<StoredFinding>>;
+    /// The spans of `vessel`'s findings by `detector` whose episode overlaps `[from, to]`,
+    /// in key order (oldest cycle first). Reads no JSON column.
+    fn finding_spans(
+        &self,
+        detector: &str,
+        vessel: &VesselId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<FindingSpan>>;
     /// A vessel's positions in `[from, to]`, oldest first.
     fn track(&self, vessel: &VesselId, from: Timestamp, to: Timestamp) -> Result<Vec<Position>>;
 }
@@ -84,107 +111,179 @@ fn limit_val(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
-fn bbox_vals(b: Option<BBox>) -> [Option<f64>; 4] {
-    match b {
-        Some(b) => [Some(b.min_lat), Some(b.max_lat), Some(b.min_lon), Some(b.max_lon)],
-        None => [None; 4],
+/// A `WHERE` clause built from the filters that are present, written once for both
+/// backends: each filter adds its condition with its own `$N` placeholders, so an absent
+/// filter costs nothing and never hides an index behind `(CAST($N AS T) IS NULL OR ...)`.
+struct Filters<'a> {
+    conds: Vec<String>,
+    args: Vec<Val<'a>>,
+}
+
+impl<'a> Filters<'a> {
+    fn new() -> Self {
+        Filters { conds: Vec::new(), args: Vec::new() }
+    }
+
+    /// Binds `v` and returns its placeholder.
+    fn arg(&mut self, v: impl Into<Val<'a>>) -> String {
+        self.args.push(v.into());
+        format!("${}", self.args.len())
+    }
+
+    /// `column op $N` when `v` is present.
+    fn cmp<T: Into<Val<'a>>>(&mut self, column: &str, op: &str, v: Option<T>) {
+        if let Some(v) = v {
+            let mark = self.arg(v);
+            self.conds.push(format!("{column} {op} {mark}"));
+        }
+    }
+
+    fn push(&mut self, cond: String) {
+        self.conds.push(cond);
+    }
+
+    /// `WHERE a AND b ...`, or nothing when no filter is present.
+    fn clause(&self) -> String {
+        if self.conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.conds.join(" AND "))
+        }
     }
 }
 
-const EVENTS_PAGE: &str = "SELECT e.doc FROM events e
-    WHERE (CAST($1 AS TEXT) IS NULL OR e.status = $1) AND (CAST($2 AS TEXT) IS NULL OR e.category = $2)
-      AND (CAST($3 AS TEXT) IS NULL OR e.level = $3)
-      AND (CAST($4 AS BIGINT) IS NULL OR e.occurred_at_ms >= $4)
-      AND (CAST($5 AS BIGINT) IS NULL OR e.occurred_at_ms < $5)
-      AND (CAST($6 AS TEXT) IS NULL
-           OR EXISTS (SELECT 1 FROM event_vessels v WHERE v.event_id = e.id AND v.vessel_id = $6))
-      AND (CAST($7 AS DOUBLE PRECISION) IS NULL
-           OR EXISTS (SELECT 1 FROM event_vessels v JOIN positions p ON p.vessel_id = v.vessel_id
-                      WHERE v.event_id = e.id AND p.ts_ms >= v.episode_start_ms AND p.ts_ms <= v.episode_end_ms
-                        AND p.lat >= $7 AND p.lat <= $8 AND p.lon >= $9 AND p.lon <= $10))
-      AND e.id COLLATE \"C\" > $11
-    ORDER BY e.id COLLATE \"C\" LIMIT $12";
-
-const FINDINGS_WHERE: &str = "FROM findings f
-    WHERE (CAST($1 AS TEXT) IS NULL OR f.detector = $1) AND (CAST($2 AS TEXT) IS NULL OR f.level = $2)
-      AND (CAST($3 AS TEXT) IS NULL OR f.severity = $3) AND (CAST($4 AS TEXT) IS NULL OR f.vessel_id = $4)
-      AND (CAST($5 AS BIGINT) IS NULL OR f.end_ms >= $5)
-      AND (CAST($6 AS BIGINT) IS NULL OR f.start_ms < $6)
-      AND (CAST($7 AS DOUBLE PRECISION) IS NULL
-           OR EXISTS (SELECT 1 FROM positions p
-                      WHERE p.vessel_id = f.vessel_id AND p.ts_ms >= f.start_ms AND p.ts_ms <= f.end_ms
-                        AND p.lat >= $7 AND p.lat <= $8 AND p.lon >= $9 AND p.lon <= $10))";
+/// `EXISTS` a position of the vessel `vessel` (a column) in `[start, end]` (columns)
+/// inside the box.
+fn in_box(f: &mut Filters<'_>, b: BBox, vessel: &str, start: &str, end: &str) -> String {
+    let (min_lat, max_lat) = (f.arg(b.min_lat), f.arg(b.max_lat));
+    let (min_lon, max_lon) = (f.arg(b.min_lon), f.arg(b.max_lon));
+    format!(
+        "EXISTS (SELECT 1 FROM positions p WHERE p.vessel_id = {vessel} AND p.ts_ms >= {start} AND p.ts_ms <= {end}
+                 AND p.lat >= {min_lat} AND p.lat <= {max_lat} AND p.lon >= {min_lon} AND p.lon <= {max_lon})"
+    )
+}
 
 const FINDING_COLUMNS: &str = "SELECT f.window_start_ms, f.window_end_ms, f.seq, f.detector, f.vessel_id, f.start_ms,
     f.end_ms, f.score, f.level, f.severity, f.breakdown, f.evidence, f.rule_id, f.model_version, f.params_hash";
 
 impl<B: Backend> Queries for B {
     fn events_page(&self, q: &EventQuery<'_>) -> Result<Vec<Event>> {
-        let [min_lat, max_lat, min_lon, max_lon] = bbox_vals(q.bbox);
-        let args = vals![
-            q.status.map(|s| s.as_str()),
-            q.category.map(|c| c.as_str()),
-            q.level.map(|l| l.as_str()),
-            q.from,
-            q.to,
-            q.vessel,
-            min_lat,
-            max_lat,
-            min_lon,
-            max_lon,
-            q.after.unwrap_or(""),
-            limit_val(q.limit),
-        ];
+        let mut f = Filters::new();
+        f.cmp("e.status", "=", q.status.map(|s| s.as_str()));
+        f.cmp("e.category", "=", q.category.map(|c| c.as_str()));
+        f.cmp("e.level", "=", q.level.map(|l| l.as_str()));
+        if q.open_only {
+            let (closed, withdrawn) = (f.arg(EventStatus::Closed.as_str()), f.arg(EventStatus::Withdrawn.as_str()));
+            f.push(format!("e.status NOT IN ({closed}, {withdrawn})"));
+        }
+        f.cmp("e.occurred_at_ms", ">=", q.from);
+        f.cmp("e.occurred_at_ms", "<", q.to);
+        if let Some(vessel) = q.vessel {
+            let mark = f.arg(vessel);
+            f.push(format!("e.id IN (SELECT v.event_id FROM event_vessels v WHERE v.vessel_id = {mark})"));
+        }
+        if let Some(b) = q.bbox {
+            let inner = in_box(&mut f, b, "v.vessel_id", "v.episode_start_ms", "v.episode_end_ms");
+            f.push(format!("EXISTS (SELECT 1 FROM event_vessels v WHERE v.event_id = e.id AND {inner})"));
+        }
+        f.cmp("e.id COLLATE \"C\"", ">", q.after);
+        let limit = f.arg(limit_val(q.limit));
+        let sql = format!("SELECT e.doc FROM events e {} ORDER BY e.id COLLATE \"C\" LIMIT {limit}", f.clause());
         self.read(|c| {
-            let mut events: Vec<Event> = c.docs(EVENTS_PAGE, &args)?;
+            let mut events: Vec<Event> = c.docs(&sql, &f.args)?;
             attach_histories(c, &mut events)?;
             Ok(events)
         })
     }
 
     fn alerts_page(&self, all: bool, after: Option<&str>, limit: usize) -> Result<Vec<Alert>> {
-        let sql = "SELECT doc FROM alerts WHERE (CAST($1 AS TEXT) IS NULL OR status = $1)
-                   AND fingerprint COLLATE \"C\" > $2 ORDER BY fingerprint COLLATE \"C\" LIMIT $3";
-        let status = (!all).then_some(AlertStatus::Firing.as_str());
-        self.read(|c| c.docs(sql, &vals![status, after.unwrap_or(""), limit_val(limit)]))
+        let mut f = Filters::new();
+        f.cmp("status", "=", (!all).then_some(AlertStatus::Firing.as_str()));
+        f.cmp("fingerprint COLLATE \"C\"", ">", after);
+        let limit = f.arg(limit_val(limit));
+        let sql = format!("SELECT doc FROM alerts {} ORDER BY fingerprint COLLATE \"C\" LIMIT {limit}", f.clause());
+        self.read(|c| c.docs(&sql, &f.args))
+    }
+
+    fn outbox_page(&self, pending_only: bool, after: Option<i64>, limit: usize) -> Result<Vec<OutboxItem>> {
+        let mut f = Filters::new();
+        if pending_only {
+            f.push("delivered_at_ms IS NULL".into());
+        }
+        f.cmp("seq", ">", after);
+        let limit = f.arg(limit_val(limit));
+        let sql = format!(
+            "SELECT seq, notification_id, sink, body, created_at_ms, attempts, next_attempt_at_ms, delivered_at_ms,
+                    last_error FROM outbox {} ORDER BY seq LIMIT {limit}",
+            f.clause()
+        );
+        self.read(|c| c.query(&sql, &f.args, crate::tables::outbox_row))
+    }
+
+    fn silences_page(&self, after: Option<&str>, limit: usize) -> Result<Vec<Silence>> {
+        let mut f = Filters::new();
+        f.cmp("id COLLATE \"C\"", ">", after);
+        let limit = f.arg(limit_val(limit));
+        let sql = format!("SELECT doc FROM silences {} ORDER BY id COLLATE \"C\" LIMIT {limit}", f.clause());
+        self.read(|c| c.docs(&sql, &f.args))
     }
 
     fn findings_page(&self, q: &FindingQuery<'_>) -> Result<Vec<StoredFinding>> {
-        let [min_lat, max_lat, min_lon, max_lon] = bbox_vals(q.bbox);
-        let after = q.after.map(|k| (k.window_start, k.window_end, k.seq));
+        let mut f = Filters::new();
+        f.cmp("f.detector", "=", q.detector);
+        f.cmp("f.level", "=", q.level);
+        f.cmp("f.severity", "=", q.severity.map(|s| s.as_str()));
+        f.cmp("f.vessel_id", "=", q.vessel);
+        f.cmp("f.end_ms", ">=", q.from);
+        f.cmp("f.start_ms", "<", q.to);
+        if let Some(b) = q.bbox {
+            let cond = in_box(&mut f, b, "f.vessel_id", "f.start_ms", "f.end_ms");
+            f.push(cond);
+        }
         // Row-value comparison spelled out (both backends), in the primary key's order.
         let (order, cmp) = if q.newest_first { ("DESC", "<") } else { ("ASC", ">") };
-        let keyset = format!(
-            "AND (CAST($11 AS BIGINT) IS NULL OR f.window_start_ms {cmp} $11
-                  OR (f.window_start_ms = $11 AND (f.window_end_ms {cmp} $12
-                      OR (f.window_end_ms = $12 AND f.seq {cmp} $13))))"
-        );
+        if let Some(k) = q.after {
+            let (ws, we, seq) = (f.arg(k.window_start), f.arg(k.window_end), f.arg(k.seq));
+            f.push(format!(
+                "(f.window_start_ms {cmp} {ws} OR (f.window_start_ms = {ws} AND (f.window_end_ms {cmp} {we}
+                  OR (f.window_end_ms = {we} AND f.seq {cmp} {seq}))))"
+            ));
+        }
+        let limit = f.arg(limit_val(q.limit));
         let sql = format!(
-            "{FINDING_COLUMNS} {FINDINGS_WHERE} {keyset}
-             ORDER BY f.window_start_ms {order}, f.window_end_ms {order}, f.seq {order} LIMIT $14"
+            "{FINDING_COLUMNS} FROM findings f {}
+             ORDER BY f.window_start_ms {order}, f.window_end_ms {order}, f.seq {order} LIMIT {limit}",
+            f.clause()
         );
-        let args = vals![
-            q.detector,
-            q.level,
-            q.severity.map(|s| s.as_str()),
-            q.vessel,
-            q.from,
-            q.to,
-            min_lat,
-            max_lat,
-            min_lon,
-            max_lon,
-            after.map(|a| a.0),
-            after.map(|a| a.1),
-            after.map(|a| a.2),
-            limit_val(q.limit),
-        ];
-        self.read(|c| c.query(&sql, &args, stored_finding))
+        self.read(|c| c.query(&sql, &f.args, stored_finding))
+    }
+
+    fn finding_spans(
+        &self,
+        detector: &str,
+        vessel: &VesselId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<FindingSpan>> {
+        let sql = "SELECT window_start_ms, window_end_ms, seq, start_ms, end_ms, level, score FROM findings
+                   WHERE detector = $1 AND vessel_id = $2 AND end_ms >= $3 AND start_ms <= $4
+                   ORDER BY window_start_ms, window_end_ms, seq";
+        self.read(|c| {
+            c.query(sql, &vals![detector, vessel.as_str(), from, to], |r| {
+                Ok(FindingSpan {
+                    key: FindingKey { window_start: r.ts(0)?, window_end: r.ts(1)?, seq: r.i64(2)? },
+                    start: r.ts(3)?,
+                    end: r.ts(4)?,
+                    level: r.string(5)?,
+                    score: r.int(6)?,
+                })
+            })
+        })
     }
 
     fn track(&self, vessel: &VesselId, from: Timestamp, to: Timestamp) -> Result<Vec<Position>> {
         let sql = "SELECT vessel_id, ts_ms, lat, lon, sog, cog, heading, nav_status FROM positions
-                   WHERE vessel_id = $1 AND ts_ms >= $2 AND ts_ms <= $3 ORDER BY ts_ms";
+                   WHERE vessel_id = $1 AND ts_ms >= $2 AND ts_ms <= $3 ORDER BY ts_ms, lat, lon";
         self.read(|c| c.query(sql, &vals![vessel.as_str(), from, to], position))
     }
 }
@@ -295,6 +394,10 @@ pub trait StreamLog {
     fn append_stream(&mut self, entries: &[(String, serde_json::Value)], at: Timestamp) -> Result<Vec<StreamEntry>>;
     /// Entries after `seq`, oldest first, at most `limit`.
     fn stream_after(&self, seq: i64, limit: usize) -> Result<Vec<StreamEntry>>;
+    /// The number of the latest entry (0 when the log is empty).
+    fn last_stream_seq(&self) -> Result<i64>;
+    /// Keeps only the latest `keep` entries by number; returns how many were deleted.
+    fn trim_stream(&mut self, keep: usize) -> Result<u64>;
 }
 
 impl<B: Backend> StreamLog for B {
@@ -311,6 +414,16 @@ impl<B: Backend> StreamLog for B {
             }
             Ok(out)
         })
+    }
+
+    fn last_stream_seq(&self) -> Result<i64> {
+        let sql = "SELECT COALESCE(MAX(seq), 0) FROM stream_log";
+        self.read(|c| c.one(sql, &[], |r| r.i64(0))).map(|v| v.unwrap_or(0))
+    }
+
+    fn trim_stream(&mut self, keep: usize) -> Result<u64> {
+        let sql = "DELETE FROM stream_log WHERE seq <= (SELECT COALESCE(MAX(seq), 0) FROM stream_log) - $1";
+        self.write(|c| c.execute(sql, &vals![limit_val(keep)]))
     }
 
     fn stream_after(&self, seq: i64, limit: usize) -> Result<Vec<StreamEntry>> {

@@ -37,8 +37,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0006_api_tokens.sql"),
     crate::tables::MIGRATION_0008_IDENTITY_RUNS,
     include_str!("../migrations/sqlite/0010_api.sql"),
-    // Migration 0014 (helper incr): incremental cycle state.
+    // Migration 0014: incremental cycle state.
     crate::tables::MIGRATION_0014_CYCLE_STATE,
+    include_str!("../migrations/sqlite/0016_api_indexes.sql"),
 ];
 
 /// The embedded default store.

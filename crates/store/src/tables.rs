@@ -345,6 +345,9 @@ impl<B: Backend> Store for B {
             if let Some(before) = retention.hourly_stats_before {
                 report.hourly_stats = c.execute("DELETE FROM stats_hourly WHERE start_ms < $1", &vals![before])?;
             }
+            if let Some(before) = retention.stream_log_before {
+                report.stream_log = c.execute("DELETE FROM stream_log WHERE at_ms < $1", &vals![before])?;
+            }
             Ok(report)
         })
     }
@@ -587,21 +590,7 @@ impl<B: Backend> Store for B {
         let sql = "SELECT seq, notification_id, sink, body, created_at_ms, attempts, next_attempt_at_ms,
                           delivered_at_ms, last_error
                    FROM outbox WHERE (NOT $1 OR delivered_at_ms IS NULL) ORDER BY seq";
-        self.read(|c| {
-            c.query(sql, &vals![pending_only], |r| {
-                Ok(OutboxItem {
-                    seq: r.i64(0)?,
-                    notification_id: r.string(1)?,
-                    sink: r.string(2)?,
-                    body: r.string(3)?,
-                    created_at: r.ts(4)?,
-                    attempts: u32::try_from(r.i64(5)?).unwrap_or(u32::MAX),
-                    next_attempt_at: r.ts(6)?,
-                    delivered_at: r.opt_ts(7)?,
-                    last_error: r.text(8)?,
-                })
-            })
-        })
+        self.read(|c| c.query(sql, &vals![pending_only], outbox_row))
     }
 
     fn update_outbox(&mut self, items: &[OutboxItem]) -> Result<()> {
@@ -1092,5 +1081,21 @@ fn token_row(r: &dyn Row) -> Result<ApiToken> {
         hash: r.string(3)?,
         created_at: r.ts(4)?,
         revoked_at: r.opt_ts(5)?,
+    })
+}
+
+/// An outbox row from the columns `seq, notification_id, sink, body, created_at_ms,
+/// attempts, next_attempt_at_ms, delivered_at_ms, last_error`.
+pub(crate) fn outbox_row(r: &dyn Row) -> Result<OutboxItem> {
+    Ok(OutboxItem {
+        seq: r.i64(0)?,
+        notification_id: r.string(1)?,
+        sink: r.string(2)?,
+        body: r.string(3)?,
+        created_at: r.ts(4)?,
+        attempts: u32::try_from(r.i64(5)?).unwrap_or(u32::MAX),
+        next_attempt_at: r.ts(6)?,
+        delivered_at: r.opt_ts(7)?,
+        last_error: r.text(8)?,
     })
 }

@@ -141,6 +141,45 @@ fn events_filter_by_vessel_level_and_box_and_page_by_id() {
         // B's box during e3's episode (200..260) only.
         let b_late = BBox { min_lon: 100.19, min_lat: 9.0, max_lon: 101.0, max_lat: 11.0 };
         assert_eq!(q(store, &|x| x.bbox = Some(b_late)), "e3");
+        // Filters combine, each present one narrowing the page.
+        assert_eq!(
+            q(store, &|x| {
+                x.vessel = Some("A");
+                x.level = Some(Severity::Medium)
+            }),
+            "e2"
+        );
+        assert_eq!(
+            q(store, &|x| {
+                x.level = Some(Severity::High);
+                x.after = Some("e1")
+            }),
+            "e3"
+        );
+        assert_eq!(
+            q(store, &|x| {
+                x.vessel = Some("B");
+                x.to = Some(t(200))
+            }),
+            "e2"
+        );
+        assert_eq!(q(store, &|x| x.status = Some(EventStatus::New)), "e1,e2,e3");
+        assert_eq!(q(store, &|x| x.category = Some(Category::DarkVessel)), "e1,e2,e3");
+        // Open only: a closed or withdrawn event is left out.
+        let mut closed = page[0].clone();
+        closed.status = EventStatus::Closed;
+        let mut withdrawn = page[2].clone();
+        withdrawn.status = EventStatus::Withdrawn;
+        store.save_events(&[closed, withdrawn]).expect("close");
+        assert_eq!(q(store, &|x| x.open_only = true), "e2");
+        assert_eq!(
+            q(store, &|x| {
+                x.open_only = true;
+                x.vessel = Some("A")
+            }),
+            "e2"
+        );
+        assert_eq!(q(store, &|x| x.status = Some(EventStatus::Closed)), "e1");
         // A rewrite keeps the vessel index in step.
         store.save_events(&[event("e3", &["A"], Severity::High, 200)]).expect("rewrite");
         assert_eq!(q(store, &|x| x.vessel = Some("B")), "e2");
@@ -185,6 +224,37 @@ fn findings_filter_and_page_by_key_both_ways() {
 }
 
 #[test]
+fn finding_spans_are_a_detectors_findings_of_a_vessel_overlapping_the_range() {
+    with_each_backend(|store| {
+        fill(store);
+        let spans = |detector: &str, from, to| {
+            let spans = store.queries().finding_spans(detector, &VesselId::new("A"), t(from), t(to)).expect("spans");
+            spans.iter().map(|s| ((s.start - t(0)).num_minutes(), s.level.clone(), s.score)).collect::<Vec<_>>()
+        };
+        assert_eq!(spans("gaps", 0, 1000), vec![(0, "HIGH".to_string(), Some(50)), (200, "MEDIUM".into(), Some(50))]);
+        assert_eq!(spans("dark_suspicion", 0, 1000), vec![(0, "CRITICAL".to_string(), Some(50))]);
+        // Ends included: the episode 0..60 touches a range starting at 60; 200.. one ending at 200.
+        assert_eq!(spans("gaps", 60, 100), vec![(0, "HIGH".to_string(), Some(50))]);
+        assert_eq!(spans("gaps", 61, 200), vec![(200, "MEDIUM".to_string(), Some(50))]);
+        assert!(spans("gaps", 61, 199).is_empty());
+        // In key order, with the same keys as the full findings.
+        let full = store
+            .queries()
+            .findings_page(&FindingQuery { detector: Some("gaps"), vessel: Some("A"), limit: 10, ..Default::default() })
+            .expect("findings");
+        let keys: Vec<_> = full.iter().map(|f| f.key).collect();
+        let span_keys: Vec<_> = store
+            .queries()
+            .finding_spans("gaps", &VesselId::new("A"), t(0), t(1000))
+            .expect("spans")
+            .iter()
+            .map(|s| s.key)
+            .collect();
+        assert_eq!(span_keys, keys);
+    });
+}
+
+#[test]
 fn a_track_is_the_range_in_time_order() {
     with_each_backend(|store| {
         fill(store);
@@ -215,5 +285,62 @@ fn the_stream_log_numbers_entries_in_order_and_reads_after_a_number() {
         assert_eq!(store.stream_log().stream_after(first[0].seq, 1).expect("read"), vec![first[1].clone()]);
         assert!(store.stream_log().stream_after(second[0].seq, 100).expect("read").is_empty());
         assert!(store.stream_log().append_stream(&[], t(2)).expect("nothing").is_empty());
+        assert_eq!(store.stream_log().last_stream_seq().expect("last"), second[0].seq);
+        // Bounded by count: the latest two stay.
+        assert_eq!(store.stream_log().trim_stream(2).expect("trim"), 1);
+        assert_eq!(store.stream_log().stream_after(0, 100).expect("read"), vec![first[1].clone(), second[0].clone()]);
+        // Pruned by age: entries stored before t(1) go.
+        let retention = lookout_store::Retention { stream_log_before: Some(t(1)), ..Default::default() };
+        assert_eq!(store.prune(&retention).expect("prune").stream_log, 1);
+        assert_eq!(store.stream_log().stream_after(0, 100).expect("read"), vec![second[0].clone()]);
+        assert_eq!(store.stream_log().last_stream_seq().expect("last"), second[0].seq);
+    });
+}
+
+#[test]
+fn outbox_and_silences_page_in_sql_in_key_order() {
+    use lookout_pipeline::delivery::OutboxItem;
+    use lookout_pipeline::{Matcher, Silence};
+    with_each_backend(|store| {
+        let rows: Vec<OutboxItem> =
+            (0..5).map(|i| OutboxItem::new(0, &format!("n{i}"), "log", format!("{{\"n\":{i}}}"), t(i))).collect();
+        let state = store.dispatch_state().expect("state");
+        store.save_dispatch(&state, &rows).expect("enqueue");
+        let mut all = store.queries().outbox_page(false, None, 100).expect("all");
+        assert_eq!(all.iter().map(|i| i.notification_id.as_str()).collect::<Vec<_>>(), ["n0", "n1", "n2", "n3", "n4"]);
+        for i in [1, 3] {
+            all[i].delivered_at = Some(t(10));
+        }
+        store.update_outbox(&all).expect("deliver");
+        let pages = |pending: bool| {
+            let (mut after, mut seen) = (None, Vec::new());
+            loop {
+                let page = store.queries().outbox_page(pending, after, 2).expect("page");
+                assert!(page.len() <= 2);
+                let Some(last) = page.last() else { break };
+                after = Some(last.seq);
+                seen.extend(page.into_iter().map(|i| i.notification_id));
+            }
+            seen.join(",")
+        };
+        assert_eq!(pages(false), "n0,n1,n2,n3,n4");
+        assert_eq!(pages(true), "n0,n2,n4");
+
+        let matcher = || vec![Matcher::parse("vessel=1").expect("matcher")];
+        let mut ids = Vec::new();
+        for (i, who) in ["kim", "lee", "park"].iter().enumerate() {
+            let s = Silence::new(matcher(), t(100 - i as i64), t(200), who, "maintenance").expect("silence");
+            store.put_silence(&s).expect("put");
+            ids.push(s.id);
+        }
+        ids.sort();
+        let (mut after, mut seen) = (None::<String>, Vec::new());
+        loop {
+            let page = store.queries().silences_page(after.as_deref(), 1).expect("page");
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            seen.extend(page.into_iter().map(|s| s.id));
+        }
+        assert_eq!(seen, ids);
     });
 }

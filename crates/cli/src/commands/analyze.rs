@@ -108,8 +108,14 @@ pub(crate) fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let now = now_or_clock(args.now);
     let pipeline = lookout_engine::outputs::run_after_cycle(store.store_mut(), &report.key, now, &cfg);
     let delivery = lookout_engine::outputs::deliver(store.store_mut(), &mut sinks, now);
+    // For `lookout serve` on the same store: its stream subscribers see this cycle.
+    let streamed = lookout_engine::stream::cycle_summary(&report, &pipeline)
+        .and_then(|summary| lookout_engine::stream::record_cycle(store.store_mut(), &report.key, summary, Utc::now()));
     let mut pipeline_lines = vec!["output pipeline:".to_string()];
     pipeline_lines.extend(report_lines(&pipeline));
+    if let Err(e) = streamed {
+        pipeline_lines.push(format!("  live stream: FAILED — {e}"));
+    }
     pipeline_lines.push(match &delivery {
         Ok(d) => format!("  delivery: {} delivered, {} failed, {} waiting", d.delivered, d.failed, d.waiting),
         Err(e) => format!("  delivery: FAILED — {e}"),

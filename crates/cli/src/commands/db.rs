@@ -20,13 +20,14 @@ pub(crate) enum DbCommand {
     Migrate,
     /// Backend, location, schema version applied vs supported, and row counts per table.
     Status,
-    /// Delete positions older than a retention window.
+    /// Delete positions and live stream entries older than a retention window.
     Prune(PruneArgs),
 }
 
 #[derive(clap::Args)]
 pub(crate) struct PruneArgs {
-    /// Keep positions this recent (e.g. 30d, 48h); older ones are deleted.
+    /// Keep positions and live stream (`/api/v1/stream`) entries this recent (e.g. 30d,
+    /// 48h); older ones are deleted.
     #[arg(long, value_parser = parse_duration)]
     pub keep: chrono::Duration,
     /// The time the window ends at (RFC 3339); default: the clock.
@@ -97,13 +98,15 @@ fn prune(args: PruneArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
     let before = now - args.keep;
     let mut store = db.open()?;
-    let report = store.prune(&Retention { positions_before: Some(before), ..Default::default() })?;
+    let retention = Retention { positions_before: Some(before), stream_log_before: Some(before), ..Default::default() };
+    let report = store.prune(&retention)?;
     outln!(
-        "{}: deleted {} positions older than {} and {} identity rows last seen before it",
+        "{}: deleted {} positions older than {}, {} identity rows last seen before it and {} live stream entries",
         db.location(),
         report.positions,
         before.to_rfc3339(),
-        report.identities
+        report.identities,
+        report.stream_log
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@ pub(crate) mod db;
 pub(crate) mod decode;
 pub(crate) mod demo;
 pub(crate) mod events;
+pub(crate) mod export;
 pub(crate) mod ingest;
 pub(crate) mod kpis;
 pub(crate) mod live;
