@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use lookout_detect::input::places::PlaceSet;
+pub use lookout_detect::input::places::PlaceSet;
 use thiserror::Error;
 
 /// Where the shipped list comes from, as said to the user.

@@ -290,6 +290,8 @@ pub struct EngineCycles {
     pub clock: SharedClock,
     pub actor: String,
     pub after: Option<AfterCycle>,
+    /// Ports and anchorages the cycles measure "distance from port" from (`--ports`).
+    pub places: Option<Arc<lookout_engine::ports::PlaceSet>>,
 }
 
 impl CycleRunner for EngineCycles {
@@ -309,6 +311,7 @@ impl CycleRunner for EngineCycles {
             exec: ExecOptions::default(),
             registry: None,
             zones: None,
+            places: self.places.as_deref(),
         };
         let report = run_cycle(self.store.as_mut(), &req)?;
         let pipeline = run_after_cycle(self.store.as_mut(), &report.key, now, &self.output);

@@ -38,6 +38,7 @@ fn engine(db: &str, clock: &ManualClock) -> Box<EngineCycles> {
         clock: clock.shared(),
         actor: "test".into(),
         after: None,
+        places: None,
     })
 }
 

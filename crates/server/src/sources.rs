@@ -53,8 +53,8 @@ impl AppState {
             "key": report.key, "tracks": report.tracks, "positions": report.positions,
             "findings": report.findings.len(), "composite": report.composite, "scheduled": true, "rerun": rerun,
         });
-        let entries = crate::stream::after_cycle(store, &report.key, summary)?;
-        rt.block_on(self.publish(entries))
+        crate::stream::after_cycle(store, &report.key, summary)?;
+        rt.block_on(self.appended_elsewhere(store))
     }
 }
 

@@ -59,6 +59,15 @@ impl AppState {
         self.record(move |s| Ok(s.stream_log().append_stream(&entries, now).map(drop)?)).await
     }
 
+    /// After entries were appended to the log through another store (the live
+    /// scheduler's): trims the log and wakes the tailer, which sends them on.
+    pub(crate) async fn appended_elsewhere(&self, store: &mut dyn Store) -> Result<(), ApiError> {
+        store.stream_log().trim_stream(MAX_STREAM_LOG)?;
+        self.start_tailer().await?;
+        self.hub().wake.notify_one();
+        Ok(())
+    }
+
     /// Runs `store` (which appends to the stream log) with the log then trimmed to
     /// [`MAX_STREAM_LOG`] entries, and wakes the tailer.
     pub(crate) async fn record<F>(&self, store: F) -> Result<(), ApiError>

@@ -48,8 +48,8 @@ pub use admin::{canonical_json, open, open_with, recreate, OpenMode, PruneReport
 pub use location::{redact, Location, PgLocation};
 pub use pg::PostgresStore;
 pub use queries::{
-    open_shared, BBox, EventQuery, FindingKey, FindingQuery, FindingSpan, Queries, SharedStore, StoredFinding, StreamEntry,
-    StreamLog,
+    open_shared, BBox, EventQuery, FindingKey, FindingQuery, FindingSpan, Queries, SharedStore, StoredFinding,
+    StreamEntry, StreamLog,
 };
 pub use sqlite::SqliteStore;
 

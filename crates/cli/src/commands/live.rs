@@ -109,6 +109,7 @@ pub(crate) fn start(
             output: state.output().clone(),
             clock: clock.clone(),
             actor: super::analyze::actor(),
+            places: state.places(),
             after: Some(Box::new(move |store, report, rerun| {
                 if let Err(e) = publish_state.publish_cycle_blocking(&rt, store, report, rerun) {
                     tracing::warn!(error = %e.message, "publishing a scheduled cycle to the stream failed");
