@@ -73,6 +73,8 @@ struct Fixture {
     silence: String,
     /// A viewer token's id.
     token: String,
+    /// Where `replay` sends its datagrams (a socket that stays open for the test).
+    udp: std::net::UdpSocket,
 }
 
 impl Fixture {
@@ -145,6 +147,7 @@ impl Fixture {
             confirmed_event: ids[2].clone(),
             silence,
             token,
+            udp: std::net::UdpSocket::bind("127.0.0.1:0").expect("udp socket"),
         }
     }
 
@@ -270,6 +273,7 @@ fn cases(f: &Fixture) -> Vec<Case> {
     let change = ["--actor", "tester", "--reason", "test", "--now", LATER];
     let nmea = f.input("tiny.nmea");
     let dma = s(&demo_file(DMA));
+    let udp = format!("udp://{}", f.udp.local_addr().expect("udp address"));
     vec![
         Case::new("demo", &["--data", &f.input("demo-data"), "--top", "1"]),
         Case::new("db migrate", &[]),
@@ -317,6 +321,10 @@ fn cases(f: &Fixture) -> Vec<Case> {
         Case::new("tokens create", &["--role", "analyst", "--name", "ana"]).timed(),
         Case::new("tokens list", &[]),
         Case::new("tokens revoke", &[&f.token]),
+        Case::new("track", &["1345", "--from", "2019-07-07T00:00:00Z", "--to", AT, "--max-points", "50"]),
+        Case::new("export events", &["--format", "csv"]),
+        Case::new("export findings", &["--format", "geojson", "--from", "2019-07-07T12:00:00Z"]),
+        Case::new("replay", &["--to", &udp, "--speed", "max", &nmea]).no_store().timed(),
     ]
 }
 

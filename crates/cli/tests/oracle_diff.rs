@@ -703,12 +703,13 @@ fn generated_tracks_match(name: &str, check: impl Fn(&Case) -> String) {
         "oracle_diff ({name}): {vessels} generated tracks identical; patterns seen: {patterns:?}; tiers: {tiers:?}"
     );
     // P2 (sensitive_zone, special_zone) needs a zone classifier, which the oracle does
-    // not accept yet (--zones exits 2), and reception_outage is ours, not the oracle's
-    // (it needs the reception rule's outages, tested in crates/engine/tests/reception.rs);
-    // every other pattern must have fired.
+    // not accept yet (--zones exits 2), and reception_outage and unobserved are ours, not
+    // the oracle's (they need the reception rule's outages and the cycle's observation
+    // timeline, tested in crates/engine/tests/reception.rs and unobserved.rs); every other
+    // pattern must have fired.
     for p in lookout_detect::Pattern::ALL {
-        use lookout_detect::Pattern::{ReceptionOutage, SensitiveZone, SpecialZone};
-        if matches!(p, SensitiveZone | SpecialZone | ReceptionOutage) {
+        use lookout_detect::Pattern::{ReceptionOutage, SensitiveZone, SpecialZone, Unobserved};
+        if matches!(p, SensitiveZone | SpecialZone | ReceptionOutage | Unobserved) {
             continue;
         }
         assert!(patterns.contains_key(p.id()), "pattern {} never fired; generator misses a branch", p.id());

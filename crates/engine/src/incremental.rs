@@ -96,7 +96,8 @@ pub fn run_cycle_with(
 ) -> Result<CycleReport, EngineError> {
     let prepared = prepare(&*store, req)?;
     let run_hash = run_hash(req);
-    let fingerprints = fingerprints(&prepared, req);
+    let own = own_dark_starts(&*store, &prepared.key)?;
+    let fingerprints = fingerprints(&prepared, req, &own);
     let report = match (&run_hash, mode) {
         (_, CycleMode::Full) => full(&prepared, req, "full run requested"),
         (None, _) => full(&prepared, req, "the zones cannot be fingerprinted"),
@@ -367,8 +368,24 @@ fn run_hash(req: &CycleRequest<'_>) -> Option<String> {
     Some(h.hex())
 }
 
+/// The starts of the dark findings this window's previous run stored, by vessel. They are
+/// in the dark history the cycle loads, but a dark score never reads them for a vessel
+/// whose input is unchanged (its gap starts where that finding starts, and history counts
+/// only earlier episodes), so they stay out of the fingerprints: a re-run of an unchanged
+/// window is then unchanged.
+fn own_dark_starts(
+    store: &dyn Store,
+    key: &lookout_store::CycleKey,
+) -> Result<BTreeMap<String, BTreeSet<i64>>, EngineError> {
+    let mut own: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    for f in store.cycle_findings(key)?.into_iter().filter(|f| f.detector == crate::cycle::DARK) {
+        own.entry(f.vessel.as_str().to_string()).or_default().insert(f.start.timestamp_millis());
+    }
+    Ok(own)
+}
+
 /// One fingerprint per loaded track, in track order.
-fn fingerprints(prepared: &Prepared, req: &CycleRequest<'_>) -> Vec<String> {
+fn fingerprints(prepared: &Prepared, req: &CycleRequest<'_>, own: &BTreeMap<String, BTreeSet<i64>>) -> Vec<String> {
     // Gaps and dark scores read whether anyone at all was heard around a gap, from every
     // vessel's positions: what of that a vessel's gaps can see is part of its fingerprint,
     // so another vessel's (late) report that fills an empty hour around it changes it.
@@ -402,9 +419,16 @@ fn fingerprints(prepared: &Prepared, req: &CycleRequest<'_>) -> Vec<String> {
             let ids = prepared.identities.by_vessel.get(t.vessel.as_str());
             h.text(&ids.map(|i| serde_json::to_string(i).unwrap_or_default()).unwrap_or_default());
             let starts = prepared.history.starts.get(t.vessel.as_str());
-            let starts = starts.map(Vec::as_slice).unwrap_or_default();
+            let skip = own.get(t.vessel.as_str());
+            let starts: Vec<i64> = starts
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|s| s.timestamp_millis())
+                .filter(|s| !skip.is_some_and(|k| k.contains(s)))
+                .collect();
             h.word(starts.len() as u64);
-            starts.iter().for_each(|s| h.word(s.timestamp_millis() as u64));
+            starts.iter().for_each(|s| h.word(*s as u64));
             for timeline in timelines {
                 timeline.visible_to(t, |lat, lon, bucket| {
                     h.word(lat as u64);

@@ -110,7 +110,7 @@ pub(crate) fn run(args: AnalyzeArgs, db: &DbArgs) -> anyhow::Result<ExitCode> {
     let delivery = lookout_engine::outputs::deliver(store.store_mut(), &mut sinks, now);
     // For `lookout serve` on the same store: its stream subscribers see this cycle.
     let streamed = lookout_engine::stream::cycle_summary(&report, &pipeline)
-        .and_then(|summary| lookout_engine::stream::record_cycle(store.store_mut(), &report.key, summary, Utc::now()));
+        .and_then(|summary| lookout_engine::stream::record_cycle(store.store_mut(), &report.key, summary, now));
     let mut pipeline_lines = vec!["output pipeline:".to_string()];
     pipeline_lines.extend(report_lines(&pipeline));
     if let Err(e) = streamed {

@@ -127,7 +127,7 @@ pub(crate) fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         let s = w.into_inner().map_err(|e| anyhow::anyhow!("flushing: {}", e.error()))?;
         let _ = s.shutdown(std::net::Shutdown::Write);
     }
-    eprintln!("lookout replay: {sent} lines sent in {:.1}s", started.elapsed().as_secs_f64());
+    outln!("lookout replay: {sent} lines sent in {:.1}s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }
 
